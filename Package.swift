@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "ringproxy",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ringproxy", targets: ["ringproxy"]),
+        .executable(name: "ringbench", targets: ["ringbench"]),
+        .library(name: "Proxy", targets: ["Proxy"]),
+    ],
+    dependencies: [
+        // HdrHistogram: the reference latency histogram (used by ringbench for percentiles).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // The io_uring engine in C over Debian's liburing-dev (2.3). The per-CQE loop lives here;
+        // Swift is called once per message head.
+        .target(
+            name: "CUring",
+            cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wno-unused-function"])],
+            linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("pthread")]
+        ),
+        .target(
+            name: "Proxy",
+            dependencies: ["CUring"],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+        ),
+        .executableTarget(name: "ringproxy", dependencies: ["Proxy"]),
+        .executableTarget(
+            name: "ringbench",
+            dependencies: ["Proxy", "CUring", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Sources/Bench"
+        ),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Proxy", "CUring"]),
+    ]
+)

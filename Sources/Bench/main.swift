@@ -1,0 +1,2 @@
+import Proxy
+print("ringbench: not built yet")

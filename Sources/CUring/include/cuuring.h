@@ -1,0 +1,5 @@
+// CUring: the io_uring engine (C over liburing 2.3) and the few helpers Swift cannot import.
+#ifndef CUURING_H
+#define CUURING_H
+#include "rp_sys.h"
+#endif

@@ -1,0 +1,14 @@
+// Small system helpers Swift cannot call directly (macros, variadic functions).
+#ifndef RP_SYS_H
+#define RP_SYS_H
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/// Returns 0 when io_uring can be used here, else a negative errno and a message in `why`.
+int rp_io_uring_probe(char *why, int whylen);
+/// Pins the calling thread to one CPU (CPU_SET is a macro Swift cannot import).
+int rp_pin_thread(int cpu);
+/// Sets O_NONBLOCK on a descriptor.
+int rp_set_nonblock(int fd);
+#endif

@@ -1,0 +1,57 @@
+#define _GNU_SOURCE
+#include "rp_sys.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <liburing.h>
+
+int rp_io_uring_probe(char *why, int whylen) {
+    struct io_uring ring;
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    int ret = io_uring_queue_init_params(8, &ring, &p);
+    if (ret < 0) {
+        FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+        int disabled = 0;
+        if (f) { if (fscanf(f, "%d", &disabled) != 1) disabled = 0; fclose(f); }
+        if (disabled)
+            snprintf(why, whylen, "io_uring is disabled on this machine (kernel.io_uring_disabled=%d): %s", disabled, strerror(-ret));
+        else if (ret == -ENOSYS)
+            snprintf(why, whylen, "this kernel has no io_uring (ENOSYS); ringproxy needs Linux 6.0 or later");
+        else if (ret == -EPERM)
+            snprintf(why, whylen, "io_uring is not permitted here (EPERM: seccomp or container policy)");
+        else
+            snprintf(why, whylen, "io_uring_queue_init failed: %s", strerror(-ret));
+        return ret;
+    }
+    struct io_uring_probe *probe = io_uring_get_probe_ring(&ring);
+    int ok = probe && io_uring_opcode_supported(probe, IORING_OP_ACCEPT) &&
+             io_uring_opcode_supported(probe, IORING_OP_RECV) &&
+             io_uring_opcode_supported(probe, IORING_OP_SENDMSG) &&
+             io_uring_opcode_supported(probe, IORING_OP_CONNECT) &&
+             io_uring_opcode_supported(probe, IORING_OP_LINK_TIMEOUT) &&
+             io_uring_opcode_supported(probe, IORING_OP_POLL_ADD);
+    if (probe) io_uring_free_probe(probe);
+    io_uring_queue_exit(&ring);
+    if (!ok) {
+        snprintf(why, whylen, "this kernel's io_uring lacks accept/recv/sendmsg/connect/link-timeout; ringproxy needs Linux 6.0 or later");
+        return -EOPNOTSUPP;
+    }
+    return 0;
+}
+
+int rp_pin_thread(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+int rp_set_nonblock(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) return -errno;
+    return fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
+}

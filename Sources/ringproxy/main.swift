@@ -1,0 +1,6 @@
+import Proxy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(CommandLine.runRingproxy(Array(CommandLine.arguments.dropFirst())))
