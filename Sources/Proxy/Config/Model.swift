@@ -1,0 +1,286 @@
+// The typed model of a HAProxy-dialect configuration. The parser (ConfigParser) fills it;
+// the runtime builds its decision objects (Router, balancers, persistence) from it.
+// Times are milliseconds; nil means "not set" (HAProxy: infinite, with a warning).
+
+/// Where a piece of configuration came from, for error messages and notes.
+public struct SourceLocation: Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public init(file: String, line: Int) { self.file = file; self.line = line }
+    public var description: String { "\(file):\(line)" }
+}
+
+public struct Configuration: Sendable {
+    public var global = GlobalSettings()
+    /// Every frontend, backend and listen section, in file order.
+    public var proxies: [ProxyConfig] = []
+    /// Notes for `-c` (legacy keywords and their modern spelling), warnings (U+00A0, ...).
+    public var notes: [String] = []
+    public var warnings: [String] = []
+    public init() {}
+    public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
+}
+
+public struct GlobalSettings: Sendable {
+    public var loggers: [LoggerConfig] = []
+    public var maxconn: Int? = nil
+    public var user: String? = nil
+    public var group: String? = nil
+    public var daemon = false
+    public var nbproc: Int? = nil
+    public var nbthread: Int? = nil
+    public var pidfile: String? = nil
+    public var logTag: String? = nil
+    public init() {}
+}
+
+public struct LoggerConfig: Equatable, Sendable {
+    /// `log global` in a proxy: use the global loggers.
+    public var isGlobal = false
+    public var host: String = "127.0.0.1"
+    public var port: Int = 514
+    public var facility: Int = 16        // local0
+    public var maxLevel: Int = 7         // debug: send everything
+    public var minLevel: Int = 0
+    public init() {}
+}
+
+public enum ProxyKind: String, Sendable { case frontend, backend, listen, defaults }
+
+public enum ProxyMode: String, Sendable { case http, tcp }
+
+public struct BindConfig: Equatable, Sendable {
+    public var host: String              // "0.0.0.0", "127.0.0.1", "::" ; "" or "*" = all
+    public var port: Int
+    public var location: SourceLocation
+    public init(host: String, port: Int, location: SourceLocation) { self.host = host; self.port = port; self.location = location }
+}
+
+public struct Timeouts: Equatable, Sendable {
+    public var connect: Int? = nil
+    public var client: Int? = nil
+    public var server: Int? = nil
+    public var queue: Int? = nil
+    public var check: Int? = nil
+    public var httpRequest: Int? = nil
+    public var httpKeepAlive: Int? = nil
+    public init() {}
+}
+
+public enum BalanceAlgorithm: Equatable, Sendable {
+    case roundRobin
+    case staticRoundRobin
+    case leastConn
+    case source
+    case uri
+    case urlParam(String)
+    case header(String)
+}
+
+public enum HashType: String, Equatable, Sendable { case mapBased = "map-based", consistent }
+
+public enum CookieMode: String, Equatable, Sendable { case passive, insert, rewrite, prefix }
+
+public struct CookieConfig: Equatable, Sendable {
+    public var name: String
+    public var mode: CookieMode = .passive
+    public var indirect = false
+    public var nocache = false
+    public var postonly = false
+    public var preserve = false
+    public var httponly = false
+    public var secure = false
+    public var domains: [String] = []
+    public var maxidle: Int? = nil       // ms
+    public var maxlife: Int? = nil       // ms
+    public var attrs: [String] = []
+    public init(name: String) { self.name = name }
+}
+
+public enum AppSessionMode: String, Equatable, Sendable { case pathParameters = "path-parameters", queryString = "query-string" }
+
+public struct AppSessionConfig: Equatable, Sendable {
+    public var cookieName: String
+    public var length: Int
+    public var timeout: Int              // ms
+    public var requestLearn = false
+    public var prefix = false
+    public var mode: AppSessionMode = .pathParameters
+    public init(cookieName: String, length: Int, timeout: Int) { self.cookieName = cookieName; self.length = length; self.timeout = timeout }
+}
+
+/// HAProxy 2.x stick tables, the modern form of appsession.
+public struct StickTableConfig: Equatable, Sendable {
+    public var type: String = "string"
+    public var length: Int = 32
+    public var size: Int = 0
+    public var expire: Int? = nil        // ms
+    public init() {}
+}
+
+/// What a `stick` rule fetches.
+public enum StickFetch: Equatable, Sendable {
+    case requestCookie(String)           // req.cook(NAME)
+    case responseCookie(String)          // res.cook(NAME)
+    case urlParam(String, delimiter: String?)   // urlp(NAME[,DELIM]) / url_param
+    case source                          // src
+}
+
+public enum StickRuleKind: String, Equatable, Sendable {
+    case on, match, storeRequest = "store-request", storeResponse = "store-response"
+}
+
+public struct StickRule: Equatable, Sendable {
+    public var kind: StickRuleKind
+    public var fetch: StickFetch
+    public var table: String? = nil
+    public init(kind: StickRuleKind, fetch: StickFetch) { self.kind = kind; self.fetch = fetch }
+}
+
+public struct ServerConfig: Equatable, Sendable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    public var cookie: String? = nil
+    public var check = false
+    public var inter: Int = 2000
+    public var fastinter: Int? = nil
+    public var downinter: Int? = nil
+    public var rise: Int = 2
+    public var fall: Int = 3
+    public var weight: Int = 1
+    public var maxconn: Int? = nil
+    public var backup = false
+    public var disabled = false
+    public var checkPort: Int? = nil
+    public var checkAddr: String? = nil
+    public var slowstart: Int? = nil     // ms
+    public var location: SourceLocation
+    public init(name: String, host: String, port: Int, location: SourceLocation) {
+        self.name = name; self.host = host; self.port = port; self.location = location
+    }
+}
+
+// MARK: ACLs and conditions
+
+/// The sample an ACL fetches.
+public enum AclFetch: Equatable, Sendable {
+    case header(String)                  // hdr(name) family; name lower-cased
+    case path
+    case url
+    case source
+    case method
+    case always                          // TRUE / FALSE pseudo-ACLs use `.always` with a flag
+}
+
+/// How an ACL compares the fetched sample with its patterns (`-m` or the fetch suffix).
+public enum AclMatch: String, Equatable, Sendable {
+    case exact = "str", beginning = "beg", ending = "end", substring = "sub", regex = "reg"
+    case domain = "dom", ip = "ip", found = "found", length = "len"
+}
+
+public struct AclDefinition: Equatable, Sendable {
+    public var name: String
+    public var fetch: AclFetch
+    public var match: AclMatch
+    public var ignoreCase = false
+    public var patterns: [String]
+    public var location: SourceLocation
+    public init(name: String, fetch: AclFetch, match: AclMatch, ignoreCase: Bool, patterns: [String], location: SourceLocation) {
+        self.name = name; self.fetch = fetch; self.match = match; self.ignoreCase = ignoreCase; self.patterns = patterns; self.location = location
+    }
+}
+
+/// A condition: OR of AND-terms; each term is an ACL name, possibly negated. An anonymous
+/// ACL (`{ path /metrics }`) is stored in the proxy's ACL list under a generated name.
+public struct Condition: Equatable, Sendable {
+    public struct Term: Equatable, Sendable {
+        public var acl: String
+        public var negated: Bool
+        public init(acl: String, negated: Bool) { self.acl = acl; self.negated = negated }
+    }
+    public var unless = false
+    public var alternatives: [[Term]]    // OR of ANDs
+    public init(unless: Bool = false, alternatives: [[Term]]) { self.unless = unless; self.alternatives = alternatives }
+}
+
+public struct BackendSwitchRule: Equatable, Sendable {
+    public var backend: String
+    public var condition: Condition?
+    public var location: SourceLocation
+    public init(backend: String, condition: Condition?, location: SourceLocation) { self.backend = backend; self.condition = condition; self.location = location }
+}
+
+public struct ForwardForConfig: Equatable, Sendable {
+    public var exceptNetwork: String? = nil   // "127.0.0.0/8"
+    public var header: String = "X-Forwarded-For"
+    public var ifNone = false
+    public init() {}
+}
+
+public struct StatsConfig: Equatable, Sendable {
+    public var enabled = false
+    public var uri: String = "/haproxy?stats"
+    public var realm: String = "HAProxy Statistics"
+    public var auths: [(user: String, password: String)] = []
+    public var refresh: Int? = nil            // ms
+    public var hideVersion = false
+    public var showLegends = false
+    public var adminCondition: Condition? = nil
+    public init() {}
+    public static func == (a: StatsConfig, b: StatsConfig) -> Bool {
+        a.enabled == b.enabled && a.uri == b.uri && a.realm == b.realm && a.refresh == b.refresh &&
+        a.hideVersion == b.hideVersion && a.showLegends == b.showLegends && a.adminCondition == b.adminCondition &&
+        a.auths.map { $0.user + ":" + $0.password } == b.auths.map { $0.user + ":" + $0.password }
+    }
+}
+
+public enum HttpConnectionMode: String, Equatable, Sendable {
+    case keepAlive = "http-keep-alive", close = "httpclose", serverClose = "http-server-close"
+}
+
+/// One frontend, backend or listen section (defaults already applied).
+public struct ProxyConfig: Sendable {
+    public var kind: ProxyKind
+    public var name: String
+    public var location: SourceLocation
+    public var mode: ProxyMode = .http
+    public var binds: [BindConfig] = []
+    public var maxconn: Int? = nil
+    public var timeouts = Timeouts()
+    public var retries: Int = 3
+    public var redispatch = false
+    public var abortOnClose = false
+    public var httpLog = false
+    public var dontLogNull = false
+    public var connectionMode: HttpConnectionMode = .keepAlive
+    public var forwardFor: ForwardForConfig? = nil
+    public var httpCheck: HttpCheckConfig? = nil
+    public var httpReuse: String? = nil
+    public var loggers: [LoggerConfig] = []
+    public var balance: BalanceAlgorithm = .roundRobin
+    public var hashType: HashType = .mapBased
+    public var cookie: CookieConfig? = nil
+    public var appSession: AppSessionConfig? = nil
+    public var stickTable: StickTableConfig? = nil
+    public var stickRules: [StickRule] = []
+    public var servers: [ServerConfig] = []
+    public var acls: [AclDefinition] = []
+    public var useBackends: [BackendSwitchRule] = []
+    public var defaultBackend: String? = nil
+    public var stats = StatsConfig()
+    public var monitorURI: String? = nil
+    /// `http-request use-service prometheus-exporter if COND` or ringproxy's `stats prometheus`.
+    public var prometheus: Condition? = nil
+    public var prometheusURI: String? = nil
+    public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
+    public var isFrontend: Bool { kind == .frontend || kind == .listen }
+    public var isBackend: Bool { kind == .backend || kind == .listen }
+}
+
+public struct HttpCheckConfig: Equatable, Sendable {
+    public var method: String = "OPTIONS"
+    public var uri: String = "/"
+    public var version: String = "HTTP/1.0"
+    public init() {}
+}
