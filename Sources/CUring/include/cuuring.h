@@ -2,4 +2,5 @@
 #ifndef CUURING_H
 #define CUURING_H
 #include "rp_sys.h"
+#include "rp_engine.h"
 #endif

@@ -1,0 +1,127 @@
+// The io_uring data plane: one pinned worker thread per core, each with its own ring,
+// SO_REUSEPORT listeners, connection table and buffers. It moves bytes and tracks message
+// framing; every decision (where a request goes, how heads are rewritten, what to answer)
+// is made by Swift through the callbacks below, once per message head.
+#ifndef RP_ENGINE_H
+#define RP_ENGINE_H
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+
+enum rp_verdict {
+    RP_NEED_MORE = 0,       // head incomplete: read more
+    RP_FORWARD = 1,         // send the rewritten head (+ body) to `server`
+    RP_RESPOND = 2,         // answer with `resp` bytes locally; `close_after` says what then
+    RP_INTERIM = 3,         // (response) a 1xx head: forward it, then wait for the final head
+};
+
+enum rp_body { RP_BODY_NONE = 0, RP_BODY_LENGTH = 1, RP_BODY_CHUNKED = 2, RP_BODY_CLOSE = 3 };
+
+#define RP_MAX_IOV 64
+
+/// One head handed to Swift (request or response) and the action Swift writes back.
+typedef struct rp_head_call {
+    /* in */
+    int worker;
+    uint32_t slot;                    // connection slot (stable for the connection's life)
+    int frontend;                     // index of the frontend whose listener accepted it
+    const uint8_t *buf;               // bytes received so far, head first
+    uint32_t len;
+    const struct sockaddr_storage *client;
+    uint32_t request_index;           // 0 for the first request of the client connection
+    int server;                       // (response) the server that answered
+    int head_too_big;                 // buffer full without a complete head
+    /* out */
+    int verdict;
+    uint32_t head_len;                // bytes of the original head consumed
+    struct iovec iov[RP_MAX_IOV];     // the head to send, as slices (copied if outside buf)
+    int iovcnt;
+    int body;                         // enum rp_body
+    int64_t body_len;                 // RP_BODY_LENGTH: bytes after the head
+    int server_out;                   // RP_FORWARD: server index
+    int close_after;                  // close the client connection after this exchange
+    int server_reuse;                 // the server connection may go back to the idle pool
+    uint32_t connect_timeout_ms, server_timeout_ms, client_timeout_ms, queue_timeout_ms;
+    int retries;
+    int redispatch;
+    int abort_on_close;
+    const uint8_t *resp;              // RP_RESPOND: bytes to send (copied)
+    uint32_t resp_len;
+    int status_hint;                  // status of a local answer, for the log
+} rp_head_call;
+
+/// What happened to one exchange, for logs and counters.
+typedef struct rp_done_info {
+    int worker;
+    uint32_t slot;
+    int frontend;
+    int server;                       // -1 when none
+    int status;                       // final status sent to the client, -1 when none
+    uint64_t bytes_in;                // request bytes received from the client
+    uint64_t bytes_out;               // response bytes sent to the client
+    int64_t t_accept_us;              // CLOCK_REALTIME µs of the accept
+    int32_t tq, tw, tc, tr, tt;       // HAProxy timers in ms (-1 = phase not reached)
+    int retries;
+    int redispatched;
+    char term[2];                     // termination state: HAProxy's first two characters
+    int local_answer;                 // answered by the proxy itself (error page, stats...)
+} rp_done_info;
+
+typedef struct rp_callbacks {
+    void *ctx;
+    /// A request head is (perhaps) complete in buf; fill the action.
+    void (*on_request)(void *ctx, rp_head_call *call);
+    /// A response head is (perhaps) complete; fill the action (iov, body, close_after).
+    void (*on_response)(void *ctx, rp_head_call *call);
+    /// The last retry failed (or the server is unusable): pick another server, or -1.
+    int (*on_redispatch)(void *ctx, int worker, uint32_t slot, int failed_server);
+    /// An exchange finished (logged, counted). Also called for requests answered locally.
+    void (*on_done)(void *ctx, const rp_done_info *info);
+} rp_callbacks;
+
+typedef struct rp_listener_cfg {
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    int frontend;
+    int maxconn;                      // per-frontend limit (0 = none)
+} rp_listener_cfg;
+
+typedef struct rp_server_cfg {
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+} rp_server_cfg;
+
+typedef struct rp_engine_cfg {
+    int nworkers;
+    int pin;                          // pin worker i to CPU i % ncpu
+    int nlisteners;
+    const rp_listener_cfg *listeners;
+    int nservers;
+    const rp_server_cfg *servers;
+    int maxconn;                      // global limit (split among workers), 0 = 4096
+    int splice_threshold;             // bytes; 0 disables splice
+    uint32_t http_request_timeout_ms; // head reception limit (0: client timeout)
+    uint32_t client_timeout_ms;       // default client timeout (per frontend overrides later)
+    uint32_t keepalive_timeout_ms;    // idle client between requests
+    rp_callbacks cb;
+    /* HAProxy's pages the engine sends by itself (timeouts, server failures). Static bytes. */
+    const uint8_t *page_400, *page_408, *page_502, *page_503, *page_504;
+    uint32_t page_400_len, page_408_len, page_502_len, page_503_len, page_504_len;
+} rp_engine_cfg;
+
+typedef struct rp_engine rp_engine;
+
+/// Binds every listener in every worker (SO_REUSEPORT) and starts nothing yet.
+/// Returns 0 or a negative errno; `err` gets a message.
+int rp_engine_create(const rp_engine_cfg *cfg, rp_engine **out, char *err, int errlen);
+/// Starts the worker threads.
+int rp_engine_start(rp_engine *e);
+/// Stops: soft = stop accepting and finish what is in flight; hard = close everything now.
+void rp_engine_stop(rp_engine *e, int soft);
+/// Waits for every worker to finish, then frees the engine.
+void rp_engine_join(rp_engine *e);
+/// Number of client connections open now (all workers).
+int rp_engine_active(rp_engine *e);
+
+#endif

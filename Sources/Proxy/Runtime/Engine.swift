@@ -1,0 +1,163 @@
+// The Swift face of the C data plane: builds the engine's tables (listeners, servers) and
+// routes its per-head callbacks to a HeadHandler.
+import CUring
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the data plane calls once per message head (request and response) and once per
+/// finished exchange. Implementations must not block: they run on worker threads.
+public protocol HeadHandler: AnyObject {
+    func onRequest(_ call: UnsafeMutablePointer<rp_head_call>)
+    func onResponse(_ call: UnsafeMutablePointer<rp_head_call>)
+    func onRedispatch(worker: Int, slot: UInt32, failedServer: Int) -> Int
+    func onDone(_ info: UnsafePointer<rp_done_info>)
+}
+
+public struct EngineError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// A socket address in the form the engine takes.
+public func makeSockaddr(host: String, port: Int) -> (sockaddr_storage, socklen_t)? {
+    var ss = sockaddr_storage()
+    let h = (host.isEmpty || host == "*") ? "0.0.0.0" : host
+    var a4 = in_addr()
+    if inet_pton(AF_INET, h, &a4) == 1 {
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = in_port_t(UInt16(port).bigEndian)
+        sin.sin_addr = a4
+        withUnsafeMutableBytes(of: &ss) { dst in withUnsafeBytes(of: sin) { dst.copyMemory(from: $0) } }
+        return (ss, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
+    var a6 = in6_addr()
+    let h6 = h.hasPrefix("[") && h.hasSuffix("]") ? String(h.dropFirst().dropLast()) : h
+    if inet_pton(AF_INET6, h6, &a6) == 1 {
+        var sin6 = sockaddr_in6()
+        sin6.sin6_family = sa_family_t(AF_INET6)
+        sin6.sin6_port = in_port_t(UInt16(port).bigEndian)
+        sin6.sin6_addr = a6
+        withUnsafeMutableBytes(of: &ss) { dst in withUnsafeBytes(of: sin6) { dst.copyMemory(from: $0) } }
+        return (ss, socklen_t(MemoryLayout<sockaddr_in6>.size))
+    }
+    return nil
+}
+
+public struct EngineListener {
+    public var host: String
+    public var port: Int
+    public var frontend: Int
+    public var maxconn: Int
+    public init(host: String, port: Int, frontend: Int, maxconn: Int) { self.host = host; self.port = port; self.frontend = frontend; self.maxconn = maxconn }
+}
+
+public struct EngineSettings {
+    public var workers = 0                 // 0: one per core
+    public var pin = true
+    public var maxconn = 4096
+    public var spliceThreshold = 65536
+    public var httpRequestTimeoutMs: UInt32 = 0
+    public var clientTimeoutMs: UInt32 = 0
+    public var keepAliveTimeoutMs: UInt32 = 0
+    public init() {}
+}
+
+private func cbRequest(_ ctx: UnsafeMutableRawPointer?, _ call: UnsafeMutablePointer<rp_head_call>?) {
+    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    h.onRequest(call!)
+}
+private func cbResponse(_ ctx: UnsafeMutableRawPointer?, _ call: UnsafeMutablePointer<rp_head_call>?) {
+    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    h.onResponse(call!)
+}
+private func cbRedispatch(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ slot: UInt32, _ failed: Int32) -> Int32 {
+    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    return Int32(h.onRedispatch(worker: Int(worker), slot: slot, failedServer: Int(failed)))
+}
+private func cbDone(_ ctx: UnsafeMutableRawPointer?, _ info: UnsafePointer<rp_done_info>?) {
+    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    h.onDone(info!)
+}
+
+/// Owns a running data plane.
+public final class Engine: @unchecked Sendable {
+    private var engine: OpaquePointer?
+    private let handlerBox: Unmanaged<AnyObject>
+    public let workers: Int
+    // Pages the engine sends by itself; kept alive as long as the engine.
+    private let pages: [UnsafeMutableBufferPointer<UInt8>]
+
+    public init(listeners: [EngineListener], servers: [(host: String, port: Int)], settings: EngineSettings,
+                handler: HeadHandler, pages: (p400: [UInt8], p408: [UInt8], p502: [UInt8], p503: [UInt8], p504: [UInt8])) throws {
+        var ls: [rp_listener_cfg] = []
+        for l in listeners {
+            guard let (ss, len) = makeSockaddr(host: l.host, port: l.port) else {
+                throw EngineError(description: "invalid bind address '\(l.host):\(l.port)'")
+            }
+            var c = rp_listener_cfg()
+            c.addr = ss; c.addrlen = len; c.frontend = Int32(l.frontend); c.maxconn = Int32(l.maxconn)
+            ls.append(c)
+        }
+        var ss: [rp_server_cfg] = []
+        for s in servers {
+            guard let (a, len) = makeSockaddr(host: s.host, port: s.port) else {
+                throw EngineError(description: "invalid server address '\(s.host):\(s.port)'")
+            }
+            var c = rp_server_cfg(); c.addr = a; c.addrlen = len
+            ss.append(c)
+        }
+        let n = settings.workers > 0 ? settings.workers : Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        workers = n
+        self.pages = [pages.p400, pages.p408, pages.p502, pages.p503, pages.p504].map { bytes in
+            let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            _ = b.initialize(from: bytes)
+            return UnsafeMutableBufferPointer(rebasing: b[0..<bytes.count])
+        }
+        handlerBox = Unmanaged.passRetained(handler as AnyObject)
+        var cfg = rp_engine_cfg()
+        cfg.nworkers = Int32(n)
+        cfg.pin = settings.pin ? 1 : 0
+        cfg.maxconn = Int32(settings.maxconn)
+        cfg.splice_threshold = Int32(settings.spliceThreshold)
+        cfg.http_request_timeout_ms = settings.httpRequestTimeoutMs
+        cfg.client_timeout_ms = settings.clientTimeoutMs
+        cfg.keepalive_timeout_ms = settings.keepAliveTimeoutMs
+        cfg.cb.ctx = handlerBox.toOpaque()
+        cfg.cb.on_request = cbRequest
+        cfg.cb.on_response = cbResponse
+        cfg.cb.on_redispatch = cbRedispatch
+        cfg.cb.on_done = cbDone
+        var errbuf = [CChar](repeating: 0, count: 512)
+        var out: OpaquePointer? = nil
+        let p = self.pages
+        cfg.page_400 = UnsafePointer(p[0].baseAddress); cfg.page_400_len = UInt32(p[0].count)
+        cfg.page_408 = UnsafePointer(p[1].baseAddress); cfg.page_408_len = UInt32(p[1].count)
+        cfg.page_502 = UnsafePointer(p[2].baseAddress); cfg.page_502_len = UInt32(p[2].count)
+        cfg.page_503 = UnsafePointer(p[3].baseAddress); cfg.page_503_len = UInt32(p[3].count)
+        cfg.page_504 = UnsafePointer(p[4].baseAddress); cfg.page_504_len = UInt32(p[4].count)
+        let r: Int32 = ls.withUnsafeBufferPointer { lp in
+                ss.withUnsafeBufferPointer { sp in
+                    cfg.nlisteners = Int32(lp.count); cfg.listeners = lp.baseAddress
+                    cfg.nservers = Int32(sp.count); cfg.servers = sp.baseAddress
+                    return rp_engine_create(&cfg, &out, &errbuf, Int32(errbuf.count))
+                }
+        }
+        if r < 0 {
+            handlerBox.release()
+            throw EngineError(description: String(cString: errbuf))
+        }
+        engine = out
+    }
+
+    public func start() throws {
+        let r = rp_engine_start(engine)
+        if r < 0 { throw EngineError(description: "cannot start worker threads: \(String(cString: strerror(-r)))") }
+    }
+    /// Soft: stop accepting, finish what is in flight. Hard: stop now.
+    public func stop(soft: Bool) { rp_engine_stop(engine, soft ? 1 : 0) }
+    public func join() { rp_engine_join(engine) }
+    public var activeConnections: Int { Int(rp_engine_active(engine)) }
+    // The engine is not freed: it lives until the process exits (workers may still read the pages).
+}
+
