@@ -34,4 +34,4 @@ test: deps-test
 	  $(SWIFT) test --parallel 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
 
 bench: release
-	bash benchmarks/wrk-compare.sh
+	python3 benchmarks/wrk_compare.py

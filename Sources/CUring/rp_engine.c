@@ -28,7 +28,7 @@
 enum op { OP_ACCEPT = 1, OP_CRECV, OP_CSEND, OP_SRECV, OP_SSEND, OP_CONNECT, OP_LTIMEOUT,
           OP_POLL_IN, OP_POLL_OUT, OP_IGNORE };
 
-enum rphase { R_HEAD, R_CONNECT, R_WAIT_RETRY, R_BODY, R_DONE };
+enum rphase { R_HEAD, R_QUEUED, R_CONNECT, R_WAIT_RETRY, R_BODY, R_DONE };
 enum sphase { S_NONE, S_HEAD, S_BODY, S_DONE };
 enum cstate { C_FREE, C_ACTIVE, C_CLOSING };
 
@@ -84,6 +84,9 @@ typedef struct conn {
     char term0, term1;
     int logged;
     pump pu;
+    int holds_slot;            /* counted in the server's active requests (server maxconn) */
+    uint32_t queue_to;
+    struct conn *q_next;
     struct conn *free_next;
 } conn;
 
@@ -107,6 +110,8 @@ typedef struct worker {
     int pipes[PIPE_POOL][2]; int npipes;
     rp_head_call call;
     int stopping;              /* 1 soft, 2 hard */
+    conn **q_head, **q_tail;   /* per server: requests waiting for a slot (server maxconn) */
+    int queued;                /* total waiting on this worker */
 } worker;
 
 struct rp_engine {
@@ -117,6 +122,8 @@ struct rp_engine {
     int nw;
     atomic_int active;
     atomic_int stop;
+    atomic_int *srv_active;    /* per server, all workers: requests holding a slot */
+    atomic_int *srv_queued;
 };
 
 static int64_t now_ms(void) {
@@ -232,11 +239,15 @@ static void conn_closed_count(worker *w, conn *c) {
 }
 
 static void log_done(worker *w, conn *c);
+static void queue_remove(worker *w, conn *c);
+static void srv_release(worker *w, conn *c);
 
 /* Closes both sides; the slot is freed when the last operation in flight has completed. */
 static void conn_close(worker *w, conn *c) {
     if (c->state != C_ACTIVE) return;
     log_done(w, c);
+    if (c->rphase == R_QUEUED) queue_remove(w, c);
+    srv_release(w, c);
     c->state = C_CLOSING;
     conn_closed_count(w, c);
     c->cdl = c->sdl = 0;
@@ -487,9 +498,9 @@ static void request_begin(worker *w, conn *c) {
         request_head(w, c);
     } else {
         c->rfill = 0; c->rkeep = 0;
-        const rp_engine_cfg *g = &w->e->cfg;
-        uint32_t t = c->req_index ? (g->keepalive_timeout_ms ? g->keepalive_timeout_ms : c->client_to)
-                                  : (g->http_request_timeout_ms ? g->http_request_timeout_ms : c->client_to);
+        const rp_listener_cfg *l = &w->e->listeners[c->listener];
+        uint32_t hr = l->http_request_timeout_ms ? l->http_request_timeout_ms : c->client_to;
+        uint32_t t = c->req_index ? (l->keepalive_timeout_ms ? l->keepalive_timeout_ms : hr) : hr;
         c->cdl = t ? w->now + t : 0;
         tw_schedule(w, c);
         crecv_arm(w, c);
@@ -540,6 +551,7 @@ static void request_head(worker *w, conn *c) {
     /* RP_FORWARD */
     c->server = call->server_out;
     c->connect_to = call->connect_timeout_ms ? call->connect_timeout_ms : 5000;
+    c->queue_to = call->queue_timeout_ms;
     c->server_to = call->server_timeout_ms;
     c->retries_left = call->retries;
     c->redispatch = call->redispatch;
@@ -586,8 +598,58 @@ static void pool_put(worker *w, int server, int fd) {
     w->pool_n[server]++;
 }
 
+/* ---------- server maxconn: slots and queues ---------- */
+
+static void queue_remove(worker *w, conn *c) {
+    int s = c->server;
+    conn **pp = &w->q_head[s], *prev = NULL;
+    while (*pp && *pp != c) { prev = *pp; pp = &(*pp)->q_next; }
+    if (!*pp) return;
+    *pp = c->q_next;
+    if (w->q_tail[s] == c) w->q_tail[s] = prev;
+    c->q_next = NULL;
+    w->queued--;
+    atomic_fetch_sub(&w->e->srv_queued[s], 1);
+}
+
+static void queue_kick(worker *w, int s) {
+    while (w->q_head[s]) {
+        int mc = w->e->servers[s].maxconn;
+        if (mc > 0 && atomic_load(&w->e->srv_active[s]) >= mc) return;
+        conn *c = w->q_head[s];
+        queue_remove(w, c);
+        c->rphase = R_CONNECT;
+        c->sdl = 0;
+        connect_start(w, c);
+    }
+}
+
+static void srv_release(worker *w, conn *c) {
+    if (!c->holds_slot) return;
+    c->holds_slot = 0;
+    atomic_fetch_sub(&w->e->srv_active[c->server], 1);
+    if (w->q_head[c->server]) queue_kick(w, c->server);
+}
+
 static void connect_start(worker *w, conn *c) {
     const rp_engine *e = w->e;
+    if (c->server >= 0 && c->server < e->cfg.nservers && !c->holds_slot && e->servers[c->server].maxconn > 0) {
+        int mc = e->servers[c->server].maxconn;
+        if (atomic_fetch_add(&e->srv_active[c->server], 1) >= mc) {
+            atomic_fetch_sub(&e->srv_active[c->server], 1);
+            /* wait in the server's queue until a slot frees, at most `timeout queue` */
+            c->rphase = R_QUEUED;
+            c->q_next = NULL;
+            if (w->q_tail[c->server]) w->q_tail[c->server]->q_next = c; else w->q_head[c->server] = c;
+            w->q_tail[c->server] = c;
+            w->queued++;
+            atomic_fetch_add(&e->srv_queued[c->server], 1);
+            c->sdl = w->now + (c->queue_to ? c->queue_to : c->connect_to);
+            tw_schedule(w, c);
+            return;
+        }
+        c->holds_slot = 1;
+    }
     if (c->server < 0 || c->server >= e->cfg.nservers) { send_page(w, c, 503, 'S', 'C'); return; }
     c->t_conn_start = w->now;
     c->pooled_server = 0;
@@ -633,10 +695,11 @@ static int server_replay(worker *w, conn *c) {
 static void connect_failed(worker *w, conn *c, int err) {
     if (c->sfd >= 0) { close(c->sfd); c->sfd = -1; }
     if (c->abort_on_close && c->cli_eof) { c->term0 = 'C'; c->term1 = 'C'; conn_close(w, c); return; }
-    if (c->retries_left <= 0) { c->t_connected = 0; send_page(w, c, 503, 'S', 'C'); return; }
+    if (c->retries_left <= 0) { srv_release(w, c); c->t_connected = 0; send_page(w, c, 503, 'S', 'C'); return; }
     c->retries_left--;
     c->retries_done++;
     int old = c->server;
+    srv_release(w, c);
     if (c->redispatch && (c->redispatch == 2 || c->retries_left == 0) && w->e->cfg.cb.on_redispatch) {
         int ns = w->e->cfg.cb.on_redispatch(w->e->cfg.cb.ctx, w->id, (uint32_t)(c - w->conns), old);
         if (ns >= 0) { c->server = ns; c->redispatched = 1; if (c->redispatch == 2) c->redispatch = 1; }
@@ -656,6 +719,7 @@ static void exchange_done(worker *w, conn *c) {
     int reuse = c->server_reuse && !c->server_close && c->sbody_done && c->rphase == R_DONE && c->sfd >= 0
                 && c->sfill == 0 && !c->srecv && !c->ssend && !c->pollin && !c->pollout;
     log_done(w, c);
+    srv_release(w, c);
     if (c->sfd >= 0) {
         if (reuse) { pool_put(w, c->server, c->sfd); c->sfd = -1; }
         else if (!c->srecv && !c->ssend && !c->sconn && !c->pollin && !c->pollout) { close(c->sfd); c->sfd = -1; }
@@ -742,7 +806,7 @@ static void on_accept(worker *w, int li, int res, uint32_t flags) {
     c->cfd = res; c->listener = li; c->frontend = w->e->listeners[li].frontend;
     socklen_t sl = sizeof c->caddr;
     getpeername(res, (struct sockaddr *)&c->caddr, &sl);
-    c->client_to = w->e->cfg.client_timeout_ms;
+    c->client_to = w->e->listeners[li].client_timeout_ms;
     c->req_index = 0;
     w->active++; w->lactive[li]++;
     atomic_fetch_add(&w->e->active, 1);
@@ -825,8 +889,8 @@ static void handle_cqe(worker *w, struct io_uring_cqe *cqe) {
                 conn_close(w, c); return;
             }
             if (c->rphase == R_BODY) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
-            if ((c->rphase == R_CONNECT || c->rphase == R_WAIT_RETRY) && c->abort_on_close) {
-                c->term0 = 'C'; c->term1 = 'C'; conn_close(w, c); return;
+            if ((c->rphase == R_CONNECT || c->rphase == R_WAIT_RETRY || c->rphase == R_QUEUED) && c->abort_on_close) {
+                c->term0 = 'C'; c->term1 = c->rphase == R_QUEUED ? 'Q' : 'C'; conn_close(w, c); return;
             }
             return;   /* half-closed client: finish the response, then close */
         }
@@ -923,6 +987,7 @@ static void conn_timeout(worker *w, conn *c) {
     if (c->sdl && c->sdl <= now) {
         c->sdl = 0;
         if (c->rphase == R_WAIT_RETRY) { c->rphase = R_CONNECT; connect_start(w, c); return; }
+        if (c->rphase == R_QUEUED) { queue_remove(w, c); send_page(w, c, 503, 's', 'Q'); return; }
         if (c->sphase == S_HEAD) { send_page(w, c, 504, 's', 'H'); return; }
         c->term0 = 's'; c->term1 = 'D'; conn_close(w, c); return;
     }
@@ -1001,7 +1066,7 @@ static void *worker_main(void *arg) {
         if (st == 2) break;
         if (st == 1 && !w->stopping) worker_soft_stop(w);
         if (w->stopping && w->active == 0) break;
-        struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = (w->active ? TW_TICK_MS : 100) * 1000000LL };
+        struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = (w->queued ? 1 : w->active ? TW_TICK_MS : 100) * 1000000LL };
         struct io_uring_cqe *cqe = NULL;
         io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
         w->now = now_ms();
@@ -1013,6 +1078,7 @@ static void *worker_main(void *arg) {
         }
         if (count) io_uring_cq_advance(&w->ring, count);
         timers_run(w);
+        if (w->queued) for (int k = 0; k < w->e->cfg.nservers; k++) if (w->q_head[k]) queue_kick(w, k);
     }
     io_uring_submit(&w->ring);
     return NULL;
@@ -1049,6 +1115,8 @@ int rp_engine_create(const rp_engine_cfg *cfg, rp_engine **out, char *err, int e
     memcpy(e->servers, cfg->servers, (size_t)cfg->nservers * sizeof *e->servers);
     e->cfg.listeners = e->listeners; e->cfg.servers = e->servers;
     e->w = calloc((size_t)e->nw, sizeof *e->w);
+    e->srv_active = calloc((size_t)cfg->nservers + 1, sizeof *e->srv_active);
+    e->srv_queued = calloc((size_t)cfg->nservers + 1, sizeof *e->srv_queued);
     int maxconn = cfg->maxconn > 0 ? cfg->maxconn : 4096;
     for (int i = 0; i < e->nw; i++) {
         worker *w = &e->w[i];
@@ -1064,6 +1132,8 @@ int rp_engine_create(const rp_engine_cfg *cfg, rp_engine **out, char *err, int e
         w->pool = calloc((size_t)cfg->nservers + 1, sizeof *w->pool);
         for (int k = 0; k < cfg->nservers; k++) w->pool[k] = calloc((size_t)w->pool_cap, sizeof(pool_entry));
         w->pool_n = calloc((size_t)cfg->nservers + 1, sizeof *w->pool_n);
+        w->q_head = calloc((size_t)cfg->nservers + 1, sizeof *w->q_head);
+        w->q_tail = calloc((size_t)cfg->nservers + 1, sizeof *w->q_tail);
         for (int l = 0; l < cfg->nlisteners; l++) {
             int fd = listen_socket(&e->listeners[l], err, errlen);
             if (fd < 0) {
@@ -1096,3 +1166,6 @@ void rp_engine_join(rp_engine *e) {
 }
 
 int rp_engine_active(rp_engine *e) { return atomic_load(&e->active); }
+
+int rp_engine_server_active(rp_engine *e, int server) { return atomic_load(&e->srv_active[server]); }
+int rp_engine_server_queued(rp_engine *e, int server) { return atomic_load(&e->srv_queued[server]); }

@@ -85,11 +85,15 @@ typedef struct rp_listener_cfg {
     socklen_t addrlen;
     int frontend;
     int maxconn;                      // per-frontend limit (0 = none)
+    uint32_t client_timeout_ms;       // timeout client (0 = none)
+    uint32_t http_request_timeout_ms; // timeout http-request: whole head (0 = client timeout)
+    uint32_t keepalive_timeout_ms;    // timeout http-keep-alive between requests (0 = http-request)
 } rp_listener_cfg;
 
 typedef struct rp_server_cfg {
     struct sockaddr_storage addr;
     socklen_t addrlen;
+    int maxconn;                      // concurrent requests; excess waits in a queue (0 = none)
 } rp_server_cfg;
 
 typedef struct rp_engine_cfg {
@@ -101,9 +105,6 @@ typedef struct rp_engine_cfg {
     const rp_server_cfg *servers;
     int maxconn;                      // global limit (split among workers), 0 = 4096
     int splice_threshold;             // bytes; 0 disables splice
-    uint32_t http_request_timeout_ms; // head reception limit (0: client timeout)
-    uint32_t client_timeout_ms;       // default client timeout (per frontend overrides later)
-    uint32_t keepalive_timeout_ms;    // idle client between requests
     rp_callbacks cb;
     /* HAProxy's pages the engine sends by itself (timeouts, server failures). Static bytes. */
     const uint8_t *page_400, *page_408, *page_502, *page_503, *page_504;
@@ -123,5 +124,8 @@ void rp_engine_stop(rp_engine *e, int soft);
 void rp_engine_join(rp_engine *e);
 /// Number of client connections open now (all workers).
 int rp_engine_active(rp_engine *e);
+/// Requests being served by a server now, and waiting in its queue (all workers).
+int rp_engine_server_active(rp_engine *e, int server);
+int rp_engine_server_queued(rp_engine *e, int server);
 
 #endif

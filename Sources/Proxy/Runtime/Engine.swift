@@ -49,6 +49,9 @@ public struct EngineListener {
     public var port: Int
     public var frontend: Int
     public var maxconn: Int
+    public var clientTimeoutMs: UInt32 = 0
+    public var httpRequestTimeoutMs: UInt32 = 0
+    public var keepAliveTimeoutMs: UInt32 = 0
     public init(host: String, port: Int, frontend: Int, maxconn: Int) { self.host = host; self.port = port; self.frontend = frontend; self.maxconn = maxconn }
 }
 
@@ -57,9 +60,6 @@ public struct EngineSettings {
     public var pin = true
     public var maxconn = 4096
     public var spliceThreshold = 65536
-    public var httpRequestTimeoutMs: UInt32 = 0
-    public var clientTimeoutMs: UInt32 = 0
-    public var keepAliveTimeoutMs: UInt32 = 0
     public init() {}
 }
 
@@ -97,6 +97,8 @@ public final class Engine: @unchecked Sendable {
             }
             var c = rp_listener_cfg()
             c.addr = ss; c.addrlen = len; c.frontend = Int32(l.frontend); c.maxconn = Int32(l.maxconn)
+            c.client_timeout_ms = l.clientTimeoutMs; c.http_request_timeout_ms = l.httpRequestTimeoutMs
+            c.keepalive_timeout_ms = l.keepAliveTimeoutMs
             ls.append(c)
         }
         var ss: [rp_server_cfg] = []
@@ -120,9 +122,6 @@ public final class Engine: @unchecked Sendable {
         cfg.pin = settings.pin ? 1 : 0
         cfg.maxconn = Int32(settings.maxconn)
         cfg.splice_threshold = Int32(settings.spliceThreshold)
-        cfg.http_request_timeout_ms = settings.httpRequestTimeoutMs
-        cfg.client_timeout_ms = settings.clientTimeoutMs
-        cfg.keepalive_timeout_ms = settings.keepAliveTimeoutMs
         cfg.cb.ctx = handlerBox.toOpaque()
         cfg.cb.on_request = cbRequest
         cfg.cb.on_response = cbResponse
@@ -145,7 +144,7 @@ public final class Engine: @unchecked Sendable {
         }
         if r < 0 {
             handlerBox.release()
-            throw EngineError(description: String(cString: errbuf))
+            throw EngineError(description: String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         engine = out
     }

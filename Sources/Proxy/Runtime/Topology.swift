@@ -1,0 +1,61 @@
+// The configuration flattened into the tables the data plane indexes by number: frontends,
+// backends and one global server table (a backend owns a contiguous range of it).
+
+public struct Topology: Sendable {
+    public struct Frontend: Sendable {
+        public var proxy: Int             // index in Configuration.proxies
+        public var name: String
+        /// For a `listen` section: its own backend.
+        public var ownBackend: Int?
+    }
+    public struct Backend: Sendable {
+        public var proxy: Int
+        public var name: String
+        public var servers: Range<Int>    // global server indexes
+    }
+    public struct Server: Sendable {
+        public var backend: Int
+        public var indexInBackend: Int
+        public var config: ServerConfig
+    }
+
+    public var frontends: [Frontend] = []
+    public var backends: [Backend] = []
+    public var servers: [Server] = []
+    /// Backend index by proxy name.
+    public var backendByName: [String: Int] = [:]
+    public var frontendOfProxy: [Int: Int] = [:]
+    public var backendOfProxy: [Int: Int] = [:]
+
+    public init(_ config: Configuration) {
+        for (pi, p) in config.proxies.enumerated() where p.isBackend {
+            let start = servers.count
+            for (si, s) in p.servers.enumerated() {
+                servers.append(Server(backend: backends.count, indexInBackend: si, config: s))
+            }
+            backendByName[p.name] = backends.count
+            backendOfProxy[pi] = backends.count
+            backends.append(Backend(proxy: pi, name: p.name, servers: start..<servers.count))
+        }
+        for (pi, p) in config.proxies.enumerated() where p.isFrontend {
+            frontendOfProxy[pi] = frontends.count
+            frontends.append(Frontend(proxy: pi, name: p.name, ownBackend: p.kind == .listen ? backendOfProxy[pi] : nil))
+        }
+    }
+
+    /// One engine listener per `bind` of each frontend.
+    public func listeners(_ config: Configuration) -> [EngineListener] {
+        var out: [EngineListener] = []
+        for (fi, f) in frontends.enumerated() {
+            let p = config.proxies[f.proxy]
+            for b in p.binds {
+                var l = EngineListener(host: b.host, port: b.port, frontend: fi, maxconn: p.maxconn ?? 0)
+                l.clientTimeoutMs = UInt32(clamping: p.timeouts.client ?? 0)
+                l.httpRequestTimeoutMs = UInt32(clamping: p.timeouts.httpRequest ?? 0)
+                l.keepAliveTimeoutMs = UInt32(clamping: p.timeouts.httpKeepAlive ?? 0)
+                out.append(l)
+            }
+        }
+        return out
+    }
+}
