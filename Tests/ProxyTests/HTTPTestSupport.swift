@@ -1,0 +1,33 @@
+// Helpers for the HTTP suites: a head parsed from a string, with its bytes kept alive for
+// as long as the head is looked at (the head only records offsets into them).
+@testable import Proxy
+
+final class Parsed<Head: MessageHead> {
+    let storage: UnsafeMutableRawBufferPointer
+    let head: Head
+    let result: ParseResult
+    var raw: UnsafeRawBufferPointer { UnsafeRawBufferPointer(storage) }
+
+    init(_ bytes: [UInt8], head: Head, parse: (UnsafeRawBufferPointer, Head) -> ParseResult) {
+        storage = .allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        storage.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        self.head = head
+        result = parse(UnsafeRawBufferPointer(rebasing: storage[0..<bytes.count]), head)
+    }
+    deinit { storage.deallocate() }
+
+    func string(_ r: ByteRange?) -> String? { r.map { head.string($0) } }
+
+    /// The head after the edits in `rewrite`, as a String.
+    func rendered(_ rewrite: HeadRewrite) -> String {
+        String(decoding: rewrite.render(head: head.bytes, headLength: head.headLength), as: UTF8.self)
+    }
+}
+
+func request(_ s: String) -> Parsed<RequestHead> { request(Array(s.utf8)) }
+func request(_ b: [UInt8]) -> Parsed<RequestHead> {
+    Parsed(b, head: RequestHead()) { RequestParser.parse($0, into: $1) }
+}
+func response(_ s: String, head requestWasHead: Bool = false) -> Parsed<ResponseHead> {
+    Parsed(Array(s.utf8), head: ResponseHead()) { ResponseParser.parse($0, into: $1, requestWasHead: requestWasHead) }
+}
