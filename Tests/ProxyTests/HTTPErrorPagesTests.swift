@@ -89,3 +89,15 @@ enum Observed26 {
         #expect(ErrorPages.bytes(.badGateway).buffer.baseAddress == ErrorPages.bytes(.badGateway).buffer.baseAddress)
     }
 }
+
+extension HTTPErrorPagesTests {
+    /// Every page is found under its own status (the table index matches allCases order).
+    @Test func eachPageHasItsStatus() {
+        for page in ErrorPage.allCases {
+            for flavour in [ErrorPageFlavour.haproxy26, .haproxy14] {
+                let status = page == .unprocessableContent && flavour == .haproxy14 ? 400 : page.rawValue
+                #expect(text(ErrorPages.bytes(page, connection: .none, flavour: flavour)).dropFirst(9).hasPrefix("\(status) "), "\(page) \(flavour)")
+            }
+        }
+    }
+}

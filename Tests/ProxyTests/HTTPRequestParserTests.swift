@@ -39,7 +39,9 @@ import Testing
         Case("non-numeric Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", .badContentLength),
         Case("signed Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +0\r\n\r\n", .badContentLength),
         Case("empty Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n", .badContentLength),
-        Case("huge Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9999999999999999999\r\n\r\n", .badContentLength),
+        Case("Content-Length above Int64.max", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9223372036854775808\r\n\r\n", .badContentLength),
+        Case("Content-Length of commas only", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ,\r\n\r\n", .badContentLength),
+        Case("Transfer-Encoding of commas only", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\n\r\n", .badTransferEncoding),
         Case("chunked not last", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", .badTransferEncoding),
         Case("gzip alone", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", .badTransferEncoding),
         Case("chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", .badTransferEncoding),
@@ -143,6 +145,8 @@ import Testing
             #expect(p.head.framing == .contentLength(7))
             #expect(p.head.dropContentLength)
         }
+        let largest = request("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9223372036854775807\r\n\r\n")
+        #expect(largest.head.framing == .contentLength(Int64.max))
         let single = request("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 007\r\n\r\n")
         #expect(single.head.framing == .contentLength(7))
         #expect(!single.head.dropContentLength)

@@ -52,7 +52,7 @@ public enum ErrorPages {
     public static func bytes(_ page: ErrorPage, connection: ReplyConnection = .close,
                              flavour: ErrorPageFlavour = .haproxy26) -> StaticBytes {
         switch flavour {
-        case .haproxy26: return pages26[index(page) * ReplyConnection.allCases.count + connection.rawValue]
+        case .haproxy26: return pages26[index(page) * 3 + connection.rawValue]
         case .haproxy14: return pages14[index(page)]
         }
     }
@@ -73,7 +73,21 @@ public enum ErrorPages {
 
     // MARK: texts
 
-    private static func index(_ page: ErrorPage) -> Int { ErrorPage.allCases.firstIndex(of: page)! }
+    /// The position of `page` in `allCases` (the order the tables are built in), without
+    /// building the allCases array on the hot path.
+    private static func index(_ page: ErrorPage) -> Int {
+        switch page {
+        case .monitorReady: return 0
+        case .badRequest: return 1
+        case .forbidden: return 2
+        case .requestTimeout: return 3
+        case .unprocessableContent: return 4
+        case .internalError: return 5
+        case .badGateway: return 6
+        case .serviceUnavailable: return 7
+        case .gatewayTimeout: return 8
+        }
+    }
 
     private static func body(_ title: String, _ text: String) -> String {
         "<html><body><h1>\(title)</h1>\n\(text)\n</body></html>\n"
@@ -125,6 +139,7 @@ public enum ErrorPages {
         Array("HTTP/1.0 \(status)\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\(extra)\r\n\(body)".utf8)
     }
 
+    // Three entries per page, in ReplyConnection order (none, close, keepAlive).
     private static let pages26: [StaticBytes] = ErrorPage.allCases.flatMap { page in
         ReplyConnection.allCases.map { connection in
             let (status, text) = text26(page)

@@ -77,15 +77,20 @@ struct MessageHeaders {
         return nil
     }
 
-    /// A decimal number of at most 18 digits (no sign, no blanks), or nil.
+    /// A non-negative decimal number that fits an Int64 (no sign, no blanks), or nil.
+    /// (HAProxy reads Content-Length as an unsigned 64-bit number; values above Int64.max
+    /// are refused here.)
     @inline(__always) static func decimal(_ head: MessageHead, _ r: ByteRange) -> Int64? {
-        guard r.count > 0 && r.count <= 18 else { return nil }
+        guard r.count > 0 && r.count <= 19 else { return nil }
         var n: Int64 = 0
         var i = Int(r.lo)
         while i < Int(r.hi) {
             let c = head.bytes[i]
             guard ByteClass.isDigit(c) else { return nil }
-            n = n * 10 + Int64(c - 48)
+            let (times10, o1) = n.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int64(c - 48))
+            if o1 || o2 { return nil }
+            n = sum
             i += 1
         }
         return n
