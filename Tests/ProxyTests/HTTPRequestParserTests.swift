@@ -112,6 +112,7 @@ import Testing
         #expect(p.result == .complete)
         #expect(p.head.headLength == p.raw.count - 5)
         #expect(p.head.framing == .contentLength(5))
+        #expect(p.head.bytes.count == p.head.headLength)
         #expect(p.head.isPost && p.head.isGetHeadPost)
     }
 
@@ -254,5 +255,23 @@ import Testing
         for c in 0...255 {
             #expect(ByteClass.isTokenChar(UInt8(c)) == tchar.contains(UInt8(c)), "byte \(c)")
         }
+    }
+}
+
+extension HTTPRequestRejectionTests {
+    /// Values are checked 8 bytes at a time: a CR or NUL at any offset of a long value must
+    /// be found, and bytes that only look alike (0x8D, 0x80, 0x0C, 0x0E) must not.
+    @Test func crAndNulAtEveryOffset() {
+        for bad: UInt8 in [0, 13] {
+            for offset in 0..<21 {
+                var value = [UInt8](repeating: 97, count: 21)
+                value[offset] = bad
+                let raw = Array("GET / HTTP/1.1\r\nX-V: ".utf8) + value + Array("\r\n\r\n".utf8)
+                #expect(request(raw).result == .invalid(.badHeaderValue), "byte \(bad) at \(offset)")
+            }
+        }
+        let lookalikes: [UInt8] = [0x8D, 0x80, 0x0C, 0x0E, 0x01, 0xFF, 0x8D, 0x0D ^ 0x80, 0x20, 0x2D, 0x7F, 0x81]
+        let raw = Array("GET / HTTP/1.1\r\nX-V: ".utf8) + lookalikes + Array("\r\n\r\n".utf8)
+        #expect(request(raw).result == .complete)
     }
 }

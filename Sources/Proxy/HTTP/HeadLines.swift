@@ -39,6 +39,8 @@ enum HeadLines {
             if end == pos {
                 head.endOfHeaders = pos
                 head.headLength = next
+                // From now on `bytes` is the head only, as MessageHead documents.
+                head.bytes = UnsafeRawBufferPointer(rebasing: b[0..<next])
                 return .complete
             }
             // A line starting with a blank continues the previous one (obs-fold): refused,
@@ -51,12 +53,7 @@ enum HeadLines {
             if colon == pos || colon == end || b[colon] != asciiColon { return .invalid(.badHeaderName) }
             // Value: OWS trimmed on both sides; CR and NUL refused anywhere in it.
             var lo = colon + 1
-            var i = lo
-            while i < end {
-                let c = b[i]
-                if c == asciiCR || c == 0 { return .invalid(.badHeaderValue) }
-                i += 1
-            }
+            if containsCROrNUL(b, lo, end) { return .invalid(.badHeaderValue) }
             while lo < end && ByteClass.isBlank(b[lo]) { lo += 1 }
             var hi = end
             while hi > lo && ByteClass.isBlank(b[hi - 1]) { hi -= 1 }
@@ -66,6 +63,25 @@ enum HeadLines {
             head.headerCount += 1
             pos = next
         }
+    }
+
+    /// Whether [lo, hi) holds a CR or a NUL byte. Values are most of a head's bytes, so this
+    /// looks at 8 bytes at a time (the classic "has a zero byte" word trick).
+    @inline(__always) static func containsCROrNUL(_ b: UnsafeRawBufferPointer, _ lo: Int, _ hi: Int) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let crs: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
+        var i = lo
+        while i + 8 <= hi {
+            let w = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let x = w ^ crs
+            if ((w &- ones) & ~w | (x &- ones) & ~x) & highs != 0 { return true }
+            i += 8
+        }
+        while i < hi {
+            if b[i] == asciiCR || b[i] == 0 { return true }
+            i += 1
+        }
+        return false
     }
 
     /// Parses `HTTP/1.0` or `HTTP/1.1` exactly in [lo, hi); returns the minor version.
