@@ -11,8 +11,9 @@ final class Parsed<Head: MessageHead> {
     var raw: UnsafeRawBufferPointer { UnsafeRawBufferPointer(storage) }
 
     init(_ bytes: [UInt8], head: Head, parse: (UnsafeRawBufferPointer, Head) -> ParseResult) {
-        storage = .allocate(byteCount: max(bytes.count, 1), alignment: 1)
-        storage.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        bytes.withUnsafeBytes { storage.copyMemory(from: $0) }
+        self.storage = storage
         self.head = head
         result = parse(UnsafeRawBufferPointer(rebasing: storage[0..<bytes.count]), head)
     }

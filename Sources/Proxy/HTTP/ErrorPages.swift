@@ -38,7 +38,7 @@ public struct StaticBytes: @unchecked Sendable {
     public let buffer: UnsafeRawBufferPointer
     init(_ bytes: [UInt8]) {
         let p = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-        p.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        bytes.withUnsafeBytes { p.copyMemory(from: $0) }
         buffer = UnsafeRawBufferPointer(p)
     }
     public var count: Int { buffer.count }
