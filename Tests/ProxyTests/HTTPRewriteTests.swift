@@ -76,6 +76,15 @@ import Testing
                 "POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 12\r\nA: b\r\n\r\n")
     }
 
+    @Test func leadingEmptyLinesAreNotForwarded() {
+        let p = request("\r\n\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(p.result == .complete)
+        let rw = HeadRewrite()
+        if !p.head.leadingEmptyLines.isEmpty { rw.delete(p.head.leadingEmptyLines) }
+        #expect(p.rendered(rw) == "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(request("GET / HTTP/1.1\r\n\r\n").head.leadingEmptyLines.isEmpty)
+    }
+
     @Test func bareLFHeadKeepsItsLines() {
         #expect(forward("GET /echo HTTP/1.1\nHost: x\nConnection: keep-alive\n\n", mode: .close) ==
                 "GET /echo HTTP/1.1\nHost: x\nX-Forwarded-For: 127.0.0.1\r\nConnection: close\r\n\n")

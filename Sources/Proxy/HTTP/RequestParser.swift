@@ -7,7 +7,8 @@
 // - request line: `method SP+ target SP+ HTTP/1.0|HTTP/1.1`; the method is a token (any
 //   case), the target visible ASCII; `GET /x` (HTTP/0.9) and other versions are refused.
 //   (HAProxy 2.6 forwards `HTTP/9.9` as 1.1; we refuse it, as issue 3 asks.)
-//   Empty lines before the request line are skipped (RFC 9112 §2.2), as HAProxy does.
+//   Empty lines before the request line are skipped (RFC 9112 §2.2), as HAProxy does; they
+//   stay in the head (headLength counts them): delete `leadingEmptyLines` when forwarding.
 // - headers: see HeadLines (names are tokens followed directly by `:`, no CR/NUL in values,
 //   no obs-fold) and MessageHeaders (Content-Length, Transfer-Encoding).
 // - Transfer-Encoding: last coding must be chunked (else 400), chunked once; a coding before
@@ -17,6 +18,9 @@
 //   them all). An absolute-form target must name the same host and port as Host
 //   (case-insensitive; a port equal to the scheme's default is the same as no port).
 // - A head not complete within maxHeadBytes, or with more than 100 header lines, is refused.
+// Stricter than 2.6.12 on purpose (it accepts these): obs-fold (2.6 unfolds), NUL in a
+// value, identical duplicate Host lines (2.6 merges), an empty authority (`http:///x`),
+// versions other than 1.0/1.1, a Content-Length above Int64.max.
 
 public enum RequestParser {
     public static func parse(_ bytes: UnsafeRawBufferPointer, into head: RequestHead) -> ParseResult {
@@ -110,4 +114,9 @@ public enum RequestParser {
         if head.absoluteAuthority?.isEmpty == true { return .badTarget }
         return nil
     }
+}
+
+extension RequestHead {
+    /// Empty lines received before the request line (usually none): not to be forwarded.
+    public var leadingEmptyLines: ByteRange { ByteRange(0, Int(requestLine.lo)) }
 }
