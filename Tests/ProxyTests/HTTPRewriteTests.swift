@@ -33,6 +33,12 @@ import Testing
                 "GET /echo HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nX-Forwarded-For: 127.0.0.1\r\nConnection: close\r\n\r\n")
     }
 
+    @Test func httpclose11CloseMovesToTheEnd() {
+        // 2.6.12 forwarded `host: x, x-forwarded-for, connection: close` for this request.
+        #expect(forward("GET /echo HTTP/1.1\r\nConnection: close\r\nHost: x\r\n\r\n", mode: .close) ==
+                "GET /echo HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    }
+
     @Test func httpclose10GetsNoConnectionHeader() {
         #expect(forward("GET /echo HTTP/1.0\r\n\r\n", mode: .close) ==
                 "GET /echo HTTP/1.0\r\nX-Forwarded-For: 127.0.0.1\r\n\r\n")
