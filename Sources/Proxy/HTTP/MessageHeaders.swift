@@ -1,0 +1,98 @@
+// One pass over a parsed header table for the headers that change how a message is read:
+// Content-Length, Transfer-Encoding, Connection (and, for requests, Host and Expect).
+// The parsers turn the summary into framing and keep-alive flags.
+
+struct MessageHeaders {
+    /// The agreed Content-Length, or -1 when there is none.
+    var contentLength: Int64 = -1
+    /// Number of Content-Length values seen (lines and list elements): above 1 the
+    /// forwarded head is normalised to a single `Content-Length` line.
+    var contentLengthCount = 0
+    var hasTransferEncoding = false
+    /// The last transfer coding is `chunked`.
+    var chunkedLast = false
+    /// A coding other than chunked comes before chunked (`gzip, chunked`).
+    var codingBeforeChunked = false
+    var closeToken = false
+    var keepAliveToken = false
+    var upgradeToken = false
+    var hostIndex = -1
+    var expectContinue = false
+
+    /// Reads the special headers of `head`; returns the reason to refuse it, if any. Checks
+    /// common to both directions are made here: numeric and agreeing Content-Length values,
+    /// a non-empty Transfer-Encoding with `chunked` at most once. `request` adds the Host
+    /// (only one) and Expect rules.
+    mutating func read(_ head: MessageHead, request: Bool) -> ParseError? {
+        var chunkedCount = 0
+        var error: ParseError? = nil
+        var i = 0
+        while i < head.headerCount {
+            let f = head.fields[i]
+            i += 1
+            switch f.name.count {
+            case 4 where request && head.equalsLowercased(f.name, "host"):
+                if hostIndex >= 0 { return .multipleHost }
+                hostIndex = i - 1
+            case 6 where request && head.equalsLowercased(f.name, "expect"):
+                if head.equalsLowercased(f.value, "100-continue") { expectContinue = true }
+            case 10 where head.equalsLowercased(f.name, "connection"):
+                head.forEachElement(of: f.value) { t in
+                    if head.equalsLowercased(t, "close") { closeToken = true }
+                    else if head.equalsLowercased(t, "keep-alive") { keepAliveToken = true }
+                    else if head.equalsLowercased(t, "upgrade") { upgradeToken = true }
+                    return true
+                }
+            case 14 where head.equalsLowercased(f.name, "content-length"):
+                if f.value.isEmpty { return .badContentLength }
+                head.forEachElement(of: f.value) { v in
+                    guard let n = MessageHeaders.decimal(head, v) else { error = .badContentLength; return false }
+                    if contentLength >= 0 && n != contentLength { error = .conflictingContentLength; return false }
+                    contentLength = n
+                    contentLengthCount += 1
+                    return true
+                }
+                if let error { return error }
+                // A value made only of commas and blanks carries no length.
+                if contentLength < 0 { return .badContentLength }
+            case 17 where head.equalsLowercased(f.name, "transfer-encoding"):
+                hasTransferEncoding = true
+                head.forEachElement(of: f.value) { c in
+                    if head.equalsLowercased(c, "chunked") {
+                        chunkedCount += 1
+                        chunkedLast = true
+                    } else {
+                        if chunkedCount == 0 { codingBeforeChunked = true }
+                        chunkedLast = false
+                    }
+                    return true
+                }
+                if f.value.isEmpty { return .badTransferEncoding }
+            default:
+                break
+            }
+        }
+        if chunkedCount > 1 { return .badTransferEncoding }
+        if hasTransferEncoding && chunkedCount == 0 && !codingBeforeChunked { return .badTransferEncoding }
+        return nil
+    }
+
+    /// A non-negative decimal number that fits an Int64 (no sign, no blanks), or nil.
+    /// (HAProxy reads Content-Length as an unsigned 64-bit number; values above Int64.max
+    /// are refused here.)
+    @inline(__always) static func decimal(_ head: MessageHead, _ r: ByteRange) -> Int64? {
+        guard r.count > 0 && r.count <= 19 else { return nil }
+        var n: Int64 = 0
+        var i = Int(r.lo)
+        while i < Int(r.hi) {
+            let c = head.bytes[i]
+            guard ByteClass.isDigit(c) else { return nil }
+            let (times10, o1) = n.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int64(c - 48))
+            if o1 || o2 { return nil }
+            n = sum
+            i += 1
+        }
+        return n
+    }
+}

@@ -1,0 +1,122 @@
+// HTTP/1.x request head parser: records ranges into a reused RequestHead, allocates nothing.
+//
+// Call it with all the bytes received so far on the connection (from the first byte of the
+// request); it answers .incomplete until the blank line has arrived. Errors in complete
+// lines are reported as soon as they are seen. What is refused, and why, follows HAProxy
+// 2.6.12 as observed on the wire (spec §18, Appendix C) and issue 3:
+// - request line: `method SP+ target SP+ HTTP/1.0|HTTP/1.1`; the method is a token (any
+//   case), the target visible ASCII; `GET /x` (HTTP/0.9) and other versions are refused.
+//   (HAProxy 2.6 forwards `HTTP/9.9` as 1.1; we refuse it, as issue 3 asks.)
+//   Empty lines before the request line are skipped (RFC 9112 §2.2), as HAProxy does; they
+//   stay in the head (headLength counts them): delete `leadingEmptyLines` when forwarding.
+// - headers: see HeadLines (names are tokens followed directly by `:`, no CR/NUL in values,
+//   no obs-fold) and MessageHeaders (Content-Length, Transfer-Encoding).
+// - Transfer-Encoding: last coding must be chunked (else 400), chunked once; a coding before
+//   chunked (`gzip, chunked`) → .unsupportedTransferCoding, answered 422 like HAProxy 2.6.
+//   With chunked, Content-Length is ignored and `dropContentLength` is set (RFC 9112 §6.3).
+// - Host: at most one Host line (HAProxy 2.6 merges identical duplicates; issue 3 refuses
+//   them all). An absolute-form target must name the same host and port as Host
+//   (case-insensitive; a port equal to the scheme's default is the same as no port).
+// - A head not complete within maxHeadBytes, or with more than 100 header lines, is refused.
+// Stricter than 2.6.12 on purpose (it accepts these): obs-fold (2.6 unfolds), NUL in a
+// value, identical duplicate Host lines (2.6 merges), an empty authority (`http:///x`),
+// versions other than 1.0/1.1, a Content-Length above Int64.max.
+
+public enum RequestParser {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, into head: RequestHead) -> ParseResult {
+        head.reset()
+        head.bytes = bytes
+        let total = bytes.count
+        guard total > 0 else { return .incomplete }
+        let limit = Swift.min(total, maxHeadBytes)
+
+        // Skip empty lines before the request line.
+        var pos = 0
+        while pos < limit && (bytes[pos] == asciiCR || bytes[pos] == asciiLF) {
+            if bytes[pos] == asciiCR {
+                if pos + 1 >= limit { return HeadLines.noLineEnd(total: total) }
+                if bytes[pos + 1] != asciiLF { return .invalid(.badRequestLine) }
+                pos += 2
+            } else {
+                pos += 1
+            }
+        }
+        guard let (end, next) = HeadLines.line(bytes, from: pos, limit: limit) else {
+            return HeadLines.noLineEnd(total: total)
+        }
+        if let error = parseRequestLine(head, pos, end) { return .invalid(error) }
+
+        let fields = HeadLines.parseFields(into: head, from: next)
+        guard case .complete = fields else { return fields }
+
+        var summary = MessageHeaders()
+        if let error = summary.read(head, request: true) { return .invalid(error) }
+
+        // Framing (RFC 9112 §6.3): chunked wins over Content-Length, which is then dropped.
+        if summary.hasTransferEncoding {
+            if !summary.chunkedLast { return .invalid(.badTransferEncoding) }
+            if summary.codingBeforeChunked { return .invalid(.unsupportedTransferCoding) }
+            head.framing = .chunked
+            head.dropContentLength = summary.contentLengthCount > 0
+        } else if summary.contentLength >= 0 {
+            head.framing = .contentLength(summary.contentLength)
+            head.dropContentLength = summary.contentLengthCount > 1
+        } else {
+            head.framing = .none
+        }
+
+        head.saidKeepAlive = summary.keepAliveToken
+        head.wantsClose = head.versionMinor == 1 ? summary.closeToken : !summary.keepAliveToken
+        head.expectContinue = summary.expectContinue && head.versionMinor == 1
+
+        if let authority = head.absoluteAuthority, summary.hostIndex >= 0 {
+            if !RequestTarget.sameHost(head, authority: authority, host: head.fields[summary.hostIndex].value,
+                                       scheme: head.absoluteScheme) {
+                return .invalid(.hostMismatch)
+            }
+        }
+        return .complete
+    }
+
+    /// Checks and records `method SP+ target SP+ version` in [lo, end).
+    static func parseRequestLine(_ head: RequestHead, _ lo: Int, _ end: Int) -> ParseError? {
+        let b = head.bytes
+        var i = lo
+        while i < end && ByteClass.isTokenChar(b[i]) { i += 1 }
+        if i == lo { return .badMethod }
+        if i == end || b[i] != asciiSP { return .badMethod }
+        head.method = ByteRange(lo, i)
+        while i < end && b[i] == asciiSP { i += 1 }
+
+        let targetLo = i
+        while i < end && b[i] != asciiSP {
+            if !ByteClass.isTargetChar(b[i]) { return .badTarget }
+            i += 1
+        }
+        if i == targetLo { return .badRequestLine }
+        head.target = ByteRange(targetLo, i)
+        if i == end { return .http09 }
+        while i < end && b[i] == asciiSP { i += 1 }
+
+        guard let minor = HeadLines.version(b, i, end) else { return .badVersion }
+        head.versionMinor = minor
+        head.requestLine = ByteRange(lo, end)
+
+        let m = head.method
+        switch m.count {
+        case 3: head.isGetHeadPost = b[lo] == 71 && b[lo + 1] == 69 && b[lo + 2] == 84          // GET
+        case 4:
+            head.isHead = b[lo] == 72 && b[lo + 1] == 69 && b[lo + 2] == 65 && b[lo + 3] == 68   // HEAD
+            head.isPost = b[lo] == 80 && b[lo + 1] == 79 && b[lo + 2] == 83 && b[lo + 3] == 84   // POST
+            head.isGetHeadPost = head.isHead || head.isPost
+        default: break
+        }
+        if head.absoluteAuthority?.isEmpty == true { return .badTarget }
+        return nil
+    }
+}
+
+extension RequestHead {
+    /// Empty lines received before the request line (usually none): not to be forwarded.
+    public var leadingEmptyLines: ByteRange { ByteRange(0, Int(requestLine.lo)) }
+}
