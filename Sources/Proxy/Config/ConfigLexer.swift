@@ -43,6 +43,10 @@ enum ConfigLexer {
                 case UInt8(ascii: "t"): word.append(9); i += 2
                 case UInt8(ascii: "n"): word.append(10); i += 2
                 case UInt8(ascii: "r"): word.append(13); i += 2
+                case 0xC2 where i + 2 < bytes.count && bytes[i + 2] == 0xA0:
+                    // `\<U+00A0>`: a published `\ ` whose space became a no-break space.
+                    result.sawNoBreakSpace = true
+                    word.append(UInt8(ascii: " ")); i += 3
                 case UInt8(ascii: "x"):
                     guard i + 3 < bytes.count, let hi = hexValue(bytes[i + 2]), let lo = hexValue(bytes[i + 3]) else {
                         throw LexError("invalid '\\x' escape; expected two hexadecimal digits (e.g. '\\x41')")

@@ -39,6 +39,7 @@ public enum ConfigParser {
         closeSection(&state)
         state.section = nil
         var lineNumber = 0
+        let firstWarningOfFile = state.config.warnings.count
         var firstNoBreakSpaceLine: Int? = nil
         for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -57,8 +58,8 @@ public enum ConfigParser {
         closeSection(&state)
         state.section = nil
         if let line = firstNoBreakSpaceLine {
-            state.warn(SourceLocation(file: file, line: line),
-                       "U+00A0 (no-break space) found, first on this line; treated as a blank space everywhere outside quotes (HAProxy rejects such lines)")
+            // Listed first among the file's warnings: it explains any odd message after it.
+            state.config.warnings.insert("\(SourceLocation(file: file, line: line)): U+00A0 (no-break space) found, first on this line; treated as a blank space everywhere outside quotes (HAProxy rejects such lines)", at: firstWarningOfFile)
         }
     }
 

@@ -8,7 +8,12 @@ enum PersistenceKeywords {
         ConfigKeyword("cookie", .backendSide,
                       "cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain D]* [maxidle T] [maxlife T] [attr A]",
                       "Cookie-based persistence; no mode = passive (the server sets the cookie).") { state, line throws(ConfigError) in
-            state.proxy.cookie = try parseCookie(line)
+            let cookie = try parseCookie(line)
+            if (cookie.maxidle != nil || cookie.maxlife != nil) && cookie.mode != .insert {
+                // HAProxy accepts this and ignores the dates; say so instead of staying silent.
+                state.warn(line.location, "'cookie': 'maxidle'/'maxlife' only apply in 'insert' mode; ignored here")
+            }
+            state.proxy.cookie = cookie
         },
         ConfigKeyword("appsession", [.backend, .listen],
                       "appsession NAME len N timeout T [request-learn] [prefix] [mode path-parameters|query-string]",
@@ -64,9 +69,6 @@ enum PersistenceKeywords {
                 throw line.error(EditDistance.unknownMessage("cookie option", option, cookieOptions))
             }
             i += 1
-        }
-        if (cookie.maxidle != nil || cookie.maxlife != nil) && cookie.mode != .insert {
-            throw line.error("'maxidle' and 'maxlife' require 'insert' mode")
         }
         return cookie
     }
