@@ -131,3 +131,17 @@ import Testing
         }
     }
 }
+
+/// HAProxy warns (and ignores) a frontend-side keyword in a backend and vice versa.
+@Suite struct ConfigCapabilityTests {
+    @Test func wrongSideKeywordsAreIgnoredWithAWarning() throws {
+        let c = try #require(ConfigTestSupport.parse("frontend f\n bind :80\n balance source\n default_backend b\nbackend b\n bind :81\n option httplog\n server s 127.0.0.1:80\n"))
+        #expect(c.warnings == [
+            "t.cfg:3: 'balance' ignored because frontend 'f' has no backend capability",
+            "t.cfg:6: 'bind' ignored because backend 'b' has no frontend capability",
+            "t.cfg:7: 'option httplog' ignored because backend 'b' has no frontend capability",
+        ])
+        #expect(c.proxy(named: "f")?.balance == .roundRobin)
+        #expect(c.proxy(named: "b")?.binds.isEmpty == true && c.proxy(named: "b")?.httpLog == false)
+    }
+}

@@ -36,8 +36,6 @@ public enum ConfigParser {
     ]
 
     static func feed(_ text: String, file: String, into state: inout ParseState) {
-        closeSection(&state)
-        state.section = nil
         var lineNumber = 0
         let firstWarningOfFile = state.config.warnings.count
         var firstNoBreakSpaceLine: Int? = nil
@@ -102,6 +100,12 @@ public enum ConfigParser {
             throw ConfigError(location, keyword.name, "'no' cannot be used with '\(keyword.name)'")
         }
         guard keyword.sections.contains(SectionSet(section)) else {
+            if isCapabilityMismatch(keyword, section) {
+                // HAProxy warns and ignores a frontend-side keyword in a backend (and vice versa).
+                let missing = section == .frontend ? "backend" : "frontend"
+                state.warn(location, "'\(keyword.name)' ignored because \(section.rawValue) '\(state.proxy.name)' has no \(missing) capability")
+                return
+            }
             throw ConfigError(location, keyword.name, "not allowed in a '\(section.rawValue)' section; allowed in: \(keyword.sections.names.joined(separator: ", "))")
         }
         let line = KeywordLine(words: words, argumentStart: resolved.argumentStart, keyword: keyword.name, location: location, negated: negated)
@@ -110,6 +114,12 @@ public enum ConfigParser {
             return
         }
         try keyword.handler(&state, line)
+    }
+
+    /// A listen-capable keyword used on the wrong side (frontend vs backend); `server` lines stay errors, as in HAProxy.
+    static func isCapabilityMismatch(_ keyword: ConfigKeyword, _ section: ConfigSection) -> Bool {
+        (section == .frontend || section == .backend) && keyword.sections.contains(.listen)
+            && keyword.name != "server" && keyword.name != "default-server"
     }
 
     // MARK: sections

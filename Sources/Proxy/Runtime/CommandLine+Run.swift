@@ -29,7 +29,7 @@ extension CommandLine {
         With no -f, ringproxy runs its built-in demo.
         """
 
-    /// Parses arguments; nil plus a message on a bad flag.
+    /// Parses arguments, or describes the first bad flag.
     static func parseRingproxyArguments(_ args: [String]) -> Result<RingproxyArguments, UsageError> {
         var parsed = RingproxyArguments()
         var i = 0
