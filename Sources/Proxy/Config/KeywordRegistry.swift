@@ -27,6 +27,9 @@ public enum KeywordRegistry {
             }
             throw ConfigError(location, first, EditDistance.unknownMessage("'\(first)' argument", words[1], subs))
         }
+        if UnsupportedKeywords.names.contains(first) {
+            throw ConfigError(location, first, UnsupportedKeywords.message(first))
+        }
         let candidates = keywords.filter { $0.sections.contains(here) && !$0.isPrefix }.map { String($0.name.split(separator: " ")[0]) }
         var message = "unknown keyword in a '\(section.rawValue)' section"
         if let s = EditDistance.suggestion(for: first, among: Array(Set(candidates)).sorted()) {
