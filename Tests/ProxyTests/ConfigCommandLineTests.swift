@@ -25,6 +25,7 @@ import Testing
     @Test func versionAndStub() {
         #expect(CommandLine.runRingproxy(["-v"]) == 0)
         #expect(CommandLine.runRingproxy(["-vv"]) == 0)
+        #expect(CommandLine.runRingproxy(["--list-keywords"]) == 0)
         // The engine is not part of this build yet: the Runtime stub answers 2.
         #expect(CommandLine.runRingproxy([]) == 2)
         #expect(CommandLine.runRingproxy(["-f", ConfigTestSupport.fixture("seed.cfg"), "-db"]) == 2)
@@ -35,7 +36,7 @@ import Testing
         var options = RunOptions()
         options.configPaths = ["a.cfg", "b.cfg"]; options.foreground = true; options.debug = true
         options.pidfile = "/run/rp.pid"; options.softStopPIDs = [12, 34]
-        #expect(parsed == RingproxyArguments(check: true, version: 0, options: options))
+        #expect(parsed == RingproxyArguments(check: true, version: 0, listKeywords: false, options: options))
         #expect(try CommandLine.parseRingproxyArguments(["-db"]).get().options.debug == false)
     }
 }

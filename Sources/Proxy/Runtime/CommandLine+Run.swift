@@ -13,6 +13,8 @@ public let ringproxyVersion = "0.1.0"
 struct RingproxyArguments: Equatable {
     var check = false
     var version = 0             // 1 for -v, 2 for -vv
+    /// `--list-keywords`: print the keyword registry as markdown (the README embeds it).
+    var listKeywords = false
     var options = RunOptions()
 }
 
@@ -26,6 +28,7 @@ extension CommandLine {
           -p FILE  write the pid to FILE
           -v, -vv  print the version (and build details) and exit
           -sf PID  ask these processes to finish once ringproxy listens
+          --list-keywords  print every configuration keyword as a markdown table
         With no -f, ringproxy runs its built-in demo.
         """
 
@@ -47,6 +50,7 @@ extension CommandLine {
                 parsed.options.pidfile = args[i + 1]; i += 2
             case "-v", "-V": parsed.version = max(parsed.version, 1); i += 1
             case "-vv": parsed.version = 2; i += 1
+            case "--list-keywords": parsed.listKeywords = true; i += 1
             case "-sf", "-st":
                 i += 1
                 while i < args.count, let pid = Int32(args[i]), pid > 0 { parsed.options.softStopPIDs.append(pid); i += 1 }
@@ -66,6 +70,10 @@ extension CommandLine {
         case .failure(let e):
             printError("ringproxy: \(e.message)\n\(usage)")
             return 1
+        }
+        if parsed.listKeywords {
+            print(KeywordRegistry.markdownTable(), terminator: "")
+            return 0
         }
         if parsed.version > 0 {
             print("ringproxy version \(ringproxyVersion) (HAProxy 1.4/2.6 configuration dialect)")
