@@ -80,5 +80,7 @@ import Testing
         try "backend x\n server s 127.0.0.1:80\n".write(toFile: b, atomically: true, encoding: .utf8)
         let c = try ConfigParser.load(paths: [a, b])
         #expect(c.proxy(named: "x")?.timeouts.connect == 4000)
+        // `-f DIR` reads DIR/*.cfg in lexical order.
+        #expect(try ConfigParser.load(paths: [dir]).proxy(named: "x")?.timeouts.connect == 4000)
     }
 }

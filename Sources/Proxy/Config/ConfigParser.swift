@@ -18,7 +18,7 @@ public enum ConfigParser {
     /// the last `defaults` of a file still applies to the next one.
     public static func load(paths: [String]) throws(ConfigErrors) -> Configuration {
         var state = ParseState()
-        for path in paths {
+        for path in expandDirectories(paths) {
             guard let data = FileManager.default.contents(atPath: path) else {
                 state.errors.append(ConfigError(file: path, line: 0, keyword: "", message: "cannot open configuration file"))
                 continue
@@ -26,6 +26,16 @@ public enum ConfigParser {
             feed(String(decoding: data, as: UTF8.self), file: path, into: &state)
         }
         return try finish(&state)
+    }
+
+    /// A directory stands for its `*.cfg` files in lexical order, as with `haproxy -f DIR`.
+    static func expandDirectories(_ paths: [String]) -> [String] {
+        paths.flatMap { path -> [String] in
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+                  let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [path] }
+            return names.filter { $0.hasSuffix(".cfg") }.sorted().map { path + "/" + $0 }
+        }
     }
 
     static let sectionHeaders: Set<String> = Set(ConfigSection.allCases.map(\.rawValue))
