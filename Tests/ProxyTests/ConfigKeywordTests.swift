@@ -270,3 +270,20 @@ import Testing
         #expect(f.loggers.count == 2 && f.loggers[0].isGlobal && f.loggers[1].maxLevel == 3 && f.loggers[1].port == 514)
     }
 }
+
+@Suite struct ConfigAclMatchMethodTests {
+    @Test(arguments: [("str", AclMatch.exact, "x"), ("beg", .beginning, "x"), ("end", .ending, "x"), ("sub", .substring, "x"),
+                      ("reg", .regex, "^x$"), ("dom", .domain, "x.com"), ("found", .found, ""), ("len", .length, "3"), ("ip", .ip, "10.0.0.0/8")])
+    func explicitMatchMethod(_ method: String, _ expected: AclMatch, _ pattern: String) throws {
+        let config = ConfigTestSupport.parse(ConfigTestSupport.frontend(" acl a hdr(x-test) -m \(method) \(pattern)"))
+        let acl = try #require(config?.proxy(named: "f")?.acls.first)
+        #expect(acl.match == expected && acl.fetch == .header("x-test"))
+        #expect(acl.patterns == (pattern.isEmpty ? [] : [pattern]))
+    }
+
+    @Test func invalidPatternsForTheMethod() {
+        #expect(ConfigTestSupport.errors(ConfigTestSupport.frontend(" acl a src 10.0.0.300")).first?.message.contains("invalid address '10.0.0.300'") == true)
+        #expect(ConfigTestSupport.errors(ConfigTestSupport.frontend(" acl a path -m len x")).first?.message.contains("invalid length 'x'") == true)
+        #expect(ConfigTestSupport.errors(ConfigTestSupport.frontend(" acl a path -m nope x")).first?.message.contains("unknown match method 'nope'") == true)
+    }
+}
