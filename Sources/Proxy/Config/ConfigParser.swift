@@ -2,9 +2,7 @@
 // tracks sections and defaults inheritance, dispatches keywords through the registry, and
 // runs the cross-section checks at the end. Errors are collected, not thrown one by one.
 
-#if canImport(Foundation)
 import Foundation
-#endif
 
 public enum ConfigParser {
     /// Parses one file's text. `file` names it in messages.
@@ -46,6 +44,7 @@ public enum ConfigParser {
     ]
 
     static func feed(_ text: String, file: String, into state: inout ParseState) {
+        state.skippingSection = false       // each file starts outside any section
         var lineNumber = 0
         let firstWarningOfFile = state.config.warnings.count
         var firstNoBreakSpaceLine: Int? = nil
