@@ -287,3 +287,13 @@ import Testing
         #expect(ConfigTestSupport.errors(ConfigTestSupport.frontend(" acl a path -m nope x")).first?.message.contains("unknown match method 'nope'") == true)
     }
 }
+
+@Suite struct ConfigHttpCheckIdiomTests {
+    /// The HAProxy 1.4 idiom that smuggles a Host header into the version argument with escapes.
+    @Test func versionMayCarryExtraHeaderLines() throws {
+        let b = ConfigTestSupport.parse(ConfigTestSupport.backend(#" option httpchk HEAD /check.txt HTTP/1.1\r\nHost:\ www.example.com"#))
+        let check = try #require(b?.proxy(named: "b")?.httpCheck)
+        #expect(check.method == "HEAD" && check.uri == "/check.txt")
+        #expect(check.version == "HTTP/1.1\r\nHost: www.example.com")
+    }
+}
