@@ -42,6 +42,8 @@ public struct LoggerConfig: Equatable, Sendable {
     public var facility: Int = 16        // local0
     public var maxLevel: Int = 7         // debug: send everything
     public var minLevel: Int = 0
+    /// `log /dev/log local0`: a UNIX datagram socket path instead of host:port (added by the config parser).
+    public var socketPath: String? = nil
     public init() {}
 }
 
@@ -64,6 +66,8 @@ public struct Timeouts: Equatable, Sendable {
     public var check: Int? = nil
     public var httpRequest: Int? = nil
     public var httpKeepAlive: Int? = nil
+    /// `timeout tunnel` (added by the config parser).
+    public var tunnel: Int? = nil
     public init() {}
 }
 
@@ -134,6 +138,8 @@ public struct StickRule: Equatable, Sendable {
     public var kind: StickRuleKind
     public var fetch: StickFetch
     public var table: String? = nil
+    /// `stick ... if|unless COND` (added by the config parser).
+    public var condition: Condition? = nil
     public init(kind: StickRuleKind, fetch: StickFetch) { self.kind = kind; self.fetch = fetch }
 }
 
@@ -268,6 +274,8 @@ public struct ProxyConfig: Sendable {
     public var acls: [AclDefinition] = []
     public var useBackends: [BackendSwitchRule] = []
     public var defaultBackend: String? = nil
+    /// Where `default_backend` was written (added by the config parser, for messages).
+    public var defaultBackendLocation: SourceLocation? = nil
     public var stats = StatsConfig()
     public var monitorURI: String? = nil
     /// `http-request use-service prometheus-exporter if COND` or ringproxy's `stats prometheus`.

@@ -1,0 +1,47 @@
+// The five section kinds of the dialect, and sets of them (where a keyword is allowed).
+
+/// The sections of a configuration file.
+public enum ConfigSection: String, Sendable, CaseIterable {
+    case global, defaults, frontend, backend, listen
+
+    var proxyKind: ProxyKind? {
+        switch self {
+        case .global: nil
+        case .defaults: .defaults
+        case .frontend: .frontend
+        case .backend: .backend
+        case .listen: .listen
+        }
+    }
+}
+
+/// A set of sections, as in HAProxy's "may be used in sections: defaults | frontend | listen | backend".
+public struct SectionSet: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let global = SectionSet(rawValue: 1)
+    public static let defaults = SectionSet(rawValue: 2)
+    public static let frontend = SectionSet(rawValue: 4)
+    public static let backend = SectionSet(rawValue: 8)
+    public static let listen = SectionSet(rawValue: 16)
+    /// Every proxy section, defaults included.
+    public static let proxies: SectionSet = [.defaults, .frontend, .backend, .listen]
+    /// Where frontend-side keywords go.
+    public static let frontendSide: SectionSet = [.defaults, .frontend, .listen]
+    /// Where backend-side keywords go.
+    public static let backendSide: SectionSet = [.defaults, .backend, .listen]
+
+    init(_ section: ConfigSection) {
+        switch section {
+        case .global: self = .global
+        case .defaults: self = .defaults
+        case .frontend: self = .frontend
+        case .backend: self = .backend
+        case .listen: self = .listen
+        }
+    }
+
+    var names: [String] {
+        ConfigSection.allCases.filter { contains(SectionSet($0)) }.map(\.rawValue)
+    }
+}

@@ -1,0 +1,39 @@
+// Keywords of the `global` section.
+
+enum GlobalKeywords {
+    static let all: [ConfigKeyword] = [
+        ConfigKeyword("maxconn", [.global, .defaults, .frontend, .listen], "maxconn N",
+                      "Global: process-wide connection cap. Proxy: per-frontend cap (default: the global one).") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "maxconn N")
+            let n = try line.integer(0, "maxconn", in: 0...10_000_000)
+            if state.section == .global { state.config.global.maxconn = n } else { state.proxy.maxconn = n }
+        },
+        ConfigKeyword("user", .global, "user NAME", "Switch to this user after binding.") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "user NAME")
+            state.config.global.user = line.argument(0)
+        },
+        ConfigKeyword("group", .global, "group NAME", "Switch to this group after binding.") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "group NAME")
+            state.config.global.group = line.argument(0)
+        },
+        ConfigKeyword("daemon", .global, "daemon", "Run in the background (`-db` overrides).") { state, line throws(ConfigError) in
+            try line.expectArguments(0...0, "daemon")
+            state.config.global.daemon = true
+        },
+        ConfigKeyword("nbproc", .global, "nbproc N", "Legacy process count; ringproxy uses threads instead.",
+                      modern: "nbthread N") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "nbproc N")
+            let n = try line.integer(0, "nbproc", in: 1...64)
+            state.config.global.nbproc = n
+            state.note(line.location, "'nbproc \(n)' is legacy (fatal since HAProxy 2.5); HAProxy 2.x spells it 'nbthread \(n)' (ringproxy runs one process with threads)")
+        },
+        ConfigKeyword("nbthread", .global, "nbthread N", "Worker threads (default: one per core).") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "nbthread N")
+            state.config.global.nbthread = try line.integer(0, "nbthread", in: 1...4096)
+        },
+        ConfigKeyword("pidfile", .global, "pidfile PATH", "Write the pid here (`-p` overrides).") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "pidfile PATH")
+            state.config.global.pidfile = line.argument(0)
+        },
+    ]
+}

@@ -1,0 +1,20 @@
+// Keywords HAProxy users commonly have that change nothing ringproxy does: accepted with an
+// "ignored" warning so that the configuration still loads. Anything else unknown is an error.
+
+enum IgnoredKeywords {
+    static let all: [ConfigKeyword] = [
+        ConfigKeyword("chroot", .global, "chroot DIR", "Jail directory; ringproxy opens no files after start.", ignored: true),
+        ConfigKeyword("stats socket", .global, "stats socket PATH [options]", "HAProxy's runtime API socket.", ignored: true),
+        ConfigKeyword("stats timeout", .global, "stats timeout TIME", "Timeout of the runtime API socket.", ignored: true),
+        ConfigKeyword("ulimit-n", .global, "ulimit-n N", "File-descriptor limit; ringproxy sizes it itself.", ignored: true),
+        ConfigKeyword("spread-checks", .global, "spread-checks PERCENT", "Random jitter between health checks.", ignored: true),
+        ConfigKeyword("quiet", .global, "quiet", "Do not print startup messages.", ignored: true),
+        ConfigKeyword("tune.*", .global, "tune.NAME VALUE", "HAProxy buffer and engine tuning.", ignored: true),
+        ConfigKeyword("ca-base", .global, "ca-base DIR", "TLS CA directory (ringproxy has no TLS).", ignored: true),
+        ConfigKeyword("crt-base", .global, "crt-base DIR", "TLS certificate directory (ringproxy has no TLS).", ignored: true),
+        ConfigKeyword("ssl-default-bind-ciphers", .global, "ssl-default-bind-ciphers LIST", "TLS defaults (ringproxy has no TLS).", ignored: true),
+        ConfigKeyword("ssl-default-bind-ciphersuites", .global, "ssl-default-bind-ciphersuites LIST", "TLS defaults (ringproxy has no TLS).", ignored: true),
+        ConfigKeyword("ssl-default-bind-options", .global, "ssl-default-bind-options OPTIONS", "TLS defaults (ringproxy has no TLS).", ignored: true),
+        ConfigKeyword("option log-separate-errors", .frontendSide, "option log-separate-errors", "Log errors at level err.", ignored: true),
+    ]
+}

@@ -1,0 +1,90 @@
+// `option X` keywords (and `no option X` to cancel one inherited from defaults).
+
+enum OptionKeywords {
+    static let all: [ConfigKeyword] = [
+        ConfigKeyword("option httplog", .frontendSide, "option httplog", "HAProxy's HTTP log line for each request.", negatable: true) { state, line throws(ConfigError) in
+            try line.expectArguments(0...0, "option httplog ('clf' is not supported)")
+            state.proxy.httpLog = !line.negated
+        },
+        ConfigKeyword("option dontlognull", .frontendSide, "option dontlognull",
+                      "Do not log connections that sent no data.", negatable: true) { state, line throws(ConfigError) in
+            try line.expectArguments(0...0, "option dontlognull")
+            state.proxy.dontLogNull = !line.negated
+        },
+        ConfigKeyword("option redispatch", .backendSide, "option redispatch",
+                      "On the last retry, give up persistence and pick another server.", negatable: true) { state, line throws(ConfigError) in
+            try line.expectArguments(0...0, "option redispatch (the retry interval argument is not supported)")
+            state.proxy.redispatch = !line.negated
+        },
+        ConfigKeyword("option abortonclose", .backendSide, "option abortonclose",
+                      "Abort queued or connecting requests whose client has closed.", negatable: true) { state, line throws(ConfigError) in
+            try line.expectArguments(0...0, "option abortonclose")
+            state.proxy.abortOnClose = !line.negated
+        },
+        connectionMode("option httpclose", .close, "Close both sides after each response (HAProxy 1.4 behaviour).", modern: nil),
+        connectionMode("option http-server-close", .serverClose, "Keep the client connection, close the server one after each response.", modern: nil),
+        connectionMode("option http-keep-alive", .keepAlive, "Keep-alive on both sides (the 2.x default).", modern: nil),
+        connectionMode("option forceclose", .close, "Legacy spelling of `option httpclose`.", modern: "option httpclose"),
+        ConfigKeyword("option forwardfor", .proxies, "option forwardfor [except NET] [header NAME] [if-none]",
+                      "Append X-Forwarded-For with the client address.", negatable: true) { state, line throws(ConfigError) in
+            if line.negated {
+                try line.expectArguments(0...0, "no option forwardfor")
+                state.proxy.forwardFor = nil
+                return
+            }
+            var ff = ForwardForConfig()
+            var i = 0
+            while let word = line.argument(i) {
+                switch word {
+                case "except":
+                    guard let net = line.argument(i + 1) else { throw line.error("missing network after 'except'; expected e.g. 'except 127.0.0.0/8'") }
+                    guard AddressParser.isNetwork(net) else { throw line.error("invalid network '\(net)' after 'except'; expected ADDR[/MASK]") }
+                    ff.exceptNetwork = net; i += 2
+                case "header":
+                    guard let name = line.argument(i + 1), !name.isEmpty else { throw line.error("missing header name after 'header'") }
+                    ff.header = name; i += 2
+                case "if-none":
+                    ff.ifNone = true; i += 1
+                default:
+                    throw line.error(EditDistance.unknownMessage("option", word, ["except", "header", "if-none"]))
+                }
+            }
+            state.proxy.forwardFor = ff
+        },
+        ConfigKeyword("option httpchk", .backendSide, "option httpchk [METHOD] [URI] [VERSION]",
+                      "HTTP health checks instead of TCP connects (default `OPTIONS / HTTP/1.0`).", negatable: true) { state, line throws(ConfigError) in
+            if line.negated {
+                try line.expectArguments(0...0, "no option httpchk")
+                state.proxy.httpCheck = nil
+                return
+            }
+            try line.expectArguments(0...3, "option httpchk [METHOD] [URI] [VERSION]")
+            var check = HttpCheckConfig()
+            switch line.argumentCount {
+            case 1: check.uri = line.argument(0)!                         // HAProxy: a lone argument is the URI
+            case 2: check.method = line.argument(0)!; check.uri = line.argument(1)!
+            case 3: check.method = line.argument(0)!; check.uri = line.argument(1)!; check.version = line.argument(2)!
+            default: break
+            }
+            guard check.method.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A || $0 == 0x2D }), !check.method.isEmpty else {
+                throw line.error("invalid method '\(check.method)'; expected an upper-case HTTP method such as GET, HEAD or OPTIONS")
+            }
+            guard check.version.hasPrefix("HTTP/") else {
+                throw line.error("invalid version '\(check.version)'; expected HTTP/1.0 or HTTP/1.1")
+            }
+            state.proxy.httpCheck = check
+        },
+    ]
+
+    static func connectionMode(_ name: String, _ mode: HttpConnectionMode, _ summary: String, modern: String?) -> ConfigKeyword {
+        ConfigKeyword(name, .proxies, name, summary, modern: modern, negatable: modern == nil) { state, line throws(ConfigError) in
+            try line.expectArguments(0...0, name)
+            if line.negated {
+                if state.proxy.connectionMode == mode { state.proxy.connectionMode = .keepAlive }
+                return
+            }
+            state.proxy.connectionMode = mode
+            if let modern { state.note(line.location, "'\(name)' is legacy (removed in HAProxy 2.0); HAProxy 2.x spells it '\(modern)'") }
+        }
+    }
+}

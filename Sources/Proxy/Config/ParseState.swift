@@ -1,0 +1,34 @@
+// What the parser carries from line to line: the configuration so far, the section being
+// read, the most recent `defaults`, and the diagnostics.
+
+struct ParseState {
+    var config = Configuration()
+    var errors: [ConfigError] = []
+    /// The section being read; nil before the first section header of a file.
+    var section: ConfigSection? = nil
+    /// Lines of an unsupported section (userlist, peers, ...) are skipped after one error.
+    var skippingSection = false
+    /// The proxy being read (for `defaults`, the defaults being built).
+    var proxy = ProxyConfig(kind: .defaults, name: "", location: SourceLocation(file: "", line: 0))
+    /// The most recent complete `defaults` section; each proxy starts from it.
+    var defaults = ProxyConfig(kind: .defaults, name: "", location: SourceLocation(file: "", line: 0))
+    /// `default-server` options of the current section (and of the last `defaults`).
+    var serverTemplate: ServerTemplate = ServerTemplate()
+    var defaultsServerTemplate: ServerTemplate = ServerTemplate()
+    /// Skip adding the current proxy (its header was wrong) but keep checking its lines.
+    var proxyIsDiscarded = false
+    var anonymousAclCount = 0
+
+    mutating func note(_ location: SourceLocation, _ text: String) {
+        config.notes.append("\(location): \(text)")
+    }
+
+    mutating func warn(_ location: SourceLocation, _ text: String) {
+        config.warnings.append("\(location): \(text)")
+    }
+}
+
+/// Options given by `default-server`, applied to each later `server` line of the section.
+struct ServerTemplate {
+    var options: [[String]] = []    // the option words of each default-server line, in order
+}

@@ -1,0 +1,20 @@
+// HAProxy keywords that ringproxy does not implement. Using one is an error (ignoring it would
+// change behaviour silently); naming them lets the message say so instead of "unknown".
+
+enum UnsupportedKeywords {
+    static let names: Set<String> = [
+        "errorfile", "errorloc", "errorloc302", "errorloc303", "errorfiles", "http-response", "http-after-response",
+        "tcp-request", "tcp-response", "capture", "redirect", "reqadd", "reqrep", "reqdel", "reqirep", "reqidel",
+        "rspadd", "rsprep", "rspdel", "rspirep", "rspidel", "reqallow", "reqdeny", "reqtarpit", "block",
+        "compression", "fullconn", "rate-limit", "unique-id-format", "unique-id-header", "log-format", "http-check",
+        "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template", "dispatch",
+        "description", "id", "disabled", "enabled", "filter", "email-alert", "external-check", "source",
+        "monitor", "monitor-net", "grace", "bind-process", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
+        "hard-stop-after", "master-worker", "nbcores", "cpu-map", "node", "uid", "gid", "setenv", "presetenv",
+        "resetenv", "unsetenv", "lua-load", "ssl-server-verify", "h1-case-adjust", "expose-experimental-directives",
+    ]
+
+    static func message(_ keyword: String) -> String {
+        "'\(keyword)' is a HAProxy keyword that ringproxy does not implement; remove it (ringproxy never ignores a setting silently)"
+    }
+}
