@@ -701,7 +701,7 @@ static void connect_failed(worker *w, conn *c, int err) {
     int old = c->server;
     srv_release(w, c);
     if (c->redispatch && (c->redispatch == 2 || c->retries_left == 0) && w->e->cfg.cb.on_redispatch) {
-        int ns = w->e->cfg.cb.on_redispatch(w->e->cfg.cb.ctx, w->id, (uint32_t)(c - w->conns), old);
+        int ns = w->e->cfg.cb.on_redispatch(w->e->cfg.cb.ctx, w->id, (uint32_t)(c - w->conns), old, c->rbuf, c->rfill);
         if (ns >= 0) { c->server = ns; c->redispatched = 1; if (c->redispatch == 2) c->redispatch = 1; }
     }
     if (c->server != old || err == -ETIME || err == -ECANCELED) { connect_start(w, c); return; }

@@ -53,7 +53,7 @@ final class SmokeHandler: HeadHandler {
         call.pointee.body_len = cl ?? 0
         call.pointee.status_hint = 200
     }
-    func onRedispatch(worker: Int, slot: UInt32, failedServer: Int) -> Int { -1 }
+    func onRedispatch(worker: Int, slot: UInt32, failedServer: Int, head: UnsafeRawBufferPointer) -> Int { -1 }
     func onDone(_ info: UnsafePointer<rp_done_info>) {}
 }
 

@@ -74,8 +74,9 @@ typedef struct rp_callbacks {
     void (*on_request)(void *ctx, rp_head_call *call);
     /// A response head is (perhaps) complete; fill the action (iov, body, close_after).
     void (*on_response)(void *ctx, rp_head_call *call);
-    /// The last retry failed (or the server is unusable): pick another server, or -1.
-    int (*on_redispatch)(void *ctx, int worker, uint32_t slot, int failed_server);
+    /// The last retry failed: pick another server, or -1. `buf`/`len` hold the request head
+    /// again (Swift's parsed copy of it may have been reused meanwhile).
+    int (*on_redispatch)(void *ctx, int worker, uint32_t slot, int failed_server, const uint8_t *buf, uint32_t len);
     /// An exchange finished (logged, counted). Also called for requests answered locally.
     void (*on_done)(void *ctx, const rp_done_info *info);
 } rp_callbacks;

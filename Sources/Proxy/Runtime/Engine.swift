@@ -10,7 +10,7 @@ import Glibc
 public protocol HeadHandler: AnyObject {
     func onRequest(_ call: UnsafeMutablePointer<rp_head_call>)
     func onResponse(_ call: UnsafeMutablePointer<rp_head_call>)
-    func onRedispatch(worker: Int, slot: UInt32, failedServer: Int) -> Int
+    func onRedispatch(worker: Int, slot: UInt32, failedServer: Int, head: UnsafeRawBufferPointer) -> Int
     func onDone(_ info: UnsafePointer<rp_done_info>)
 }
 
@@ -71,9 +71,11 @@ private func cbResponse(_ ctx: UnsafeMutableRawPointer?, _ call: UnsafeMutablePo
     let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
     h.onResponse(call!)
 }
-private func cbRedispatch(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ slot: UInt32, _ failed: Int32) -> Int32 {
+private func cbRedispatch(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ slot: UInt32, _ failed: Int32,
+                          _ buf: UnsafePointer<UInt8>?, _ len: UInt32) -> Int32 {
     let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
-    return Int32(h.onRedispatch(worker: Int(worker), slot: slot, failedServer: Int(failed)))
+    return Int32(h.onRedispatch(worker: Int(worker), slot: slot, failedServer: Int(failed),
+                                head: UnsafeRawBufferPointer(start: buf, count: Int(len))))
 }
 private func cbDone(_ ctx: UnsafeMutableRawPointer?, _ info: UnsafePointer<rp_done_info>?) {
     let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
