@@ -1,0 +1,35 @@
+// HAProxy's server state-change messages (spec §7.2, observed byte for byte on 1.4 and 2.6),
+// with the syslog level each one is sent at.
+
+public enum HealthMessages {
+    /// syslog levels HAProxy uses for these events.
+    public static let downLevel = 1        // alert
+    public static let upLevel = 5          // notice
+    public static let noServerLevel = 0    // emerg
+
+    /// `Server B/S is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`
+    public static func down(backend: String, server: String, result: CheckResult,
+                            activeLeft: Int, backupLeft: Int, sessionsActive: Int = 0) -> String {
+        "Server \(backend)/\(server) is DOWN, \(reason(result)). \(activeLeft) active and \(backupLeft) backup servers left. \(sessionsActive) sessions active, 0 requeued, 0 remaining in queue."
+    }
+
+    /// `Server B/S is UP, reason: Layer4 check passed, check duration: 0ms. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.`
+    public static func up(backend: String, server: String, result: CheckResult,
+                          activeOnline: Int, backupOnline: Int) -> String {
+        "Server \(backend)/\(server) is UP, \(reason(result)). \(activeOnline) active and \(backupOnline) backup servers online. 0 sessions requeued, 0 total in queue."
+    }
+
+    /// Sent when the last usable server of a backend goes DOWN.
+    public static func noServer(backend: String) -> String {
+        "backend \(backend) has no server available!"
+    }
+
+    /// `reason: X[, code: N][, info: "..."], check duration: Nms`
+    static func reason(_ r: CheckResult) -> String {
+        var s = "reason: \(r.status.description)"
+        if r.status.hasCode { s += ", code: \(r.code)" }
+        if !r.info.isEmpty { s += ", info: \"\(r.info)\"" }
+        s += ", check duration: \(r.durationMs)ms"
+        return s
+    }
+}
