@@ -150,6 +150,15 @@ func simulate(_ m: inout HealthStateMachine, _ iv: CheckIntervals, firstAt: Int 
         let l7 = HealthMessages.down(backend: "B", server: "S", result: CheckResult(status: .l7sts, code: 503, info: "Service Unavailable", durationMs: 2), activeLeft: 0, backupLeft: 0)
         #expect(l7.contains("reason: Layer7 wrong status, code: 503, info: \"Service Unavailable\", check duration: 2ms."))
         #expect(HealthMessages.noServer(backend: "B") == "backend B has no server available!")
+        // Observed from HAProxy 2.6.12 (backup server K of TB, and the stderr forms).
+        let backupDown = HealthMessages.down(backend: "TB", server: "K", backup: true,
+                                             result: CheckResult(status: .l4con, info: "Connection refused", durationMs: 0),
+                                             activeLeft: 1, backupLeft: 0)
+        #expect(backupDown == "Backup Server TB/K is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.")
+        #expect(HealthMessages.stderrLine(HealthEvent(backend: "TB", server: nil, level: 0, message: HealthMessages.noServer(backend: "TB")), pid: 15720)
+                == "[ALERT]    (15720) : backend 'TB' has no server available!")
+        #expect(HealthMessages.stderrLine(HealthEvent(backend: "TB", server: "A", level: 1, message: "Server TB/A is DOWN"), pid: 15720)
+                == "[WARNING]  (15720) : Server TB/A is DOWN")
     }
 
     @Test func httpCheckVerdicts() {

@@ -165,7 +165,7 @@ public final class HealthChecker: @unchecked Sendable {
         switch transition {
         case .wentDown:
             onEvent(HealthEvent(backend: info.proxyName, server: info.name, level: HealthMessages.downLevel,
-                                message: HealthMessages.down(backend: info.proxyName, server: info.name, result: result,
+                                message: HealthMessages.down(backend: info.proxyName, server: info.name, backup: info.backup, result: result,
                                                              activeLeft: counts.active, backupLeft: counts.backup)))
             if counts.active + counts.backup == 0 {
                 onEvent(HealthEvent(backend: info.proxyName, server: nil, level: HealthMessages.noServerLevel,
@@ -173,7 +173,7 @@ public final class HealthChecker: @unchecked Sendable {
             }
         case .wentUp:
             onEvent(HealthEvent(backend: info.proxyName, server: info.name, level: HealthMessages.upLevel,
-                                message: HealthMessages.up(backend: info.proxyName, server: info.name, result: result,
+                                message: HealthMessages.up(backend: info.proxyName, server: info.name, backup: info.backup, result: result,
                                                            activeOnline: counts.active, backupOnline: counts.backup)))
         }
     }
