@@ -52,6 +52,9 @@ public final class ServerStateTable: Sendable {
     public let servers: [ServerInfo]
     public let backends: [BackendInfo]
     let slots: [Slot]
+    /// The last check's `info` text per server (`last_chk` column): a String, so behind a
+    /// Mutex; written once per check and read by the stats page, never by workers.
+    let checkInfos: Mutex<[String]>
     let backendSlots: [BackendSlot]
     /// Process start, monotonic ms: `lastchg` starts counting here as in HAProxy.
     public let startMs: Int64
@@ -74,6 +77,7 @@ public final class ServerStateTable: Sendable {
         self.servers = servers
         self.backends = backends
         self.slots = servers.map { _ in Slot() }
+        self.checkInfos = Mutex(servers.map { _ in "" })
         self.backendSlots = backends.map { _ in BackendSlot() }
         self.startMs = nowMs
         for (i, s) in servers.enumerated() {
@@ -173,6 +177,9 @@ public final class ServerStateTable: Sendable {
         return health == 0 ? "DOWN" : "DOWN \(health)/\(info.rise)"
     }
 
+    /// The last check's info text (`Connection refused`, an HTTP reason phrase, or empty).
+    public func lastCheckInfo(_ server: Int) -> String { checkInfos.withLock { $0[server] } }
+
     public struct BackendView: Sendable {
         public var up: Bool
         public var lastChangeSeconds: Int
@@ -203,6 +210,7 @@ public final class ServerStateTable: Sendable {
         if machine.isUp { w |= Self.upBit }
         w |= UInt64(machine.health & 0xff) << Self.healthShift
         w |= UInt64(result.status.rawValue) << Self.statusShift
+        checkInfos.withLock { $0[server] = result.info }
         s.checkCode.store(Int64(result.code), ordering: .relaxed)
         s.checkDurationMs.store(Int64(result.durationMs), ordering: .relaxed)
         if !result.status.passed { s.checkFailures.add(1, ordering: .relaxed) }
