@@ -250,3 +250,66 @@ final class TestListener {
         #expect(got.last?.message.hasSuffix(" 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.") == true)
     }
 }
+
+/// A one-shot HTTP responder: accepts connections on a loopback port and answers each with
+/// `reply` (or holds them silent when nil), on its own thread.
+final class TestHTTPResponder: @unchecked Sendable {
+    let listener = TestListener()
+    let reply: [UInt8]?
+    var thread = pthread_t()
+    init(reply: String?) {
+        self.reply = reply.map { Array($0.utf8) }
+        let box = Unmanaged.passRetained(self)
+        pthread_create(&thread, nil, { arg in
+            let me = Unmanaged<TestHTTPResponder>.fromOpaque(arg!).takeRetainedValue()
+            var held: [Int32] = []
+            while true {
+                let c = accept(me.listener.fd, nil, nil)
+                if c < 0 { break }
+                var buf = [UInt8](repeating: 0, count: 1024)
+                _ = recv(c, &buf, buf.count, 0)
+                if let r = me.reply { _ = r.withUnsafeBytes { send(c, $0.baseAddress, $0.count, 0) }; close(c) } else { held.append(c) }
+            }
+            held.forEach { close($0) }
+            return nil
+        }, box.toOpaque())
+    }
+    func stop() { shutdown(listener.fd, Int32(SHUT_RDWR)); pthread_join(thread, nil) }
+}
+
+@Suite(.serialized) struct HealthHTTPCheckTests {
+    func runCheck(reply: String?, timeoutMs: Int = 300) async throws -> (ServerStateTable, [HealthEvent]) {
+        let r = TestHTTPResponder(reply: reply)
+        defer { r.stop() }
+        var cfg = healthTestConfig(servers: [("S", r.listener.port, false)], inter: timeoutMs, rise: 2, fall: 2)
+        var chk = HttpCheckConfig(); chk.method = "GET"; chk.uri = "/health"
+        cfg.proxies[0].httpCheck = chk
+        let table = ServerStateTable(configuration: cfg)
+        let events = Mutex<[HealthEvent]>([])
+        let checker = HealthChecker(table: table, targets: CheckTarget.targets(configuration: cfg, table: table)) { e in
+            events.withLock { $0.append(e) }
+        }
+        checker.start()
+        try await Task.sleep(for: .milliseconds(timeoutMs + 150))
+        checker.stop()
+        return (table, events.withLock { $0 })
+    }
+
+    @Test func twoHundredPasses() async throws {
+        let (t, ev) = try await runCheck(reply: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(t.isUp(0) && t.view(0, nowMs: 0).lastCheck == .l7ok && t.view(0, nowMs: 0).checkCode == 200)
+        #expect(ev.isEmpty)
+    }
+
+    @Test func fiveHundredFailsWithLayer7WrongStatus() async throws {
+        let (t, ev) = try await runCheck(reply: "HTTP/1.0 503 Service Unavailable\r\n\r\n")
+        #expect(!t.isUp(0) && t.view(0, nowMs: 0).lastCheck == .l7sts)
+        #expect(ev.first?.message.hasPrefix("Server B/S is DOWN, reason: Layer7 wrong status, code: 503, info: \"Service Unavailable\", check duration: ") == true)
+    }
+
+    @Test func silentServerTimesOut() async throws {
+        let (t, ev) = try await runCheck(reply: nil, timeoutMs: 200)
+        #expect(!t.isUp(0) && t.view(0, nowMs: 0).lastCheck == .l7tout)
+        #expect(ev.first?.message.contains("reason: Layer7 timeout, check duration: 2") == true)
+    }
+}
