@@ -313,3 +313,32 @@ final class TestHTTPResponder: @unchecked Sendable {
         #expect(ev.first?.message.contains("reason: Layer7 timeout, check duration: 2") == true)
     }
 }
+
+@Suite struct HealthEventLoggerTests {
+    @Test func eventsGoToTheBackendLoggersAtTheirLevel() throws {
+        let rx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(rx) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET); a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+            _ = bind(rx, p, len); _ = getsockname(rx, p, &len) } }
+        var tv = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var cfg = healthTestConfig(servers: [("S", 1, false)])
+        var l = LoggerConfig(); l.port = Int(UInt16(bigEndian: a.sin_port)); l.maxLevel = 5   // notice
+        cfg.proxies[0].loggers = [l]
+        let log = HealthEventLogger(targets: LogTargets(configuration: cfg), toStderr: false, pid: 77)
+        log(HealthEvent(backend: "B", server: "S", level: HealthMessages.downLevel, message: "Server B/S is DOWN"))
+        log(HealthEvent(backend: "B", server: nil, level: HealthMessages.noServerLevel, message: "backend B has no server available!"))
+        var buf = [UInt8](repeating: 0, count: 2048)
+        var got: [String] = []
+        for _ in 0..<2 {
+            let n = buf.withUnsafeMutableBytes { recv(rx, $0.baseAddress, $0.count, 0) }
+            try #require(n > 0)
+            got.append(String(decoding: buf[0..<n], as: UTF8.self))
+        }
+        #expect(got[0].hasPrefix("<129>") && got[0].hasSuffix(" ringproxy[77]: Server B/S is DOWN\n"))
+        #expect(got[1].hasPrefix("<128>") && got[1].hasSuffix(" ringproxy[77]: backend B has no server available!\n"))
+    }
+}

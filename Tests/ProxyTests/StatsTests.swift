@@ -211,3 +211,24 @@ func capturedModel(workers: [WorkerCounters] = [], nowSecond: UInt64 = 1000) -> 
         #expect(text.ranges(of: "# HELP haproxy_server_status ").count == 1)
     }
 }
+
+@Suite struct StatsMonitorURITests {
+    func matches(_ target: String, _ uri: String) -> Bool {
+        Array(target.utf8).withUnsafeBytes { t in Array(uri.utf8).withUnsafeBytes { u in MonitorURI.matches(target: t, uri: u) } }
+    }
+
+    @Test func exactMatchOnly() {
+        #expect(matches("/site_status", "/site_status"))
+        #expect(!matches("/site_status?x=1", "/site_status"))
+        #expect(!matches("/site_statusX", "/site_status"))
+        #expect(!matches("/SITE_STATUS", "/site_status"))
+    }
+
+    @Test func bodyLengthMatchesHeader() {
+        // Captured: `content-length: 58` and the 58-byte body.
+        let text = String(decoding: MonitorURI.keepAlive, as: UTF8.self)
+        let body = text.split(separator: "\r\n\r\n", maxSplits: 1)[1]
+        #expect(body.utf8.count == 58)
+        #expect(String(decoding: MonitorURI.closing, as: UTF8.self).contains("content-type: text/html\r\nconnection: close\r\n\r\n"))
+    }
+}
