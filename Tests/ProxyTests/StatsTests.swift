@@ -122,6 +122,18 @@ func capturedModel(workers: [WorkerCounters] = [], nowSecond: UInt64 = 1000) -> 
         fresh.publish(server: 1, machine: z, result: CheckResult(status: .l4ok, durationMs: 0), transition: nil, nowMs: 1)
         #expect(fresh.statusWord(1) == "DOWN 2/3")
     }
+
+    @Test func beforeTheFirstCheckTheStatusIsINI() {
+        // Observed on 2.6.12 for a server whose first check is staggered:
+        // `B,Z,…,UP 1/3,…,INI,,,0` (check_status INI, no check_code, no check_duration).
+        var m = capturedModel()
+        m.states = ServerStateTable(configuration: m.configuration, nowMs: 0)
+        let row = StatsCSV.render(m).split(separator: "\n").first { $0.hasPrefix("B,Z,") }!
+        let cells = row.split(separator: ",", omittingEmptySubsequences: false)
+        let col = { (n: String) in String(cells[StatsCSV.columns.firstIndex(of: n)!]) }
+        #expect(col("status") == "UP 1/3" && col("check_status") == "INI" && col("check_duration") == "" && col("check_code") == "")
+        #expect(col("check_desc") == "Initializing")
+    }
 }
 
 @Suite struct StatsHTTPTests {

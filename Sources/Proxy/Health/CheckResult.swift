@@ -9,7 +9,7 @@ public enum CheckStatus: UInt8, Sendable, CaseIterable {
     /// HAProxy's short code (`check_status` column, `LastChk`).
     public var code: String {
         switch self {
-        case .none: return ""
+        case .none: return "INI"
         case .l4ok: return "L4OK"
         case .l4con: return "L4CON"
         case .l4tout: return "L4TOUT"

@@ -45,4 +45,10 @@ public enum StatsResponse {
                       refreshSeconds: refresh, chunked: http11, head: req.isHead)
         }
     }
+
+    /// The Prometheus exposition (`use-service prometheus-exporter`), HAProxy's content type.
+    public static func prometheus(_ model: StatsModel, http11: Bool = true, head: Bool = false) -> [UInt8] {
+        ok(body: StatsPrometheus.render(model), contentType: StatsPrometheus.contentType, refreshSeconds: nil,
+           chunked: http11, head: head)
+    }
 }
