@@ -237,5 +237,15 @@ func expectSameFields(_ got: String, _ want: String, sourceLocation: Testing.Sou
         }
         #expect(parsed.map(\.0) == ["134", "134", "134", "129", "153"])
         #expect(parsed.map(\.1) == ["line 0", "line 1", "line 2", "Server B/S is DOWN", "Server B/S is DOWN"])
+
+        // A whole transaction line through the same path.
+        let r = record(port: 58360, date: localEpochMs(2026, 11, 27, 4, 44, 4, 28), fe: "F", be: "F", srv: nil,
+                       timers: (-1, -1, -1, -1, 0), status: 400, bytes: 0, term: .badRequest)
+        sender.logTransaction(r, loggers: targets.loggers(of: "F"), nowMs: localEpochMs(2026, 11, 27, 4, 44, 6, 1))
+        sender.flush()
+        let n = buf.withUnsafeMutableBytes { recv(rx, $0.baseAddress, $0.count, 0) }
+        try #require(n > 0)
+        #expect(String(decoding: buf[0..<n], as: UTF8.self) ==
+                "<134>Nov 27 04:44:06 ringproxy[4242]: 127.0.0.1:58360 [27/Nov/2026:04:44:04.028] F F/<NOSRV> -1/-1/-1/-1/0 400 0 - - PR-- 1/1/0/0/0 0/0 \"<BADREQ>\"\n")
     }
 }

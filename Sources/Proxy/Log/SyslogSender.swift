@@ -18,7 +18,8 @@ public final class SyslogSender {
     let headers: UnsafeMutablePointer<MultiMessageHeader>
     let names: UnsafeMutablePointer<sockaddr_storage>
     var pending = 0
-    var dates = LogDateCache()
+    var dates = LogDateCache()          // syslog header dates
+    var lineDates = LogDateCache()      // dates inside log lines
 
     public init(targets: LogTargets, pid: Int32 = getpid(), capacity: Int = 256) {
         self.capacity = capacity
@@ -58,6 +59,17 @@ public final class SyslogSender {
     /// Convenience for rare events (health changes): the message is a String.
     public func log(level: Int, loggers: [LogTarget], message: String) {
         log(level: level, loggers: loggers) { $0.text(message) }
+    }
+
+    /// Logs one finished transaction at `info` to a frontend's loggers: the httplog line, or
+    /// the tcplog line when `httpLog` is false. Nothing is allocated. The syslog header
+    /// carries the emission time (`nowMs`), the line the request date, as in HAProxy.
+    public func logTransaction(_ r: HTTPLogRecord, loggers: [LogTarget], httpLog: Bool = true,
+                               nowMs: Int64 = WallClock.nowMs()) {
+        log(level: LogPolicy.trafficLevel, loggers: loggers, dateMs: nowMs) { buf in
+            if httpLog { HTTPLogLine.write(r, dates: &lineDates, into: &buf) }
+            else { TCPLogLine.write(r, dates: &lineDates, into: &buf) }
+        }
     }
 
     func queue(_ message: UnsafeRawBufferPointer, priority: Int, destination: Int, dateMs: Int64) {
