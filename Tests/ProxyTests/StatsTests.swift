@@ -194,6 +194,10 @@ func capturedModel(workers: [WorkerCounters] = [], nowSecond: UInt64 = 1000) -> 
         #expect(page.contains("<tr class=\"no_check\"><td class=\"name\">A</td>"))
         #expect(page.contains("L4CON in 0ms") && page.contains("title=\"Connection refused\""))
         #expect(page.contains("name=\"viewport\""))
+        // Every row has the name cell plus the 30 columns of the header groups.
+        for line in page.split(separator: "\n") where line.hasPrefix("<tr class=") {
+            #expect(line.ranges(of: "<td").count == 31, "\(line.prefix(60))")
+        }
         #expect(page.contains("3s UP") && page.contains("3s DOWN"))
         #expect(StatsHTML.duration(3725) == "1h2m" && StatsHTML.duration(59) == "59s" && StatsHTML.duration(90061) == "1d1h")
     }
