@@ -1,0 +1,37 @@
+import Glibc
+
+/// The log lines of a proxy without `option httplog`.
+public enum TCPLogLine {
+    /// `option tcplog`: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
+    /// `ta` is used as Tt; the termination state has two characters.
+    public static func write(_ r: HTTPLogRecord, dates: inout LogDateCache, into out: inout LogBuffer) {
+        HTTPLogLine.writeClient(r.client, into: &out)
+        out.text(" [")
+        dates.writeHTTPDate(r.dateMs, into: &out)
+        out.text("] ")
+        out.text(r.frontend); out.byte(UInt8(ascii: " "))
+        out.text(r.backend); out.byte(UInt8(ascii: "/"))
+        if let s = r.server { out.text(s) } else { out.text("<NOSRV>") }
+        out.byte(UInt8(ascii: " "))
+        out.decimal(r.tw); out.byte(UInt8(ascii: "/"))
+        out.decimal(r.tc); out.byte(UInt8(ascii: "/"))
+        out.decimal(r.ta); out.byte(UInt8(ascii: " "))
+        out.decimal(r.bytesOut); out.byte(UInt8(ascii: " "))
+        out.byte(r.termination.cause); out.byte(r.termination.phase)
+        out.byte(UInt8(ascii: " "))
+        HTTPLogLine.writeConnCounters(r, into: &out)
+    }
+
+    /// No log option at all: HAProxy 2.6 logs the accepted connection (observed:
+    /// `Connect from 127.0.0.1:56376 to 127.0.0.1:24083 (TD/TCP)`; `HTTP` in http mode).
+    public static func writeConnect(client: sockaddr_storage, local: sockaddr_storage, frontend: String,
+                                    httpMode: Bool, into out: inout LogBuffer) {
+        out.text("Connect from ")
+        HTTPLogLine.writeClient(client, into: &out)
+        out.text(" to ")
+        HTTPLogLine.writeClient(local, into: &out)
+        out.text(" (")
+        out.text(frontend)
+        out.text(httpMode ? "/HTTP)" : "/TCP)")
+    }
+}

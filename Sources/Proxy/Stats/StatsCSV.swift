@@ -1,0 +1,173 @@
+/// The `;csv` stats output: HAProxy 2.6.12's exact columns (captured from Debian's build,
+/// 128 names after `# `), one row per frontend, server and backend, every line ending with `,`.
+/// Counters we do not keep (compression, cache, SSL, H2, timing averages) are reported as 0
+/// where HAProxy reports a number, so that parsers keep their types.
+public enum StatsCSV {
+    public static let columns: [String] = "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status,-,ssl_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,h2_settings_rcvd,h2_rst_stream_rcvd,h2_goaway_rcvd,h2_detected_conn_protocol_errors,h2_detected_strm_protocol_errors,h2_rst_stream_resp,h2_goaway_resp,h2_open_connections,h2_backend_open_streams,h2_total_connections,h2_backend_total_streams,h1_open_connections,h1_open_streams,h1_total_connections,h1_total_streams,h1_bytes_in,h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out".split(separator: ",").map(String.init)
+
+    static let index: [String: Int] = Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, $0) })
+
+    public static var header: String { "# " + columns.joined(separator: ",") + ",\n" }
+
+    /// Mux statistics HAProxy fills with numbers on frontend/backend rows.
+    static let muxColumns = ["ssl_sess", "ssl_reused_sess", "ssl_failed_handshake",
+        "h2_headers_rcvd", "h2_data_rcvd", "h2_settings_rcvd", "h2_rst_stream_rcvd", "h2_goaway_rcvd",
+        "h2_detected_conn_protocol_errors", "h2_detected_strm_protocol_errors", "h2_rst_stream_resp",
+        "h2_goaway_resp", "h2_open_connections", "h2_backend_open_streams", "h2_total_connections",
+        "h2_backend_total_streams", "h1_open_connections", "h1_open_streams", "h1_total_connections",
+        "h1_total_streams", "h1_bytes_in", "h1_bytes_out", "h1_spliced_bytes_in", "h1_spliced_bytes_out"]
+
+    /// One CSV row under construction.
+    struct Row {
+        var cells = [String](repeating: "", count: StatsCSV.columns.count)
+        subscript(_ name: String) -> String {
+            get { cells[StatsCSV.index[name]!] }
+            set { cells[StatsCSV.index[name]!] = newValue }
+        }
+        mutating func set(_ names: [String], _ value: String) { for n in names { self[n] = value } }
+        var line: String { cells.joined(separator: ",") + ",\n" }
+    }
+
+    /// The whole CSV document. `hideDown` implements `;up` (DOWN servers left out).
+    public static func render(_ m: StatsModel, hideDown: Bool = false) -> String {
+        var out = header
+        for p in m.configuration.proxies {
+            if p.isFrontend { out += frontendRow(m, p).line }
+            if p.isBackend, let b = m.states.backendIndex(named: p.name) {
+                for (sid, slot) in m.states.backends[b].servers.enumerated() {
+                    if hideDown && !m.states.isUp(slot) { continue }
+                    out += serverRow(m, p, slot: slot, sid: sid + 1).line
+                }
+                out += backendRow(m, p, index: b).line
+            }
+        }
+        return out
+    }
+
+    static func common(_ r: inout Row, _ m: StatsModel, _ c: CountersSnapshot, row: Int) {
+        r["scur"] = "\(c[row, .scur])"; r["smax"] = "\(c[row, .smax])"; r["stot"] = "\(c[row, .stot])"
+        r["bin"] = "\(c[row, .bin])"; r["bout"] = "\(c[row, .bout])"
+        r["dresp"] = "\(c[row, .dresp])"
+        r["rate"] = "\(c.rate(row))"; r["rate_max"] = "\(c[row, .rateMax])"
+        r["pid"] = "\(m.processNumber)"
+    }
+
+    static func httpResponses(_ r: inout Row, _ c: CountersSnapshot, row: Int) {
+        r["hrsp_1xx"] = "\(c[row, .hrsp1xx])"; r["hrsp_2xx"] = "\(c[row, .hrsp2xx])"
+        r["hrsp_3xx"] = "\(c[row, .hrsp3xx])"; r["hrsp_4xx"] = "\(c[row, .hrsp4xx])"
+        r["hrsp_5xx"] = "\(c[row, .hrsp5xx])"; r["hrsp_other"] = "\(c[row, .hrspOther])"
+    }
+
+    static func lastSession(_ m: StatsModel, _ c: CountersSnapshot, row: Int) -> String {
+        let last = c[row, .lastSessionSecond]
+        return last == 0 ? "-1" : "\(m.nowSecond >= last ? m.nowSecond - last : 0)"
+    }
+
+    static func frontendRow(_ m: StatsModel, _ p: ProxyConfig) -> Row {
+        let c = m.counters
+        let row = c.layout.frontendRows[p.name]!
+        var r = Row()
+        r["pxname"] = p.name; r["svname"] = "FRONTEND"
+        common(&r, m, c, row: row)
+        r["slim"] = "\(m.frontendMaxconn(p))"
+        r["dreq"] = "\(c[row, .dreq])"; r["ereq"] = "\(c[row, .ereq])"
+        r["status"] = "OPEN"
+        r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "0"; r["type"] = "0"
+        r["rate_lim"] = "0"
+        r["req_rate"] = "\(c.requestRate(row))"; r["req_rate_max"] = "\(c[row, .reqRateMax])"
+        r["req_tot"] = "\(c[row, .reqTot])"
+        r["mode"] = p.mode.rawValue
+        r["conn_rate"] = "\(c.rate(row))"; r["conn_rate_max"] = "\(c[row, .rateMax])"
+        r["conn_tot"] = "\(c[row, .connTot])"
+        r.set(["comp_in", "comp_out", "comp_byp", "comp_rsp", "dcon", "dses", "wrew", "eint"], "0")
+        if p.mode == .http {
+            httpResponses(&r, c, row: row)
+            r["intercepted"] = "\(c[row, .intercepted])"
+            r.set(["cache_lookups", "cache_hits"], "0")
+        }
+        r["-"] = "-"
+        r.set(muxColumns, "0")
+        return r
+    }
+
+    static func serverRow(_ m: StatsModel, _ p: ProxyConfig, slot: Int, sid: Int) -> Row {
+        let c = m.counters
+        let row = c.layout.serverRow(slot)
+        let info = m.states.servers[slot]
+        let v = m.states.view(slot, nowMs: m.nowMs)
+        var r = Row()
+        r["pxname"] = p.name; r["svname"] = info.name
+        common(&r, m, c, row: row)
+        r["qcur"] = "\(c[row, .qcur])"; r["qmax"] = "\(c[row, .qmax])"
+        if let mc = p.servers[sid - 1].maxconn { r["slim"] = "\(mc)" }
+        r["econ"] = "\(c[row, .econ])"; r["eresp"] = "\(c[row, .eresp])"
+        r["wretr"] = "\(c[row, .wretr])"; r["wredis"] = "\(c[row, .wredis])"
+        r["status"] = m.states.statusWord(slot)
+        r["weight"] = "\(info.weight)"; r["uweight"] = "\(info.weight)"
+        r["act"] = info.backup ? "0" : "1"; r["bck"] = info.backup ? "1" : "0"
+        r["lastchg"] = "\(v.lastChangeSeconds)"
+        r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "\(sid)"; r["type"] = "2"
+        r["lbtot"] = "\(c[row, .lbtot])"
+        r["cli_abrt"] = "\(c[row, .cliAbrt])"; r["srv_abrt"] = "\(c[row, .srvAbrt])"
+        r["lastsess"] = lastSession(m, c, row: row)
+        if info.checked && !info.disabled {
+            r["chkfail"] = "\(v.checkFailures)"; r["chkdown"] = "\(v.downTransitions)"
+            r["downtime"] = "\(v.downtimeSeconds)"
+            r["check_status"] = v.lastCheck.code
+            if v.lastCheck.hasCode { r["check_code"] = "\(v.checkCode)" }
+            if v.lastCheck != .none { r["check_duration"] = "\(max(0, v.checkDurationMs))" }
+            r["check_desc"] = v.lastCheck.description
+            r["last_chk"] = m.states.lastCheckInfo(slot)
+            r["check_rise"] = "\(info.rise)"; r["check_fall"] = "\(info.fall)"; r["check_health"] = "\(v.health)"
+        }
+        if p.mode == .http {
+            httpResponses(&r, c, row: row)
+            r["req_tot"] = "\(c[row, .reqTot])"
+        }
+        r.set(["qtime", "ctime", "rtime", "ttime", "wrew", "connect", "reuse", "srv_icur", "qtime_max", "ctime_max",
+               "rtime_max", "ttime_max", "eint", "idle_conn_cur", "safe_conn_cur", "used_conn_cur", "need_conn_est"], "0")
+        r["connect"] = "\(c[row, .stot])"
+        r["mode"] = p.mode.rawValue
+        r["-"] = "-"
+        r.set(["ssl_sess", "ssl_reused_sess", "ssl_failed_handshake"], "0")
+        return r
+    }
+
+    static func backendRow(_ m: StatsModel, _ p: ProxyConfig, index: Int) -> Row {
+        let c = m.counters
+        let row = c.layout.backendRows[p.name]!
+        let v = m.states.backendView(index, nowMs: m.nowMs)
+        let w = m.backendWeight(index)
+        var r = Row()
+        r["pxname"] = p.name; r["svname"] = "BACKEND"
+        common(&r, m, c, row: row)
+        r["qcur"] = "\(c[row, .qcur])"; r["qmax"] = "\(c[row, .qmax])"
+        r["slim"] = "\(m.backendFullconn(p))"
+        r["dreq"] = "\(c[row, .dreq])"
+        r["econ"] = "\(c[row, .econ])"; r["eresp"] = "\(c[row, .eresp])"
+        r["wretr"] = "\(c[row, .wretr])"; r["wredis"] = "\(c[row, .wredis])"
+        r["status"] = m.backendStatus(p, index: index)
+        r["weight"] = "\(w.weight)"; r["uweight"] = "\(w.weight)"
+        r["act"] = "\(w.active)"; r["bck"] = "\(w.backup)"
+        r["chkdown"] = "\(v.downTransitions)"
+        r["lastchg"] = "\(v.lastChangeSeconds)"
+        if !p.servers.isEmpty { r["downtime"] = "\(v.downtimeSeconds)" }
+        r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "0"; r["type"] = "1"
+        r["lbtot"] = "\(c[row, .lbtot])"
+        r["cli_abrt"] = "\(c[row, .cliAbrt])"; r["srv_abrt"] = "\(c[row, .srvAbrt])"
+        r["lastsess"] = lastSession(m, c, row: row)
+        if p.mode == .http {
+            httpResponses(&r, c, row: row)
+            r["req_tot"] = "\(c[row, .reqTot])"
+            r.set(["cache_lookups", "cache_hits"], "0")
+        }
+        r.set(["comp_in", "comp_out", "comp_byp", "comp_rsp", "qtime", "ctime", "rtime", "ttime", "wrew", "reuse",
+               "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint",
+               "agg_server_status", "agg_server_check_status", "agg_check_status"], "0")
+        r["connect"] = "\(c[row, .stot])"
+        r["mode"] = p.mode.rawValue
+        r["-"] = "-"
+        r.set(muxColumns, "0")
+        return r
+    }
+}

@@ -1,0 +1,58 @@
+/// Everything a stats rendering needs, captured at one moment: the renderers (CSV, HTML,
+/// Prometheus) are pure functions of it.
+public struct StatsModel: Sendable {
+    public var configuration: Configuration
+    public var states: ServerStateTable
+    public var counters: CountersSnapshot
+    /// Monotonic ms (state ages) and wall-clock seconds (lastsess).
+    public var nowMs: Int64
+    public var nowSecond: UInt64
+    /// Process number for the `pid` column (1 with one process, as HAProxy).
+    public var processNumber: Int = 1
+    public var pid: Int32 = 0
+    /// Frontend `maxconn` when the configuration sets none (the runtime's effective global limit).
+    public var defaultMaxconn: Int = 2000
+    public var uptimeSeconds: Int = 0
+    public var version: String = "2.6.12"
+
+    public init(configuration: Configuration, states: ServerStateTable, counters: CountersSnapshot,
+                nowMs: Int64, nowSecond: UInt64) {
+        self.configuration = configuration; self.states = states; self.counters = counters
+        self.nowMs = nowMs; self.nowSecond = nowSecond
+    }
+
+    // MARK: derived values shared by the renderers
+
+    public func frontendMaxconn(_ p: ProxyConfig) -> Int { p.maxconn ?? configuration.global.maxconn ?? defaultMaxconn }
+
+    /// HAProxy's default `fullconn`: a tenth (rounded up) of the sum of the maxconn of the
+    /// frontends that can route to the backend; at least 1.
+    public func backendFullconn(_ b: ProxyConfig) -> Int {
+        var sum = 0
+        for f in configuration.proxies where f.isFrontend {
+            let routes = f.name == b.name || f.defaultBackend == b.name || f.useBackends.contains { $0.backend == b.name }
+            if routes { sum += frontendMaxconn(f) }
+        }
+        return max(1, (sum + 9) / 10)
+    }
+
+    /// 1-based proxy id in file order (`iid`).
+    public func proxyID(_ name: String) -> Int { (configuration.proxies.firstIndex { $0.name == name } ?? 0) + 1 }
+
+    /// Backend `status`: UP while it has usable weight, or when it has no servers at all.
+    public func backendStatus(_ b: ProxyConfig, index: Int) -> String {
+        b.servers.isEmpty || states.backendHasServer(index) ? "UP" : "DOWN"
+    }
+
+    /// Sum of the weights of the UP servers of a backend (active ones, or backups when no
+    /// active server is up), and the active/backup UP counts.
+    public func backendWeight(_ index: Int) -> (weight: Int, active: Int, backup: Int) {
+        let be = states.backends[index]
+        var wa = 0, wb = 0, a = 0, k = 0
+        for s in be.servers where states.isUp(s) {
+            let info = states.servers[s]
+            if info.backup { wb += info.weight; k += 1 } else { wa += info.weight; a += 1 }
+        }
+        return (a > 0 ? wa : wb, a, k)
+    }
+}

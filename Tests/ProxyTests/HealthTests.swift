@@ -1,0 +1,344 @@
+import Testing
+import Glibc
+import Synchronization
+@testable import Proxy
+
+private let here = SourceLocation(file: "test", line: 1)
+
+/// A backend config with the given (name, port, backup) servers, all checked.
+func healthTestConfig(backend: String = "B", servers: [(String, Int, Bool)], inter: Int = 100,
+                      rise: Int = 2, fall: Int = 2) -> Configuration {
+    var c = Configuration()
+    var p = ProxyConfig(kind: .backend, name: backend, location: here)
+    for (name, port, backup) in servers {
+        var s = ServerConfig(name: name, host: "127.0.0.1", port: port, location: here)
+        s.check = true; s.inter = inter; s.rise = rise; s.fall = fall; s.backup = backup
+        p.servers.append(s)
+    }
+    c.proxies.append(p)
+    return c
+}
+
+/// Drives one state machine on a fake clock: a check runs at each due time and passes iff
+/// `alive(t)`. Returns the transitions with their times and the check times.
+func simulate(_ m: inout HealthStateMachine, _ iv: CheckIntervals, firstAt: Int = 0, until: Int,
+              alive: (Int) -> Bool) -> (transitions: [(Int, HealthTransition)], checks: [Int]) {
+    var t = firstAt
+    var out: [(Int, HealthTransition)] = []
+    var checks: [Int] = []
+    while t <= until {
+        checks.append(t)
+        if let tr = alive(t) ? m.recordSuccess() : m.recordFailure() { out.append((t, tr)) }
+        t += m.nextInterval(iv)
+    }
+    return (out, checks)
+}
+
+@Suite struct HealthStateMachineTests {
+    @Test func startsUpAtTheEdgeOfFailing() {
+        var m = HealthStateMachine(rise: 3, fall: 3)
+        #expect(m.isUp && m.health == 3)
+        #expect(m.statusWord == "UP 1/3")
+        #expect(m.recordFailure() == .wentDown)
+        #expect(!m.isUp && m.health == 0 && m.statusWord == "DOWN")
+    }
+
+    @Test func fullyUpNeedsFallFailuresAndWordsFollowHAProxy() {
+        var m = HealthStateMachine(rise: 3, fall: 3)
+        #expect(m.recordSuccess() == nil)
+        #expect(m.statusWord == "UP" && m.health == 5)
+        #expect(m.recordFailure() == nil); #expect(m.statusWord == "UP 2/3")
+        #expect(m.recordFailure() == nil); #expect(m.statusWord == "UP 1/3")
+        // A success while going down restores full UP.
+        #expect(m.recordSuccess() == nil); #expect(m.statusWord == "UP")
+        #expect(m.recordFailure() == nil)
+        #expect(m.recordFailure() == nil)
+        #expect(m.recordFailure() == .wentDown)
+        #expect(m.recordSuccess() == nil); #expect(m.statusWord == "DOWN 1/3")
+        #expect(m.recordSuccess() == nil); #expect(m.statusWord == "DOWN 2/3")
+        // A failure while going up resets to 0.
+        #expect(m.recordFailure() == nil); #expect(m.statusWord == "DOWN" && m.health == 0)
+        #expect(m.recordSuccess() == nil)
+        #expect(m.recordSuccess() == nil)
+        #expect(m.recordSuccess() == .wentUp); #expect(m.statusWord == "UP" && m.health == 5)
+    }
+
+    @Test func fakeClockRiseAndFall() {
+        // inter 1500 rise 3 fall 3: killed at t=10000, restarted at t=20000.
+        var m = HealthStateMachine(rise: 3, fall: 3)
+        let iv = CheckIntervals(inter: 1500)
+        let r = simulate(&m, iv, until: 40000) { !($0 >= 10000 && $0 < 20000) }
+        #expect(r.transitions.count == 2)
+        // Checks at 0,1500,...: 10500 is the first failure, DOWN on the third: 13500.
+        #expect(r.transitions[0].0 == 13500 && r.transitions[0].1 == .wentDown)
+        // First success at 21000, UP on the third: 24000.
+        #expect(r.transitions[1].0 == 24000 && r.transitions[1].1 == .wentUp)
+    }
+
+    @Test func fastinterInTransitionsDowninterWhenDown() {
+        var m = HealthStateMachine(rise: 2, fall: 3)
+        let iv = CheckIntervals(inter: 1000, fastinter: 100, downinter: 5000)
+        // Starting state (health = rise, not full) is transitional: fastinter.
+        #expect(m.nextInterval(iv) == 100)
+        _ = m.recordSuccess()
+        #expect(m.nextInterval(iv) == 1000)
+        _ = m.recordFailure()
+        #expect(m.nextInterval(iv) == 100)
+        _ = m.recordFailure(); _ = m.recordFailure()
+        #expect(!m.isUp && m.nextInterval(iv) == 5000)
+        _ = m.recordSuccess()
+        #expect(m.nextInterval(iv) == 100)
+
+        var m2 = HealthStateMachine(rise: 2, fall: 3)
+        let r = simulate(&m2, iv, until: 20000) { $0 < 3000 || $0 >= 12000 }
+        // Up at 0 (→ full at 0), checks every 1000 until 3000 fails, then fastinter 100:
+        // 3000 (fail), 3100 (fail), 3200 (fail → DOWN), then downinter 5000: 8200, 13200 (ok), 13300 (ok → UP).
+        #expect(r.transitions.map(\.0) == [3200, 13300])
+        #expect(r.checks.contains(8200) && !r.checks.contains(4200))
+    }
+
+    @Test func firstChecksAreStaggered() {
+        #expect(staggeredFirstCheckDelays([1500, 1500, 1500]) == [0, 500, 1000])
+        #expect(staggeredFirstCheckDelays([2000, 1000]) == [0, 500])
+        #expect(staggeredFirstCheckDelays([]) == [])
+    }
+}
+
+@Suite struct HealthTableTests {
+    @Test func backupServesOnlyWhenAllActiveServersAreDown() {
+        let cfg = healthTestConfig(servers: [("A", 1, false), ("C", 2, false), ("K", 3, true)])
+        let t = ServerStateTable(configuration: cfg, nowMs: 0)
+        let a = t.slot(backend: "B", server: "A")!, c = t.slot(backend: "B", server: "C")!, k = t.slot(backend: "B", server: "K")!
+        #expect(t.isUsable(a) && t.isUsable(c) && !t.isUsable(k) && t.isUp(k))
+        var ma = HealthStateMachine(rise: 2, fall: 2), mc = HealthStateMachine(rise: 2, fall: 2)
+        let fail = CheckResult(status: .l4con, info: "Connection refused", durationMs: 0)
+        var tr = ma.recordFailure()
+        t.publish(server: a, machine: ma, result: fail, transition: tr, nowMs: 1000)
+        #expect(!t.isUsable(a) && t.isUsable(c) && !t.isUsable(k))
+        tr = mc.recordFailure()
+        t.publish(server: c, machine: mc, result: fail, transition: tr, nowMs: 2000)
+        #expect(!t.isUsable(c) && t.isUsable(k))
+        #expect(t.upCounts(backend: 0) == (0, 1))
+        let ok = CheckResult(status: .l4ok, durationMs: 0)
+        _ = ma.recordSuccess()
+        tr = ma.recordSuccess()
+        t.publish(server: a, machine: ma, result: ok, transition: tr, nowMs: 5000)
+        #expect(t.isUsable(a) && !t.isUsable(k))
+        let v = t.view(a, nowMs: 7000)
+        #expect(v.checkFailures == 1 && v.downTransitions == 1 && v.downtimeSeconds == 4 && v.lastChangeSeconds == 2)
+        #expect(t.statusWord(a) == "UP" && t.statusWord(c) == "DOWN" && v.lastCheck == .l4ok)
+    }
+
+    @Test func disabledIsMaintAndUncheckedIsNoCheck() {
+        var cfg = healthTestConfig(servers: [("A", 1, false), ("D", 2, false)])
+        cfg.proxies[0].servers[0].check = false
+        cfg.proxies[0].servers[1].disabled = true
+        let t = ServerStateTable(configuration: cfg, nowMs: 0)
+        #expect(t.statusWord(0) == "no check" && t.isUsable(0))
+        #expect(t.statusWord(1) == "MAINT" && !t.isUsable(1))
+        #expect(t.upCounts(backend: 0) == (1, 0))
+    }
+
+    @Test func messagesMatchHAProxyBytes() {
+        let down = HealthMessages.down(backend: "COOKIE_srv", server: "REALsrv_120",
+                                       result: CheckResult(status: .l4con, info: "Connection refused", durationMs: 0),
+                                       activeLeft: 1, backupLeft: 0)
+        #expect(down == "Server COOKIE_srv/REALsrv_120 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.")
+        let up = HealthMessages.up(backend: "APPSESSION_srv", server: "REALsrv_120",
+                                   result: CheckResult(status: .l4ok, durationMs: 0), activeOnline: 2, backupOnline: 0)
+        #expect(up == "Server APPSESSION_srv/REALsrv_120 is UP, reason: Layer4 check passed, check duration: 0ms. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.")
+        let l7 = HealthMessages.down(backend: "B", server: "S", result: CheckResult(status: .l7sts, code: 503, info: "Service Unavailable", durationMs: 2), activeLeft: 0, backupLeft: 0)
+        #expect(l7.contains("reason: Layer7 wrong status, code: 503, info: \"Service Unavailable\", check duration: 2ms."))
+        #expect(HealthMessages.noServer(backend: "B") == "backend B has no server available!")
+        // Observed from HAProxy 2.6.12 (backup server K of TB, and the stderr forms).
+        let backupDown = HealthMessages.down(backend: "TB", server: "K", backup: true,
+                                             result: CheckResult(status: .l4con, info: "Connection refused", durationMs: 0),
+                                             activeLeft: 1, backupLeft: 0)
+        #expect(backupDown == "Backup Server TB/K is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.")
+        #expect(HealthMessages.stderrLine(HealthEvent(backend: "TB", server: nil, level: 0, message: HealthMessages.noServer(backend: "TB")), pid: 15720)
+                == "[ALERT]    (15720) : backend 'TB' has no server available!")
+        #expect(HealthMessages.stderrLine(HealthEvent(backend: "TB", server: "A", level: 1, message: "Server TB/A is DOWN"), pid: 15720)
+                == "[WARNING]  (15720) : Server TB/A is DOWN")
+    }
+
+    @Test func httpCheckVerdicts() {
+        #expect(HTTPCheckVerdict(statusLine: Array("HTTP/1.0 200 OK\r\n".utf8)) == HTTPCheckVerdict(status: .l7ok, code: 200, info: "OK"))
+        #expect(HTTPCheckVerdict(statusLine: Array("HTTP/1.1 302 Found\r\n".utf8)).status == .l7ok)
+        #expect(HTTPCheckVerdict(statusLine: Array("HTTP/1.1 500 Internal Server Error\r\n".utf8)) == HTTPCheckVerdict(status: .l7sts, code: 500, info: "Internal Server Error"))
+        #expect(HTTPCheckVerdict(statusLine: Array("SSH-2.0\r\n".utf8)).status == .l7rsp)
+        #expect(CheckTarget.httpCheckRequest(HttpCheckConfig()) == Array("OPTIONS / HTTP/1.0\r\n\r\n".utf8))
+    }
+}
+
+extension HTTPCheckVerdict {
+    init(status: CheckStatus, code: Int, info: String) {
+        self.init(statusLine: [])
+        self.status = status; self.code = code; self.info = info
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that the test can close and reopen on the same port.
+final class TestListener {
+    var fd: Int32 = -1
+    var port: Int = 0
+    init() { open(port: 0) }
+    func open(port want: Int) {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(4))
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = in_port_t(UInt16(want).bigEndian)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &a) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+                _ = bind(fd, p, len)
+                _ = listen(fd, 64)
+                _ = getsockname(fd, p, &len)
+            }
+        }
+        port = Int(UInt16(bigEndian: a.sin_port))
+    }
+    func shut() { close(fd); fd = -1 }
+    deinit { if fd >= 0 { close(fd) } }
+}
+
+@Suite(.serialized) struct HealthCheckerEndToEndTests {
+    @Test func closedListenerGoesDownAndComesBack() async throws {
+        let l = TestListener()
+        let cfg = healthTestConfig(servers: [("S", l.port, false)], inter: 100, rise: 2, fall: 2)
+        let table = ServerStateTable(configuration: cfg)
+        let events = Mutex<[(Int64, HealthEvent)]>([])
+        let checker = HealthChecker(table: table, targets: CheckTarget.targets(configuration: cfg, table: table)) { e in
+            events.withLock { $0.append((MonotonicClock.nowMs(), e)) }
+        }
+        checker.start()
+        defer { checker.stop() }
+        // Let it become fully UP (two successes).
+        try await Task.sleep(for: .milliseconds(350))
+        #expect(table.statusWord(0) == "UP")
+        let closedAt = MonotonicClock.nowMs()
+        l.shut()
+        var downAt: Int64? = nil
+        for _ in 0..<100 where downAt == nil {
+            try await Task.sleep(for: .milliseconds(10))
+            if !table.isUp(0) { downAt = MonotonicClock.nowMs() }
+        }
+        let d = try #require(downAt)
+        // fall × inter, plus one interval of phase and scheduling slack.
+        #expect(d - closedAt <= 2 * 100 + 100 + 50)
+        #expect(table.view(0, nowMs: d).lastCheck == .l4con)
+        l.open(port: l.port)
+        let reopenedAt = MonotonicClock.nowMs()
+        var upAt: Int64? = nil
+        for _ in 0..<100 where upAt == nil {
+            try await Task.sleep(for: .milliseconds(10))
+            if table.isUp(0) { upAt = MonotonicClock.nowMs() }
+        }
+        let u = try #require(upAt)
+        #expect(u - reopenedAt <= 2 * 100 + 100 + 50)
+        let got = events.withLock { $0.map(\.1) }
+        #expect(got.count == 3)
+        // The duration is real time (0 or 1 ms on loopback); the rest is HAProxy's bytes.
+        let down = got.first?.message ?? ""
+        #expect(down.hasPrefix("Server B/S is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: "))
+        #expect(down.hasSuffix("ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."))
+        #expect(got.first?.level == 1)
+        #expect(got.dropFirst().first?.message == "backend B has no server available!")
+        #expect(got.last?.message.hasPrefix("Server B/S is UP, reason: Layer4 check passed, check duration: ") == true)
+        #expect(got.last?.message.hasSuffix(" 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.") == true)
+    }
+}
+
+/// A one-shot HTTP responder: accepts connections on a loopback port and answers each with
+/// `reply` (or holds them silent when nil), on its own thread.
+final class TestHTTPResponder: @unchecked Sendable {
+    let listener = TestListener()
+    let reply: [UInt8]?
+    var thread = pthread_t()
+    init(reply: String?) {
+        self.reply = reply.map { Array($0.utf8) }
+        let box = Unmanaged.passRetained(self)
+        pthread_create(&thread, nil, { arg in
+            let me = Unmanaged<TestHTTPResponder>.fromOpaque(arg!).takeRetainedValue()
+            var held: [Int32] = []
+            while true {
+                let c = accept(me.listener.fd, nil, nil)
+                if c < 0 { break }
+                var buf = [UInt8](repeating: 0, count: 1024)
+                _ = recv(c, &buf, buf.count, 0)
+                if let r = me.reply { _ = r.withUnsafeBytes { send(c, $0.baseAddress, $0.count, 0) }; close(c) } else { held.append(c) }
+            }
+            held.forEach { close($0) }
+            return nil
+        }, box.toOpaque())
+    }
+    func stop() { shutdown(listener.fd, Int32(SHUT_RDWR)); pthread_join(thread, nil) }
+}
+
+@Suite(.serialized) struct HealthHTTPCheckTests {
+    func runCheck(reply: String?, timeoutMs: Int = 300) async throws -> (ServerStateTable, [HealthEvent]) {
+        let r = TestHTTPResponder(reply: reply)
+        defer { r.stop() }
+        var cfg = healthTestConfig(servers: [("S", r.listener.port, false)], inter: timeoutMs, rise: 2, fall: 2)
+        var chk = HttpCheckConfig(); chk.method = "GET"; chk.uri = "/health"
+        cfg.proxies[0].httpCheck = chk
+        let table = ServerStateTable(configuration: cfg)
+        let events = Mutex<[HealthEvent]>([])
+        let checker = HealthChecker(table: table, targets: CheckTarget.targets(configuration: cfg, table: table)) { e in
+            events.withLock { $0.append(e) }
+        }
+        checker.start()
+        try await Task.sleep(for: .milliseconds(timeoutMs + 150))
+        checker.stop()
+        return (table, events.withLock { $0 })
+    }
+
+    @Test func twoHundredPasses() async throws {
+        let (t, ev) = try await runCheck(reply: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(t.isUp(0) && t.view(0, nowMs: 0).lastCheck == .l7ok && t.view(0, nowMs: 0).checkCode == 200)
+        #expect(ev.isEmpty)
+    }
+
+    @Test func fiveHundredFailsWithLayer7WrongStatus() async throws {
+        let (t, ev) = try await runCheck(reply: "HTTP/1.0 503 Service Unavailable\r\n\r\n")
+        #expect(!t.isUp(0) && t.view(0, nowMs: 0).lastCheck == .l7sts)
+        #expect(ev.first?.message.hasPrefix("Server B/S is DOWN, reason: Layer7 wrong status, code: 503, info: \"Service Unavailable\", check duration: ") == true)
+    }
+
+    @Test func silentServerTimesOut() async throws {
+        let (t, ev) = try await runCheck(reply: nil, timeoutMs: 200)
+        #expect(!t.isUp(0) && t.view(0, nowMs: 0).lastCheck == .l7tout)
+        #expect(ev.first?.message.contains("reason: Layer7 timeout, check duration: 2") == true)
+    }
+}
+
+@Suite struct HealthEventLoggerTests {
+    @Test func eventsGoToTheBackendLoggersAtTheirLevel() throws {
+        let rx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(rx) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET); a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+            _ = bind(rx, p, len); _ = getsockname(rx, p, &len) } }
+        var tv = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var cfg = healthTestConfig(servers: [("S", 1, false)])
+        var l = LoggerConfig(); l.port = Int(UInt16(bigEndian: a.sin_port)); l.maxLevel = 5   // notice
+        cfg.proxies[0].loggers = [l]
+        let log = HealthEventLogger(targets: LogTargets(configuration: cfg), toStderr: false, pid: 77)
+        log(HealthEvent(backend: "B", server: "S", level: HealthMessages.downLevel, message: "Server B/S is DOWN"))
+        log(HealthEvent(backend: "B", server: nil, level: HealthMessages.noServerLevel, message: "backend B has no server available!"))
+        var buf = [UInt8](repeating: 0, count: 2048)
+        var got: [String] = []
+        for _ in 0..<2 {
+            let n = buf.withUnsafeMutableBytes { recv(rx, $0.baseAddress, $0.count, 0) }
+            try #require(n > 0)
+            got.append(String(decoding: buf[0..<n], as: UTF8.self))
+        }
+        #expect(got[0].hasPrefix("<129>") && got[0].hasSuffix(" ringproxy[77]: Server B/S is DOWN\n"))
+        #expect(got[1].hasPrefix("<128>") && got[1].hasSuffix(" ringproxy[77]: backend B has no server available!\n"))
+    }
+}
