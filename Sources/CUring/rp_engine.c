@@ -284,6 +284,8 @@ static void log_done(worker *w, conn *c) {
     d.retries = c->retries_done; d.redispatched = c->redispatched;
     d.term[0] = c->term0; d.term[1] = c->term1;
     d.local_answer = c->server < 0;
+    d.client = &c->caddr;
+    d.request_index = c->req_index;
     if (w->e->cfg.cb.on_done) w->e->cfg.cb.on_done(w->e->cfg.cb.ctx, &d);
 }
 
@@ -1078,6 +1080,7 @@ static void *worker_main(void *arg) {
         }
         if (count) io_uring_cq_advance(&w->ring, count);
         timers_run(w);
+        if (w->e->cfg.cb.on_turn) w->e->cfg.cb.on_turn(w->e->cfg.cb.ctx, w->id);
         if (w->queued) for (int k = 0; k < w->e->cfg.nservers; k++) if (w->q_head[k]) queue_kick(w, k);
     }
     io_uring_submit(&w->ring);

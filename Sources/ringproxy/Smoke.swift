@@ -55,6 +55,7 @@ final class SmokeHandler: HeadHandler {
     }
     func onRedispatch(worker: Int, slot: UInt32, failedServer: Int, head: UnsafeRawBufferPointer) -> Int { -1 }
     func onDone(_ info: UnsafePointer<rp_done_info>) {}
+    func onTurn(worker: Int) {}
 }
 
 func runSmoke(_ spec: String) -> Never {

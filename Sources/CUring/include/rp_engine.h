@@ -66,6 +66,8 @@ typedef struct rp_done_info {
     int redispatched;
     char term[2];                     // termination state: HAProxy's first two characters
     int local_answer;                 // answered by the proxy itself (error page, stats...)
+    const struct sockaddr_storage *client;
+    uint32_t request_index;
 } rp_done_info;
 
 typedef struct rp_callbacks {
@@ -79,6 +81,8 @@ typedef struct rp_callbacks {
     int (*on_redispatch)(void *ctx, int worker, uint32_t slot, int failed_server, const uint8_t *buf, uint32_t len);
     /// An exchange finished (logged, counted). Also called for requests answered locally.
     void (*on_done)(void *ctx, const rp_done_info *info);
+    /// Once per loop turn of a worker, after its completions: flush batched work (syslog).
+    void (*on_turn)(void *ctx, int worker);
 } rp_callbacks;
 
 typedef struct rp_listener_cfg {

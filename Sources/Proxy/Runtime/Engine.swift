@@ -12,6 +12,7 @@ public protocol HeadHandler: AnyObject {
     func onResponse(_ call: UnsafeMutablePointer<rp_head_call>)
     func onRedispatch(worker: Int, slot: UInt32, failedServer: Int, head: UnsafeRawBufferPointer) -> Int
     func onDone(_ info: UnsafePointer<rp_done_info>)
+    func onTurn(worker: Int)
 }
 
 public struct EngineError: Error, CustomStringConvertible {
@@ -77,6 +78,10 @@ private func cbRedispatch(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ sl
     return Int32(h.onRedispatch(worker: Int(worker), slot: slot, failedServer: Int(failed),
                                 head: UnsafeRawBufferPointer(start: buf, count: Int(len))))
 }
+private func cbTurn(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32) {
+    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    h.onTurn(worker: Int(worker))
+}
 private func cbDone(_ ctx: UnsafeMutableRawPointer?, _ info: UnsafePointer<rp_done_info>?) {
     let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
     h.onDone(info!)
@@ -129,6 +134,7 @@ public final class Engine: @unchecked Sendable {
         cfg.cb.on_response = cbResponse
         cfg.cb.on_redispatch = cbRedispatch
         cfg.cb.on_done = cbDone
+        cfg.cb.on_turn = cbTurn
         var errbuf = [CChar](repeating: 0, count: 512)
         var out: OpaquePointer? = nil
         let p = self.pages
