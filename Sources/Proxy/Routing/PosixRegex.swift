@@ -13,15 +13,16 @@ final class PosixRegex {
     struct CompileError: Error, CustomStringConvertible { let description: String }
 
     init(_ pattern: String, ignoreCase: Bool) throws {
-        compiled = .allocate(capacity: 1)
+        let re = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
         let flags = REG_EXTENDED | REG_NOSUB | (ignoreCase ? REG_ICASE : 0)
-        let rc = regcomp(compiled, pattern, flags)
+        let rc = regcomp(re, pattern, flags)
         if rc != 0 {
             var msg = [CChar](repeating: 0, count: 256)
-            regerror(rc, compiled, &msg, msg.count)
-            compiled.deallocate()
+            regerror(rc, re, &msg, msg.count)
+            re.deallocate()
             throw CompileError(description: "regex '\(pattern)': \(String(decoding: msg.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
+        compiled = re
     }
     deinit { regfree(compiled); compiled.deallocate() }
 
