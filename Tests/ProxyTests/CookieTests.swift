@@ -180,3 +180,41 @@ func seedCookie(_ configure: (inout CookieConfig) -> Void = { _ in }) -> CookieP
         #expect(out.contains("Cache-control: private\r\n") == addsPrivate)
     }
 }
+
+/// What HAProxy 2.6.12 forwarded for these Cookie lines (`cookie SESSION_COOKIE insert indirect`,
+/// observed on loopback on this machine; header names are lower-cased by 2.6, so only the
+/// values are compared).
+@Suite struct CookieDifferentialTests {
+    @Test(arguments: [
+        (["Cookie: SESSION_COOKIE=12; a=1; b=2"], ["a=1; b=2"]),
+        (["Cookie: a=1; SESSION_COOKIE=12; b=2"], ["a=1; b=2"]),
+        (["Cookie: a=1; b=2; SESSION_COOKIE=12"], ["a=1; b=2"]),
+        (["Cookie: SESSION_COOKIE=12"], []),
+        (["Cookie: a=1", "Cookie: SESSION_COOKIE=12"], ["a=1"]),
+        (["Cookie: a=1 ;  SESSION_COOKIE = 12 ; b=2"], ["a=1; b=2"]),
+        (["Cookie: $Version=1; SESSION_COOKIE=12; $Path=/; a=1"], ["$Version=1; a=1"]),
+        (["Cookie: a=1, SESSION_COOKIE=12"], ["a=1"]),
+        (["Cookie: SESSION_COOKIE=99; a=1"], ["a=1"]),
+        (["Cookie: a=1;SESSION_COOKIE=12;b=2"], ["a=1; b=2"]),
+        (["Cookie: a=1;SESSION_COOKIE=12"], ["a=1"]),
+        (["Cookie: SESSION_COOKIE=12;a=1"], ["a=1"]),
+        (["Cookie: SESSION_COOKIE=11; SESSION_COOKIE=12; a=1"], ["a=1"]),
+        (["Cookie: a=1; SESSION_COOKIE=12; SESSION_COOKIE=11"], ["a=1"]),
+        (["Cookie: x; SESSION_COOKIE=12; y"], ["x; y"]),
+        (["Cookie: SESSION_COOKIE=12; x"], ["x"]),
+        (["Cookie: a = 1; b=2"], ["a=1; b=2"]),
+        (["Cookie: a=1,b=2, SESSION_COOKIE=11 ,c=3"], ["a=1,b=2, c=3"]),
+        (["Cookie: SESSION_COOKIE=12; $Path=/"], []),
+        (["Cookie: a=\"x;y\"; SESSION_COOKIE=12"], ["a=\"x;y\""]),
+        (["Cookie: SESSION_COOKIE=12 ; ; a=1"], ["; a=1"]),
+        (["Cookie: a=1; SESSION_COOKIE=12;"], ["a=1; "]),
+        (["Cookie: a=1;  b=2 ;SESSION_COOKIE=11;c=3"], ["a=1;  b=2; c=3"]),
+    ] as [([String], [String])])
+    func sameAsHAProxy26(_ sent: [String], _ forwardedValues: [String]) {
+        let t = request("GET / HTTP/1.1\r\nHost: x\r\n" + sent.map { $0 + "\r\n" }.joined() + "\r\n")
+        let rw = HeadRewrite()
+        _ = seedCookie().processRequest(t.head, states: FixedServerStates(allUp: 2), rewrite: rw)
+        let values = t.rendered(rw).components(separatedBy: "\r\n").filter { $0.hasPrefix("Cookie:") }.map { String($0.dropFirst(8)) }
+        #expect(values == forwardedValues)
+    }
+}
