@@ -197,7 +197,6 @@ public final class RoundRobinBalancer: Balancer {
                 s.slots[i].inService = true
                 s.nextWeight += w
                 s.slots[i].npos = s.currPos + (s.nextWeight + s.currWeight - s.currPos) / w
-                s.slots[i].rweight = 0
                 requeue(&s, i)
             } else {
                 s.slots[i].inService = false
