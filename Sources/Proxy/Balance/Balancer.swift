@@ -1,0 +1,59 @@
+// A backend's load-balancing algorithm. One instance per backend, shared by every worker
+// thread (HAProxy shares the round-robin position of a backend between all its clients),
+// so implementations are Sendable and guard their state with a Mutex.
+
+import Synchronization
+
+public protocol Balancer: AnyObject, Sendable {
+    /// Picks a server for a request that no persistence rule has placed, or nil when no server
+    /// is usable. `avoid` is the server that just failed (redispatch): skipped unless it is
+    /// the only choice. Hash-based algorithms ignore it (HAProxy re-hashes to the same server).
+    func pick(request: RequestHead, client: ClientAddress, states: some ServerStates, avoid: Int?) -> Int?
+    /// A connection to `server` begins/ends, whoever chose it (leastconn counts them).
+    func connectionStarted(_ server: Int)
+    func connectionEnded(_ server: Int)
+}
+
+extension Balancer {
+    public func connectionStarted(_ server: Int) {}
+    public func connectionEnded(_ server: Int) {}
+}
+
+/// What a balancer knows about a server.
+public struct BalancedServer: Equatable, Sendable {
+    public var weight: Int
+    public var backup: Bool
+    public init(weight: Int, backup: Bool = false) { self.weight = weight; self.backup = backup }
+    public init(_ config: ServerConfig) { weight = config.weight; backup = config.backup }
+}
+
+/// HAProxy's rule for backup servers (without `option allbackups`): they take traffic only
+/// when no active server is usable, and then only the first usable one in declaration order.
+enum BackupRule {
+    /// nil when an active server with a non-zero weight is usable; otherwise the first usable
+    /// backup (or -1 when there is none either).
+    @inline(__always)
+    static func fallback(_ servers: [BalancedServer], _ states: some ServerStates) -> Int? {
+        var firstBackup = -1
+        for i in servers.indices {
+            guard states.isUsable(i) else { continue }
+            if !servers[i].backup { if servers[i].weight > 0 { return nil } }
+            else if firstBackup < 0 { firstBackup = i }
+        }
+        return firstBackup
+    }
+}
+
+/// Builds the balancer a backend's configuration asks for.
+public func makeBalancer(_ algorithm: BalanceAlgorithm, hashType: HashType, servers: [ServerConfig]) -> any Balancer {
+    let s = servers.map(BalancedServer.init)
+    switch algorithm {
+    case .roundRobin: return RoundRobinBalancer(servers: s)
+    case .staticRoundRobin: return StaticRoundRobinBalancer(servers: s)
+    case .leastConn: return LeastConnBalancer(servers: s)
+    case .source: return SourceHashBalancer(servers: s, hashType: hashType)
+    case .uri: return URIHashBalancer(servers: s, hashType: hashType)
+    case .urlParam(let name): return URLParamHashBalancer(servers: s, hashType: hashType, parameter: name)
+    case .header(let name): return HeaderHashBalancer(servers: s, hashType: hashType, header: name)
+    }
+}

@@ -1,0 +1,215 @@
+// The session table behind `appsession` and the 2.x `stick-table`: session id (first `len`
+// bytes) → server index, shared by every worker.
+//
+// 64 shards, each a Mutex around a small open hash: a dictionary from the 64-bit FNV-1a
+// hash of the key to the first entry of a collision chain; keys are compared byte for byte
+// in place, so a lookup allocates nothing (only an insertion stores the key as [UInt8]).
+// Entries of a shard are also on a doubly-linked use list (most recent first): every hit
+// refreshes the idle expiry (`timeout`) and moves the entry to the front, so the oldest
+// entry is the tail; expiry and eviction both work from the tail. The size bound is split
+// evenly between shards; an insertion into a full shard evicts its least recently used
+// entry and counts an eviction. Time is passed in (milliseconds) so tests use a fake clock.
+
+import Synchronization
+
+public final class AppSessionTable: Sendable {
+    public static let shardCount = 64
+    public let keyLength: Int
+    public let timeoutMillis: Int64
+    public let capacity: Int
+    let perShard: Int
+    let shards: [Shard]
+    let evictionCounter = Atomic<Int>(0)
+
+    struct Entry {
+        var key: [UInt8]
+        var hash: UInt64
+        var server: Int32
+        var expiry: Int64
+        var chain: Int32 = -1     // next entry with the same hash
+        var newer: Int32 = -1
+        var older: Int32 = -1
+    }
+
+    struct ShardState {
+        var heads: [UInt64: Int32] = [:]
+        var entries: [Entry] = []
+        var free: [Int32] = []
+        var newest: Int32 = -1
+        var oldest: Int32 = -1
+        var count = 0
+    }
+
+    final class Shard: Sendable {
+        let state = Mutex(ShardState())
+    }
+
+    /// - Parameters: keyLength: bytes of the id kept; timeoutMillis: idle expiry;
+    ///   capacity: maximum number of entries (HAProxy's stick-table `size`).
+    public init(keyLength: Int, timeoutMillis: Int64, capacity: Int) {
+        self.keyLength = max(1, keyLength)
+        self.timeoutMillis = timeoutMillis
+        self.capacity = max(capacity, Self.shardCount)
+        perShard = (self.capacity + Self.shardCount - 1) / Self.shardCount
+        shards = (0..<Self.shardCount).map { _ in Shard() }
+    }
+
+    public var evictions: Int { evictionCounter.load(ordering: .relaxed) }
+    public var count: Int { shards.reduce(0) { n, s in n + s.state.withLock { $0.count } } }
+
+    @inline(__always) func truncated(_ key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        key.count <= keyLength ? key : UnsafeRawBufferPointer(rebasing: key[0..<keyLength])
+    }
+
+    @inline(__always) static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        for c in key { h = (h ^ UInt64(c)) &* 0x100000001b3 }
+        return h
+    }
+
+    @inline(__always) func shard(_ h: UInt64) -> Shard { shards[Int(h >> 58)] }
+
+    /// The server of a session id; refreshes its expiry. nil when unknown or expired.
+    public func lookup(_ key: UnsafeRawBufferPointer, now: Int64) -> Int? {
+        let k = truncated(key)
+        let h = Self.hash(k)
+        let timeout = timeoutMillis
+        return shard(h).state.withLock { s -> Int? in
+            guard let e = Self.find(&s, k, h) else { return nil }
+            if s.entries[e].expiry <= now { Self.remove(&s, e); return nil }
+            s.entries[e].expiry = now + timeout
+            Self.touch(&s, e)
+            return Int(s.entries[e].server)
+        }
+    }
+
+    /// How `store` treats an existing entry.
+    public enum Overwrite: Sendable {
+        /// Keep the existing server (appsession: "only insert if lookup fails"), refresh expiry.
+        case never
+        /// Re-point to the new server.
+        case always
+        /// Re-point only when `isStale(existingServer)` says so (ringproxy: the server is DOWN).
+        case ifStale
+    }
+
+    /// Inserts `key → server` (or refreshes/re-points an existing entry). Returns the server
+    /// the entry designates afterwards.
+    @discardableResult
+    public func store(_ key: UnsafeRawBufferPointer, server: Int, now: Int64, overwrite: Overwrite = .never,
+                      isStale: (Int) -> Bool = { _ in false }) -> Int {
+        let k = truncated(key)
+        guard k.count > 0 else { return server }
+        let h = Self.hash(k)
+        let timeout = timeoutMillis
+        let limit = perShard
+        var evicted = false
+        let result = shard(h).state.withLock { s -> Int in
+            if let e = Self.find(&s, k, h), s.entries[e].expiry > now {
+                let old = Int(s.entries[e].server)
+                switch overwrite {
+                case .never: break
+                case .always: s.entries[e].server = Int32(server)
+                case .ifStale: if old != server && isStale(old) { s.entries[e].server = Int32(server) }
+                }
+                s.entries[e].expiry = now + timeout
+                Self.touch(&s, e)
+                return Int(s.entries[e].server)
+            } else if let e = Self.find(&s, k, h) {
+                Self.remove(&s, e)   // expired: replaced below
+            }
+            if s.count >= limit, s.oldest >= 0 {
+                if s.entries[Int(s.oldest)].expiry > now { evicted = true }
+                Self.remove(&s, Int(s.oldest))
+            }
+            Self.insert(&s, Entry(key: Array(k), hash: h, server: Int32(server), expiry: now + timeout))
+            return server
+        }
+        if evicted { evictionCounter.add(1, ordering: .relaxed) }
+        return result
+    }
+
+    /// Drops expired entries (oldest first); returns how many.
+    @discardableResult
+    public func sweep(now: Int64) -> Int {
+        var n = 0
+        for sh in shards {
+            n += sh.state.withLock { s in
+                var removed = 0
+                while s.oldest >= 0 && s.entries[Int(s.oldest)].expiry <= now {
+                    Self.remove(&s, Int(s.oldest)); removed += 1
+                }
+                return removed
+            }
+        }
+        return n
+    }
+
+    // MARK: shard internals (called with the shard locked)
+
+    static func find(_ s: inout ShardState, _ k: UnsafeRawBufferPointer, _ h: UInt64) -> Int? {
+        guard var e = s.heads[h].map(Int.init) else { return nil }
+        while e >= 0 {
+            let same = s.entries[e].key.withUnsafeBytes { stored in
+                stored.count == k.count && (k.count == 0 || memcmp(stored.baseAddress!, k.baseAddress!, k.count) == 0)
+            }
+            if same { return e }
+            e = Int(s.entries[e].chain)
+        }
+        return nil
+    }
+
+    static func insert(_ s: inout ShardState, _ entry: Entry) {
+        var entry = entry
+        let e: Int
+        entry.chain = s.heads[entry.hash] ?? -1
+        if let f = s.free.popLast() { e = Int(f); s.entries[e] = entry } else { e = s.entries.count; s.entries.append(entry) }
+        s.heads[entry.hash] = Int32(e)
+        linkNewest(&s, e)
+        s.count += 1
+    }
+
+    static func remove(_ s: inout ShardState, _ e: Int) {
+        let h = s.entries[e].hash
+        // Unchain.
+        if let head = s.heads[h] {
+            if Int(head) == e {
+                let next = s.entries[e].chain
+                if next >= 0 { s.heads[h] = next } else { s.heads[h] = nil }
+            } else {
+                var p = Int(head)
+                while s.entries[p].chain >= 0 && Int(s.entries[p].chain) != e { p = Int(s.entries[p].chain) }
+                if Int(s.entries[p].chain) == e { s.entries[p].chain = s.entries[e].chain }
+            }
+        }
+        unlink(&s, e)
+        s.entries[e].key = []
+        s.free.append(Int32(e))
+        s.count -= 1
+    }
+
+    static func unlink(_ s: inout ShardState, _ e: Int) {
+        let newer = s.entries[e].newer, older = s.entries[e].older
+        if newer >= 0 { s.entries[Int(newer)].older = older } else { s.newest = older }
+        if older >= 0 { s.entries[Int(older)].newer = newer } else { s.oldest = newer }
+        s.entries[e].newer = -1; s.entries[e].older = -1
+    }
+
+    static func linkNewest(_ s: inout ShardState, _ e: Int) {
+        s.entries[e].newer = -1
+        s.entries[e].older = s.newest
+        if s.newest >= 0 { s.entries[Int(s.newest)].newer = Int32(e) }
+        s.newest = Int32(e)
+        if s.oldest < 0 { s.oldest = Int32(e) }
+    }
+
+    static func touch(_ s: inout ShardState, _ e: Int) {
+        if Int(s.newest) == e { return }
+        unlink(&s, e)
+        linkNewest(&s, e)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

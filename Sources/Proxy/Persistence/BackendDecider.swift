@@ -1,0 +1,133 @@
+// The façade the stream layer calls: once per request head (which server, which header
+// edits, which persistence log character) and once per response head (cookie edits,
+// session learning, the response log character). It applies HAProxy's order: cookie
+// persistence, then the session table (appsession / stick rules), then the balancer.
+//
+// BackendPlan is built once per backend and shared by all workers (balancer position and
+// session table are shared, as in HAProxy); BackendDecider is one per backend per worker
+// (it owns the scratch the cookie rewriting uses). Neither allocates per request, except
+// the session table storing a new id.
+
+public final class BackendPlan: Sendable {
+    public let name: String
+    public let servers: [ServerConfig]
+    public let balancer: any Balancer
+    public let session: SessionPersistence?
+    public let cookie: CookieConfig?
+    /// HAProxy prints the two cookie characters only when some cookie option is set
+    /// (passive `cookie NAME` alone logs `--`).
+    public let logsCookieChars: Bool
+
+    public init(backend: ProxyConfig) {
+        name = backend.name
+        servers = backend.servers
+        balancer = makeBalancer(backend.balance, hashType: backend.hashType, servers: backend.servers)
+        if let a = backend.appSession {
+            session = SessionPersistence(appSession: a)
+        } else if !backend.stickRules.isEmpty {
+            session = SessionPersistence(stickTable: backend.stickTable ?? StickTableConfig(), rules: backend.stickRules)
+        } else {
+            session = nil
+        }
+        cookie = backend.cookie
+        if let c = backend.cookie {
+            logsCookieChars = c.mode != .passive || c.indirect || c.nocache || c.postonly || c.preserve || c.httponly || c.secure
+        } else {
+            logsCookieChars = false
+        }
+    }
+}
+
+/// What the request side decided.
+public struct RequestDecision: Equatable, Sendable {
+    /// The server to connect to; nil → 503 (`SC--`).
+    public var server: Int?
+    /// Placed by persistence (cookie or session), not by the balancer.
+    public var direct: Bool
+    /// Placed by the persistence cookie (no cookie is inserted in the response).
+    public var cookieDirect: Bool
+    /// Third character of the termination state: N I D V, or `-`.
+    public var cookieLogChar: UInt8
+    public var requestIsPost: Bool
+    /// Set by `redispatch` (the log prints the retries with a `+`).
+    public var redispatched: Bool
+    /// The session id found in the request (valid while the request head is).
+    public var sessionKey: SessionPersistence.RequestKey
+}
+
+public final class BackendDecider {
+    public let plan: BackendPlan
+    let cookie: CookiePersistence?
+
+    public init(plan: BackendPlan) {
+        self.plan = plan
+        cookie = plan.cookie.map { CookiePersistence(config: $0, servers: plan.servers) }
+    }
+
+    /// Decides the server for a request head and records the request header edits.
+    /// `now` is a monotonic clock in milliseconds (session expiry).
+    public func decideRequest(head: RequestHead, client: ClientAddress, states: some ServerStates,
+                              rewrite: HeadRewrite, now: Int64) -> RequestDecision {
+        var d = RequestDecision(server: nil, direct: false, cookieDirect: false,
+                                cookieLogChar: CookieLogChar.unused, requestIsPost: head.isPost,
+                                redispatched: false, sessionKey: .none)
+        if let cookie {
+            let r = cookie.processRequest(head, states: states, rewrite: rewrite)
+            if plan.logsCookieChars { d.cookieLogChar = r.logChar }
+            if let s = r.server { d.server = s; d.direct = true; d.cookieDirect = true }
+        }
+        if let session = plan.session {
+            let r = session.processRequest(head, client: client, states: states, now: now)
+            d.sessionKey = r.key
+            if d.server == nil, let s = r.server { d.server = s; d.direct = true }
+        }
+        if let s = d.server {
+            plan.balancer.connectionStarted(s)
+        } else {
+            d.server = plan.balancer.pick(request: head, client: client, states: states, avoid: nil)
+        }
+        if let s = d.server, let session = plan.session, !d.sessionKey.isNone {
+            session.learn(d.sessionKey, request: head, client: client, server: s, states: states, now: now)
+        }
+        return d
+    }
+
+    /// After the last connection retry failed (`option redispatch`): forget persistence and
+    /// load-balance again avoiding the failed server; the session id follows the new server
+    /// and the response will carry a new cookie. `head` must be the same request head.
+    public func redispatch(_ d: inout RequestDecision, head: RequestHead, client: ClientAddress,
+                           states: some ServerStates, now: Int64) {
+        let failed = d.server
+        if let f = failed { plan.balancer.connectionEnded(f) }
+        d.server = plan.balancer.pick(request: head, client: client, states: states, avoid: failed)
+        d.direct = false
+        d.cookieDirect = false
+        d.redispatched = true
+        if d.cookieLogChar == CookieLogChar.valid { d.cookieLogChar = CookieLogChar.down }
+        if let s = d.server, let session = plan.session {
+            session.repoint(d.sessionKey, request: head, client: client, server: s, now: now)
+        }
+    }
+
+    /// Processes the response head of the server chosen by `d`; returns the fourth
+    /// character of the termination state (N P D I R U, or `-`).
+    public func decideResponse(_ d: RequestDecision, response: ResponseHead, rewrite: HeadRewrite,
+                               states: some ServerStates, now: Int64) -> UInt8 {
+        guard let server = d.server else { return CookieLogChar.unused }
+        var ch = CookieLogChar.unused
+        if let cookie {
+            let c = cookie.processResponse(response, CookieResponseContext(server: server, direct: d.cookieDirect,
+                                                                         requestIsPost: d.requestIsPost), rewrite: rewrite)
+            if plan.logsCookieChars { ch = c }
+        }
+        if let session = plan.session {
+            session.processResponse(response, server: server, states: states, now: now)
+        }
+        return ch
+    }
+
+    /// The connection to the server of `d` is over (leastconn bookkeeping).
+    public func connectionEnded(_ d: RequestDecision) {
+        if let s = d.server { plan.balancer.connectionEnded(s) }
+    }
+}
