@@ -1,0 +1,110 @@
+// Everything the stream layer needs about frontends and backends, resolved once from the
+// configuration into flat, immutable tables (names pre-built for the log, loggers looked up,
+// modes combined), so the per-request path only indexes arrays.
+
+public struct FrontendPlan: @unchecked Sendable {
+    // @unchecked: immutable after construction; ForwardedFor and the byte arrays are values.
+    public let name: String
+    public let config: ProxyConfig
+    public let ownBackend: Int?
+    public let mode: ConnectionMode
+    public let forwardFor: ForwardedFor?
+    public let monitorURI: [UInt8]?
+    public let statsURI: [UInt8]?
+    public let prometheusURI: [UInt8]?
+    public let loggers: [LogTarget]
+    public let httpLog: Bool
+    public let dontLogNull: Bool
+    public let counterRow: Int
+}
+
+public struct BackendPlanInfo: Sendable {
+    public let name: String
+    public let plan: BackendPlan
+    public let servers: Range<Int>          // global server indexes (= ServerStateTable slots)
+    public let serverNames: [String]
+    public let mode: ConnectionMode
+    public let forwardFor: ForwardedFor?
+    public let connectTimeout: Int
+    public let serverTimeout: Int
+    public let queueTimeout: Int
+    public let retries: Int
+    /// 0: no redispatch; 1: on the last retry; 2: at the first failure (load-balanced
+    /// requests of a round-robin-like backend, as HAProxy 2.6 does).
+    public let redispatchLoadBalanced: Int32
+    public let redispatchPersistent: Int32
+    public let abortOnClose: Bool
+    public let counterRow: Int
+}
+
+/// A backend's view of server health for the decision layer (indexes local to the backend).
+public struct BackendServerStates: ServerStates {
+    public let table: ServerStateTable
+    public let base: Int
+    @inline(__always) public func isUsable(_ index: Int) -> Bool { table.isUsable(base &+ index) }
+}
+
+enum PlanBuilder {
+    static func connectionMode(_ m: HttpConnectionMode) -> ConnectionMode { m == .keepAlive ? .keepAlive : .close }
+
+    /// The URI of `http-request use-service prometheus-exporter if { path /metrics }`.
+    static func prometheusURI(_ p: ProxyConfig) -> [UInt8]? {
+        if let u = p.prometheusURI { return Array(u.utf8) }
+        guard let c = p.prometheus, c.alternatives.count == 1, c.alternatives[0].count == 1,
+              !c.alternatives[0][0].negated,
+              let acl = p.acls.first(where: { $0.name == c.alternatives[0][0].acl }),
+              acl.fetch == .path, acl.match == .exact, acl.patterns.count == 1 else { return nil }
+        return Array(acl.patterns[0].utf8)
+    }
+
+    static func frontends(_ config: Configuration, _ topo: Topology, _ layout: CounterLayout, _ logs: LogTargets) throws -> [FrontendPlan] {
+        try topo.frontends.map { f in
+            let p = config.proxies[f.proxy]
+            var xff: ForwardedFor? = nil
+            if let ff = p.forwardFor {
+                guard let x = ForwardedFor(ff) else {
+                    throw EngineError(description: "\(p.location): option forwardfor: invalid 'except' network '\(ff.exceptNetwork ?? "")'")
+                }
+                xff = x
+            }
+            return FrontendPlan(
+                name: p.name, config: p, ownBackend: f.ownBackend,
+                mode: connectionMode(p.connectionMode), forwardFor: xff,
+                monitorURI: p.monitorURI.map { Array($0.utf8) },
+                statsURI: p.stats.enabled ? Array(p.stats.uri.utf8) : nil,
+                prometheusURI: prometheusURI(p),
+                loggers: logs.loggers(of: p.name), httpLog: p.httpLog, dontLogNull: p.dontLogNull,
+                counterRow: layout.frontendRows[p.name] ?? 0)
+        }
+    }
+
+    static func backends(_ config: Configuration, _ topo: Topology, _ layout: CounterLayout) throws -> [BackendPlanInfo] {
+        try topo.backends.map { b in
+            let p = config.proxies[b.proxy]
+            var xff: ForwardedFor? = nil
+            if let ff = p.forwardFor {
+                guard let x = ForwardedFor(ff) else {
+                    throw EngineError(description: "\(p.location): option forwardfor: invalid 'except' network '\(ff.exceptNetwork ?? "")'")
+                }
+                xff = x
+            }
+            let rrLike: Bool
+            switch p.balance {
+            case .roundRobin, .staticRoundRobin, .leastConn: rrLike = true
+            default: rrLike = false
+            }
+            let connect = p.timeouts.connect ?? 0
+            return BackendPlanInfo(
+                name: p.name, plan: BackendPlan(backend: p), servers: b.servers,
+                serverNames: p.servers.map(\.name),
+                mode: connectionMode(p.connectionMode), forwardFor: xff,
+                connectTimeout: connect, serverTimeout: p.timeouts.server ?? 0,
+                queueTimeout: p.timeouts.queue ?? connect,
+                retries: p.retries,
+                redispatchLoadBalanced: p.redispatch ? (rrLike && p.servers.count > 1 ? 2 : 1) : 0,
+                redispatchPersistent: p.redispatch ? 1 : 0,
+                abortOnClose: p.abortOnClose,
+                counterRow: layout.backendRows[p.name] ?? 0)
+        }
+    }
+}

@@ -1,0 +1,461 @@
+// The stream layer: called by the data plane once per request head, once per response head
+// and once per finished exchange. It parses, answers locally (errors, monitor-uri, stats),
+// routes, asks the backend's decider for a server and the header edits, and hands the engine
+// a rewritten head as slices. Per-worker state (parsers, rewrite scratch, routers, deciders,
+// counters, syslog batch) is owned by one worker thread: no locks on this path.
+import CUring
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One worker's private state.
+final class WorkerContext {
+    let request = RequestHead()
+    let response = ResponseHead()
+    let requestRewrite = HeadRewrite()
+    let responseRewrite = HeadRewrite()
+    let routers: [Router]
+    let deciders: [BackendDecider]
+    let slots: UnsafeMutablePointer<StreamSlot>
+    let slotCount: Int
+    let lines: RequestLineStore
+    let counters: WorkerCounters
+    let syslog: SyslogSender
+    /// A locally built answer (stats page) kept alive until the engine has copied it.
+    var localAnswer: [UInt8] = []
+    /// Refreshed once per loop turn.
+    var nowMs: Int64 = MonotonicClock.nowMs()
+    var nowSecond: UInt64 = UInt64(WallClock.nowMs() / 1000)
+
+    init(routers: [Router], deciders: [BackendDecider], slots: Int, counters: WorkerCounters, syslog: SyslogSender) {
+        self.routers = routers; self.deciders = deciders
+        self.slots = .allocate(capacity: slots)
+        self.slots.initialize(repeating: StreamSlot(), count: slots)
+        self.slotCount = slots
+        self.lines = RequestLineStore(slots: slots)
+        self.counters = counters; self.syslog = syslog
+    }
+    deinit { slots.deinitialize(count: slotCount); slots.deallocate() }
+}
+
+public final class StreamHandler: HeadHandler, @unchecked Sendable {
+    // @unchecked: the immutable tables are shared read-only; `workers[i]` is only touched by
+    // worker thread i (the engine calls back on the worker that owns the connection).
+    let configuration: Configuration
+    let frontends: [FrontendPlan]
+    let backends: [BackendPlanInfo]
+    public let states: ServerStateTable
+    public let layout: CounterLayout
+    let workers: [WorkerContext]
+    let pages: Pages
+    let serverOfSlot: [Int]        // global server → index inside its backend
+    let backendOfServer: [Int]
+    public var engine: Engine? = nil
+    let startMs = WallClock.nowMs()
+
+    struct Pages {
+        let badRequest = ErrorPages.bytes(.badRequest)
+        let unprocessable = ErrorPages.bytes(.unprocessableContent)
+        let noServerClose = ErrorPages.bytes(.serviceUnavailable, connection: .close)
+        let noServerKeep = ErrorPages.bytes(.serviceUnavailable, connection: .none)
+        let badGateway = ErrorPages.bytes(.badGateway, connection: .close)
+    }
+
+    public init(configuration: Configuration, topology: Topology, workers: Int, slotsPerWorker: Int,
+                states: ServerStateTable, logTargets: LogTargets) throws {
+        self.configuration = configuration
+        self.states = states
+        layout = CounterLayout(configuration: configuration)
+        frontends = try PlanBuilder.frontends(configuration, topology, layout, logTargets)
+        backends = try PlanBuilder.backends(configuration, topology, layout)
+        serverOfSlot = topology.servers.map(\.indexInBackend)
+        backendOfServer = topology.servers.map(\.backend)
+        pages = Pages()
+        // The health table and the counters number servers as the topology does; check it.
+        for (i, s) in topology.servers.enumerated() {
+            guard i < states.servers.count, states.servers[i].name == s.config.name else {
+                throw EngineError(description: "internal: server tables disagree at \(i)")
+            }
+        }
+        var ws: [WorkerContext] = []
+        for _ in 0..<workers {
+            let routers = try topology.frontends.map { f in
+                try Router(frontend: configuration.proxies[f.proxy], backendIndex: { topology.backendByName[$0] })
+            }
+            let deciders = backends.map { BackendDecider(plan: $0.plan) }
+            ws.append(WorkerContext(routers: routers, deciders: deciders, slots: slotsPerWorker,
+                                    counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets)))
+        }
+        self.workers = ws
+    }
+
+    // MARK: request
+
+    public func onRequest(_ call: UnsafeMutablePointer<rp_head_call>) {
+        let w = workers[Int(call.pointee.worker)]
+        let slotIndex = Int(call.pointee.slot)
+        guard slotIndex < w.slotCount else { return }
+        let head = w.request
+        head.reset()
+        let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
+        let fi = Int(call.pointee.frontend)
+        let fe = frontends[fi]
+        switch RequestParser.parse(bytes, into: head) {
+        case .incomplete:
+            if call.pointee.head_too_big != 0 { refuse(call, w, slotIndex, fe, error: .headTooLarge) }
+            return
+        case .invalid(let e):
+            refuse(call, w, slotIndex, fe, error: e)
+            return
+        case .complete:
+            break
+        }
+        var slot = StreamSlot()
+        slot.active = true
+        slot.frontend = Int32(fi)
+        slot.client = Self.clientAddress(call.pointee.client)
+        slot.isHeadRequest = head.isHead
+        slot.requestMinor = Int8(head.versionMinor)
+        slot.requestLineLength = w.lines.save(slot: slotIndex, head.slice(head.requestLine))
+        w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
+        w.counters.sessionStarted(fe.counterRow, nowSecond: w.nowSecond)
+        call.pointee.head_len = UInt32(head.headLength)
+        call.pointee.body = Self.engineFraming(head.framing)
+        if case .contentLength(let n) = head.framing { call.pointee.body_len = n }
+
+        let target = head.slice(head.target)
+        if let m = fe.monitorURI, m.withUnsafeBytes({ MonitorURI.matches(target: target, uri: $0) }) {
+            let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode)
+            slot.noLog = true
+            slot.closeAfter = !keep
+            w.slots[slotIndex] = slot
+            respond(call, MonitorURI.response(close: !keep), w, status: 200, close: !keep)
+            return
+        }
+        if let s = fe.statsURI, let req = s.withUnsafeBytes({ StatsRequest.match(method: head.slice(head.method), target: target, uri: $0) }) {
+            slot.closeAfter = true
+            w.slots[slotIndex] = slot
+            let auth = head.findHeader("authorization").map { head.string(head.fields[$0].value) }
+            let answer = StatsResponse.answer(req, authorization: auth, config: fe.config.stats,
+                                              model: self.statsModel(), http11: head.versionMinor == 1)
+            respond(call, answer, w, status: StatsAuth.isAuthorized(auth, config: fe.config.stats) ? 200 : 401, close: true)
+            return
+        }
+        if let p = fe.prometheusURI, p.withUnsafeBytes({ MonitorURI.matches(target: head.slice(head.path), uri: $0) }) {
+            slot.closeAfter = true
+            w.slots[slotIndex] = slot
+            respond(call, StatsResponse.prometheus(statsModel(), http11: head.versionMinor == 1, head: head.isHead), w, status: 200, close: true)
+            return
+        }
+
+        // Route, then let the backend decide the server and its edits.
+        guard let bi = w.routers[fi].select(request: head, clientAddress: slot.client) ?? fe.ownBackend else {
+            noServer(call, w, slotIndex, &slot, fe, head)
+            return
+        }
+        let be = backends[bi]
+        slot.backend = Int32(bi)
+        let rw = w.requestRewrite
+        rw.reset()
+        let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
+        let d = w.deciders[bi].decideRequest(head: head, client: slot.client, states: bstates, rewrite: rw, now: w.nowMs)
+        slot.decision = d
+        w.counters.sessionStarted(be.counterRow, nowSecond: w.nowSecond)
+        guard let local = d.server else {
+            noServer(call, w, slotIndex, &slot, fe, head)
+            return
+        }
+        let global = be.servers.lowerBound + local
+        let serverRow = layout.serverRow(global)
+        w.counters.sessionStarted(serverRow, nowSecond: w.nowSecond)
+        if !d.direct { w.counters.add(serverRow, .lbtot); w.counters.add(be.counterRow, .lbtot) }
+        slot.serverCounted = true
+
+        // Header edits, in HAProxy's order: body framing, X-Forwarded-For, Connection last.
+        let leading = head.leadingEmptyLines
+        if !leading.isEmpty { rw.delete(leading) }
+        ContentLengthRewrite.apply(head: head, rewrite: rw)
+        if let xff = be.forwardFor ?? fe.forwardFor, let client = call.pointee.client {
+            xff.append(head: head, rewrite: rw, socketAddress: UnsafeRawPointer(client))
+        }
+        let serverMode: ConnectionMode = (fe.mode == .close || be.mode == .close) ? .close : .keepAlive
+        ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: serverMode)
+        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: serverMode)
+        slot.closeAfter = !keep
+        guard setHead(call, rw, head), !rw.overflowed else {
+            w.slots[slotIndex] = slot
+            refuse(call, w, slotIndex, fe, error: .headTooLarge)
+            return
+        }
+        w.slots[slotIndex] = slot
+        call.pointee.verdict = Int32(RP_FORWARD.rawValue)
+        call.pointee.server_out = Int32(global)
+        call.pointee.close_after = keep ? 0 : 1
+        call.pointee.server_reuse = serverMode == .keepAlive ? 1 : 0
+        call.pointee.connect_timeout_ms = UInt32(clamping: be.connectTimeout)
+        call.pointee.server_timeout_ms = UInt32(clamping: be.serverTimeout)
+        call.pointee.queue_timeout_ms = UInt32(clamping: be.queueTimeout)
+        call.pointee.retries = Int32(be.retries)
+        call.pointee.redispatch = d.direct ? be.redispatchPersistent : be.redispatchLoadBalanced
+        call.pointee.abort_on_close = be.abortOnClose ? 1 : 0
+    }
+
+    /// 400 (or 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
+    private func refuse(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
+                        _ fe: FrontendPlan, error: ParseError) {
+        var slot = StreamSlot()
+        slot.active = true
+        slot.badRequest = true
+        slot.frontend = call.pointee.frontend
+        slot.closeAfter = true
+        w.slots[slotIndex] = slot
+        w.counters.add(fe.counterRow, .ereq)
+        let page = error.requestStatus == 422 ? pages.unprocessable : pages.badRequest
+        call.pointee.verdict = Int32(RP_RESPOND.rawValue)
+        call.pointee.head_len = 0
+        call.pointee.resp = page.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        call.pointee.resp_len = UInt32(page.count)
+        call.pointee.status_hint = Int32(error.requestStatus)
+        call.pointee.close_after = 1
+        call.pointee.body = Int32(RP_BODY_NONE.rawValue)
+    }
+
+    /// No backend matched, or no server is usable: HAProxy's 503, logged `<NOSRV>` `SC--`.
+    private func noServer(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
+                          _ slot: inout StreamSlot, _ fe: FrontendPlan, _ head: RequestHead) {
+        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode) && head.framing == .none
+        slot.closeAfter = !keep
+        w.slots[slotIndex] = slot
+        let page = keep ? pages.noServerKeep : pages.noServerClose
+        call.pointee.verdict = Int32(RP_RESPOND.rawValue)
+        call.pointee.resp = page.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        call.pointee.resp_len = UInt32(page.count)
+        call.pointee.status_hint = 503
+        call.pointee.close_after = keep ? 0 : 1
+    }
+
+    private func respond(_ call: UnsafeMutablePointer<rp_head_call>, _ bytes: [UInt8], _ w: WorkerContext, status: Int, close: Bool) {
+        w.localAnswer = bytes                    // kept alive until the engine copied it
+        call.pointee.verdict = Int32(RP_RESPOND.rawValue)
+        w.localAnswer.withUnsafeBufferPointer { call.pointee.resp = $0.baseAddress }
+        call.pointee.resp_len = UInt32(bytes.count)
+        call.pointee.status_hint = Int32(status)
+        call.pointee.close_after = close ? 1 : 0
+    }
+
+    /// Writes the rewritten head into the call's iovecs; false when it does not fit.
+    private func setHead(_ call: UnsafeMutablePointer<rp_head_call>, _ rw: HeadRewrite, _ head: MessageHead) -> Bool {
+        let n = withUnsafeMutablePointer(to: &call.pointee.iov) { tuple in
+            tuple.withMemoryRebound(to: iovec.self, capacity: Int(RP_MAX_IOV)) { iov in
+                rw.buildIOVecs(head: head.bytes, headLength: head.headLength, into: iov, max: Int(RP_MAX_IOV))
+            }
+        }
+        guard n >= 0 else { return false }
+        call.pointee.iovcnt = Int32(n)
+        return true
+    }
+
+    static func engineFraming(_ f: BodyFraming) -> Int32 {
+        switch f {
+        case .none: return Int32(RP_BODY_NONE.rawValue)
+        case .contentLength: return Int32(RP_BODY_LENGTH.rawValue)
+        case .chunked: return Int32(RP_BODY_CHUNKED.rawValue)
+        case .untilClose: return Int32(RP_BODY_CLOSE.rawValue)
+        }
+    }
+
+    static func clientAddress(_ ss: UnsafePointer<sockaddr_storage>?) -> ClientAddress {
+        guard let ss else { return .none }
+        switch Int32(ss.pointee.ss_family) {
+        case AF_INET:
+            return ss.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { .v4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr)) }
+        case AF_INET6:
+            return ss.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
+                withUnsafeBytes(of: p.pointee.sin6_addr) { b in
+                    func word(_ i: Int) -> UInt32 { UInt32(b[i]) << 24 | UInt32(b[i+1]) << 16 | UInt32(b[i+2]) << 8 | UInt32(b[i+3]) }
+                    return .v6(word(0), word(4), word(8), word(12))
+                }
+            }
+        default: return .none
+        }
+    }
+
+    // MARK: response
+
+    public func onResponse(_ call: UnsafeMutablePointer<rp_head_call>) {
+        let w = workers[Int(call.pointee.worker)]
+        let slotIndex = Int(call.pointee.slot)
+        guard slotIndex < w.slotCount else { return }
+        let head = w.response
+        head.reset()
+        let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
+        switch ResponseParser.parse(bytes, into: head, requestWasHead: w.slots[slotIndex].isHeadRequest) {
+        case .incomplete:
+            return
+        case .invalid:
+            let page = pages.badGateway
+            let be = Int(w.slots[slotIndex].backend)
+            if be >= 0 { w.counters.add(backends[be].counterRow, .eresp) }
+            call.pointee.verdict = Int32(RP_RESPOND.rawValue)
+            call.pointee.resp = page.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            call.pointee.resp_len = UInt32(page.count)
+            call.pointee.status_hint = 502
+            return
+        case .complete:
+            break
+        }
+        let rw = w.responseRewrite
+        rw.reset()
+        call.pointee.head_len = UInt32(head.headLength)
+        if head.isInterim {
+            call.pointee.verdict = Int32(RP_INTERIM.rawValue)
+            _ = setHead(call, rw, head)
+            return
+        }
+        let bi = Int(w.slots[slotIndex].backend)
+        var closeAfter = w.slots[slotIndex].closeAfter
+        var serverReuse = call.pointee.server_reuse != 0
+        if head.framing == .untilClose { closeAfter = true; serverReuse = false }
+        if head.wantsClose { serverReuse = false }
+        if bi >= 0 {
+            let be = backends[bi]
+            let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
+            w.slots[slotIndex].responseCookieChar = w.deciders[bi].decideResponse(
+                w.slots[slotIndex].decision, response: head, rewrite: rw, states: bstates, now: w.nowMs)
+        }
+        ContentLengthRewrite.apply(head: head, rewrite: rw)
+        ConnectionPolicy.rewriteResponse(head: head, rewrite: rw, clientKeepsAlive: !closeAfter,
+                                         requestMinor: Int(w.slots[slotIndex].requestMinor))
+        guard setHead(call, rw, head), !rw.overflowed else {
+            let page = pages.badGateway
+            call.pointee.verdict = Int32(RP_RESPOND.rawValue)
+            call.pointee.resp = page.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            call.pointee.resp_len = UInt32(page.count)
+            call.pointee.status_hint = 502
+            return
+        }
+        w.slots[slotIndex].closeAfter = closeAfter
+        call.pointee.verdict = Int32(RP_FORWARD.rawValue)
+        call.pointee.body = Self.engineFraming(head.framing)
+        if case .contentLength(let n) = head.framing { call.pointee.body_len = n }
+        call.pointee.status_hint = Int32(head.status)
+        call.pointee.close_after = closeAfter ? 1 : 0
+        call.pointee.server_reuse = serverReuse ? 1 : 0
+    }
+
+    // MARK: redispatch
+
+    public func onRedispatch(worker: Int, slot slotIndex: UInt32, failedServer: Int, head bytes: UnsafeRawBufferPointer) -> Int {
+        let w = workers[worker]
+        let i = Int(slotIndex)
+        guard i < w.slotCount else { return -1 }
+        let bi = Int(w.slots[i].backend)
+        guard bi >= 0 else { return -1 }
+        let be = backends[bi]
+        let head = w.request
+        head.reset()
+        guard case .complete = RequestParser.parse(bytes, into: head) else { return -1 }
+        let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
+        var d = w.slots[i].decision
+        w.deciders[bi].redispatch(&d, head: head, client: w.slots[i].client, states: bstates, now: w.nowMs)
+        w.slots[i].decision = d
+        guard let s = d.server else { return -1 }
+        w.counters.add(be.counterRow, .wredis)
+        return be.servers.lowerBound + s
+    }
+
+    // MARK: end of an exchange: counters and the log line
+
+    public func onDone(_ infoPtr: UnsafePointer<rp_done_info>) {
+        let info = infoPtr.pointee
+        let w = workers[Int(info.worker)]
+        let slotIndex = Int(info.slot)
+        guard slotIndex < w.slotCount, info.frontend >= 0, Int(info.frontend) < frontends.count else { return }
+        let slot = w.slots[slotIndex]
+        w.slots[slotIndex].active = false
+        let fe = frontends[Int(info.frontend)]
+        let status = Int(info.status)
+
+        // Counters.
+        let c = w.counters
+        c.add(fe.counterRow, .bin, info.bytes_in)
+        c.add(fe.counterRow, .bout, info.bytes_out)
+        if slot.active { c.sessionEnded(fe.counterRow) }
+        if status > 0 { c.response(fe.counterRow, status: status) }
+        if status == 408 { c.add(fe.counterRow, .ereq) }
+        var serverName: String? = nil
+        var backendName = fe.name
+        if slot.active && slot.backend >= 0 {
+            let be = backends[Int(slot.backend)]
+            backendName = be.name
+            c.sessionEnded(be.counterRow)
+            c.add(be.counterRow, .bin, info.bytes_in)
+            c.add(be.counterRow, .bout, info.bytes_out)
+            if status > 0 { c.response(be.counterRow, status: status) }
+            if info.server >= 0 {
+                let global = Int(info.server)
+                let row = layout.serverRow(global)
+                serverName = be.serverNames[serverOfSlot[global]]
+                if slot.serverCounted { c.sessionEnded(row) }
+                c.add(row, .bin, info.bytes_in)
+                c.add(row, .bout, info.bytes_out)
+                if status > 0 { c.response(row, status: status) }
+                if info.term.1 == CChar(UInt8(ascii: "C")) { c.add(row, .econ); c.add(be.counterRow, .econ) }
+                if info.retries > 0 { c.add(row, .wretr, UInt64(info.retries)); c.add(be.counterRow, .wretr, UInt64(info.retries)) }
+            }
+            if let d = slot.decision.server, info.server >= 0 || d >= 0 { w.deciders[Int(slot.backend)].connectionEnded(slot.decision) }
+        }
+
+        // The log line.
+        if slot.noLog || fe.loggers.isEmpty { return }
+        if !slot.active && info.bytes_in == 0 && status < 0 { return }      // nothing happened
+        if !LogPolicy.shouldLog(dontLogNull: fe.dontLogNull, requestBytes: Int(info.bytes_in)) { return }
+        var r = HTTPLogRecord()
+        if let client = info.client { r.client = client.pointee }
+        r.dateMs = info.t_accept_us / 1000
+        r.frontend = fe.name
+        r.backend = backendName
+        r.server = serverName
+        r.tR = Int(info.tq); r.tw = Int(info.tw); r.tc = Int(info.tc); r.tr = Int(info.tr); r.ta = Int(info.tt)
+        r.status = status
+        r.bytesOut = Int(info.bytes_out)
+        r.termination = TerminationState(
+            cause: UInt8(bitPattern: info.term.0), phase: UInt8(bitPattern: info.term.1),
+            requestCookie: slot.active ? slot.decision.cookieLogChar : UInt8(ascii: "-"),
+            responseCookie: slot.active ? slot.responseCookieChar : UInt8(ascii: "-"))
+        r.actconn = engine?.activeConnections ?? 0
+        r.feconn = Int(c.get(fe.counterRow, .scur)) + 1
+        r.beconn = slot.backend >= 0 ? Int(c.get(backends[Int(slot.backend)].counterRow, .scur)) + 1 : 0
+        r.srvconn = info.server >= 0 ? Int(c.get(layout.serverRow(Int(info.server)), .scur)) : 0
+        r.retries = Int(info.retries)
+        r.redispatched = info.redispatched != 0
+        r.requestLine = (slot.active && !slot.badRequest) ? w.lines.line(slot: slotIndex, length: slot.requestLineLength) : nil
+        w.syslog.logTransaction(r, loggers: fe.loggers, httpLog: fe.httpLog, nowMs: WallClock.nowMs())
+    }
+
+    public func onTurn(worker: Int) {
+        let w = workers[worker]
+        w.nowMs = MonotonicClock.nowMs()
+        if w.syslog.queued > 0 {
+            w.nowSecond = UInt64(WallClock.nowMs() / 1000)
+            w.syslog.flush()
+        } else if w.nowMs & 0x3ff < 16 {
+            w.nowSecond = UInt64(WallClock.nowMs() / 1000)
+        }
+    }
+
+    // MARK: stats
+
+    /// A snapshot for the stats page and the exporter (sums every worker's counters; the
+    /// benign race with workers is documented in WorkerCounters).
+    public func statsModel() -> StatsModel {
+        let now = WallClock.nowMs()
+        var m = StatsModel(configuration: configuration, states: states,
+                           counters: CountersSnapshot.sum(workers.map(\.counters), layout: layout, nowSecond: UInt64(now / 1000)),
+                           nowMs: MonotonicClock.nowMs(), nowSecond: UInt64(now / 1000))
+        m.pid = getpid()
+        m.defaultMaxconn = configuration.global.maxconn ?? 2000
+        m.uptimeSeconds = Int((now - startMs) / 1000)
+        return m
+    }
+}

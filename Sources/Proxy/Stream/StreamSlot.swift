@@ -1,0 +1,45 @@
+// What the stream layer remembers about the exchange on one connection slot between the
+// request head, the response head and the end (log line, counters). Plain values only, kept
+// in a preallocated table per worker: nothing is allocated per request.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct StreamSlot {
+    /// A request head of this exchange was seen by Swift (else the log says `<BADREQ>`).
+    var active = false
+    var frontend: Int32 = -1
+    var backend: Int32 = -1
+    var decision = RequestDecision(server: nil, direct: false, cookieDirect: false,
+                                   cookieLogChar: UInt8(ascii: "-"), requestIsPost: false,
+                                   redispatched: false, sessionKey: .none)
+    var client: ClientAddress = .none
+    var isHeadRequest = false
+    var requestMinor: Int8 = 1
+    var closeAfter = false
+    var noLog = false
+    var badRequest = false
+    var responseCookieChar = UInt8(ascii: "-")
+    var requestDateMs: Int64 = 0
+    var requestLineLength: Int32 = 0
+    var serverCounted = false
+}
+
+/// Per worker storage for the request lines the log prints (they must outlive the head buffer
+/// of a keep-alive connection, which the next request reuses).
+final class RequestLineStore {
+    static let capacity = 1024
+    let base: UnsafeMutablePointer<UInt8>
+    let slots: Int
+    init(slots: Int) { self.slots = slots; base = .allocate(capacity: slots * RequestLineStore.capacity) }
+    deinit { base.deallocate() }
+
+    @inline(__always) func save(slot: Int, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        let n = min(bytes.count, RequestLineStore.capacity)
+        if n > 0 { memcpy(base + slot * RequestLineStore.capacity, bytes.baseAddress!, n) }
+        return Int32(n)
+    }
+    @inline(__always) func line(slot: Int, length: Int32) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + slot * RequestLineStore.capacity, count: Int(length))
+    }
+}
