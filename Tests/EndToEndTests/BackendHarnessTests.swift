@@ -1,0 +1,71 @@
+// The end-to-end harness itself, proven against real HAProxy when it is installed.
+import Testing
+import Foundation
+import Proxy
+
+@Suite struct BackendHarnessTests {
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
+    func haproxyForwardsToAnAppServerThroughProxyProcess() throws {
+        let a = try AppServer(name: "REALsrv_70", port: 0)
+        let b = try AppServer(name: "REALsrv_120", port: 0)
+        defer { a.stop(); b.stop() }
+        let syslog = try SyslogCollector()
+        defer { syslog.stop() }
+        let front = freePort()
+        let config = """
+        global
+            log 127.0.0.1:\(syslog.port) local0
+        defaults
+            mode http
+            log global
+            option httplog
+            timeout connect 2s
+            timeout client 5s
+            timeout server 5s
+        frontend WEB_SITE
+            bind 127.0.0.1:\(front)
+            default_backend COOKIE_srv
+        backend COOKIE_srv
+            balance roundrobin
+            cookie SERVERID insert indirect nocache
+            server REALsrv_70 127.0.0.1:\(a.port) cookie 2
+            server REALsrv_120 127.0.0.1:\(b.port) cookie 1
+        """
+        let proxy = try HAProxyProcess.start(config: config, waitForPorts: [front])
+        #expect(proxy.openFDCount() ?? 0 > 0)
+
+        let first = try RawHTTP.get(port: front, path: "/rr", host: "cookie.9ai9.net")
+        let second = try RawHTTP.get(port: front, path: "/rr", host: "cookie.9ai9.net")
+        #expect(Set([first.header("X-Server"), second.header("X-Server")]) == ["REALsrv_70", "REALsrv_120"])
+        #expect(first.bodyText.contains("GET /rr HTTP/1.1"))
+        // Stickiness through the cookie HAProxy inserted.
+        let cookie = try #require(first.header("Set-Cookie")?.split(separator: ";").first.map(String.init))
+        for _ in 0..<3 {
+            let r = try RawHTTP.get(port: front, path: "/", host: "cookie.9ai9.net", headers: [("Cookie", cookie)])
+            #expect(r.header("X-Server") == first.header("X-Server"))
+        }
+        // Requests from another source address reach the server and are logged.
+        #expect(try RawHTTP.get(port: front, path: "/src", source: "127.0.0.5").status == 200)
+        let logs = syslog.waitForMessages(count: 6)
+        #expect(logs.contains { $0.contains("127.0.0.5:") && $0.contains("\"GET /src HTTP/1.1\"") })
+
+        let status = proxy.stop()
+        #expect(status != nil)
+        #expect(!proxy.isRunning)
+    }
+
+    @Test func proxyProcessReportsAChildThatExitsBeforeListening() throws {
+        #expect(throws: ProxyProcessError.self) {
+            _ = try ProxyProcess(config: "", binary: "/bin/false", waitForPorts: [freePort()], timeout: .seconds(3))
+        }
+    }
+
+    @Test func freePortsAreDistinctAndBindable() throws {
+        let ports = (0..<20).map { _ in freePort() }
+        #expect(Set(ports).count == 20)
+        #expect(ports.allSatisfy { (20000...29999).contains($0) })
+        let s = try AppServer(name: "S", port: ports[0])
+        defer { s.stop() }
+        #expect(s.port == ports[0])
+    }
+}
