@@ -2,6 +2,7 @@
 import Testing
 import Foundation
 import Proxy
+import Glibc
 
 @Suite struct BackendHarnessTests {
     @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
@@ -67,5 +68,27 @@ import Proxy
         let s = try AppServer(name: "S", port: ports[0])
         defer { s.stop() }
         #expect(s.port == ports[0])
+    }
+}
+
+@Suite struct BackendProcessTests {
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
+    func runReportsExitCodeAndOutputOfACheck() throws {
+        // (without a listener haproxy -c exits 2: "will not start")
+        let good = try ProxyProcess.writeConfig("defaults\n    mode http\nfrontend f\n    bind 127.0.0.1:\(freePort())\n")
+        let bad = try ProxyProcess.writeConfig("defaults\n    no-such-keyword 1\n")
+        let exe = try #require(HAProxyProcess.executable)
+        #expect(try ProxyProcess.run(["-c", "-f", good], binary: exe).status == 0)
+        let failed = try ProxyProcess.run(["-c", "-f", bad], binary: exe)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("no-such-keyword"))
+    }
+
+    @Test func waitForOutputSeesWhatTheChildPrints() throws {
+        let p = try ProxyProcess(arguments: ["-c", "echo ready to serve; sleep 5"], binary: "/bin/sh")
+        #expect(try p.waitForOutput(containing: "ready to serve").contains("ready"))
+        #expect(p.isRunning)
+        p.stop()
+        #expect(p.exitCode == 128 + SIGTERM)
     }
 }

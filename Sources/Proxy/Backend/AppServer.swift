@@ -47,7 +47,7 @@ public final class AppServer: Sendable {
     /// Closes the listening socket and every connection, and joins all threads. Idempotent.
     public func stop() { core.stop() }
 
-    /// Responses written (complete or not) since start.
+    /// Responses begun since start (counted just before writing).
     public var requestsServed: Int { core.served.load(ordering: .relaxed) }
     /// Requests fully read since start (including those answered by closing).
     public var requestsReceived: Int { core.received.load(ordering: .relaxed) }
@@ -268,10 +268,10 @@ final class AppServerCore: Sendable {
             }
             guard let response = reply.response else { return } // ?close=1
             let keepAlive = request.wantsKeepAlive && !closeAfterResponse.load(ordering: .relaxed)
-            let written = response.write(to: fd, requestVersion: request.version, keepAlive: keepAlive,
-                                         isHead: request.method == "HEAD")
+            // Counted before writing: a client that has read the response sees it counted.
             served.add(1, ordering: .relaxed)
-            guard written else { return }
+            guard response.write(to: fd, requestVersion: request.version, keepAlive: keepAlive,
+                                 isHead: request.method == "HEAD") else { return }
             if !keepAlive {
                 lingeringClose(fd)
                 return

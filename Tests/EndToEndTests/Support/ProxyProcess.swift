@@ -1,21 +1,28 @@
 // Runs ringproxy (or haproxy) as a child process on a config text, for end-to-end tests.
 import Foundation
 import Glibc
+import Synchronization
 
 struct ProxyProcessError: Error, CustomStringConvertible {
     let description: String
 }
 
 /// A proxy child process started with `-f <config> -db`, its output captured to files.
-final class ProxyProcess: @unchecked Sendable { // pid/paths are immutable; `exitStatus` is only touched by the owning test
+final class ProxyProcess: Sendable {
     let pid: pid_t
     let binary: String
     let directory: String
     var configPath: String { directory + "/proxy.cfg" }
     var stdoutPath: String { directory + "/stdout.log" }
     var stderrPath: String { directory + "/stderr.log" }
-    /// Set once the process has been reaped.
-    private(set) var exitStatus: Int32?
+    /// The raw wait status, once the process has been reaped.
+    var exitStatus: Int32? { reaped.withLock { $0 } }
+    private let reaped = Mutex<Int32?>(nil)
+
+    /// Exit code once exited; 128 + signal number when killed by a signal (as a shell says).
+    var exitCode: Int32? {
+        exitStatus.map { raw in raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
+    }
 
     /// The ringproxy binary: $RINGPROXY_BIN, else the newer of .build/release/ringproxy and
     /// .build/debug/ringproxy (so a stale release build is not tested by mistake).
@@ -39,19 +46,31 @@ final class ProxyProcess: @unchecked Sendable { // pid/paths are immutable; `exi
 
     /// Writes `config` to a temporary file and starts `binary -f file -db` (plus `extraArguments`),
     /// then waits until the process listens on every port of `waitForPorts`.
-    init(config: String, binary: String = ProxyProcess.ringproxyBinary, waitForPorts: [UInt16] = [],
-         extraArguments: [String] = [], timeout: Duration = .seconds(10)) throws {
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ProxyProcessError(description: "no executable at \(binary) (build it, or set RINGPROXY_BIN)")
-        }
-        var template = Array("/tmp/ringproxy-e2e-XXXXXX".utf8CString)
-        guard let dir = mkdtemp(&template) else { throw ProxyProcessError(description: "mkdtemp: errno \(errno)") }
-        directory = String(cString: dir)
-        self.binary = binary
+    convenience init(config: String, binary: String = ProxyProcess.ringproxyBinary, waitForPorts: [UInt16] = [],
+                     extraArguments: [String] = [], timeout: Duration = .seconds(10)) throws {
+        let directory = try Self.makeDirectory()
         // HAProxy rejects a last line without LF; Swift's multi-line literals have none.
         let text = config.hasSuffix("\n") ? config : config + "\n"
         try text.write(toFile: directory + "/proxy.cfg", atomically: true, encoding: .utf8)
-        pid = try Self.spawn(binary, arguments: ["-f", directory + "/proxy.cfg", "-db"] + extraArguments,
+        try self.init(binary: binary, arguments: ["-f", directory + "/proxy.cfg", "-db"] + extraArguments,
+                      directory: directory, waitForPorts: waitForPorts, timeout: timeout)
+    }
+
+    /// Starts `binary` with exactly `arguments` (e.g. none, for the built-in demo), then waits
+    /// until it listens on every port of `waitForPorts`.
+    convenience init(arguments: [String], binary: String = ProxyProcess.ringproxyBinary,
+                     waitForPorts: [UInt16] = [], timeout: Duration = .seconds(10)) throws {
+        try self.init(binary: binary, arguments: arguments, directory: Self.makeDirectory(),
+                      waitForPorts: waitForPorts, timeout: timeout)
+    }
+
+    private init(binary: String, arguments: [String], directory: String, waitForPorts: [UInt16], timeout: Duration) throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw ProxyProcessError(description: "no executable at \(binary) (build it, or set RINGPROXY_BIN)")
+        }
+        self.directory = directory
+        self.binary = binary
+        pid = try Self.spawn(binary, arguments: arguments,
                              stdout: directory + "/stdout.log", stderr: directory + "/stderr.log")
         do {
             try waitUntilListening(on: waitForPorts, timeout: timeout)
@@ -61,20 +80,60 @@ final class ProxyProcess: @unchecked Sendable { // pid/paths are immutable; `exi
         }
     }
 
+    /// Runs `binary arguments` to completion (e.g. `-c -f file`, `-v`); kills it after `timeout`.
+    static func run(_ arguments: [String], binary: String = ProxyProcess.ringproxyBinary,
+                    timeout: Duration = .seconds(10)) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = try ProxyProcess(arguments: arguments, binary: binary)
+        let deadline = ContinuousClock.now + timeout
+        while p.isRunning, ContinuousClock.now < deadline { usleep(5_000) }
+        p.stop()
+        return (p.exitCode ?? -1, p.stdoutText, p.stderrText)
+    }
+
+    /// Writes a config file next to nothing else, for `run(["-c", "-f", path])`.
+    static func writeConfig(_ config: String) throws -> String {
+        let path = try makeDirectory() + "/proxy.cfg"
+        try (config.hasSuffix("\n") ? config : config + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private static func makeDirectory() throws -> String {
+        var template = Array("/tmp/ringproxy-e2e-XXXXXX".utf8CString)
+        guard let dir = mkdtemp(&template) else { throw ProxyProcessError(description: "mkdtemp: errno \(errno)") }
+        return String(cString: dir)
+    }
+
     deinit { stop() }
 
     var stdoutText: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until stdout or stderr contains `text`; returns the output seen (throws on timeout
+    /// or when the process exits without printing it).
+    @discardableResult
+    func waitForOutput(containing text: String, timeout: Duration = .seconds(10)) throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let seen = stdoutText + stderrText
+            if seen.contains(text) { return seen }
+            guard isRunning, ContinuousClock.now < deadline else {
+                throw ProxyProcessError(description: "\(binary) did not print '\(text)' (exit code \(exitCode.map(String.init) ?? "none")): \(seen)")
+            }
+            usleep(20_000)
+        }
+    }
 
     /// Open descriptors of the process right now (nil once it has exited).
     func openFDCount() -> Int? { exitStatus == nil ? ProcessInspector.openFDCount(pid: pid) : nil }
 
     /// True while the process has not exited (reaps it if it has).
     var isRunning: Bool {
-        guard exitStatus == nil else { return false }
-        var status: Int32 = 0
-        if waitpid(pid, &status, WNOHANG) == pid { exitStatus = status; return false }
-        return true
+        reaped.withLock { reaped in
+            guard reaped == nil else { return false }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { reaped = status; return false }
+            return true
+        }
     }
 
     /// Polls until the process listens on all `ports`; throws with its stderr if it exits first.
@@ -82,7 +141,7 @@ final class ProxyProcess: @unchecked Sendable { // pid/paths are immutable; `exi
         let deadline = ContinuousClock.now + timeout
         while true {
             guard isRunning else {
-                throw ProxyProcessError(description: "\(binary) exited (status \(exitStatus ?? -1)) before listening on \(ports): \(stderrText)\(stdoutText)")
+                throw ProxyProcessError(description: "\(binary) exited (exit code \(exitCode ?? -1)) before listening on \(ports): \(stderrText)\(stdoutText)")
             }
             if Set(ports).isSubset(of: ProcessInspector.listeningPorts(pid: pid)) { return }
             guard ContinuousClock.now < deadline else {
@@ -103,10 +162,14 @@ final class ProxyProcess: @unchecked Sendable { // pid/paths are immutable; `exi
             usleep(10_000)
         }
         kill(pid, SIGKILL)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        exitStatus = status
-        return status
+        return reaped.withLock { reaped in
+            if reaped == nil {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                reaped = status
+            }
+            return reaped
+        }
     }
 
     /// Sends a signal (e.g. SIGUSR1 for a soft stop).
