@@ -27,6 +27,9 @@ import Proxy
         // The same session through the URL path-parameter form.
         let viaPath = try RawHTTP.get(port: s.port, path: "/index.php;9ai9=\(id)?a=b")
         #expect(visits(viaPath) == 5)
+        #expect(viaPath.bodyText.contains("client 127.0.0.1\n"))
+        let forwarded = try RawHTTP.get(port: s.port, headers: [("X-Forwarded-For", "127.0.0.5")])
+        #expect(forwarded.bodyText.contains("client 127.0.0.5 (X-Forwarded-For)\n"))
         #expect(viaPath.header("Set-Cookie") == nil)
     }
 

@@ -19,6 +19,8 @@ public struct BackendRequest: Sendable {
     public let rawHead: [UInt8]
     /// The body with any chunked framing removed.
     public var body: [UInt8] = []
+    /// The connection's peer address (`127.0.0.1`), set by the server.
+    public var peerAddress = ""
 
     /// Target up to `?` (path parameters such as `;9ai9=ID` included).
     public var path: Substring { target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }

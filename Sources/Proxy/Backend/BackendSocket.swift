@@ -42,6 +42,19 @@ enum BackendSocket {
         return UInt16(bigEndian: addr.sin_port)
     }
 
+    /// The IPv4 address of the connected peer, dotted ("" when unknown).
+    static func peerAddress(_ fd: Int32) -> String {
+        var addr = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &len) }
+        } == 0
+        guard ok, addr.sin_family == sa_family_t(AF_INET) else { return "" }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &addr.sin_addr, &text, socklen_t(text.count)) != nil else { return "" }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Disables Nagle: responses are written in one piece and must not wait for delayed ACKs.
     static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1

@@ -31,7 +31,15 @@ final class PHPSessionResponder: BackendResponder {
         response.headers.append(("Cache-Control", "no-store, no-cache, must-revalidate"))
         response.headers.append(("Pragma", "no-cache"))
         response.headers.append(("Content-Type", "text/plain; charset=UTF-8"))
-        let text = "served by \(serverName)\nsession \(Self.sessionName)=\(id)\(existing == nil ? " (new)" : "")\nvisits \(count)\n"
+        // The client as PHP's REMOTE_ADDR / X-Forwarded-For would show it (`option forwardfor`).
+        let client = request.values(of: "X-Forwarded-For").last.map { "\($0) (X-Forwarded-For)" } ?? request.peerAddress
+        let text = """
+            served by \(serverName)
+            session \(Self.sessionName)=\(id)\(existing == nil ? " (new)" : "")
+            visits \(count)
+            client \(client)
+
+            """
         response.body = .bytes(Array(text.utf8))
         return BackendReply(response: response)
     }

@@ -23,15 +23,19 @@ final class RequestReader {
     private var start = 0
     private var end = 0
 
+    private let peerAddress: String
+
     init(fd: Int32) {
         self.fd = fd
         buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        peerAddress = BackendSocket.peerAddress(fd)
     }
 
     /// Reads the next request. Throws `.closed` when the peer closes before sending a byte.
     func readRequest() throws(RequestReadError) -> BackendRequest {
         let head = try readHead()
         guard var request = BackendRequest(head: head) else { throw .malformed("bad request line or header") }
+        request.peerAddress = peerAddress
         let te = request.values(of: "Transfer-Encoding").joined(separator: ",").lowercased()
         if te.contains("chunked") {
             request.body = try readChunkedBody()
