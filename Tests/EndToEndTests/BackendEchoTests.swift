@@ -112,6 +112,19 @@ import Proxy
         #expect(try c.readResponse().bodyText == expected)
     }
 
+    @Test func expectContinueGetsAnInterimResponseBeforeTheBody() throws {
+        let s = try AppServer(name: "S", port: 0)
+        defer { s.stop() }
+        let c = try RawHTTP(port: s.port)
+        try c.send("POST /?hash=1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+        #expect(try c.readResponse().status == 100)
+        try c.send("abc")
+        #expect(try c.readResponse().bodyText == "bytes=3 fnv1a64=\(FNV1a64.hex(FNV1a64.hash(Array("abc".utf8))))\n")
+        // Body sent along with the head: no interim response.
+        try c.send("POST /?hash=1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc")
+        #expect(try c.readResponse().status == 200)
+    }
+
     @Test func fnv1a64MatchesKnownVectors() {
         #expect(FNV1a64.hex(FNV1a64.hash([UInt8]())) == "cbf29ce484222325")
         #expect(FNV1a64.hex(FNV1a64.hash(Array("a".utf8))) == "af63dc4c8601ec8c")

@@ -37,9 +37,16 @@ final class RequestReader {
         guard var request = BackendRequest(head: head) else { throw .malformed("bad request line or header") }
         request.peerAddress = peerAddress
         let te = request.values(of: "Transfer-Encoding").joined(separator: ",").lowercased()
+        let cl = request.values(of: "Content-Length").first
+        // A client waiting for permission to send its body gets `100 Continue`, unless the body
+        // is already arriving (RFC 9110 §10.1.1), as Apache and PHP servers do.
+        if request.version == "HTTP/1.1", te.contains("chunked") || (cl != nil && cl != "0"), start == end,
+           request.values(of: "Expect").contains(where: { $0.lowercased() == "100-continue" }) {
+            guard BackendSocket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { throw .closed }
+        }
         if te.contains("chunked") {
             request.body = try readChunkedBody()
-        } else if let cl = request.values(of: "Content-Length").first {
+        } else if let cl {
             guard let n = Int(cl), n >= 0, n <= Self.maxBodyBytes else { throw .malformed("bad Content-Length") }
             request.body = try readExactly(n)
         }

@@ -106,7 +106,8 @@ final class RawHTTP {
         }
     }
 
-    /// Reads exactly one response. `forHEAD`: the response to a HEAD request has no body.
+    /// Reads exactly one response (an interim `100 Continue` counts as one; see
+    /// `readFinalResponse`). `forHEAD`: the response to a HEAD request has no body.
     func readResponse(timeout: Duration = .seconds(5), forHEAD: Bool = false) throws -> Response {
         let deadline = ContinuousClock.now + timeout
         var headEnd: Int?
@@ -146,6 +147,15 @@ final class RawHTTP {
             buffer = []
         }
         return response
+    }
+
+    /// Reads responses until a final one (status ≥ 200), returning it and dropping any
+    /// interim `1xx` responses before it.
+    func readFinalResponse(timeout: Duration = .seconds(5), forHEAD: Bool = false) throws -> Response {
+        while true {
+            let r = try readResponse(timeout: timeout, forHEAD: forHEAD)
+            if r.status >= 200 { return r }
+        }
     }
 
     /// Everything (buffered and new) until the peer closes.
