@@ -1,6 +1,7 @@
 // The echo back-end (spec Appendix B harness), driven through the raw client.
 import Testing
 import Proxy
+import Glibc
 
 @Suite struct BackendEchoTests {
     @Test func echoesServerNameRequestLineAndHeadersAsReceived() throws {
@@ -54,6 +55,22 @@ import Proxy
         #expect(try c.readAllUntilClose().isEmpty)
         #expect(s.requestsReceived == 1)
         #expect(s.requestsServed == 0)
+    }
+
+    @Test func closeAfterSleepAndResetOptions() throws {
+        let s = try AppServer(name: "S", port: 0)
+        defer { s.stop() }
+        let start = ContinuousClock.now
+        let late = try RawHTTP(port: s.port)
+        try late.send("GET /?close=1&sleep=200 HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try late.readAllUntilClose().isEmpty)
+        #expect(ContinuousClock.now - start >= .milliseconds(200))
+
+        let reset = try RawHTTP(port: s.port)
+        try reset.send("GET /?reset=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(reset.isClosed(within: .seconds(2)))
+        #expect(reset.lastError == ECONNRESET)
+        #expect(late.lastError == nil) // a plain close is an EOF, not a reset
     }
 
     @Test func sizeOptionSendsThePatternBody() throws {

@@ -266,7 +266,10 @@ final class AppServerCore: Sendable {
             if reply.delayMilliseconds > 0 {
                 guard wait(milliseconds: reply.delayMilliseconds, fd: fd) else { return }
             }
-            guard let response = reply.response else { return } // ?close=1
+            guard let response = reply.response else { // ?close=1, ?reset=1
+                if reply.reset { BackendSocket.setResetOnClose(fd) }
+                return
+            }
             let keepAlive = request.wantsKeepAlive && !closeAfterResponse.load(ordering: .relaxed)
             // Counted before writing: a client that has read the response sees it counted.
             served.add(1, ordering: .relaxed)

@@ -3,6 +3,8 @@
 struct BackendReply {
     /// nil: close the connection without answering (`?close=1`).
     var response: BackendResponse?
+    /// When closing without answering, reset the connection (RST) instead of closing it.
+    var reset = false
     /// Wait this long before answering (`?sleep=MS`).
     var delayMilliseconds = 0
 }

@@ -55,6 +55,12 @@ enum BackendSocket {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// SO_LINGER with a zero timeout: close() then sends RST instead of FIN.
+    static func setResetOnClose(_ fd: Int32) {
+        var l = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Disables Nagle: responses are written in one piece and must not wait for delayed ACKs.
     static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1

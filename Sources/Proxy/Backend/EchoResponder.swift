@@ -3,7 +3,8 @@
 
 /// Query options (all combinable, `setck` repeatable):
 /// `setck=NAME=VAL` → `Set-Cookie: NAME=VAL; path=/`; `cc=V` → `Cache-Control: V`;
-/// `status=NNN`; `sleep=MS` before answering; `close=1` → close without answering;
+/// `status=NNN`; `sleep=MS` before answering; `close=1` → close without answering (after
+/// the sleep, if any); `reset=1` → the same with a TCP reset (RST) instead of a FIN;
 /// `size=N` → N bytes of `BodyPattern` instead of the echo; `chunked=1` → chunked response;
 /// `hash=1` → body `bytes=N fnv1a64=HEX\n` of the request body.
 struct EchoResponder: BackendResponder {
@@ -14,19 +15,24 @@ struct EchoResponder: BackendResponder {
         response.headers.append(("Content-Type", "text/plain"))
         var size: Int?
         var hash = false
+        var close = false
         for (name, value) in request.query {
             switch name {
             case "setck": response.headers.append(("Set-Cookie", "\(value); path=/"))
             case "cc": response.headers.append(("Cache-Control", value))
             case "status": if let s = Int(value), (100...999).contains(s) { response.status = s }
             case "sleep": reply.delayMilliseconds = max(0, Int(value) ?? 0)
-            case "close": if value == "1" { reply.response = nil; return reply }
+            case "close": close = close || value == "1"
+            case "reset":
+                reply.reset = value == "1"
+                close = close || reply.reset
             case "size": size = Int(value).map { max(0, $0) }
             case "chunked": response.chunked = value == "1"
             case "hash": hash = value == "1"
             default: break
             }
         }
+        if close { return reply } // response stays nil
         if let size {
             response.body = .pattern(count: size)
         } else if hash {

@@ -42,6 +42,8 @@ final class RawHTTP {
     let fd: Int32
     private var buffer: [UInt8] = []
     private(set) var peerClosed = false
+    /// errno of the read that ended the connection (ECONNRESET for a reset), nil for an EOF.
+    private(set) var lastError: Int32?
 
     /// Connects (blocking, bounded by `timeout`).
     init(port: UInt16, host: String = "127.0.0.1", source: String? = nil, timeout: Duration = .seconds(5)) throws {
@@ -191,6 +193,7 @@ final class RawHTTP {
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
         if n <= 0 {
             if n < 0 && errno == EINTR { return true }
+            if n < 0 { lastError = errno }
             peerClosed = true
             return false
         }
