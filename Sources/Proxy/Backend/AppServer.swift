@@ -109,7 +109,6 @@ final class AppServerCore: Sendable {
     let accepted = Atomic<Int>(0)
     let paused = Atomic<Bool>(false)
     let closeAfterResponse = Atomic<Bool>(false)
-    let stopped = Atomic<Bool>(false)
 
     init(name: String, host: String, port: UInt16, listenFD: Int32, responder: any BackendResponder) {
         self.name = name
@@ -153,7 +152,6 @@ final class AppServerCore: Sendable {
             return all
         }
         threads.forEach(BackendThread.join)
-        stopped.store(true, ordering: .releasing)
     }
 
     func setRefusing(_ refusing: Bool) {

@@ -10,17 +10,13 @@ final class PHPSessionResponder: BackendResponder {
     /// PHP's session id alphabet with session.sid_bits_per_character = 5.
     static let idAlphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)
 
-    private let visits = Mutex<[String: Int]>([:])
+    private let sessions = Mutex(PHPSessionTable())
 
     func reply(to request: BackendRequest, serverName: String) -> BackendReply {
         var response = BackendResponse()
         let existing = Self.cookieSessionID(request) ?? Self.pathSessionID(request)
         let id = existing ?? Self.newSessionID()
-        let count = visits.withLock { table -> Int in
-            let n = (table[id] ?? 0) + 1
-            table[id] = n
-            return n
-        }
+        let count = sessions.withLock { $0.visit(id) }
         response.headers.append(("X-Server", serverName))
         response.headers.append(("X-Session-Visits", String(count)))
         if existing == nil {
@@ -43,9 +39,6 @@ final class PHPSessionResponder: BackendResponder {
         response.body = .bytes(Array(text.utf8))
         return BackendReply(response: response)
     }
-
-    /// Number of sessions seen so far.
-    var sessionCount: Int { visits.withLock { $0.count } }
 
     static func cookieSessionID(_ request: BackendRequest) -> String? {
         for header in request.values(of: "Cookie") {
