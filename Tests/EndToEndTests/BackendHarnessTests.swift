@@ -47,8 +47,18 @@ import Glibc
         }
         // Requests from another source address reach the server and are logged.
         #expect(try RawHTTP.get(port: front, path: "/src", source: "127.0.0.5").status == 200)
-        let logs = syslog.waitForMessages(count: 6)
+        let logs = syslog.waitForMessages(count: 6)  // (before the body requests below)
         #expect(logs.contains { $0.contains("127.0.0.5:") && $0.contains("\"GET /src HTTP/1.1\"") })
+
+        // Bodies cross the proxy intact: a 1 MiB POST (hashed by the server) and a chunked answer.
+        let body = BodyPattern.bytes(count: 1 << 20)
+        let post = try RawHTTP(port: front)
+        try post.send("POST /up?hash=1 HTTP/1.1\r\nHost: nosession.9ai9.net\r\nContent-Length: \(body.count)\r\n\r\n")
+        try post.send(body)
+        #expect(try post.readFinalResponse().bodyText == "bytes=1048576 fnv1a64=\(FNV1a64.hex(FNV1a64.hash(body)))\n")
+        let big = try RawHTTP.get(port: front, path: "/?size=300000&chunked=1")
+        let intact = big.body == BodyPattern.bytes(count: 300_000)
+        #expect(intact, "chunked body through haproxy differs")
 
         let status = proxy.stop()
         #expect(status != nil)

@@ -90,3 +90,28 @@ import Proxy
         #expect(leaked <= 0)
     }
 }
+
+@Suite struct BackendAbuseTests {
+    @Test func survivesClientsThatVanishMidMessage() throws {
+        let s = try AppServer(name: "S", port: 0)
+        defer { s.stop() }
+        for _ in 0..<20 {
+            let halfHead = try RawHTTP(port: s.port)
+            try halfHead.send("GET /partial HTTP/1.1\r\nHost: x\r\n")
+            halfHead.close()
+            let halfBody = try RawHTTP(port: s.port)
+            try halfBody.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc")
+            halfBody.close()
+            let badChunk = try RawHTTP(port: s.port)
+            try badChunk.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+            #expect(try badChunk.readResponse().status == 400)
+            let walkAway = try RawHTTP(port: s.port)
+            try walkAway.send("GET /?size=5000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            walkAway.close() // unread megabytes: the server's send fails, its thread must end
+        }
+        #expect(try RawHTTP.get(port: s.port).status == 200)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while s.openConnections > 0, ContinuousClock.now < deadline { usleep(10_000) }
+        #expect(s.openConnections == 0)
+    }
+}
