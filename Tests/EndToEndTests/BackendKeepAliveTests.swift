@@ -18,6 +18,17 @@ import Proxy
         #expect(s.requestsServed == 3)
     }
 
+    @Test func requestHelperReusesTheConnection() throws {
+        let s = try AppServer(name: "S", port: 0)
+        defer { s.stop() }
+        let c = try RawHTTP(port: s.port)
+        #expect(try c.request(path: "/one").bodyText.contains("GET /one HTTP/1.1\r\nHost: localhost\r\n"))
+        let posted = try c.request("POST", path: "/?hash=1", body: Array("xyz".utf8))
+        #expect(posted.bodyText == "bytes=3 fnv1a64=\(FNV1a64.hex(FNV1a64.hash(Array("xyz".utf8))))\n")
+        #expect(try c.request("HEAD", path: "/h").body.isEmpty)
+        #expect(s.connectionsAccepted == 1)
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let s = try AppServer(name: "S", port: 0)
         defer { s.stop() }

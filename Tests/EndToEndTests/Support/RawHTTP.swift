@@ -278,6 +278,19 @@ final class RawHTTP {
 }
 
 extension RawHTTP {
+    /// Sends one HTTP/1.1 request on this connection (kept alive unless `headers` say
+    /// otherwise) and reads its final response. A body gets a Content-Length.
+    func request(_ method: String = "GET", path: String = "/", host: String? = "localhost",
+                 headers: [(String, String)] = [], body: [UInt8]? = nil,
+                 timeout: Duration = .seconds(5)) throws -> Response {
+        var text = "\(method) \(path) HTTP/1.1\r\n"
+        if let host { text += "Host: \(host)\r\n" }
+        for (n, v) in headers { text += "\(n): \(v)\r\n" }
+        if let body { text += "Content-Length: \(body.count)\r\n" }
+        try send(Array((text + "\r\n").utf8) + (body ?? []))
+        return try readFinalResponse(timeout: timeout, forHEAD: method == "HEAD")
+    }
+
     /// One GET on a fresh connection (`Connection: close`), its response read in full.
     static func get(port: UInt16, path: String = "/", host: String? = "localhost",
                     headers: [(String, String)] = [], source: String? = nil,
