@@ -87,6 +87,7 @@ import Glibc
         // (without a listener haproxy -c exits 2: "will not start")
         let good = try ProxyProcess.writeConfig("defaults\n    mode http\nfrontend f\n    bind 127.0.0.1:\(freePort())\n")
         let bad = try ProxyProcess.writeConfig("defaults\n    no-such-keyword 1\n")
+        defer { for path in [good, bad] { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) } }
         let exe = try #require(HAProxyProcess.executable)
         #expect(try ProxyProcess.run(["-c", "-f", good], binary: exe).status == 0)
         let failed = try ProxyProcess.run(["-c", "-f", bad], binary: exe)

@@ -90,7 +90,8 @@ final class ProxyProcess: Sendable {
         return (p.exitCode ?? -1, p.stdoutText, p.stderrText)
     }
 
-    /// Writes a config file next to nothing else, for `run(["-c", "-f", path])`.
+    /// Writes a config file in a fresh temporary directory (the caller removes it), for
+    /// `run(["-c", "-f", path])`.
     static func writeConfig(_ config: String) throws -> String {
         let path = try makeDirectory() + "/proxy.cfg"
         try (config.hasSuffix("\n") ? config : config + "\n").write(toFile: path, atomically: true, encoding: .utf8)
@@ -103,7 +104,14 @@ final class ProxyProcess: Sendable {
         return String(cString: dir)
     }
 
-    deinit { stop() }
+    /// Stops the process and removes its directory (config and logs) unless RINGPROXY_KEEP_E2E
+    /// is set, for a post-mortem.
+    deinit {
+        stop()
+        if ProcessInfo.processInfo.environment["RINGPROXY_KEEP_E2E"] == nil {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
 
     var stdoutText: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }

@@ -22,6 +22,9 @@ final class ReferenceTopology {
         monitorPort = freePort()
     }
 
+    deinit { stop() }
+
+    /// Stops both servers and the syslog listener. Idempotent.
     func stop() {
         realsrv70.stop()
         realsrv120.stop()
