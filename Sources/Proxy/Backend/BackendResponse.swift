@@ -94,25 +94,22 @@ struct BackendResponse {
         out += Array("0\r\n\r\n".utf8)
     }
 
+    /// Streams `count` pattern bytes in slices of up to `BodyPattern.maxSlice`; the head and the
+    /// first slice go out in one write (a small response is one segment, as from a real server).
     private func writePattern(count: Int, chunked: Bool, head: [UInt8], fd: Int32) -> Bool {
-        guard BackendSocket.sendAll(fd, head) else { return false }
-        let step = BodyPattern.maxSlice
+        var pending = head
         var offset = 0
-        return BodyPattern.tiled.withUnsafeBytes { tiled in
-            while offset < count {
-                let n = min(step, count - offset)
-                let from = offset % BodyPattern.period
-                let slice = UnsafeRawBufferPointer(rebasing: tiled[from..<from + n])
-                if chunked {
-                    guard BackendSocket.sendAll(fd, Array((String(n, radix: 16) + "\r\n").utf8)),
-                          BackendSocket.sendAll(fd, slice),
-                          BackendSocket.sendAll(fd, [0x0D, 0x0A]) else { return false }
-                } else {
-                    guard BackendSocket.sendAll(fd, slice) else { return false }
-                }
-                offset += n
-            }
-            return chunked ? BackendSocket.sendAll(fd, Array("0\r\n\r\n".utf8)) : true
-        }
+        repeat {
+            let n = min(BodyPattern.maxSlice, count - offset)
+            let from = offset % BodyPattern.period
+            if chunked, n > 0 { pending += Array((String(n, radix: 16) + "\r\n").utf8) }
+            pending += BodyPattern.tiled[from..<from + n]
+            if chunked, n > 0 { pending += [0x0D, 0x0A] }
+            offset += n
+            if offset == count, chunked { pending += Array("0\r\n\r\n".utf8) }
+            guard BackendSocket.sendAll(fd, pending) else { return false }
+            pending.removeAll(keepingCapacity: true)
+        } while offset < count
+        return true
     }
 }
