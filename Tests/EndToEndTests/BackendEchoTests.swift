@@ -24,6 +24,15 @@ import Glibc
         #expect(r.header("Cache-Control") == "max-age=60")
     }
 
+    @Test func hdrOptionAddsAnyResponseHeader() throws {
+        let s = try AppServer(name: "S", port: 0)
+        defer { s.stop() }
+        let r = try RawHTTP.get(port: s.port, path: "/?hdr=ETag:%22v1%22&hdr=Expires:%20Thu,%2001%20Jan%202037%2000:00:00%20GMT&hdr=bad")
+        #expect(r.header("ETag") == "\"v1\"")
+        #expect(r.header("Expires") == "Thu, 01 Jan 2037 00:00:00 GMT")
+        #expect(r.header("bad") == nil)
+    }
+
     @Test func statusOptionSetsTheStatus() throws {
         let s = try AppServer(name: "S", port: 0)
         defer { s.stop() }

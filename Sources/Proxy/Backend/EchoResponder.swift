@@ -3,6 +3,8 @@
 
 /// Query options (all combinable, `setck` repeatable):
 /// `setck=NAME=VAL` → `Set-Cookie: NAME=VAL; path=/`; `cc=V` → `Cache-Control: V`;
+/// `hdr=Name:Value` → any response header (repeatable; e.g. `Expires`, `ETag`,
+/// `Last-Modified` for the cacheability rules of `nocache`);
 /// `status=NNN`; `sleep=MS` before answering; `close=1` → close without answering (after
 /// the sleep, if any); `reset=1` → the same with a TCP reset (RST) instead of a FIN;
 /// `size=N` → N bytes of `BodyPattern` instead of the echo; `chunked=1` → chunked response;
@@ -20,6 +22,11 @@ struct EchoResponder: BackendResponder {
             switch name {
             case "setck": response.headers.append(("Set-Cookie", "\(value); path=/"))
             case "cc": response.headers.append(("Cache-Control", value))
+            case "hdr":
+                if let colon = value.firstIndex(of: ":"), colon != value.startIndex {
+                    response.headers.append((String(value[..<colon]),
+                                             String(value[value.index(after: colon)...].trimmingBlanks())))
+                }
             case "status": if let s = Int(value), (100...999).contains(s) { response.status = s }
             case "sleep": reply.delayMilliseconds = max(0, Int(value) ?? 0)
             case "close": close = close || value == "1"
