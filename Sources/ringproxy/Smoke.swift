@@ -66,7 +66,7 @@ func runSmoke(_ spec: String) -> Never {
     let page = Array("HTTP/1.1 503 x\r\ncontent-length: 0\r\n\r\n".utf8)
     do {
         let e = try Engine(listeners: [EngineListener(host: "127.0.0.1", port: lport, frontend: 0, maxconn: 0)],
-                           servers: [("127.0.0.1", bport)], settings: s, handler: SmokeHandler(close: close),
+                           servers: [("127.0.0.1", bport, 0)], settings: s, handler: SmokeHandler(close: close),
                            pages: (page, page, page, page, page))
         try e.start()
         e.join()

@@ -95,7 +95,7 @@ public final class Engine: @unchecked Sendable {
     // Pages the engine sends by itself; kept alive as long as the engine.
     private let pages: [UnsafeMutableBufferPointer<UInt8>]
 
-    public init(listeners: [EngineListener], servers: [(host: String, port: Int)], settings: EngineSettings,
+    public init(listeners: [EngineListener], servers: [(host: String, port: Int, maxconn: Int)], settings: EngineSettings,
                 handler: HeadHandler, pages: (p400: [UInt8], p408: [UInt8], p502: [UInt8], p503: [UInt8], p504: [UInt8])) throws {
         var ls: [rp_listener_cfg] = []
         for l in listeners {
@@ -113,7 +113,7 @@ public final class Engine: @unchecked Sendable {
             guard let (a, len) = makeSockaddr(host: s.host, port: s.port) else {
                 throw EngineError(description: "invalid server address '\(s.host):\(s.port)'")
             }
-            var c = rp_server_cfg(); c.addr = a; c.addrlen = len
+            var c = rp_server_cfg(); c.addr = a; c.addrlen = len; c.maxconn = Int32(s.maxconn)
             ss.append(c)
         }
         let n = settings.workers > 0 ? settings.workers : Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
