@@ -4,7 +4,9 @@
 // with full_hash, then goes to the closest point, looking both ways (HAProxy compares the
 // distances to the next and previous points); points of unusable servers are skipped. When
 // a server goes down only the keys whose closest point was one of its points move.
-// Not verified bit-for-bit against HAProxy's ring (node ids may differ with explicit `id`s).
+// NOT bit-compatible with HAProxy: against 2.6.12 (3 servers, 177 source addresses) only
+// about a third of the clients landed on the same server, i.e. chance. The property kept is
+// the one that matters for consistency: a server going down moves only its own clients.
 
 struct ConsistentHashRing: Sendable {
     /// Sorted by key.

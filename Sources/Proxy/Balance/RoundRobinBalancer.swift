@@ -18,8 +18,10 @@
 // HAProxy's position for a server coming UP. Only load-balanced picks call `pick`, so
 // persistence hits do not advance the order.
 //
-// Concurrency: one Mutex per backend around the whole state; a pick is an uncontended
-// lock/unlock (~20-40 ns) plus an O(servers) scan.
+// Concurrency: one Mutex per backend around the whole state; a pick is a lock/unlock plus
+// O(servers) scans (≈ 73 ns for 2 servers, see Balancer.swift).
+// Verified against HAProxy 2.6.12: orders for 5:3:2 and 2:3:5, and through servers being
+// disabled and re-enabled (BalanceDifferentialTests).
 
 import Synchronization
 
