@@ -95,7 +95,7 @@ func bytes<T>(_ s: String, _ body: (UnsafeRawBufferPointer) -> T) -> T {
 
     @Test func learnsFromSetCookieThenFollowsCookieAndPathParameter() {
         let p = appsession()
-        let resp = response("HTTP/1.1 200 OK\r\nSet-Cookie: 9ai9=ABC; path=/\r\n\r\n")
+        let resp = testResponse("HTTP/1.1 200 OK\r\nSet-Cookie: 9ai9=ABC; path=/\r\n\r\n")
         p.processResponse(resp.head, server: 1, states: up, now: 50)
         #expect(lookup(p, get("Cookie: x=1; 9ai9=ABC")) == 1)
         #expect(lookup(p, get(target: "/x;9ai9=ABC")) == 1)
@@ -153,7 +153,7 @@ func bytes<T>(_ s: String, _ body: (UnsafeRawBufferPointer) -> T) -> T {
             StickRule(kind: .on, fetch: .urlParam("9ai9", delimiter: ";")),
             StickRule(kind: .storeResponse, fetch: .responseCookie("9ai9")),
         ])
-        p.processResponse(response("HTTP/1.1 200 OK\r\nSet-Cookie: 9ai9=Z\r\n\r\n").head, server: 1, states: up, now: 0)
+        p.processResponse(testResponse("HTTP/1.1 200 OK\r\nSet-Cookie: 9ai9=Z\r\n\r\n").head, server: 1, states: up, now: 0)
         #expect(lookup(p, get("Cookie: 9ai9=Z")) == 1)
         #expect(lookup(p, get(method: "PUT", target: "/a;9ai9=Z")) == 1)     // any method
         #expect(lookup(p, get(target: "/a;9AI9=Z")) == nil)                 // urlp is case-sensitive

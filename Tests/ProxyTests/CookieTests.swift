@@ -13,7 +13,7 @@ func seedCookie(_ configure: (inout CookieConfig) -> Void = { _ in }) -> CookieP
 @Suite struct CookieRequestTests {
     /// Runs the request side on `Cookie` lines and returns (server, log char, head as forwarded).
     func run(_ p: CookiePersistence, _ lines: [String], states: FixedServerStates = FixedServerStates(allUp: 2)) -> (Int?, Character, String) {
-        let t = request("GET / HTTP/1.1\r\nHost: cookie.9ai9.net\r\n" + lines.map { $0 + "\r\n" }.joined() + "Accept: */*\r\n\r\n")
+        let t = testRequest("GET / HTTP/1.1\r\nHost: cookie.9ai9.net\r\n" + lines.map { $0 + "\r\n" }.joined() + "Accept: */*\r\n\r\n")
         let rw = HeadRewrite()
         let r = p.processRequest(t.head, states: states, rewrite: rw)
         let out = t.rendered(rw)
@@ -89,7 +89,7 @@ func seedCookie(_ configure: (inout CookieConfig) -> Void = { _ in }) -> CookieP
 
 @Suite struct CookieResponseTests {
     func run(_ p: CookiePersistence, _ ctx: CookieResponseContext, _ head: String) -> (Character, String) {
-        let t = response(head)
+        let t = testResponse(head)
         let rw = HeadRewrite()
         let c = p.processResponse(t.head, ctx, rewrite: rw)
         return (Character(UnicodeScalar(c)), t.rendered(rw))
@@ -211,7 +211,7 @@ func seedCookie(_ configure: (inout CookieConfig) -> Void = { _ in }) -> CookieP
         (["Cookie: a=1;  b=2 ;SESSION_COOKIE=11;c=3"], ["a=1;  b=2; c=3"]),
     ] as [([String], [String])])
     func sameAsHAProxy26(_ sent: [String], _ forwardedValues: [String]) {
-        let t = request("GET / HTTP/1.1\r\nHost: x\r\n" + sent.map { $0 + "\r\n" }.joined() + "\r\n")
+        let t = testRequest("GET / HTTP/1.1\r\nHost: x\r\n" + sent.map { $0 + "\r\n" }.joined() + "\r\n")
         let rw = HeadRewrite()
         _ = seedCookie().processRequest(t.head, states: FixedServerStates(allUp: 2), rewrite: rw)
         let values = t.rendered(rw).components(separatedBy: "\r\n").filter { $0.hasPrefix("Cookie:") }.map { String($0.dropFirst(8)) }

@@ -4,7 +4,7 @@ import Testing
 /// End-to-end decisions through the façade, with the seed configuration's backends.
 @Suite struct PersistenceTests {
     static func backend(_ name: String, _ configure: (inout ProxyConfig) -> Void) -> BackendDecider {
-        var b = ProxyConfig(kind: .backend, name: name, location: loc)
+        var b = ProxyConfig(kind: .backend, name: name, location: testLoc)
         b.servers = servers([1, 1], cookies: ["11", "12"])
         configure(&b)
         return BackendDecider(plan: BackendPlan(backend: b))
@@ -23,7 +23,7 @@ import Testing
                   client: ClientAddress = .v4(0x7F000001)) -> Exchange {
         let rq = HeadRewrite(), rs = HeadRewrite()
         let dec = d.decideRequest(head: req.head, client: client, states: states, rewrite: rq, now: now)
-        let resp = response(serverResponse)
+        let resp = testResponse(serverResponse)
         let ch = dec.server == nil ? UInt8(ascii: "-") : d.decideResponse(dec, response: resp.head, rewrite: rs, states: states, now: now)
         d.connectionEnded(dec)
         return Exchange(server: dec.server, flags: String(UnicodeScalar(dec.cookieLogChar)) + String(UnicodeScalar(ch)),
@@ -70,7 +70,7 @@ import Testing
         #expect(dec.server == 0 && dec.direct && dec.cookieLogChar == UInt8(ascii: "V"))
         d.redispatch(&dec, head: req.head, client: .none, states: FixedServerStates(allUp: 2), now: 0)
         #expect(dec.server == 1 && !dec.direct && dec.redispatched && dec.cookieLogChar == UInt8(ascii: "D"))
-        let resp = response("HTTP/1.1 200 OK\r\n\r\n")
+        let resp = testResponse("HTTP/1.1 200 OK\r\n\r\n")
         let rs = HeadRewrite()
         #expect(d.decideResponse(dec, response: resp.head, rewrite: rs, states: FixedServerStates(allUp: 2), now: 0) == UInt8(ascii: "I"))
         #expect(resp.rendered(rs).contains("Set-Cookie: SESSION_COOKIE=12; path=/"))

@@ -4,13 +4,13 @@ import Testing
 @Suite struct RoutingTests {
     /// The seed configuration's frontend: four unanchored, case-insensitive Host regexes.
     static func seedRouter(defaultBackend: String? = nil) throws -> Router {
-        var fe = ProxyConfig(kind: .frontend, name: "WEB_SITE", location: loc)
+        var fe = ProxyConfig(kind: .frontend, name: "WEB_SITE", location: testLoc)
         let names = ["COOKIE": "cookie", "SOURCE": "sourceip", "APPSESSION": "appsession", "NOSESSION": "nosession"]
         for acl in ["COOKIE", "SOURCE", "APPSESSION", "NOSESSION"] {
             fe.acls.append(AclDefinition(name: acl, fetch: .header("host"), match: .regex, ignoreCase: true,
-                                         patterns: ["^(\(names[acl]!).9ai9.net)"], location: loc))
+                                         patterns: ["^(\(names[acl]!).9ai9.net)"], location: testLoc))
             fe.useBackends.append(BackendSwitchRule(backend: "\(acl)_srv",
-                condition: Condition(alternatives: [[.init(acl: acl, negated: false)]]), location: loc))
+                condition: Condition(alternatives: [[.init(acl: acl, negated: false)]]), location: testLoc))
         }
         fe.defaultBackend = defaultBackend
         let backends = ["COOKIE_srv", "SOURCE_srv", "APPSESSION_srv", "NOSESSION_srv", "ai_server"]
@@ -18,7 +18,7 @@ import Testing
     }
 
     func route(_ r: Router, _ headers: String...) -> Int? {
-        let t = request("GET / HTTP/1.1\r\n" + headers.map { $0 + "\r\n" }.joined() + "\r\n")
+        let t = testRequest("GET / HTTP/1.1\r\n" + headers.map { $0 + "\r\n" }.joined() + "\r\n")
         return r.select(request: t.head, clientAddress: .v4(0x7F000001))
     }
 
@@ -43,9 +43,9 @@ import Testing
         let r = try Self.seedRouter(defaultBackend: "ai_server")
         #expect(route(r, "Host: other") == 4)
         #expect(route(r) == 4)
-        var fe = ProxyConfig(kind: .frontend, name: "F", location: loc)
-        fe.acls = [AclDefinition(name: "API", fetch: .path, match: .beginning, ignoreCase: false, patterns: ["/api"], location: loc)]
-        fe.useBackends = [BackendSwitchRule(backend: "web", condition: Condition(unless: true, alternatives: [[.init(acl: "API", negated: false)]]), location: loc)]
+        var fe = ProxyConfig(kind: .frontend, name: "F", location: testLoc)
+        fe.acls = [AclDefinition(name: "API", fetch: .path, match: .beginning, ignoreCase: false, patterns: ["/api"], location: testLoc)]
+        fe.useBackends = [BackendSwitchRule(backend: "web", condition: Condition(unless: true, alternatives: [[.init(acl: "API", negated: false)]]), location: testLoc)]
         fe.defaultBackend = "api"
         let r2 = try Router(frontend: fe) { ["web", "api"].firstIndex(of: $0) }
         func sel(_ target: String) -> Int? {
@@ -58,8 +58,8 @@ import Testing
     }
 
     func acl(_ fetch: AclFetch, _ m: AclMatch, _ p: [String], ic: Bool = false) throws -> Router {
-        var fe = ProxyConfig(kind: .frontend, name: "F", location: loc)
-        fe.acls = [AclDefinition(name: "A", fetch: fetch, match: m, ignoreCase: ic, patterns: p, location: loc)]
+        var fe = ProxyConfig(kind: .frontend, name: "F", location: testLoc)
+        fe.acls = [AclDefinition(name: "A", fetch: fetch, match: m, ignoreCase: ic, patterns: p, location: testLoc)]
         return try Router(frontend: fe) { _ in 0 }
     }
 

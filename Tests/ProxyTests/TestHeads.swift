@@ -5,7 +5,7 @@ import Testing
 @testable import Proxy
 
 /// Holds the bytes a head points into. They are never freed (a few KB per test run) so that
-/// `request(...).head` stays valid even after the holder itself is released.
+/// `testRequest(...).head` stays valid even after the holder itself is released.
 final class TestHead<Head: MessageHead> {
     let head: Head
     let storage: UnsafeMutableRawBufferPointer
@@ -65,19 +65,19 @@ final class TestHead<Head: MessageHead> {
     }
 }
 
-func request(_ text: String) -> TestHead<RequestHead> { TestHead(text, RequestHead()) }
-func response(_ text: String) -> TestHead<ResponseHead> { TestHead(text, ResponseHead()) }
+func testRequest(_ text: String) -> TestHead<RequestHead> { TestHead(text, RequestHead()) }
+func testResponse(_ text: String) -> TestHead<ResponseHead> { TestHead(text, ResponseHead()) }
 
 /// `GET / HTTP/1.1` with the given header lines.
 func get(_ headers: String..., method: String = "GET", target: String = "/") -> TestHead<RequestHead> {
-    request("\(method) \(target) HTTP/1.1\r\n" + headers.map { $0 + "\r\n" }.joined() + "\r\n")
+    testRequest("\(method) \(target) HTTP/1.1\r\n" + headers.map { $0 + "\r\n" }.joined() + "\r\n")
 }
 
-let loc = SourceLocation(file: "test.cfg", line: 1)
+let testLoc = SourceLocation(file: "test.cfg", line: 1)
 
 func servers(_ weights: [Int], cookies: [String?]? = nil) -> [ServerConfig] {
     weights.enumerated().map { i, w in
-        var s = ServerConfig(name: "s\(i)", host: "127.0.0.1", port: 8000 + i, location: loc)
+        var s = ServerConfig(name: "s\(i)", host: "127.0.0.1", port: 8000 + i, location: testLoc)
         s.weight = w
         s.cookie = cookies?[i]
         return s
