@@ -2,4 +2,8 @@
 #ifndef CUURING_H
 #define CUURING_H
 #include "rp_sys.h"
+#include "bench_client.h"
+#include "bench_cookie_jar.h"
+#include "bench_response.h"
+#include "bench_server.h"
 #endif

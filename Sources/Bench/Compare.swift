@@ -1,0 +1,1 @@
+func runCompare(_ args: [String]) throws { throw UsageError("compare: not yet") }
