@@ -79,6 +79,11 @@ func parseURL(_ spec: String) throws -> (host: String, port: UInt16, path: Strin
 /// Parses the load options shared by the plain run and `compare`. Unknown options are returned
 /// for the caller (compare has its own).
 func parseScenario(_ args: [String], extra: (String, () throws -> String) throws -> Bool = { _, _ in false }) throws -> Scenario {
+    // wrk style: "-c64" is "-c 64".
+    let args = args.flatMap { a -> [String] in
+        guard a.count > 2, a.hasPrefix("-"), !a.hasPrefix("--"), "tcdnRHmu".contains(a[a.index(after: a.startIndex)]) else { return [a] }
+        return [String(a.prefix(2)), String(a.dropFirst(2))]
+    }
     var sc = Scenario()
     var urls: [(host: String, port: UInt16, path: String, weight: Int)] = []
     var i = 0

@@ -283,9 +283,9 @@ static void start_request(worker *w, conn *c, uint64_t origin, uint64_t now) {
     prepare_request(w, c);
     if (c->fd < 0) {
         int e = open_socket(w, c);
-        if (e < 0) {  // cannot even create/bind a socket: a connect failure
-            c->fail = FAIL_CONNECT;
-            return;  // resolved by the caller via finish_failed
+        if (e < 0) {  // cannot even create/bind a socket: a connect failure, which
+            c->fail = FAIL_CONNECT;  // next_request accounts for (no SQE is in flight)
+            return;
         }
         queue_connect(w, c);
     } else {
@@ -488,8 +488,7 @@ static void scan_timeouts(worker *w, uint64_t now) {
             if (!c->connected && c->fd >= 0) {  // a connect in flight ignores shutdown
                 struct io_uring_sqe *s = get_sqe(w);
                 io_uring_prep_cancel64(s, ud(OP_CONNECT, c->index), 0);
-                io_uring_sqe_set_data64(s, 0);
-                s->user_data = ~0ull;
+                io_uring_sqe_set_data64(s, ~0ull);  // its own CQE is ignored
             }
         }
     }

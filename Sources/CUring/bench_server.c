@@ -82,8 +82,15 @@ static void respond(bench_server *s, sconn *c, const char *head, size_t head_len
     } else {
         snprintf(id, sizeof id, "%s", s->name);
     }
-    char idline[100];
-    int idl = id[0] ? snprintf(idline, sizeof idline, "server=%s\n", id) : 0;
+    char idline[400];
+    int idl = id[0] ? snprintf(idline, 100, "server=%s\n", id) : 0;
+    if (s->cfg.echo_path) {  // "GET /path HTTP/1.1": the second token
+        const char *sp = memchr(head, ' ', head_len);
+        const char *ep = sp ? memchr(sp + 1, ' ', head_len - (size_t)(sp + 1 - head)) : NULL;
+        int pl = ep ? (int)(ep - sp - 1) : 0;
+        if (pl > 250) pl = 250;
+        idl += snprintf(idline + idl, sizeof idline - (size_t)idl, "path=%.*s\n", pl, sp ? sp + 1 : "");
+    }
     size_t body = (size_t)idl + s->cfg.body_len;
     int status = s->cfg.status ? s->cfg.status : 200;
     int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", status, status < 400 ? "OK" : "Error");

@@ -43,6 +43,14 @@ import Testing
         #expect((lat["p99"] as? Int ?? 0) >= (lat["p50"] as? Int ?? 1))
     }
 
+    @Test(.enabled(if: binary != nil)) func urlWeightsSplitTheRequests() throws {
+        let server = try BenchTestServer(echoPath: true)
+        let url = "http://127.0.0.1:\(server.port)"
+        let r = try run(["--url", "\(url)/a@3", "--url", "\(url)/b", "-n400", "-c4", "--server-id-body", "path=", "--json"])
+        let j = try #require(r.json as? [String: Any])
+        #expect(j["servers"] as? [String: Int] == ["/a": 300, "/b": 100])
+    }
+
     @Test(.enabled(if: binary != nil)) func badOptionsFailWithStatus2() throws {
         #expect(try run(["--url", "http://127.0.0.1:1/", "--connections", "x"]).status == 2)
         #expect(try run(["--url", "ftp://x/"]).status == 2)

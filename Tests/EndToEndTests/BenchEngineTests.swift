@@ -70,11 +70,18 @@ import Testing
         #expect(r.responses == 0)
     }
 
-    @Test func weightedURLsFollowTheSchedule() throws {
+    @Test func warmupRequestsAreNotCounted() throws {
         let server = try BenchTestServer()
-        var run = BenchRun(port: server.port, paths: ["/a", "/a", "/a", "/b"], threads: 1, connections: 1, requests: 400)
-        run.threads = 1
-        let r = run.run()
+        let r = BenchRun(port: server.port, threads: 1, connections: 2, warmup: 0.2, requests: 100).run()
+        #expect(r.responses == 100)
+        #expect(server.requests > 150, "\(server.requests)")  // the warm-up sent plenty more
+    }
+
+    @Test func weightedURLsFollowTheSchedule() throws {
+        let server = try BenchTestServer(echoPath: true)
+        let r = BenchRun(port: server.port, paths: ["/a", "/a", "/a", "/b"], threads: 2, connections: 3,
+                         requests: 400, serverIDBody: "path=").run()
         #expect(r.responses == 400)
+        #expect(r.serverCounts == ["/a": 300, "/b": 100])
     }
 }

@@ -7,7 +7,7 @@ final class BenchTestServer {
     let port: UInt16
     init(status: Int32 = 200, bodyLength: UInt32 = 32, name: String = "", closeAfter: Bool = false,
          drop: Bool = false, chunked: Bool = false, delayMicros: UInt32 = 0, backends: UInt32 = 0,
-         stickyCookie: String? = nil) throws {
+         stickyCookie: String? = nil, echoPath: Bool = false) throws {
         var err = [CChar](repeating: 0, count: 256)
         let s: OpaquePointer? = name.withCString { n in
             (stickyCookie ?? "").withCString { cookie in
@@ -21,6 +21,7 @@ final class BenchTestServer {
                 cfg.delay_us = delayMicros
                 cfg.backends = backends
                 cfg.sticky_cookie = stickyCookie == nil ? nil : cookie
+                cfg.echo_path = echoPath ? 1 : 0
                 return bench_server_start(&cfg, &err, Int32(err.count))
             }
         }
@@ -46,6 +47,7 @@ struct BenchRun {
     var clients: UInt32 = 0
     var rate: Double = 0
     var seconds: Double = 0
+    var warmup: Double = 0
     var requests: UInt64 = 0
     var timeout: Double = 2
     var closeEach = false
@@ -88,6 +90,7 @@ struct BenchRun {
                     cfg.rate = rate
                     cfg.duration_ns = UInt64(seconds * 1e9)
                     cfg.max_requests = requests
+                    cfg.warmup_ns = UInt64(warmup * 1e9)
                     cfg.timeout_ns = UInt64(timeout * 1e9)
                     cfg.close_each = closeEach ? 1 : 0
                     cfg.source_ips = sp.isEmpty ? nil : UnsafePointer(sp.baseAddress)
@@ -119,6 +122,14 @@ extension bench_result {
             }
             return 0
         }
+    }
+    /// Responses per server id (or per echoed path).
+    var serverCounts: [String: UInt64] {
+        let counts = withUnsafeBytes(of: servers) { raw in
+            let s = raw.bindMemory(to: bench_server_count.self)
+            return (0..<Int(nservers)).map { s[$0].responses }
+        }
+        return Dictionary(uniqueKeysWithValues: zip(serverNames, counts))
     }
     var serverNames: [String] {
         withUnsafeBytes(of: servers) { raw in

@@ -17,6 +17,7 @@ typedef struct bench_server_config {
     uint32_t delay_us;        // sleep before each response: a deliberately slow server
     uint32_t backends;        // > 0: act as a balancer over ids <name>1..<name>N, round-robin
     const char *sticky_cookie;// with backends: honour/insert this cookie (Set-Cookie NAME=<id>)
+    int echo_path;            // start the body with "path=<request path>\n" (to check URL mixes)
 } bench_server_config;
 
 typedef struct bench_server bench_server;
