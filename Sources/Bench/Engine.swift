@@ -138,7 +138,7 @@ struct ProgressLine {
         let t = Double(p.elapsed_ns) / 1e9
         let rate = t > 0 ? Double(p.responses) / t : 0
         let phase = p.measuring != 0 ? String(format: "%6.1fs", t) : "warmup "
-        let of = expected.isFinite ? String(format: "/%.0fs", expected) : ""
+        let of = expected.isFinite ? String(format: "/%gs", expected) : ""
         let s = "\r\(phase)\(of)  \(p.responses) responses  \(Int(rate)) req/s  \(p.errors) errors   "
         FileHandle.standardError.write(Data(s.utf8))
     }
