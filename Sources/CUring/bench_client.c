@@ -28,7 +28,7 @@
 #endif
 
 enum { OP_CONNECT = 1, OP_SEND = 2, OP_RECV = 3 };
-enum { RECV_BUF = 32768, SCAN_NS = 5000000 };
+enum { RECV_BUF = 16384, SCAN_NS = 5000000 };  // a response head must fit RECV_BUF (as in HAProxy)
 enum { FAIL_NONE, FAIL_CONNECT, FAIL_READ, FAIL_TIMEOUT, FAIL_PARSE };
 
 static uint64_t now_ns(void) {

@@ -3,6 +3,7 @@
 #include "bench_server.h"
 #include "bench_response.h"
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@ typedef struct sconn {
     char *out;
     size_t out_len, out_off, out_cap;
     int close_when_flushed;
+    char peer[16];              // client IPv4 text, for echo_peer
     struct sconn *prev, *next;  // every open connection, so stop can close them all
     char in[IN_CAP];
 } sconn;
@@ -91,6 +93,8 @@ static void respond(bench_server *s, sconn *c, const char *head, size_t head_len
         if (pl > 250) pl = 250;
         idl += snprintf(idline + idl, sizeof idline - (size_t)idl, "path=%.*s\n", pl, sp ? sp + 1 : "");
     }
+    if (s->cfg.echo_peer)
+        idl += snprintf(idline + idl, sizeof idline - (size_t)idl, "peer=%s\n", c->peer);
     size_t body = (size_t)idl + s->cfg.body_len;
     int status = s->cfg.status ? s->cfg.status : 200;
     int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", status, status < 400 ? "OK" : "Error");
@@ -198,11 +202,14 @@ static void *server_main(void *arg) {
             if (p == &s->stop_fd) return NULL;
             if (p == &s->listen_fd) {
                 for (;;) {
-                    int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    struct sockaddr_in peer;
+                    socklen_t pl = sizeof peer;
+                    int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (fd < 0) break;
                     sconn *c = calloc(1, sizeof *c);
                     if (!c) { close(fd); continue; }
                     c->fd = fd;
+                    inet_ntop(AF_INET, &peer.sin_addr, c->peer, sizeof c->peer);
                     c->next = s->conns;
                     if (s->conns) s->conns->prev = c;
                     s->conns = c;

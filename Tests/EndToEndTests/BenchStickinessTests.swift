@@ -35,10 +35,14 @@ import Testing
     }
 
     @Test func sourceAddressesAreUsed() throws {
-        let server = try BenchTestServer()
+        // Connections are bound round-robin to the source addresses and keep theirs on reconnect.
+        let server = try BenchTestServer(echoPeer: true)
         let r = BenchRun(port: server.port, connections: 4, requests: 80, closeEach: true,
-                         sources: [0x7f00_0002, 0x7f00_0003]).run()
+                         serverIDBody: "peer=", sources: [0x7f00_0002, 0x7f00_0003]).run()
         #expect(r.responses == 80)
         #expect(r.err_connect == 0)
+        let peers = r.serverCounts  // how many responses each source address got
+        #expect(Set(peers.keys) == ["127.0.0.2", "127.0.0.3"])
+        #expect(peers.values.reduce(0, +) == 80 && peers.values.allSatisfy { $0 >= 10 }, "\(peers)")
     }
 }

@@ -7,7 +7,7 @@ final class BenchTestServer {
     let port: UInt16
     init(status: Int32 = 200, bodyLength: UInt32 = 32, name: String = "", closeAfter: Bool = false,
          drop: Bool = false, chunked: Bool = false, delayMicros: UInt32 = 0, backends: UInt32 = 0,
-         stickyCookie: String? = nil, echoPath: Bool = false) throws {
+         stickyCookie: String? = nil, echoPath: Bool = false, echoPeer: Bool = false) throws {
         var err = [CChar](repeating: 0, count: 256)
         let s: OpaquePointer? = name.withCString { n in
             (stickyCookie ?? "").withCString { cookie in
@@ -22,6 +22,7 @@ final class BenchTestServer {
                 cfg.backends = backends
                 cfg.sticky_cookie = stickyCookie == nil ? nil : cookie
                 cfg.echo_path = echoPath ? 1 : 0
+                cfg.echo_peer = echoPeer ? 1 : 0
                 return bench_server_start(&cfg, &err, Int32(err.count))
             }
         }

@@ -18,6 +18,7 @@ typedef struct bench_server_config {
     uint32_t backends;        // > 0: act as a balancer over ids <name>1..<name>N, round-robin
     const char *sticky_cookie;// with backends: honour/insert this cookie (Set-Cookie NAME=<id>)
     int echo_path;            // start the body with "path=<request path>\n" (to check URL mixes)
+    int echo_peer;            // add "peer=<client IPv4>\n" to the body (to check --source)
 } bench_server_config;
 
 typedef struct bench_server bench_server;
