@@ -58,7 +58,8 @@ struct BenchReport {
     }
 
     var requestsPerSecond: Double { seconds > 0 ? Double(responses) / seconds : 0 }
-    var errorTotal: UInt64 { errors.reduce(0) { $0 + $1.count } - (errors.first { $0.kind == "status" }?.count ?? 0) }
+    /// Every failed request, including complete responses with status >= 400.
+    var errorTotal: UInt64 { errors.reduce(0) { $0 + $1.count } }
 
     static let percentiles: [(label: String, value: Double)] =
         [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]

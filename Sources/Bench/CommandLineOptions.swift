@@ -16,7 +16,9 @@ request:   --url http://127.0.0.1:8080/path[@weight] (repeatable)  --method GET
 stickiness: --clients N (virtual clients with cookie jars)  --server-id HEADER
            --server-id-body PREFIX  --source 127.0.0.2-127.0.0.50
 output:    --json  (percentiles in microseconds)
-compare:   -f CONFIG  --turns 3  --body-size 300  --backends 2 (plus the load options)
+compare:   -f CONFIG  --turns 3  --body-size 300  --backends N (servers in CONFIG)
+           --frontend NAME (first routing one)  --proxy-cpu 0  (plus the load options;
+           --pin 1 pins ringbench's own threads from CPU 1; RINGPROXY_BIN overrides the path)
 """
 
 /// Parses "10", "10s", "500ms", "2m" into seconds.

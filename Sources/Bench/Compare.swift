@@ -9,6 +9,7 @@ func runCompare(_ args: [String]) throws {
     var bodySize: UInt32 = 300
     var backendCount: Int?
     var frontendName: String?
+    var proxyCPU: Int?
     var sc = try parseScenario(args) { opt, value in
         switch opt {
         case "-f": configPath = try value()
@@ -16,6 +17,7 @@ func runCompare(_ args: [String]) throws {
         case "--body-size": bodySize = UInt32(try value()) ?? 300
         case "--backends": backendCount = Int(try value())
         case "--frontend": frontendName = try value()
+        case "--proxy-cpu": proxyCPU = Int(try value())
         default: return false
         }
         return true
@@ -48,11 +50,11 @@ func runCompare(_ args: [String]) throws {
     let front = try pickFrontend(legacy, frontendName)
     let ringproxyBin = ProcessInfo.processInfo.environment["RINGPROXY_BIN"] ?? "./.build/release/ringproxy"
     targets.append(CompareTarget.proxy(name: "ringproxy", binary: ringproxyBin, config: legacy.text,
-                                       args: { ["-f", $0, "-db"] }, port: front, dir: work))
+                                       args: { ["-f", $0, "-db"] }, port: front, dir: work, cpu: proxyCPU))
     if let haproxy = findExecutable("haproxy") {
         let h26 = localizer.localize(config, dialect: .haproxy26)
         targets.append(CompareTarget.proxy(name: "haproxy", binary: haproxy, config: h26.text,
-                                           args: { ["-db", "-f", $0] }, port: front, dir: work))
+                                           args: { ["-db", "-f", $0] }, port: front, dir: work, cpu: proxyCPU))
     } else {
         log("haproxy: not installed, skipped")
     }

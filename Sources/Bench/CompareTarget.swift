@@ -21,7 +21,7 @@ final class CompareTarget {
     /// Writes the configuration, starts the proxy in the foreground and waits for its port.
     /// A proxy that cannot start becomes a target with a `failure`, reported, not fatal.
     static func proxy(name: String, binary: String, config: String, args: (String) -> [String],
-                      port: UInt16, dir: URL) -> CompareTarget {
+                      port: UInt16, dir: URL, cpu: Int? = nil) -> CompareTarget {
         let t = CompareTarget(name: name, port: port)
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             t.failure = "not runnable: \(binary) (set RINGPROXY_BIN or build it)"
@@ -33,8 +33,14 @@ final class CompareTarget {
             try config.write(to: cfg, atomically: true, encoding: .utf8)
             _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = args(cfg.path)
+            // With a CPU given, every proxy runs pinned there (spec notes §6.1: equal cores).
+            if let cpu, let taskset = findExecutable("taskset") {
+                p.executableURL = URL(fileURLWithPath: taskset)
+                p.arguments = ["-c", String(cpu), binary] + args(cfg.path)
+            } else {
+                p.executableURL = URL(fileURLWithPath: binary)
+                p.arguments = args(cfg.path)
+            }
             let logFile = try FileHandle(forWritingTo: logURL)
             p.standardOutput = logFile
             p.standardError = logFile
