@@ -3,4 +3,8 @@
 #define CUURING_H
 #include "rp_sys.h"
 #include "rp_engine.h"
+#include "bench_client.h"
+#include "bench_cookie_jar.h"
+#include "bench_response.h"
+#include "bench_server.h"
 #endif
