@@ -13,9 +13,9 @@ deps:
 
 # haproxy: differential tests compare against it; wrk: benchmark script; both optional at run time.
 deps-test: deps
-	@command -v haproxy >/dev/null && command -v wrk >/dev/null || { \
-	  echo "installing haproxy and wrk (comparison anchors for the tests)"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy wrk >/dev/null || \
+	@command -v haproxy >/dev/null && command -v wrk >/dev/null && command -v curl >/dev/null || { \
+	  echo "installing haproxy, wrk and curl (comparison anchors and the demo test)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy wrk curl >/dev/null || \
 	  echo "warning: could not install haproxy/wrk; the comparison tests will be skipped"; }
 
 build: deps

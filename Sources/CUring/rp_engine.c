@@ -105,6 +105,7 @@ typedef struct worker {
     conn *wheel[TW_SLOTS];
     int64_t tw_done;           /* last tick processed */
     int64_t now;               /* ms, monotonic, refreshed each loop turn */
+    int64_t next_purge;
     /* idle server connections, per server: a small LIFO */
     pool_entry **pool; int *pool_n; int pool_cap;
     int pipes[PIPE_POOL][2]; int npipes;
@@ -298,6 +299,7 @@ static void response_head(worker *w, conn *c);
 static void exchange_done(worker *w, conn *c);
 static void connect_start(worker *w, conn *c);
 static void pump_run(worker *w, conn *c);
+static void pool_purge(worker *w);
 
 static void csend_submit(worker *w, conn *c) {
     memset(&c->cmsg, 0, sizeof c->cmsg);
@@ -589,6 +591,20 @@ static int pool_take(worker *w, int server) {
     }
     return -1;
 }
+/* Idle server connections are closed after 5 s unused (HAProxy's pool-purge-delay default),
+   so a burst does not leave hundreds of descriptors open. Oldest entries are at the front. */
+#define POOL_PURGE_MS 5000
+static void pool_purge(worker *w) {
+    for (int s = 0; s < w->e->cfg.nservers; s++) {
+        int k = 0;
+        while (k < w->pool_n[s] && w->pool[s][k].since + POOL_PURGE_MS <= w->now) close(w->pool[s][k++].fd);
+        if (k) {
+            memmove(&w->pool[s][0], &w->pool[s][k], (size_t)(w->pool_n[s] - k) * sizeof(pool_entry));
+            w->pool_n[s] -= k;
+        }
+    }
+}
+
 static void pool_put(worker *w, int server, int fd) {
     if (w->pool_n[server] >= w->pool_cap) {   /* full: drop the coldest */
         close(w->pool[server][0].fd);
@@ -1080,6 +1096,7 @@ static void *worker_main(void *arg) {
         }
         if (count) io_uring_cq_advance(&w->ring, count);
         timers_run(w);
+        if (w->now >= w->next_purge) { pool_purge(w); w->next_purge = w->now + 1000; }
         if (w->e->cfg.cb.on_turn) w->e->cfg.cb.on_turn(w->e->cfg.cb.ctx, w->id);
         if (w->queued) for (int k = 0; k < w->e->cfg.nservers; k++) if (w->q_head[k]) queue_kick(w, k);
     }

@@ -26,6 +26,7 @@ final class WorkerContext {
     /// Refreshed once per loop turn.
     var nowMs: Int64 = MonotonicClock.nowMs()
     var nowSecond: UInt64 = UInt64(WallClock.nowMs() / 1000)
+    var nextSweepMs: Int64 = 0
 
     init(routers: [Router], deciders: [BackendDecider], slots: Int, counters: WorkerCounters, syslog: SyslogSender) {
         self.routers = routers; self.deciders = deciders
@@ -436,6 +437,11 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     public func onTurn(worker: Int) {
         let w = workers[worker]
         w.nowMs = MonotonicClock.nowMs()
+        if worker == 0 && w.nowMs >= w.nextSweepMs {
+            // expire idle appsession / stick-table entries, as HAProxy's 5 s sweeper does
+            w.nextSweepMs = w.nowMs + 5000
+            for b in backends { _ = b.plan.session?.table.sweep(now: w.nowMs) }
+        }
         if w.syslog.queued > 0 {
             w.nowSecond = UInt64(WallClock.nowMs() / 1000)
             w.syslog.flush()

@@ -4,7 +4,7 @@
 import Foundation
 import Proxy
 
-final class ReferenceTopology {
+final class ReferenceTopology: @unchecked Sendable {   // immutable after init; its servers are Sendable
     let realsrv70: AppServer
     let realsrv120: AppServer
     let syslog: SyslogCollector
