@@ -60,6 +60,7 @@ def main():
     if not os.path.exists(a.ringproxy):
         sys.exit(f"benchmarks: {a.ringproxy} not built (swift build -c release)")
     tmp = tempfile.mkdtemp(prefix="ringbench-")
+    os.chmod(tmp, 0o755)          # nginx workers (user nobody) must read the files
     html = os.path.join(tmp, "html"); os.makedirs(html)
     open(os.path.join(html, "small"), "w").write("hello from the backend\n")
     open(os.path.join(html, "big"), "wb").write(os.urandom(1 << 20))

@@ -294,6 +294,7 @@ static void log_done(worker *w, conn *c) {
 
 static void crecv_arm(worker *w, conn *c);
 static void srecv_arm(worker *w, conn *c);
+static void srecv_arm_opt(worker *w, conn *c, int poll_first);
 static void request_head(worker *w, conn *c);
 static void response_head(worker *w, conn *c);
 static void exchange_done(worker *w, conn *c);
@@ -301,19 +302,28 @@ static void connect_start(worker *w, conn *c);
 static void pump_run(worker *w, conn *c);
 static void pool_purge(worker *w);
 
+/* One slice: a plain send (no msghdr/iovec import in the kernel); several: sendmsg. */
 static void csend_submit(worker *w, conn *c) {
-    memset(&c->cmsg, 0, sizeof c->cmsg);
-    c->cmsg.msg_iov = c->civ; c->cmsg.msg_iovlen = c->civcnt;
     struct io_uring_sqe *s = sqe_get(w);
-    io_uring_prep_sendmsg(s, c->cfd, &c->cmsg, MSG_NOSIGNAL);
+    if (c->civcnt == 1) {
+        io_uring_prep_send(s, c->cfd, c->civ[0].iov_base, c->civ[0].iov_len, MSG_NOSIGNAL);
+    } else {
+        memset(&c->cmsg, 0, sizeof c->cmsg);
+        c->cmsg.msg_iov = c->civ; c->cmsg.msg_iovlen = c->civcnt;
+        io_uring_prep_sendmsg(s, c->cfd, &c->cmsg, MSG_NOSIGNAL);
+    }
     io_uring_sqe_set_data64(s, ud(OP_CSEND, c, w));
     c->csend = 1; c->inflight++;
 }
 static void ssend_submit(worker *w, conn *c) {
-    memset(&c->smsg, 0, sizeof c->smsg);
-    c->smsg.msg_iov = c->siov; c->smsg.msg_iovlen = c->siovcnt;
     struct io_uring_sqe *s = sqe_get(w);
-    io_uring_prep_sendmsg(s, c->sfd, &c->smsg, MSG_NOSIGNAL);
+    if (c->siovcnt == 1) {
+        io_uring_prep_send(s, c->sfd, c->siov[0].iov_base, c->siov[0].iov_len, MSG_NOSIGNAL);
+    } else {
+        memset(&c->smsg, 0, sizeof c->smsg);
+        c->smsg.msg_iov = c->siov; c->smsg.msg_iovlen = c->siovcnt;
+        io_uring_prep_sendmsg(s, c->sfd, &c->smsg, MSG_NOSIGNAL);
+    }
     io_uring_sqe_set_data64(s, ud(OP_SSEND, c, w));
     c->ssend = 1; c->inflight++;
 }
@@ -470,20 +480,27 @@ static int pump_start(worker *w, conn *c, int dir, int64_t remain) {
 
 /* ---------- receiving ---------- */
 
-static void crecv_arm(worker *w, conn *c) {
+/* POLL_FIRST: when the peer cannot have answered yet (we just sent it something), arm the
+   poll directly instead of trying a receive that would fail first. */
+static void crecv_arm_opt(worker *w, conn *c, int poll_first) {
     if (c->crecv || c->state != C_ACTIVE) return;
     struct io_uring_sqe *s = sqe_get(w);
     io_uring_prep_recv(s, c->cfd, c->rbuf + c->rfill, BUFSZ - c->rfill, 0);
+    if (poll_first) s->ioprio |= IORING_RECVSEND_POLL_FIRST;
     io_uring_sqe_set_data64(s, ud(OP_CRECV, c, w));
     c->crecv = 1; c->inflight++;
 }
-static void srecv_arm(worker *w, conn *c) {
+static void crecv_arm(worker *w, conn *c) { crecv_arm_opt(w, c, 0); }
+
+static void srecv_arm_opt(worker *w, conn *c, int poll_first) {
     if (c->srecv || c->state != C_ACTIVE || c->sfd < 0) return;
     struct io_uring_sqe *s = sqe_get(w);
     io_uring_prep_recv(s, c->sfd, c->sbuf + c->sfill, BUFSZ - c->sfill, 0);
+    if (poll_first) s->ioprio |= IORING_RECVSEND_POLL_FIRST;
     io_uring_sqe_set_data64(s, ud(OP_SRECV, c, w));
     c->srecv = 1; c->inflight++;
 }
+static void srecv_arm(worker *w, conn *c) { srecv_arm_opt(w, c, 0); }
 
 /* A new request may start: parse what is kept in the buffer, or wait for bytes. */
 static void request_begin(worker *w, conn *c) {
@@ -507,7 +524,7 @@ static void request_begin(worker *w, conn *c) {
         uint32_t t = c->req_index ? (l->keepalive_timeout_ms ? l->keepalive_timeout_ms : hr) : hr;
         c->cdl = t ? w->now + t : 0;
         tw_schedule(w, c);
-        crecv_arm(w, c);
+        crecv_arm_opt(w, c, c->req_index > 0);   /* keep-alive: the next request comes later */
     }
 }
 
@@ -518,7 +535,7 @@ static void request_send_head(worker *w, conn *c) {
     c->sphase = S_HEAD; c->sfill = 0;
     c->sdl = c->server_to ? w->now + c->server_to : 0;
     tw_schedule(w, c);
-    srecv_arm(w, c);
+    srecv_arm_opt(w, c, 1);                      /* the server has not seen the request yet */
     ssend_submit(w, c);
 }
 
@@ -583,7 +600,11 @@ static void request_head(worker *w, conn *c) {
 
 static int pool_take(worker *w, int server) {
     while (w->pool_n[server] > 0) {
-        int fd = w->pool[server][--w->pool_n[server]].fd;
+        pool_entry *pe = &w->pool[server][--w->pool_n[server]];
+        int fd = pe->fd;
+        /* Recently used: trust it (a request that finds it dead is replayed on a fresh
+           connection). Idle for a while: check the server has not closed it meanwhile. */
+        if (pe->since + 1000 > w->now) return fd;
         char b;
         ssize_t r = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
         if (r < 0 && errno == EAGAIN) return fd;      /* alive and quiet */

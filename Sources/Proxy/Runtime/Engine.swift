@@ -64,33 +64,40 @@ public struct EngineSettings {
     public init() {}
 }
 
+/// Holds the handler as an existential so callbacks make a plain protocol call, not a dynamic
+/// cast (`as!` on every callback showed up in profiles).
+final class HandlerBox {
+    let handler: HeadHandler
+    init(_ h: HeadHandler) { handler = h }
+}
+
 private func cbRequest(_ ctx: UnsafeMutableRawPointer?, _ call: UnsafeMutablePointer<rp_head_call>?) {
-    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     h.onRequest(call!)
 }
 private func cbResponse(_ ctx: UnsafeMutableRawPointer?, _ call: UnsafeMutablePointer<rp_head_call>?) {
-    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     h.onResponse(call!)
 }
 private func cbRedispatch(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ slot: UInt32, _ failed: Int32,
                           _ buf: UnsafePointer<UInt8>?, _ len: UInt32) -> Int32 {
-    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     return Int32(h.onRedispatch(worker: Int(worker), slot: slot, failedServer: Int(failed),
                                 head: UnsafeRawBufferPointer(start: buf, count: Int(len))))
 }
 private func cbTurn(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32) {
-    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     h.onTurn(worker: Int(worker))
 }
 private func cbDone(_ ctx: UnsafeMutableRawPointer?, _ info: UnsafePointer<rp_done_info>?) {
-    let h = Unmanaged<AnyObject>.fromOpaque(ctx!).takeUnretainedValue() as! HeadHandler
+    let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     h.onDone(info!)
 }
 
 /// Owns a running data plane.
 public final class Engine: @unchecked Sendable {
     private var engine: OpaquePointer?
-    private let handlerBox: Unmanaged<AnyObject>
+    private let handlerBox: Unmanaged<HandlerBox>
     public let workers: Int
     // Pages the engine sends by itself; kept alive as long as the engine.
     private let pages: [UnsafeMutableBufferPointer<UInt8>]
@@ -123,7 +130,7 @@ public final class Engine: @unchecked Sendable {
             _ = b.initialize(from: bytes)
             return UnsafeMutableBufferPointer(rebasing: b[0..<bytes.count])
         }
-        handlerBox = Unmanaged.passRetained(handler as AnyObject)
+        handlerBox = Unmanaged.passRetained(HandlerBox(handler))
         var cfg = rp_engine_cfg()
         cfg.nworkers = Int32(n)
         cfg.pin = settings.pin ? 1 : 0

@@ -2,7 +2,7 @@
 // configuration into flat, immutable tables (names pre-built for the log, loggers looked up,
 // modes combined), so the per-request path only indexes arrays.
 
-public struct FrontendPlan: @unchecked Sendable {
+public final class FrontendPlan: @unchecked Sendable {
     // @unchecked: immutable after construction; ForwardedFor and the byte arrays are values.
     public let name: String
     public let config: ProxyConfig
@@ -16,9 +16,18 @@ public struct FrontendPlan: @unchecked Sendable {
     public let httpLog: Bool
     public let dontLogNull: Bool
     public let counterRow: Int
+
+    init(name: String, config: ProxyConfig, ownBackend: Int?, mode: ConnectionMode, forwardFor: ForwardedFor?,
+         monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, loggers: [LogTarget],
+         httpLog: Bool, dontLogNull: Bool, counterRow: Int) {
+        self.name = name; self.config = config; self.ownBackend = ownBackend; self.mode = mode
+        self.forwardFor = forwardFor; self.monitorURI = monitorURI; self.statsURI = statsURI
+        self.prometheusURI = prometheusURI; self.loggers = loggers; self.httpLog = httpLog
+        self.dontLogNull = dontLogNull; self.counterRow = counterRow
+    }
 }
 
-public struct BackendPlanInfo: Sendable {
+public final class BackendPlanInfo: Sendable {
     public let name: String
     public let plan: BackendPlan
     public let servers: Range<Int>          // global server indexes (= ServerStateTable slots)
@@ -35,6 +44,16 @@ public struct BackendPlanInfo: Sendable {
     public let redispatchPersistent: Int32
     public let abortOnClose: Bool
     public let counterRow: Int
+
+    init(name: String, plan: BackendPlan, servers: Range<Int>, serverNames: [String], mode: ConnectionMode,
+         forwardFor: ForwardedFor?, connectTimeout: Int, serverTimeout: Int, queueTimeout: Int, retries: Int,
+         redispatchLoadBalanced: Int32, redispatchPersistent: Int32, abortOnClose: Bool, counterRow: Int) {
+        self.name = name; self.plan = plan; self.servers = servers; self.serverNames = serverNames
+        self.mode = mode; self.forwardFor = forwardFor; self.connectTimeout = connectTimeout
+        self.serverTimeout = serverTimeout; self.queueTimeout = queueTimeout; self.retries = retries
+        self.redispatchLoadBalanced = redispatchLoadBalanced; self.redispatchPersistent = redispatchPersistent
+        self.abortOnClose = abortOnClose; self.counterRow = counterRow
+    }
 }
 
 /// A backend's view of server health for the decision layer (indexes local to the backend).
