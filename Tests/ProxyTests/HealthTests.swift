@@ -7,11 +7,11 @@ private let here = SourceLocation(file: "test", line: 1)
 
 /// A backend config with the given (name, port, backup) servers, all checked.
 func healthTestConfig(backend: String = "B", servers: [(String, Int, Bool)], inter: Int = 100,
-                      rise: Int = 2, fall: Int = 2) -> Configuration {
+                      rise: Int = 2, fall: Int = 2, host: String = "127.0.0.1") -> Configuration {
     var c = Configuration()
     var p = ProxyConfig(kind: .backend, name: backend, location: here)
     for (name, port, backup) in servers {
-        var s = ServerConfig(name: name, host: "127.0.0.1", port: port, location: here)
+        var s = ServerConfig(name: name, host: host, port: port, location: here)
         s.check = true; s.inter = inter; s.rise = rise; s.fall = fall; s.backup = backup
         p.servers.append(s)
     }
@@ -177,8 +177,11 @@ extension HTTPCheckVerdict {
     }
 }
 
-/// A TCP listener on 127.0.0.1 that the test can close and reopen on the same port.
+/// A TCP listener that the test can close and reopen on the same port. It listens on
+/// 127.0.0.42: other tests bind ephemeral ports on 127.0.0.1 in parallel, and one of them could
+/// take this port while it is closed, making the "dead" server answer.
 final class TestListener {
+    static let address = "127.0.0.42"
     var fd: Int32 = -1
     var port: Int = 0
     init() { open(port: 0) }
@@ -189,7 +192,7 @@ final class TestListener {
         var a = sockaddr_in()
         a.sin_family = sa_family_t(AF_INET)
         a.sin_port = in_port_t(UInt16(want).bigEndian)
-        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        a.sin_addr.s_addr = inet_addr(TestListener.address)
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         withUnsafeMutablePointer(to: &a) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
@@ -207,7 +210,7 @@ final class TestListener {
 @Suite(.serialized) struct HealthCheckerEndToEndTests {
     @Test func closedListenerGoesDownAndComesBack() async throws {
         let l = TestListener()
-        let cfg = healthTestConfig(servers: [("S", l.port, false)], inter: 100, rise: 2, fall: 2)
+        let cfg = healthTestConfig(servers: [("S", l.port, false)], inter: 100, rise: 2, fall: 2, host: TestListener.address)
         let table = ServerStateTable(configuration: cfg)
         let events = Mutex<[(Int64, HealthEvent)]>([])
         let checker = HealthChecker(table: table, targets: CheckTarget.targets(configuration: cfg, table: table)) { e in
@@ -281,7 +284,7 @@ final class TestHTTPResponder: @unchecked Sendable {
     func runCheck(reply: String?, timeoutMs: Int = 300) async throws -> (ServerStateTable, [HealthEvent]) {
         let r = TestHTTPResponder(reply: reply)
         defer { r.stop() }
-        var cfg = healthTestConfig(servers: [("S", r.listener.port, false)], inter: timeoutMs, rise: 2, fall: 2)
+        var cfg = healthTestConfig(servers: [("S", r.listener.port, false)], inter: timeoutMs, rise: 2, fall: 2, host: TestListener.address)
         var chk = HttpCheckConfig(); chk.method = "GET"; chk.uri = "/health"
         cfg.proxies[0].httpCheck = chk
         let table = ServerStateTable(configuration: cfg)
