@@ -24,6 +24,10 @@
 #define TW_SLOTS 512           /* timer wheel: 512 slots of 8 ms */
 #define TW_TICK_MS 8
 #define PIPE_POOL 16
+#define NBUFS 4096             /* provided buffers per worker (16 MiB) */
+#define PBUFSZ 4096
+#define BGID 1
+#define PEND_PAUSE 16          /* buffers held by one connection before it stops receiving */
 
 enum op { OP_ACCEPT = 1, OP_CRECV, OP_CSEND, OP_SRECV, OP_SSEND, OP_CONNECT, OP_LTIMEOUT,
           OP_POLL_IN, OP_POLL_OUT, OP_IGNORE };
@@ -84,6 +88,20 @@ typedef struct conn {
     char term0, term1;
     int logged;
     pump pu;
+    /* multishot receive on the client socket (provided buffers), see cms_arm/pump_input */
+    uint8_t cms;               /* multishot armed */
+    uint8_t cwant;             /* the exchange wants client bytes now */
+    uint8_t cpump;             /* pump_input running (re-entrancy guard) */
+    uint8_t ccancel;           /* multishot cancelled for back-pressure */
+    uint8_t ceof;              /* the client will send nothing more */
+    int pend_term;             /* after the pending bytes: 1 = end of stream, <0 = error */
+    /* received buffers not yet consumed, in order: [phead, npend) of pend (inline storage
+       first; a fast uploader that outruns its server grows it, up to the worker's NBUFS) */
+    struct pbuf *pend;
+    int phead, npend, pcap;
+    struct pbuf { uint16_t bid, off, len; } inl[16];
+    struct conn *bw_next;      /* waiting for provided buffers (ENOBUFS) */
+    uint8_t in_bw;
     int holds_slot;            /* counted in the server's active requests (server maxconn) */
     uint32_t queue_to;
     struct conn *q_next;
@@ -112,6 +130,13 @@ typedef struct worker {
     rp_head_call call;
     int stopping;              /* 1 soft, 2 hard */
     conn **q_head, **q_tail;   /* per server: requests waiting for a slot (server maxconn) */
+    /* provided-buffer ring for client receives (multishot); use_ms = 0 falls back to
+       single-shot receives straight into the connection's buffer */
+    int use_ms;
+    struct io_uring_buf_ring *br;
+    uint8_t *bufs;
+    int bufs_out;
+    conn *bw_head;
     int queued;                /* total waiting on this worker */
 } worker;
 
@@ -199,6 +224,7 @@ static conn *conn_alloc(worker *w) {
     c->state = C_ACTIVE;
     c->cfd = c->sfd = -1; c->server = -1;
     c->pu.pipe[0] = c->pu.pipe[1] = -1;
+    c->pend = c->inl; c->pcap = 16;
     c->status = -1;
     c->term0 = '-'; c->term1 = '-';
     return c;
@@ -212,7 +238,10 @@ static void pipe_release(worker *w, pump *p) {
     p->pipe[0] = p->pipe[1] = -1; p->active = 0;
 }
 
+static void pend_release(worker *w, conn *c);
+
 static void conn_free(worker *w, conn *c) {
+    if (w->use_ms) pend_release(w, c);
     if (c->cfd >= 0) close(c->cfd);
     if (c->sfd >= 0) close(c->sfd);
     pipe_release(w, &c->pu);
@@ -480,9 +509,163 @@ static int pump_start(worker *w, conn *c, int dir, int64_t remain) {
 
 /* ---------- receiving ---------- */
 
+/* Provided buffers: liburing 2.3 has no io_uring_setup_buf_ring, so the ring memory is
+   allocated and registered by hand. */
+static int bufring_init(worker *w) {
+    void *mem = NULL;
+    size_t rsz = NBUFS * sizeof(struct io_uring_buf);
+    if (posix_memalign(&mem, 4096, rsz)) return -ENOMEM;
+    memset(mem, 0, rsz);
+    struct io_uring_buf_reg reg;
+    memset(&reg, 0, sizeof reg);
+    reg.ring_addr = (uint64_t)(uintptr_t)mem; reg.ring_entries = NBUFS; reg.bgid = BGID;
+    int r = io_uring_register_buf_ring(&w->ring, &reg, 0);
+    if (r) { free(mem); return r; }
+    w->br = mem;
+    io_uring_buf_ring_init(w->br);
+    w->bufs = malloc((size_t)NBUFS * PBUFSZ);
+    if (!w->bufs) return -ENOMEM;
+    for (int i = 0; i < NBUFS; i++)
+        io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * PBUFSZ, PBUFSZ, (unsigned short)i, io_uring_buf_ring_mask(NBUFS), i);
+    io_uring_buf_ring_advance(w->br, NBUFS);
+    return 0;
+}
+
+static void cms_arm(worker *w, conn *c);
+
+static void buf_recycle(worker *w, int bid) {
+    io_uring_buf_ring_add(w->br, w->bufs + (size_t)bid * PBUFSZ, PBUFSZ, (unsigned short)bid, io_uring_buf_ring_mask(NBUFS), 0);
+    io_uring_buf_ring_advance(w->br, 1);
+    w->bufs_out--;
+    /* connections stopped by ENOBUFS resume once half the buffers are back */
+    while (w->bw_head && w->bufs_out < NBUFS / 2) {
+        conn *c = w->bw_head; w->bw_head = c->bw_next; c->bw_next = NULL; c->in_bw = 0;
+        if (c->state == C_ACTIVE) cms_arm(w, c);
+    }
+}
+
+#define PENDING(c) ((c)->npend - (c)->phead)
+
+static void pend_release(worker *w, conn *c) {
+    for (int i = c->phead; i < c->npend; i++) buf_recycle(w, c->pend[i].bid);
+    c->phead = c->npend = 0;
+    if (c->pend && c->pend != c->inl) free(c->pend);
+    c->pend = c->inl; c->pcap = 16;
+    if (c->in_bw) {
+        conn **pp = &w->bw_head;
+        while (*pp && *pp != c) pp = &(*pp)->bw_next;
+        if (*pp) *pp = c->bw_next;
+        c->in_bw = 0; c->bw_next = NULL;
+    }
+}
+
+static void cms_arm(worker *w, conn *c) {
+    if (c->cms || c->ceof || c->ccancel || c->in_bw || c->state != C_ACTIVE || PENDING(c) >= PEND_PAUSE) return;
+    struct io_uring_sqe *s = sqe_get(w);
+    io_uring_prep_recv_multishot(s, c->cfd, NULL, 0, 0);
+    s->flags |= IOSQE_BUFFER_SELECT;
+    s->buf_group = BGID;
+    io_uring_sqe_set_data64(s, ud(OP_CRECV, c, w));
+    c->cms = 1; c->inflight++;
+}
+
+static void client_data(worker *w, conn *c, uint32_t n);
+static void client_eof(worker *w, conn *c, int res);
+
+/* Hands received bytes to the exchange while it wants them, in order, then the end of stream. */
+static void pump_input(worker *w, conn *c) {
+    if (c->cpump) return;
+    c->cpump = 1;
+    while (c->state == C_ACTIVE && c->cwant) {
+        if (PENDING(c) > 0) {
+            uint32_t room = BUFSZ - c->rfill;
+            if (room == 0) break;
+            struct pbuf *b = &c->pend[c->phead];
+            uint32_t n = b->len < room ? b->len : room;
+            memcpy(c->rbuf + c->rfill, w->bufs + (size_t)b->bid * PBUFSZ + b->off, n);
+            b->off += (uint16_t)n; b->len -= (uint16_t)n;
+            if (b->len == 0) {
+                buf_recycle(w, b->bid);
+                if (++c->phead == c->npend) c->phead = c->npend = 0;
+            }
+            c->cwant = 0;
+            client_data(w, c, n);
+            continue;
+        }
+        if (c->pend_term) {
+            int t = c->pend_term; c->pend_term = 0; c->cwant = 0;
+            client_eof(w, c, t == 1 ? 0 : t);
+        }
+        break;
+    }
+    c->cpump = 0;
+    if (c->state == C_ACTIVE && !c->cms && PENDING(c) < PEND_PAUSE / 2) cms_arm(w, c);
+}
+
+/* A completion of the client's multishot receive. */
+static void on_client_recv(worker *w, conn *c, int res, uint32_t flags) {
+    int more = flags & IORING_CQE_F_MORE;
+    if (!more) { c->cms = 0; c->inflight--; }
+    if (res > 0) {
+        int bid = (int)(flags >> IORING_CQE_BUFFER_SHIFT);
+        w->bufs_out++;
+        if (c->state != C_ACTIVE) {
+            buf_recycle(w, bid);
+            if (c->state == C_CLOSING && c->inflight == 0) conn_free(w, c);
+            return;
+        }
+        if (c->npend == c->pcap) {
+            if (c->phead > 0) {            /* reuse the consumed front first */
+                memmove(c->pend, c->pend + c->phead, (size_t)PENDING(c) * sizeof *c->pend);
+                c->npend -= c->phead; c->phead = 0;
+            } else {
+                int ncap = c->pcap * 2;
+                struct pbuf *np = c->pend == c->inl ? malloc((size_t)ncap * sizeof *np) : realloc(c->pend, (size_t)ncap * sizeof *np);
+                if (!np) { buf_recycle(w, bid); c->term0 = 'R'; c->term1 = 'D'; conn_close(w, c); return; }
+                if (c->pend == c->inl) memcpy(np, c->inl, sizeof c->inl);
+                c->pend = np; c->pcap = ncap;
+            }
+        }
+        c->pend[c->npend].bid = (uint16_t)bid; c->pend[c->npend].off = 0; c->pend[c->npend].len = (uint16_t)res;
+        c->npend++;
+        if (PENDING(c) >= PEND_PAUSE && c->cms && !c->ccancel) {
+            /* back-pressure: stop receiving until the exchange has used what it has */
+            struct io_uring_sqe *s = sqe_get(w);
+            io_uring_prep_cancel64(s, ud(OP_CRECV, c, w), 0);
+            io_uring_sqe_set_data64(s, (uint64_t)OP_IGNORE << 56);
+            c->ccancel = 1;
+        }
+        if (c->cwant) pump_input(w, c);
+        else if (!c->cms && !more) cms_arm(w, c);
+        return;
+    }
+    if (c->state != C_ACTIVE) { if (c->state == C_CLOSING && c->inflight == 0) conn_free(w, c); return; }
+    if (res == -ECANCELED && c->ccancel) { c->ccancel = 0; if (c->cwant) pump_input(w, c); return; }
+    if (res == -ENOBUFS) {
+        if (!c->in_bw) { c->in_bw = 1; c->bw_next = w->bw_head; w->bw_head = c; }
+        return;
+    }
+    c->ccancel = 0;
+    c->ceof = 1;
+    c->pend_term = res == 0 ? 1 : res;
+    if (PENDING(c) > 0) return;
+    if (c->cwant) { pump_input(w, c); return; }
+    /* nothing pending and not reading: a close that matters now (abortonclose, half-close) */
+    if (c->rphase == R_CONNECT || c->rphase == R_QUEUED || c->rphase == R_WAIT_RETRY || c->rphase == R_DONE) {
+        c->pend_term = 0;
+        client_eof(w, c, res);
+    }
+}
+
 /* POLL_FIRST: when the peer cannot have answered yet (we just sent it something), arm the
    poll directly instead of trying a receive that would fail first. */
 static void crecv_arm_opt(worker *w, conn *c, int poll_first) {
+    if (w->use_ms) {
+        c->cwant = 1;
+        if (PENDING(c) || c->pend_term) pump_input(w, c);
+        else cms_arm(w, c);
+        return;
+    }
     if (c->crecv || c->state != C_ACTIVE) return;
     struct io_uring_sqe *s = sqe_get(w);
     io_uring_prep_recv(s, c->cfd, c->rbuf + c->rfill, BUFSZ - c->rfill, 0);
@@ -868,6 +1051,41 @@ static void accept_arm(worker *w, int li) {
     w->accepting[li] = 1;
 }
 
+/* ---------- client bytes and client end of stream (both receive modes) ---------- */
+
+static void client_eof(worker *w, conn *c, int res) {
+    (void)res;
+    c->cli_eof = 1;
+    if (c->rphase == R_HEAD) {
+        if (c->rfill > 0 || c->req_index == 0) { c->term0 = 'C'; c->term1 = 'R'; c->status = c->rfill ? 400 : -1; }
+        conn_close(w, c); return;
+    }
+    if (c->rphase == R_BODY) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
+    if ((c->rphase == R_CONNECT || c->rphase == R_WAIT_RETRY || c->rphase == R_QUEUED) && c->abort_on_close) {
+        c->term0 = 'C'; c->term1 = c->rphase == R_QUEUED ? 'Q' : 'C'; conn_close(w, c); return;
+    }
+    /* half-closed client: finish the response, then close */
+}
+
+static void client_data(worker *w, conn *c, uint32_t n) {
+    c->rfill += n;
+    c->bytes_in += n;
+    if (c->rphase == R_HEAD) { request_head(w, c); return; }
+    if (c->rphase == R_BODY) {
+        int err = 0, done = 0;
+        size_t used = body_take(c->rbody, &c->rremain, &c->rchunk, &done, c->rbuf, c->rfill, &err);
+        if (err) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
+        c->rbody_done = done;
+        c->rkeep = done ? (uint32_t)used : c->rfill;
+        c->siov[0].iov_base = c->rbuf; c->siov[0].iov_len = used; c->siovcnt = used ? 1 : 0;
+        if (c->siovcnt) ssend_submit(w, c);
+        else if (done) { c->rphase = R_DONE; }
+        else crecv_arm(w, c);
+        return;
+    }
+    /* bytes while waiting (pipelined next request): keep them, read no more */
+}
+
 static void handle_cqe(worker *w, struct io_uring_cqe *cqe) {
     uint64_t d = cqe->user_data;
     int op = (int)(d >> 56);
@@ -877,6 +1095,7 @@ static void handle_cqe(worker *w, struct io_uring_cqe *cqe) {
     uint32_t slot = (uint32_t)d;
     if (slot >= (uint32_t)w->nconns) return;
     conn *c = &w->conns[slot];
+    if (op == OP_CRECV && w->use_ms) { on_client_recv(w, c, res, cqe->flags); return; }
     c->inflight--;
     switch (op) {
     case OP_CRECV: c->crecv = 0; break;
@@ -910,7 +1129,9 @@ static void handle_cqe(worker *w, struct io_uring_cqe *cqe) {
         if (c->rbody_done) { c->rphase = R_DONE; c->cdl = 0; return; }
         /* more request body to come */
         c->rphase = R_BODY;
-        if (c->rbody == RP_BODY_LENGTH && w->e->cfg.splice_threshold > 0 && c->rremain >= w->e->cfg.splice_threshold) {
+        /* request bodies are spliced only with single-shot receives: with a multishot receive
+           the next bytes may already sit in provided buffers, ahead of the socket */
+        if (!w->use_ms && c->rbody == RP_BODY_LENGTH && w->e->cfg.splice_threshold > 0 && c->rremain >= w->e->cfg.splice_threshold) {
             c->rfill = 0; c->rkeep = 0;
             if (pump_start(w, c, 0, c->rremain) == 0) return;
         }
@@ -921,33 +1142,11 @@ static void handle_cqe(worker *w, struct io_uring_cqe *cqe) {
         return;
     case OP_CRECV:
         if (res <= 0) {
-            if (res == -ENOBUFS || res == -EINTR || res == -EAGAIN) { crecv_arm(w, c); return; }
-            c->cli_eof = 1;
-            if (c->rphase == R_HEAD) {
-                if (c->rfill > 0 || c->req_index == 0) { c->term0 = 'C'; c->term1 = 'R'; c->status = c->rfill ? 400 : -1; }
-                conn_close(w, c); return;
-            }
-            if (c->rphase == R_BODY) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
-            if ((c->rphase == R_CONNECT || c->rphase == R_WAIT_RETRY || c->rphase == R_QUEUED) && c->abort_on_close) {
-                c->term0 = 'C'; c->term1 = c->rphase == R_QUEUED ? 'Q' : 'C'; conn_close(w, c); return;
-            }
-            return;   /* half-closed client: finish the response, then close */
-        }
-        c->rfill += (uint32_t)res;
-        c->bytes_in += (uint64_t)res;
-        if (c->rphase == R_HEAD) { request_head(w, c); return; }
-        if (c->rphase == R_BODY) {
-            int err = 0, done = 0;
-            size_t used = body_take(c->rbody, &c->rremain, &c->rchunk, &done, c->rbuf, c->rfill, &err);
-            if (err) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
-            c->rbody_done = done;
-            c->rkeep = done ? (uint32_t)used : c->rfill;
-            c->siov[0].iov_base = c->rbuf; c->siov[0].iov_len = used; c->siovcnt = used ? 1 : 0;
-            if (c->siovcnt) ssend_submit(w, c);
-            else if (done) { c->rphase = R_DONE; }
+            if (res == -EINTR || res == -EAGAIN) { crecv_arm(w, c); return; }
+            client_eof(w, c, res);
             return;
         }
-        /* bytes while waiting (pipelined next request): keep them, read no more */
+        client_data(w, c, (uint32_t)res);
         return;
     case OP_SRECV:
         if (res <= 0) {
@@ -1097,6 +1296,7 @@ static void *worker_main(void *arg) {
     worker *w = arg;
     if (w->e->cfg.pin) rp_pin_thread(w->id % get_nprocs());
     if (ring_init(w) < 0) { fprintf(stderr, "ringproxy: worker %d: io_uring setup failed\n", w->id); return NULL; }
+    w->use_ms = getenv("RINGPROXY_SINGLESHOT") == NULL && bufring_init(w) == 0;
     w->now = now_ms();
     w->tw_done = w->now / TW_TICK_MS;
     for (int i = 0; i < w->e->cfg.nlisteners; i++) accept_arm(w, i);
