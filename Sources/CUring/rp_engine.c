@@ -1092,7 +1092,9 @@ static void listeners_close(worker *w, int drain) {
         int fd = w->lfd[i];
         if (fd < 0) continue;
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);   /* the drain must not block */
-        while (drain && w->active < w->limit) {
+        int flim = w->e->listeners[i].maxconn;
+        int per = flim > 0 ? (flim + w->e->nw - 1) / w->e->nw : 0;    /* as on_accept counts */
+        while (drain && w->active < w->limit && (!per || w->lactive[i] < per)) {
             int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (cfd < 0) break;
             on_accept(w, i, cfd, IORING_CQE_F_MORE);

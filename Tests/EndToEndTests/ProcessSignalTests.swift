@@ -74,6 +74,24 @@ func singleServerConfig(port: UInt16, server: UInt16, global: String = "nbthread
         #expect(server.requestsReceived == 1)
     }
 
+    /// An idle keep-alive client has nothing in flight: a soft stop closes it instead of waiting
+    /// for its next request (or its client timeout, 10 s here).
+    @Test func sigusr1DoesNotWaitForAnIdleKeepAliveClient() throws {
+        let server = try AppServer(name: "A")
+        defer { server.stop() }
+        let port = freePort()
+        let proxy = try ProxyProcess(config: singleServerConfig(port: port, server: server.port, frontend: "option http-keep-alive"),
+                                     waitForPorts: [port])
+        defer { proxy.stop() }
+        let idle = try RawHTTP(port: port)
+        #expect(try idle.request("GET", path: "/once").status == 200)
+        #expect(!idle.isClosed(within: .milliseconds(100)))
+        proxy.signal(SIGUSR1)
+        #expect(idle.isClosed(within: .seconds(1)), "idle keep-alive connection kept open during a soft stop")
+        #expect(ProcessProbe.waitUntil(timeout: .seconds(1)) { !proxy.isRunning }, "soft stop waits for an idle client")
+        #expect(proxy.exitCode == 0)
+    }
+
     @Test func softStopHandsThePortToANewProcessWithoutRefusingAnyone() throws {
         let old = try AppServer(name: "OLD")
         let new = try AppServer(name: "NEW")
