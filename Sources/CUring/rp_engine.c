@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,7 +31,7 @@
 #define PEND_PAUSE 16          /* buffers held by one connection before it stops receiving */
 
 enum op { OP_ACCEPT = 1, OP_CRECV, OP_CSEND, OP_SRECV, OP_SSEND, OP_CONNECT, OP_LTIMEOUT,
-          OP_POLL_IN, OP_POLL_OUT, OP_IGNORE };
+          OP_POLL_IN, OP_POLL_OUT, OP_IGNORE, OP_CPEEK };
 
 enum rphase { R_HEAD, R_QUEUED, R_CONNECT, R_WAIT_RETRY, R_BODY, R_DONE };
 enum sphase { S_NONE, S_HEAD, S_BODY, S_DONE };
@@ -71,6 +72,7 @@ typedef struct conn {
     int local_then_close;
     /* ops in flight */
     uint8_t crecv, csend, srecv, ssend, sconn, pollin, pollout;
+    uint8_t cpeek, peekbyte;   /* abortonclose: a 1-byte MSG_PEEK that reports the client's EOF */
     int inflight;
     /* timers */
     int64_t cdl, sdl;          /* client-side and server-side deadlines (ms), 0 = none */
@@ -675,6 +677,18 @@ static void crecv_arm_opt(worker *w, conn *c, int poll_first) {
 }
 static void crecv_arm(worker *w, conn *c) { crecv_arm_opt(w, c, 0); }
 
+/* option abortonclose: while the request waits for a server (queued, connecting, pausing
+   before a retry) nothing reads the client; peek so that its close is seen without consuming
+   bytes that belong to the request or to a pipelined one. */
+static void cpeek_arm(worker *w, conn *c) {
+    if (w->use_ms) return;          /* the multishot receive already reports the close */
+    if (c->cpeek || c->crecv || c->state != C_ACTIVE || c->cfd < 0) return;
+    struct io_uring_sqe *s = sqe_get(w);
+    io_uring_prep_recv(s, c->cfd, &c->peekbyte, 1, MSG_PEEK);
+    io_uring_sqe_set_data64(s, ud(OP_CPEEK, c, w));
+    c->cpeek = 1; c->inflight++;
+}
+
 static void srecv_arm_opt(worker *w, conn *c, int poll_first) {
     if (c->srecv || c->state != C_ACTIVE || c->sfd < 0) return;
     struct io_uring_sqe *s = sqe_get(w);
@@ -855,6 +869,7 @@ static void srv_release(worker *w, conn *c) {
 
 static void connect_start(worker *w, conn *c) {
     const rp_engine *e = w->e;
+    if (c->abort_on_close && c->rbody_done) cpeek_arm(w, c);
     if (c->server >= 0 && c->server < e->cfg.nservers && !c->holds_slot && e->servers[c->server].maxconn > 0) {
         int mc = e->servers[c->server].maxconn;
         if (atomic_fetch_add(&e->srv_active[c->server], 1) >= mc) {
@@ -1105,12 +1120,22 @@ static void handle_cqe(worker *w, struct io_uring_cqe *cqe) {
     case OP_CONNECT: c->sconn = 0; break;
     case OP_POLL_IN: c->pollin = 0; break;
     case OP_POLL_OUT: c->pollout = 0; break;
+    case OP_CPEEK: c->cpeek = 0; break;
     }
     if (c->state == C_CLOSING) { if (c->inflight == 0) conn_free(w, c); return; }
     if (c->state != C_ACTIVE) return;
 
     switch (op) {
     case OP_LTIMEOUT:
+        return;
+    case OP_CPEEK:
+        /* EOF (0) or an error while waiting for a server: the client is gone; bytes: not yet */
+        if (res <= 0 && res != -EINTR && c->abort_on_close
+            && (c->rphase == R_CONNECT || c->rphase == R_WAIT_RETRY || c->rphase == R_QUEUED)) {
+            c->cli_eof = 1;
+            c->term0 = 'C'; c->term1 = c->rphase == R_QUEUED ? 'Q' : 'C';
+            conn_close(w, c);
+        }
         return;
     case OP_CONNECT:
         if (res < 0) { connect_failed(w, c, res); return; }
@@ -1280,11 +1305,41 @@ static int ring_init(worker *w) {
     return r;
 }
 
+/* Stops listening now. close() alone is not enough: the pending multishot accept holds a
+   reference to the socket, which would go on listening (and accepting). shutdown() takes it
+   out of the LISTEN state at once; the cancel ends the multishot accept (its last CQE clears
+   w->accepting). Connections already in the backlog are accepted first, to be served. */
+static void listeners_close(worker *w, int drain) {
+    for (int i = 0; i < w->e->cfg.nlisteners; i++) {
+        int fd = w->lfd[i];
+        if (fd < 0) continue;
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);   /* the drain must not block */
+        int flim = w->e->listeners[i].maxconn;
+        int per = flim > 0 ? (flim + w->e->nw - 1) / w->e->nw : 0;    /* as on_accept counts */
+        while (drain && w->active < w->limit && (!per || w->lactive[i] < per)) {
+            int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (cfd < 0) break;
+            on_accept(w, i, cfd, IORING_CQE_F_MORE);
+        }
+        shutdown(fd, SHUT_RDWR);
+        if (w->accepting[i]) {
+            struct io_uring_sqe *s = sqe_get(w);
+            io_uring_prep_cancel64(s, ((uint64_t)OP_ACCEPT << 56) | (uint32_t)i, 0);
+            io_uring_sqe_set_data64(s, (uint64_t)OP_IGNORE << 56);
+        }
+        close(fd);
+        w->lfd[i] = -1;
+    }
+}
+
+static int any_accepting(worker *w) {
+    for (int i = 0; i < w->e->cfg.nlisteners; i++) if (w->accepting[i]) return 1;
+    return 0;
+}
+
 static void worker_soft_stop(worker *w) {
     w->stopping = 1;
-    for (int i = 0; i < w->e->cfg.nlisteners; i++) {
-        if (w->lfd[i] >= 0) { close(w->lfd[i]); w->lfd[i] = -1; }
-    }
+    listeners_close(w, 1);
     for (int i = 0; i < w->nconns; i++) {
         conn *c = &w->conns[i];
         if (c->state == C_ACTIVE && c->rphase == R_HEAD && c->rfill == 0 && c->req_index > 0) conn_close(w, c);
@@ -1302,9 +1357,9 @@ static void *worker_main(void *arg) {
     for (int i = 0; i < w->e->cfg.nlisteners; i++) accept_arm(w, i);
     for (;;) {
         int st = atomic_load_explicit(&w->e->stop, memory_order_relaxed);
-        if (st == 2) break;
+        if (st == 2) { listeners_close(w, 0); break; }
         if (st == 1 && !w->stopping) worker_soft_stop(w);
-        if (w->stopping && w->active == 0) break;
+        if (w->stopping && w->active == 0 && !any_accepting(w)) break;
         struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = (w->queued ? 1 : w->active ? TW_TICK_MS : 100) * 1000000LL };
         struct io_uring_cqe *cqe = NULL;
         io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
@@ -1327,6 +1382,21 @@ static void *worker_main(void *arg) {
 
 /* ---------- engine ---------- */
 
+/* "127.0.0.1:8080" or "[::1]:8080", for messages that must name the address. */
+static const char *addr_text(const struct sockaddr_storage *a, char *out, size_t n) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)a;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+        snprintf(out, n, "[%s]:%u", host, ntohs(s6->sin6_port));
+    } else {
+        const struct sockaddr_in *s4 = (const void *)a;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+        snprintf(out, n, "%s:%u", host, ntohs(s4->sin_port));
+    }
+    return out;
+}
+
 static int listen_socket(const rp_listener_cfg *l, char *err, int errlen) {
     int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) { snprintf(err, errlen, "socket: %s", strerror(errno)); return -errno; }
@@ -1336,7 +1406,7 @@ static int listen_socket(const rp_listener_cfg *l, char *err, int errlen) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* inherited by accepted sockets */
     if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) < 0) {
         int e = errno;
-        snprintf(err, errlen, "cannot bind socket: %s", strerror(e));
+        snprintf(err, errlen, "cannot bind socket %s: %s", addr_text(&l->addr, (char[64]){0}, 64), strerror(e));
         close(fd); return -e;
     }
     if (listen(fd, 1024) < 0) { int e = errno; snprintf(err, errlen, "listen: %s", strerror(e)); close(fd); return -e; }
