@@ -3,5 +3,4 @@ import Proxy
 import Glibc
 #endif
 
-if let spec = getenv("RINGPROXY_SMOKE") { runSmoke(String(cString: spec)) }
 exit(CommandLine.runRingproxy(Array(CommandLine.arguments.dropFirst())))
