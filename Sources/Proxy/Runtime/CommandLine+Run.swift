@@ -109,7 +109,7 @@ extension CommandLine {
     }
 
     private static func printError(_ text: String) {
-        writeStandardError(text + "\n")
+        writeStderr(text + "\n")
     }
 }
 

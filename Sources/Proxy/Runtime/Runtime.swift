@@ -71,19 +71,19 @@ public final class RunningProxy: @unchecked Sendable {
 
 public enum Runtime {
     public static func run(config: Configuration, options: RunOptions) -> Int32 {
-        for w in config.warnings { writeStandardError("[WARNING] \(w)\n") }
+        for w in config.warnings { writeStderr("[WARNING] \(w)\n") }
         if let n = config.global.nbproc, n > 1 {
-            writeStandardError("[WARNING] nbproc \(n): ringproxy runs one process with one worker thread per core (nbthread); nbproc is ignored\n")
+            writeStderr("[WARNING] nbproc \(n): ringproxy runs one process with one worker thread per core (nbthread); nbproc is ignored\n")
         }
         let ids: (uid: uid_t?, gid: gid_t?)
         do { ids = try ProcessControl.resolveIDs(user: config.global.user, group: config.global.group) }
-        catch { writeStandardError("[ALERT] \(error)\n"); return 1 }
+        catch { writeStderr("[ALERT] \(error)\n"); return 1 }
 
         let daemon = config.global.daemon && !options.foreground
         let signals = ProcessControl.blockControlSignals()
         let proxy: RunningProxy
         do { proxy = try RunningProxy(configuration: config, foreground: !daemon) }
-        catch { writeStandardError("[ALERT] ringproxy: \(error)\n"); return 1 }
+        catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }
 
         let pidfile = options.pidfile ?? config.global.pidfile
         if daemon {
@@ -92,12 +92,12 @@ public enum Runtime {
             ProcessControl.writePidfile(p, pid: getpid())
         }
         do { try ProcessControl.dropPrivileges(uid: ids.uid, gid: ids.gid) }
-        catch { writeStandardError("[ALERT] \(error)\n"); return 1 }
+        catch { writeStderr("[ALERT] \(error)\n"); return 1 }
         do { try proxy.start() }
-        catch { writeStandardError("[ALERT] ringproxy: \(error)\n"); return 1 }
+        catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }
         ProcessControl.softStop(options.softStopPIDs)
         if !daemon && options.debug {
-            writeStandardError("ringproxy: \(proxy.engine.workers) workers, listening\n")
+            writeStderr("ringproxy: \(proxy.engine.workers) workers, listening\n")
         }
         let kind = ProcessControl.waitForStop(signals)
         proxy.stop(soft: kind == .soft)
@@ -107,9 +107,4 @@ public enum Runtime {
     public static func runDemo() -> Int32 {
         Demo.run()
     }
-}
-
-/// Writes to file descriptor 2 (the C `stderr` global is not concurrency-safe in Swift 6).
-func writeStandardError(_ text: String) {
-    writeStderr(text)
 }

@@ -10,15 +10,12 @@ public enum MonitorURI {
         return true
     }
 
-    /// HAProxy 2.6.12's bytes; `connection: close` is appended when the connection will be
-    /// closed (HTTP/1.0 client, httpclose), as observed.
-    public static let keepAlive: [UInt8] = Array(
-        "HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n".utf8)
-    public static let closing: [UInt8] = Array(
-        "HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n".utf8)
+    /// HAProxy 2.6.12's bytes (ErrorPages holds them): `connection: close` is appended when the
+    /// connection will be closed (HTTP/1.0 client, httpclose), as observed.
+    public static var keepAlive: [UInt8] { ErrorPages.bytes(.monitorReady, connection: .none).array }
+    public static var closing: [UInt8] { ErrorPages.bytes(.monitorReady, connection: .close).array }
     /// HAProxy 1.4's page (for the 1.4 dialect).
-    public static let legacy: [UInt8] = Array(
-        "HTTP/1.0 200 OK\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nHAProxy: service ready.\n</body></html>\n".utf8)
+    public static var legacy: [UInt8] { ErrorPages.bytes(.monitorReady, flavour: .haproxy14).array }
 
     public static func response(close: Bool) -> [UInt8] { close ? closing : keepAlive }
 }
