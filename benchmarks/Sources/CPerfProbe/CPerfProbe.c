@@ -1,0 +1,23 @@
+// perf_event_open has no glibc wrapper and syscall(2) is variadic (not callable from Swift),
+// hence this file.
+#include "CPerfProbe.h"
+
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int ringproxy_bench_can_count_instructions(void) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.type = PERF_TYPE_HARDWARE;
+    attr.size = sizeof attr;
+    attr.config = PERF_COUNT_HW_INSTRUCTIONS;
+    attr.disabled = 1;
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+    if (fd < 0) return 0;
+    close((int)fd);
+    return 1;
+}
