@@ -37,10 +37,18 @@ let benchmarks: @Sendable () -> Void = {
     for balance in algorithms {
         let backend = Configurations.proxy(backendName(balance), in: configuration)
         let balancer = makeBalancer(backend.balance, hashType: backend.hashType, servers: backend.servers)
-        guard let picked = balancer.pick(request: request.head, client: client, states: states, avoid: nil) else {
-            fatalError("balance \(balance) picked no server")
+        // The hashing algorithms must find their key (without it they fall back to round
+        // robin, a different path): then they pick the same server every time.
+        var picks: [Int] = []
+        for _ in 0..<4 {
+            guard let picked = balancer.pick(request: request.head, client: client, states: states, avoid: nil) else {
+                fatalError("balance \(balance) picked no server")
+            }
+            balancer.connectionEnded(picked)
+            picks.append(picked)
         }
-        balancer.connectionEnded(picked)
+        let hashes = !["roundrobin", "static-rr", "leastconn"].contains(balance)
+        precondition(!hashes || Set(picks).count == 1, "balance \(balance) did not hash its key: \(picks)")
 
         // No blank in the name: package-benchmark writes threshold files with blanks turned
         // into `_` but looks them up with the blanks.

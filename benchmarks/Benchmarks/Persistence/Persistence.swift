@@ -22,6 +22,10 @@ let benchmarks: @Sendable () -> Void = {
     let first = decider.decideRequest(head: request.head, client: client, states: states, rewrite: rewrite, now: 0)
     precondition(first.server == 1 && first.cookieDirect && rewrite.editCount == 1,
                  "the cookie did not place the request: \(first)")
+    let forwarded = String(decoding: rewrite.render(head: request.bytes.buffer, headLength: request.head.headLength),
+                           as: UTF8.self)
+    precondition(forwarded.contains("\r\nCookie: a=1; b=2\r\n") && !forwarded.contains("SESSION_COOKIE"),
+                 "the cookie was not stripped:\n\(forwarded)")
     decider.connectionEnded(first)
 
     Benchmark("BackendDecider.decideRequest.cookieStrip") { benchmark in
