@@ -1,8 +1,7 @@
 // Frontend routing on the seed's WEB_SITE: four `hdr_reg(host) -i ^(<site>.9ai9.net)` ACLs
 // tried in order. nosession.9ai9.net matches the 4th, so every request runs four regexec
-// calls: the worst case of this configuration. glibc's regexec mallocs a match context per
-// call for these case-insensitive patterns, so this path is held to its measured budget
-// (Thresholds/Routing.*.p90.json), not to zero; benchmarks/README.md explains.
+// calls: the worst case of this configuration. Held to zero mallocs like every per-request
+// path (PosixRegex folds case itself instead of REG_ICASE; benchmarks/README.md explains).
 
 import Benchmark
 import BenchmarkFixtures
