@@ -417,7 +417,11 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         r.frontend = fe.name
         r.backend = backendName
         r.server = serverName
-        r.tR = Int(info.tq); r.tw = Int(info.tw); r.tc = Int(info.tc); r.tr = Int(info.tr); r.ta = Int(info.tt)
+        // HAProxy 2.6 stamps %TR only once the request went through the routing rules: a bad
+        // request and one no backend matched (`F/<NOSRV>`) log -1 there.
+        let routed = slot.active && !slot.badRequest && slot.backend >= 0
+        r.tR = routed ? Int(info.tq) : -1
+        r.tw = Int(info.tw); r.tc = Int(info.tc); r.tr = Int(info.tr); r.ta = Int(info.tt)
         r.status = status
         r.bytesOut = Int(info.bytes_out)
         r.termination = TerminationState(
@@ -426,7 +430,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             responseCookie: slot.active ? slot.responseCookieChar : UInt8(ascii: "-"))
         r.actconn = engine?.activeConnections ?? 0
         r.feconn = Int(c.get(fe.counterRow, .scur)) + 1
-        r.beconn = slot.backend >= 0 ? Int(c.get(backends[Int(slot.backend)].counterRow, .scur)) + 1 : 0
+        // The stream has already left its backend when HAProxy 2.6 logs (a lone request logs
+        // `1/1/0/0/0`): %bc and %sc do not count it; %ac and %fc count its connection.
+        r.beconn = slot.backend >= 0 ? Int(c.get(backends[Int(slot.backend)].counterRow, .scur)) : 0
         r.srvconn = info.server >= 0 ? Int(c.get(layout.serverRow(Int(info.server)), .scur)) : 0
         r.retries = Int(info.retries)
         r.redispatched = info.redispatched != 0
