@@ -101,9 +101,10 @@ struct OpsStatsCSV {
             if c.last == "" { c.removeLast() }          // every line ends with ','
             return c
         }
-        header = cells(String(first.dropFirst(2)))
+        let names = cells(String(first.dropFirst(2)))
+        header = names
         rows = lines.dropFirst().map { line in
-            Dictionary(zip(header, cells(line)), uniquingKeysWith: { a, _ in a })
+            Dictionary(zip(names, cells(line)), uniquingKeysWith: { a, _ in a })
         }
     }
 
