@@ -49,9 +49,14 @@ struct OpsLogWorld {
         frontend F
             bind 127.0.0.1:\(frontPort)
             acl ok hdr(host) -i ok.test
+            acl ck hdr(host) -i cookie.test
             use_backend B if ok
+            use_backend C if ck
         backend B
             server A 127.0.0.1:\(app.port)
+        backend C
+            cookie SRV insert indirect nocache
+            server A 127.0.0.1:\(app.port) cookie a
         """
     }
 
@@ -59,6 +64,12 @@ struct OpsLogWorld {
         .init(name: "200", request: "GET /ok HTTP/1.1\r\nHost: ok.test\r\nConnection: close\r\n\r\n",
               readUntilClose: false, status: "200", backendServer: "B/A", termination: "----",
               quotedRequest: "\"GET /ok HTTP/1.1\"", timerShape: "+/+/+/+/+"),
+        .init(name: "200 cookie inserted", request: "GET /ck HTTP/1.1\r\nHost: cookie.test\r\nConnection: close\r\n\r\n",
+              readUntilClose: false, status: "200", backendServer: "C/A", termination: "--NI",
+              quotedRequest: "\"GET /ck HTTP/1.1\"", timerShape: "+/+/+/+/+"),
+        .init(name: "200 cookie valid", request: "GET /ck2 HTTP/1.1\r\nHost: cookie.test\r\nCookie: SRV=a\r\nConnection: close\r\n\r\n",
+              readUntilClose: false, status: "200", backendServer: "C/A", termination: "--VN",
+              quotedRequest: "\"GET /ck2 HTTP/1.1\"", timerShape: "+/+/+/+/+"),
         .init(name: "503", request: "GET /nowhere HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n",
               readUntilClose: false, status: "503", backendServer: "F/<NOSRV>", termination: "SC--",
               quotedRequest: "\"GET /nowhere HTTP/1.1\"", timerShape: "-/-/-/-/+"),
@@ -144,7 +155,7 @@ struct OpsLogWorld {
             let t = line.timers ?? []
             #expect(t.count == 5 && t[4] >= 0, "\(s.name): \(line)")
             #expect(line.timerShape == s.timerShape, "\(s.name): timers reached: \(line)")
-            if s.name == "504" || s.name == "408" { #expect(t.count == 5 && t[4] >= 500, "\(line)") }
+            if ["504", "408"].contains(s.name) { #expect(t.count == 5 && t[4] >= 500, "\(line)") }
         }
         #expect(world.syslog.messages.count == OpsLogWorld.scenarios.count, "one line per exchange: \(world.syslog.messages)")
     }
