@@ -18,6 +18,8 @@ struct OpsLogScenario: Sendable {
     let quotedRequest: String
     /// Which of %TR/%Tw/%Tc/%Tr/%Ta are -1 (phase not reached), as HAProxy 2.6.12 logs them.
     let timerShape: String
+    /// %rc: connection retries.
+    var retries = "0"
 }
 
 /// A frontend with a backend that answers, a backend that is never chosen, and tight timeouts
@@ -26,6 +28,8 @@ struct OpsLogWorld {
     let app: AppServer
     let syslog: SyslogCollector
     let frontPort = freePort()
+    /// Nothing listens here: connections to it are refused.
+    let refusedPort = freePort()
 
     init() throws {
         app = try AppServer(name: "A", port: 0, behaviour: .echo)
@@ -52,11 +56,19 @@ struct OpsLogWorld {
             acl ck hdr(host) -i cookie.test
             use_backend B if ok
             use_backend C if ck
+            acl dn hdr(host) -i down.test
+            use_backend D if dn
+            acl rf hdr(host) -i refused.test
+            use_backend R if rf
         backend B
             server A 127.0.0.1:\(app.port)
         backend C
             cookie SRV insert indirect nocache
             server A 127.0.0.1:\(app.port) cookie a
+        backend D
+            server Z 127.0.0.1:\(app.port) disabled
+        backend R
+            server Y 127.0.0.1:\(refusedPort)
         """
     }
 
@@ -73,6 +85,12 @@ struct OpsLogWorld {
         .init(name: "503", request: "GET /nowhere HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n",
               readUntilClose: false, status: "503", backendServer: "F/<NOSRV>", termination: "SC--",
               quotedRequest: "\"GET /nowhere HTTP/1.1\"", timerShape: "-/-/-/-/+"),
+        .init(name: "503 no server up", request: "GET /d HTTP/1.1\r\nHost: down.test\r\nConnection: close\r\n\r\n",
+              readUntilClose: false, status: "503", backendServer: "D/<NOSRV>", termination: "SC--",
+              quotedRequest: "\"GET /d HTTP/1.1\"", timerShape: "+/-/-/-/+"),
+        .init(name: "503 refused", request: "GET /r HTTP/1.1\r\nHost: refused.test\r\nConnection: close\r\n\r\n",
+              readUntilClose: false, status: "503", backendServer: "R/Y", termination: "SC--",
+              quotedRequest: "\"GET /r HTTP/1.1\"", timerShape: "+/+/-/-/+", retries: "3"),
         .init(name: "504", request: "GET /slow?sleep=1500 HTTP/1.1\r\nHost: ok.test\r\nConnection: close\r\n\r\n",
               readUntilClose: false, status: "504", backendServer: "B/A", termination: "sH--",
               quotedRequest: "\"GET /slow?sleep=1500 HTTP/1.1\"", timerShape: "+/+/+/-/+"),
@@ -151,7 +169,7 @@ struct OpsLogWorld {
             #expect(line["%B"] == String(run.received), "\(s.name): %B is the bytes sent to the client (\(run.received)): \(line)")
             #expect(line["%CC"] == "-" && line["%CS"] == "-", "\(s.name): \(line)")
             #expect(line["%tsc"] == s.termination, "\(s.name): \(line)")
-            #expect(line["%ac/%fc/%bc/%sc/%rc"].hasSuffix("/0"), "\(s.name): no retries: \(line)")
+            #expect(line["%ac/%fc/%bc/%sc/%rc"].hasSuffix("/" + s.retries), "\(s.name): retries: \(line)")
             #expect(line["%sq/%bq"] == "0/0", "\(s.name): \(line)")
             #expect(line.request == s.quotedRequest, "\(s.name): \(line)")
             // Timers: %Ta is the whole exchange; the 504 and 408 ones last at least their timeout.
@@ -196,7 +214,9 @@ struct OpsLogWorld {
             #expect(ac.prefix(2).allSatisfy { (Int($0) ?? 0) >= 1 } && bc.prefix(2).allSatisfy { (Int($0) ?? 0) >= 1 },
                     "\(s.name) %ac/%fc\n ours:    \(a)\n haproxy: \(b)")
             #expect(a.request == b.request, "\(s.name)\n ours:    \(a)\n haproxy: \(b)")
-            // Timers: values differ, but a phase that was not reached is -1 in both.
+            // Timers: values differ, but a phase that was not reached is -1 in both. (Retrying a
+            // refused server, HAProxy 2.6 logs %Tw 0 and puts the 3 s of turn-around in %Ta only;
+            // the engine counts them in %Tw too, as HAProxy 1.4 did.)
             #expect(a.timerShape == b.timerShape, "\(s.name) timers\n ours:    \(a)\n haproxy: \(b)")
         }
     }
