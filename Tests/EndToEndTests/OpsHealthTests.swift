@@ -74,6 +74,15 @@ func stateChangeMessages(_ stderr: String) -> [String] {
     }
 }
 
+/// Every health line of a stderr text whole (`[WARNING]  (pid) : Server …`, `[ALERT]    (pid) :
+/// backend 'B' has no server available!`), pid and check duration blanked.
+func healthStderrLines(_ stderr: String) -> [String] {
+    stderr.split(separator: "\n").filter { $0.contains("Server B/") || $0.contains("backend 'B'") }.map {
+        String($0).replacingOccurrences(of: #"^\[(WARNING|ALERT)\]( +)\(\d+\)"#, with: "[$1]$2(PID)", options: .regularExpression)
+            .replacingOccurrences(of: #"check duration: \d+ms"#, with: "check duration: Nms", options: .regularExpression)
+    }
+}
+
 @Suite(.serialized) struct OpsHealthTests {
     @Test func switchedOffServerGoesDownAndComesBack() throws {
         let world = try OpsHealthWorld()
@@ -117,7 +126,7 @@ func stateChangeMessages(_ stderr: String) -> [String] {
         #expect(messages.last == "Server B/b is UP, reason: Layer4 check passed, check duration: Nms. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.")
     }
 
-    /// HAProxy 2.6 prints the same two messages for the same cycle.
+    /// HAProxy 2.6 prints the same lines for the same cycle, then for every server going down.
     @Test(.enabled(if: HAProxyProcess.isInstalled)) func messagesEqualHAProxys() throws {
         func messages(haproxy: Bool) throws -> [String] {
             let world = try OpsHealthWorld()
@@ -128,12 +137,17 @@ func stateChangeMessages(_ stderr: String) -> [String] {
             _ = try world.waitForStatus("b", "UP")
             _ = try world.cycle(waitForDown: { try world.waitForStatus("b", "DOWN") },
                                 waitForUp: { try world.waitForStatus("b", "UP") })
+            world.a.refusing = true
+            _ = try world.waitForStatus("a", "DOWN")
+            world.b.refusing = true
+            _ = try world.waitForStatus("b", "DOWN")
             usleep(100_000)
-            return stateChangeMessages(p.stderrText + p.stdoutText)
+            return healthStderrLines(p.stderrText + p.stdoutText)
         }
         let theirs = try messages(haproxy: true)
         let ours = try messages(haproxy: false)
-        #expect(theirs.count == 2, "\(theirs)")
+        #expect(theirs.count == 5, "\(theirs)")
         #expect(ours == theirs)
+        #expect(ours.last?.hasPrefix("[ALERT]    (PID) : backend 'B' has no server available!") == true, "\(ours)")
     }
 }
