@@ -152,6 +152,53 @@ func haproxyCSVHeader() throws -> String {
         #expect(world.one.requestsReceived == toOne && world.two.requestsReceived == toTwo)
     }
 
+    /// Sessions on a frontend are client connections; requests are counted apart. One
+    /// keep-alive connection with three requests and one 400. (Not a connection closed without
+    /// a byte: HAProxy 2.6 counts it as a request and a 400 that nobody received; ringproxy
+    /// counts only the session.)
+    static func connectionCounts(_ world: OpsStatsWorld) throws -> [String: Int] {
+        let c = try RawHTTP(port: world.frontPort)
+        for i in 0..<3 {
+            let r = try c.request(path: "/ka/\(i)", host: "two.test")
+            #expect(r.status == 200 && r.header("X-Server") == "t1")
+        }
+        c.close()
+        let bad = try RawHTTP(port: world.frontPort)
+        try bad.send("GET / HTTP/1.1\r\nHost: two.test\r\nNo colon\r\n\r\n")
+        #expect(try bad.readResponse().status == 400)
+        bad.close()
+        usleep(300_000)
+        let csv = try world.csv()
+        var out: [String: Int] = [:]
+        for column in ["stot", "conn_tot", "req_tot", "ereq", "hrsp_2xx", "hrsp_4xx"] {
+            out["F." + column] = csv.number("F", "FRONTEND", column)
+        }
+        for column in ["stot", "req_tot", "hrsp_2xx"] {
+            out["TWO." + column] = csv.number("TWO", "BACKEND", column)
+            out["t1." + column] = csv.number("TWO", "t1", column)
+        }
+        return out
+    }
+
+    @Test func frontendSessionsAreConnections() throws {
+        let world = try OpsStatsWorld()
+        defer { world.stop() }
+        let p = try world.start()
+        defer { _ = p.stop() }
+        let ours = try Self.connectionCounts(world)
+        #expect(ours["F.stot"] == 2 && ours["F.conn_tot"] == 2 && ours["F.req_tot"] == 4, "\(ours)")
+        #expect(ours["F.hrsp_2xx"] == 3 && ours["F.hrsp_4xx"] == 1 && ours["F.ereq"] == 1, "\(ours)")
+        for name in ["TWO", "t1"] {
+            #expect(ours[name + ".stot"] == 3 && ours[name + ".req_tot"] == 3 && ours[name + ".hrsp_2xx"] == 3, "\(ours)")
+        }
+        guard HAProxyProcess.isInstalled else { return }
+        _ = p.stop()
+        let h = try HAProxyProcess.start(config: world.config, waitForPorts: [world.frontPort, world.statsPort])
+        defer { _ = h.stop() }
+        let theirs = try Self.connectionCounts(world)
+        #expect(ours == theirs, "ringproxy \(ours.sorted { $0.key < $1.key })\n haproxy \(theirs.sorted { $0.key < $1.key })")
+    }
+
     @Test func authenticationAndRefresh() throws {
         let world = try OpsStatsWorld()
         defer { world.stop() }
