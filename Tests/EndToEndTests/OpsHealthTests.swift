@@ -10,7 +10,7 @@ struct OpsHealthWorld {
     let b: AppServer
     let frontPort = freePort()
     let statsPort = freePort()
-    static let inter = 100, rise = 2, fall = 3
+    static let inter = 200, rise = 2, fall = 3
 
     init() throws {
         a = try AppServer(name: "a", port: 0, behaviour: .echo)
@@ -97,7 +97,7 @@ func healthStderrLines(_ stderr: String) -> [String] {
         // fall × inter, plus one interval of phase and some slack for a loaded machine
         let down = try world.waitForStatus("b", "DOWN", timeout: .seconds(5))
         #expect(down != nil)
-        if let down { #expect(down <= inter * (OpsHealthWorld.fall + 1) + .milliseconds(700), "DOWN after \(down)") }
+        if let down { #expect(down <= inter * (OpsHealthWorld.fall + 1) + .milliseconds(1000), "DOWN after \(down)") }
         let row = try OpsStatsCSV(RawHTTP.get(port: world.statsPort, path: "/st;csv").bodyText).row("B", "b")
         #expect(row?["check_status"] == "L4CON", "\(String(describing: row))")
         #expect(row?["chkdown"] == "1")
@@ -114,7 +114,7 @@ func healthStderrLines(_ stderr: String) -> [String] {
         world.b.refusing = false
         let up = try world.waitForStatus("b", "UP", timeout: .seconds(5))
         #expect(up != nil)
-        if let up { #expect(up <= inter * (OpsHealthWorld.rise + 1) + .milliseconds(700), "UP after \(up)") }
+        if let up { #expect(up <= inter * (OpsHealthWorld.rise + 1) + .milliseconds(1000), "UP after \(up)") }
         // traffic alternates again
         let servers = try (0..<4).map { _ in try RawHTTP.get(port: world.frontPort).header("X-Server") ?? "" }
         #expect(Set(servers) == ["a", "b"], "\(servers)")
