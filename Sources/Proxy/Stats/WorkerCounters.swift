@@ -33,6 +33,14 @@ public final class WorkerCounters: @unchecked Sendable {
         countRate(row, nowSecond, .rateSecond, .rateCount, .ratePrevious, .rateMax)
     }
 
+    /// Another exchange on a client connection already counted as a frontend session (HAProxy
+    /// counts a frontend's sessions per connection): only the current/max figures move.
+    @inline(__always) public func exchangeStarted(_ row: Int) {
+        let cur = values[index(row, .scur)] &+ 1
+        values[index(row, .scur)] = cur
+        if cur > values[index(row, .smax)] { values[index(row, .smax)] = cur }
+    }
+
     @inline(__always) public func sessionEnded(_ row: Int) {
         if values[index(row, .scur)] > 0 { values[index(row, .scur)] -= 1 }
     }

@@ -119,7 +119,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         slot.requestMinor = Int8(head.versionMinor)
         slot.requestLineLength = w.lines.save(slot: slotIndex, head.slice(head.requestLine))
         w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
-        w.counters.sessionStarted(fe.counterRow, nowSecond: w.nowSecond)
+        frontendExchangeStarted(call, w, fe)
         call.pointee.head_len = UInt32(head.headLength)
         call.pointee.body = Self.engineFraming(head.framing)
         if case .contentLength(let n) = head.framing { call.pointee.body_len = n }
@@ -162,6 +162,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let d = w.deciders[bi].decideRequest(head: head, client: slot.client, states: bstates, rewrite: rw, now: w.nowMs)
         slot.decision = d
         w.counters.sessionStarted(be.counterRow, nowSecond: w.nowSecond)
+        w.counters.add(be.counterRow, .reqTot)
         guard let local = d.server else {
             noServer(call, w, slotIndex, &slot, fe, head)
             return
@@ -169,6 +170,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let global = be.servers.lowerBound + local
         let serverRow = layout.serverRow(global)
         w.counters.sessionStarted(serverRow, nowSecond: w.nowSecond)
+        w.counters.add(serverRow, .reqTot)
         if !d.direct { w.counters.add(serverRow, .lbtot); w.counters.add(be.counterRow, .lbtot) }
         slot.serverCounted = true
 
@@ -185,7 +187,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         slot.closeAfter = !keep
         guard setHead(call, rw, head), !rw.overflowed else {
             w.slots[slotIndex] = slot
-            refuse(call, w, slotIndex, fe, error: .headTooLarge)
+            refuse(call, w, slotIndex, fe, error: .headTooLarge, counted: true)
             return
         }
         w.slots[slotIndex] = slot
@@ -203,13 +205,17 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
     /// 400 (or 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
     private func refuse(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
-                        _ fe: FrontendPlan, error: ParseError) {
+                        _ fe: FrontendPlan, error: ParseError, counted: Bool = false) {
         var slot = StreamSlot()
         slot.active = true
         slot.badRequest = true
         slot.frontend = call.pointee.frontend
         slot.closeAfter = true
         w.slots[slotIndex] = slot
+        if !counted {                                   // HAProxy counts a bad request in req_tot
+            w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
+            frontendExchangeStarted(call, w, fe)        // onDone ends it: slot.active
+        }
         w.counters.add(fe.counterRow, .ereq)
         let page = error.requestStatus == 422 ? pages.unprocessable : pages.badRequest
         call.pointee.verdict = Int32(RP_RESPOND.rawValue)
@@ -219,6 +225,18 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.status_hint = Int32(error.requestStatus)
         call.pointee.close_after = 1
         call.pointee.body = Int32(RP_BODY_NONE.rawValue)
+    }
+
+    /// A frontend session is a client connection, as in HAProxy (stot, conn_tot and the
+    /// session rate count connections; a keep-alive connection's later requests do not).
+    @inline(__always)
+    private func frontendExchangeStarted(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ fe: FrontendPlan) {
+        if call.pointee.request_index == 0 {
+            w.counters.sessionStarted(fe.counterRow, nowSecond: w.nowSecond)
+            w.counters.add(fe.counterRow, .connTot)
+        } else {
+            w.counters.exchangeStarted(fe.counterRow)
+        }
     }
 
     /// No backend matched, or no server is usable: HAProxy's 503, logged `<NOSRV>` `SC--`.
@@ -381,7 +399,14 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let c = w.counters
         c.add(fe.counterRow, .bin, info.bytes_in)
         c.add(fe.counterRow, .bout, info.bytes_out)
-        if slot.active { c.sessionEnded(fe.counterRow) }
+        if slot.active {
+            c.sessionEnded(fe.counterRow)
+        } else if info.request_index == 0 {
+            // a connection that never completed a request (408, closed early) is a session too
+            c.sessionStarted(fe.counterRow, nowSecond: w.nowSecond)
+            c.sessionEnded(fe.counterRow)
+            c.add(fe.counterRow, .connTot)
+        }
         if status > 0 { c.response(fe.counterRow, status: status) }
         if status == 408 { c.add(fe.counterRow, .ereq) }
         var serverName: String? = nil
@@ -417,7 +442,11 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         r.frontend = fe.name
         r.backend = backendName
         r.server = serverName
-        r.tR = Int(info.tq); r.tw = Int(info.tw); r.tc = Int(info.tc); r.tr = Int(info.tr); r.ta = Int(info.tt)
+        // HAProxy 2.6 stamps %TR only once the request went through the routing rules: a bad
+        // request and one no backend matched (`F/<NOSRV>`) log -1 there.
+        let routed = slot.active && !slot.badRequest && slot.backend >= 0
+        r.tR = routed ? Int(info.tq) : -1
+        r.tw = Int(info.tw); r.tc = Int(info.tc); r.tr = Int(info.tr); r.ta = Int(info.tt)
         r.status = status
         r.bytesOut = Int(info.bytes_out)
         r.termination = TerminationState(
@@ -426,7 +455,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             responseCookie: slot.active ? slot.responseCookieChar : UInt8(ascii: "-"))
         r.actconn = engine?.activeConnections ?? 0
         r.feconn = Int(c.get(fe.counterRow, .scur)) + 1
-        r.beconn = slot.backend >= 0 ? Int(c.get(backends[Int(slot.backend)].counterRow, .scur)) + 1 : 0
+        // The stream has already left its backend when HAProxy 2.6 logs (a lone request logs
+        // `1/1/0/0/0`): %bc and %sc do not count it; %ac and %fc count its connection.
+        r.beconn = slot.backend >= 0 ? Int(c.get(backends[Int(slot.backend)].counterRow, .scur)) : 0
         r.srvconn = info.server >= 0 ? Int(c.get(layout.serverRow(Int(info.server)), .scur)) : 0
         r.retries = Int(info.retries)
         r.redispatched = info.redispatched != 0
