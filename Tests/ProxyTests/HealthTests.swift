@@ -208,7 +208,9 @@ final class TestListener {
 }
 
 @Suite(.serialized) struct HealthCheckerEndToEndTests {
-    @Test func closedListenerGoesDownAndComesBack() async throws {
+    @Test func closedListenerGoesDownAndComesBack() throws {
+        // Blocking sleeps and the times the checker's callback recorded: a Task.sleep resumes
+        // late when end-to-end tests fill the cooperative pool, which made this test flaky.
         let l = TestListener()
         let cfg = healthTestConfig(servers: [("S", l.port, false)], inter: 100, rise: 2, fall: 2, host: TestListener.address)
         let table = ServerStateTable(configuration: cfg)
@@ -219,16 +221,17 @@ final class TestListener {
         checker.start()
         defer { checker.stop() }
         // Let it become fully UP (two successes).
-        try await Task.sleep(for: .milliseconds(350))
+        usleep(350_000)
         #expect(table.statusWord(0) == "UP")
         let closedAt = MonotonicClock.nowMs()
         l.shut()
         var downAt: Int64? = nil
         for _ in 0..<200 where downAt == nil {
-            try await Task.sleep(for: .milliseconds(10))
+            usleep(10_000)
             if !table.isUp(0) { downAt = MonotonicClock.nowMs() }
         }
-        let d = try #require(downAt)
+        _ = try #require(downAt)
+        let d = try #require(events.withLock { $0.first?.0 })
         // fall × inter, plus one interval of phase and scheduling slack.
         #expect(d - closedAt <= 2 * 100 + 100 + 500)   // generous: the suite runs beside busy tests
         #expect(table.view(0, nowMs: d).lastCheck == .l4con)
@@ -236,10 +239,11 @@ final class TestListener {
         let reopenedAt = MonotonicClock.nowMs()
         var upAt: Int64? = nil
         for _ in 0..<200 where upAt == nil {
-            try await Task.sleep(for: .milliseconds(10))
+            usleep(10_000)
             if table.isUp(0) { upAt = MonotonicClock.nowMs() }
         }
-        let u = try #require(upAt)
+        _ = try #require(upAt)
+        let u = try #require(events.withLock { $0.count > 1 ? $0.last?.0 : nil })
         #expect(u - reopenedAt <= 2 * 100 + 100 + 500)
         let got = events.withLock { $0.map(\.1) }
         #expect(got.count == 3)
