@@ -84,7 +84,7 @@ typedef struct conn {
     int close_after, server_reuse, server_close, cli_eof, pooled_server;
     int retries_left, retries_done, redispatch, redispatched, abort_on_close, last_err;
     uint32_t connect_to, server_to, client_to;
-    int64_t t_accept_rt, t_start, t_head, t_conn_start, t_connected, t_resp;
+    int64_t t_accept_rt, t_start, t_head, t_conn_first, t_conn_start, t_connected, t_resp;
     int status;
     uint64_t bytes_in, bytes_out;
     char term0, term1;
@@ -309,7 +309,8 @@ static void log_done(worker *w, conn *c) {
     d.t_accept_us = c->t_accept_rt;
     int64_t end = w->now;
     d.tq = c->t_head ? (int32_t)(c->t_head - c->t_start) : -1;
-    d.tw = (c->t_conn_start && c->t_head) ? (int32_t)(c->t_conn_start - c->t_head) : -1;
+    /* Tw is the time in queues (HAProxy 2.6: retry pauses are not part of it) */
+    d.tw = (c->t_conn_first && c->t_head) ? (int32_t)(c->t_conn_first - c->t_head) : -1;
     d.tc = (c->t_connected && c->t_conn_start) ? (int32_t)(c->t_connected - c->t_conn_start) : -1;
     d.tr = (c->t_resp && c->t_connected) ? (int32_t)(c->t_resp - c->t_connected) : -1;
     d.tt = (int32_t)(end - c->t_start);
@@ -703,7 +704,7 @@ static void srecv_arm(worker *w, conn *c) { srecv_arm_opt(w, c, 0); }
 static void request_begin(worker *w, conn *c) {
     c->rphase = R_HEAD;
     c->sphase = S_NONE;
-    c->t_head = c->t_conn_start = c->t_connected = c->t_resp = 0;
+    c->t_head = c->t_conn_first = c->t_conn_start = c->t_connected = c->t_resp = 0;
     c->status = -1; c->bytes_in = c->bytes_out = 0; c->term0 = c->term1 = '-';
     c->retries_done = 0; c->redispatched = 0; c->logged = 0;
     c->server_reuse = 0; c->server_close = 0;
@@ -889,6 +890,7 @@ static void connect_start(worker *w, conn *c) {
     }
     if (c->server < 0 || c->server >= e->cfg.nservers) { send_page(w, c, 503, 'S', 'C'); return; }
     c->t_conn_start = w->now;
+    if (!c->t_conn_first) c->t_conn_first = w->now;
     c->pooled_server = 0;
     if (c->server_reuse) {
         int fd = pool_take(w, c->server);

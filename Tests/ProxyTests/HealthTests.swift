@@ -186,6 +186,10 @@ final class TestListener {
     var port: Int = 0
     init() { open(port: 0) }
     func open(port want: Int) {
+        // Reopen: bind a new socket while the shut one still holds the port (both have
+        // SO_REUSEADDR and neither listens), then let the old one go: the port is never free.
+        let old = fd
+        defer { if old >= 0 { close(old) } }
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(4))
@@ -203,7 +207,9 @@ final class TestListener {
         }
         port = Int(UInt16(bigEndian: a.sin_port))
     }
-    func shut() { close(fd); fd = -1 }
+    /// Stops listening but keeps the port bound, so no other test can take it meanwhile (new
+    /// connections are refused; `open` listens again on the same port).
+    func shut() { shutdown(fd, Int32(SHUT_RDWR)) }
     deinit { if fd >= 0 { close(fd) } }
 }
 
