@@ -1370,7 +1370,10 @@ static void *worker_main(void *arg) {
         io_uring_for_each_cqe(&w->ring, head, cqe) {
             handle_cqe(w, cqe);
             count++;
-            if (count == 256) { io_uring_cq_advance(&w->ring, count); count = 0; }
+            if (count == 32) {      /* start the sends of a long batch early: latency */
+                io_uring_cq_advance(&w->ring, count); count = 0;
+                io_uring_submit(&w->ring);
+            }
         }
         if (count) io_uring_cq_advance(&w->ring, count);
         timers_run(w);
