@@ -1485,3 +1485,16 @@ int rp_engine_active(rp_engine *e) { return atomic_load(&e->active); }
 
 int rp_engine_server_active(rp_engine *e, int server) { return atomic_load(&e->srv_active[server]); }
 int rp_engine_server_queued(rp_engine *e, int server) { return atomic_load(&e->srv_queued[server]); }
+
+int rp_worker_send_datagrams(rp_engine *e, int worker, int fd, void *base, size_t stride, int n) {
+    if (worker < 0 || worker >= e->nw || n <= 0) return 0;
+    struct worker *w = &e->w[worker];
+    for (int i = 0; i < n; i++) {
+        struct io_uring_sqe *s = sqe_get(w);
+        io_uring_prep_sendmsg(s, fd, (struct msghdr *)((char *)base + (size_t)i * stride), MSG_DONTWAIT | MSG_NOSIGNAL);
+        s->flags |= IOSQE_CQE_SKIP_SUCCESS;      /* a completion only when a datagram is lost */
+        io_uring_sqe_set_data64(s, (uint64_t)OP_IGNORE << 56);
+    }
+    io_uring_submit(&w->ring);
+    return n;
+}

@@ -129,6 +129,11 @@ void rp_engine_stop(rp_engine *e, int soft);
 void rp_engine_join(rp_engine *e);
 /// Number of client connections open now (all workers).
 int rp_engine_active(rp_engine *e);
+/// Queues `n` datagrams (each element of `base`, `stride` bytes apart, starts with a struct
+/// msghdr) as SENDMSG on worker `worker`'s ring and submits them. Call only from that worker's
+/// callbacks. UDP sends complete during the submit and MSG_DONTWAIT makes a full socket fail
+/// instead of waiting, so the buffers are free again on return. Returns the number queued.
+int rp_worker_send_datagrams(rp_engine *e, int worker, int fd, void *base, size_t stride, int n);
 /// Requests being served by a server now, and waiting in its queue (all workers).
 int rp_engine_server_active(rp_engine *e, int server);
 int rp_engine_server_queued(rp_engine *e, int server);

@@ -1,8 +1,9 @@
 import Glibc
 
 /// Sends syslog datagrams for one worker without ever blocking it: lines are framed into a
-/// preallocated pool of 1024-byte slots and flushed with one `sendmmsg(MSG_DONTWAIT)` on a
-/// non-blocking UDP socket, once per event-loop turn (`flush()`). A full pool or a full
+/// preallocated pool of 1024-byte slots and flushed once per event-loop turn (`flush()`):
+/// through the worker's io_uring when the runtime attached it (`ringSend`), else with one
+/// `sendmmsg(MSG_DONTWAIT)` on a non-blocking UDP socket. A full pool or a full
 /// socket buffer drops lines, as HAProxy does (counted in `dropped`). Owned by one thread.
 public final class SyslogSender {
     public let capacity: Int
@@ -19,6 +20,9 @@ public final class SyslogSender {
     let names: UnsafeMutablePointer<sockaddr_storage>
     var pending = 0
     var dates = LogDateCache()          // syslog header dates
+    /// When set (by the runtime), `flush` hands the batch to the worker's io_uring instead of
+    /// calling sendmmsg: (socket, first header, header stride, count) → datagrams queued.
+    public var ringSend: ((Int32, UnsafeMutableRawPointer, Int, Int) -> Int)? = nil
     var lineDates = LogDateCache()      // dates inside log lines
 
     public init(targets: LogTargets, pid: Int32 = getpid(), capacity: Int = 256) {
@@ -92,6 +96,13 @@ public final class SyslogSender {
     /// Sends everything queued; call once per loop turn. Never blocks: what the kernel does
     /// not take now is dropped.
     public func flush() {
+        if let ringSend, pending > 0 {
+            let n = ringSend(fd, UnsafeMutableRawPointer(headers), MemoryLayout<MultiMessageHeader>.stride, pending)
+            sent += UInt64(n)
+            dropped += UInt64(pending - n)
+            pending = 0
+            return
+        }
         var start = 0
         while start < pending {
             let n = SendMany.send(fd, headers + start, pending - start, flags: Int32(MSG_DONTWAIT))

@@ -172,6 +172,11 @@ public final class Engine: @unchecked Sendable {
     public func stop(soft: Bool) { rp_engine_stop(engine, soft ? 1 : 0) }
     public func join() { rp_engine_join(engine) }
     public var activeConnections: Int { Int(rp_engine_active(engine)) }
+
+    /// Sends datagrams through worker `worker`'s ring (call only on that worker's thread).
+    public func sendDatagrams(worker: Int, fd: Int32, base: UnsafeMutableRawPointer, stride: Int, count: Int) -> Int {
+        Int(rp_worker_send_datagrams(engine, Int32(worker), fd, base, stride, Int32(count)))
+    }
     // The engine is not freed: it lives until the process exits (workers may still read the pages).
 }
 

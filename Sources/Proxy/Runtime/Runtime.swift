@@ -51,6 +51,7 @@ public final class RunningProxy: @unchecked Sendable {
                                     ErrorPages.bytes(.badGateway).array, ErrorPages.bytes(.serviceUnavailable).array,
                                     ErrorPages.bytes(.gatewayTimeout).array))
         handler.engine = engine
+        handler.sendLogsThroughRings(engine)
         let targets = CheckTarget.targets(configuration: configuration, table: states)
         checker = targets.isEmpty ? nil
             : HealthChecker(table: states, targets: targets, onEvent: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)

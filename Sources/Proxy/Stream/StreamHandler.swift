@@ -481,6 +481,15 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
     }
 
+    /// Workers send their syslog batches through their own ring from now on.
+    public func sendLogsThroughRings(_ engine: Engine) {
+        for (i, w) in workers.enumerated() {
+            w.syslog.ringSend = { [unowned engine] fd, base, stride, n in
+                engine.sendDatagrams(worker: i, fd: fd, base: base, stride: stride, count: n)
+            }
+        }
+    }
+
     // MARK: stats
 
     /// A snapshot for the stats page and the exporter (sums every worker's counters; the
