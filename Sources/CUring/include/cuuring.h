@@ -3,6 +3,7 @@
 #define CUURING_H
 #include "rp_sys.h"
 #include "rp_engine.h"
+#include "rp_pollring.h"
 #include "bench_client.h"
 #include "bench_cookie_jar.h"
 #include "bench_response.h"

@@ -1,8 +1,10 @@
+import CUring
 import Glibc
 import Synchronization
 
-/// The one thread that runs every health check: non-blocking sockets multiplexed with poll(),
-/// so a slow or silent server never delays the others. It is the only writer of server
+/// The one thread that runs every health check: non-blocking sockets whose readiness comes
+/// from the checker's own io_uring (one-shot polls, rp_pollring), so a slow or silent server
+/// never delays the others. It is the only writer of server
 /// health in the ServerStateTable; workers only read it. State changes are reported through
 /// `onEvent` with HAProxy's exact messages.
 public final class HealthChecker: @unchecked Sendable {
@@ -59,19 +61,38 @@ public final class HealthChecker: @unchecked Sendable {
         var deadlineMs: Int64 = 0
         var nextDueMs: Int64 = 0
         var response: [UInt8] = []
+        /// Generation of the armed poll (a completion for an older one is stale).
+        var generation: UInt32 = 0
+        var armed = false
+    }
+
+    var ring: OpaquePointer? = nil
+
+    /// Tag of probe `i`'s current poll: index and generation (never 0).
+    @inline(__always) func tag(_ i: Int) -> UInt64 { UInt64(i + 1) << 32 | UInt64(probes[i].generation) }
+
+    /// Waits for the probe's socket to become ready (`POLLOUT` when connecting, `POLLIN` when reading).
+    func arm(_ i: Int, _ events: Int32) {
+        probes[i].generation &+= 1
+        probes[i].armed = true
+        _ = rp_pollring_add(ring, probes[i].fd, UInt32(events), tag(i))
     }
 
     func run() {
+        ring = rp_pollring_create(256)
+        guard ring != nil else {
+            writeStderr("ringproxy: health checks disabled: cannot create the checker's io_uring\n")
+            return
+        }
+        defer { rp_pollring_destroy(ring); ring = nil }
         let start = MonotonicClock.nowMs()
         let delays = staggeredFirstCheckDelays(probes.map { $0.machine.nextInterval($0.target.intervals) })
         for i in probes.indices { probes[i].nextDueMs = start + Int64(delays[i]) }
-        var fds: [pollfd] = []
-        var owners: [Int] = []
+        var tags = [UInt64](repeating: 0, count: 64)
+        var results = [Int32](repeating: 0, count: 64)
         while !stopping.load(ordering: .relaxed) {
             var now = MonotonicClock.nowMs()
             var sleep = Self.maxSleepMs
-            fds.removeAll(keepingCapacity: true)
-            owners.removeAll(keepingCapacity: true)
             for i in probes.indices {
                 if probes[i].phase == .idle && now >= probes[i].nextDueMs { begin(i, now: now) }
                 if probes[i].phase != .idle && now >= probes[i].deadlineMs {
@@ -79,21 +100,19 @@ public final class HealthChecker: @unchecked Sendable {
                     finish(i, status: status, code: 0, info: "", now: now)
                 }
                 switch probes[i].phase {
-                case .idle:
-                    sleep = min(sleep, probes[i].nextDueMs - now)
-                case .connecting, .reading:
-                    sleep = min(sleep, probes[i].deadlineMs - now)
-                    let events = probes[i].phase == .connecting ? Int16(POLLOUT) : Int16(POLLIN)
-                    fds.append(pollfd(fd: probes[i].fd, events: events, revents: 0))
-                    owners.append(i)
+                case .idle: sleep = min(sleep, probes[i].nextDueMs - now)
+                case .connecting, .reading: sleep = min(sleep, probes[i].deadlineMs - now)
                 }
             }
-            let n = poll(&fds, nfds_t(fds.count), Int32(max(0, sleep)))
+            let n = Int(rp_pollring_wait(ring, Int32(max(0, sleep)), &tags, &results, Int32(tags.count)))
             guard n > 0 else { continue }
             now = MonotonicClock.nowMs()
-            for (k, p) in fds.enumerated() where p.revents != 0 {
-                let i = owners[k]
-                if probes[i].phase == .connecting { connected(i, now: now) } else { readable(i, now: now) }
+            for k in 0..<n {
+                let i = Int(tags[k] >> 32) - 1
+                guard i >= 0, i < probes.count, probes[i].armed, tags[k] == tag(i), results[k] >= 0 else { continue }
+                probes[i].armed = false
+                if probes[i].phase == .connecting { connected(i, now: now) }
+                else if probes[i].phase == .reading { readable(i, now: now) }
             }
         }
         for i in probes.indices where probes[i].fd >= 0 { close(probes[i].fd); probes[i].fd = -1 }
@@ -115,6 +134,7 @@ public final class HealthChecker: @unchecked Sendable {
         guard e == EINPROGRESS else { return finish(i, status: .l4con, code: 0, info: errnoText(e), now: now) }
         probes[i].phase = .connecting
         probes[i].deadlineMs = now + Int64(t.connectTimeoutMs)
+        arm(i, Int32(POLLOUT))
     }
 
     func connected(_ i: Int, now: Int64) {
@@ -131,23 +151,25 @@ public final class HealthChecker: @unchecked Sendable {
         }
         probes[i].phase = .reading
         probes[i].deadlineMs = probes[i].startedMs + Int64(probes[i].target.checkTimeoutMs)
+        arm(i, Int32(POLLIN))
     }
 
     func readable(_ i: Int, now: Int64) {
         var chunk = [UInt8](repeating: 0, count: 512)
         let n = chunk.withUnsafeMutableBytes { recv(probes[i].fd, $0.baseAddress, $0.count, 0) }
         if n < 0 {
-            if errno == EAGAIN || errno == EINTR { return }
+            if errno == EAGAIN || errno == EINTR { arm(i, Int32(POLLIN)); return }
             return finish(i, status: .l7rsp, code: 0, info: errnoText(errno), now: now)
         }
         probes[i].response.append(contentsOf: chunk[0..<n])
         let complete = probes[i].response.contains(UInt8(ascii: "\n")) || n == 0 || probes[i].response.count >= 4096
-        guard complete else { return }
+        guard complete else { arm(i, Int32(POLLIN)); return }
         let verdict = HTTPCheckVerdict(statusLine: probes[i].response)
         finish(i, status: verdict.status, code: verdict.code, info: verdict.info, now: now)
     }
 
     func finish(_ i: Int, status: CheckStatus, code: Int, info: String, now: Int64) {
+        if probes[i].armed { _ = rp_pollring_remove(ring, tag(i)); probes[i].armed = false }
         if probes[i].fd >= 0 { close(probes[i].fd); probes[i].fd = -1 }
         probes[i].phase = .idle
         let result = CheckResult(status: status, code: code, info: info,
