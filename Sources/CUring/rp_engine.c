@@ -96,6 +96,7 @@ typedef struct conn {
     uint8_t cpump;             /* pump_input running (re-entrancy guard) */
     uint8_t ccancel;           /* multishot cancelled for back-pressure */
     uint8_t ceof;              /* the client will send nothing more */
+    uint8_t splice_req;        /* a large request body: splice it once the multishot is stopped */
     int pend_term;             /* after the pending bytes: 1 = end of stream, <0 = error */
     /* received buffers not yet consumed, in order: [phead, npend) of pend (inline storage
        first; a fast uploader that outruns its server grows it, up to the worker's NBUFS) */
@@ -489,6 +490,7 @@ static void pump_run(worker *w, conn *c) {
             else {
                 c->rremain = 0; c->rbody_done = 1; c->rphase = R_DONE; c->rfill = 0; c->rkeep = 0;
                 c->cdl = 0;
+                c->splice_req = 0;
             }
             return;
         }
@@ -563,7 +565,7 @@ static void pend_release(worker *w, conn *c) {
 }
 
 static void cms_arm(worker *w, conn *c) {
-    if (c->cms || c->ceof || c->ccancel || c->in_bw || c->state != C_ACTIVE || PENDING(c) >= PEND_PAUSE) return;
+    if (c->cms || c->ceof || c->ccancel || c->splice_req || c->in_bw || c->state != C_ACTIVE || PENDING(c) >= PEND_PAUSE) return;
     struct io_uring_sqe *s = sqe_get(w);
     io_uring_prep_recv_multishot(s, c->cfd, NULL, 0, 0);
     s->flags |= IOSQE_BUFFER_SELECT;
@@ -574,6 +576,17 @@ static void cms_arm(worker *w, conn *c) {
 
 static void client_data(worker *w, conn *c, uint32_t n);
 static void client_eof(worker *w, conn *c, int res);
+static int pump_start(worker *w, conn *c, int dir, int64_t remain);
+
+/* The rest of a large request body goes by splice once the multishot receive has stopped and
+   everything it had received is forwarded. */
+static void req_splice_try(worker *w, conn *c) {
+    if (!c->splice_req || c->cms || c->ccancel || PENDING(c) || c->pend_term || c->state != C_ACTIVE) return;
+    if (c->rphase != R_BODY || c->ssend || !c->cwant || c->rremain <= 0 || c->pu.active) return;
+    c->cwant = 0;
+    c->rfill = 0; c->rkeep = 0;
+    if (pump_start(w, c, 0, c->rremain) < 0) { c->cwant = 1; c->splice_req = 0; cms_arm(w, c); }
+}
 
 /* Hands received bytes to the exchange while it wants them, in order, then the end of stream. */
 static void pump_input(worker *w, conn *c) {
@@ -603,12 +616,14 @@ static void pump_input(worker *w, conn *c) {
     }
     c->cpump = 0;
     if (c->state == C_ACTIVE && !c->cms && PENDING(c) < PEND_PAUSE / 2) cms_arm(w, c);
+    req_splice_try(w, c);
 }
 
 /* A completion of the client's multishot receive. */
 static void on_client_recv(worker *w, conn *c, int res, uint32_t flags) {
     int more = flags & IORING_CQE_F_MORE;
-    if (!more) { c->cms = 0; c->inflight--; }
+    /* the last completion of the multishot: it is over, whatever a pending cancel finds */
+    if (!more) { c->cms = 0; c->inflight--; if (res > 0) c->ccancel = 0; }
     if (res > 0) {
         int bid = (int)(flags >> IORING_CQE_BUFFER_SHIFT);
         w->bufs_out++;
@@ -640,10 +655,16 @@ static void on_client_recv(worker *w, conn *c, int res, uint32_t flags) {
         }
         if (c->cwant) pump_input(w, c);
         else if (!c->cms && !more) cms_arm(w, c);
+        req_splice_try(w, c);
         return;
     }
     if (c->state != C_ACTIVE) { if (c->state == C_CLOSING && c->inflight == 0) conn_free(w, c); return; }
-    if (res == -ECANCELED && c->ccancel) { c->ccancel = 0; if (c->cwant) pump_input(w, c); return; }
+    if (res == -ECANCELED && c->ccancel) {
+        c->ccancel = 0;
+        if (c->cwant) pump_input(w, c);
+        req_splice_try(w, c);
+        return;
+    }
     if (res == -ENOBUFS) {
         if (!c->in_bw) { c->in_bw = 1; c->bw_next = w->bw_head; w->bw_head = c; }
         return;
@@ -1156,16 +1177,27 @@ static void handle_cqe(worker *w, struct io_uring_cqe *cqe) {
         if (c->rbody_done) { c->rphase = R_DONE; c->cdl = 0; return; }
         /* more request body to come */
         c->rphase = R_BODY;
-        /* request bodies are spliced only with single-shot receives: with a multishot receive
-           the next bytes may already sit in provided buffers, ahead of the socket */
-        if (!w->use_ms && c->rbody == RP_BODY_LENGTH && w->e->cfg.splice_threshold > 0 && c->rremain >= w->e->cfg.splice_threshold) {
-            c->rfill = 0; c->rkeep = 0;
-            if (pump_start(w, c, 0, c->rremain) == 0) return;
+        if (c->rbody == RP_BODY_LENGTH && w->e->cfg.splice_threshold > 0 && c->rremain >= w->e->cfg.splice_threshold) {
+            if (!w->use_ms) {
+                c->rfill = 0; c->rkeep = 0;
+                if (pump_start(w, c, 0, c->rremain) == 0) return;
+            } else if (!c->splice_req) {
+                /* With a multishot receive the next bytes may already sit in provided buffers,
+                   ahead of the socket: stop it, copy what it got, then splice the rest. */
+                c->splice_req = 1;
+                if (c->cms && !c->ccancel) {
+                    struct io_uring_sqe *sq = sqe_get(w);
+                    io_uring_prep_cancel64(sq, ud(OP_CRECV, c, w), 0);
+                    io_uring_sqe_set_data64(sq, (uint64_t)OP_IGNORE << 56);
+                    c->ccancel = 1;
+                }
+            }
         }
         c->rfill = 0; c->rkeep = 0;
         c->cdl = c->client_to ? w->now + c->client_to : 0;
         tw_schedule(w, c);
         crecv_arm(w, c);
+        req_splice_try(w, c);
         return;
     case OP_CRECV:
         if (res <= 0) {
