@@ -53,6 +53,9 @@ public struct RequestDecision: Equatable, Sendable {
     public var redispatched: Bool
     /// The session id found in the request (valid while the request head is).
     public var sessionKey: SessionPersistence.RequestKey
+    /// The persistence cookie's dates (maxidle/maxlife), UNIX seconds, 0: none.
+    public var cookieLastDate: Int64 = 0
+    public var cookieFirstDate: Int64 = 0
 }
 
 public final class BackendDecider {
@@ -65,15 +68,18 @@ public final class BackendDecider {
     }
 
     /// Decides the server for a request head and records the request header edits.
-    /// `now` is a monotonic clock in milliseconds (session expiry).
+    /// `now` is a monotonic clock in milliseconds (session expiry); `wallSeconds` the UNIX
+    /// date in seconds for the cookie dates (nil: the clock is read when needed).
     public func decideRequest(head: RequestHead, client: ClientAddress, states: some ServerStates,
-                              rewrite: HeadRewrite, now: Int64) -> RequestDecision {
+                              rewrite: HeadRewrite, now: Int64, wallSeconds: Int64? = nil) -> RequestDecision {
         var d = RequestDecision(server: nil, direct: false, cookieDirect: false,
                                 cookieLogChar: CookieLogChar.unused, requestIsPost: head.isPost,
                                 redispatched: false, sessionKey: .none)
         if let cookie {
-            let r = cookie.processRequest(head, states: states, rewrite: rewrite)
+            let r = cookie.processRequest(head, states: states, rewrite: rewrite, wallSeconds: wallSeconds)
             if plan.logsCookieChars { d.cookieLogChar = r.logChar }
+            d.cookieLastDate = r.lastDate
+            d.cookieFirstDate = r.firstDate
             if let s = r.server { d.server = s; d.direct = true; d.cookieDirect = true }
         }
         if let session = plan.session {
@@ -112,12 +118,14 @@ public final class BackendDecider {
     /// Processes the response head of the server chosen by `d`; returns the fourth
     /// character of the termination state (N P D I R U, or `-`).
     public func decideResponse(_ d: RequestDecision, response: ResponseHead, rewrite: HeadRewrite,
-                               states: some ServerStates, now: Int64) -> UInt8 {
+                               states: some ServerStates, now: Int64, wallSeconds: Int64? = nil) -> UInt8 {
         guard let server = d.server else { return CookieLogChar.unused }
         var ch = CookieLogChar.unused
         if let cookie {
-            let c = cookie.processResponse(response, CookieResponseContext(server: server, direct: d.cookieDirect,
-                                                                         requestIsPost: d.requestIsPost), rewrite: rewrite)
+            let ctx = CookieResponseContext(server: server, direct: d.cookieDirect, requestIsPost: d.requestIsPost,
+                                            lastDate: d.cookieLastDate, firstDate: d.cookieFirstDate,
+                                            wallSeconds: wallSeconds)
+            let c = cookie.processResponse(response, ctx, rewrite: rewrite)
             if plan.logsCookieChars { ch = c }
         }
         if let session = plan.session {

@@ -4,10 +4,11 @@
 //
 // One instance per backend per worker (it owns a line buffer), so not Sendable.
 //
-// Simplifications (documented): maxidle/maxlife dates are not written; on requests the
-// value is cut at the first `|` as 1.4 does, so dated cookies of HAProxy still match, but
-// no expiry is enforced. Duplicate cookies of our name: the first one that names a usable
-// server wins (2.6); later ones are not looked at and do not change the log character.
+// `maxidle`/`maxlife` (insert mode): the inserted value carries HAProxy's dates
+// (CookieDate.swift); the request side expires cookies idle or alive too long (log E / O),
+// the response side refreshes the last-seen date (log U). Duplicate cookies of our name:
+// the first one that names a usable server wins (2.6); later ones are not looked at, do not
+// change the log character and their dates are not read (HAProxy reads them).
 
 public final class CookiePersistence {
     public let config: CookieConfig
@@ -21,6 +22,9 @@ public final class CookiePersistence {
     let stripsRequestCookie: Bool
     /// Rewrites Cookie lines at all (insert+indirect or prefix); passive mode never edits.
     let editsRequests: Bool
+    /// `maxidle` / `maxlife` in seconds as HAProxy keeps them (0: off); insert mode only.
+    let maxIdleSeconds: Int64
+    let maxLifeSeconds: Int64
 
     /// Working copy of one Cookie line, edited in place like HAProxy edits its buffer.
     let line: UnsafeMutablePointer<UInt8>
@@ -35,6 +39,8 @@ public final class CookiePersistence {
         prefixMode = config.mode == .prefix
         stripsRequestCookie = config.mode == .insert && config.indirect
         editsRequests = stripsRequestCookie || prefixMode
+        maxIdleSeconds = insertMode ? Int64(config.maxidle ?? 0) / 1000 : 0
+        maxLifeSeconds = insertMode ? Int64(config.maxlife ?? 0) / 1000 : 0
         line = .allocate(capacity: Self.lineCapacity)
     }
     deinit { line.deallocate() }

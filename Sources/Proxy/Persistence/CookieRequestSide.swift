@@ -5,7 +5,12 @@
 // follow), quoted values are taken literally, the name is compared exactly. The first usable
 // server in declaration order whose cookie value equals the value is chosen; an empty value
 // never matches. Log character: N (none), I (no server has it), D (its server is down),
-// V (used).
+// V (used), O (first-seen date older than maxlife), E (last-seen date older than maxidle);
+// a date more than one day in the future also counts as too old / expired.
+//
+// Outside prefix mode the value is `SRV[|LAST[|FIRST]]` (CookieDate.swift): the dates are
+// read whatever the server part says and go on to the response side (HAProxy keeps them
+// even for an invalid server); an expired cookie is treated as naming no server.
 //
 // With insert+indirect our cookie is deleted whatever its validity. The deletion reproduces
 // HAProxy's in-place algorithm byte for byte by running it on a copy of the line (from the
@@ -15,23 +20,29 @@
 public struct CookieRequestResult: Equatable, Sendable {
     /// The server the cookie designates, when usable.
     public var server: Int?
-    /// N, I, D or V.
+    /// N, I, D, V, E or O.
     public var logChar: UInt8
+    /// Dates read from the cookie, UNIX seconds (0: none or unreadable; reset when expired).
+    public var lastDate: Int64 = 0
+    public var firstDate: Int64 = 0
 }
 
 extension CookiePersistence {
-    public func processRequest(_ req: RequestHead, states: some ServerStates, rewrite: HeadRewrite) -> CookieRequestResult {
+    /// `wallSeconds`: UNIX seconds for the date checks (nil: read the clock when needed).
+    public func processRequest(_ req: RequestHead, states: some ServerStates, rewrite: HeadRewrite,
+                               wallSeconds: Int64? = nil) -> CookieRequestResult {
         var result = CookieRequestResult(server: nil, logChar: CookieLogChar.none)
+        let now = wallSeconds ?? (maxIdleSeconds | maxLifeSeconds != 0 ? CookieDate.wallClockSeconds() : 0)
         var h = 0
         while let i = req.findHeader("cookie", from: h) {
-            processLine(req, i, states, rewrite, &result)
+            processLine(req, i, states, rewrite, now, &result)
             h = i + 1
         }
         return result
     }
 
     private func processLine(_ req: RequestHead, _ index: Int, _ states: some ServerStates,
-                             _ rewrite: HeadRewrite, _ result: inout CookieRequestResult) {
+                             _ rewrite: HeadRewrite, _ now: Int64, _ result: inout CookieRequestResult) {
         let field = req.fields[index]
         // The working copy starts at the colon (HAProxy's `prev` for the first item).
         var colon = Int(field.name.hi)
@@ -107,7 +118,15 @@ extension CookiePersistence {
                 var delim = it.valBeg
                 while delim < it.valEnd && b[delim] != stop { delim += 1 }
                 if result.server == nil {
-                    choose(b, it.valBeg, delim, states, &result)
+                    var idEnd = delim
+                    if !prefixMode && delim < it.valEnd {
+                        readDates(UnsafePointer(b), delim, it.valEnd, &result)
+                    }
+                    if let ch = expiry(now, &result) {
+                        result.logChar = ch
+                        idEnd = it.valBeg          // as if no server were named
+                    }
+                    choose(b, it.valBeg, idEnd, states, &result)
                 }
                 if prefixMode && delim != it.valEnd {
                     let d = cut(it.valBeg, delim + 1)
@@ -158,6 +177,43 @@ extension CookiePersistence {
                 result.logChar = CookieLogChar.down
             }
         }
-        if result.logChar != CookieLogChar.down { result.logChar = CookieLogChar.invalid }
+        // D, E and O (and I from an earlier occurrence) stay.
+        if result.logChar == CookieLogChar.none { result.logChar = CookieLogChar.invalid }
+    }
+
+    /// Reads `|LAST[|FIRST]` after the bar at `bar` (HAProxy: 5 characters needed, a
+    /// value that is not base64 or is 0 is ignored; the second bar is searched from just
+    /// after the first one).
+    private func readDates(_ b: UnsafePointer<UInt8>, _ bar: Int, _ end: Int, _ result: inout CookieRequestResult) {
+        let p = bar + 1
+        if end - p >= 5 {
+            let v = CookieDate.decode(b, at: p)
+            if v > 0 { result.lastDate = v << 2 }
+        }
+        var q = p
+        while q < end && b[q] != UInt8(ascii: "|") { q += 1 }
+        if q < end && end - q > 5 {
+            let v = CookieDate.decode(b, at: q + 1)
+            if v > 0 { result.firstDate = v << 2 }
+        }
+    }
+
+    /// O when the first-seen date is older than maxlife, else E when the last-seen date is
+    /// older than maxidle (either more than a day in the future counts too); the dates are
+    /// then forgotten. nil: not expired.
+    private func expiry(_ now: Int64, _ result: inout CookieRequestResult) -> UInt8? {
+        let ch: UInt8
+        if result.firstDate != 0 && maxLifeSeconds != 0
+            && (now - result.firstDate > maxLifeSeconds || result.firstDate - now > 86400) {
+            ch = CookieLogChar.old
+        } else if result.lastDate != 0 && maxIdleSeconds != 0
+            && (now - result.lastDate > maxIdleSeconds || result.lastDate - now > 86400) {
+            ch = CookieLogChar.expired
+        } else {
+            return nil
+        }
+        result.firstDate = 0
+        result.lastDate = 0
+        return ch
     }
 }

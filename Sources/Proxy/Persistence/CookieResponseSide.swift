@@ -8,7 +8,13 @@
 // redispatch), `Set-Cookie: NAME=VALUE; path=/[; domain=D]...[; HttpOnly][; Secure][; ATTR]`
 // is appended after all the server's headers (the expiring form when the server has no
 // cookie), followed by `Cache-control: private` under `nocache` when CacheabilityRule says
-// the response could be stored. Log character: N P D I R (U, date refresh, is not produced).
+// the response could be stored. Log character: N P D I R U.
+//
+// Dates (HAProxy 2.6 http_process_res_common): the cookie is also (re)inserted on a direct
+// hit when its last-seen date has passed or is missing under maxidle, when it has no
+// first-seen date under maxlife, or when it carries one without maxlife (and a dated
+// cookie without maxidle/maxlife is re-sent plain) — log U. The value is then
+// `SRV|<now>` (maxidle or maxlife) `|<first seen, or now>` (maxlife).
 
 public struct CookieResponseContext: Sendable {
     /// The server that answered.
@@ -16,8 +22,15 @@ public struct CookieResponseContext: Sendable {
     /// The request cookie designated this server and it was used (not redispatched).
     public var direct: Bool
     public var requestIsPost: Bool
-    public init(server: Int, direct: Bool, requestIsPost: Bool) {
+    /// The request cookie's dates (CookieRequestResult), UNIX seconds, 0: none.
+    public var lastDate: Int64
+    public var firstDate: Int64
+    /// UNIX seconds for the dates (nil: read the clock when needed).
+    public var wallSeconds: Int64?
+    public init(server: Int, direct: Bool, requestIsPost: Bool,
+                lastDate: Int64 = 0, firstDate: Int64 = 0, wallSeconds: Int64? = nil) {
         self.server = server; self.direct = direct; self.requestIsPost = requestIsPost
+        self.lastDate = lastDate; self.firstDate = firstDate; self.wallSeconds = wallSeconds
     }
 }
 
@@ -52,23 +65,43 @@ extension CookiePersistence {
                 flag = CookieLogChar.rewritten
             }
         }
-        guard insertMode, !ctx.direct, !(foundOurs && config.preserve),
+        guard insertMode, !(foundOurs && config.preserve),
               !config.postonly || ctx.requestIsPost else { return flag }
-        appendSetCookie(ctx.server, at: resp.endOfHeaders, rewrite)
-        flag = CookieLogChar.inserted
+        let dated = maxIdleSeconds | maxLifeSeconds != 0
+        let now = (dated || ctx.lastDate != 0) ? (ctx.wallSeconds ?? CookieDate.wallClockSeconds()) : 0
+        guard !ctx.direct || datesNeedWriting(ctx, now) else { return flag }
+        appendSetCookie(ctx, dated: dated, now: now, at: resp.endOfHeaders, rewrite)
+        // Same server, only the dates changed: U; otherwise I.
+        flag = serverCookies[ctx.server] != nil && ctx.direct ? CookieLogChar.updated : CookieLogChar.inserted
         if config.nocache && CacheabilityRule.mayBeStored(resp, requestIsPost: ctx.requestIsPost) {
             rewrite.appendHeader(at: resp.endOfHeaders, line: "Cache-control: private\r\n")
         }
         return flag
     }
 
-    private func appendSetCookie(_ server: Int, at end: Int, _ rewrite: HeadRewrite) {
+    /// A direct hit gets a new cookie anyway when its dates must change.
+    private func datesNeedWriting(_ ctx: CookieResponseContext, _ now: Int64) -> Bool {
+        ((maxIdleSeconds != 0 || ctx.lastDate != 0) && (ctx.lastDate == 0 || ctx.lastDate - now < 0))
+            || (maxLifeSeconds != 0 && ctx.firstDate == 0)
+            || (maxLifeSeconds == 0 && ctx.firstDate != 0)
+    }
+
+    private func appendSetCookie(_ ctx: CookieResponseContext, dated: Bool, now: Int64, at end: Int, _ rewrite: HeadRewrite) {
         let m = rewrite.mark
         rewrite.put("Set-Cookie: ")
         name.withUnsafeBytes { rewrite.put($0) }
-        if let ck = serverCookies[server] {
+        if let ck = serverCookies[ctx.server] {
             rewrite.put(byte: UInt8(ascii: "="))
             ck.withUnsafeBytes { rewrite.put($0) }
+            if dated {
+                rewrite.put(byte: UInt8(ascii: "|"))
+                CookieDate.put(units: CookieDate.units(writing: now), rewrite)
+                if maxLifeSeconds != 0 {
+                    rewrite.put(byte: UInt8(ascii: "|"))
+                    let first = ctx.firstDate != 0 ? ctx.firstDate >> 2 : CookieDate.units(writing: now)
+                    CookieDate.put(units: first, rewrite)
+                }
+            }
             rewrite.put("; path=/")
         } else {
             rewrite.put("=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/")

@@ -73,6 +73,10 @@ public enum CookieLogChar {
     public static let invalid = UInt8(ascii: "I")
     public static let down = UInt8(ascii: "D")
     public static let valid = UInt8(ascii: "V")
+    /// maxidle: last seen too long ago.
+    public static let expired = UInt8(ascii: "E")
+    /// maxlife: first seen too long ago.
+    public static let old = UInt8(ascii: "O")
     // response side (4th)
     public static let notSeen = UInt8(ascii: "N")
     public static let passive = UInt8(ascii: "P")
