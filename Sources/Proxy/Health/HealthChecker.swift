@@ -122,7 +122,7 @@ public final class HealthChecker: @unchecked Sendable {
         let t = probes[i].target
         probes[i].startedMs = now
         probes[i].response.removeAll(keepingCapacity: true)
-        let fd = socket(t.address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(t.address.family, Int32(Glibc.SOCK_STREAM.rawValue) | Int32(Glibc.SOCK_NONBLOCK.rawValue) | Int32(Glibc.SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return finish(i, status: .sockerr, code: 0, info: errnoText(errno), now: now) }
         probes[i].fd = fd
         var addr = t.address.storage

@@ -7,7 +7,7 @@ public struct SocketAddress: Sendable {
 
     public init?(host: String, port: Int) {
         var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = Int32(Glibc.SOCK_STREAM.rawValue)
         var res: UnsafeMutablePointer<addrinfo>? = nil
         let h = (host.isEmpty || host == "*") ? "0.0.0.0" : host
         guard getaddrinfo(h, String(port), &hints, &res) == 0, let ai = res else { return nil }

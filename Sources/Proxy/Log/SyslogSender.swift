@@ -31,7 +31,7 @@ public final class SyslogSender {
         self.pid = pid
         self.addresses = targets.destinations.map { SocketAddress(host: $0.host, port: $0.port) }
         let family = addresses.compactMap { $0 }.first?.family ?? AF_INET
-        fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        fd = socket(family, Int32(Glibc.SOCK_DGRAM.rawValue) | Int32(Glibc.SOCK_NONBLOCK.rawValue) | Int32(Glibc.SOCK_CLOEXEC.rawValue), 0)
         slots = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * SyslogFrame.maxLength, alignment: 16)
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: SyslogFrame.maxLength, alignment: 16)
         iovecs = .allocate(capacity: capacity)
