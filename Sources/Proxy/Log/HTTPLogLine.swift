@@ -5,7 +5,8 @@ import Glibc
 /// written into a caller-provided buffer; the header-capture blocks are omitted as HAProxy
 /// does when nothing is captured.
 public enum HTTPLogLine {
-    public static func write(_ r: HTTPLogRecord, dates: inout LogDateCache, into out: inout LogBuffer) {
+    /// `%ci:%cp [%t] %ft %b/%s ` — the start shared by the httplog and tcplog lines.
+    static func writeSessionPrefix(_ r: HTTPLogRecord, dates: inout LogDateCache, into out: inout LogBuffer) {
         writeClient(r.client, into: &out)
         out.text(" [")
         dates.writeHTTPDate(r.dateMs, into: &out)
@@ -14,6 +15,10 @@ public enum HTTPLogLine {
         out.text(r.backend); out.byte(UInt8(ascii: "/"))
         if let s = r.server { out.text(s) } else { out.text("<NOSRV>") }
         out.byte(UInt8(ascii: " "))
+    }
+
+    public static func write(_ r: HTTPLogRecord, dates: inout LogDateCache, into out: inout LogBuffer) {
+        writeSessionPrefix(r, dates: &dates, into: &out)
         out.decimal(r.tR); out.byte(UInt8(ascii: "/"))
         out.decimal(r.tw); out.byte(UInt8(ascii: "/"))
         out.decimal(r.tc); out.byte(UInt8(ascii: "/"))

@@ -5,14 +5,7 @@ public enum TCPLogLine {
     /// `option tcplog`: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
     /// `ta` is used as Tt; the termination state has two characters.
     public static func write(_ r: HTTPLogRecord, dates: inout LogDateCache, into out: inout LogBuffer) {
-        HTTPLogLine.writeClient(r.client, into: &out)
-        out.text(" [")
-        dates.writeHTTPDate(r.dateMs, into: &out)
-        out.text("] ")
-        out.text(r.frontend); out.byte(UInt8(ascii: " "))
-        out.text(r.backend); out.byte(UInt8(ascii: "/"))
-        if let s = r.server { out.text(s) } else { out.text("<NOSRV>") }
-        out.byte(UInt8(ascii: " "))
+        HTTPLogLine.writeSessionPrefix(r, dates: &dates, into: &out)
         out.decimal(r.tw); out.byte(UInt8(ascii: "/"))
         out.decimal(r.tc); out.byte(UInt8(ascii: "/"))
         out.decimal(r.ta); out.byte(UInt8(ascii: " "))
