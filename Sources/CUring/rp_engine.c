@@ -1450,6 +1450,15 @@ static int listen_socket(const rp_listener_cfg *l, char *err, int errlen) {
     return fd;
 }
 
+/* A socket someone else bound and put in the LISTEN state (inherited fd@N, a UNIX socket bound
+   once, a socket taken over from the previous process): each worker accepts on its own dup, so
+   each can close its copy on stop without closing the others'. */
+static int shared_listener(const rp_listener_cfg *l, char *err, int errlen) {
+    int fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) { int e = errno; snprintf(err, errlen, "listening socket fd %d: %s", l->fd, strerror(e)); return -e; }
+    return fd;
+}
+
 int rp_engine_create(const rp_engine_cfg *cfg, rp_engine **out, char *err, int errlen) {
     char why[256];
     int pr = rp_io_uring_probe(why, sizeof why);
@@ -1483,7 +1492,8 @@ int rp_engine_create(const rp_engine_cfg *cfg, rp_engine **out, char *err, int e
         w->q_head = calloc((size_t)cfg->nservers + 1, sizeof *w->q_head);
         w->q_tail = calloc((size_t)cfg->nservers + 1, sizeof *w->q_tail);
         for (int l = 0; l < cfg->nlisteners; l++) {
-            int fd = listen_socket(&e->listeners[l], err, errlen);
+            int fd = e->listeners[l].fd >= 0 ? shared_listener(&e->listeners[l], err, errlen)
+                                             : listen_socket(&e->listeners[l], err, errlen);
             if (fd < 0) {
                 for (int j = 0; j <= i; j++) for (int k = 0; k < (j == i ? l : cfg->nlisteners); k++) close(e->w[j].lfd[k]);
                 return fd;

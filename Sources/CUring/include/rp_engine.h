@@ -88,6 +88,9 @@ typedef struct rp_callbacks {
 typedef struct rp_listener_cfg {
     struct sockaddr_storage addr;
     socklen_t addrlen;
+    int fd;                           // >= 0: an already listening socket (fd@N, unix@, taken over
+                                      // with -x); every worker accepts on a dup of it. -1: bind addr
+                                      // in each worker with SO_REUSEPORT.
     int frontend;
     int maxconn;                      // per-frontend limit (0 = none)
     uint32_t client_timeout_ms;       // timeout client (0 = none)

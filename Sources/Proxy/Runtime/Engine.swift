@@ -53,6 +53,9 @@ public struct EngineListener {
     public var clientTimeoutMs: UInt32 = 0
     public var httpRequestTimeoutMs: UInt32 = 0
     public var keepAliveTimeoutMs: UInt32 = 0
+    /// An already listening socket (fd@N, a UNIX socket, one taken over from the previous
+    /// process); nil: bind host:port in every worker.
+    public var fd: Int32? = nil
     public init(host: String, port: Int, frontend: Int, maxconn: Int) { self.host = host; self.port = port; self.frontend = frontend; self.maxconn = maxconn }
 }
 
@@ -106,11 +109,15 @@ public final class Engine: @unchecked Sendable {
                 handler: HeadHandler, pages: (p400: [UInt8], p408: [UInt8], p502: [UInt8], p503: [UInt8], p504: [UInt8])) throws {
         var ls: [rp_listener_cfg] = []
         for l in listeners {
-            guard let (ss, len) = makeSockaddr(host: l.host, port: l.port) else {
-                throw EngineError(description: "invalid bind address '\(l.host):\(l.port)'")
-            }
             var c = rp_listener_cfg()
-            c.addr = ss; c.addrlen = len; c.frontend = Int32(l.frontend); c.maxconn = Int32(l.maxconn)
+            c.fd = l.fd ?? -1
+            if l.fd == nil {
+                guard let (ss, len) = makeSockaddr(host: l.host, port: l.port) else {
+                    throw EngineError(description: "invalid bind address '\(l.host):\(l.port)'")
+                }
+                c.addr = ss; c.addrlen = len
+            }
+            c.frontend = Int32(l.frontend); c.maxconn = Int32(l.maxconn)
             c.client_timeout_ms = l.clientTimeoutMs; c.http_request_timeout_ms = l.httpRequestTimeoutMs
             c.keepalive_timeout_ms = l.keepAliveTimeoutMs
             ls.append(c)
