@@ -1,0 +1,147 @@
+// Connection slots: allocation, close (both sides) and release once the last operation in
+// flight has completed; the end-of-exchange report to Swift; local answers.
+#include "rp_internal.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+conn *conn_alloc(worker *w) {
+    conn *c = w->free_list;
+    if (!c) return NULL;
+    RP_ASSERT(c->state == C_FREE && c->inflight == 0);
+    w->free_list = c->free_next;
+    uint32_t gen = c->gen + 1;
+    uint8_t *mem = c->mem;
+    memset(c, 0, sizeof *c);
+    c->gen = gen;
+    if (!mem) {
+        mem = malloc(2 * BUFSZ + 2 * INSZ);
+        if (!mem) { c->free_next = w->free_list; w->free_list = c; return NULL; }
+    }
+    c->mem = mem;
+    c->h[REQ].buf = mem; c->h[RESP].buf = mem + BUFSZ;
+    c->h[REQ].ins = mem + 2 * BUFSZ; c->h[RESP].ins = mem + 2 * BUFSZ + INSZ;
+    c->state = C_ACTIVE;
+    c->fd[CLI] = c->fd[SRV] = -1; c->server = -1;
+    c->pu.pipe[0] = c->pu.pipe[1] = -1;
+    c->ms.pend = c->ms.inl; c->ms.pcap = PEND_INLINE;
+    c->status = -1;
+    c->term0 = '-'; c->term1 = '-';
+    return c;
+}
+
+static void conn_free(worker *w, conn *c) {
+    RP_ASSERT(c->state == C_CLOSING && c->inflight == 0 && conn_ops(c) == 0);
+    if (w->use_ms) ms_release(w, c);
+    if (c->fd[CLI] >= 0) close(c->fd[CLI]);
+    if (c->fd[SRV] >= 0) close(c->fd[SRV]);
+    pipe_release(w, &c->pu);
+    free(c->local); c->local = NULL;
+    tw_unlink(w, c);
+    c->state = C_FREE;
+    c->gen++;
+    c->free_next = w->free_list; w->free_list = c;
+}
+
+void conn_op_done(worker *w, conn *c) {
+    RP_ASSERT(c->inflight >= 0 && c->inflight == conn_ops(c));
+    if (c->state == C_CLOSING && c->inflight == 0) conn_free(w, c);
+}
+
+static void conn_closed_count(worker *w, conn *c) {
+    w->active--;
+    atomic_fetch_sub(&w->e->active, 1);
+    if (c->listener >= 0) {
+        w->lactive[c->listener]--;
+        accept_resume(w, c->listener);
+    }
+}
+
+/* Closes both sides; the slot is freed when the last operation in flight has completed. */
+void conn_close(worker *w, conn *c) {
+    if (c->state != C_ACTIVE) return;
+    log_done(w, c);
+    if (c->h[REQ].phase == PH_QUEUED) queue_remove(w, c);
+    srv_release(w, c);
+    c->state = C_CLOSING;
+    conn_closed_count(w, c);
+    c->cdl = c->sdl = 0;
+    tw_unlink(w, c);
+    if (c->fd[CLI] >= 0) shutdown(c->fd[CLI], SHUT_RDWR);
+    if (c->fd[SRV] >= 0) shutdown(c->fd[SRV], SHUT_RDWR);
+    if (c->sconn || c->pu.pollin || c->pu.pollout) {
+        /* a connect or poll does not end on shutdown: cancel it */
+        if (c->fd[SRV] >= 0) cancel_fd(w, c->fd[SRV]);
+        if (c->fd[CLI] >= 0 && c->pu.pollout) cancel_fd(w, c->fd[CLI]);
+    }
+    if (c->inflight == 0) conn_free(w, c);
+}
+
+/* ---------- the end-of-exchange report ---------- */
+
+void log_done(worker *w, conn *c) {
+    if (c->logged) return;
+    c->logged = 1;
+    const half *rq = &c->h[REQ];
+    if (rq->phase == PH_HEAD && rq->fill == 0 && c->req_index > 0 && c->status < 0) return; /* idle keep-alive */
+    rp_done_info d;
+    memset(&d, 0, sizeof d);
+    d.worker = w->id; d.slot = conn_slot(w, c); d.frontend = c->frontend;
+    d.server = c->server; d.status = c->status;
+    d.bytes_in = c->bytes_in; d.bytes_out = c->bytes_out;
+    d.t_accept_us = c->t.accept_rt;
+    int64_t end = w->now;
+    d.tq = c->t.head ? (int32_t)(c->t.head - c->t.start) : -1;
+    /* Tw is the time in queues (HAProxy 2.6: retry pauses are not part of it) */
+    d.tw = (c->t.conn_first && c->t.head) ? (int32_t)(c->t.conn_first - c->t.head) : -1;
+    d.tc = (c->t.connected && c->t.conn_start) ? (int32_t)(c->t.connected - c->t.conn_start) : -1;
+    d.tr = (c->t.resp && c->t.connected) ? (int32_t)(c->t.resp - c->t.connected) : -1;
+    d.tt = (int32_t)(end - c->t.start);
+    d.retries = c->retries_done; d.redispatched = c->redispatched;
+    d.term[0] = c->term0; d.term[1] = c->term1;
+    d.local_answer = c->server < 0;
+    d.client = &c->caddr;
+    d.request_index = c->req_index;
+    if (w->e->cfg.cb.on_done) w->e->cfg.cb.on_done(w->e->cfg.cb.ctx, &d);
+}
+
+/* ---------- local answers ---------- */
+
+/* Sends a local answer (error page, stats...) to the client; closes afterwards if asked. */
+void send_local(worker *w, conn *c, const uint8_t *p, uint32_t len, int status, int then_close) {
+    half *rs = &c->h[RESP];
+    RP_ASSERT(!rs->send);
+    free(c->local);
+    c->local = malloc(len ? len : 1);
+    if (!c->local) { conn_close(w, c); return; }
+    memcpy(c->local, p, len);
+    rs->iov[0].iov_base = c->local; rs->iov[0].iov_len = len; rs->iovcnt = 1;
+    c->local_then_close = then_close;
+    c->status = status;
+    rs->phase = PH_DONE;
+    c->sdl = 0;
+    c->cdl = w->now + (c->client_to ? c->client_to : 30000);
+    tw_schedule(w, c);
+    half_send(w, c, RESP);
+}
+
+void send_page(worker *w, conn *c, int code, char t0, char t1) {
+    const rp_engine_cfg *g = &w->e->cfg;
+    const uint8_t *p = NULL; uint32_t n = 0;
+    switch (code) {
+    case 400: p = g->page_400; n = g->page_400_len; break;
+    case 408: p = g->page_408; n = g->page_408_len; break;
+    case 502: p = g->page_502; n = g->page_502_len; break;
+    case 503: p = g->page_503; n = g->page_503_len; break;
+    case 504: p = g->page_504; n = g->page_504_len; break;
+    }
+    c->term0 = t0; c->term1 = t1;
+    if (!p || c->h[RESP].send) { c->status = code; conn_close(w, c); return; }
+    /* the server side is of no more use */
+    int sfd = c->fd[SRV];
+    if (sfd >= 0 && !c->h[RESP].recv && !c->h[REQ].send && !c->sconn && !c->pu.pollin) { close(sfd); c->fd[SRV] = -1; }
+    else if (sfd >= 0) shutdown(sfd, SHUT_RDWR);
+    c->server_reuse = 0;
+    send_local(w, c, p, n, code, 1);
+}

@@ -1,0 +1,312 @@
+// The engine's private types, shared by its C files (never included by Swift).
+//
+// A connection (`conn`) is a client socket, at most one server socket, and the exchange between
+// them. Bytes flow in two directions, each a `half`: REQ reads the client and writes the server,
+// RESP reads the server and writes the client. A half owns its receive buffer, the iovecs of its
+// send, its body framing and its phase, and has at most one receive (on its source socket) and
+// one send (on its destination socket) in flight.
+#ifndef RP_INTERNAL_H
+#define RP_INTERNAL_H
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "rp_engine.h"
+#include "rp_chunk.h"
+#include <liburing.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <assert.h>
+
+/* Internal functions are not part of the library's interface. */
+#pragma GCC visibility push(hidden)
+
+/* RP_ASSERT: on in debug builds (SwiftPM defines DEBUG=1 for C there, and neither DEBUG nor
+   NDEBUG in release), or with -DRP_ENABLE_ASSERTS (e.g. a sanitizer build); off with NDEBUG. */
+#if (defined(DEBUG) || defined(RP_ENABLE_ASSERTS)) && !defined(NDEBUG)
+#define RP_ASSERT(x) assert(x)
+#define RP_DEBUG 1
+#else
+#define RP_ASSERT(x) ((void)0)
+#define RP_DEBUG 0
+#endif
+
+#define BUFSZ 32768            /* per direction per connection; heads are limited to 16 KiB */
+#define INSZ 8192              /* copies of inserted header bytes, per direction */
+#define TW_SLOTS 512           /* timer wheel: 512 slots of 8 ms */
+#define TW_TICK_MS 8
+#define PIPE_POOL 16
+#define NBUFS 4096             /* provided buffers per worker (16 MiB) */
+#define PBUFSZ 4096
+#define BGID 1
+#define PEND_PAUSE 16          /* buffers held by one connection before it stops receiving */
+#define PEND_INLINE 16
+
+/* ---------- user_data: what a completion is about ---------- */
+
+enum op {
+    OP_NONE = 0, OP_ACCEPT, OP_RECV_REQ, OP_RECV_RESP, OP_SEND_REQ, OP_SEND_RESP, OP_CONNECT,
+    OP_LTIMEOUT, OP_POLL_IN, OP_POLL_OUT, OP_IGNORE, OP_CPEEK,
+};
+/* user_data = op (8 bits) | generation (24 bits) | slot (32 bits); for OP_ACCEPT the slot is the
+   listener index. The generation tells a slot's successive connections apart. */
+#define UD_GEN_MASK 0xffffffu
+typedef struct ud_fields { int op; uint32_t gen; uint32_t slot; } ud_fields;
+static inline uint64_t ud_encode(int op, uint32_t gen, uint32_t slot) {
+    return ((uint64_t)(op & 0xff) << 56) | ((uint64_t)(gen & UD_GEN_MASK) << 32) | slot;
+}
+static inline ud_fields ud_decode(uint64_t v) {
+    ud_fields f = { (int)(v >> 56), (uint32_t)(v >> 32) & UD_GEN_MASK, (uint32_t)v };
+    return f;
+}
+#define UD_IGNORE ud_encode(OP_IGNORE, 0, 0)
+
+/* ---------- one connection ---------- */
+
+enum dir { REQ = 0, RESP = 1 };          /* half d reads side d and writes side !d */
+enum side { CLI = 0, SRV = 1 };
+static inline int op_recv(int d) { return d == REQ ? OP_RECV_REQ : OP_RECV_RESP; }
+static inline int op_send(int d) { return d == REQ ? OP_SEND_REQ : OP_SEND_RESP; }
+
+/* The request half goes HEAD -> (QUEUED) -> CONNECT (-> WAIT_RETRY -> CONNECT) -> BODY -> DONE;
+   the response half IDLE -> HEAD -> BODY -> DONE. */
+enum phase { PH_IDLE = 0, PH_HEAD, PH_QUEUED, PH_CONNECT, PH_WAIT_RETRY, PH_BODY, PH_DONE };
+enum cstate { C_FREE, C_ACTIVE, C_CLOSING };
+
+typedef struct half {
+    uint8_t *buf;              /* bytes received from the source, head first */
+    uint32_t fill;
+    uint8_t *ins;              /* copies of header bytes Swift inserted (INSZ) */
+    int phase;
+    int body;                  /* enum rp_body */
+    int64_t remain;            /* RP_BODY_LENGTH: body bytes still to come */
+    rp_chunk chunk;
+    int body_done;
+    struct iovec iov[RP_MAX_IOV + 2]; int iovcnt;   /* the send to the destination */
+    struct msghdr msg;
+    uint8_t recv, send;        /* in flight: a receive on the source, a send on the destination */
+} half;
+
+typedef struct pump {          /* splice state for one body direction */
+    int active;
+    int dir;                   /* REQ or RESP */
+    int src, dst;
+    int pipe[2];
+    int64_t to_read;           /* body bytes still to read from src */
+    int64_t in_pipe;           /* bytes in the pipe, not yet written to dst */
+    uint8_t pollin, pollout;   /* polls in flight (on src / dst) */
+} pump;
+
+typedef struct pbuf { uint16_t bid, off, len; } pbuf;
+
+/* Multishot receive on the client socket into the worker's provided buffers (rp_bufring.c).
+   Received buffers wait in `pend` until the exchange wants bytes. */
+typedef struct msrecv {
+    uint8_t want;              /* the exchange wants client bytes now */
+    uint8_t pumping;           /* ms_pump running (re-entrancy guard) */
+    uint8_t cancel;            /* multishot cancelled (back-pressure, or before a splice) */
+    uint8_t eof;               /* the client will send nothing more */
+    uint8_t splice;            /* a large request body: splice it once the multishot is stopped */
+    uint8_t in_bw;             /* on the worker's ENOBUFS wait list */
+    int term;                  /* after the pending bytes: 1 = end of stream, <0 = error */
+    pbuf *pend;                /* [phead, npend) not yet consumed; inline storage first */
+    int phead, npend, pcap;
+    pbuf inl[PEND_INLINE];
+    struct conn *bw_next;
+} msrecv;
+
+typedef struct conn {
+    uint32_t gen;
+    int state;
+    int fd[2];                 /* CLI, SRV (-1 = none) */
+    int frontend, listener;
+    int server;
+    struct sockaddr_storage caddr;
+    uint8_t *mem;              /* one block: REQ buf | RESP buf | REQ ins | RESP ins */
+    half h[2];
+    /* request extras */
+    uint32_t rkeep;            /* start of the bytes kept for the next request */
+    struct iovec iov0[RP_MAX_IOV + 2]; int iovcnt0;   /* the first request send, to replay it */
+    int replayable;            /* the whole request went in the first send */
+    struct __kernel_timespec cts;                    /* connect timeout, read at submission */
+    /* response extras */
+    uint8_t *local;            /* a local answer being sent (malloc) */
+    int local_then_close;
+    /* other ops in flight */
+    uint8_t sconn, ltmo;       /* a connect; linked timeouts not yet completed (an earlier
+                                  attempt's may complete after its connect) */
+    uint8_t cpeek, peekbyte;   /* abortonclose: a 1-byte MSG_PEEK that reports the client's EOF */
+    int inflight;
+    /* timers */
+    int64_t cdl, sdl;          /* client-side and server-side deadlines (ms), 0 = none */
+    struct { int64_t when; struct conn *next, *prev; int linked; } tw;
+    /* the exchange */
+    uint32_t req_index;
+    int close_after, server_reuse, server_close, cli_eof, pooled_server;
+    int retries_left, retries_done, redispatch, redispatched, abort_on_close;
+    uint32_t connect_to, server_to, client_to, queue_to;
+    struct { int64_t accept_rt, start, head, conn_first, conn_start, connected, resp; } t;
+    int status;
+    uint64_t bytes_in, bytes_out;
+    char term0, term1;
+    int logged;
+    pump pu;
+    msrecv ms;
+    int holds_slot;            /* counted in the server's active requests (server maxconn) */
+    struct conn *q_next;
+    struct conn *free_next;
+} conn;
+
+typedef struct pool_entry { int fd; int64_t since; } pool_entry;
+
+typedef struct worker {
+    struct rp_engine *e;
+    int id;
+    pthread_t thread;
+    int started;
+    struct io_uring ring;
+    int *lfd;                  /* listener fds of this worker */
+    uint8_t *accepting;        /* multishot accept armed, per listener */
+    int *lactive;              /* open connections per listener */
+    int active, limit;
+    conn *conns; int nconns; conn *free_list;
+    conn *wheel[TW_SLOTS];
+    conn **fire;               /* scratch: the connections whose deadline passed (nconns) */
+    int64_t tw_done;           /* last tick processed */
+    int64_t now;               /* ms, monotonic, refreshed each loop turn */
+    int64_t next_purge;
+    /* idle server connections, per server: a small LIFO */
+    pool_entry **pool; int *pool_n; int pool_cap;
+    int pipes[PIPE_POOL][2]; int npipes;
+    rp_head_call call;
+    int stopping;              /* 1 soft, 2 hard */
+    conn **q_head, **q_tail;   /* per server: requests waiting for a slot (server maxconn) */
+    int queued;                /* total waiting on this worker */
+    /* provided-buffer ring for client receives (multishot); use_ms = 0 falls back to
+       single-shot receives straight into the connection's buffer */
+    int use_ms;
+    struct io_uring_buf_ring *br;
+    uint8_t *bufs;
+    int bufs_out;
+    conn *bw_head;
+} worker;
+
+struct rp_engine {
+    rp_engine_cfg cfg;
+    rp_listener_cfg *listeners;
+    rp_server_cfg *servers;
+    worker *w;
+    int nw;
+    atomic_int active;
+    atomic_int stop;
+    atomic_int *srv_active;    /* per server, all workers: requests holding a slot */
+    atomic_int *srv_queued;
+};
+
+/* ---------- small helpers ---------- */
+
+static inline uint32_t conn_slot(const worker *w, const conn *c) { return (uint32_t)(c - w->conns); }
+static inline uint64_t conn_ud(const worker *w, const conn *c, int op) { return ud_encode(op, c->gen, conn_slot(w, c)); }
+
+static inline struct io_uring_sqe *sqe_get(worker *w) {
+    struct io_uring_sqe *s = io_uring_get_sqe(&w->ring);
+    while (!s) { io_uring_submit(&w->ring); s = io_uring_get_sqe(&w->ring); }
+    return s;
+}
+
+/* Ops in flight, from the flags; the invariant is that it equals c->inflight. */
+static inline int conn_ops(const conn *c) {
+    return c->h[REQ].recv + c->h[REQ].send + c->h[RESP].recv + c->h[RESP].send + c->sconn + c->ltmo
+         + c->cpeek + c->pu.pollin + c->pu.pollout;
+}
+
+int64_t rp_now_ms(void);
+int64_t rp_realtime_us(void);
+
+/* rp_worker.c */
+void cancel_ud(worker *w, uint64_t target);     /* cancel one op; its completion is ignored */
+void cancel_fd(worker *w, int fd);              /* cancel every op on fd; likewise */
+void *worker_main(void *arg);
+
+/* rp_conn.c */
+conn *conn_alloc(worker *w);
+void conn_close(worker *w, conn *c);
+void conn_op_done(worker *w, conn *c);          /* frees a closing slot after its last op */
+void send_local(worker *w, conn *c, const uint8_t *p, uint32_t len, int status, int then_close);
+void send_page(worker *w, conn *c, int code, char t0, char t1);
+void log_done(worker *w, conn *c);
+
+/* rp_half.c */
+void half_send(worker *w, conn *c, int d);
+int iov_advance(struct iovec *iov, int cnt, size_t n);
+int iov_from_call(const rp_head_call *call, const uint8_t *base, uint32_t baselen, uint8_t *ins, struct iovec *out);
+size_t half_body_take(half *h, const uint8_t *p, size_t avail, int *err);
+void crecv_arm_opt(worker *w, conn *c, int poll_first);
+static inline void crecv_arm(worker *w, conn *c) { crecv_arm_opt(w, c, 0); }
+void srecv_arm_opt(worker *w, conn *c, int poll_first);
+static inline void srecv_arm(worker *w, conn *c) { srecv_arm_opt(w, c, 0); }
+void cpeek_arm(worker *w, conn *c);
+
+/* rp_request.c */
+void request_begin(worker *w, conn *c);
+void request_head(worker *w, conn *c);
+void request_send_head(worker *w, conn *c);
+void client_data(worker *w, conn *c, uint32_t n);
+void client_eof(worker *w, conn *c, int res);
+void on_request_sent(worker *w, conn *c, int res);
+void on_client_recv_single(worker *w, conn *c, int res);
+void on_client_peek(worker *w, conn *c, int res);
+void req_phase(conn *c, int to);
+
+/* rp_response.c */
+void response_head(worker *w, conn *c);
+void exchange_done(worker *w, conn *c);
+void on_response_recv(worker *w, conn *c, int res);
+void on_response_sent(worker *w, conn *c, int res);
+
+/* rp_server.c */
+void connect_start(worker *w, conn *c);
+void on_connect(worker *w, conn *c, int res);
+int server_replay(worker *w, conn *c);
+
+/* rp_pool.c */
+int pool_take(worker *w, int server);
+void pool_put(worker *w, int server, int fd);
+void pool_purge(worker *w);
+
+/* rp_queue.c */
+int queue_enter(worker *w, conn *c);            /* 1: queued (no slot free), 0: holds a slot */
+void queue_remove(worker *w, conn *c);
+void queue_kick(worker *w, int s);
+void srv_release(worker *w, conn *c);
+
+/* rp_timer.c */
+void tw_schedule(worker *w, conn *c);
+void tw_unlink(worker *w, conn *c);
+void timers_run(worker *w);
+
+/* rp_splice.c */
+int pump_start(worker *w, conn *c, int dir, int64_t remain);
+void pump_run(worker *w, conn *c);
+void pipe_release(worker *w, pump *p);
+
+/* rp_bufring.c */
+int bufring_init(worker *w);
+void ms_arm(worker *w, conn *c);
+void ms_pump(worker *w, conn *c);
+void ms_release(worker *w, conn *c);
+void ms_splice_try(worker *w, conn *c);
+void ms_stop_for_splice(worker *w, conn *c);
+void on_client_recv_multi(worker *w, conn *c, int res, uint32_t flags);
+#define PENDING(c) ((c)->ms.npend - (c)->ms.phead)
+
+/* rp_listener.c */
+int listener_open(const rp_listener_cfg *l, char *err, int errlen);
+void accept_arm(worker *w, int li);
+void accept_resume(worker *w, int li);
+void on_accept(worker *w, int li, int res, uint32_t flags);
+void listeners_close(worker *w, int drain);
+int any_accepting(worker *w);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,47 @@
+// Idle server connections kept for reuse (keep-alive to the servers), per worker and server:
+// a small LIFO, oldest first, purged after 5 s unused.
+#include "rp_internal.h"
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+int pool_take(worker *w, int server) {
+    while (w->pool_n[server] > 0) {
+        pool_entry *pe = &w->pool[server][--w->pool_n[server]];
+        int fd = pe->fd;
+        /* Recently used: trust it (a request that finds it dead is replayed on a fresh
+           connection). Idle for a while: check the server has not closed it meanwhile. */
+        if (pe->since + 1000 > w->now) return fd;
+        char b;
+        ssize_t r = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r < 0 && errno == EAGAIN) return fd;      /* alive and quiet */
+        close(fd);                                   /* closed by the server, or garbage */
+    }
+    return -1;
+}
+
+/* Idle server connections are closed after 5 s unused (HAProxy's pool-purge-delay default),
+   so a burst does not leave hundreds of descriptors open. Oldest entries are at the front. */
+#define POOL_PURGE_MS 5000
+void pool_purge(worker *w) {
+    for (int s = 0; s < w->e->cfg.nservers; s++) {
+        int k = 0;
+        while (k < w->pool_n[s] && w->pool[s][k].since + POOL_PURGE_MS <= w->now) close(w->pool[s][k++].fd);
+        if (k) {
+            memmove(&w->pool[s][0], &w->pool[s][k], (size_t)(w->pool_n[s] - k) * sizeof(pool_entry));
+            w->pool_n[s] -= k;
+        }
+    }
+}
+
+void pool_put(worker *w, int server, int fd) {
+    RP_ASSERT(fd >= 0 && server >= 0 && server < w->e->cfg.nservers);
+    if (w->pool_n[server] >= w->pool_cap) {   /* full: drop the coldest */
+        close(w->pool[server][0].fd);
+        memmove(&w->pool[server][0], &w->pool[server][1], (size_t)(w->pool_cap - 1) * sizeof(pool_entry));
+        w->pool_n[server]--;
+    }
+    w->pool[server][w->pool_n[server]].fd = fd;
+    w->pool[server][w->pool_n[server]].since = w->now;
+    w->pool_n[server]++;
+}

@@ -1,0 +1,216 @@
+// The request half: a request head is gathered and handed to Swift, then the head and the body
+// go to the server; the client's end of stream.
+#include "rp_internal.h"
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+/* Allowed request phase transitions (bit i of allowed[to]: from phase i). */
+#define B(p) (1u << (p))
+static const unsigned req_allowed[] = {
+    [PH_IDLE] = 0,
+    [PH_HEAD] = B(PH_IDLE) | B(PH_DONE),
+    [PH_QUEUED] = B(PH_CONNECT),
+    [PH_CONNECT] = B(PH_HEAD) | B(PH_QUEUED) | B(PH_WAIT_RETRY) | B(PH_CONNECT) | B(PH_BODY) | B(PH_DONE),
+    [PH_WAIT_RETRY] = B(PH_CONNECT),
+    [PH_BODY] = B(PH_CONNECT) | B(PH_BODY),
+    [PH_DONE] = B(PH_HEAD) | B(PH_CONNECT) | B(PH_BODY) | B(PH_DONE),
+};
+#undef B
+
+void req_phase(conn *c, int to) {
+    RP_ASSERT(req_allowed[to] & (1u << c->h[REQ].phase));
+    (void)req_allowed;
+    c->h[REQ].phase = to;
+}
+
+/* A new request may start: parse what is kept in the buffer, or wait for bytes. */
+void request_begin(worker *w, conn *c) {
+    half *rq = &c->h[REQ];
+    req_phase(c, PH_HEAD);
+    c->h[RESP].phase = PH_IDLE;
+    memset(&c->t, 0, sizeof c->t);
+    c->status = -1; c->bytes_in = c->bytes_out = 0; c->term0 = c->term1 = '-';
+    c->retries_done = 0; c->redispatched = 0; c->logged = 0;
+    c->server_reuse = 0; c->server_close = 0;
+    c->sdl = 0;
+    c->t.start = w->now;
+    c->t.accept_rt = rp_realtime_us();
+    if (c->rkeep < rq->fill) {
+        memmove(rq->buf, rq->buf + c->rkeep, rq->fill - c->rkeep);
+        rq->fill -= c->rkeep; c->rkeep = 0;
+        request_head(w, c);
+    } else {
+        rq->fill = 0; c->rkeep = 0;
+        const rp_listener_cfg *l = &w->e->listeners[c->listener];
+        uint32_t hr = l->http_request_timeout_ms ? l->http_request_timeout_ms : c->client_to;
+        uint32_t t = c->req_index ? (l->keepalive_timeout_ms ? l->keepalive_timeout_ms : hr) : hr;
+        c->cdl = t ? w->now + t : 0;
+        tw_schedule(w, c);
+        crecv_arm_opt(w, c, c->req_index > 0);   /* keep-alive: the next request comes later */
+    }
+}
+
+/* Sends the request head (and any body bytes already here) to the server. */
+void request_send_head(worker *w, conn *c) {
+    c->t.connected = c->t.connected ? c->t.connected : w->now;
+    req_phase(c, c->h[REQ].body_done ? PH_DONE : PH_BODY);
+    c->h[RESP].phase = PH_HEAD; c->h[RESP].fill = 0;
+    c->sdl = c->server_to ? w->now + c->server_to : 0;
+    tw_schedule(w, c);
+    srecv_arm_opt(w, c, 1);                      /* the server has not seen the request yet */
+    half_send(w, c, REQ);
+}
+
+void request_head(worker *w, conn *c) {
+    half *rq = &c->h[REQ];
+    rp_head_call *call = &w->call;
+    memset(call, 0, offsetof(rp_head_call, iov));
+    call->worker = w->id; call->slot = conn_slot(w, c);
+    call->frontend = c->frontend; call->buf = rq->buf; call->len = rq->fill;
+    call->client = &c->caddr; call->request_index = c->req_index; call->server = -1;
+    call->head_too_big = rq->fill >= BUFSZ;
+    call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->resp = NULL; call->resp_len = 0;
+    call->server_out = -1; call->close_after = 0; call->server_reuse = 0; call->status_hint = 0;
+    call->connect_timeout_ms = call->server_timeout_ms = call->client_timeout_ms = 0;
+    w->e->cfg.cb.on_request(w->e->cfg.cb.ctx, call);
+    if (call->client_timeout_ms) c->client_to = call->client_timeout_ms;
+
+    if (call->verdict == RP_NEED_MORE) {
+        if (call->head_too_big) { send_page(w, c, 400, 'P', 'R'); return; }
+        crecv_arm(w, c);
+        return;
+    }
+    c->t.head = w->now;
+    c->close_after = call->close_after;
+    if (call->verdict == RP_RESPOND) {
+        c->rkeep = call->head_len ? call->head_len : rq->fill;
+        if (call->body != RP_BODY_NONE) c->close_after = 1;   /* unread body: don't reuse */
+        int err = call->status_hint >= 400 && call->status_hint != 401;
+        c->term0 = err ? 'P' : '-';
+        c->term1 = err ? 'R' : '-';
+        if (call->status_hint == 503) { c->term0 = 'S'; c->term1 = 'C'; }
+        c->cdl = 0;
+        send_local(w, c, call->resp, call->resp_len, call->status_hint, c->close_after);
+        return;
+    }
+    /* RP_FORWARD */
+    c->server = call->server_out;
+    c->connect_to = call->connect_timeout_ms ? call->connect_timeout_ms : 5000;
+    c->queue_to = call->queue_timeout_ms;
+    c->server_to = call->server_timeout_ms;
+    c->retries_left = call->retries;
+    c->redispatch = call->redispatch;
+    c->abort_on_close = call->abort_on_close;
+    c->server_reuse = call->server_reuse;
+    rq->body = call->body; rq->remain = call->body_len; rp_chunk_init(&rq->chunk); rq->body_done = 0;
+    int n = iov_from_call(call, rq->buf, rq->fill, rq->ins, rq->iov);
+    if (n < 0) { send_page(w, c, 400, 'P', 'R'); return; }
+    uint32_t off = call->head_len;
+    RP_ASSERT(off <= rq->fill);
+    int err = 0;
+    size_t used = half_body_take(rq, rq->buf + off, rq->fill - off, &err);
+    if (err) { send_page(w, c, 400, 'P', 'R'); return; }
+    if (used) { rq->iov[n].iov_base = rq->buf + off; rq->iov[n].iov_len = used; n++; }
+    rq->iovcnt = n;
+    c->replayable = rq->body_done;
+    memcpy(c->iov0, rq->iov, (size_t)n * sizeof *rq->iov); c->iovcnt0 = n;
+    c->rkeep = rq->body_done ? off + (uint32_t)used : rq->fill;
+    c->cdl = 0;
+    req_phase(c, PH_CONNECT);
+    connect_start(w, c);
+}
+
+/* ---------- client bytes and client end of stream (both receive modes) ---------- */
+
+void client_eof(worker *w, conn *c, int res) {
+    (void)res;
+    half *rq = &c->h[REQ];
+    c->cli_eof = 1;
+    if (rq->phase == PH_HEAD) {
+        if (rq->fill > 0 || c->req_index == 0) { c->term0 = 'C'; c->term1 = 'R'; c->status = rq->fill ? 400 : -1; }
+        conn_close(w, c); return;
+    }
+    if (rq->phase == PH_BODY) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
+    if ((rq->phase == PH_CONNECT || rq->phase == PH_WAIT_RETRY || rq->phase == PH_QUEUED) && c->abort_on_close) {
+        c->term0 = 'C'; c->term1 = rq->phase == PH_QUEUED ? 'Q' : 'C'; conn_close(w, c); return;
+    }
+    /* half-closed client: finish the response, then close */
+}
+
+void client_data(worker *w, conn *c, uint32_t n) {
+    half *rq = &c->h[REQ];
+    rq->fill += n;
+    RP_ASSERT(rq->fill <= BUFSZ);
+    c->bytes_in += n;
+    if (rq->phase == PH_HEAD) { request_head(w, c); return; }
+    if (rq->phase == PH_BODY) {
+        RP_ASSERT(!rq->send);
+        int err = 0;
+        size_t used = half_body_take(rq, rq->buf, rq->fill, &err);
+        if (err) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
+        c->rkeep = rq->body_done ? (uint32_t)used : rq->fill;
+        rq->iov[0].iov_base = rq->buf; rq->iov[0].iov_len = used; rq->iovcnt = used ? 1 : 0;
+        if (rq->iovcnt) half_send(w, c, REQ);
+        else if (rq->body_done) req_phase(c, PH_DONE);
+        else crecv_arm(w, c);
+        return;
+    }
+    /* bytes while waiting (pipelined next request): keep them, read no more */
+}
+
+/* ---------- completions ---------- */
+
+/* A single-shot receive on the client socket (the fallback without provided buffers). */
+void on_client_recv_single(worker *w, conn *c, int res) {
+    if (res <= 0) {
+        if (res == -EINTR || res == -EAGAIN) { crecv_arm(w, c); return; }
+        client_eof(w, c, res);
+        return;
+    }
+    client_data(w, c, (uint32_t)res);
+}
+
+/* EOF (0) or an error while waiting for a server: the client is gone; bytes: not yet. */
+void on_client_peek(worker *w, conn *c, int res) {
+    int ph = c->h[REQ].phase;
+    if (res <= 0 && res != -EINTR && c->abort_on_close
+        && (ph == PH_CONNECT || ph == PH_WAIT_RETRY || ph == PH_QUEUED)) {
+        c->cli_eof = 1;
+        c->term0 = 'C'; c->term1 = ph == PH_QUEUED ? 'Q' : 'C';
+        conn_close(w, c);
+    }
+}
+
+static void on_request_send_error(worker *w, conn *c) {
+    if (server_replay(w, c)) return;
+    if (c->h[RESP].phase == PH_HEAD && !c->h[RESP].send) send_page(w, c, 502, 'S', 'H');
+    else { c->term0 = 'S'; c->term1 = 'D'; conn_close(w, c); }
+}
+
+/* Part of the request went to the server. */
+void on_request_sent(worker *w, conn *c, int res) {
+    half *rq = &c->h[REQ];
+    if (res < 0) { on_request_send_error(w, c); return; }
+    rq->iovcnt = iov_advance(rq->iov, rq->iovcnt, (size_t)res);
+    if (rq->iovcnt > 0) { half_send(w, c, REQ); return; }
+    if (rq->body_done) { req_phase(c, PH_DONE); c->cdl = 0; return; }
+    /* more request body to come */
+    req_phase(c, PH_BODY);
+    int splice_th = w->e->cfg.splice_threshold;
+    if (rq->body == RP_BODY_LENGTH && splice_th > 0 && rq->remain >= splice_th) {
+        if (!w->use_ms) {
+            rq->fill = 0; c->rkeep = 0;
+            if (pump_start(w, c, REQ, rq->remain) == 0) return;
+        } else {
+            /* With a multishot receive the next bytes may already sit in provided buffers,
+               ahead of the socket: stop it, copy what it got, then splice the rest. */
+            ms_stop_for_splice(w, c);
+        }
+    }
+    rq->fill = 0; c->rkeep = 0;
+    c->cdl = c->client_to ? w->now + c->client_to : 0;
+    tw_schedule(w, c);
+    crecv_arm(w, c);
+    ms_splice_try(w, c);
+}

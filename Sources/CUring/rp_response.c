@@ -1,0 +1,167 @@
+// The response half: a response head is gathered and handed to Swift, then the head and the
+// body go to the client; the end of an exchange (keep-alive, pool, or close).
+#include "rp_internal.h"
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void response_head(worker *w, conn *c) {
+    half *rs = &c->h[RESP];
+    rp_head_call *call = &w->call;
+    memset(call, 0, offsetof(rp_head_call, iov));
+    call->worker = w->id; call->slot = conn_slot(w, c);
+    call->frontend = c->frontend; call->buf = rs->buf; call->len = rs->fill;
+    call->client = &c->caddr; call->request_index = c->req_index; call->server = c->server;
+    call->head_too_big = rs->fill >= BUFSZ;
+    call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = c->close_after;
+    call->server_reuse = c->server_reuse; call->resp = NULL;
+    w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
+    if (call->verdict == RP_NEED_MORE) {
+        if (call->head_too_big) { send_page(w, c, 502, 'P', 'H'); return; }
+        srecv_arm(w, c);
+        return;
+    }
+    if (call->verdict == RP_RESPOND) {   /* invalid response: 502 */
+        c->term0 = 'P'; c->term1 = 'H';
+        c->server_reuse = 0;
+        if (c->fd[SRV] >= 0) shutdown(c->fd[SRV], SHUT_RDWR);
+        send_local(w, c, call->resp, call->resp_len, call->status_hint ? call->status_hint : 502, 1);
+        return;
+    }
+    if (!c->t.resp) c->t.resp = w->now;
+    RP_ASSERT(!rs->send);
+    int n = iov_from_call(call, rs->buf, rs->fill, rs->ins, rs->iov);
+    if (n < 0) { send_page(w, c, 502, 'P', 'H'); return; }
+    uint32_t off = call->head_len;
+    RP_ASSERT(off <= rs->fill);
+    if (call->verdict == RP_INTERIM) {
+        /* a 1xx head: copy it (it is small), forward it, then parse what follows as a head */
+        size_t used = 0;
+        for (int i = 0; i < call->iovcnt; i++) {
+            if (used + call->iov[i].iov_len > INSZ) { send_page(w, c, 502, 'P', 'H'); return; }
+            memcpy(rs->ins + used, call->iov[i].iov_base, call->iov[i].iov_len);
+            used += call->iov[i].iov_len;
+        }
+        memmove(rs->buf, rs->buf + off, rs->fill - off);
+        rs->fill -= off;
+        rs->iov[0].iov_base = rs->ins; rs->iov[0].iov_len = used; rs->iovcnt = 1;
+        rs->phase = PH_HEAD;
+        half_send(w, c, RESP);
+        return;
+    }
+    c->status = call->status_hint;
+    if (call->close_after) c->close_after = 1;
+    if (!call->server_reuse) c->server_reuse = 0;
+    rs->body = call->body; rs->remain = call->body_len; rp_chunk_init(&rs->chunk); rs->body_done = 0;
+    int err = 0;
+    size_t used = half_body_take(rs, rs->buf + off, rs->fill - off, &err);
+    if (err) { c->server_reuse = 0; c->close_after = 1; }
+    if (used) { rs->iov[n].iov_base = rs->buf + off; rs->iov[n].iov_len = used; n++; }
+    if (off + used < rs->fill) c->server_close = 1;           /* bytes after the response: don't reuse */
+    rs->iovcnt = n;
+    rs->phase = rs->body_done ? PH_DONE : PH_BODY;
+    rs->fill = 0;
+    c->sdl = 0;
+    c->cdl = c->client_to ? w->now + c->client_to : 0;
+    tw_schedule(w, c);
+    half_send(w, c, RESP);
+}
+
+/* ---------- the exchange ends ---------- */
+
+void exchange_done(worker *w, conn *c) {
+    if (c->state != C_ACTIVE) return;
+    const half *rq = &c->h[REQ], *rs = &c->h[RESP];
+    int sfd = c->fd[SRV];
+    int sops = rs->recv || rq->send || c->pu.pollin || c->pu.pollout;
+    int reuse = c->server_reuse && !c->server_close && rs->body_done && rq->phase == PH_DONE && sfd >= 0
+                && rs->fill == 0 && !sops;
+    log_done(w, c);
+    srv_release(w, c);
+    if (sfd >= 0) {
+        if (reuse) { pool_put(w, c->server, sfd); c->fd[SRV] = -1; }
+        else if (!sops && !c->sconn) { close(sfd); c->fd[SRV] = -1; }
+        else { shutdown(sfd, SHUT_RDWR); c->close_after = 1; }
+    }
+    if (c->close_after || rq->phase != PH_DONE || c->cli_eof || w->stopping) { conn_close(w, c); return; }
+    c->req_index++;
+    c->server = -1;
+    request_begin(w, c);
+}
+
+/* ---------- completions ---------- */
+
+static void on_response_recv_end(worker *w, conn *c, int res) {
+    half *rs = &c->h[RESP];
+    if (res == -EINTR || res == -EAGAIN) { srecv_arm(w, c); return; }
+    if (rs->phase == PH_HEAD) {
+        if (server_replay(w, c)) return;
+        if (c->status < 0 && !rs->send) { send_page(w, c, 502, 'S', 'H'); return; }
+        conn_close(w, c); return;
+    }
+    if (rs->phase == PH_BODY && rs->body == RP_BODY_CLOSE) {
+        rs->body_done = 1; c->server_close = 1; c->close_after = 1;
+        if (!rs->send) exchange_done(w, c);
+        return;
+    }
+    if (rs->phase == PH_BODY) { c->term0 = 'S'; c->term1 = 'D'; conn_close(w, c); return; }
+    c->server_close = 1;    /* idle server closed: fine */
+}
+
+/* Bytes (or the end) from the server. */
+void on_response_recv(worker *w, conn *c, int res) {
+    half *rs = &c->h[RESP];
+    if (res <= 0) { on_response_recv_end(w, c, res); return; }
+    rs->fill += (uint32_t)res;
+    RP_ASSERT(rs->fill <= BUFSZ);
+    if (rs->phase == PH_HEAD) { response_head(w, c); return; }
+    if (rs->phase == PH_BODY) {
+        RP_ASSERT(!rs->send);
+        int err = 0;
+        size_t used = half_body_take(rs, rs->buf, rs->fill, &err);
+        if (err) { c->term0 = 'S'; c->term1 = 'D'; conn_close(w, c); return; }
+        if (used < rs->fill) c->server_close = 1;
+        if (rs->body_done) rs->phase = PH_DONE;
+        rs->iov[0].iov_base = rs->buf; rs->iov[0].iov_len = used; rs->iovcnt = used ? 1 : 0;
+        rs->fill = 0;
+        c->cdl = c->client_to ? w->now + c->client_to : 0;
+        tw_schedule(w, c);
+        if (rs->iovcnt) half_send(w, c, RESP);
+        else if (rs->body_done) exchange_done(w, c);
+        return;
+    }
+    /* unexpected bytes from the server after the response */
+    c->server_close = 1; rs->fill = 0;
+}
+
+/* Part of the response (or a local answer) went to the client. */
+void on_response_sent(worker *w, conn *c, int res) {
+    half *rs = &c->h[RESP];
+    if (res < 0) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
+    c->bytes_out += (uint64_t)res;
+    rs->iovcnt = iov_advance(rs->iov, rs->iovcnt, (size_t)res);
+    if (rs->iovcnt > 0) { half_send(w, c, RESP); return; }
+    if (c->local) {
+        free(c->local); c->local = NULL;
+        if (c->local_then_close) { conn_close(w, c); return; }
+        req_phase(c, PH_DONE);
+        rs->body_done = 1;
+        exchange_done(w, c);
+        return;
+    }
+    if (rs->phase == PH_HEAD) {                                   /* after a 1xx */
+        if (rs->fill > 0) response_head(w, c); else srecv_arm(w, c);
+        return;
+    }
+    if (rs->body_done) { exchange_done(w, c); return; }
+    int splice_th = w->e->cfg.splice_threshold;
+    if (rs->body == RP_BODY_LENGTH && splice_th > 0 && rs->remain >= splice_th) {
+        if (pump_start(w, c, RESP, rs->remain) == 0) return;
+    }
+    c->sdl = c->server_to ? w->now + c->server_to : 0;
+    c->cdl = 0;
+    tw_schedule(w, c);
+    srecv_arm(w, c);
+}

@@ -1,0 +1,85 @@
+// The server side of an exchange: a slot under the server's maxconn, an idle pooled connection
+// or a new one (connect with a linked timeout), retries, redispatch, and the replay of a request
+// whose pooled connection turned out to be dead.
+#include "rp_internal.h"
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <unistd.h>
+
+void connect_start(worker *w, conn *c) {
+    const rp_engine *e = w->e;
+    RP_ASSERT(c->h[REQ].phase == PH_CONNECT && !c->sconn);   /* a late linked timeout may remain */
+    if (c->abort_on_close && c->h[REQ].body_done) cpeek_arm(w, c);
+    if (queue_enter(w, c)) return;
+    if (c->server < 0 || c->server >= e->cfg.nservers) { send_page(w, c, 503, 'S', 'C'); return; }
+    c->t.conn_start = w->now;
+    if (!c->t.conn_first) c->t.conn_first = w->now;
+    c->pooled_server = 0;
+    RP_ASSERT(c->fd[SRV] < 0);
+    if (c->server_reuse) {
+        int fd = pool_take(w, c->server);
+        if (fd >= 0) {
+            c->fd[SRV] = fd; c->pooled_server = 1; c->t.connected = w->now;
+            request_send_head(w, c);
+            return;
+        }
+    }
+    const rp_server_cfg *sv = &e->servers[c->server];
+    int fd = socket(sv->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) { send_page(w, c, 503, 'R', 'C'); return; }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->fd[SRV] = fd;
+    struct io_uring_sqe *s = sqe_get(w);
+    io_uring_prep_connect(s, fd, (const struct sockaddr *)&sv->addr, sv->addrlen);
+    io_uring_sqe_set_data64(s, conn_ud(w, c, OP_CONNECT));
+    s->flags |= IOSQE_IO_LINK;
+    struct io_uring_sqe *t = sqe_get(w);
+    c->cts.tv_sec = c->connect_to / 1000; c->cts.tv_nsec = (long long)(c->connect_to % 1000) * 1000000;
+    io_uring_prep_link_timeout(t, &c->cts, 0);
+    io_uring_sqe_set_data64(t, conn_ud(w, c, OP_LTIMEOUT));
+    c->sconn = 1; c->ltmo++; c->inflight += 2;
+}
+
+/* An idle pooled server connection died as we used it (the server closed it meanwhile):
+   send the same request once more on a fresh connection, if nothing of it is lost. */
+int server_replay(worker *w, conn *c) {
+    half *rq = &c->h[REQ];
+    if (!c->pooled_server || !c->replayable || c->h[RESP].fill != 0 || c->status >= 0 || c->h[RESP].send) return 0;
+    if (rq->send || c->h[RESP].recv) { shutdown(c->fd[SRV], SHUT_RDWR); return 1; }   /* wait for the other op */
+    close(c->fd[SRV]); c->fd[SRV] = -1;
+    c->pooled_server = 0; c->server_reuse = 0;
+    memcpy(rq->iov, c->iov0, (size_t)c->iovcnt0 * sizeof *rq->iov); rq->iovcnt = c->iovcnt0;
+    req_phase(c, PH_CONNECT);
+    connect_start(w, c);
+    return 1;
+}
+
+/* A connection attempt failed: retry, redispatch, or answer 503. */
+static void connect_failed(worker *w, conn *c, int err) {
+    if (c->fd[SRV] >= 0) { close(c->fd[SRV]); c->fd[SRV] = -1; }
+    if (c->abort_on_close && c->cli_eof) { c->term0 = 'C'; c->term1 = 'C'; conn_close(w, c); return; }
+    if (c->retries_left <= 0) { srv_release(w, c); c->t.connected = 0; send_page(w, c, 503, 'S', 'C'); return; }
+    c->retries_left--;
+    c->retries_done++;
+    int old = c->server;
+    srv_release(w, c);
+    const rp_callbacks *cb = &w->e->cfg.cb;
+    if (c->redispatch && (c->redispatch == 2 || c->retries_left == 0) && cb->on_redispatch) {
+        int ns = cb->on_redispatch(cb->ctx, w->id, conn_slot(w, c), old, c->h[REQ].buf, c->h[REQ].fill);
+        if (ns >= 0) { c->server = ns; c->redispatched = 1; if (c->redispatch == 2) c->redispatch = 1; }
+    }
+    if (c->server != old || err == -ETIME || err == -ECANCELED) { connect_start(w, c); return; }
+    /* an immediate failure on the same server: HAProxy's turn-around pause */
+    uint32_t pause = c->connect_to < 1000 ? c->connect_to : 1000;
+    req_phase(c, PH_WAIT_RETRY);
+    c->sdl = w->now + pause;
+    tw_schedule(w, c);
+}
+
+void on_connect(worker *w, conn *c, int res) {
+    if (res < 0) { connect_failed(w, c, res); return; }
+    c->t.connected = w->now;
+    request_send_head(w, c);
+}
