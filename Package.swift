@@ -21,18 +21,27 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wno-unused-function"])],
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("pthread")]
         ),
+        // ringbench's load generator and its origin server in C (not part of the proxy).
+        .target(
+            name: "CBench",
+            cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wno-unused-function"])],
+            linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("pthread")]
+        ),
+        // Origin servers for the demo and the tests (an echo server, a PHP-like app): plain
+        // POSIX sockets and threads, independent of the proxy on purpose.
+        .target(name: "Origins"),
         .target(
             name: "Proxy",
             dependencies: ["CUring"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
-        .executableTarget(name: "ringproxy", dependencies: ["Proxy"]),
+        .executableTarget(name: "ringproxy", dependencies: ["Proxy", "Origins"]),
         .executableTarget(
             name: "ringbench",
-            dependencies: ["Proxy", "CUring", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["CBench", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Sources/Bench"
         ),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Proxy", "CUring"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Proxy", "CUring", "CBench", "Origins"]),
     ]
 )

@@ -1,4 +1,4 @@
-import CUring
+import CBench
 import Foundation
 
 /// `ringbench compare -f CONFIG`: the same scenario against ringproxy, HAProxy and one backend

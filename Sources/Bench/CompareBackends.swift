@@ -1,4 +1,4 @@
-import CUring
+import CBench
 import Foundation
 
 /// The origin servers behind the proxies in `compare`: nginx when installed (one worker, one

@@ -1,4 +1,4 @@
-import CUring
+import CBench
 import Foundation
 
 /// C-owned copies of everything a bench_config points to; they must outlive the run.

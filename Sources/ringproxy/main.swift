@@ -3,4 +3,4 @@ import Proxy
 import Glibc
 #endif
 
-exit(CommandLine.runRingproxy(Array(CommandLine.arguments.dropFirst())))
+exit(CommandLine.runRingproxy(Array(CommandLine.arguments.dropFirst()), demo: Demo.run))

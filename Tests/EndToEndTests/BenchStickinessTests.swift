@@ -1,4 +1,4 @@
-import CUring
+import CBench
 import Foundation
 import Testing
 

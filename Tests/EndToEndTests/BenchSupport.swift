@@ -1,4 +1,4 @@
-import CUring
+import CBench
 import Foundation
 
 /// A built-in ringbench server on 127.0.0.1, stopped when the test drops it.

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import Proxy
+import Origins
 
 /// Runs a shell command line as the demo prints it; returns its standard output.
 func shell(_ command: String, timeout: TimeInterval = 30) throws -> String {

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import Proxy
+import Origins
 
 /// One exchange that ends a particular way, and what its log line must say.
 struct OpsLogScenario: Sendable {

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import Proxy
+import Origins
 
 struct OpsHealthWorld {
     let a: AppServer

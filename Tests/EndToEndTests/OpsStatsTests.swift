@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import Proxy
+import Origins
 
 /// Two backends with one server each, a stats listener with auth and refresh, monitor-uri and
 /// the exporter on the frontend.

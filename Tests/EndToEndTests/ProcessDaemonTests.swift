@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import Proxy
+import Origins
 
 @Suite(.serialized) struct ProcessDaemonTests {
     @Test func daemonReturnsAtOnceWritesItsPidAndStopsOnSigterm() throws {

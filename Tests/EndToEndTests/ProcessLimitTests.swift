@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import Proxy
+import Origins
 
 @Suite(.serialized) struct ProcessLimitTests {
     @Test func frontendMaxconnLeavesTheThirdClientInTheBacklog() throws {

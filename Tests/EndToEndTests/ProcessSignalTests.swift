@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import Proxy
 import Synchronization
+import Origins
 
 /// A ringproxy config with one frontend on `port` in front of one server.
 func singleServerConfig(port: UInt16, server: UInt16, global: String = "nbthread 1",

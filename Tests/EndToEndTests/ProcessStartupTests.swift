@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import Proxy
+import Origins
 
 @Suite(.serialized) struct ProcessStartupTests {
     /// Runs ringproxy -db on `config` to completion (it is expected to refuse to start).

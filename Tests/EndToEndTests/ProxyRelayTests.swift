@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import Proxy
+import Origins
 
 /// One ringproxy in front of two echo servers, with a frontend and backend made from `options`.
 final class RelayFixture: @unchecked Sendable {   // read-only after init

@@ -4,8 +4,4 @@
 #include "rp_sys.h"
 #include "rp_engine.h"
 #include "rp_pollring.h"
-#include "bench_client.h"
-#include "bench_cookie_jar.h"
-#include "bench_response.h"
-#include "bench_server.h"
 #endif

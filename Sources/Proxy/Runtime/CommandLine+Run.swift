@@ -63,7 +63,7 @@ extension CommandLine {
     }
 
     /// Runs ringproxy with HAProxy's flags and returns the process exit status.
-    public static func runRingproxy(_ args: [String]) -> Int32 {
+    public static func runRingproxy(_ args: [String], demo: (() -> Int32)? = nil) -> Int32 {
         let parsed: RingproxyArguments
         switch parseRingproxyArguments(args) {
         case .success(let p): parsed = p
@@ -88,7 +88,11 @@ extension CommandLine {
                 printError("ringproxy: -c needs at least one -f FILE\n\(usage)")
                 return 1
             }
-            return Runtime.runDemo()
+            guard let demo else {
+                printError("ringproxy: no configuration file given (-f FILE)\n\(usage)")
+                return 1
+            }
+            return demo()
         }
         let configuration: Configuration
         do {

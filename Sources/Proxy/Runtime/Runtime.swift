@@ -104,8 +104,4 @@ public enum Runtime {
         proxy.stop(soft: kind == .soft)
         return 0
     }
-
-    public static func runDemo() -> Int32 {
-        Demo.run()
-    }
 }

@@ -3,6 +3,7 @@
 // rewritten to free local ports. Run it under ringproxy or haproxy alike.
 import Foundation
 import Proxy
+import Origins
 
 final class ReferenceTopology: @unchecked Sendable {   // immutable after init; its servers are Sendable
     let realsrv70: AppServer

@@ -1,8 +1,8 @@
 // The PHP-like app's session table stays bounded and keeps sessions in use.
 import Testing
-@testable import Proxy
+@testable import Origins
 
-@Suite struct BackendSessionTableTests {
+@Suite struct OriginSessionTableTests {
     @Test func countsVisitsPerSession() {
         var t = PHPSessionTable()
         #expect(t.visit("a") == 1)

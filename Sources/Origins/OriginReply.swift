@@ -1,15 +1,15 @@
 // What a behaviour decided to do with one request.
 
-struct BackendReply {
+struct OriginReply {
     /// nil: close the connection without answering (`?close=1`).
-    var response: BackendResponse?
+    var response: OriginResponse?
     /// When closing without answering, reset the connection (RST) instead of closing it.
     var reset = false
     /// Wait this long before answering (`?sleep=MS`).
     var delayMilliseconds = 0
 }
 
-/// A back-end behaviour: turns a request into a reply. Called from many connection threads.
-protocol BackendResponder: Sendable {
-    func reply(to request: BackendRequest, serverName: String) -> BackendReply
+/// An origin server's behaviour: turns a request into a reply. Called from many connection threads.
+protocol OriginResponder: Sendable {
+    func reply(to request: OriginRequest, serverName: String) -> OriginReply
 }

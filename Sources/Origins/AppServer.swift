@@ -1,4 +1,4 @@
-// An HTTP/1.1 back-end server for loopback tests, benchmarks and the demo: plain blocking POSIX
+// An HTTP/1.1 origin server for loopback tests, benchmarks and the demo: plain blocking POSIX
 // sockets, one accept thread and one thread per connection (simple to reason about, and a few
 // hundred threads are cheap). Correctness first: keep-alive per RFC 9112, Content-Length and
 // chunked request bodies read in full, pipelined requests answered in order.
@@ -7,7 +7,7 @@ import Glibc
 #endif
 import Synchronization
 
-/// A named back-end server. `stop()` (or deinit) closes every socket and joins every thread.
+/// A named origin server. `stop()` (or deinit) closes every socket and joins every thread.
 ///
 ///     let s = try AppServer(name: "REALsrv_70", port: 0, behaviour: .echo)
 ///     // … connect to 127.0.0.1:s.port …
@@ -29,12 +29,12 @@ public final class AppServer: Sendable {
     private let core: AppServerCore
 
     public init(name: String, host: String = "127.0.0.1", port: UInt16 = 0, behaviour: Behaviour = .echo) throws {
-        let listener = try BackendSocket.listen(host: host, port: port)
+        let listener = try OriginSocket.listen(host: host, port: port)
         self.name = name
         self.host = host
         self.port = listener.port
         self.behaviour = behaviour
-        let responder: any BackendResponder = switch behaviour {
+        let responder: any OriginResponder = switch behaviour {
         case .echo: EchoResponder()
         case .phpApp: PHPSessionResponder()
         }
@@ -102,7 +102,7 @@ final class AppServerCore: Sendable {
     let name: String
     let host: String
     let port: UInt16
-    let responder: any BackendResponder
+    let responder: any OriginResponder
     let state: Mutex<State>
     let served = Atomic<Int>(0)
     let received = Atomic<Int>(0)
@@ -110,7 +110,7 @@ final class AppServerCore: Sendable {
     let paused = Atomic<Bool>(false)
     let closeAfterResponse = Atomic<Bool>(false)
 
-    init(name: String, host: String, port: UInt16, listenFD: Int32, responder: any BackendResponder) {
+    init(name: String, host: String, port: UInt16, listenFD: Int32, responder: any OriginResponder) {
         self.name = name
         self.host = host
         self.port = port
@@ -120,7 +120,7 @@ final class AppServerCore: Sendable {
 
     func start() throws {
         do {
-            let t = try BackendThread.spawn { [self] in acceptLoop() }
+            let t = try OriginThread.spawn { [self] in acceptLoop() }
             state.withLock { $0.acceptThread = t }
         } catch {
             state.withLock { s in
@@ -143,7 +143,7 @@ final class AppServerCore: Sendable {
             return t
         }
         guard let acceptThread else { return }
-        BackendThread.join(acceptThread)
+        OriginThread.join(acceptThread)
         let threads: [pthread_t] = state.withLock { s in
             for fd in s.connections.values { shutdown(fd, Int32(SHUT_RDWR)) }
             let all = Array(s.threads.values)
@@ -151,7 +151,7 @@ final class AppServerCore: Sendable {
             s.finished = []
             return all
         }
-        threads.forEach(BackendThread.join)
+        threads.forEach(OriginThread.join)
     }
 
     func setRefusing(_ refusing: Bool) {
@@ -182,7 +182,7 @@ final class AppServerCore: Sendable {
                     close(s.listenFD)
                     s.listenFD = -1
                 } else if !s.wantRefusing, s.listenFD < 0 {
-                    s.listenFD = (try? BackendSocket.listen(host: host, port: port).fd) ?? -1
+                    s.listenFD = (try? OriginSocket.listen(host: host, port: port).fd) ?? -1
                 }
                 s.applied = s.requested
                 return (s.listenFD, false)
@@ -210,7 +210,7 @@ final class AppServerCore: Sendable {
         guard let id else { close(fd); return }
         accepted.add(1, ordering: .relaxed)
         do {
-            let thread = try BackendThread.spawn { [self] in serve(id: id, fd: fd) }
+            let thread = try OriginThread.spawn { [self] in serve(id: id, fd: fd) }
             state.withLock { $0.threads[id] = thread }
         } catch {
             state.withLock { s in
@@ -226,7 +226,7 @@ final class AppServerCore: Sendable {
             s.finished = []
             return ids.compactMap { s.threads.removeValue(forKey: $0) }
         }
-        done.forEach(BackendThread.join)
+        done.forEach(OriginThread.join)
     }
 
     // MARK: connection threads
@@ -241,10 +241,10 @@ final class AppServerCore: Sendable {
                 s.finished.append(id)
             }
         }
-        BackendSocket.setNoDelay(fd)
+        OriginSocket.setNoDelay(fd)
         let reader = RequestReader(fd: fd)
         while true {
-            let request: BackendRequest
+            let request: OriginRequest
             do {
                 request = try reader.readRequest()
             } catch .closed {
@@ -265,7 +265,7 @@ final class AppServerCore: Sendable {
                 guard wait(milliseconds: reply.delayMilliseconds, fd: fd) else { return }
             }
             guard let response = reply.response else { // ?close=1, ?reset=1
-                if reply.reset { BackendSocket.setResetOnClose(fd) }
+                if reply.reset { OriginSocket.setResetOnClose(fd) }
                 return
             }
             let keepAlive = request.wantsKeepAlive && !closeAfterResponse.load(ordering: .relaxed)
@@ -281,10 +281,10 @@ final class AppServerCore: Sendable {
     }
 
     private func answerError(_ status: Int, fd: Int32) {
-        var r = BackendResponse()
+        var r = OriginResponse()
         r.status = status
         r.headers.append(("X-Server", name))
-        r.body = .bytes(Array("\(status) \(BackendResponse.reason(status))\n".utf8))
+        r.body = .bytes(Array("\(status) \(OriginResponse.reason(status))\n".utf8))
         _ = r.write(to: fd, requestVersion: "HTTP/1.1", keepAlive: false, isHead: false)
         lingeringClose(fd)
     }

@@ -5,15 +5,15 @@ import Synchronization
 /// Session id: from the `9ai9` cookie, else from a `;9ai9=ID` path parameter (appsession's
 /// URL form), else a new random 26-character id sent as `Set-Cookie: 9ai9=ID; path=/`. Like
 /// PHP without strict mode, an unknown id is adopted, not replaced.
-final class PHPSessionResponder: BackendResponder {
+final class PHPSessionResponder: OriginResponder {
     static let sessionName = "9ai9"
     /// PHP's session id alphabet with session.sid_bits_per_character = 5.
     static let idAlphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)
 
     private let sessions = Mutex(PHPSessionTable())
 
-    func reply(to request: BackendRequest, serverName: String) -> BackendReply {
-        var response = BackendResponse()
+    func reply(to request: OriginRequest, serverName: String) -> OriginReply {
+        var response = OriginResponse()
         let existing = Self.cookieSessionID(request) ?? Self.pathSessionID(request)
         let id = existing ?? Self.newSessionID()
         let count = sessions.withLock { $0.visit(id) }
@@ -37,10 +37,10 @@ final class PHPSessionResponder: BackendResponder {
 
             """
         response.body = .bytes(Array(text.utf8))
-        return BackendReply(response: response)
+        return OriginReply(response: response)
     }
 
-    static func cookieSessionID(_ request: BackendRequest) -> String? {
+    static func cookieSessionID(_ request: OriginRequest) -> String? {
         for header in request.values(of: "Cookie") {
             for pair in header.split(separator: ";") {
                 let kv = pair.trimmingBlanks().split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -50,7 +50,7 @@ final class PHPSessionResponder: BackendResponder {
         return nil
     }
 
-    static func pathSessionID(_ request: BackendRequest) -> String? {
+    static func pathSessionID(_ request: OriginRequest) -> String? {
         for param in request.path.split(separator: ";").dropFirst() {
             let kv = param.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             if kv.count == 2, kv[0] == sessionName, !kv[1].isEmpty { return String(kv[1]) }

@@ -4,7 +4,7 @@ import Testing
 import Foundation
 import Proxy
 
-@Suite struct BackendReferenceTopologyTests {
+@Suite struct OriginReferenceTopologyTests {
     @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
     func haproxy26RunsTheRewrittenSeedConfig() throws {
         let world = try ReferenceTopology(behaviour: .phpApp)

@@ -28,13 +28,13 @@ final class RequestReader {
     init(fd: Int32) {
         self.fd = fd
         buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        peerAddress = BackendSocket.peerAddress(fd)
+        peerAddress = OriginSocket.peerAddress(fd)
     }
 
     /// Reads the next request. Throws `.closed` when the peer closes before sending a byte.
-    func readRequest() throws(RequestReadError) -> BackendRequest {
+    func readRequest() throws(RequestReadError) -> OriginRequest {
         let head = try readHead()
-        guard var request = BackendRequest(head: head) else { throw .malformed("bad request line or header") }
+        guard var request = OriginRequest(head: head) else { throw .malformed("bad request line or header") }
         request.peerAddress = peerAddress
         let te = request.values(of: "Transfer-Encoding").joined(separator: ",").lowercased()
         let cl = request.values(of: "Content-Length").first
@@ -42,7 +42,7 @@ final class RequestReader {
         // is already arriving (RFC 9110 §10.1.1), as Apache and PHP servers do.
         if request.version == "HTTP/1.1", te.contains("chunked") || (cl != nil && cl != "0"), start == end,
            request.values(of: "Expect").contains(where: { $0.lowercased() == "100-continue" }) {
-            guard BackendSocket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { throw .closed }
+            guard OriginSocket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { throw .closed }
         }
         if te.contains("chunked") {
             request.body = try readChunkedBody()

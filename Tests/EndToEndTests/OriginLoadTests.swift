@@ -3,8 +3,9 @@ import Testing
 import Foundation
 import Glibc
 import Proxy
+import Origins
 
-@Suite struct BackendLoadTests {
+@Suite struct OriginLoadTests {
     @Test func twoHundredConcurrentClientsTwentyRequestsEachWithoutErrors() async throws {
         let s = try AppServer(name: "LOAD", port: 0)
         defer { s.stop() }
@@ -91,7 +92,7 @@ import Proxy
     }
 }
 
-@Suite struct BackendAbuseTests {
+@Suite struct OriginAbuseTests {
     @Test func survivesClientsThatVanishMidMessage() throws {
         let s = try AppServer(name: "S", port: 0)
         defer { s.stop() }

@@ -9,10 +9,10 @@
 /// the sleep, if any); `reset=1` → the same with a TCP reset (RST) instead of a FIN;
 /// `size=N` → N bytes of `BodyPattern` instead of the echo; `chunked=1` → chunked response;
 /// `hash=1` → body `bytes=N fnv1a64=HEX\n` of the request body.
-struct EchoResponder: BackendResponder {
-    func reply(to request: BackendRequest, serverName: String) -> BackendReply {
-        var reply = BackendReply()
-        var response = BackendResponse()
+struct EchoResponder: OriginResponder {
+    func reply(to request: OriginRequest, serverName: String) -> OriginReply {
+        var reply = OriginReply()
+        var response = OriginResponse()
         response.headers.append(("X-Server", serverName))
         response.headers.append(("Content-Type", "text/plain"))
         var size: Int?

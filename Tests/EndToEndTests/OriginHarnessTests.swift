@@ -3,8 +3,9 @@ import Testing
 import Foundation
 import Proxy
 import Glibc
+import Origins
 
-@Suite struct BackendHarnessTests {
+@Suite struct OriginHarnessTests {
     @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
     func haproxyForwardsToAnAppServerThroughProxyProcess() throws {
         let a = try AppServer(name: "REALsrv_70", port: 0)
@@ -81,7 +82,7 @@ import Glibc
     }
 }
 
-@Suite struct BackendProcessTests {
+@Suite struct OriginProcessTests {
     @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
     func runReportsExitCodeAndOutputOfACheck() throws {
         // (without a listener haproxy -c exits 2: "will not start")

@@ -3,7 +3,7 @@
 import Glibc
 #endif
 
-enum BackendThread {
+enum OriginThread {
     private final class Box {
         let body: () -> Void
         init(_ body: @escaping () -> Void) { self.body = body }
@@ -24,7 +24,7 @@ enum BackendThread {
         }, box)
         guard rc == 0 else {
             Unmanaged<Box>.fromOpaque(box).release()
-            throw BackendSocketError(call: "pthread_create", code: rc)
+            throw OriginSocketError(call: "pthread_create", code: rc)
         }
         return thread
     }

@@ -1,14 +1,15 @@
 // Throughput of the back-end under wrk (keep-alive, 200 connections). Opt-in: set
-// BACKEND_BENCH=1 (timing on a shared machine is not a pass/fail matter by default).
+// ORIGIN_BENCH=1 (timing on a shared machine is not a pass/fail matter by default).
 import Testing
 import Foundation
 import Proxy
+import Origins
 
-@Suite struct BackendThroughputTests {
+@Suite struct OriginThroughputTests {
     static let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    static let enabled = wrk != nil && ProcessInfo.processInfo.environment["BACKEND_BENCH"] != nil
+    static let enabled = wrk != nil && ProcessInfo.processInfo.environment["ORIGIN_BENCH"] != nil
 
-    @Test(.enabled(if: enabled, "set BACKEND_BENCH=1 (needs wrk)"))
+    @Test(.enabled(if: enabled, "set ORIGIN_BENCH=1 (needs wrk)"))
     func sustainsThousandsOfKeepAliveRequestsPerSecond() throws {
         let s = try AppServer(name: "BENCH", port: 0)
         defer { s.stop() }

@@ -2,8 +2,9 @@
 import Testing
 import Proxy
 import Glibc
+import Origins
 
-@Suite struct BackendEchoTests {
+@Suite struct OriginEchoTests {
     @Test func echoesServerNameRequestLineAndHeadersAsReceived() throws {
         let s = try AppServer(name: "REALsrv_70", port: 0, behaviour: .echo)
         defer { s.stop() }

@@ -1,7 +1,7 @@
 // A response an AppServer behaviour wants sent, and how it goes on the wire (Content-Length or
 // chunked, keep-alive or close, no body for HEAD/204/304).
 
-struct BackendResponse {
+struct OriginResponse {
     enum Body {
         case bytes([UInt8])
         /// `count` bytes of `BodyPattern`, streamed without building them.
@@ -68,12 +68,12 @@ struct BackendResponse {
         }
         head += "\r\n"
         var out = Array(head.utf8)
-        if isHead || bodyless { return BackendSocket.sendAll(fd, out) }
+        if isHead || bodyless { return OriginSocket.sendAll(fd, out) }
 
         switch body {
         case .bytes(let bytes):
             if useChunked { Self.appendChunked(bytes[...], to: &out) } else { out += bytes }
-            return BackendSocket.sendAll(fd, out)
+            return OriginSocket.sendAll(fd, out)
         case .pattern(let count):
             return writePattern(count: count, chunked: useChunked, head: out, fd: fd)
         }
@@ -107,7 +107,7 @@ struct BackendResponse {
             if chunked, n > 0 { pending += [0x0D, 0x0A] }
             offset += n
             if offset == count, chunked { pending += Array("0\r\n\r\n".utf8) }
-            guard BackendSocket.sendAll(fd, pending) else { return false }
+            guard OriginSocket.sendAll(fd, pending) else { return false }
             pending.removeAll(keepingCapacity: true)
         } while offset < count
         return true

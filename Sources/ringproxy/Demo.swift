@@ -1,20 +1,22 @@
-// `ringproxy` with no arguments: the reference topology on 127.0.0.1, with two built-in
-// backends that behave like the PHP app of the reference config, and a list of commands to
+// `ringproxy` with no arguments: the reference topology on 127.0.0.1, with two built-in origin
+// servers that behave like the PHP app of the reference config, and a list of commands to
 // try. It is the real proxy on the embedded reference configuration, not a separate path.
+import Origins
+import Proxy
 #if canImport(Glibc)
 import Glibc
 #endif
 
-public enum Demo {
+enum Demo {
     /// Ports: web, stats, monitor, then the two backends. RINGPROXY_DEMO_PORT moves them all.
-    public struct Ports: Sendable {
-        public var web: Int, stats: Int, monitor: Int, server70: Int, server120: Int
-        public init(base: Int) { web = base; stats = base + 1; monitor = base + 2; server70 = base + 11; server120 = base + 12 }
+    struct Ports: Sendable {
+        var web: Int, stats: Int, monitor: Int, server70: Int, server120: Int
+        init(base: Int) { web = base; stats = base + 1; monitor = base + 2; server70 = base + 11; server120 = base + 12 }
     }
 
     /// The reference configuration with its addresses moved to loopback, and without the
     /// lines that need root or a daemon (user, group, daemon, pidfile).
-    public static func configuration(ports: Ports) -> String {
+    static func configuration(ports: Ports) -> String {
         var out: [String] = []
         for raw in DemoConfiguration.reference.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = String(raw)
@@ -31,7 +33,7 @@ public enum Demo {
     }
 
     /// The lines the demo prints: what to try, one line each.
-    public static func instructions(ports: Ports) -> [String] {
+    static func instructions(ports: Ports) -> [String] {
         let web = "http://127.0.0.1:\(ports.web)/"
         return [
             "ringproxy demo: the reference configuration (HAProxy 1.4 '9ai9' sticky sessions) on 127.0.0.1",
@@ -48,7 +50,7 @@ public enum Demo {
         ]
     }
 
-    public static func run() -> Int32 {
+    static func run() -> Int32 {
         let base = getenv("RINGPROXY_DEMO_PORT").flatMap { Int(String(cString: $0)) } ?? 8080
         let ports = Ports(base: base)
         let signals = ProcessControl.blockControlSignals()

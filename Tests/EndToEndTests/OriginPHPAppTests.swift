@@ -1,8 +1,9 @@
 // The PHP-like session application used by the demo.
 import Testing
 import Proxy
+import Origins
 
-@Suite struct BackendPHPAppTests {
+@Suite struct OriginPHPAppTests {
     private func visits(_ r: RawHTTP.Response) -> Int? {
         r.bodyText.split(separator: "\n").first { $0.hasPrefix("visits ") }.flatMap { Int($0.dropFirst(7)) }
     }

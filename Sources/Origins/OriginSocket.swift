@@ -1,21 +1,21 @@
-// Thin POSIX socket helpers for the test/demo back-end servers (blocking sockets, loopback).
+// Thin POSIX socket helpers for the test/demo origin servers (blocking sockets, loopback).
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A socket-level failure, with the call that failed and errno.
-public struct BackendSocketError: Error, CustomStringConvertible {
+public struct OriginSocketError: Error, CustomStringConvertible {
     public let call: String
     public let code: Int32
     public var description: String { "\(call): \(String(cString: strerror(code))) (errno \(code))" }
 }
 
-enum BackendSocket {
+enum OriginSocket {
     /// Opens a listening TCP socket on host:port (port 0 = ephemeral) and returns it with the
     /// port actually bound.
     static func listen(host: String, port: UInt16, backlog: Int32 = 1024) throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(Glibc.SOCK_STREAM.rawValue) | Int32(Glibc.SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw BackendSocketError(call: "socket", code: errno) }
+        guard fd >= 0 else { throw OriginSocketError(call: "socket", code: errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
@@ -23,13 +23,13 @@ enum BackendSocket {
         addr.sin_port = port.bigEndian
         guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else {
             close(fd)
-            throw BackendSocketError(call: "inet_pton(\(host))", code: EINVAL)
+            throw OriginSocketError(call: "inet_pton(\(host))", code: EINVAL)
         }
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { let e = errno; close(fd); throw BackendSocketError(call: "bind(\(host):\(port))", code: e) }
-        guard Glibc.listen(fd, backlog) == 0 else { let e = errno; close(fd); throw BackendSocketError(call: "listen", code: e) }
+        guard bound == 0 else { let e = errno; close(fd); throw OriginSocketError(call: "bind(\(host):\(port))", code: e) }
+        guard Glibc.listen(fd, backlog) == 0 else { let e = errno; close(fd); throw OriginSocketError(call: "listen", code: e) }
         return (fd, localPort(fd))
     }
 

@@ -1,8 +1,8 @@
-// One HTTP/1.x request as a back-end server received it. The back-end parses independently of
+// One HTTP/1.x request as an origin server received it. The origin parses independently of
 // the proxy's own parser on purpose: it is the oracle the proxy's output is checked against.
 
 /// A request received by an `AppServer`: request line, headers in order, raw head, body.
-public struct BackendRequest: Sendable {
+public struct OriginRequest: Sendable {
     public struct Header: Sendable, Equatable {
         public let name: String
         public let value: String

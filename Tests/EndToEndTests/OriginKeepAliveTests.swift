@@ -1,8 +1,9 @@
 // Connection persistence of the back-end (RFC 9112 §9.3) and its failure controls.
 import Testing
 import Proxy
+import Origins
 
-@Suite struct BackendKeepAliveTests {
+@Suite struct OriginKeepAliveTests {
     @Test func threeRequestsOnOneHTTP11Connection() throws {
         let s = try AppServer(name: "S", port: 0)
         defer { s.stop() }
