@@ -44,7 +44,11 @@ import Testing
         #expect(throws: LexError.self) { try words("realm 'unterminated") }
         #expect(throws: LexError.self) { try words(#"bad \xZZ"#) }
         #expect(throws: LexError.self) { try words(#"bad \x4"#) }
-        #expect(throws: LexError.self) { try words(#"trailing \"#) }
+    }
+
+    @Test func trailingBackslashIsLiteral() throws {
+        // HAProxy has no line continuation: a final backslash is kept as a character.
+        #expect(try words(#"trailing \"#) == ["trailing", #"\"#])
     }
 
     @Test func timeUnits() {

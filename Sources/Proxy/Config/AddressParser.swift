@@ -36,12 +36,26 @@ enum AddressParser {
 
     static func isIP(_ text: String) -> Bool { isIPv4(text) || isIPv6(text) }
 
-    /// A DNS name: labels of letters, digits and '-', with at least one letter (so "300.1.1.1" is not one).
+    /// Short and classic IPv4 forms the C resolver accepts (`10.10.188` is 10.10.0.188,
+    /// `127.1` is 127.0.0.1), as dotted quads; nil for anything else. HAProxy accepts them
+    /// because it hands addresses to the resolver.
+    static func normalizedIPv4(_ text: String) -> String? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }),
+              text.utf8.contains(UInt8(ascii: ".")), !isIPv4(text) else { return nil }
+        var addr = in_addr()
+        guard inet_aton(text, &addr) != 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &addr, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A host name: labels of letters, digits, '-' and '_' (Docker and Kubernetes service names
+    /// have them; the resolver accepts them), with at least one letter (so "300.1.1.1" is not one).
     static func isHostname(_ text: String) -> Bool {
         guard !text.isEmpty, text.count <= 253, text.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) else { return false }
         return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
             !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+                && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
         }
     }
 

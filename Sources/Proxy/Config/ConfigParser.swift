@@ -6,23 +6,30 @@ import Foundation
 
 public enum ConfigParser {
     /// Parses one file's text. `file` names it in messages.
-    public static func parse(text: String, file: String) throws(ConfigErrors) -> Configuration {
+    /// `environment` is what `"${VAR}"` reads (empty by default: tests state what they need).
+    public static func parse(text: String, file: String, environment: ConfigEnvironment = ConfigEnvironment()) throws(ConfigErrors) -> Configuration {
         var state = ParseState()
+        state.environment = environment
         feed(text, file: file, into: &state)
         return try finish(&state)
     }
 
     /// Parses several files as one configuration, in order, as `haproxy -f a -f b` does:
-    /// the last `defaults` of a file still applies to the next one.
-    public static func load(paths: [String]) throws(ConfigErrors) -> Configuration {
+    /// the last `defaults` of a file still applies to the next one. `environment` defaults to
+    /// this process's; the command line adds HAProxy's own variables (HAPROXY_LOCALPEER).
+    public static func load(paths: [String], environment: ConfigEnvironment = .process()) throws(ConfigErrors) -> Configuration {
         var state = ParseState()
-        for path in expandDirectories(paths) {
+        state.environment = environment
+        let files = expandDirectories(paths)
+        for path in files where !state.aborted {
             guard let data = FileManager.default.contents(atPath: path) else {
                 state.errors.append(ConfigError(file: path, line: 0, keyword: "", message: "cannot open configuration file"))
                 continue
             }
             feed(String(decoding: data, as: UTF8.self), file: path, into: &state)
         }
+        // Set once the files are read, as HAProxy does (the files cannot see it themselves).
+        state.environment.set("HAPROXY_CFGFILES", files.joined(separator: ";"))
         return try finish(&state)
     }
 
@@ -48,19 +55,36 @@ public enum ConfigParser {
         var lineNumber = 0
         let firstWarningOfFile = state.config.warnings.count
         var firstNoBreakSpaceLine: Int? = nil
+        var blocks = ConditionalBlocks()
         for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             let location = SourceLocation(file: file, line: lineNumber)
             let lexed: LexedLine
             do {
-                lexed = try ConfigLexer.lex(Substring(rawLine).utf8)
+                let context = LexContext(environment: state.environment, file: file, line: lineNumber, section: state.sectionName)
+                lexed = try ConfigLexer.lex(Substring(rawLine).utf8, context: context)
             } catch {
                 state.errors.append(ConfigError(location, "", error.message))
                 continue
             }
             if lexed.sawNoBreakSpace, firstNoBreakSpaceLine == nil { firstNoBreakSpaceLine = lineNumber }
-            guard !lexed.words.isEmpty else { continue }
-            handle(lexed.words, at: location, state: &state)
+            guard let head = lexed.words.first else { continue }
+            if ConditionalBlocks.names.contains(head) {
+                let problem = blocks.apply(head, Array(lexed.words.dropFirst())) { expression in
+                    PreprocessorCondition.evaluate(expression, PreprocessorCondition.Context(environment: state.environment))
+                }
+                if let problem { abort(&state, ConfigError(location, "", problem)) }
+            } else if !blocks.isReading {
+                continue
+            } else if head.hasPrefix(".") {
+                Directives.apply(lexed.words, at: location, state: &state)
+            } else {
+                handle(lexed.words, at: location, state: &state)
+            }
+            if state.aborted { break }
+        }
+        if blocks.isOpen && !state.aborted {
+            abort(&state, ConfigError(SourceLocation(file: file, line: lineNumber), "", "non-terminated '.if' block"))
         }
         closeSection(&state)
         state.section = nil
@@ -72,6 +96,9 @@ public enum ConfigParser {
 
     static func handle(_ words: [String], at location: SourceLocation, state: inout ParseState) {
         let head = words[0]
+        if sectionHeaders.contains(head) || unsupportedSections.contains(head) {
+            state.sectionName = words.count > 1 && !words[1].isEmpty ? words[1] : head
+        }
         if sectionHeaders.contains(head), let section = ConfigSection(rawValue: head) {
             openSection(section, words, at: location, state: &state)
             return
@@ -231,9 +258,16 @@ public enum ConfigParser {
         return proxy
     }
 
+    /// A fatal error after which nothing more is read (HAProxy's ERR_ABORT).
+    static func abort(_ state: inout ParseState, _ error: ConfigError) {
+        state.errors.append(error)
+        state.aborted = true
+    }
+
     static func finish(_ state: inout ParseState) throws(ConfigErrors) -> Configuration {
         closeSection(&state)
         ProxyChecks.endOfConfiguration(&state)
+        state.config.preprocessor.environment = state.environment
         if !state.errors.isEmpty { throw ConfigErrors(errors: state.errors, warnings: state.config.warnings) }
         return state.config
     }

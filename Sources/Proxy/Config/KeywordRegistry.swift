@@ -4,7 +4,7 @@
 public enum KeywordRegistry {
     /// Every keyword, in the order the README lists them.
     public static let keywords: [ConfigKeyword] =
-        GlobalKeywords.all + ProxyKeywords.all + OptionKeywords.all + LogKeywords.all + BalanceKeywords.all
+        GlobalKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + LogKeywords.all + BalanceKeywords.all
         + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + StatsKeywords.all + IgnoredKeywords.all
 
     static let byName: [String: ConfigKeyword] = Dictionary(keywords.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

@@ -17,6 +17,8 @@ public struct Configuration: Sendable {
     /// Notes for `-c` (legacy keywords and their modern spelling), warnings (U+00A0, ...).
     public var notes: [String] = []
     public var warnings: [String] = []
+    /// Environment and diagnostics of the preprocessor (variables, `.if` blocks, `.diag`).
+    public var preprocessor = PreprocessorOutcome()
     public init() {}
     public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
 }
@@ -31,6 +33,8 @@ public struct GlobalSettings: Sendable {
     public var nbthread: Int? = nil
     public var pidfile: String? = nil
     public var logTag: String? = nil
+    /// `stats socket` lines, for the runtime API (ListenerModel.swift).
+    public var statsSockets: [StatsSocketConfig] = []
     public init() {}
 }
 
@@ -52,10 +56,19 @@ public enum ProxyKind: String, Sendable { case frontend, backend, listen, defaul
 public enum ProxyMode: String, Sendable { case http, tcp }
 
 public struct BindConfig: Equatable, Sendable {
-    public var host: String              // "0.0.0.0", "127.0.0.1", "::" ; "" or "*" = all
-    public var port: Int
+    public var host: String              // "0.0.0.0", "127.0.0.1", "::" ; "" or "*" = all ("" for non-TCP)
+    public var port: Int                 // 0 for non-TCP addresses
     public var location: SourceLocation
-    public init(host: String, port: Int, location: SourceLocation) { self.host = host; self.port = port; self.location = location }
+    /// The address as written (TCP, fd@N, unix@PATH, abns@NAME) and the bind options (ListenerModel.swift).
+    public var address: ListenAddress
+    public var options = BindOptions()
+    public init(host: String, port: Int, location: SourceLocation) {
+        self.host = host; self.port = port; self.location = location; self.address = .tcp(host: host, port: port)
+    }
+    public init(address: ListenAddress, options: BindOptions, location: SourceLocation) {
+        self.address = address; self.options = options; self.location = location
+        if case .tcp(let h, let p) = address { host = h; port = p } else { host = ""; port = 0 }
+    }
 }
 
 public struct Timeouts: Equatable, Sendable {

@@ -18,6 +18,13 @@ struct ParseState {
     /// Skip adding the current proxy (its header was wrong) but keep checking its lines.
     var proxyIsDiscarded = false
     var anonymousAclCount = 0
+    /// The environment `$VAR` reads; `setenv` & co. change it for the lines after them.
+    var environment = ConfigEnvironment()
+    /// `.SECTION`: the name of the section being read, or its type when it has none.
+    var sectionName = ""
+    /// A fatal preprocessor error (`.alert`, a misplaced `.else`, a bad `.if`): HAProxy stops
+    /// reading there, and so does ringproxy.
+    var aborted = false
 
     mutating func note(_ location: SourceLocation, _ text: String) {
         config.notes.append("\(location): \(text)")

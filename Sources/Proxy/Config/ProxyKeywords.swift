@@ -1,4 +1,4 @@
-// Basic proxy keywords: mode, bind, retries, timeouts (and their legacy spellings), http-reuse,
+// Basic proxy keywords: mode, retries, timeouts (and their legacy spellings), http-reuse,
 // monitor-uri.
 
 enum ProxyKeywords {
@@ -6,11 +6,6 @@ enum ProxyKeywords {
         ConfigKeyword("mode", .proxies, "mode http|tcp", "HTTP analysis or plain TCP relaying.") { state, line throws(ConfigError) in
             try line.expectArguments(1...1, "mode http|tcp")
             state.proxy.mode = ProxyMode(rawValue: try line.oneOf(0, "mode", ["http", "tcp"]))!
-        },
-        ConfigKeyword("bind", [.frontend, .listen], "bind [ADDR]:PORT[-PORT][,...]",
-                      "Listening address; empty or `*` address = all interfaces.") { state, line throws(ConfigError) in
-            try line.expectArguments(1...1, "bind [ADDR]:PORT (bind options such as 'ssl' are not supported)")
-            state.proxy.binds += try parseBind(line.argument(0)!, line)
         },
         ConfigKeyword("retries", .backendSide, "retries N", "Connection retries after a failed connect (default 3).") { state, line throws(ConfigError) in
             try line.expectArguments(1...1, "retries N")
@@ -55,34 +50,5 @@ enum ProxyKeywords {
             set(&state.proxy.timeouts, value)
             state.note(line.location, "'\(name) \(line.argument(0)!)' is legacy (fatal since HAProxy 2.1); HAProxy 2.x spells it 'timeout \(modern) \(line.argument(0)!)'")
         }
-    }
-
-    /// `ADDR:PORT`, `:PORT`, `*:PORT`, `ADDR:P1-P2`, comma-separated lists of those.
-    static func parseBind(_ text: String, _ line: KeywordLine) throws(ConfigError) -> [BindConfig] {
-        var binds: [BindConfig] = []
-        for item in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
-            let (host, portText) = AddressParser.split(item)
-            guard let portText, !portText.isEmpty else {
-                throw line.error("missing port in '\(item)'; expected [ADDR]:PORT")
-            }
-            guard host.isEmpty || host == "*" || host == "::" || AddressParser.isIP(host) || host == "localhost" else {
-                throw line.error("invalid address '\(host)'; expected an IPv4 or IPv6 address, '*' or nothing before ':PORT'")
-            }
-            let range = portText.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            var ports: [Int] = []
-            for p in range {
-                switch AddressParser.port(p) {
-                case .success(let n): ports.append(n)
-                case .failure(let e): throw line.error(e.message)
-                }
-            }
-            let low = ports[0], high = ports.count > 1 ? ports[1] : ports[0]
-            guard low <= high else { throw line.error("invalid port range '\(portText)'; the first port must not exceed the second") }
-            guard high - low < 1024 else { throw line.error("port range '\(portText)' too large; ringproxy binds at most 1024 ports per range") }
-            for port in low...high {
-                binds.append(BindConfig(host: host == "localhost" ? "127.0.0.1" : host, port: port, location: line.location))
-            }
-        }
-        return binds
     }
 }

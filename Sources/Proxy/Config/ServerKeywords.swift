@@ -13,12 +13,22 @@ enum ServerKeywords {
             if let other = state.proxy.servers.first(where: { $0.name == name }) {
                 throw line.error("duplicate server name '\(name)' in \(state.proxy.kind.rawValue) '\(state.proxy.name)'; first defined at \(other.location)")
             }
-            let (host, portText) = AddressParser.split(line.argument(1)!)
+            // Addresses get HAProxy's second, legacy expansion (`server s $HOST:$PORT`).
+            let address = state.environment.expandInAddress(line.argument(1)!)
+            let (written, portText) = AddressParser.split(address)
+            var host = written
+            if let v4 = AddressParser.normalizedIPv4(host) { host = v4 }
+            if host.isEmpty || host == "*" {
+                // HAProxy reads an empty address as 0.0.0.0: "the client's destination" in
+                // transparent setups, which ringproxy does not have.
+                host = "0.0.0.0"
+                state.warn(line.location, "'server \(name)': empty address read as 0.0.0.0; ringproxy connects there, it does not forward to the client's original destination")
+            }
             guard AddressParser.isIP(host) || AddressParser.isHostname(host) else {
                 throw line.error("invalid address '\(host)'; expected an IPv4/IPv6 address or a host name")
             }
             var port = 0
-            if let portText, !portText.isEmpty {
+            if let portText, !portText.isEmpty, portText != "0" {
                 switch AddressParser.port(portText) {
                 case .success(let p): port = p
                 case .failure(let e): throw line.error(e.message)

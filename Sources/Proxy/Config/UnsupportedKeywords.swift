@@ -10,8 +10,7 @@ enum UnsupportedKeywords {
         "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template", "dispatch",
         "description", "id", "disabled", "enabled", "filter", "email-alert", "external-check", "source",
         "monitor", "monitor-net", "grace", "bind-process", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
-        "hard-stop-after", "master-worker", "nbcores", "cpu-map", "node", "uid", "gid", "setenv", "presetenv",
-        "resetenv", "unsetenv", "lua-load", "ssl-server-verify", "h1-case-adjust", "expose-experimental-directives",
+        "hard-stop-after", "master-worker", "nbcores", "cpu-map", "node", "uid", "gid", "lua-load", "ssl-server-verify", "h1-case-adjust", "expose-experimental-directives",
     ]
 
     static func message(_ keyword: String) -> String {

@@ -1,5 +1,5 @@
-// The `ringproxy` command line, with HAProxy's flags:
-//   ringproxy -f FILE [-f FILE...] [-c] [-db] [-d] [-p PIDFILE] [-v|-vv] [-sf PID...]
+// Runs the `ringproxy` command line (RingproxyArguments.swift reads it): version, keyword
+// table, `-cc`, `-c`, or loading the configuration and starting the proxy.
 
 #if canImport(Glibc)
 import Glibc
@@ -7,61 +7,9 @@ import Glibc
 import Darwin
 #endif
 
-public let ringproxyVersion = "0.1.0"
-
-/// The parsed command line.
-struct RingproxyArguments: Equatable {
-    var check = false
-    var version = 0             // 1 for -v, 2 for -vv
-    /// `--list-keywords`: print the keyword registry as markdown (the README embeds it).
-    var listKeywords = false
-    var options = RunOptions()
-}
+public let ringproxyVersion = BuildInfo.version
 
 extension CommandLine {
-    static let usage = """
-        Usage: ringproxy [-f FILE]... [-c] [-db] [-d] [-p PIDFILE] [-v|-vv] [-sf PID...]
-          -f FILE  configuration file (repeatable; read in order)
-          -c       check the configuration and exit (0 valid, 1 errors)
-          -db      stay in the foreground (no daemon)
-          -d       debug output (implies -db)
-          -p FILE  write the pid to FILE
-          -v, -vv  print the version (and build details) and exit
-          -sf PID  ask these processes to finish once ringproxy listens
-          --list-keywords  print every configuration keyword as a markdown table
-        With no -f, ringproxy runs its built-in demo.
-        """
-
-    /// Parses arguments, or describes the first bad flag.
-    static func parseRingproxyArguments(_ args: [String]) -> Result<RingproxyArguments, UsageError> {
-        var parsed = RingproxyArguments()
-        var i = 0
-        while i < args.count {
-            let arg = args[i]
-            switch arg {
-            case "-f":
-                guard i + 1 < args.count, !args[i + 1].isEmpty else { return .failure(UsageError("-f needs a file name")) }
-                parsed.options.configPaths.append(args[i + 1]); i += 2
-            case "-c": parsed.check = true; i += 1
-            case "-db": parsed.options.foreground = true; i += 1
-            case "-d": parsed.options.debug = true; parsed.options.foreground = true; i += 1
-            case "-p":
-                guard i + 1 < args.count, !args[i + 1].isEmpty else { return .failure(UsageError("-p needs a file name")) }
-                parsed.options.pidfile = args[i + 1]; i += 2
-            case "-v", "-V": parsed.version = max(parsed.version, 1); i += 1
-            case "-vv": parsed.version = 2; i += 1
-            case "--list-keywords": parsed.listKeywords = true; i += 1
-            case "-sf", "-st":
-                i += 1
-                while i < args.count, let pid = Int32(args[i]), pid > 0 { parsed.options.softStopPIDs.append(pid); i += 1 }
-                if parsed.options.softStopPIDs.isEmpty { return .failure(UsageError("\(arg) needs at least one process id")) }
-            default:
-                return .failure(UsageError("unknown option '\(arg)'"))
-            }
-        }
-        return .success(parsed)
-    }
-
     /// Runs ringproxy with HAProxy's flags and returns the process exit status.
     public static func runRingproxy(_ args: [String], demo: (() -> Int32)? = nil) -> Int32 {
         let parsed: RingproxyArguments
@@ -76,16 +24,23 @@ extension CommandLine {
             return 0
         }
         if parsed.version > 0 {
-            print("ringproxy version \(ringproxyVersion) (HAProxy 1.4/2.6 configuration dialect)")
-            if parsed.version > 1 {
-                print("Running on: io_uring engine (liburing 2.3), Swift 6")
-                print("Configuration keywords: \(KeywordRegistry.keywords.count)")
-            }
+            printVersion(details: parsed.version > 1)
             return 0
         }
-        guard !parsed.options.configPaths.isEmpty else {
-            if parsed.check {
-                printError("ringproxy: -c needs at least one -f FILE\n\(usage)")
+        let options = parsed.options
+        let environment = startupEnvironment(options)
+        if let condition = parsed.checkCondition {
+            return ConditionCheck.run(condition, environment: environment)
+        }
+        if let dir = parsed.changeDirectory, chdir(dir) != 0 {
+            printError("[ALERT] Could not change to directory \(dir) : \(String(cString: strerror(errno)))")
+            return 1
+        }
+        guard !options.configPaths.isEmpty else {
+            // The demo needs nothing; any flag about a real run without -f is a mistake.
+            let demoFlags: Set<String> = ["-d", "-db", "-V", "-q"]
+            guard !parsed.check, args.allSatisfy({ demoFlags.contains($0) }) else {
+                printError("ringproxy: no configuration file; expected -f FILE\n\(usage)")
                 return 1
             }
             guard let demo else {
@@ -94,22 +49,91 @@ extension CommandLine {
             }
             return demo()
         }
-        let configuration: Configuration
+        var configuration: Configuration
         do {
-            configuration = try ConfigParser.load(paths: parsed.options.configPaths)
+            configuration = try ConfigParser.load(paths: options.configPaths, environment: environment)
         } catch {
             for warning in error.warnings { printError("[WARNING] \(warning)") }
             for e in error.errors { printError("[ALERT] \(e)") }
             printError("[ALERT] Fatal errors found in configuration.")
             return 1
         }
+        applyOverrides(options, to: &configuration)
+        let talk = !options.quiet || options.verbose
+        if talk { for n in configuration.preprocessor.notices { printError("[NOTICE] \(n)") } }
+        if options.diagnostics, talk {
+            for d in configuration.preprocessor.diagnostics { printError("[DIAG] \(d)") }
+        }
+        if options.verbose {
+            for flag in options.meaninglessFlags {
+                let key = String(flag.prefix(3))
+                printError("[NOTICE] \(flag) accepted and ignored: in HAProxy it \(meaninglessDebugFlags[key] ?? "is a debugging aid")")
+            }
+        }
         if parsed.check {
-            for note in configuration.notes { print("[NOTICE] \(note)") }
-            for warning in configuration.warnings { print("[WARNING] \(warning)") }
-            print("Configuration file is valid")
+            if talk {
+                for note in configuration.notes { print("[NOTICE] \(note)") }
+                for warning in configuration.warnings { print("[WARNING] \(warning)") }
+            }
+            if options.zeroWarning && !configuration.warnings.isEmpty {
+                printError("[ALERT] Some warnings were found and 'zero-warning' is set. Aborting.")
+                return 1
+            }
+            if talk && !configuration.warnings.isEmpty { print("Warnings were found.") }
+            let listens = !configuration.global.statsSockets.isEmpty || configuration.proxies.contains { $0.isFrontend && !$0.binds.isEmpty }
+            guard listens else {
+                if talk { print("Configuration file has no error but will not start (no listener) => exit(2).") }
+                return 2
+            }
+            if talk { print("Configuration file is valid") }
             return 0
         }
-        return Runtime.run(config: configuration, options: parsed.options)
+        if options.zeroWarning && !configuration.warnings.isEmpty {
+            for warning in configuration.warnings { printError("[WARNING] \(warning)") }
+            printError("[ALERT] Some warnings were found and 'zero-warning' is set. Aborting.")
+            return 1
+        }
+        for (flag, what) in [(options.masterWorker, "-W (master-worker mode)"), (!options.masterCLI.isEmpty, "-S (master CLI)"),
+                             (options.takeOverSocket != nil, "-x (socket takeover)")] where flag {
+            printError("[WARNING] \(what) is not implemented yet in ringproxy; running as a single process")
+        }
+        if options.quiet { configuration.warnings.removeAll() }
+        return Runtime.run(config: configuration, options: options)
+    }
+
+    /// The environment the configuration reads: the process's, plus HAProxy's own variables.
+    static func startupEnvironment(_ options: RunOptions) -> ConfigEnvironment {
+        var environment = ConfigEnvironment.process()
+        environment.set("HAPROXY_LOCALPEER", options.localPeer ?? hostName())
+        environment.set("HAPROXY_STARTUP_VERSION", BuildInfo.dialectVersion)
+        if options.masterWorker { environment.set("HAPROXY_MWORKER", "1") }
+        return environment
+    }
+
+    /// `-n`, `-N`: command-line limits win over the configuration's.
+    static func applyOverrides(_ options: RunOptions, to configuration: inout Configuration) {
+        if let n = options.maxconn { configuration.global.maxconn = n }
+        if let n = options.defaultProxyMaxconn {
+            for i in configuration.proxies.indices where configuration.proxies[i].isFrontend && configuration.proxies[i].maxconn == nil {
+                configuration.proxies[i].maxconn = n
+            }
+        }
+    }
+
+    static func printVersion(details: Bool) {
+        print("ringproxy version \(BuildInfo.version) - HAProxy \(BuildInfo.dialectVersion) configuration language")
+        if details {
+            print("Compatibility: version_atleast()/version_before() compare with \(BuildInfo.dialectVersion); HAProxy 1.4 keywords are read too")
+            print("Running on: io_uring engine (liburing 2.3), Swift 6")
+            print("Feature list : \(BuildInfo.featureList)")
+            print("Configuration keywords: \(KeywordRegistry.keywords.count)")
+        }
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func printError(_ text: String) {
@@ -117,7 +141,26 @@ extension CommandLine {
     }
 }
 
-struct UsageError: Error, Equatable {
-    var message: String
-    init(_ message: String) { self.message = message }
+/// `ringproxy -cc EXPR`: the condition is read like a configuration line (quotes, escapes,
+/// `"$VAR"`, no comments), its words joined by spaces, then evaluated as `.if` does.
+enum ConditionCheck {
+    static func run(_ text: String, environment: ConfigEnvironment) -> Int32 {
+        let words: [String]
+        do {
+            words = try ConfigLexer.lex(Substring(text).utf8, context: LexContext(environment: environment, comments: false)).words
+        } catch {
+            writeStderr("[ALERT] Syntax Error in condition: \(error.message).\n")
+            return 2
+        }
+        // HAProxy does not skip leading blanks here: they make an empty first word (a blank
+        // condition is unparsable, not false).
+        let leadingBlank = text.utf8.first.map { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) } ?? false
+        let expression = (leadingBlank ? " " : "") + words.joined(separator: " ")
+        switch PreprocessorCondition.evaluate(expression, PreprocessorCondition.Context(environment: environment)) {
+        case .success(let value): return value ? 0 : 1
+        case .failure(let f):
+            writeStderr("[ALERT] Failed to evaluate condition: \(f.message)\n")
+            return 2
+        }
+    }
 }

@@ -17,6 +17,34 @@ public struct RunOptions: Sendable, Equatable {
     public var softStopPIDs: [Int32] = []
     /// The `-f` files, in order.
     public var configPaths: [String] = []
+    /// `-st` instead of `-sf`: the old processes are told to stop now (SIGTERM), not softly.
+    public var terminateOldProcesses = false
+    /// `-D`: run in the background (as `daemon` in global).
+    public var daemon = false
+    /// `-L NAME`: the local peer name (HAPROXY_LOCALPEER; default: the host name).
+    public var localPeer: String? = nil
+    /// `-W` / `-Ws`: master-worker mode (`-Ws`: with systemd notification); `-S ADDR[,opts]`:
+    /// master CLI sockets; `-x PATH`: take the listening sockets over from this runtime API
+    /// socket. Parsed here; the runtime API and reload code implements them.
+    public var masterWorker = false
+    public var systemdNotify = false
+    public var masterCLI: [String] = []
+    public var takeOverSocket: String? = nil
+    /// `-q`: print nothing but errors; `-V`: verbose (also lists the flags that mean nothing here).
+    public var quiet = false
+    public var verbose = false
+    /// `-dW` (or `zero-warning` in global): a warning is fatal. `-dD`: diagnostic mode (`.diag`).
+    public var zeroWarning = false
+    public var diagnostics = false
+    /// `-dS`: no splice(2). `-dr`: a server address that does not resolve does not stop the start.
+    public var noSplice = false
+    public var resolveDontFail = false
+    /// `-n N`: global maxconn; `-N N`: default maxconn of frontends that set none; `-m MB`: memory limit.
+    public var maxconn: Int? = nil
+    public var defaultProxyMaxconn: Int? = nil
+    public var memoryLimitMB: Int? = nil
+    /// HAProxy flags that change nothing in ringproxy (`-de`, `-dM…`, …), listed by `-V`.
+    public var meaninglessFlags: [String] = []
     public init() {}
 }
 
@@ -27,8 +55,8 @@ public final class RunningProxy: @unchecked Sendable {
     public let handler: StreamHandler
     let checker: HealthChecker?
 
-    /// Binds every listener (errors are thrown before anything starts).
-    public init(configuration: Configuration, foreground: Bool) throws {
+    /// Binds every listener (errors are thrown before anything starts). `noSplice`: `-dS`.
+    public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false) throws {
         let topology = Topology(configuration)
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let workers = max(1, configuration.global.nbthread ?? cores)
@@ -42,10 +70,13 @@ public final class RunningProxy: @unchecked Sendable {
         settings.workers = workers
         settings.maxconn = maxconn
         settings.pin = workers <= cores
+        if noSplice { settings.spliceThreshold = 0 }
         let servers = topology.servers.map { s -> (host: String, port: Int, maxconn: Int) in
             (s.config.checkAddr.map { _ in s.config.host } ?? s.config.host, s.config.port == 0 ? 80 : s.config.port, s.config.maxconn ?? 0)
         }
-        engine = try Engine(listeners: topology.listeners(configuration), servers: servers, settings: settings,
+        let backlog = configuration.global.maxconn ?? 1024
+        let listeners = try topology.listeners(configuration) { try ListenerSockets.open($0, defaultBacklog: backlog) }
+        engine = try Engine(listeners: listeners, servers: servers, settings: settings,
                             handler: handler,
                             pages: (ErrorPages.bytes(.badRequest).array, ErrorPages.bytes(.requestTimeout).array,
                                     ErrorPages.bytes(.badGateway).array, ErrorPages.bytes(.serviceUnavailable).array,
@@ -80,10 +111,17 @@ public enum Runtime {
         do { ids = try ProcessControl.resolveIDs(user: config.global.user, group: config.global.group) }
         catch { writeStderr("[ALERT] \(error)\n"); return 1 }
 
-        let daemon = config.global.daemon && !options.foreground
+        // The environment the configuration ended with (setenv…, HAPROXY_CFGFILES), for `env()`
+        // and the programs ringproxy starts; set before any thread exists.
+        config.preprocessor.environment.applyToProcess()
+        if let mb = options.memoryLimitMB, mb > 0 {
+            var limit = rlimit(rlim_cur: rlim_t(mb) << 20, rlim_max: rlim_t(mb) << 20)
+            if setrlimit(Int32(RLIMIT_DATA.rawValue), &limit) != 0 { writeStderr("[WARNING] -m \(mb): cannot set the memory limit\n") }
+        }
+        let daemon = (config.global.daemon || options.daemon) && !options.foreground
         let signals = ProcessControl.blockControlSignals()
         let proxy: RunningProxy
-        do { proxy = try RunningProxy(configuration: config, foreground: !daemon) }
+        do { proxy = try RunningProxy(configuration: config, foreground: !daemon, noSplice: options.noSplice) }
         catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }
 
         let pidfile = options.pidfile ?? config.global.pidfile
@@ -96,7 +134,11 @@ public enum Runtime {
         catch { writeStderr("[ALERT] \(error)\n"); return 1 }
         do { try proxy.start() }
         catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }
-        ProcessControl.softStop(options.softStopPIDs)
+        if options.terminateOldProcesses {
+            for pid in options.softStopPIDs { kill(pid, SIGTERM) }      // -st: stop them now
+        } else {
+            ProcessControl.softStop(options.softStopPIDs)
+        }
         if !daemon && options.debug {
             writeStderr("ringproxy: \(proxy.engine.workers) workers, listening\n")
         }

@@ -43,13 +43,15 @@ public struct Topology: Sendable {
         }
     }
 
-    /// One engine listener per `bind` of each frontend.
-    public func listeners(_ config: Configuration) -> [EngineListener] {
+    /// One engine listener per `bind` of each frontend. `socket` gives the already open socket
+    /// of a bind that is not a plain TCP address (fd@N, UNIX, options), nil otherwise.
+    public func listeners(_ config: Configuration, socket: (BindConfig) throws -> Int32? = { _ in nil }) rethrows -> [EngineListener] {
         var out: [EngineListener] = []
         for (fi, f) in frontends.enumerated() {
             let p = config.proxies[f.proxy]
             for b in p.binds {
-                var l = EngineListener(host: b.host, port: b.port, frontend: fi, maxconn: p.maxconn ?? 0)
+                var l = EngineListener(host: b.host, port: b.port, frontend: fi, maxconn: b.options.maxconn ?? p.maxconn ?? 0)
+                l.fd = try socket(b)
                 l.clientTimeoutMs = UInt32(clamping: p.timeouts.client ?? 0)
                 l.httpRequestTimeoutMs = UInt32(clamping: p.timeouts.httpRequest ?? 0)
                 l.keepAliveTimeoutMs = UInt32(clamping: p.timeouts.httpKeepAlive ?? 0)
