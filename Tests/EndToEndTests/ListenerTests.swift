@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Testing
 import Proxy
+import Origins
 
 @Suite(.serialized) struct ListenerTests {
     /// A listening TCP socket on 127.0.0.1 that a child inherits as fd `target`.
