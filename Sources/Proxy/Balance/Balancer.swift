@@ -31,7 +31,8 @@ public struct BalancedServer: Equatable, Sendable {
 }
 
 /// HAProxy's rule for backup servers (without `option allbackups`): they take traffic only
-/// when no active server is usable, and then only the first usable one in declaration order.
+/// when no active server takes load-balanced traffic (all down, draining, in maintenance or
+/// at weight 0), and then only the first usable one in declaration order.
 enum BackupRule {
     /// nil when an active server with a non-zero weight is usable; otherwise the first usable
     /// backup (or -1 when there is none either).
@@ -39,8 +40,8 @@ enum BackupRule {
     static func fallback(_ servers: [BalancedServer], _ states: some ServerStates) -> Int? {
         var firstBackup = -1
         for i in servers.indices {
-            guard states.isUsable(i) else { continue }
-            if !servers[i].backup { if servers[i].weight > 0 { return nil } }
+            guard states.isBalanceable(i) else { continue }
+            if !servers[i].backup { if (states.weight(i) ?? servers[i].weight) > 0 { return nil } }
             else if firstBackup < 0 { firstBackup = i }
         }
         return firstBackup

@@ -19,10 +19,10 @@ final class HashedServerLookup: Sendable {
 
     func server(forHash h: UInt32, states: some ServerStates) -> Int? {
         if let b = BackupRule.fallback(servers, states) { return b < 0 ? nil : b }
-        if let ring { return ring.server(forHash: h) { states.isUsable($0) && !self.servers[$0].backup } }
+        if let ring { return ring.server(forHash: h) { states.isBalanceable($0) && !self.servers[$0].backup } }
         let servers = self.servers
         return map!.withLock { m in
-            m.follow { states.isUsable($0) && !servers[$0].backup }
+            m.follow { states.isBalanceable($0) && !servers[$0].backup }
             let total = m.total
             if total == 0 { return nil }
             return m.slots[Int(h % UInt32(total))]

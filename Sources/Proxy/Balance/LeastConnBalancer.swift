@@ -32,9 +32,10 @@ public final class LeastConnBalancer: Balancer {
             var best = -1, bestKey = 0, avoided = -1
             for k in 1...n {
                 let i = (s.last + k + n) % n
-                guard states.isUsable(i), !servers[i].backup, servers[i].weight > 0 else { continue }
+                let weight = states.weight(i) ?? servers[i].weight
+                guard states.isBalanceable(i), !servers[i].backup, weight > 0 else { continue }
                 if i == avoid { avoided = i; continue }
-                let key = s.active[i] * 256 / servers[i].weight
+                let key = s.active[i] * 256 / weight
                 if best < 0 || key < bestKey { best = i; bestKey = key }
             }
             if best < 0 { best = avoided }

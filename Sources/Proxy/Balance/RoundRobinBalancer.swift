@@ -73,7 +73,7 @@ public final class RoundRobinBalancer: Balancer {
     public func pick(request: RequestHead, client: ClientAddress, states: some ServerStates, avoid: Int?) -> Int? {
         if let b = BackupRule.fallback(servers, states) { return b < 0 ? nil : b }
         return state.withLock { s in
-            Self.follow(&s, states)
+            Self.follow(&s, states, servers)
             return Self.next(&s, avoid: avoid ?? -1)
         }
     }
@@ -189,22 +189,24 @@ public final class RoundRobinBalancer: Balancer {
 
     // MARK: health
 
-    /// Applies state changes since the last pick, as HAProxy's set_server_status_up/down do.
-    static func follow(_ s: inout State, _ states: some ServerStates) {
-        for i in s.slots.indices where !s.slots[i].backup && s.slots[i].weight > 0 {
-            let up = states.isUsable(i)
-            if up == s.slots[i].inService { continue }
-            let w = s.slots[i].weight
-            if up {
-                s.slots[i].inService = true
-                s.nextWeight += w
-                s.slots[i].npos = s.currPos + (s.nextWeight + s.currWeight - s.currPos) / w
-                requeue(&s, i)
-            } else {
+    /// Applies state and weight changes since the last pick, as HAProxy's
+    /// set_server_status_up/down do; a weight change takes the server out and back in.
+    static func follow(_ s: inout State, _ states: some ServerStates, _ servers: [BalancedServer]) {
+        for i in s.slots.indices where !s.slots[i].backup {
+            let w = (states.weight(i) ?? servers[i].weight) * weightScale
+            let up = w > 0 && states.isBalanceable(i)
+            if up == s.slots[i].inService && (!up || w == s.slots[i].weight) { continue }
+            if s.slots[i].inService {
                 s.slots[i].inService = false
-                s.nextWeight -= w
+                s.nextWeight -= s.slots[i].weight
                 s.slots[i].queue = .none
             }
+            guard up else { continue }
+            s.slots[i].weight = w
+            s.slots[i].inService = true
+            s.nextWeight += w
+            s.slots[i].npos = s.currPos + (s.nextWeight + s.currWeight - s.currPos) / w
+            requeue(&s, i)
         }
     }
 }

@@ -22,7 +22,7 @@ public final class StaticRoundRobinBalancer: Balancer {
         if let b = BackupRule.fallback(servers, states) { return b < 0 ? nil : b }
         let servers = self.servers
         return state.withLock { s in
-            s.map.follow { states.isUsable($0) && !servers[$0].backup }
+            s.map.follow { states.isBalanceable($0) && !servers[$0].backup }
             let total = s.map.total
             guard total > 0 else { return nil }
             if s.position < 0 || s.position >= total { s.position = 0 }

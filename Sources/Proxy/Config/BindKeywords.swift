@@ -1,5 +1,5 @@
 // `bind ADDR[,ADDR…] [options]` in frontends and listens, and `stats socket ADDR [options]` in
-// global (HAProxy's runtime API socket, opened by the runtime API; the parser only records it).
+// global (HAProxy's runtime API socket, opened by the runtime API).
 
 enum BindKeywords {
     static let all: [ConfigKeyword] = [
@@ -20,7 +20,7 @@ enum BindKeywords {
             state.proxy.binds += addresses.map { BindConfig(address: $0, options: parsed.options, location: line.location) }
         },
         ConfigKeyword("stats socket", .global, "stats socket PATH|fd@N|[ADDR]:PORT [level user|operator|admin] [mode M] [user U] [group G] [expose-fd listeners] [severity-output none|number|string]",
-                      "HAProxy's runtime API socket (recorded for the runtime API).") { state, line throws(ConfigError) in
+                      "HAProxy's runtime API socket (the CLI), level `operator` by default; several allowed.") { state, line throws(ConfigError) in
             guard let text = line.argument(0), !text.isEmpty else {
                 throw line.error("missing address; expected 'stats socket PATH|fd@N|[ADDR]:PORT [options]'")
             }
@@ -38,7 +38,9 @@ enum BindKeywords {
             socket.severityOutput = parsed.severityOutput ?? "none"
             socket.exposeListeners = parsed.exposeListeners
             state.config.global.statsSockets.append(socket)
-            state.warn(line.location, "'stats socket \(addresses[0].description)' recorded but ignored for now: ringproxy's runtime API is not implemented yet, so the socket is not opened")
+            if socket.exposeListeners {
+                state.warn(line.location, "'expose-fd listeners' is accepted and ignored for now: ringproxy cannot hand its listening sockets to a new process (-x) yet")
+            }
         },
     ]
 

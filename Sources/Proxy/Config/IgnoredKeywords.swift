@@ -4,7 +4,6 @@
 enum IgnoredKeywords {
     static let all: [ConfigKeyword] = [
         ConfigKeyword("chroot", .global, "chroot DIR", "Jail directory; ringproxy opens no files after start.", ignored: true),
-        ConfigKeyword("stats timeout", .global, "stats timeout TIME", "Timeout of the runtime API socket.", ignored: true),
         ConfigKeyword("ulimit-n", .global, "ulimit-n N", "File-descriptor limit; ringproxy sizes it itself.", ignored: true),
         ConfigKeyword("spread-checks", .global, "spread-checks PERCENT", "Random jitter between health checks.", ignored: true),
         ConfigKeyword("quiet", .global, "quiet", "Do not print startup messages.", ignored: true),

@@ -35,6 +35,10 @@ public struct GlobalSettings: Sendable {
     public var logTag: String? = nil
     /// `stats socket` lines, for the runtime API (ListenerModel.swift).
     public var statsSockets: [StatsSocketConfig] = []
+    /// `stats timeout`, `stats maxconn` (the runtime API).
+    public var runtimeAPI = RuntimeAPISettings()
+    /// `master-worker`, `hard-stop-after`, `grace`, `server-state-file`, `server-state-base`.
+    public var reload = ReloadSettings()
     public init() {}
 }
 
@@ -294,6 +298,8 @@ public struct ProxyConfig: Sendable {
     /// `http-request use-service prometheus-exporter if COND` or ringproxy's `stats prometheus`.
     public var prometheus: Condition? = nil
     public var prometheusURI: String? = nil
+    /// `load-server-state-from-file`, `server-state-file-name`.
+    public var serverState = ProxyServerStateConfig()
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }

@@ -9,8 +9,8 @@ enum UnsupportedKeywords {
         "compression", "fullconn", "rate-limit", "unique-id-format", "unique-id-header", "log-format", "http-check",
         "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template", "dispatch",
         "description", "id", "disabled", "enabled", "filter", "email-alert", "external-check", "source",
-        "monitor", "monitor-net", "grace", "bind-process", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
-        "hard-stop-after", "master-worker", "nbcores", "cpu-map", "node", "uid", "gid", "lua-load", "ssl-server-verify", "h1-case-adjust", "expose-experimental-directives",
+        "monitor", "monitor-net", "bind-process", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
+        "nbcores", "cpu-map", "node", "uid", "gid", "lua-load", "ssl-server-verify", "h1-case-adjust", "expose-experimental-directives",
     ]
 
     static func message(_ keyword: String) -> String {

@@ -20,11 +20,12 @@ public struct CheckTarget: Sendable {
         self.httpRequest = httpRequest
     }
 
-    /// One target per server with `check` (and not `disabled`) in every backend.
+    /// One target per server with `check` in every backend (a `disabled` one is checked once
+    /// it leaves maintenance).
     public static func targets(configuration: Configuration, table: ServerStateTable) -> [CheckTarget] {
         var out: [CheckTarget] = []
         for proxy in configuration.proxies where proxy.isBackend {
-            for s in proxy.servers where s.check && !s.disabled {
+            for s in proxy.servers where s.check {
                 guard let slot = table.slot(backend: proxy.name, server: s.name),
                       let addr = SocketAddress(host: s.checkAddr ?? s.host, port: s.checkPort ?? s.port)
                 else { continue }

@@ -120,6 +120,10 @@ public final class HealthChecker: @unchecked Sendable {
 
     func begin(_ i: Int, now: Int64) {
         let t = probes[i].target
+        if table.checksPaused(t.server) {       // maintenance or `disable health`: no check
+            probes[i].nextDueMs = now + Int64(t.intervals.inter)
+            return
+        }
         probes[i].startedMs = now
         probes[i].response.removeAll(keepingCapacity: true)
         let fd = socket(t.address.family, Int32(Glibc.SOCK_STREAM.rawValue) | Int32(Glibc.SOCK_NONBLOCK.rawValue) | Int32(Glibc.SOCK_CLOEXEC.rawValue), 0)
@@ -174,8 +178,9 @@ public final class HealthChecker: @unchecked Sendable {
         probes[i].phase = .idle
         let result = CheckResult(status: status, code: code, info: info,
                                  durationMs: Int(now - probes[i].startedMs))
-        let transition = status.passed ? probes[i].machine.recordSuccess() : probes[i].machine.recordFailure()
         let slot = probes[i].target.server
+        if let forced = table.takeHealthOverride(slot) { probes[i].machine.force(health: forced.health, up: forced.up) }
+        let transition = status.passed ? probes[i].machine.recordSuccess() : probes[i].machine.recordFailure()
         table.publish(server: slot, machine: probes[i].machine, result: result, transition: transition, nowMs: now)
         probes[i].nextDueMs = now + Int64(probes[i].machine.nextInterval(probes[i].target.intervals))
         if let transition { report(slot, transition, result) }

@@ -61,6 +61,13 @@ public struct HealthStateMachine: Equatable, Sendable {
         return .wentDown
     }
 
+    /// Takes the health the operator forced (`set server health`, maintenance), so that the
+    /// next result counts from there.
+    public mutating func force(health: Int, up: Bool) {
+        self.health = min(max(0, health), maxHealth)
+        isUp = up
+    }
+
     /// The stats `status` word: `UP`, `UP n/fall` (going down), `DOWN`, `DOWN n/rise` (going up).
     public var statusWord: String {
         if isUp {

@@ -1,10 +1,15 @@
 import Synchronization
 
-/// Live state of every server of every backend, shared by the checker (the only writer of
-/// health) and the workers and stats page (readers). Each server has one packed atomic state
-/// word that a worker reads with one relaxed load, never waiting; the remaining atomics are
-/// the check statistics the stats page shows. Relaxed ordering is enough: each value is
-/// self-contained and a reader seeing a state one check late is what HAProxy does too.
+/// Live state of every server of every backend. Readers (workers, the stats page) see one
+/// packed atomic word per server and read it with one relaxed load, never waiting. Writers
+/// (the checker's results, the runtime API's `set server`, the stats admin form, the
+/// server-state file) go through `ServerStateControl` and serialize on one lock; they are
+/// rare. Relaxed ordering is enough: each value is self-contained and a reader seeing a
+/// state one check late is what HAProxy does too.
+///
+/// The word carries HAProxy's operational state (stopped/starting/running/stopping), its
+/// administrative flags (forced/config maintenance, drain), the check health and status,
+/// and the user weight (`set server weight`).
 public final class ServerStateTable: Sendable {
     /// Static description of one server slot.
     public struct ServerInfo: Sendable {
@@ -16,6 +21,7 @@ public final class ServerStateTable: Sendable {
         public let disabled: Bool
         public let rise: Int
         public let fall: Int
+        /// The configured (initial) weight: HAProxy's `iweight`.
         public let weight: Int
     }
 
@@ -23,25 +29,31 @@ public final class ServerStateTable: Sendable {
         public let name: String
         /// Slots of this backend's servers, in configuration order.
         public let servers: [Int]
+        /// The algorithm accepts any weight at run time (HAProxy's BE_LB_PROP_DYN): not
+        /// static-rr nor a map-based hash.
+        public let dynamicWeights: Bool
     }
 
-    /// Bits of the packed state word.
-    @usableFromInline static let upBit: UInt64 = 1
-    @usableFromInline static let maintBit: UInt64 = 2
-    static let healthShift: UInt64 = 8         // 8 bits: health
-    static let statusShift: UInt64 = 16        // 8 bits: CheckStatus of the last check
+    // Layout of the packed word.
+    static let opMask: UInt64 = 0x3                  // bits 0-1: ServerOpState
+    static let adminShift: UInt64 = 2                // bits 2-9: ServerAdminFlags
+    static let checkEnabledBit: UInt64 = 1 << 10     // CHK_ST_ENABLED of the health check
+    static let healthShift: UInt64 = 16              // bits 16-23: check health
+    static let statusShift: UInt64 = 24              // bits 24-31: CheckStatus of the last check
+    static let weightShift: UInt64 = 32              // bits 32-47: user weight
 
     final class Slot: Sendable {
         let word = Atomic<UInt64>(0)
         let checkFailures = Atomic<UInt64>(0)   // chkfail
         let downTransitions = Atomic<UInt64>(0) // chkdown
-        let lastChangeMs = Atomic<Int64>(0)     // monotonic ms of the last UP/DOWN change
+        let lastChangeMs = Atomic<Int64>(0)     // monotonic ms of the last state change
         let downtimeMs = Atomic<Int64>(0)       // accumulated, closed DOWN periods
         let checkCode = Atomic<Int64>(0)
         let checkDurationMs = Atomic<Int64>(-1)
     }
 
     final class BackendSlot: Sendable {
+        /// HAProxy's srv_act / srv_bck: servers that take load-balanced traffic.
         let activeUp = Atomic<Int>(0)
         let backupUp = Atomic<Int>(0)
         let lastChangeMs = Atomic<Int64>(0)
@@ -56,8 +68,19 @@ public final class ServerStateTable: Sendable {
     /// Mutex; written once per check and read by the stats page, never by workers.
     let checkInfos: Mutex<[String]>
     let backendSlots: [BackendSlot]
+    /// The writers' lock and their view of every server (see ServerStateControl).
+    let control: Mutex<ServerStateControl.State>
     /// Process start, monotonic ms: `lastchg` starts counting here as in HAProxy.
     public let startMs: Int64
+    /// Wall clock minus monotonic clock at start: ages are counted in whole wall-clock
+    /// seconds, as HAProxy's `now.tv_sec - last_change` does.
+    let wallOffsetMs: Int64 = WallClock.nowMs() - MonotonicClock.nowMs()
+
+    /// Whole wall-clock seconds between two monotonic instants.
+    func seconds(from: Int64, to: Int64) -> Int {
+        func sec(_ ms: Int64) -> Int64 { let v = ms + wallOffsetMs; return v >= 0 ? v / 1000 : (v - 999) / 1000 }
+        return Int(max(0, sec(to) - sec(from)))
+    }
 
     /// Builds one slot per server of every backend/listen section, in file order.
     public init(configuration: Configuration, nowMs: Int64 = MonotonicClock.nowMs()) {
@@ -72,7 +95,14 @@ public final class ServerStateTable: Sendable {
                                           backup: s.backup, checked: s.check, disabled: s.disabled,
                                           rise: s.rise, fall: s.fall, weight: s.weight))
             }
-            backends.append(BackendInfo(name: proxy.name, servers: list))
+            // Hashes (map-based or consistent) keep their map or ring as built: like
+            // static-rr, they accept only 0% and 100% at run time in ringproxy.
+            let dynamic: Bool
+            switch proxy.balance {
+            case .roundRobin, .leastConn: dynamic = true
+            default: dynamic = false
+            }
+            backends.append(BackendInfo(name: proxy.name, servers: list, dynamicWeights: dynamic))
         }
         self.servers = servers
         self.backends = backends
@@ -80,19 +110,44 @@ public final class ServerStateTable: Sendable {
         self.checkInfos = Mutex(servers.map { _ in "" })
         self.backendSlots = backends.map { _ in BackendSlot() }
         self.startMs = nowMs
+        var statuses: [ServerStatus] = []
         for (i, s) in servers.enumerated() {
-            // Start UP with health = rise (spec §7.2), or MAINT when `disabled`.
-            var w = UInt64(s.rise) << Self.healthShift
-            w |= s.disabled ? Self.maintBit : Self.upBit
-            slots[i].word.store(w, ordering: .relaxed)
+            // Start UP with health = rise (spec §7.2), or in maintenance when `disabled`
+            // (HAProxy sets both the config and the forced flags then).
+            var st = ServerStatus(rise: s.rise, fall: s.fall, weight: s.weight, checked: s.checked)
+            if s.disabled {
+                st.admin = [.configMaint, .forcedMaint]; st.op = .stopped
+                st.checkHealth = 0; st.checkPaused = true
+            }
+            statuses.append(st)
+            slots[i].word.store(Self.pack(st), ordering: .relaxed)
             slots[i].lastChangeMs.store(nowMs, ordering: .relaxed)
         }
-        for (b, be) in backends.enumerated() {
-            let up = be.servers.filter { !servers[$0].disabled }
-            backendSlots[b].activeUp.store(up.filter { !servers[$0].backup }.count, ordering: .relaxed)
-            backendSlots[b].backupUp.store(up.filter { servers[$0].backup }.count, ordering: .relaxed)
+        control = Mutex(ServerStateControl.State(statuses: statuses))
+        for b in backends.indices {
             backendSlots[b].lastChangeMs.store(nowMs, ordering: .relaxed)
+            recount(backend: b, statuses: statuses)
         }
+    }
+
+    static func pack(_ s: ServerStatus) -> UInt64 {
+        var w = UInt64(s.op.rawValue) & opMask
+        w |= UInt64(s.admin.rawValue) << adminShift
+        if s.checkEnabled { w |= checkEnabledBit }
+        w |= UInt64(s.checkHealth & 0xff) << healthShift
+        w |= UInt64(s.lastStatus.rawValue) << statusShift
+        w |= UInt64(s.userWeight & 0xffff) << weightShift
+        return w
+    }
+
+    /// Recomputes a backend's counts of servers taking load-balanced traffic.
+    func recount(backend b: Int, statuses: [ServerStatus]) {
+        var act = 0, bck = 0
+        for s in backends[b].servers where statuses[s].isBalanceable {
+            if servers[s].backup { bck += 1 } else { act += 1 }
+        }
+        backendSlots[b].activeUp.store(act, ordering: .relaxed)
+        backendSlots[b].backupUp.store(bck, ordering: .relaxed)
     }
 
     /// The slot of `backend/server`, for building workers' lookup tables (not per request).
@@ -104,13 +159,19 @@ public final class ServerStateTable: Sendable {
 
     // MARK: readers (workers; relaxed loads, never wait)
 
-    /// UP (operationally) and not in maintenance.
+    @inline(__always) func word(_ server: Int) -> UInt64 { slots[server].word.load(ordering: .relaxed) }
+
+    @inline(__always) static func op(_ w: UInt64) -> ServerOpState { ServerOpState(rawValue: UInt8(w & opMask))! }
+    @inline(__always) static func admin(_ w: UInt64) -> ServerAdminFlags { ServerAdminFlags(rawValue: UInt8((w >> adminShift) & 0xff)) }
+
+    /// Operationally up (running, starting or stopping) and not in maintenance: persistent
+    /// clients may still reach it (HAProxy: `cur_state != SRV_ST_STOPPED`).
     @inline(__always) public func isUp(_ server: Int) -> Bool {
-        slots[server].word.load(ordering: .relaxed) & (Self.upBit | Self.maintBit) == Self.upBit
+        Self.op(word(server)) != .stopped
     }
 
-    /// May this server take new traffic? A backup server only while every active server of
-    /// its backend is DOWN (HAProxy: backups serve only when no active server is usable).
+    /// May persistence (cookie, appsession, stick table) send a client to this server? A
+    /// backup server only while no active server of its backend takes traffic.
     @inline(__always) public func isUsable(_ server: Int) -> Bool {
         guard isUp(server) else { return false }
         let info = servers[server]
@@ -118,13 +179,23 @@ public final class ServerStateTable: Sendable {
         return backendSlots[info.backendIndex].activeUp.load(ordering: .relaxed) == 0
     }
 
-    /// Number of servers of the backend that are UP, active and backup.
+    /// May the load balancer pick this server for a new client? Running or starting, neither
+    /// in maintenance nor draining, and a non-zero weight (HAProxy's srv_is_usable).
+    @inline(__always) public func isBalanceable(_ server: Int) -> Bool {
+        let w = word(server)
+        return ServerStatus.balanceable(op: Self.op(w), admin: Self.admin(w), weight: Int((w >> Self.weightShift) & 0xffff))
+    }
+
+    /// The current user weight (`set server weight`; initially the configured weight).
+    @inline(__always) public func currentWeight(_ server: Int) -> Int { Int((word(server) >> Self.weightShift) & 0xffff) }
+
+    /// Number of servers of the backend taking load-balanced traffic, active and backup.
     public func upCounts(backend: Int) -> (active: Int, backup: Int) {
         (backendSlots[backend].activeUp.load(ordering: .relaxed),
          backendSlots[backend].backupUp.load(ordering: .relaxed))
     }
 
-    /// True while the backend has at least one usable server.
+    /// True while the backend has at least one server taking traffic.
     public func backendHasServer(_ backend: Int) -> Bool {
         let c = upCounts(backend: backend)
         return c.active + c.backup > 0
@@ -144,37 +215,56 @@ public final class ServerStateTable: Sendable {
         /// Seconds since the last state change, and total seconds DOWN (incl. the current period).
         public var lastChangeSeconds: Int
         public var downtimeSeconds: Int
+        public var op: ServerOpState
+        public var admin: ServerAdminFlags
+        public var checkEnabled: Bool
+        public var userWeight: Int
     }
 
     public func view(_ server: Int, nowMs: Int64) -> ServerView {
         let s = slots[server]
         let w = s.word.load(ordering: .relaxed)
-        let up = w & Self.upBit != 0
+        let op = Self.op(w), admin = Self.admin(w)
+        let up = op != .stopped
         let last = s.lastChangeMs.load(ordering: .relaxed)
         var down = s.downtimeMs.load(ordering: .relaxed)
-        if !up && w & Self.maintBit == 0 { down += nowMs - last }
-        return ServerView(up: up, maintenance: w & Self.maintBit != 0,
+        if !up && !admin.inMaintenance { down += nowMs - last }
+        return ServerView(up: up, maintenance: admin.inMaintenance,
                           health: Int((w >> Self.healthShift) & 0xff),
                           lastCheck: CheckStatus(rawValue: UInt8((w >> Self.statusShift) & 0xff)) ?? .none,
                           checkCode: Int(s.checkCode.load(ordering: .relaxed)),
                           checkDurationMs: Int(s.checkDurationMs.load(ordering: .relaxed)),
                           checkFailures: s.checkFailures.load(ordering: .relaxed),
                           downTransitions: s.downTransitions.load(ordering: .relaxed),
-                          lastChangeSeconds: Int(max(0, nowMs - last) / 1000),
-                          downtimeSeconds: Int(max(0, down) / 1000))
+                          lastChangeSeconds: seconds(from: last, to: nowMs),
+                          downtimeSeconds: Int(max(0, down) / 1000),
+                          op: op, admin: admin, checkEnabled: w & Self.checkEnabledBit != 0,
+                          userWeight: Int((w >> Self.weightShift) & 0xffff))
     }
 
-    /// The stats `status` word of a server: `UP`, `UP 1/3`, `DOWN`, `DOWN 2/3`, `MAINT`, `no check`.
+    /// The stats `status` word as HAProxy 2.6 prints it: `UP`, `UP 1/3`, `DOWN`, `DOWN 2/3`,
+    /// `NOLB`, `DRAIN`, `MAINT`, `no check`.
     public func statusWord(_ server: Int) -> String {
         let info = servers[server]
-        let w = slots[server].word.load(ordering: .relaxed)
-        if w & Self.maintBit != 0 { return "MAINT" }
-        if !info.checked { return "no check" }
+        let w = word(server)
+        let admin = Self.admin(w)
+        if admin.inMaintenance { return "MAINT" }
+        let checkEnabled = w & Self.checkEnabledBit != 0
         let health = Int((w >> Self.healthShift) & 0xff)
-        let up = w & Self.upBit != 0
         let maxHealth = info.rise + info.fall - 1
-        if up { return health >= maxHealth ? "UP" : "UP \(health - info.rise + 1)/\(info.fall)" }
-        return health == 0 ? "DOWN" : "DOWN \(health)/\(info.rise)"
+        switch Self.op(w) {
+        case .running, .starting:
+            let goingDown = checkEnabled && health < maxHealth
+            if admin.contains(.forcedDrain) { return goingDown ? "DRAIN \(health - info.rise + 1)/\(info.fall)" : "DRAIN" }
+            if !checkEnabled { return "no check" }
+            return goingDown ? "UP \(health - info.rise + 1)/\(info.fall)" : "UP"
+        case .stopping:
+            if !checkEnabled || health == maxHealth { return "NOLB" }
+            return "NOLB \(health - info.rise + 1)/\(info.fall)"
+        case .stopped:
+            if checkEnabled && health > 0 { return "DOWN \(health)/\(info.rise)" }
+            return "DOWN"
+        }
     }
 
     /// The last check's info text (`Connection refused`, an HTTP reason phrase, or empty).
@@ -193,51 +283,86 @@ public final class ServerStateTable: Sendable {
         let last = b.lastChangeMs.load(ordering: .relaxed)
         var down = b.downtimeMs.load(ordering: .relaxed)
         if !up { down += nowMs - last }
-        return BackendView(up: up, lastChangeSeconds: Int(max(0, nowMs - last) / 1000),
+        return BackendView(up: up, lastChangeSeconds: seconds(from: last, to: nowMs),
                            downtimeSeconds: Int(max(0, down) / 1000),
                            downTransitions: b.downTransitions.load(ordering: .relaxed))
     }
 
-    // MARK: writer (the checker thread only)
+    // MARK: writer of check results (the checker thread)
 
-    /// Publishes the outcome of one check of `server`. Single writer: the checker.
+    /// Publishes the outcome of one check of `server`. A server in maintenance keeps its
+    /// state (HAProxy pauses its checks; a check already in flight changes nothing).
     public func publish(server: Int, machine: HealthStateMachine, result: CheckResult,
                         transition: HealthTransition?, nowMs: Int64) {
         let s = slots[server]
-        let info = servers[server]
-        let old = s.word.load(ordering: .relaxed)
-        var w = old & Self.maintBit
-        if machine.isUp { w |= Self.upBit }
-        w |= UInt64(machine.health & 0xff) << Self.healthShift
-        w |= UInt64(result.status.rawValue) << Self.statusShift
         checkInfos.withLock { $0[server] = result.info }
         s.checkCode.store(Int64(result.code), ordering: .relaxed)
         s.checkDurationMs.store(Int64(result.durationMs), ordering: .relaxed)
         if !result.status.passed { s.checkFailures.add(1, ordering: .relaxed) }
-        guard let transition else {
-            s.word.store(w, ordering: .relaxed)
-            return
+        _ = withControl(nowMs: nowMs) { st in
+            st.touch(server)
+            st.statuses[server].lastStatus = result.status
+            guard !st.statuses[server].admin.inMaintenance else { return }
+            st.statuses[server].checkHealth = machine.health
+            // The checker's counter decides up or down (a forced `stopping` stays while up).
+            let up = st.statuses[server].op != .stopped
+            if machine.isUp != up { st.setOp(server, machine.isUp ? .running : .stopped) }
+            _ = transition
         }
-        let b = backendSlots[info.backendIndex]
-        let hadServer = backendHasServer(info.backendIndex)
-        let since = s.lastChangeMs.load(ordering: .relaxed)
-        s.lastChangeMs.store(nowMs, ordering: .relaxed)
-        let inMaint = old & Self.maintBit != 0
-        switch transition {
-        case .wentDown:
-            s.downTransitions.add(1, ordering: .relaxed)
-            if !inMaint { if info.backup { b.backupUp.subtract(1, ordering: .relaxed) } else { b.activeUp.subtract(1, ordering: .relaxed) } }
-        case .wentUp:
-            s.downtimeMs.add(nowMs - since, ordering: .relaxed)
-            if !inMaint { if info.backup { b.backupUp.add(1, ordering: .relaxed) } else { b.activeUp.add(1, ordering: .relaxed) } }
+    }
+
+    /// A health override (`set server health`, entering or leaving maintenance) for the
+    /// checker to apply to its rise/fall counter before the next result; nil when none.
+    public func takeHealthOverride(_ server: Int) -> (health: Int, up: Bool)? {
+        control.withLock { st in
+            guard st.healthOverride[server] else { return nil }
+            st.healthOverride[server] = false
+            return (st.statuses[server].checkHealth, st.statuses[server].op != .stopped)
         }
-        s.word.store(w, ordering: .relaxed)
-        let hasServer = backendHasServer(info.backendIndex)
-        if hadServer != hasServer {
-            let bSince = b.lastChangeMs.load(ordering: .relaxed)
-            b.lastChangeMs.store(nowMs, ordering: .relaxed)
-            if hasServer { b.downtimeMs.add(nowMs - bSince, ordering: .relaxed) }
-            else { b.downTransitions.add(1, ordering: .relaxed) }
+    }
+
+    /// True while checks of this server are paused (maintenance) or disabled (`disable health`).
+    public func checksPaused(_ server: Int) -> Bool {
+        let w = word(server)
+        return Self.admin(w).inMaintenance || w & Self.checkEnabledBit == 0
+    }
+
+    /// Runs `change` on the writers' state under the lock, then publishes every server it
+    /// touched (words, backend counts, change dates) and returns the events to report.
+    @discardableResult
+    func withControl<R>(nowMs: Int64, _ change: (inout ServerStateControl.State) -> R) -> R {
+        control.withLock { st in
+            st.touched.removeAll(keepingCapacity: true)
+            let before = st.statuses
+            let r = change(&st)
+            var backendsTouched = Set<Int>()
+            for i in st.touched {
+                let old = before[i], new = st.statuses[i]
+                let s = slots[i]
+                if old.op != new.op || old.admin != new.admin {
+                    let since = s.lastChangeMs.load(ordering: .relaxed)
+                    if old.op == .stopped && new.op != .stopped && !old.admin.inMaintenance {
+                        s.downtimeMs.add(nowMs - since, ordering: .relaxed)
+                    }
+                    if old.op != .stopped && new.op == .stopped { s.downTransitions.add(1, ordering: .relaxed) }
+                    s.lastChangeMs.store(nowMs, ordering: .relaxed)
+                }
+                s.word.store(Self.pack(new), ordering: .relaxed)
+                backendsTouched.insert(servers[i].backendIndex)
+            }
+            for b in backendsTouched {
+                let hadServer = backendHasServer(b)
+                recount(backend: b, statuses: st.statuses)
+                let hasServer = backendHasServer(b)
+                if hadServer != hasServer {
+                    let bs = backendSlots[b]
+                    let bSince = bs.lastChangeMs.load(ordering: .relaxed)
+                    bs.lastChangeMs.store(nowMs, ordering: .relaxed)
+                    if hasServer { bs.downtimeMs.add(nowMs - bSince, ordering: .relaxed) }
+                    else { bs.downTransitions.add(1, ordering: .relaxed) }
+                }
+            }
+            return r
         }
     }
 }

@@ -79,7 +79,8 @@ public final class AppSessionTable: Sendable {
             if s.entries[e].expiry <= now { Self.remove(&s, e); return nil }
             s.entries[e].expiry = now + timeout
             Self.touch(&s, e)
-            return Int(s.entries[e].server)
+            // An entry made by `set table` without a server designates none.
+            return s.entries[e].server >= 0 ? Int(s.entries[e].server) : nil
         }
     }
 

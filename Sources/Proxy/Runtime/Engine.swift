@@ -179,6 +179,9 @@ public final class Engine: @unchecked Sendable {
     public func stop(soft: Bool) { rp_engine_stop(engine, soft ? 1 : 0) }
     public func join() { rp_engine_join(engine) }
     public var activeConnections: Int { Int(rp_engine_active(engine)) }
+    /// Requests a server is serving now, and waiting in its queue (all workers).
+    public func serverActive(_ server: Int) -> Int { Int(rp_engine_server_active(engine, Int32(server))) }
+    public func serverQueued(_ server: Int) -> Int { Int(rp_engine_server_queued(engine, Int32(server))) }
 
     /// Sends datagrams through worker `worker`'s ring (call only on that worker's thread).
     public func sendDatagrams(worker: Int, fd: Int32, base: UnsafeMutableRawPointer, stride: Int, count: Int) -> Int {

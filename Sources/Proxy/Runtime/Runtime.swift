@@ -54,6 +54,9 @@ public final class RunningProxy: @unchecked Sendable {
     public let engine: Engine
     public let handler: StreamHandler
     let checker: HealthChecker?
+    /// The runtime API (`stats socket`): its commands' view of the proxy and its sockets.
+    public let control: RuntimeControl
+    let apiServer: RuntimeAPIServer
 
     /// Binds every listener (errors are thrown before anything starts). `noSplice`: `-dS`.
     public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false) throws {
@@ -86,18 +89,28 @@ public final class RunningProxy: @unchecked Sendable {
         let targets = CheckTarget.targets(configuration: configuration, table: states)
         checker = targets.isEmpty ? nil
             : HealthChecker(table: states, targets: targets, onEvent: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)
+        let mailbox = WorkerMailbox(workers: workers)
+        handler.mailbox = mailbox
+        let apiLogger = HealthEventLogger(targets: logTargets, toStderr: foreground)
+        control = RuntimeControl(configuration: configuration, handler: handler, engine: engine, mailbox: mailbox,
+                                 logEvent: { apiLogger($0) })
+        apiServer = RuntimeAPIServer(control: control)
+        try apiServer.bind()
     }
 
     public func start() throws {
         try engine.start()
         checker?.start()
+        apiServer.start()
     }
 
     /// Soft: stop accepting and finish what is in flight; hard: now.
     public func stop(soft: Bool) {
+        control.settings.withLock { $0.stopping = true }
         checker?.stop()
         engine.stop(soft: soft)
         engine.join()
+        apiServer.stop()
     }
 }
 

@@ -17,31 +17,104 @@ public enum StatsCSV {
         "h2_backend_total_streams", "h1_open_connections", "h1_open_streams", "h1_total_connections",
         "h1_total_streams", "h1_bytes_in", "h1_bytes_out", "h1_spliced_bytes_in", "h1_spliced_bytes_out"]
 
-    /// One CSV row under construction.
+    /// One CSV row under construction. A cell that was assigned (even "") is present: the
+    /// typed and JSON dumps print exactly the present cells, as HAProxy prints set fields.
     struct Row {
         var cells = [String](repeating: "", count: StatsCSV.columns.count)
+        var present = [Bool](repeating: false, count: StatsCSV.columns.count)
+        var objectType = StatObjectType.frontend
         subscript(_ name: String) -> String {
             get { cells[StatsCSV.index[name]!] }
-            set { cells[StatsCSV.index[name]!] = newValue }
+            set { let i = StatsCSV.index[name]!; cells[i] = newValue; present[i] = true }
         }
         mutating func set(_ names: [String], _ value: String) { for n in names { self[n] = value } }
         var line: String { cells.joined(separator: ",") + ",\n" }
     }
 
+    /// Which rows a dump shows and how (the stats page's `;up` and `scope=`, the CLI's
+    /// `show stat [<iid> <type> <sid>] [up] [no-maint]`).
+    public struct Options: Sendable {
+        /// `;up` / `up`: leave out servers that are DOWN or in maintenance.
+        public var hideDown = false
+        /// `no-maint`: leave out servers in maintenance.
+        public var hideMaintenance = false
+        /// addr, cookie and algo columns (`stats show-legends`, CLI at operator level or above).
+        public var legends = false
+        /// `scope=TEXT`: only proxies whose name contains TEXT, ignoring case (HAProxy's strnistr).
+        public var scope: String? = nil
+        /// `show stat <iid> <type> <sid>`: proxy id (-1: any), type mask (1 frontend, 2 backend,
+        /// 4 server; -1: all) and server id (-1: any).
+        public var proxyID = -1
+        public var typeMask = -1
+        public var serverID = -1
+        public init() {}
+    }
+
     /// The whole CSV document. `hideDown` implements `;up` (DOWN servers left out).
     public static func render(_ m: StatsModel, hideDown: Bool = false) -> String {
+        var o = Options()
+        o.hideDown = hideDown
+        return render(m, options: o)
+    }
+
+    public static func render(_ m: StatsModel, options: Options) -> String {
         var out = header
+        for r in rows(m, options: options) { out += r.line }
+        return out
+    }
+
+    /// The rows of a dump, in HAProxy's order: per proxy, frontend, servers, backend.
+    static func rows(_ m: StatsModel, options o: Options) -> [Row] {
+        var out: [Row] = []
         for p in m.configuration.proxies {
-            if p.isFrontend { out += frontendRow(m, p).line }
+            if let scope = o.scope, !scope.isEmpty, !p.name.lowercased().contains(scope.lowercased()) { continue }
+            if o.proxyID != -1 && m.proxyID(p.name) != o.proxyID { continue }
+            if p.isFrontend && o.typeMask & 1 != 0 { out.append(frontendRow(m, p)) }
             if p.isBackend, let b = m.states.backendIndex(named: p.name) {
-                for (sid, slot) in m.states.backends[b].servers.enumerated() {
-                    if hideDown && !m.states.isUp(slot) { continue }
-                    out += serverRow(m, p, slot: slot, sid: sid + 1).line
+                if o.typeMask & 4 != 0 {
+                    for (sid, slot) in m.states.backends[b].servers.enumerated() {
+                        if o.serverID != -1 && sid + 1 != o.serverID { continue }
+                        let v = m.states.view(slot, nowMs: m.nowMs)
+                        if o.hideMaintenance && v.maintenance { continue }
+                        if o.hideDown && !m.states.isUp(slot) { continue }
+                        var r = serverRow(m, p, slot: slot, sid: sid + 1)
+                        if o.legends {
+                            let s = p.servers[sid]
+                            r["addr"] = m.serverAddress(slot) ?? "\(s.host):\(s.port)"
+                            if let c = s.cookie { r["cookie"] = c }
+                        }
+                        out.append(r)
+                    }
                 }
-                out += backendRow(m, p, index: b).line
+                if o.typeMask & 2 != 0 {
+                    var r = backendRow(m, p, index: b)
+                    if o.hideDown || o.hideMaintenance {
+                        // HAProxy then says how many servers are up: `UP (2/3)`.
+                        let list = m.states.backends[b].servers
+                        r["status"] += " (\(list.filter { m.states.isUp($0) }.count)/\(list.count))"
+                    }
+                    if o.legends {
+                        if let c = p.cookie { r["cookie"] = c.name }
+                        r["algo"] = algorithmName(p.balance)
+                    }
+                    out.append(r)
+                }
             }
         }
         return out
+    }
+
+    /// HAProxy's `algo` column.
+    static func algorithmName(_ b: BalanceAlgorithm) -> String {
+        switch b {
+        case .roundRobin: return "roundrobin"
+        case .staticRoundRobin: return "static-rr"
+        case .leastConn: return "leastconn"
+        case .source: return "source"
+        case .uri: return "uri"
+        case .urlParam: return "url_param"
+        case .header: return "hdr"
+        }
     }
 
     static func common(_ r: inout Row, _ m: StatsModel, _ c: CountersSnapshot, row: Int) {
@@ -67,6 +140,7 @@ public enum StatsCSV {
         let c = m.counters
         let row = c.layout.frontendRows[p.name]!
         var r = Row()
+        r.objectType = .frontend
         r["pxname"] = p.name; r["svname"] = "FRONTEND"
         common(&r, m, c, row: row)
         r["slim"] = "\(m.frontendMaxconn(p))"
@@ -96,6 +170,7 @@ public enum StatsCSV {
         let info = m.states.servers[slot]
         let v = m.states.view(slot, nowMs: m.nowMs)
         var r = Row()
+        r.objectType = .server
         r["pxname"] = p.name; r["svname"] = info.name
         common(&r, m, c, row: row)
         r["qcur"] = "\(c[row, .qcur])"; r["qmax"] = "\(c[row, .qmax])"
@@ -103,7 +178,7 @@ public enum StatsCSV {
         r["econ"] = "\(c[row, .econ])"; r["eresp"] = "\(c[row, .eresp])"
         r["wretr"] = "\(c[row, .wretr])"; r["wredis"] = "\(c[row, .wredis])"
         r["status"] = m.states.statusWord(slot)
-        r["weight"] = "\(info.weight)"; r["uweight"] = "\(info.weight)"
+        r["weight"] = "\(v.userWeight)"; r["uweight"] = "\(v.userWeight)"
         r["act"] = info.backup ? "0" : "1"; r["bck"] = info.backup ? "1" : "0"
         r["lastchg"] = "\(v.lastChangeSeconds)"
         r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "\(sid)"; r["type"] = "2"
@@ -139,6 +214,7 @@ public enum StatsCSV {
         let v = m.states.backendView(index, nowMs: m.nowMs)
         let w = m.backendWeight(index)
         var r = Row()
+        r.objectType = .backend
         r["pxname"] = p.name; r["svname"] = "BACKEND"
         common(&r, m, c, row: row)
         r["qcur"] = "\(c[row, .qcur])"; r["qmax"] = "\(c[row, .qmax])"

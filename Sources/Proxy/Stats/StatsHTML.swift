@@ -161,7 +161,7 @@ public enum StatsHTML {
             "\(c[row, .lbtot])", lastSeen(m, row),
             bytes(c[row, .bin]), bytes(c[row, .bout]), "", "\(c[row, .dresp])",
             "", "\(c[row, .econ])", "\(c[row, .eresp])", "\(c[row, .wretr])", "\(c[row, .wredis])",
-            "\(duration(v.lastChangeSeconds)) \(word)", lastChk, "\(info.weight)",
+            "\(duration(v.lastChangeSeconds)) \(word)", lastChk, "\(v.userWeight)",
             info.backup ? "-" : "Y", info.backup ? "Y" : "-",
             checked ? "\(v.checkFailures)" : "", checked ? "\(v.downTransitions)" : "",
             checked ? duration(v.downtimeSeconds) : "", "-"], title: m.states.lastCheckInfo(slot))

@@ -36,22 +36,30 @@ public struct StatsModel: Sendable {
         return max(1, (sum + 9) / 10)
     }
 
-    /// 1-based proxy id in file order (`iid`).
-    public func proxyID(_ name: String) -> Int { (configuration.proxies.firstIndex { $0.name == name } ?? 0) + 1 }
+    /// HAProxy's proxy id (`iid`): 1-based in file order, after the internal CLI proxy that a
+    /// `stats socket` line creates (it takes id 1).
+    public func proxyID(_ name: String) -> Int {
+        (configuration.proxies.firstIndex { $0.name == name } ?? 0) + 1 + (configuration.global.statsSockets.isEmpty ? 0 : 1)
+    }
+
+    /// A server's address when changed at run time (`set server addr`), else nil.
+    public var serverAddresses: [Int: String] = [:]
+    public func serverAddress(_ slot: Int) -> String? { serverAddresses[slot] }
 
     /// Backend `status`: UP while it has usable weight, or when it has no servers at all.
     public func backendStatus(_ b: ProxyConfig, index: Int) -> String {
         b.servers.isEmpty || states.backendHasServer(index) ? "UP" : "DOWN"
     }
 
-    /// Sum of the weights of the UP servers of a backend (active ones, or backups when no
-    /// active server is up), and the active/backup UP counts.
+    /// Sum of the current weights of the servers taking load-balanced traffic (active ones,
+    /// or backups when no active server does), and the active/backup counts (srv_act/srv_bck).
     public func backendWeight(_ index: Int) -> (weight: Int, active: Int, backup: Int) {
         let be = states.backends[index]
         var wa = 0, wb = 0, a = 0, k = 0
-        for s in be.servers where states.isUp(s) {
+        for s in be.servers where states.isBalanceable(s) {
             let info = states.servers[s]
-            if info.backup { wb += info.weight; k += 1 } else { wa += info.weight; a += 1 }
+            let w = states.currentWeight(s)
+            if info.backup { wb += w; k += 1 } else { wa += w; a += 1 }
         }
         return (a > 0 ? wa : wb, a, k)
     }

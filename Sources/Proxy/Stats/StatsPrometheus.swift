@@ -112,10 +112,16 @@ public enum StatsPrometheus {
         sv("redispatch_warnings_total") { _, r, _ in one("\(c[r, .wredis])") }
         sv("status") { slot, _, _ in
             let v = m.states.view(slot, nowMs: m.nowMs)
-            let state = v.maintenance ? "MAINT" : (v.up ? "UP" : "DOWN")
+            var state = "DOWN"
+            switch v.op {
+            case .running, .starting: state = v.admin.draining ? "DRAIN" : "UP"
+            case .stopping: state = "NOLB"
+            case .stopped: break
+            }
+            if v.maintenance { state = "MAINT" }
             return ["DOWN", "UP", "MAINT", "DRAIN", "NOLB"].map { ("state=\"\($0)\"", $0 == state ? "1" : "0") }
         }
-        sv("weight") { _, _, s in one("\(s.weight)") }
+        sv("weight") { slot, _, _ in one("\(m.states.currentWeight(slot))") }
         let checked: (Int) -> Bool = { m.states.servers[$0].checked && !m.states.servers[$0].disabled }
         sv("check_failures_total") { slot, _, _ in one(checked(slot) ? "\(m.states.view(slot, nowMs: m.nowMs).checkFailures)" : "NaN") }
         sv("check_up_down_total") { slot, _, _ in one(checked(slot) ? "\(m.states.view(slot, nowMs: m.nowMs).downTransitions)" : "NaN") }

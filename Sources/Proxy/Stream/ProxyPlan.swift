@@ -61,6 +61,8 @@ public struct BackendServerStates: ServerStates {
     public let table: ServerStateTable
     public let base: Int
     @inline(__always) public func isUsable(_ index: Int) -> Bool { table.isUsable(base &+ index) }
+    @inline(__always) public func isBalanceable(_ index: Int) -> Bool { table.isBalanceable(base &+ index) }
+    @inline(__always) public func weight(_ index: Int) -> Int? { table.currentWeight(base &+ index) }
 }
 
 enum PlanBuilder {

@@ -52,6 +52,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     let serverOfSlot: [Int]        // global server → index inside its backend
     let backendOfServer: [Int]
     public var engine: Engine? = nil
+    /// Messages from the runtime API, drained once per loop turn (set before the engine starts).
+    public var mailbox: WorkerMailbox? = nil
     let startMs = WallClock.nowMs()
 
     struct Pages {
@@ -468,6 +470,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     public func onTurn(worker: Int) {
         let w = workers[worker]
         w.nowMs = MonotonicClock.nowMs()
+        mailbox?.drain(worker)
         if worker == 0 && w.nowMs >= w.nextSweepMs {
             // expire idle appsession / stick-table entries, as HAProxy's 5 s sweeper does
             w.nextSweepMs = w.nowMs + 5000

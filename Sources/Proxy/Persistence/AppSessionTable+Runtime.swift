@@ -1,0 +1,60 @@
+// What the runtime API (`show|clear|set table`) and a reload's hand-over need from a session
+// table: list the live entries, remove one or all, set one. Each call locks one shard at a
+// time, as a lookup does; none of this runs on the request path.
+
+extension AppSessionTable {
+    /// One live entry: key bytes, server index in the backend, ms until it expires.
+    public struct Snapshot: Sendable, Equatable {
+        public var key: [UInt8]
+        public var server: Int
+        public var expiresInMs: Int64
+        /// A stable number for the entry (HAProxy prints the entry's address).
+        public var id: UInt64
+    }
+
+    /// Every live entry, sorted by key (HAProxy walks its tree in key order).
+    public func snapshot(now: Int64) -> [Snapshot] {
+        var out: [Snapshot] = []
+        for (si, sh) in shards.enumerated() {
+            sh.state.withLock { s in
+                var e = s.newest
+                while e >= 0 {
+                    let entry = s.entries[Int(e)]
+                    if entry.expiry > now {
+                        out.append(Snapshot(key: entry.key, server: Int(entry.server), expiresInMs: entry.expiry - now,
+                                            id: UInt64(si) << 32 | UInt64(e)))
+                    }
+                    e = entry.older
+                }
+            }
+        }
+        return out.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    /// Removes the entry of `key`; false when there is none.
+    @discardableResult
+    public func remove(_ key: [UInt8]) -> Bool {
+        key.withUnsafeBytes { k in
+            let t = truncated(k)
+            let h = Self.hash(t)
+            return shard(h).state.withLock { s -> Bool in
+                guard let e = Self.find(&s, t, h) else { return false }
+                Self.remove(&s, e)
+                return true
+            }
+        }
+    }
+
+    /// Removes every entry.
+    public func removeAll() {
+        for sh in shards { sh.state.withLock { s in while s.oldest >= 0 { Self.remove(&s, Int(s.oldest)) } } }
+    }
+
+    /// Creates or re-points the entry of `key` (`set table`, a reload's hand-over); the entry
+    /// expires `ttlMs` from now (default: the table's timeout).
+    public func set(_ key: [UInt8], server: Int, now: Int64, ttlMs: Int64? = nil) {
+        key.withUnsafeBytes { k in
+            _ = store(k, server: server, now: now - (ttlMs.map { timeoutMillis - $0 } ?? 0), overwrite: .always)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+// The runtime API's commands: HAProxy 2.6's syntax, help lines, permission levels, outputs
+// and error texts. Each entry only parses its words and calls RuntimeControl; the work is in
+// the topic files (CLIShowInfo, CLIShowStat, CLIServerCommands, CLITableCommands ...).
+
+public enum CLICommands {
+    /// Fails with HAProxy's "Permission denied" unless the session has `level`.
+    static func allowed(_ s: CLISession, _ level: CLILevel) -> Bool { s.level >= level }
+
+    public static let all: [CLICommand] = [
+        // Session
+        CLICommand("operator", "operator", "lower the level of the current CLI session to operator", master: true) { r, s, _ in
+            if r[1] == "-" { s.suppressLF = true }
+            guard allowed(s, .operator) else { return .permissionDenied }
+            s.level = .operator
+            return .none
+        },
+        CLICommand("user", "user", "lower the level of the current CLI session to user", master: true) { r, s, _ in
+            if r[1] == "-" { s.suppressLF = true }
+            s.level = .user
+            return .none
+        },
+        CLICommand("show cli level", "show cli level", "display the level of the current CLI session", master: true) { _, s, _ in
+            .message(s.level.name + "\n")
+        },
+        CLICommand("show cli sockets", "show cli sockets", "dump list of cli sockets", master: true) { _, s, c in
+            c.showCLISockets(s)
+        },
+        CLICommand("show version", "show version", "show version of the current process", master: true) { _, _, _ in
+            .message(ProductIdentity.version + "\n")
+        },
+        CLICommand("set severity-output", "set severity-output [none|number|string]", "set presence of severity level in feedback information") { r, s, _ in
+            guard ["none", "number", "string"].contains(r[2]) else { return .error("one of 'none', 'number', 'string' is a required argument\n") }
+            s.severityOutput = r[2]
+            return .none
+        },
+        CLICommand("set timeout", "set timeout [cli] <delay>", "change a timeout setting") { r, s, _ in
+            guard r[2] == "cli" else { return .error("'set timeout' only supports 'cli'.\n") }
+            guard !r[3].isEmpty else { return .error("Expects an integer value.\n") }
+            // HAProxy parses seconds by default and wants at least one.
+            guard let ms = CLITime.milliseconds(r[3], defaultUnitMs: 1000), ms / 1000 >= 1 else { return .error("Invalid timeout value.\n") }
+            s.idleTimeoutMs = ms / 1000 * 1000
+            return .none
+        },
+        CLICommand("show env", "show env [var]", "dump environment variables known to the process") { r, s, c in
+            guard allowed(s, .operator) else { return .permissionDenied }
+            return c.showEnv(r[2])
+        },
+
+        // Statistics
+        CLICommand("show info", "show info [desc|json|typed|float]*", "report information about the running process", master: true) { r, _, c in
+            c.showInfo(r)
+        },
+        CLICommand("show stat", "show stat [desc|json|no-maint|typed|up]*", "report counters for each proxy and server") { r, s, c in
+            c.showStat(r, s)
+        },
+        CLICommand("clear counters", "clear counters [all]", "clear max statistics counters (or all counters)") { r, s, c in
+            let all = r[2] == "all"
+            guard allowed(s, .operator), !all || allowed(s, .admin) else { return .permissionDenied }
+            return c.clearCounters(all: all)
+        },
+
+        // Servers and backends
+        CLICommand("show servers state", "show servers state [<backend>]", "dump volatile server information (all or for a single backend)") { r, _, c in
+            c.showServersState(r[3])
+        },
+        CLICommand("show servers conn", "show servers conn [<backend>]", "dump server connections status (all or for a single backend)") { r, _, c in
+            c.showServersConn(r[3])
+        },
+        CLICommand("show backend", "show backend", "list backends in the current running config") { _, _, c in
+            c.showBackend()
+        },
+        CLICommand("get weight", "get weight <bk>/<srv>", "report a server's current weight") { r, _, c in
+            c.getWeight(r[2])
+        },
+        CLICommand("set weight", "set weight <bk>/<srv>  (DEPRECATED)", "change a server's weight (use 'set server' instead)") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setWeight(r[2], r[3])
+        },
+        CLICommand("set server", "set server <bk>/<srv> [opts]", "change a server's state, weight, address or ssl") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setServer(r)
+        },
+        CLICommand("disable server", "disable server (DEPRECATED)", "disable a server for maintenance (use 'set server' instead)") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.adminServer(r[2], .maint)
+        },
+        CLICommand("enable server", "enable server  (DEPRECATED)", "enable a disabled server (use 'set server' instead)") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.adminServer(r[2], .ready)
+        },
+        CLICommand("disable health", "disable health", "disable health checks") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setHealthChecks(r[2], enabled: false)
+        },
+        CLICommand("enable health", "enable health", "enable health checks") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setHealthChecks(r[2], enabled: true)
+        },
+        CLICommand("disable agent", "disable agent", "disable agent checks") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setAgentChecks(r[2], enabled: false)
+        },
+        CLICommand("enable agent", "enable agent", "enable agent checks") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setAgentChecks(r[2], enabled: true)
+        },
+
+        // Stick tables
+        CLICommand("show table", "show table <table> [<filter>]*", "report table usage stats or dump this table's contents (filter: data/key)") { r, s, c in
+            c.tableCommand(r, s, action: .show)
+        },
+        CLICommand("clear table", "clear table <table> [<filter>]*", "remove an entry from a table (filter: data/key)") { r, s, c in
+            c.tableCommand(r, s, action: .clear)
+        },
+        CLICommand("set table", "set table <table> key <k> [data.* <v>]*", "update or create a table entry's data") { r, s, c in
+            c.tableCommand(r, s, action: .set)
+        },
+    ]
+
+    /// Runs one request for a session (what CLISession's executor calls).
+    public static func execute(_ r: CLIRequest, _ s: CLISession, _ c: RuntimeControl, commands: [CLICommand] = CLICommands.all) -> CLIReply {
+        if r[0] == "help" { return .message(CLIHelp.usage(for: r, commands: commands)) }
+        guard let cmd = commands.first(where: { $0.matches(r) }) else {
+            return .message(CLIHelp.usage(for: r, commands: commands))
+        }
+        return cmd.handler(r, s, c)
+    }
+}
+
+/// HAProxy's parse_time_err for CLI arguments: a number with an optional unit.
+enum CLITime {
+    static func milliseconds(_ text: String, defaultUnitMs: Int) -> Int? {
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let n = Int(digits) else { return nil }
+        switch text.dropFirst(digits.count) {
+        case "": return n * defaultUnitMs
+        case "us": return max(n / 1000, n > 0 ? 1 : 0)
+        case "ms": return n
+        case "s": return n * 1000
+        case "m": return n * 60_000
+        case "h": return n * 3_600_000
+        case "d": return n * 86_400_000
+        default: return nil
+        }
+    }
+}
