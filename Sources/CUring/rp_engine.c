@@ -31,7 +31,7 @@ static int worker_init(rp_engine *e, worker *w, int id, int maxconn) {
         if (!(w->pool[k] = calloc((size_t)w->pool_cap, sizeof(pool_entry)))) return -ENOMEM;
     for (int k = w->nconns - 1; k >= 0; k--) { w->conns[k].free_next = w->free_list; w->free_list = &w->conns[k]; }
     for (int l = 0; l < cfg->nlisteners; l++) w->lfd[l] = -1;
-    return 0;
+    return control_init(w);
 }
 
 int rp_engine_create(const rp_engine_cfg *cfg, rp_engine **out, char *err, int errlen) {

@@ -46,7 +46,7 @@
 
 enum op {
     OP_NONE = 0, OP_ACCEPT, OP_RECV_REQ, OP_RECV_RESP, OP_SEND_REQ, OP_SEND_RESP, OP_CONNECT,
-    OP_LTIMEOUT, OP_POLL_IN, OP_POLL_OUT, OP_IGNORE, OP_CPEEK,
+    OP_LTIMEOUT, OP_POLL_IN, OP_POLL_OUT, OP_IGNORE, OP_CPEEK, OP_WAKE,
 };
 /* user_data = op (8 bits) | generation (24 bits) | slot (32 bits); for OP_ACCEPT the slot is the
    listener index. The generation tells a slot's successive connections apart. */
@@ -189,6 +189,15 @@ typedef struct worker {
     uint8_t *bufs;
     int bufs_out;
     conn *bw_head;
+    /* runtime control (rp_control.c): the eventfd other threads write to wake the loop, and
+       this worker's copy of the server addresses (changed by `set server addr`) */
+    int wake_fd;
+    uint8_t wake_armed;
+    uint8_t rate_blocked;      /* accepts stopped by `set rate-limit sessions` until next second */
+    int rate_count;
+    int64_t rate_second;
+    struct sockaddr_storage *saddr;
+    socklen_t *saddrlen;
 } worker;
 
 struct rp_engine {
@@ -201,6 +210,7 @@ struct rp_engine {
     atomic_int stop;
     atomic_int *srv_active;    /* per server, all workers: requests holding a slot */
     atomic_int *srv_queued;
+    atomic_int exported;       /* listening sockets handed to a new process (-x): never shut down */
 };
 
 /* ---------- small helpers ---------- */
@@ -307,6 +317,14 @@ void accept_resume(worker *w, int li);
 void on_accept(worker *w, int li, int res, uint32_t flags);
 void listeners_close(worker *w, int drain);
 int any_accepting(worker *w);
+
+/* rp_control.c */
+int control_init(worker *w);                    /* wake eventfd and server address copies */
+void wake_arm(worker *w);
+void on_wake(worker *w, int res, uint32_t flags);
+int rate_allows(worker *w);                     /* below the session rate limit this second */
+void rate_counted(worker *w);
+void rate_resume(worker *w);
 
 #pragma GCC visibility pop
 #endif

@@ -57,13 +57,14 @@ int listener_open(const rp_listener_cfg *l, char *err, int errlen) {
 
 /* This worker's share of a frontend's maxconn (0 = none). */
 static int frontend_share(const worker *w, int li) {
-    int flim = w->e->listeners[li].maxconn;
+    /* read while the runtime API may change it (`set maxconn frontend`) */
+    int flim = __atomic_load_n(&w->e->listeners[li].maxconn, __ATOMIC_RELAXED);
     return flim > 0 ? (flim + w->e->nw - 1) / w->e->nw : 0;
 }
 
-static int below_limits(const worker *w, int li) {
+static int below_limits(worker *w, int li) {
     int per = frontend_share(w, li);
-    return w->active < w->limit && (!per || w->lactive[li] < per);
+    return w->active < w->limit && (!per || w->lactive[li] < per) && rate_allows(w);
 }
 
 void accept_arm(worker *w, int li) {
@@ -94,6 +95,8 @@ void on_accept(worker *w, int li, int res, uint32_t flags) {
     c->req_index = 0;
     w->active++; w->lactive[li]++;
     atomic_fetch_add(&w->e->active, 1);
+    rate_counted(w);
+    if (!rate_allows(w)) w->rate_blocked = 1;
     /* maxconn: stop accepting when full; excess clients wait in the kernel's backlog */
     if (!below_limits(w, li) && w->accepting[li]) cancel_ud(w, ud_encode(OP_ACCEPT, 0, (uint32_t)li));
     request_begin(w, c);
@@ -113,7 +116,9 @@ void listeners_close(worker *w, int drain) {
             if (cfd < 0) break;
             on_accept(w, i, cfd, IORING_CQE_F_MORE);
         }
-        shutdown(fd, SHUT_RDWR);
+        /* A socket shared with another process (fd@N, or handed to the new process by
+           `_getsocks` for -x) must stay listening for it: cancelling the accept stops ours. */
+        if (w->e->listeners[i].fd < 0 && !atomic_load(&w->e->exported)) shutdown(fd, SHUT_RDWR);
         if (w->accepting[i]) cancel_ud(w, ud_encode(OP_ACCEPT, 0, (uint32_t)i));
         close(fd);
         w->lfd[i] = -1;

@@ -25,14 +25,15 @@ void connect_start(worker *w, conn *c) {
             return;
         }
     }
-    const rp_server_cfg *sv = &e->servers[c->server];
-    int fd = socket(sv->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    /* this worker's copy of the address: `set server addr` changes it on this thread */
+    const struct sockaddr_storage *sa = &w->saddr[c->server];
+    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) { send_page(w, c, 503, 'R', 'C'); return; }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd[SRV] = fd;
     struct io_uring_sqe *s = sqe_get(w);
-    io_uring_prep_connect(s, fd, (const struct sockaddr *)&sv->addr, sv->addrlen);
+    io_uring_prep_connect(s, fd, (const struct sockaddr *)sa, w->saddrlen[c->server]);
     io_uring_sqe_set_data64(s, conn_ud(w, c, OP_CONNECT));
     s->flags |= IOSQE_IO_LINK;
     struct io_uring_sqe *t = sqe_get(w);

@@ -52,6 +52,7 @@ static void handle_cqe(worker *w, const struct io_uring_cqe *cqe) {
     int res = cqe->res;
     if (u.op == OP_IGNORE || u.op == OP_NONE) return;
     if (u.op == OP_ACCEPT) { on_accept(w, (int)u.slot, res, cqe->flags); return; }
+    if (u.op == OP_WAKE) { on_wake(w, res, cqe->flags); return; }
     RP_ASSERT(u.slot < (uint32_t)w->nconns);
     if (u.slot >= (uint32_t)w->nconns) return;
     conn *c = &w->conns[u.slot];
@@ -110,6 +111,7 @@ void *worker_main(void *arg) {
     w->now = rp_now_ms();
     w->tw_done = w->now / TW_TICK_MS;
     for (int i = 0; i < w->e->cfg.nlisteners; i++) accept_arm(w, i);
+    wake_arm(w);
     for (;;) {
         int st = atomic_load_explicit(&w->e->stop, memory_order_relaxed);
         if (st == 2) { listeners_close(w, 0); break; }
@@ -130,6 +132,7 @@ void *worker_main(void *arg) {
         }
         if (count) io_uring_cq_advance(&w->ring, count);
         timers_run(w);
+        rate_resume(w);
         if (w->now >= w->next_purge) { pool_purge(w); w->next_purge = w->now + 1000; }
         if (w->e->cfg.cb.on_turn) w->e->cfg.cb.on_turn(w->e->cfg.cb.ctx, w->id);
         if (w->queued) for (int k = 0; k < w->e->cfg.nservers; k++) if (w->q_head[k]) queue_kick(w, k);

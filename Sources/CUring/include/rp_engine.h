@@ -117,6 +117,7 @@ typedef struct rp_engine_cfg {
     /* HAProxy's pages the engine sends by itself (timeouts, server failures). Static bytes. */
     const uint8_t *page_400, *page_408, *page_502, *page_503, *page_504;
     uint32_t page_400_len, page_408_len, page_502_len, page_503_len, page_504_len;
+    int maxsessrate;                  /* new client connections per second, all workers (0 = none) */
 } rp_engine_cfg;
 
 typedef struct rp_engine rp_engine;
@@ -140,5 +141,49 @@ int rp_worker_send_datagrams(rp_engine *e, int worker, int fd, void *base, size_
 /// Requests being served by a server now, and waiting in its queue (all workers).
 int rp_engine_server_active(rp_engine *e, int server);
 int rp_engine_server_queued(rp_engine *e, int server);
+
+/* ---------- runtime control (rp_control.c) ---------- */
+
+/// Wakes worker `worker`'s loop (after posting it a job). Any thread.
+void rp_engine_wake(rp_engine *e, int worker);
+/// The listening sockets were handed to another process: never shut them down (soft stop and
+/// `disable frontend` only stop accepting). Any thread.
+void rp_engine_set_exported(rp_engine *e);
+/// Every listening socket (one per worker per bind, or the one shared socket of an fd@N or
+/// taken-over listener) with its listener index; returns the count. Any thread.
+int rp_engine_listener_fds(rp_engine *e, int *fds, int *listener, int max);
+/// Limits changed at run time; workers pick them up at their next accept or connect (then
+/// `rp_worker_kick` on each resumes what a lower limit had stopped). Any thread.
+void rp_engine_set_server_maxconn(rp_engine *e, int server, int maxconn);
+void rp_engine_set_frontend_maxconn(rp_engine *e, int frontend, int maxconn);
+void rp_engine_set_session_rate(rp_engine *e, int per_second);
+
+/// One client connection, for `show sess`.
+typedef struct rp_conn_info {
+    uint32_t slot, gen;
+    int frontend, listener, server;
+    int cli_fd, srv_fd;
+    struct sockaddr_storage client;
+    int64_t age_ms;
+    uint32_t req_index;
+    int req_phase, resp_phase;
+    uint64_t bytes_in, bytes_out;
+    int64_t cdl_ms, sdl_ms;           /* time left before the client/server timeout, -1 = none */
+} rp_conn_info;
+
+/* The following run on worker `worker`'s own thread only (from its on_turn callback). */
+int rp_worker_conns(rp_engine *e, int worker, rp_conn_info *out, int max);
+/// `shutdown session`: 1 when the connection (slot, generation) was open and is now closed.
+int rp_worker_kill(rp_engine *e, int worker, uint32_t slot, uint32_t gen);
+/// `shutdown sessions server`: closes this worker's exchanges on `server`; returns how many.
+int rp_worker_kill_server(rp_engine *e, int worker, int server);
+/// `disable|enable frontend`: stops listening on (or binds again) one listener. 0 or -errno.
+int rp_worker_listener_pause(rp_engine *e, int worker, int listener, int pause);
+/// `set server addr`: new connections to `server` go to `addr`; idle ones are closed.
+void rp_worker_set_server_addr(rp_engine *e, int worker, int server, const struct sockaddr_storage *addr, socklen_t len);
+/// `set maxconn global`: this worker's share of connections (0 = back to the initial one).
+void rp_worker_set_limit(rp_engine *e, int worker, int limit);
+/// Re-arms accepts and starts queued requests after a limit was raised.
+void rp_worker_kick(rp_engine *e, int worker);
 
 #endif

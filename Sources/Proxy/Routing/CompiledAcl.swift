@@ -25,7 +25,8 @@ final class CompiledAcl {
     let match: AclMatch
     let ignoreCase: Bool
     let headerName: HeaderName?
-    let patterns: Patterns
+    /// `var`: the runtime API's `add|del|clear acl` replace them (on the owning worker's thread).
+    var patterns: Patterns
 
     init(_ def: AclDefinition) throws {
         name = def.name; fetch = def.fetch; match = def.match; ignoreCase = def.ignoreCase

@@ -183,6 +183,38 @@ public final class Engine: @unchecked Sendable {
     public func serverActive(_ server: Int) -> Int { Int(rp_engine_server_active(engine, Int32(server))) }
     public func serverQueued(_ server: Int) -> Int { Int(rp_engine_server_queued(engine, Int32(server))) }
 
+    // MARK: runtime control (rp_control.c)
+
+    /// Wakes a worker's loop so that it runs its mailbox now. Any thread.
+    public func wake(worker: Int) { rp_engine_wake(engine, Int32(worker)) }
+    /// The listening sockets were handed to a new process: stop without shutting them down.
+    public func markListenersExported() { rp_engine_set_exported(engine) }
+    /// Every listening socket and its listener index (`_getsocks`).
+    public func listenerSockets() -> [(fd: Int32, listener: Int)] {
+        var fds = [Int32](repeating: -1, count: 4096), idx = [Int32](repeating: -1, count: 4096)
+        let n = Int(rp_engine_listener_fds(engine, &fds, &idx, Int32(fds.count)))
+        return (0..<n).map { (fds[$0], Int(idx[$0])) }
+    }
+    public func setServerMaxconn(_ server: Int, _ maxconn: Int) { rp_engine_set_server_maxconn(engine, Int32(server), Int32(maxconn)) }
+    public func setFrontendMaxconn(_ frontend: Int, _ maxconn: Int) { rp_engine_set_frontend_maxconn(engine, Int32(frontend), Int32(maxconn)) }
+    public func setSessionRate(_ perSecond: Int) { rp_engine_set_session_rate(engine, Int32(perSecond)) }
+
+    // The following run on worker `worker`'s own thread only (a mailbox job).
+    public func connections(worker: Int) -> [rp_conn_info] {
+        var out = [rp_conn_info](repeating: rp_conn_info(), count: 65536)
+        let n = Int(rp_worker_conns(engine, Int32(worker), &out, Int32(out.count)))
+        return Array(out[0..<n])
+    }
+    public func kill(worker: Int, slot: UInt32, generation: UInt32) -> Bool { rp_worker_kill(engine, Int32(worker), slot, generation) != 0 }
+    public func killServerSessions(worker: Int, server: Int) -> Int { Int(rp_worker_kill_server(engine, Int32(worker), Int32(server))) }
+    public func pauseListener(worker: Int, listener: Int, pause: Bool) -> Int32 { rp_worker_listener_pause(engine, Int32(worker), Int32(listener), pause ? 1 : 0) }
+    public func setServerAddress(worker: Int, server: Int, _ addr: sockaddr_storage, _ len: socklen_t) {
+        var a = addr
+        rp_worker_set_server_addr(engine, Int32(worker), Int32(server), &a, len)
+    }
+    public func setConnectionLimit(worker: Int, _ limit: Int) { rp_worker_set_limit(engine, Int32(worker), Int32(limit)) }
+    public func kick(worker: Int) { rp_worker_kick(engine, Int32(worker)) }
+
     /// Sends datagrams through worker `worker`'s ring (call only on that worker's thread).
     public func sendDatagrams(worker: Int, fd: Int32, base: UnsafeMutableRawPointer, stride: Int, count: Int) -> Int {
         Int(rp_worker_send_datagrams(engine, Int32(worker), fd, base, stride, Int32(count)))

@@ -91,9 +91,11 @@ public final class RunningProxy: @unchecked Sendable {
             : HealthChecker(table: states, targets: targets, onEvent: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)
         let mailbox = WorkerMailbox(workers: workers)
         handler.mailbox = mailbox
+        mailbox.setWaker { [engine] w in engine.wake(worker: w) }
         let apiLogger = HealthEventLogger(targets: logTargets, toStderr: foreground)
         control = RuntimeControl(configuration: configuration, handler: handler, engine: engine, mailbox: mailbox,
-                                 logEvent: { apiLogger($0) })
+                                 listenerFrontends: listeners.map(\.frontend), logEvent: { apiLogger($0) })
+        handler.statsAdjust = { [control] m in control.decorate(&m) }
         apiServer = RuntimeAPIServer(control: control)
         try apiServer.bind()
     }

@@ -105,6 +105,83 @@ public enum CLICommands {
             return c.setAgentChecks(r[2], enabled: true)
         },
 
+        // Sessions
+        CLICommand("show sess", "show sess [id]", "report the list of current sessions or dump this exact session") { r, s, c in
+            guard allowed(s, .operator) else { return .permissionDenied }
+            return c.showSessions(r[2])
+        },
+        CLICommand("shutdown session", "shutdown session [id]", "kill a specific session") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.shutdownSession(r[2])
+        },
+        CLICommand("shutdown sessions server", "shutdown sessions server <bk>/<srv>", "kill sessions on a server") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.shutdownServerSessions(r[3])
+        },
+
+        // Frontends and limits
+        CLICommand("disable frontend", "disable frontend <frontend>", "temporarily disable specific frontend") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.pauseFrontend(r[2], pause: true)
+        },
+        CLICommand("enable frontend", "enable frontend <frontend>", "re-enable specific frontend") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.pauseFrontend(r[2], pause: false)
+        },
+        CLICommand("set maxconn frontend", "set maxconn frontend <frontend> <value>", "change a frontend's maxconn setting") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setMaxconnFrontend(r[3], r[4])
+        },
+        CLICommand("set maxconn global", "set maxconn global <value>", "change the per-process maxconn setting") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setMaxconnGlobal(r[3])
+        },
+        CLICommand("set maxconn server", "set maxconn server <bk>/<srv>", "change a server's maxconn setting") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setMaxconnServer(r[3], r[4])
+        },
+        CLICommand("set rate-limit", "set rate-limit <setting> <value>", "change a rate limiting value") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.setRateLimit(r)
+        },
+
+        // Diagnostics
+        CLICommand("show errors", "show errors [<px>] [request|response]", "report last request and/or response errors for each proxy") { r, s, c in
+            guard allowed(s, .operator) else { return .permissionDenied }
+            return c.showErrors(r)
+        },
+        CLICommand("show activity", "show activity", "show per-thread activity stats (for support/developers)") { _, _, c in
+            c.showActivity()
+        },
+        CLICommand("show pools", "show pools", "report information about the memory pools usage") { _, _, _ in
+            .dump("Dumping pools usage. Use SIGQUIT to flush them.\nTotal: 0 pools, 0 bytes allocated, 0 used (~0 by thread caches).\n")
+        },
+
+        // ACLs and maps
+        CLICommand("show acl", "show acl [@<ver>] <acl>]", "report available acls or dump an acl's contents") { r, _, c in c.showAcl(r) },
+        CLICommand("add acl", "add acl [@<ver>] <acl> <pattern>", "add an acl entry") { r, _, c in
+            return c.addAcl(r)
+        },
+        CLICommand("del acl", "del acl <acl> [<key>|#<ref>]", "delete acl entries matching <key>") { r, _, c in
+            return c.delAcl(r)
+        },
+        CLICommand("clear acl", "clear acl [@<ver>] <acl>", "clear the contents of this acl") { r, _, c in
+            return c.clearAcl(r)
+        },
+        CLICommand("show map", "show map [@ver] [map]", "report available maps or dump a map's contents") { r, _, c in c.mapCommand(r) },
+        CLICommand("add map", "add map [@<ver>] <map> <key> <val>", "add a map entry (payload supported instead of key/val)") { r, _, c in
+            return c.mapCommand(r)
+        },
+        CLICommand("set map", "set map <map> [<key>|#<ref>] <value>", "modify a map entry") { r, _, c in
+            return c.mapCommand(r)
+        },
+        CLICommand("del map", "del map <map> [<key>|#<ref>]", "delete map entries matching <key>") { r, _, c in
+            return c.mapCommand(r)
+        },
+        CLICommand("clear map", "clear map [@<ver>] <map>", "clear the contents of this map") { r, _, c in
+            return c.mapCommand(r)
+        },
+
         // Stick tables
         CLICommand("show table", "show table <table> [<filter>]*", "report table usage stats or dump this table's contents (filter: data/key)") { r, s, c in
             c.tableCommand(r, s, action: .show)

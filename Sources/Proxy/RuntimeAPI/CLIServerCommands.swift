@@ -188,16 +188,4 @@ extension RuntimeControl {
             return .error("usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n")
         }
     }
-
-    /// `set server B/S addr IP [port P]`: validated as HAProxy does; applying it needs the
-    /// engine to take a new server address, which it cannot do yet.
-    func setServerAddress(_ slot: Int, _ addr: String, port: String?) -> CLIReply {
-        guard AddressParser.isIP(addr) else { return .message("Could not understand IP address format.\n") }
-        if let port, !port.isEmpty {
-            guard let p = Int(port.hasPrefix("+") || port.hasPrefix("-") ? String(port.dropFirst()) : port), p >= 0, p <= 65535 else {
-                return .message("Could not parse the port.\n")
-            }
-        }
-        return .error("ringproxy cannot change a server address at run time yet.\n")
-    }
 }

@@ -43,8 +43,17 @@ extension RuntimeControl {
     /// server addresses changed at run time).
     func statsModel() -> StatsModel {
         var m = handler.statsModel()
-        m.serverAddresses = serverAddresses.withLock { $0 }
+        if handler.statsAdjust == nil { decorate(&m) }
         return m
+    }
+
+    /// What the runtime changed, for every stats rendering (the CLI's and the stats page's).
+    public func decorate(_ m: inout StatsModel) {
+        m.serverAddresses = serverAddresses.withLock { $0 }
+        m.serverMaxconnOverride = serverMaxconn.withLock { $0 }
+        let plans = handler.frontendPlans
+        for (fi, v) in frontendMaxconn.withLock({ $0 }) { m.frontendMaxconnOverride[plans[fi].name] = v }
+        for fi in frontendsPaused.withLock({ $0 }) { m.pausedFrontends.insert(plans[fi].name) }
     }
 
     /// `clear counters`: max values and rates; `all`: every counter.

@@ -3,6 +3,7 @@
 // CLISession per connection, writes the answers without blocking, closes idle connections
 // after `stats timeout`, and keeps at most `stats maxconn` connections per socket (more wait
 // in the backlog, as in HAProxy).
+import CUring
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -30,8 +30,20 @@ public final class RuntimeControl: @unchecked Sendable {
     public struct Settings: Sendable {
         public var maxconn: Int
         public var sessionRateLimit = 0
+        public var connectionRateLimit = 0
+        public var sslRateLimit = 0
+        public var compressionRateLimit = 0
         public var stopping = false
     }
+    /// The engine listener → frontend index map (Topology.listeners' order).
+    public let listenerFrontends: [Int]
+    /// Frontends whose listeners `disable frontend` closed.
+    public let frontendsPaused = Mutex<Set<Int>>([])
+    /// Limits changed at run time (`set maxconn frontend|server`), for the stats dumps.
+    public let frontendMaxconn = Mutex<[Int: Int]>([:])
+    public let serverMaxconn = Mutex<[Int: Int]>([:])
+    /// The frontends' ACL pattern references (`show|add|del|clear acl`).
+    let aclRefs: Mutex<[AclReference]>
     public let settings: Mutex<Settings>
     /// Runtime API connections accepted (HAProxy counts them in CumConns and CumReq).
     public let cliConnections = Atomic<Int>(0)
@@ -42,7 +54,8 @@ public final class RuntimeControl: @unchecked Sendable {
     public let serverAddresses = Mutex<[Int: String]>([:])
 
     public init(configuration: Configuration, handler: StreamHandler, engine: Engine?, mailbox: WorkerMailbox?,
-                logEvent: @escaping @Sendable (HealthEvent) -> Void = { _ in }) {
+                listenerFrontends: [Int] = [], logEvent: @escaping @Sendable (HealthEvent) -> Void = { _ in }) {
+        self.listenerFrontends = listenerFrontends
         self.configuration = configuration
         self.handler = handler
         self.states = handler.states
@@ -52,6 +65,7 @@ public final class RuntimeControl: @unchecked Sendable {
         self.startWallMs = handler.startMs
         self.pid = getpid()
         settings = Mutex(Settings(maxconn: configuration.global.maxconn ?? 4096))
+        aclRefs = Mutex(Self.makeAclReferences(configuration, frontends: handler.frontendPlans))
     }
 
     public var workers: Int { handler.workerCount }

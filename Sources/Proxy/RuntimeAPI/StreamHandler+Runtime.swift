@@ -10,6 +10,11 @@ extension StreamHandler {
         return Int(truncatingIfNeeded: n)
     }
 
+    /// One counter of one row on one worker.
+    func counter(worker: Int, row: Int, _ field: CounterField) -> Int {
+        Int(truncatingIfNeeded: workers[worker].counters.get(row, field))
+    }
+
     /// The frontend plans and backend plans, for the runtime API's listings.
     var frontendPlans: [FrontendPlan] { frontends }
     var backendPlans: [BackendPlanInfo] { backends }
@@ -23,5 +28,12 @@ extension StreamHandler {
                 c.values[row * CounterField.count + f.rawValue] = 0
             }
         }
+    }
+
+    /// `add|del|clear acl`: worker `w`'s Router takes the new patterns (on `w`'s thread).
+    func replaceAclPatterns(worker w: Int, frontend: Int, acl: Int, with built: CompiledAcl) {
+        let router = workers[w].routers[frontend]
+        guard acl < router.acls.count else { return }
+        router.acls[acl].patterns = built.patterns
     }
 }

@@ -1,10 +1,9 @@
 // Messages from the runtime API (and later the master and the peers thread) to the workers.
-// Each worker owns one mailbox: the sender appends a job under the mailbox's lock and raises
-// an atomic flag; the worker looks at the flag once per loop turn (one relaxed load, no lock
-// while the mailbox is empty) and runs the jobs on its own thread, where it may touch its
-// connections and per-worker state. Workers sleep at most 100 ms when idle, so a message is
-// picked up within that time (an eventfd or IORING_OP_MSG_RING wake-up belongs in the
-// engine's message file once the engine split lands).
+// Each worker owns one mailbox: the sender appends a job under the mailbox's lock, raises an
+// atomic flag and writes the worker's eventfd (its ring has a multishot poll on it, so a
+// sleeping worker wakes at once); the worker looks at the flag once per loop turn (one relaxed
+// load, no lock while the mailbox is empty) and runs the jobs on its own thread, where it may
+// touch its connections and per-worker state (rp_control.c).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,8 +18,12 @@ public final class WorkerMailbox: Sendable {
         let jobs = Mutex<[Job]>([])
     }
     let boxes: [Box]
+    /// Wakes a sleeping worker (the engine's eventfd); set once the engine exists.
+    let waker = Mutex<(@Sendable (Int) -> Void)?>(nil)
 
     public init(workers: Int) { boxes = (0..<max(1, workers)).map { _ in Box() } }
+
+    public func setWaker(_ wake: @escaping @Sendable (Int) -> Void) { waker.withLock { $0 = wake } }
 
     public var workers: Int { boxes.count }
 
@@ -29,6 +32,7 @@ public final class WorkerMailbox: Sendable {
         let b = boxes[index]
         b.jobs.withLock { $0.append(job) }
         b.pending.store(true, ordering: .releasing)
+        waker.withLock { $0 }?(index)
     }
 
     /// Called by worker `index` once per loop turn.

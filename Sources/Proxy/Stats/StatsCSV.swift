@@ -145,7 +145,7 @@ public enum StatsCSV {
         common(&r, m, c, row: row)
         r["slim"] = "\(m.frontendMaxconn(p))"
         r["dreq"] = "\(c[row, .dreq])"; r["ereq"] = "\(c[row, .ereq])"
-        r["status"] = "OPEN"
+        r["status"] = m.pausedFrontends.contains(p.name) ? "PAUSED" : "OPEN"
         r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "0"; r["type"] = "0"
         r["rate_lim"] = "0"
         r["req_rate"] = "\(c.requestRate(row))"; r["req_rate_max"] = "\(c[row, .reqRateMax])"
@@ -174,7 +174,7 @@ public enum StatsCSV {
         r["pxname"] = p.name; r["svname"] = info.name
         common(&r, m, c, row: row)
         r["qcur"] = "\(c[row, .qcur])"; r["qmax"] = "\(c[row, .qmax])"
-        if let mc = p.servers[sid - 1].maxconn { r["slim"] = "\(mc)" }
+        if let mc = m.serverMaxconnOverride[slot] ?? p.servers[sid - 1].maxconn, mc > 0 { r["slim"] = "\(mc)" }
         r["econ"] = "\(c[row, .econ])"; r["eresp"] = "\(c[row, .eresp])"
         r["wretr"] = "\(c[row, .wretr])"; r["wredis"] = "\(c[row, .wredis])"
         r["status"] = m.states.statusWord(slot)

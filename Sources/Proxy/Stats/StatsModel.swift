@@ -23,7 +23,13 @@ public struct StatsModel: Sendable {
 
     // MARK: derived values shared by the renderers
 
-    public func frontendMaxconn(_ p: ProxyConfig) -> Int { p.maxconn ?? configuration.global.maxconn ?? defaultMaxconn }
+    public func frontendMaxconn(_ p: ProxyConfig) -> Int { frontendMaxconnOverride[p.name] ?? configuredFrontendMaxconn(p) }
+    func configuredFrontendMaxconn(_ p: ProxyConfig) -> Int { p.maxconn ?? configuration.global.maxconn ?? defaultMaxconn }
+
+    /// Changes made at run time (`set maxconn frontend|server`, `disable frontend`).
+    public var frontendMaxconnOverride: [String: Int] = [:]
+    public var serverMaxconnOverride: [Int: Int] = [:]
+    public var pausedFrontends: Set<String> = []
 
     /// HAProxy's default `fullconn`: a tenth (rounded up) of the sum of the maxconn of the
     /// frontends that can route to the backend; at least 1.
@@ -31,7 +37,7 @@ public struct StatsModel: Sendable {
         var sum = 0
         for f in configuration.proxies where f.isFrontend {
             let routes = f.name == b.name || f.defaultBackend == b.name || f.useBackends.contains { $0.backend == b.name }
-            if routes { sum += frontendMaxconn(f) }
+            if routes { sum += configuredFrontendMaxconn(f) }    // computed once at start, as HAProxy
         }
         return max(1, (sum + 9) / 10)
     }

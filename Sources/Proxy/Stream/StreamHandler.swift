@@ -54,6 +54,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     public var engine: Engine? = nil
     /// Messages from the runtime API, drained once per loop turn (set before the engine starts).
     public var mailbox: WorkerMailbox? = nil
+    /// Adds what the runtime API changed (paused frontends, new limits) to every stats model.
+    public var statsAdjust: (@Sendable (inout StatsModel) -> Void)? = nil
     let startMs = WallClock.nowMs()
 
     struct Pages {
@@ -505,6 +507,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         m.pid = getpid()
         m.defaultMaxconn = configuration.global.maxconn ?? 2000
         m.uptimeSeconds = Int((now - startMs) / 1000)
+        statsAdjust?(&m)
         return m
     }
 }
