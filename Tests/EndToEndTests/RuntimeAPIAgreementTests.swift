@@ -278,3 +278,37 @@ final class CLIPair {
         #expect(try w.cli("show info").contains("\nMaxconn: 4096\n"))
     }
 }
+
+/// `hard-stop-after` and `grace` on a soft stop (SIGUSR1).
+@Suite struct SoftStopSettingsTests {
+    @Test func hardStopAfterEndsASoftStopThatWouldHang() throws {
+        let app = try AppServer(name: "a", port: 0, behaviour: .echo)
+        defer { app.stop() }
+        app.paused = true                                   // the request never gets an answer
+        let port = freePort()
+        let proxy = try ProxyProcess(config: """
+            global
+                hard-stop-after 500ms
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 30s
+                timeout server 30s
+            frontend fe1
+                bind 127.0.0.1:\(port)
+                default_backend be1
+            backend be1
+                server a 127.0.0.1:\(app.port)
+            """, waitForPorts: [port])
+        let c = try RawHTTP(port: port)
+        try c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let deadline = ContinuousClock.now + .seconds(5)
+        while app.requestsReceived == 0 && ContinuousClock.now < deadline { usleep(10_000) }
+        let start = ContinuousClock.now
+        proxy.signal(SIGUSR1)
+        while proxy.isRunning && ContinuousClock.now - start < .seconds(10) { usleep(10_000) }
+        let took = ContinuousClock.now - start
+        #expect(!proxy.isRunning, "still running 10 s after SIGUSR1 with hard-stop-after 500ms")
+        #expect(took >= .milliseconds(450) && took < .seconds(3), "stopped after \(took)")
+    }
+}

@@ -239,29 +239,27 @@ func stateTestTable() -> ServerStateTable {
 }
 
 @Suite struct StatsSocketKeywordTests {
-    @Test func socketsTimeoutAndMaxconnAreParsed() throws {
+    @Test func timeoutMaxconnAndReloadSettingsAreParsed() throws {
         let c = try ConfigParser.parse(text: """
             global
-                stats socket /run/h.sock mode 600 level admin expose-fd listeners
+                stats socket /run/h.sock mode 600 level admin
                 stats socket ipv4@127.0.0.1:9999 level user
-                stats socket fd@7
                 stats timeout 2m
                 stats maxconn 5
                 hard-stop-after 30s
+                grace 2s
                 master-worker
             """, file: "t.cfg")
-        let s = c.global.runtimeAPI.sockets
-        #expect(s.map(\.address) == [.unix("/run/h.sock"), .tcp(host: "127.0.0.1", port: 9999), .fd(7)])
-        #expect(s[0].level == .admin && s[0].mode == 0o600 && s[0].exposeListeners)
-        #expect(s[1].level == .user && s[2].level == .operator)
+        let s = c.global.statsSockets
+        #expect(s.map(\.cliLevel) == [.admin, .user] && s[0].options.mode == 0o600)
         #expect(c.global.runtimeAPI.timeoutMs == 120_000 && c.global.runtimeAPI.maxconn == 5)
-        #expect(c.global.reload.hardStopAfterMs == 30_000 && c.global.reload.masterWorker)
+        #expect(c.global.reload.hardStopAfterMs == 30_000 && c.global.reload.graceMs == 2000 && c.global.reload.masterWorker)
+        #expect(c.warnings.contains { $0.contains("master-worker") && $0.contains("ignored") })
     }
 
-    @Test func badSocketLinesNameTheProblem() {
-        for (line, words) in [("stats socket", "missing address"), ("stats socket /x level root", "'level' only supports"),
-                              ("stats socket /x expose-fd all", "only supports 'listeners'"), ("stats socket /x foo 1", "unknown 'stats socket' option 'foo'"),
-                              ("stats socket nothing", "invalid address")] {
+    @Test func badValuesNameTheLine() {
+        for (line, words) in [("stats timeout", "missing"), ("stats timeout 0", "greater than 0"), ("stats maxconn x", "invalid maxconn"),
+                              ("hard-stop-after soon", "invalid hard-stop-after"), ("master-worker forever", "option")] {
             do {
                 _ = try ConfigParser.parse(text: "global\n    \(line)\n", file: "t.cfg")
                 Issue.record("'\(line)' was accepted")

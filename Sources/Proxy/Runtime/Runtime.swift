@@ -4,6 +4,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 
 /// What the command line passes to the engine besides the configuration.
 public struct RunOptions: Sendable, Equatable {
@@ -106,6 +107,13 @@ public final class RunningProxy: @unchecked Sendable {
         apiServer.start()
     }
 
+    /// `hard-stop-after`: a soft stop that has not finished after `ms` becomes a hard one.
+    public func hardStop(after ms: Int) {
+        let engine = self.engine
+        let t = Thread { usleep(useconds_t(min(ms, 3_600_000)) * 1000); engine.stop(soft: false) }
+        t.start()
+    }
+
     /// Soft: stop accepting and finish what is in flight; hard: now.
     public func stop(soft: Bool) {
         control.settings.withLock { $0.stopping = true }
@@ -158,6 +166,13 @@ public enum Runtime {
             writeStderr("ringproxy: \(proxy.engine.workers) workers, listening\n")
         }
         let kind = ProcessControl.waitForStop(signals)
+        if kind == .soft, let grace = config.global.reload.graceMs, grace > 0 {
+            // `grace`: keep serving (and listening) that long before the soft stop.
+            usleep(useconds_t(min(grace, 3_600_000)) * 1000)
+        }
+        if kind == .soft, let limit = config.global.reload.hardStopAfterMs {
+            proxy.hardStop(after: limit)
+        }
         proxy.stop(soft: kind == .soft)
         return 0
     }
