@@ -22,3 +22,10 @@ extension RuntimeControl {
         return name.isEmpty ? .dump(out) : .error("Variable not found\n")
     }
 }
+
+/// C strings in fixed buffers (inet_ntop, gethostname) as Swift strings.
+enum CText {
+    static func string(_ buf: [CChar]) -> String {
+        String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -38,14 +38,14 @@ extension RuntimeControl {
                 var sin = raw.load(as: sockaddr_in.self)
                 var buf = [CChar](repeating: 0, count: 32)
                 inet_ntop(AF_INET, &sin.sin_addr, &buf, 32)
-                return ("tcpv4", "\(String(cString: buf)):\(UInt16(bigEndian: sin.sin_port))")
+                return ("tcpv4", "\(CText.string(buf)):\(UInt16(bigEndian: sin.sin_port))")
             }
         case AF_INET6:
             return withUnsafeBytes(of: &s) { raw in
                 var sin6 = raw.load(as: sockaddr_in6.self)
                 var buf = [CChar](repeating: 0, count: 64)
                 inet_ntop(AF_INET6, &sin6.sin6_addr, &buf, 64)
-                return ("tcpv6", "\(String(cString: buf)):\(UInt16(bigEndian: sin6.sin6_port))")
+                return ("tcpv6", "\(CText.string(buf)):\(UInt16(bigEndian: sin6.sin6_port))")
             }
         default:
             return ("unix_stream", "unix:1")

@@ -44,7 +44,7 @@ extension RuntimeControl {
             "ConnRate": .u32(connRate), "ConnRateLimit": .u32(s.connectionRateLimit), "MaxConnRate": .u32(connRateMax),
             "SslRateLimit": .u32(s.sslRateLimit), "CompressBpsRateLim": .u32(s.compressionRateLimit),
             "SessRate": .u32(connRate), "SessRateLimit": .u32(s.sessionRateLimit), "MaxSessRate": .u32(connRateMax),
-            "node": .str(String(cString: host)),
+            "node": .str(CText.string(host)),
             "Stopping": .u32(s.stopping ? 1 : 0), "Jobs": .u32(current + listeners), "Unstoppable Jobs": .u32(0),
             "Listeners": .u32(listeners),
             "TotalBytesOut": .u64(bytesOut), "TotalSplicdedBytesOut": .u64(0), "BytesOutRate": .u64(0),

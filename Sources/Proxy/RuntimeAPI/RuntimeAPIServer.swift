@@ -290,14 +290,14 @@ public final class RuntimeAPIServer: @unchecked Sendable {
                 var sin = raw.load(as: sockaddr_in.self)
                 var buf = [CChar](repeating: 0, count: 32)
                 inet_ntop(AF_INET, &sin.sin_addr, &buf, 32)
-                return "ipv4@\(String(cString: buf)):\(UInt16(bigEndian: sin.sin_port))"
+                return "ipv4@\(CText.string(buf)):\(UInt16(bigEndian: sin.sin_port))"
             }
         case AF_INET6:
             return withUnsafeBytes(of: &ss) { raw in
                 var sin6 = raw.load(as: sockaddr_in6.self)
                 var buf = [CChar](repeating: 0, count: 64)
                 inet_ntop(AF_INET6, &sin6.sin6_addr, &buf, 64)
-                return "ipv6@[\(String(cString: buf))]:\(UInt16(bigEndian: sin6.sin6_port))"
+                return "ipv6@[\(CText.string(buf))]:\(UInt16(bigEndian: sin6.sin6_port))"
             }
         default: return "unknown"
         }
