@@ -81,13 +81,14 @@ def stat_fields(pid, tid):
 
 
 def cpu_ticks(pid):
-    total = 0
+    """(user, system) clock ticks of every thread of the process."""
+    user = system = 0
     for t in tasks(pid):
         try:
             fields = stat_fields(pid, t)
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11]); system += int(fields[12])
         except (OSError, IndexError): pass
-    return total
+    return user, system
 
 
 def rss_kb(pid):
@@ -295,7 +296,8 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         b1, b2 = self.nginx[1]
         path_cfg = os.path.join(self.tmp, f"{name}-{scen}.cfg")
         open(path_cfg, "w").write(proxy_config(scen, port, b1, b2, self.a.idle))
-        cmd = [self.a.ringproxy, "-f", path_cfg, "-db"] if name == "ringproxy" else [self.a.haproxy, "-f", path_cfg, "-db"]
+        binary = self.a.haproxy if name == "haproxy" else self.a.binaries[name]
+        cmd = [binary, "-f", path_cfg, "-db"]
         p = self.start(cmd, cpus)
         if not wait_port(port):
             self.err.flush()
@@ -329,24 +331,25 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
     def wrk_run(self, scen, rnd, name, proxy, port, proxy_cpus, load_cpus):
         cmd = wrk_command(scen, port, self.a, load_cpus)
         la0 = loadavg()
-        c0 = cpu_ticks(proxy.pid) if proxy else 0
+        c0 = cpu_ticks(proxy.pid) if proxy else (0, 0)
         w = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         with self.placement_for(proxy.pid if proxy else None, w.pid, proxy_cpus, load_cpus) as pl:
             out, _ = w.communicate()
-        c1 = cpu_ticks(proxy.pid) if proxy else 0
+        c1 = cpu_ticks(proxy.pid) if proxy else (0, 0)
         try:
             req, total, p50, p99, errs = parse_wrk(out)
         except AttributeError:
             sys.exit(f"wrk failed: {' '.join(cmd)}\n{out}")
-        us = (c1 - c0) / TICK * 1e6 / max(total, 1) if proxy else float("nan")
+        per = lambda i: (c1[i] - c0[i]) / TICK * 1e6 / max(total, 1) if proxy else float("nan")
+        us, us_user, us_sys = per(0) + per(1), per(0), per(1)
         checks = pl.check()
         placed = all(ok for *_, ok in checks)
-        r = dict(rps=req, p50=p50, p99=p99, cpu=us, errors=errs, requests=total, load=la0, placed=placed,
+        r = dict(rps=req, p50=p50, p99=p99, cpu=us, cpu_user=us_user, cpu_sys=us_sys, errors=errs, requests=total, load=la0, placed=placed,
                  placement={role: dict(seen=sorted(s), allowed=sorted(al), wanted=sorted(wa)) for role, s, al, wa, _ in checks})
         self.results.setdefault((scen, name), []).append(r)
         where = " ".join(f"{role}@{fmt_cpus(s)}" + ("" if ok else f"(!wanted {fmt_cpus(wa)})") for role, s, _, wa, ok in checks)
         print(f"  {scen:9} round {rnd+1} {name:9} {req:10.0f} req/s  p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  "
-              f"{us:7.1f} µs/req  errors {errs}  load {' '.join(la0)}  {where}", flush=True)
+              f"{us:7.1f} µs/req (user {us_user:.1f})  errors {errs}  load {' '.join(la0)}  {where}", flush=True)
         if rnd == 0 and name != "direct": print(f"    $ {' '.join(cmd)}", flush=True)
 
     def wrk_scenario(self, scen):
@@ -355,7 +358,7 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         os.sched_setaffinity(0, load_cpus)
         self.start_origins(load_cpus)
         targets = {}
-        for name in ("ringproxy", "haproxy"):
+        for name in self.a.proxies:
             targets[name] = self.start_proxy(name, scen, proxy_cpus)
         if scen == "1m": targets["direct"] = (None, self.nginx[1][0])
         names = list(targets)
@@ -367,7 +370,7 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         if self.a.flamegraphs and scen in ("keepalive", "close"):
             import flamegraph
             os.makedirs(self.a.flamegraphs, exist_ok=True)
-            for name in ("ringproxy", "haproxy"):
+            for name in self.a.proxies:
                 p, port = targets[name]
                 svg = os.path.join(self.a.flamegraphs, f"{name}-{scen}.svg")
                 cmd = wrk_command(scen, port, self.a, load_cpus)
@@ -392,9 +395,9 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
             sys.exit(f"--idle {self.a.idle}: HAProxy cannot start with that many under the fd hard limit {hard} "
                      f"(at most {idle_connections_possible()})")
         print(f"  idle: {self.a.idle} connections (fd hard limit {hard})", flush=True)
-        names = ["ringproxy", "haproxy"]
+        names = list(self.a.proxies)
         for rnd in range(self.a.rounds):
-            k = rnd % 2
+            k = rnd % len(names)
             for name in names[k:] + names[:k]:
                 p, port = self.start_proxy(name, "idle", {0})
                 la0 = loadavg()
@@ -444,10 +447,11 @@ def settle_rss(pid, timeout=10.0):
 
 def idle_run(pid, port, n):
     errors = 0
-    # warm-up: the process's steady state before the burst (pools, first server connections)
+    # warm-up: the process's steady state before the burst (pools, server connections, and every
+    # provided receive buffer touched once: ringproxy's ring has 4096 of them per worker)
     for _ in range(200):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        for _ in range(5): http_get(s)
+        for _ in range(25): http_get(s)
         s.close()
     base = settle_rss(pid)
     socks = []
@@ -475,6 +479,10 @@ def idle_run(pid, port, n):
                 fresh_max_ms=max(lat) if lat else float("nan"), errors=errors)
 
 
+def variants(a):
+    return [p for p in a.proxies if p != "haproxy"]
+
+
 def med(rs, key):
     return statistics.median(r[key] for r in rs)
 
@@ -489,21 +497,25 @@ def report(b, scenarios, a):
         print(f"{'scenario':10} {'proxy':10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11} {'errors':>7}  placement")
     for scen in scenarios:
         if scen == "idle": continue
-        names = ["ringproxy", "haproxy"] + (["direct"] if scen == "1m" else [])
+        names = a.proxies + (["direct"] if scen == "1m" else [])
         m = {}
         for name in names:
             rs = b.results[(scen, name)]
-            m[name] = {k: med(rs, k) for k in ("rps", "p50", "p99", "cpu")}
+            m[name] = {k: med(rs, k) for k in ("rps", "p50", "p99", "cpu", "cpu_user")}
             m[name]["errors"] = sum(r["errors"] for r in rs)
             placed = all(r["placed"] for r in rs)
-            cpu = "" if name == "direct" else f"{m[name]['cpu']:11.1f}"
-            print(f"{scen:10} {name:10} {m[name]['rps']:10.0f} {m[name]['p50']:8.3f} {m[name]['p99']:8.3f} {cpu:>11} "
+            cpu = "" if name == "direct" else f"{m[name]['cpu']:11.1f} {m[name]['cpu_user']:10.1f}"
+            print(f"{scen:10} {name:10} {m[name]['rps']:10.0f} {m[name]['p50']:8.3f} {m[name]['p99']:8.3f} {cpu:>22} "
                   f"{m[name]['errors']:7d}  {'ok' if placed else 'WRONG CPUs'}")
-        r, h = m["ringproxy"], m["haproxy"]
-        print(f"{scen:10} {'ratio r/h':10} {r['rps']/h['rps']:10.2f} {r['p50']/h['p50']:8.2f} {r['p99']/h['p99']:8.2f} "
-              f"{r['cpu']/h['cpu']:11.2f}")
-        if "direct" in m:
-            print(f"{scen:10} {'r/direct':10} {r['rps']/m['direct']['rps']:10.2f}")
+        h = m["haproxy"]
+        for v in variants(a):
+            x = m[v]
+            label = "ratio r/h" if v == "ringproxy" else f"{v[:6]}/h"
+            print(f"{scen:10} {label:10} {x['rps']/h['rps']:10.2f} {x['p50']/h['p50']:8.2f} {x['p99']/h['p99']:8.2f} "
+                  f"{x['cpu']/h['cpu']:11.2f}")
+            if "direct" in m:
+                print(f"{scen:10} {(v[:6] + '/direct'):10} {x['rps']/m['direct']['rps']:10.2f}")
+        r = m["ringproxy"]
         metric, op, bar = TARGETS[scen]
         val = {"cpu": r["cpu"] / h["cpu"], "rps": r["rps"] / h["rps"],
                "direct": r["rps"] / m["direct"]["rps"] if "direct" in m else float("nan")}[metric]
@@ -515,7 +527,7 @@ def report(b, scenarios, a):
         print(f"{'idle':10} {'proxy':10} {'KB/conn':>8} {'RSS base':>9} {'idle':>9} {'closed':>9} {'returned':>9} "
               f"{'new conn ms':>11} {'errors':>7}")
         m = {}
-        for name in ("ringproxy", "haproxy"):
+        for name in a.proxies:
             rs = b.results[("idle", name)]
             m[name] = {k: med(rs, k) for k in ("per_conn", "base", "idle", "after", "returned", "fresh_ms")}
             m[name]["errors"] = sum(r["errors"] for r in rs)
@@ -550,7 +562,15 @@ def main():
     ap.add_argument("--flamegraphs", help="directory for CPU flame graphs of keepalive and close")
     ap.add_argument("--ringproxy", default=os.environ.get("RINGPROXY_BIN", os.path.join(ROOT, ".build/release/ringproxy")))
     ap.add_argument("--haproxy", default=shutil.which("haproxy") or "/usr/sbin/haproxy")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=PATH",
+                    help="another ringproxy build measured in the same rounds (before/after comparisons)")
     a = ap.parse_args()
+    a.binaries = {"ringproxy": a.ringproxy}
+    for v in a.variant:
+        name, _, path = v.partition("=")
+        if not path or name in ("haproxy", "direct", "ringproxy"): sys.exit(f"--variant {v}: want NAME=PATH")
+        a.binaries[name] = path
+    a.proxies = list(a.binaries) + ["haproxy"]
     scenarios = ["1m" if s == "big" else s for s in a.scenarios.split(",")]
     for s in scenarios:
         if s not in PINNED: sys.exit(f"unknown scenario {s}")
