@@ -246,7 +246,25 @@ backend be
 SCEN_PATH = {"keepalive": "/small", "close": "/small", "reference": "/small", "64k": "/64k", "1m": "/1m", "idle": "/small"}
 
 
+def ringbench_command(scen, port, a, cpus):
+    """Open loop at a fixed rate (--rate): every build does the same work per second, so CPU per
+    request compares builds at equal batching; wrk's closed loop measures peak throughput."""
+    cmd = ["taskset", "-c", fmt_cpus(cpus), a.ringbench, "--connections", str(a.connections), "--threads", "1",
+           "--rate", str(a.rate), "--duration", f"{a.duration}s", "--warmup", "0", "--json"]
+    if scen in ("close", "reference"): cmd += ["--close"]
+    if scen == "reference": cmd += ["--host", "cookie.bench.test"]
+    return cmd + ["--url", f"http://127.0.0.1:{port}{SCEN_PATH[scen]}"]
+
+
+def parse_ringbench(out):
+    j = json.loads(out[out.index("{"):])
+    errs = sum(j["errors"].values()) + sum(v for k, v in j["status"].items() if k not in ("2xx", "3xx"))
+    lat = j["latency_us"]
+    return j["requests_per_second"], j["requests"], lat["p50"] / 1000, lat["p99"] / 1000, errs
+
+
 def wrk_command(scen, port, a, cpus):
+    if a.rate: return ringbench_command(scen, port, a, cpus)
     conns = a.connections
     cmd = ["taskset", "-c", fmt_cpus(cpus), "wrk", "-t1", f"-c{conns}", f"-d{a.duration}s", "--latency"]
     if scen in ("close", "reference"): cmd += ["-H", "Connection: close"]
@@ -321,36 +339,40 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
 
     # ---- wrk scenarios ----
 
-    def placement_for(self, proxy_pid, wrk_pid, proxy_cpus, load_cpus):
-        npid = self.nginx[0].pid
-        watched = {"wrk": (lambda: [wrk_pid], load_cpus),
-                   "nginx": (lambda: [npid] + children(npid), load_cpus)}
-        if proxy_pid: watched = {"proxy": (lambda: [proxy_pid], proxy_cpus), **watched}
-        return Placement(watched)
-
-    def wrk_run(self, scen, rnd, name, proxy, port, proxy_cpus, load_cpus):
-        cmd = wrk_command(scen, port, self.a, load_cpus)
+    def wrk_run(self, scen, rnd, runs, proxy_cpus, load_cpus):
+        """runs: [(name, proxy process or None, port)], all loaded at the same time (--concurrent)
+        or one alone."""
         la0 = loadavg()
-        c0 = cpu_ticks(proxy.pid) if proxy else (0, 0)
-        w = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        with self.placement_for(proxy.pid if proxy else None, w.pid, proxy_cpus, load_cpus) as pl:
-            out, _ = w.communicate()
-        c1 = cpu_ticks(proxy.pid) if proxy else (0, 0)
-        try:
-            req, total, p50, p99, errs = parse_wrk(out)
-        except AttributeError:
-            sys.exit(f"wrk failed: {' '.join(cmd)}\n{out}")
-        per = lambda i: (c1[i] - c0[i]) / TICK * 1e6 / max(total, 1) if proxy else float("nan")
-        us, us_user, us_sys = per(0) + per(1), per(0), per(1)
+        cmds = {name: wrk_command(scen, port, self.a, load_cpus) for name, _, port in runs}
+        c0 = {name: cpu_ticks(p.pid) if p else (0, 0) for name, p, _ in runs}
+        gens = {name: subprocess.Popen(cmds[name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                for name, _, _ in runs}
+        npid = self.nginx[0].pid
+        watched = {"load": (lambda: [g.pid for g in gens.values()], load_cpus),
+                   "nginx": (lambda: [npid] + children(npid), load_cpus)}
+        for name, p, _ in runs:
+            if p: watched[name] = (lambda pid=p.pid: [pid], proxy_cpus)
+        with Placement(watched) as pl:
+            outs = {name: g.communicate()[0] for name, g in gens.items()}
+        c1 = {name: cpu_ticks(p.pid) if p else (0, 0) for name, p, _ in runs}
         checks = pl.check()
         placed = all(ok for *_, ok in checks)
-        r = dict(rps=req, p50=p50, p99=p99, cpu=us, cpu_user=us_user, cpu_sys=us_sys, errors=errs, requests=total, load=la0, placed=placed,
-                 placement={role: dict(seen=sorted(s), allowed=sorted(al), wanted=sorted(wa)) for role, s, al, wa, _ in checks})
-        self.results.setdefault((scen, name), []).append(r)
         where = " ".join(f"{role}@{fmt_cpus(s)}" + ("" if ok else f"(!wanted {fmt_cpus(wa)})") for role, s, _, wa, ok in checks)
-        print(f"  {scen:9} round {rnd+1} {name:9} {req:10.0f} req/s  p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  "
-              f"{us:7.1f} µs/req (user {us_user:.1f})  errors {errs}  load {' '.join(la0)}  {where}", flush=True)
-        if rnd == 0 and name != "direct": print(f"    $ {' '.join(cmd)}", flush=True)
+        for name, p, _ in runs:
+            out = outs[name]
+            try:
+                req, total, p50, p99, errs = parse_ringbench(out) if self.a.rate else parse_wrk(out)
+            except (AttributeError, ValueError, KeyError):
+                sys.exit(f"load generator failed: {' '.join(cmds[name])}\n{out}")
+            per = lambda i: (c1[name][i] - c0[name][i]) / TICK * 1e6 / max(total, 1) if p else float("nan")
+            us, us_user, us_sys = per(0) + per(1), per(0), per(1)
+            r = dict(rps=req, p50=p50, p99=p99, cpu=us, cpu_user=us_user, cpu_sys=us_sys, errors=errs, requests=total,
+                     load=la0, placed=placed,
+                     placement={role: dict(seen=sorted(s), allowed=sorted(al), wanted=sorted(wa)) for role, s, al, wa, _ in checks})
+            self.results.setdefault((scen, name), []).append(r)
+            print(f"  {scen:9} round {rnd+1} {name:9} {req:10.0f} req/s  p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  "
+                  f"{us:7.1f} µs/req (user {us_user:.1f})  errors {errs}  load {' '.join(la0)}  {where}", flush=True)
+            if rnd == 0 and name != "direct": print(f"    $ {' '.join(cmds[name])}", flush=True)
 
     def wrk_scenario(self, scen):
         pinned = PINNED[scen]
@@ -364,9 +386,10 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         names = list(targets)
         for rnd in range(self.a.rounds):
             k = rnd % len(names)
-            for name in names[k:] + names[:k]:
-                p, port = targets[name]
-                self.wrk_run(scen, rnd, name, p, port, proxy_cpus, load_cpus)
+            order = [(name, *targets[name]) for name in names[k:] + names[:k]]
+            if self.a.concurrent: self.wrk_run(scen, rnd, order, proxy_cpus, load_cpus)
+            else:
+                for run in order: self.wrk_run(scen, rnd, [run], proxy_cpus, load_cpus)
         if self.a.flamegraphs and scen in ("keepalive", "close"):
             import flamegraph
             os.makedirs(self.a.flamegraphs, exist_ok=True)
@@ -515,6 +538,11 @@ def report(b, scenarios, a):
                   f"{x['cpu']/h['cpu']:11.2f}")
             if "direct" in m:
                 print(f"{scen:10} {(v[:6] + '/direct'):10} {x['rps']/m['direct']['rps']:10.2f}")
+        for v in variants(a)[1:]:
+            # before/after: the variant against the first build, round by round (adjacent runs)
+            pairs = [x["cpu"] / y["cpu"] for x, y in zip(b.results[(scen, v)], b.results[(scen, "ringproxy")])]
+            print(f"{scen:10} {v[:10]:10} CPU/req vs ringproxy, per round: median {statistics.median(pairs):.3f} "
+                  f"(min {min(pairs):.3f}, max {max(pairs):.3f}, {len(pairs)} rounds)")
         r = m["ringproxy"]
         metric, op, bar = TARGETS[scen]
         val = {"cpu": r["cpu"] / h["cpu"], "rps": r["rps"] / h["rps"],
@@ -559,6 +587,12 @@ def main():
                          "2 fds per connection do not fit under the fd hard limit)")
     ap.add_argument("--scenarios", default="keepalive,close,reference,64k,1m,idle")
     ap.add_argument("--json", help="write every run's numbers here")
+    ap.add_argument("--rate", type=int, default=0,
+                    help="open loop at this many requests/s with ringbench instead of wrk (A/B of builds)")
+    ap.add_argument("--concurrent", action="store_true",
+                    help="with --rate: load every proxy at the same time (same CPU 0, same interference), "
+                         "so that builds compare within one window on a busy machine")
+    ap.add_argument("--ringbench", default=os.environ.get("RINGBENCH_BIN", os.path.join(ROOT, ".build/release/ringbench")))
     ap.add_argument("--flamegraphs", help="directory for CPU flame graphs of keepalive and close")
     ap.add_argument("--ringproxy", default=os.environ.get("RINGPROXY_BIN", os.path.join(ROOT, ".build/release/ringproxy")))
     ap.add_argument("--haproxy", default=shutil.which("haproxy") or "/usr/sbin/haproxy")
