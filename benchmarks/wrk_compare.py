@@ -457,8 +457,10 @@ def http_get(sock, path="/small"):
     if not head.startswith(b"HTTP/1.1 200"): raise OSError(head.split(b"\r\n")[0].decode(errors="replace"))
 
 
-def settle_rss(pid, timeout=10.0):
-    """RSS once it has stopped moving (two equal readings 0.5 s apart), or after `timeout`."""
+def settle_rss(pid, timeout=10.0, at_least=2.5):
+    """RSS once it has stopped moving (two equal readings 0.5 s apart, after `at_least` seconds:
+    a proxy may give memory back on a periodic tick), or after `timeout`."""
+    time.sleep(at_least)
     last, end = rss_kb(pid), time.time() + timeout
     while time.time() < end:
         time.sleep(0.5)

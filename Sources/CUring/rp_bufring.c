@@ -97,6 +97,7 @@ void ms_pump(worker *w, conn *c) {
     msrecv *m = &c->ms;
     half *rq = &c->h[REQ];
     if (m->pumping) return;
+    if (PENDING(c) > 0 && xb_attach(w, c) < 0) { c->term0 = 'R'; c->term1 = 'D'; conn_close(w, c); return; }
     m->pumping = 1;
     while (c->state == C_ACTIVE && m->want) {
         if (PENDING(c) > 0) {

@@ -4,24 +4,47 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+/* The slot table is mapped, not malloc'ed, so that its pages can be given back (conn_trim). A
+   free slot holds nothing that must survive that: free slots are found through a stack of
+   indexes, and a free slot has no operation in flight, so its generation may restart. */
+int conns_init(worker *w) {
+    w->conns_bytes = (size_t)w->nconns * sizeof(conn);
+    void *p = mmap(NULL, w->conns_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) { w->conns = NULL; return -ENOMEM; }
+    w->conns = p;
+    w->free_slots = calloc((size_t)w->nconns, sizeof *w->free_slots);
+    if (!w->free_slots) return -ENOMEM;
+    for (int k = 0; k < w->nconns; k++) w->free_slots[k] = (uint32_t)(w->nconns - 1 - k);   /* slot 0 on top */
+    w->nfree = w->nconns;
+    return 0;
+}
+
+/* After connections closed (checked once a second): the pages of the slot table that hold only
+   free slots go back to the system. */
+void conn_trim(worker *w) {
+    if (w->active >= w->active_trimmed) { w->active_trimmed = w->active; return; }
+    w->active_trimmed = w->active;
+    const size_t page = 4096, sz = sizeof(conn);
+    uint8_t *base = (uint8_t *)w->conns;
+    for (size_t off = 0; off + page <= w->conns_bytes; off += page) {
+        size_t first = off / sz, last = (off + page - 1) / sz;
+        int all_free = 1;
+        for (size_t i = first; i <= last && i < (size_t)w->nconns; i++)
+            if (w->conns[i].state != C_FREE) { all_free = 0; break; }
+        if (all_free) madvise(base + off, page, MADV_DONTNEED);
+    }
+}
+
 conn *conn_alloc(worker *w) {
-    conn *c = w->free_list;
-    if (!c) return NULL;
-    RP_ASSERT(c->state == C_FREE && c->inflight == 0);
-    w->free_list = c->free_next;
+    if (w->nfree == 0) return NULL;
+    conn *c = &w->conns[w->free_slots[--w->nfree]];
+    RP_ASSERT(c->state == C_FREE && c->inflight == 0 && !c->xb);
     uint32_t gen = c->gen + 1;
-    uint8_t *mem = c->mem;
     memset(c, 0, sizeof *c);
     c->gen = gen;
-    if (!mem) {
-        mem = malloc(2 * BUFSZ + 2 * INSZ);
-        if (!mem) { c->free_next = w->free_list; w->free_list = c; return NULL; }
-    }
-    c->mem = mem;
-    c->h[REQ].buf = mem; c->h[RESP].buf = mem + BUFSZ;
-    c->h[REQ].ins = mem + 2 * BUFSZ; c->h[RESP].ins = mem + 2 * BUFSZ + INSZ;
     c->state = C_ACTIVE;
     c->fd[CLI] = c->fd[SRV] = -1; c->server = -1;
     c->pu.pipe[0] = c->pu.pipe[1] = -1;
@@ -34,6 +57,7 @@ conn *conn_alloc(worker *w) {
 static void conn_free(worker *w, conn *c) {
     RP_ASSERT(c->state == C_CLOSING && c->inflight == 0 && conn_ops(c) == 0);
     if (w->use_ms) ms_release(w, c);
+    xb_detach(w, c);
     if (c->fd[CLI] >= 0) close(c->fd[CLI]);
     if (c->fd[SRV] >= 0) close(c->fd[SRV]);
     pipe_release(w, &c->pu);
@@ -41,7 +65,8 @@ static void conn_free(worker *w, conn *c) {
     tw_unlink(w, c);
     c->state = C_FREE;
     c->gen++;
-    c->free_next = w->free_list; w->free_list = c;
+    RP_ASSERT(w->nfree < w->nconns);
+    w->free_slots[w->nfree++] = conn_slot(w, c);
 }
 
 void conn_op_done(worker *w, conn *c) {
@@ -112,6 +137,7 @@ void log_done(worker *w, conn *c) {
 void send_local(worker *w, conn *c, const uint8_t *p, uint32_t len, int status, int then_close) {
     half *rs = &c->h[RESP];
     RP_ASSERT(!rs->send);
+    if (xb_attach(w, c) < 0) { conn_close(w, c); return; }   /* a timeout on an idle connection */
     free(c->local);
     c->local = malloc(len ? len : 1);
     if (!c->local) { conn_close(w, c); return; }

@@ -15,7 +15,7 @@ static int worker_init(rp_engine *e, worker *w, int id, int maxconn) {
     w->e = e; w->id = id;
     w->limit = (maxconn + e->nw - 1) / e->nw;
     w->nconns = w->limit + 16;
-    w->conns = calloc((size_t)w->nconns, sizeof *w->conns);
+    if (conns_init(w) < 0) return -ENOMEM;
     w->fire = calloc((size_t)w->nconns, sizeof *w->fire);
     w->lfd = calloc(nl, sizeof *w->lfd);
     w->accepting = calloc(nl, 1);
@@ -29,7 +29,6 @@ static int worker_init(rp_engine *e, worker *w, int id, int maxconn) {
         return -ENOMEM;
     for (int k = 0; k < cfg->nservers; k++)
         if (!(w->pool[k] = calloc((size_t)w->pool_cap, sizeof(pool_entry)))) return -ENOMEM;
-    for (int k = w->nconns - 1; k >= 0; k--) { w->conns[k].free_next = w->free_list; w->free_list = &w->conns[k]; }
     for (int l = 0; l < cfg->nlisteners; l++) w->lfd[l] = -1;
     return control_init(w);
 }

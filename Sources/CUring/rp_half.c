@@ -7,14 +7,14 @@
 void half_send(worker *w, conn *c, int d) {
     half *h = &c->h[d];
     int fd = c->fd[!d];
-    RP_ASSERT(!h->send && h->iovcnt > 0 && fd >= 0);
+    RP_ASSERT(!h->send && h->iovcnt > 0 && fd >= 0 && c->xb);
     struct io_uring_sqe *s = sqe_get(w);
     if (h->iovcnt == 1) {
         io_uring_prep_send(s, fd, h->iov[0].iov_base, h->iov[0].iov_len, MSG_NOSIGNAL);
     } else {
-        memset(&h->msg, 0, sizeof h->msg);
-        h->msg.msg_iov = h->iov; h->msg.msg_iovlen = (size_t)h->iovcnt;
-        io_uring_prep_sendmsg(s, fd, &h->msg, MSG_NOSIGNAL);
+        memset(h->msg, 0, sizeof *h->msg);
+        h->msg->msg_iov = h->iov; h->msg->msg_iovlen = (size_t)h->iovcnt;
+        io_uring_prep_sendmsg(s, fd, h->msg, MSG_NOSIGNAL);
     }
     io_uring_sqe_set_data64(s, conn_ud(w, c, op_send(d)));
     h->send = 1; c->inflight++;
@@ -87,6 +87,7 @@ void crecv_arm_opt(worker *w, conn *c, int poll_first) {
     }
     half *h = &c->h[REQ];
     if (h->recv || c->state != C_ACTIVE) return;
+    if (xb_attach(w, c) < 0) { conn_close(w, c); return; }   /* single-shot receives need it */
     RP_ASSERT(h->fill < BUFSZ);         /* a peek (abortonclose) may still be in flight */
     struct io_uring_sqe *s = sqe_get(w);
     io_uring_prep_recv(s, c->fd[CLI], h->buf + h->fill, BUFSZ - h->fill, 0);
@@ -98,7 +99,7 @@ void crecv_arm_opt(worker *w, conn *c, int poll_first) {
 void srecv_arm_opt(worker *w, conn *c, int poll_first) {
     half *h = &c->h[RESP];
     if (h->recv || c->state != C_ACTIVE || c->fd[SRV] < 0) return;
-    RP_ASSERT(h->fill < BUFSZ);
+    RP_ASSERT(h->fill < BUFSZ && c->xb);
     struct io_uring_sqe *s = sqe_get(w);
     io_uring_prep_recv(s, c->fd[SRV], h->buf + h->fill, BUFSZ - h->fill, 0);
     if (poll_first) s->ioprio |= IORING_RECVSEND_POLL_FIRST;

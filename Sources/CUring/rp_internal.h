@@ -82,8 +82,8 @@ typedef struct half {
     int64_t remain;            /* RP_BODY_LENGTH: body bytes still to come */
     rp_chunk chunk;
     int body_done;
-    struct iovec iov[RP_MAX_IOV + 2]; int iovcnt;   /* the send to the destination */
-    struct msghdr msg;
+    struct iovec *iov; int iovcnt;                  /* the send to the destination */
+    struct msghdr *msg;
     uint8_t recv, send;        /* in flight: a receive on the source, a send on the destination */
 } half;
 
@@ -115,6 +115,17 @@ typedef struct msrecv {
     struct conn *bw_next;
 } msrecv;
 
+/* The memory of an exchange in flight (rp_xbuf.c): a connection holds one only while bytes of
+   a request or its response are being handled. Small and hot parts first. */
+typedef struct xbuf {
+    struct xbuf *next;         /* on the worker's free list */
+    struct iovec iov[2][RP_MAX_IOV + 2];
+    struct iovec iov0[RP_MAX_IOV + 2];
+    struct msghdr msg[2];
+    uint8_t ins[2][INSZ];
+    uint8_t buf[2][BUFSZ];
+} xbuf;
+
 typedef struct conn {
     uint32_t gen;
     int state;
@@ -122,11 +133,11 @@ typedef struct conn {
     int frontend, listener;
     int server;
     struct sockaddr_storage caddr;
-    uint8_t *mem;              /* one block: REQ buf | RESP buf | REQ ins | RESP ins */
+    xbuf *xb;                  /* the exchange's buffers (NULL while idle); the halves point into it */
     half h[2];
     /* request extras */
     uint32_t rkeep;            /* start of the bytes kept for the next request */
-    struct iovec iov0[RP_MAX_IOV + 2]; int iovcnt0;   /* the first request send, to replay it */
+    struct iovec *iov0; int iovcnt0;                 /* the first request send, to replay it */
     int replayable;            /* the whole request went in the first send */
     struct __kernel_timespec cts;                    /* connect timeout, read at submission */
     /* response extras */
@@ -154,7 +165,6 @@ typedef struct conn {
     msrecv ms;
     int holds_slot;            /* counted in the server's active requests (server maxconn) */
     struct conn *q_next;
-    struct conn *free_next;
 } conn;
 
 typedef struct pool_entry { int fd; int64_t since; } pool_entry;
@@ -169,7 +179,11 @@ typedef struct worker {
     uint8_t *accepting;        /* multishot accept armed, per listener */
     int *lactive;              /* open connections per listener */
     int active, limit;
-    conn *conns; int nconns; conn *free_list;
+    conn *conns; int nconns;   /* mapped: pages of free slots go back to the system (conn_trim) */
+    size_t conns_bytes;
+    uint32_t *free_slots; int nfree;                 /* a stack of free slot indexes */
+    int active_trimmed;        /* w->active when the slot pages were last trimmed */
+    xbuf *xb_free; int xb_nfree, xb_used;            /* exchange buffers (rp_xbuf.c) */
     conn *wheel[TW_SLOTS];
     conn **fire;               /* scratch: the connections whose deadline passed (nconns) */
     int64_t tw_done;           /* last tick processed */
@@ -239,6 +253,8 @@ void cancel_fd(worker *w, int fd);              /* cancel every op on fd; likewi
 void *worker_main(void *arg);
 
 /* rp_conn.c */
+int conns_init(worker *w);
+void conn_trim(worker *w);
 conn *conn_alloc(worker *w);
 void conn_close(worker *w, conn *c);
 void conn_op_done(worker *w, conn *c);          /* frees a closing slot after its last op */
@@ -309,6 +325,12 @@ void ms_splice_try(worker *w, conn *c);
 void ms_stop_for_splice(worker *w, conn *c);
 void on_client_recv_multi(worker *w, conn *c, int res, uint32_t flags);
 #define PENDING(c) ((c)->ms.npend - (c)->ms.phead)
+
+/* rp_xbuf.c */
+int xb_attach(worker *w, conn *c);
+void xb_detach(worker *w, conn *c);
+void xb_trim(worker *w);
+void xb_free_all(worker *w);
 
 /* rp_listener.c */
 int listener_open(const rp_listener_cfg *l, char *err, int errlen);

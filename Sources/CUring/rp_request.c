@@ -42,6 +42,8 @@ void request_begin(worker *w, conn *c) {
         request_head(w, c);
     } else {
         rq->fill = 0; c->rkeep = 0;
+        c->h[RESP].fill = 0;
+        if (w->use_ms) xb_detach(w, c);          /* idle until the next request: no buffers */
         const rp_listener_cfg *l = &w->e->listeners[c->listener];
         uint32_t hr = l->http_request_timeout_ms ? l->http_request_timeout_ms : c->client_to;
         uint32_t t = c->req_index ? (l->keepalive_timeout_ms ? l->keepalive_timeout_ms : hr) : hr;

@@ -133,10 +133,11 @@ void *worker_main(void *arg) {
         if (count) io_uring_cq_advance(&w->ring, count);
         timers_run(w);
         rate_resume(w);
-        if (w->now >= w->next_purge) { pool_purge(w); w->next_purge = w->now + 1000; }
+        if (w->now >= w->next_purge) { pool_purge(w); xb_trim(w); conn_trim(w); w->next_purge = w->now + 1000; }
         if (w->e->cfg.cb.on_turn) w->e->cfg.cb.on_turn(w->e->cfg.cb.ctx, w->id);
         if (w->queued) for (int k = 0; k < w->e->cfg.nservers; k++) if (w->q_head[k]) queue_kick(w, k);
     }
     io_uring_submit(&w->ring);
+    xb_free_all(w);
     return NULL;
 }

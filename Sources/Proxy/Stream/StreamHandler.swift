@@ -121,7 +121,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         slot.client = Self.clientAddress(call.pointee.client)
         slot.isHeadRequest = head.isHead
         slot.requestMinor = Int8(head.versionMinor)
-        slot.requestLineLength = w.lines.save(slot: slotIndex, head.slice(head.requestLine))
+        // kept for the log line only (a 1 KiB slot per connection: not touched when nothing logs)
+        if !fe.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head.slice(head.requestLine)) }
         w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
         frontendExchangeStarted(call, w, fe)
         call.pointee.head_len = UInt32(head.headLength)
