@@ -7,6 +7,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define SLOT_PAGE 4096
+#define SLOT_TRIM_MIN 256      /* closed connections worth a trim (a steady trickle is not) */
+
 /* The slot table is mapped, not malloc'ed, so that its pages can be given back (conn_trim). A
    free slot holds nothing that must survive that: free slots are found through a stack of
    indexes, and a free slot has no operation in flight, so its generation may restart. */
@@ -16,32 +19,43 @@ int conns_init(worker *w) {
     if (p == MAP_FAILED) { w->conns = NULL; return -ENOMEM; }
     w->conns = p;
     w->free_slots = calloc((size_t)w->nconns, sizeof *w->free_slots);
-    if (!w->free_slots) return -ENOMEM;
+    w->slot_page_used = calloc(w->conns_bytes / SLOT_PAGE + 1, 1);
+    if (!w->free_slots || !w->slot_page_used) return -ENOMEM;
     for (int k = 0; k < w->nconns; k++) w->free_slots[k] = (uint32_t)(w->nconns - 1 - k);   /* slot 0 on top */
     w->nfree = w->nconns;
     return 0;
 }
 
-/* After connections closed (checked once a second): the pages of the slot table that hold only
-   free slots go back to the system. */
+/* Once a second, after many connections closed: the pages of the slot table written since the
+   last trim that now hold only free slots go back to the system, a run of pages at a time. */
 void conn_trim(worker *w) {
-    if (w->active >= w->active_trimmed) { w->active_trimmed = w->active; return; }
+    if (w->active > w->active_trimmed) w->active_trimmed = w->active;       /* the peak since */
+    if (w->active + SLOT_TRIM_MIN > w->active_trimmed) return;
     w->active_trimmed = w->active;
-    const size_t page = 4096, sz = sizeof(conn);
+    const size_t sz = sizeof(conn), npages = w->conns_bytes / SLOT_PAGE;
     uint8_t *base = (uint8_t *)w->conns;
-    for (size_t off = 0; off + page <= w->conns_bytes; off += page) {
-        size_t first = off / sz, last = (off + page - 1) / sz;
-        int all_free = 1;
-        for (size_t i = first; i <= last && i < (size_t)w->nconns; i++)
-            if (w->conns[i].state != C_FREE) { all_free = 0; break; }
-        if (all_free) madvise(base + off, page, MADV_DONTNEED);
+    size_t run = 0;                                  /* pages in the current run of free ones */
+    for (size_t p = 0; p <= npages; p++) {
+        int trim = 0;
+        if (p < npages && w->slot_page_used[p]) {
+            size_t first = p * SLOT_PAGE / sz, last = ((p + 1) * SLOT_PAGE - 1) / sz;
+            trim = 1;
+            for (size_t i = first; i <= last && i < (size_t)w->nconns; i++)
+                if (w->conns[i].state != C_FREE) { trim = 0; break; }
+        }
+        if (trim) { w->slot_page_used[p] = 0; run++; continue; }
+        if (run) madvise(base + (p - run) * SLOT_PAGE, run * SLOT_PAGE, MADV_DONTNEED);
+        run = 0;
     }
 }
 
 conn *conn_alloc(worker *w) {
     if (w->nfree == 0) return NULL;
-    conn *c = &w->conns[w->free_slots[--w->nfree]];
+    uint32_t slot = w->free_slots[--w->nfree];
+    conn *c = &w->conns[slot];
     RP_ASSERT(c->state == C_FREE && c->inflight == 0 && !c->xb);
+    w->slot_page_used[(size_t)slot * sizeof(conn) / SLOT_PAGE] = 1;
+    w->slot_page_used[((size_t)slot * sizeof(conn) + sizeof(conn) - 1) / SLOT_PAGE] = 1;
     uint32_t gen = c->gen + 1;
     memset(c, 0, sizeof *c);
     c->gen = gen;

@@ -182,6 +182,7 @@ typedef struct worker {
     conn *conns; int nconns;   /* mapped: pages of free slots go back to the system (conn_trim) */
     size_t conns_bytes;
     uint32_t *free_slots; int nfree;                 /* a stack of free slot indexes */
+    uint8_t *slot_page_used;   /* per page of the slot table: written since it was last trimmed */
     int active_trimmed;        /* w->active when the slot pages were last trimmed */
     xbuf *xb_free; int xb_nfree, xb_used;            /* exchange buffers (rp_xbuf.c) */
     conn *wheel[TW_SLOTS];
