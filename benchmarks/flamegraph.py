@@ -7,6 +7,7 @@ samples and share. Swift symbols are demangled with swift-demangle when it is on
   benchmarks/flamegraph.py record PID SECONDS OUT.svg [--title T] [--call-graph dwarf|fp]
   benchmarks/flamegraph.py render PERF.DATA OUT.svg [--title T]
   benchmarks/flamegraph.py fold PERF.DATA              (folded stacks on stdout)
+  benchmarks/flamegraph.py breakdown PERF.DATA         (share of samples per kind of work)
 
 Colours: kernel frames orange, Swift frames green, C and libraries red, unknown grey.
 """
@@ -75,6 +76,40 @@ def fold(data):
         frames = [comm] + [(dm.get(s, s) + ("_[k]" if k else "")).replace(";", ":") for s, k in reversed(st)]
         folded[";".join(frames)] += 1
     return folded
+
+
+# Kinds of work, by the first frame of a stack that matches (checked in this order).
+KINDS = [
+    ("TCP send (incl. the loopback delivery to the peer)", ("tcp_sendmsg", "tcp_sendpage", "splice_to_socket", "tcp_splice")),
+    ("TCP receive", ("tcp_recvmsg", "tcp_read_sock", "tcp_splice_read")),
+    ("connection setup/teardown (connect, accept, close, shutdown)", ("__sys_connect", "io_connect", "inet_stream_connect",
+        "do_accept", "io_accept", "__sys_accept", "__x64_sys_close", "io_close", "__x64_sys_shutdown", "io_shutdown",
+        "__fput", "sock_close", "tcp_close", "__sys_socket", "io_socket", "__x64_sys_socket")),
+    ("epoll", ("ep_poll", "do_epoll", "__x64_sys_epoll")),
+    ("io_uring poll/task-work machinery", ("io_poll", "__io_arm_poll", "io_arm_poll", "io_run_local_work", "__io_run_local",
+        "io_req_task", "io_apoll")),
+    ("io_uring submit/complete (other)", ("io_submit_sqes", "io_cqring_wait", "__io_submit_flush", "io_uring_enter",
+        "__do_sys_io_uring_enter")),
+    ("other syscalls and kernel", ()),
+]
+
+
+def breakdown(folded):
+    """[(kind, share)], plus the user-space share (stacks with no kernel frame)."""
+    total = sum(folded.values()) or 1
+    counts = {k: 0 for k, _ in KINDS}
+    user = 0
+    for stack, n in folded.items():
+        frames = stack.split(";")
+        kernel = [f[:-4] for f in frames if f.endswith("_[k]")]
+        if not kernel:
+            user += n
+            continue
+        for kind, prefixes in KINDS:
+            if not prefixes or any(f.startswith(p) for f in kernel for p in prefixes):
+                counts[kind] += n
+                break
+    return [("user space (the proxy's own code and libraries)", user / total)] + [(k, counts[k] / total) for k, _ in KINDS]
 
 
 class Node:
@@ -148,10 +183,15 @@ def render(folded, svg, title):
 
 
 def profile(pid, seconds, svg, title, workdir=None, call_graph="dwarf"):
+    """Records, renders the SVG, and writes the breakdown beside it (same name, .txt)."""
     d = tempfile.mkdtemp(dir=workdir)
     data = os.path.join(d, "perf.data")
     record(pid, seconds, data, call_graph)
-    render(fold(data), svg, title)
+    folded = fold(data)
+    render(folded, svg, title)
+    with open(os.path.splitext(svg)[0] + ".txt", "w") as f:
+        f.write(f"{title}\n{sum(folded.values())} samples\n")
+        for kind, share in breakdown(folded): f.write(f"{100 * share:5.1f}%  {kind}\n")
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -162,11 +202,14 @@ def main():
     r.add_argument("svg"); r.add_argument("--title", default=""); r.add_argument("--call-graph", default="dwarf")
     n = sub.add_parser("render"); n.add_argument("data"); n.add_argument("svg"); n.add_argument("--title", default="")
     f = sub.add_parser("fold"); f.add_argument("data")
+    k = sub.add_parser("breakdown"); k.add_argument("data")
     a = ap.parse_args()
     if a.cmd == "record":
         profile(a.pid, a.seconds, a.svg, a.title or f"pid {a.pid}", call_graph=a.call_graph)
     elif a.cmd == "render":
         render(fold(a.data), a.svg, a.title or a.data)
+    elif a.cmd == "breakdown":
+        for kind, share in breakdown(fold(a.data)): print(f"{100 * share:5.1f}%  {kind}")
     else:
         for stack, k in sorted(fold(a.data).items()): print(stack, k)
 
