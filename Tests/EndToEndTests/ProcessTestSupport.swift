@@ -25,18 +25,13 @@ enum ProcessProbe {
         return state != "Z" && state != "X"
     }
 
-    /// True when some socket of this machine listens on 127.0.0.1:`port` or the wildcard.
+    /// True when some socket of this machine listens on `port` (any address). Asks netlink for
+    /// the listening sockets only: `String(contentsOfFile: "/proc/net/tcp")` returned the file's
+    /// first 4 KiB, so a listener past the first few dozen went unseen.
     static func isListening(_ port: UInt16) -> Bool {
-        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
-                let f = line.split(separator: " ", omittingEmptySubsequences: true)
-                guard f.count > 3, f[3] == "0A", let colon = f[1].lastIndex(of: ":"),
-                      UInt16(f[1][f[1].index(after: colon)...], radix: 16) == port else { continue }
-                return true
-            }
+        [AF_INET, AF_INET6].contains { family in
+            ProcessInspector.listeningTCPSockets(family: family).contains { $0.1 == port }
         }
-        return false
     }
 
     /// The `Uid:` line of /proc/PID/status as numbers (real, effective, saved, filesystem).
