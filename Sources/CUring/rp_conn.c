@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #define SLOT_PAGE 4096
-#define SLOT_TRIM_MIN 256      /* closed connections worth a trim (a steady trickle is not) */
+#define SLOT_TRIM_MIN 256      /* freed slots worth a trim while connections are open */
 
 /* The slot table is mapped, not malloc'ed, so that its pages can be given back (conn_trim). A
    free slot holds nothing that must survive that: free slots are found through a stack of
@@ -26,12 +26,15 @@ int conns_init(worker *w) {
     return 0;
 }
 
-/* Once a second, after many connections closed: the pages of the slot table written since the
-   last trim that now hold only free slots go back to the system, a run of pages at a time. */
+/* Once a second, after many slots were freed (or any, once no connection is left): the pages of
+   the slot table written since the last trim that now hold only free slots go back to the
+   system, a run of pages at a time. Counting freed slots, not open connections, matters: a
+   closed connection keeps its slot until its last cancelled operation completes, so a trim that
+   ran in between must be followed by another once those slots are free. */
 void conn_trim(worker *w) {
-    if (w->active > w->active_trimmed) w->active_trimmed = w->active;       /* the peak since */
-    if (w->active + SLOT_TRIM_MIN > w->active_trimmed) return;
-    w->active_trimmed = w->active;
+    if (w->freed_since_trim == 0) return;
+    if (w->freed_since_trim < SLOT_TRIM_MIN && w->active > 0) return;
+    w->freed_since_trim = 0;
     const size_t sz = sizeof(conn), npages = w->conns_bytes / SLOT_PAGE;
     uint8_t *base = (uint8_t *)w->conns;
     size_t run = 0;                                  /* pages in the current run of free ones */
@@ -79,6 +82,7 @@ static void conn_free(worker *w, conn *c) {
     tw_unlink(w, c);
     c->state = C_FREE;
     c->gen++;
+    w->freed_since_trim++;
     RP_ASSERT(w->nfree < w->nconns);
     w->free_slots[w->nfree++] = conn_slot(w, c);
 }

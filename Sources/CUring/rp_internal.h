@@ -183,7 +183,7 @@ typedef struct worker {
     size_t conns_bytes;
     uint32_t *free_slots; int nfree;                 /* a stack of free slot indexes */
     uint8_t *slot_page_used;   /* per page of the slot table: written since it was last trimmed */
-    int active_trimmed;        /* w->active when the slot pages were last trimmed */
+    int freed_since_trim;      /* slots freed since the slot pages were last trimmed */
     xbuf *xb_free; int xb_nfree, xb_used;            /* exchange buffers (rp_xbuf.c) */
     conn *wheel[TW_SLOTS];
     conn **fire;               /* scratch: the connections whose deadline passed (nconns) */
