@@ -42,6 +42,8 @@ let package = Package(
             path: "Sources/Bench"
         ),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
+        // The C engine on its own, in-process, with a fake head handler (no HTTP parsing).
+        .testTarget(name: "EngineTests", dependencies: ["CUring"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Proxy", "CUring", "CBench", "Origins"]),
     ]
 )

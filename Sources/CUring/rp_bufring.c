@@ -11,34 +11,38 @@
 /* liburing 2.3 has no io_uring_setup_buf_ring: the ring memory is allocated and registered by hand. */
 int bufring_init(worker *w) {
     void *mem = NULL;
-    size_t rsz = NBUFS * sizeof(struct io_uring_buf);
+    size_t rsz = w->nbufs * sizeof(struct io_uring_buf);
     if (posix_memalign(&mem, 4096, rsz)) return -ENOMEM;
     memset(mem, 0, rsz);
     struct io_uring_buf_reg reg;
     memset(&reg, 0, sizeof reg);
-    reg.ring_addr = (uint64_t)(uintptr_t)mem; reg.ring_entries = NBUFS; reg.bgid = BGID;
+    reg.ring_addr = (uint64_t)(uintptr_t)mem; reg.ring_entries = w->nbufs; reg.bgid = BGID;
     int r = io_uring_register_buf_ring(&w->ring, &reg, 0);
     if (r) { free(mem); return r; }
     w->br = mem;
     io_uring_buf_ring_init(w->br);
-    w->bufs = malloc((size_t)NBUFS * PBUFSZ);
+    w->bufs = malloc((size_t)w->nbufs * PBUFSZ);
     if (!w->bufs) return -ENOMEM;
-    for (int i = 0; i < NBUFS; i++)
-        io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * PBUFSZ, PBUFSZ, (unsigned short)i, io_uring_buf_ring_mask(NBUFS), i);
-    io_uring_buf_ring_advance(w->br, NBUFS);
+    for (int i = 0; i < w->nbufs; i++)
+        io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * PBUFSZ, PBUFSZ, (unsigned short)i, io_uring_buf_ring_mask(w->nbufs), i);
+    io_uring_buf_ring_advance(w->br, w->nbufs);
     return 0;
 }
 
-static void buf_recycle(worker *w, int bid) {
-    RP_ASSERT(bid >= 0 && bid < NBUFS && w->bufs_out > 0);
-    io_uring_buf_ring_add(w->br, w->bufs + (size_t)bid * PBUFSZ, PBUFSZ, (unsigned short)bid, io_uring_buf_ring_mask(NBUFS), 0);
-    io_uring_buf_ring_advance(w->br, 1);
-    w->bufs_out--;
-    /* connections stopped by ENOBUFS resume once half the buffers are back */
-    while (w->bw_head && w->bufs_out < NBUFS / 2) {
+/* Connections stopped by ENOBUFS resume once half the buffers are back. */
+static void bw_resume(worker *w) {
+    while (w->bw_head && w->bufs_out < w->nbufs / 2) {
         conn *c = w->bw_head; w->bw_head = c->ms.bw_next; c->ms.bw_next = NULL; c->ms.in_bw = 0;
         if (c->state == C_ACTIVE) ms_arm(w, c);
     }
+}
+
+static void buf_recycle(worker *w, int bid) {
+    RP_ASSERT(bid >= 0 && bid < w->nbufs && w->bufs_out > 0);
+    io_uring_buf_ring_add(w->br, w->bufs + (size_t)bid * PBUFSZ, PBUFSZ, (unsigned short)bid, io_uring_buf_ring_mask(w->nbufs), 0);
+    io_uring_buf_ring_advance(w->br, 1);
+    w->bufs_out--;
+    bw_resume(w);
 }
 
 /* Gives back every buffer the connection holds and leaves the wait list. */
@@ -71,6 +75,7 @@ void ms_arm(worker *w, conn *c) {
 static void ms_cancel(worker *w, conn *c) {
     cancel_ud(w, conn_ud(w, c, OP_RECV_REQ));
     c->ms.cancel = 1;
+    COUNT(w, ms_cancels);
 }
 
 /* A large request body will be spliced: stop receiving into buffers first. */
@@ -157,7 +162,12 @@ static void on_client_recv_end(worker *w, conn *c, int res) {
         return;
     }
     if (res == -ENOBUFS) {
+        COUNT(w, enobufs);
+        m->cancel = 0;          /* the multishot is over: a cancel still on its way finds nothing */
         if (!m->in_bw) { m->in_bw = 1; m->bw_next = w->bw_head; w->bw_head = c; }
+        /* the buffers may have come back between the kernel's ENOBUFS and this completion
+           (recycled earlier in the same batch): then no later recycle would resume it */
+        bw_resume(w);
         return;
     }
     m->cancel = 0;

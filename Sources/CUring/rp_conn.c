@@ -87,6 +87,12 @@ static void conn_free(worker *w, conn *c) {
     w->free_slots[w->nfree++] = conn_slot(w, c);
 }
 
+int conn_idle(const worker *w, const conn *c) {
+    const half *rq = &c->h[REQ];
+    return c->req_index > 0 && rq->phase == PH_HEAD && rq->fill == 0
+        && (!w->use_ms || (PENDING(c) == 0 && !c->ms.term));
+}
+
 void conn_op_done(worker *w, conn *c) {
     RP_ASSERT(c->inflight >= 0 && c->inflight == conn_ops(c));
     if (c->state == C_CLOSING && c->inflight == 0) conn_free(w, c);
@@ -95,6 +101,8 @@ void conn_op_done(worker *w, conn *c) {
 static void conn_closed_count(worker *w, conn *c) {
     w->active--;
     atomic_fetch_sub(&w->e->active, 1);
+    const rp_callbacks *cb = &w->e->cfg.cb;
+    if (cb->on_connection) cb->on_connection(cb->ctx, w->id, c->frontend, 0);
     if (c->listener >= 0) {
         w->lactive[c->listener]--;
         accept_resume(w, c->listener);
@@ -105,6 +113,7 @@ static void conn_closed_count(worker *w, conn *c) {
 void conn_close(worker *w, conn *c) {
     if (c->state != C_ACTIVE) return;
     log_done(w, c);
+    COUNT(w, closes);
     if (c->h[REQ].phase == PH_QUEUED) queue_remove(w, c);
     srv_release(w, c);
     c->state = C_CLOSING;
@@ -133,11 +142,14 @@ void log_done(worker *w, conn *c) {
     d.worker = w->id; d.slot = conn_slot(w, c); d.frontend = c->frontend;
     d.server = c->server; d.status = c->status;
     d.bytes_in = c->bytes_in; d.bytes_out = c->bytes_out;
-    d.t_accept_us = c->t.accept_rt;
     int64_t end = w->now;
+    d.t_accept_us = c->t.accept_rt ? c->t.accept_rt : rp_realtime_us() - (end - c->t.start) * 1000;
     d.tq = c->t.head ? (int32_t)(c->t.head - c->t.start) : -1;
-    /* Tw is the time in queues (HAProxy 2.6: retry pauses are not part of it) */
-    d.tw = (c->t.conn_first && c->t.head) ? (int32_t)(c->t.conn_first - c->t.head) : -1;
+    /* Tw is the time in queues (HAProxy 2.6: retry pauses are not part of it), also for a
+       request that never left its queue (aborted or timed out there) */
+    int64_t qend = c->t.conn_first ? c->t.conn_first : c->was_queued ? (c->h[REQ].phase == PH_QUEUED ? end : c->q_end) : 0;
+    d.tw = (qend && c->t.head) ? (int32_t)(qend - c->t.head) : -1;
+    d.unassigned = c->was_queued && !c->direct && !c->t.conn_first;
     d.tc = (c->t.connected && c->t.conn_start) ? (int32_t)(c->t.connected - c->t.conn_start) : -1;
     d.tr = (c->t.resp && c->t.connected) ? (int32_t)(c->t.resp - c->t.connected) : -1;
     d.tt = (int32_t)(end - c->t.start);
@@ -170,22 +182,32 @@ void send_local(worker *w, conn *c, const uint8_t *p, uint32_t len, int status, 
     half_send(w, c, RESP);
 }
 
+/* After a server-side error page (502/503/504) the client connection stays open, as HAProxy
+   keeps it, when the client keeps alive and its whole request was read. */
+int client_may_stay(const worker *w, const conn *c) {
+    return !c->close_after && !c->cli_eof && !w->stopping && c->h[REQ].body_done;
+}
+
 void send_page(worker *w, conn *c, int code, char t0, char t1) {
-    const rp_engine_cfg *g = &w->e->cfg;
-    const uint8_t *p = NULL; uint32_t n = 0;
+    int k;
     switch (code) {
-    case 400: p = g->page_400; n = g->page_400_len; break;
-    case 408: p = g->page_408; n = g->page_408_len; break;
-    case 502: p = g->page_502; n = g->page_502_len; break;
-    case 503: p = g->page_503; n = g->page_503_len; break;
-    case 504: p = g->page_504; n = g->page_504_len; break;
+    case 400: k = RP_PAGE_400; break;
+    case 408: k = RP_PAGE_408; break;
+    case 502: k = RP_PAGE_502; break;
+    case 503: k = RP_PAGE_503; break;
+    default: k = RP_PAGE_504; break;
     }
+    const rp_page_bytes *pg = &w->e->cfg.pages[k];
+    int stay = code >= 500 && pg->keep && client_may_stay(w, c);
+    const uint8_t *p = stay ? pg->keep : pg->close;
+    uint32_t n = stay ? pg->keep_len : pg->close_len;
     c->term0 = t0; c->term1 = t1;
     if (!p || c->h[RESP].send) { c->status = code; conn_close(w, c); return; }
-    /* the server side is of no more use */
+    /* the server side is of no more use (exchange_done closes it once its ops are over) */
     int sfd = c->fd[SRV];
-    if (sfd >= 0 && !c->h[RESP].recv && !c->h[REQ].send && !c->sconn && !c->pu.pollin) { close(sfd); c->fd[SRV] = -1; }
+    if (sfd >= 0 && !server_ops(c)) { close(sfd); c->fd[SRV] = -1; }
     else if (sfd >= 0) shutdown(sfd, SHUT_RDWR);
     c->server_reuse = 0;
-    send_local(w, c, p, n, code, 1);
+    c->server_close = 1;
+    send_local(w, c, p, n, code, !stay);
 }

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 #include "rp_engine.h"
+#include "rp_test.h"
 #include "rp_chunk.h"
 #include <liburing.h>
 #include <stdatomic.h>
@@ -36,11 +37,12 @@
 #define TW_SLOTS 512           /* timer wheel: 512 slots of 8 ms */
 #define TW_TICK_MS 8
 #define PIPE_POOL 16
-#define NBUFS 4096             /* provided buffers per worker (16 MiB) */
+#define NBUFS 4096             /* provided buffers per worker by default (16 MiB) */
 #define PBUFSZ 4096
 #define BGID 1
 #define PEND_PAUSE 16          /* buffers held by one connection before it stops receiving */
 #define PEND_INLINE 16
+#define SOFT_IDLE_MS 500       /* soft stop: a keep-alive connection quiet this long is idle */
 
 /* ---------- user_data: what a completion is about ---------- */
 
@@ -159,15 +161,29 @@ typedef struct conn {
     struct { int64_t accept_rt, start, head, conn_first, conn_start, connected, resp; } t;
     int status;
     uint64_t bytes_in, bytes_out;
+    int quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
+    int head_begun;            /* the request's first byte is in (its timers start there) */
+    int srv_draining;          /* exchange over, client kept: waiting for the server ops to end */
     char term0, term1;
     int logged;
     pump pu;
     msrecv ms;
     int holds_slot;            /* counted in the server's active requests (server maxconn) */
+    uint8_t direct;            /* persistent: queued on its server, not in the backend's queue */
+    uint8_t was_queued;        /* waited in a queue (Tw; <NOSRV> when it never left it) */
+    int64_t q_end;             /* when it left the queue without a server (timeout, abort) */
     struct conn *q_next;
 } conn;
 
 typedef struct pool_entry { int fd; int64_t since; } pool_entry;
+
+/* Events counted by a worker (plain fields: only the worker writes them; rp_test.h's snapshot
+   copies them once per loop turn when the engine was created with test_hooks). */
+typedef struct worker_counts {
+    uint64_t accepts, closes, timeouts, connects, pool_puts, pool_hits, replays;
+    uint64_t splices, splices_done, enobufs, ms_cancels, soft_closes;
+} worker_counts;
+#define COUNT(w, f) ((w)->n.f++)
 
 typedef struct worker {
     struct rp_engine *e;
@@ -200,6 +216,7 @@ typedef struct worker {
     /* provided-buffer ring for client receives (multishot); use_ms = 0 falls back to
        single-shot receives straight into the connection's buffer */
     int use_ms;
+    int nbufs;                 /* provided buffers (a power of two) */
     struct io_uring_buf_ring *br;
     uint8_t *bufs;
     int bufs_out;
@@ -213,6 +230,10 @@ typedef struct worker {
     int64_t rate_second;
     struct sockaddr_storage *saddr;
     socklen_t *saddrlen;
+    int ring_ok;               /* the ring is set up (torn down at the thread's end) */
+    uint64_t turns;
+    worker_counts n;
+    int64_t last_dump;
 } worker;
 
 struct rp_engine {
@@ -224,8 +245,19 @@ struct rp_engine {
     atomic_int active;
     atomic_int stop;
     atomic_int *srv_active;    /* per server, all workers: requests holding a slot */
-    atomic_int *srv_queued;
     atomic_int exported;       /* listening sockets handed to a new process (-x): never shut down */
+    atomic_int *srv_queued, *srv_qmax;   /* per server: persistent requests waiting */
+    atomic_int *be_queued, *be_qmax;     /* per backend: load-balanced requests waiting */
+    int nbackends;
+    /* start-up: each worker reports its set-up, then waits for the go (or the abort) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int nready, nfailed, go;   /* go: 1 run, -1 abort */
+    char starterr[256];
+    int joined;
+    /* rp_test.h: per-worker snapshots published once per loop turn */
+    rp_worker_stats *snap;
+    int dump;                  /* RP_DUMP set (with test hooks): print connections periodically */
 };
 
 /* ---------- small helpers ---------- */
@@ -237,6 +269,11 @@ static inline struct io_uring_sqe *sqe_get(worker *w) {
     struct io_uring_sqe *s = io_uring_get_sqe(&w->ring);
     while (!s) { io_uring_submit(&w->ring); s = io_uring_get_sqe(&w->ring); }
     return s;
+}
+
+/* Ops in flight on the server socket. */
+static inline int server_ops(const conn *c) {
+    return c->h[RESP].recv || c->h[REQ].send || c->sconn || c->pu.pollin || c->pu.pollout;
 }
 
 /* Ops in flight, from the flags; the invariant is that it equals c->inflight. */
@@ -252,15 +289,19 @@ int64_t rp_realtime_us(void);
 void cancel_ud(worker *w, uint64_t target);     /* cancel one op; its completion is ignored */
 void cancel_fd(worker *w, int fd);              /* cancel every op on fd; likewise */
 void *worker_main(void *arg);
+void worker_free(worker *w);                    /* after the thread has ended */
+int worker_started(worker *w, int r, const char *why);   /* rp_engine.c: start-up hand-shake */
 
 /* rp_conn.c */
 int conns_init(worker *w);
 void conn_trim(worker *w);
 conn *conn_alloc(worker *w);
+int conn_idle(const worker *w, const conn *c);  /* keep-alive, between two requests, no byte in */
 void conn_close(worker *w, conn *c);
 void conn_op_done(worker *w, conn *c);          /* frees a closing slot after its last op */
 void send_local(worker *w, conn *c, const uint8_t *p, uint32_t len, int status, int then_close);
 void send_page(worker *w, conn *c, int code, char t0, char t1);
+int client_may_stay(const worker *w, const conn *c);
 void log_done(worker *w, conn *c);
 
 /* rp_half.c */
@@ -288,6 +329,7 @@ void req_phase(conn *c, int to);
 /* rp_response.c */
 void response_head(worker *w, conn *c);
 void exchange_done(worker *w, conn *c);
+void server_drained(worker *w, conn *c);          /* the last server op of a drained exchange */
 void on_response_recv(worker *w, conn *c, int res);
 void on_response_sent(worker *w, conn *c, int res);
 

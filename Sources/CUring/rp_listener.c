@@ -88,6 +88,7 @@ void on_accept(worker *w, int li, int res, uint32_t flags) {
     }
     conn *c = conn_alloc(w);
     if (!c) { close(res); return; }
+    COUNT(w, accepts);
     c->fd[CLI] = res; c->listener = li; c->frontend = w->e->listeners[li].frontend;
     socklen_t sl = sizeof c->caddr;
     getpeername(res, (struct sockaddr *)&c->caddr, &sl);
@@ -97,6 +98,8 @@ void on_accept(worker *w, int li, int res, uint32_t flags) {
     atomic_fetch_add(&w->e->active, 1);
     rate_counted(w);
     if (!rate_allows(w)) w->rate_blocked = 1;
+    const rp_callbacks *cb = &w->e->cfg.cb;
+    if (cb->on_connection) cb->on_connection(cb->ctx, w->id, c->frontend, 1);
     /* maxconn: stop accepting when full; excess clients wait in the kernel's backlog */
     if (!below_limits(w, li) && w->accepting[li]) cancel_ud(w, ud_encode(OP_ACCEPT, 0, (uint32_t)li));
     request_begin(w, c);

@@ -1,7 +1,20 @@
 // Server maxconn: a request holds one of its server's slots (counted across workers) from its
 // connect to the end of its exchange; when none is free it waits in this worker's FIFO for the
-// server, at most `timeout queue`.
+// server, at most `timeout queue`. For the counters and the log it waits, as in HAProxy, in its
+// server's queue when persistence chose the server, else in its backend's queue.
 #include "rp_internal.h"
+
+/* The queue a request is counted in: its server's (persistent) or its backend's. */
+static void queue_count(worker *w, conn *c, int delta) {
+    rp_engine *e = w->e;
+    atomic_int *cur, *max;
+    int b = e->servers[c->server].backend;
+    if (c->direct || b < 0 || b >= e->nbackends) { cur = &e->srv_queued[c->server]; max = &e->srv_qmax[c->server]; }
+    else { cur = &e->be_queued[b]; max = &e->be_qmax[b]; }
+    int now = atomic_fetch_add(cur, delta) + delta;
+    int m = atomic_load(max);
+    while (now > m && !atomic_compare_exchange_weak(max, &m, now)) {}
+}
 
 /* Takes a slot for c's server, or queues c. Returns 1 when queued. */
 int queue_enter(worker *w, conn *c) {
@@ -17,7 +30,8 @@ int queue_enter(worker *w, conn *c) {
     if (w->q_tail[s]) w->q_tail[s]->q_next = c; else w->q_head[s] = c;
     w->q_tail[s] = c;
     w->queued++;
-    atomic_fetch_add(&e->srv_queued[s], 1);
+    c->was_queued = 1;
+    queue_count(w, c, 1);
     c->sdl = w->now + (c->queue_to ? c->queue_to : c->connect_to);
     tw_schedule(w, c);
     return 1;
@@ -33,7 +47,8 @@ void queue_remove(worker *w, conn *c) {
     c->q_next = NULL;
     w->queued--;
     RP_ASSERT(w->queued >= 0);
-    atomic_fetch_sub(&w->e->srv_queued[s], 1);
+    queue_count(w, c, -1);
+    c->q_end = w->now;         /* left without a server unless queue_kick starts its connect */
 }
 
 /* Starts queued requests while their server has free slots. */

@@ -14,7 +14,7 @@ static const unsigned req_allowed[] = {
     [PH_CONNECT] = B(PH_HEAD) | B(PH_QUEUED) | B(PH_WAIT_RETRY) | B(PH_CONNECT) | B(PH_BODY) | B(PH_DONE),
     [PH_WAIT_RETRY] = B(PH_CONNECT),
     [PH_BODY] = B(PH_CONNECT) | B(PH_BODY),
-    [PH_DONE] = B(PH_HEAD) | B(PH_CONNECT) | B(PH_BODY) | B(PH_DONE),
+    [PH_DONE] = B(PH_HEAD) | B(PH_QUEUED) | B(PH_CONNECT) | B(PH_WAIT_RETRY) | B(PH_BODY) | B(PH_DONE),
 };
 #undef B
 
@@ -24,23 +24,45 @@ void req_phase(conn *c, int to) {
     c->h[REQ].phase = to;
 }
 
+/* The head's deadline once its first byte is in (HAProxy's timers count from there, and so do
+   TR and Ta): `timeout http-request` for the whole head, else `timeout client` as an
+   inactivity timeout, pushed back by every byte (head_more). */
+static void head_started(worker *w, conn *c) {
+    const rp_listener_cfg *l = &w->e->listeners[c->listener];
+    c->head_begun = 1;
+    c->t.start = w->now; c->t.accept_rt = 0;           /* the date is taken when logging */
+    uint32_t t = l->http_request_timeout_ms ? l->http_request_timeout_ms : c->client_to;
+    c->cdl = t ? w->now + t : 0;
+    tw_schedule(w, c);
+}
+
+static void head_more(worker *w, conn *c) {
+    if (w->e->listeners[c->listener].http_request_timeout_ms || !c->client_to) return;
+    c->cdl = w->now + c->client_to;                    /* a later deadline: the wheel re-files lazily */
+}
+
 /* A new request may start: parse what is kept in the buffer, or wait for bytes. */
 void request_begin(worker *w, conn *c) {
     half *rq = &c->h[REQ];
     req_phase(c, PH_HEAD);
     c->h[RESP].phase = PH_IDLE;
     memset(&c->t, 0, sizeof c->t);
-    c->status = -1; c->bytes_in = c->bytes_out = 0; c->term0 = c->term1 = '-';
+    c->status = -1; c->bytes_in = c->bytes_out = 0; c->quiet_out = 0; c->term0 = c->term1 = '-';
     c->retries_done = 0; c->redispatched = 0; c->logged = 0;
+    c->was_queued = 0; c->direct = 0; c->q_end = 0;
     c->server_reuse = 0; c->server_close = 0;
     c->sdl = 0;
     c->t.start = w->now;
-    c->t.accept_rt = rp_realtime_us();
+    c->t.accept_rt = 0;
+    c->head_begun = 0;
     if (c->rkeep < rq->fill) {
         memmove(rq->buf, rq->buf + c->rkeep, rq->fill - c->rkeep);
         rq->fill -= c->rkeep; c->rkeep = 0;
+        head_started(w, c);
         request_head(w, c);
     } else {
+        /* waiting for the first byte: `timeout http-keep-alive` between requests, else
+           `timeout http-request`, else `timeout client` */
         rq->fill = 0; c->rkeep = 0;
         c->h[RESP].fill = 0;
         if (w->use_ms) xb_detach(w, c);          /* idle until the next request: no buffers */
@@ -48,6 +70,8 @@ void request_begin(worker *w, conn *c) {
         uint32_t hr = l->http_request_timeout_ms ? l->http_request_timeout_ms : c->client_to;
         uint32_t t = c->req_index ? (l->keepalive_timeout_ms ? l->keepalive_timeout_ms : hr) : hr;
         c->cdl = t ? w->now + t : 0;
+        if (w->stopping && c->req_index > 0 && (!c->cdl || c->cdl > w->now + SOFT_IDLE_MS))
+            c->cdl = w->now + SOFT_IDLE_MS;       /* soft stop: closed once idle (worker_soft_stop) */
         tw_schedule(w, c);
         crecv_arm_opt(w, c, c->req_index > 0);   /* keep-alive: the next request comes later */
     }
@@ -75,6 +99,7 @@ void request_head(worker *w, conn *c) {
     call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->resp = NULL; call->resp_len = 0;
     call->server_out = -1; call->close_after = 0; call->server_reuse = 0; call->status_hint = 0;
     call->connect_timeout_ms = call->server_timeout_ms = call->client_timeout_ms = 0;
+    call->direct = 0;
     w->e->cfg.cb.on_request(w->e->cfg.cb.ctx, call);
     if (call->client_timeout_ms) c->client_to = call->client_timeout_ms;
 
@@ -105,6 +130,7 @@ void request_head(worker *w, conn *c) {
     c->redispatch = call->redispatch;
     c->abort_on_close = call->abort_on_close;
     c->server_reuse = call->server_reuse;
+    c->direct = call->direct != 0;
     rq->body = call->body; rq->remain = call->body_len; rp_chunk_init(&rq->chunk); rq->body_done = 0;
     int n = iov_from_call(call, rq->buf, rq->fill, rq->ins, rq->iov);
     if (n < 0) { send_page(w, c, 400, 'P', 'R'); return; }
@@ -125,19 +151,33 @@ void request_head(worker *w, conn *c) {
 
 /* ---------- client bytes and client end of stream (both receive modes) ---------- */
 
+/* The client will send nothing more (EOF, or an error when res < 0). An incomplete head is a
+   bad request (HAProxy answers 400 to a half-closed client and logs CR); an incomplete body ends
+   the exchange at once, both sides (CD); a complete request still gets its response. */
 void client_eof(worker *w, conn *c, int res) {
     (void)res;
     half *rq = &c->h[REQ];
     c->cli_eof = 1;
-    if (rq->phase == PH_HEAD) {
-        if (rq->fill > 0 || c->req_index == 0) { c->term0 = 'C'; c->term1 = 'R'; c->status = rq->fill ? 400 : -1; }
-        conn_close(w, c); return;
+    int ph = rq->phase;
+    if (ph == PH_HEAD) {
+        if (rq->fill > 0 || c->req_index == 0) {
+            c->quiet_out = 1;               /* HAProxy logs 0 bytes for this page */
+            send_page(w, c, 400, 'C', 'R'); return;
+        }
+        conn_close(w, c); return;                                   /* idle keep-alive: done */
     }
-    if (rq->phase == PH_BODY) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
-    if ((rq->phase == PH_CONNECT || rq->phase == PH_WAIT_RETRY || rq->phase == PH_QUEUED) && c->abort_on_close) {
-        c->term0 = 'C'; c->term1 = rq->phase == PH_QUEUED ? 'Q' : 'C'; conn_close(w, c); return;
+    int waiting = ph == PH_CONNECT || ph == PH_WAIT_RETRY || ph == PH_QUEUED;
+    if (ph == PH_BODY || (waiting && !rq->body_done)) {
+        c->term0 = 'C'; c->term1 = 'D'; c->status = -1; conn_close(w, c); return;
     }
-    /* half-closed client: finish the response, then close */
+    if (waiting && c->abort_on_close) {
+        c->term0 = 'C'; c->term1 = ph == PH_QUEUED ? 'Q' : 'C'; conn_close(w, c); return;
+    }
+    if (ph == PH_DONE && c->abort_on_close && c->h[RESP].phase == PH_HEAD && !c->h[RESP].send && c->status < 0) {
+        /* abortonclose while the response is awaited: HAProxy aborts (400, CH) */
+        send_page(w, c, 400, 'C', 'H'); return;
+    }
+    /* a complete request from a half-closed client: finish the response, then close */
 }
 
 void client_data(worker *w, conn *c, uint32_t n) {
@@ -145,7 +185,11 @@ void client_data(worker *w, conn *c, uint32_t n) {
     rq->fill += n;
     RP_ASSERT(rq->fill <= BUFSZ);
     c->bytes_in += n;
-    if (rq->phase == PH_HEAD) { request_head(w, c); return; }
+    if (rq->phase == PH_HEAD) {
+        if (!c->head_begun) head_started(w, c); else head_more(w, c);
+        request_head(w, c);
+        return;
+    }
     if (rq->phase == PH_BODY) {
         RP_ASSERT(!rq->send);
         int err = 0;
@@ -173,15 +217,10 @@ void on_client_recv_single(worker *w, conn *c, int res) {
     client_data(w, c, (uint32_t)res);
 }
 
-/* EOF (0) or an error while waiting for a server: the client is gone; bytes: not yet. */
+/* EOF (0) or an error while waiting for a server or its response: the client is gone (what
+   that means is client_eof's); bytes: not yet. */
 void on_client_peek(worker *w, conn *c, int res) {
-    int ph = c->h[REQ].phase;
-    if (res <= 0 && res != -EINTR && c->abort_on_close
-        && (ph == PH_CONNECT || ph == PH_WAIT_RETRY || ph == PH_QUEUED)) {
-        c->cli_eof = 1;
-        c->term0 = 'C'; c->term1 = ph == PH_QUEUED ? 'Q' : 'C';
-        conn_close(w, c);
-    }
+    if (res <= 0 && res != -EINTR && c->abort_on_close) client_eof(w, c, res);
 }
 
 static void on_request_send_error(worker *w, conn *c) {

@@ -15,7 +15,8 @@ void response_head(worker *w, conn *c) {
     call->frontend = c->frontend; call->buf = rs->buf; call->len = rs->fill;
     call->client = &c->caddr; call->request_index = c->req_index; call->server = c->server;
     call->head_too_big = rs->fill >= BUFSZ;
-    call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = c->close_after;
+    /* a soft stop asks for `Connection: close` on every response still to come */
+    call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = c->close_after || w->stopping;
     call->server_reuse = c->server_reuse; call->resp = NULL;
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE) {
@@ -23,14 +24,14 @@ void response_head(worker *w, conn *c) {
         srecv_arm(w, c);
         return;
     }
-    if (call->verdict == RP_RESPOND) {   /* invalid response: 502 */
+    if (call->verdict == RP_RESPOND) {   /* invalid response: 502, the client kept as HAProxy keeps it */
         c->term0 = 'P'; c->term1 = 'H';
-        c->server_reuse = 0;
+        c->server_reuse = 0; c->server_close = 1;
         if (c->fd[SRV] >= 0) shutdown(c->fd[SRV], SHUT_RDWR);
-        send_local(w, c, call->resp, call->resp_len, call->status_hint ? call->status_hint : 502, 1);
+        int close_after = call->close_after || !client_may_stay(w, c);
+        send_local(w, c, call->resp, call->resp_len, call->status_hint ? call->status_hint : 502, close_after);
         return;
     }
-    if (!c->t.resp) c->t.resp = w->now;
     RP_ASSERT(!rs->send);
     int n = iov_from_call(call, rs->buf, rs->fill, rs->ins, rs->iov);
     if (n < 0) { send_page(w, c, 502, 'P', 'H'); return; }
@@ -44,6 +45,7 @@ void response_head(worker *w, conn *c) {
             memcpy(rs->ins + used, call->iov[i].iov_base, call->iov[i].iov_len);
             used += call->iov[i].iov_len;
         }
+        if (!c->t.resp) c->t.resp = w->now;
         memmove(rs->buf, rs->buf + off, rs->fill - off);
         rs->fill -= off;
         rs->iov[0].iov_base = rs->ins; rs->iov[0].iov_len = used; rs->iovcnt = 1;
@@ -51,13 +53,16 @@ void response_head(worker *w, conn *c) {
         half_send(w, c, RESP);
         return;
     }
-    c->status = call->status_hint;
-    if (call->close_after) c->close_after = 1;
-    if (!call->server_reuse) c->server_reuse = 0;
     rs->body = call->body; rs->remain = call->body_len; rp_chunk_init(&rs->chunk); rs->body_done = 0;
     int err = 0;
     size_t used = half_body_take(rs, rs->buf + off, rs->fill - off, &err);
-    if (err) { c->server_reuse = 0; c->close_after = 1; }
+    /* the body's framing breaks before the head has gone: an invalid response, 502 (HAProxy:
+       PH, Tr not set); once the head is out, a break cuts both connections (SD) */
+    if (err) { c->server_reuse = 0; send_page(w, c, 502, 'P', 'H'); return; }
+    if (!c->t.resp) c->t.resp = w->now;
+    c->status = call->status_hint;
+    if (call->close_after) c->close_after = 1;
+    if (!call->server_reuse) c->server_reuse = 0;
     if (used) { rs->iov[n].iov_base = rs->buf + off; rs->iov[n].iov_len = used; n++; }
     if (off + used < rs->fill) c->server_close = 1;           /* bytes after the response: don't reuse */
     rs->iovcnt = n;
@@ -71,24 +76,48 @@ void response_head(worker *w, conn *c) {
 
 /* ---------- the exchange ends ---------- */
 
+/* The next request on a kept client connection. */
+static void exchange_next(worker *w, conn *c) {
+    c->req_index++;
+    c->server = -1;
+    request_begin(w, c);
+}
+
 void exchange_done(worker *w, conn *c) {
     if (c->state != C_ACTIVE) return;
     const half *rq = &c->h[REQ], *rs = &c->h[RESP];
     int sfd = c->fd[SRV];
-    int sops = rs->recv || rq->send || c->pu.pollin || c->pu.pollout;
+    int sops = server_ops(c);
     int reuse = c->server_reuse && !c->server_close && rs->body_done && rq->phase == PH_DONE && sfd >= 0
                 && rs->fill == 0 && !sops;
     log_done(w, c);
     srv_release(w, c);
+    /* a soft stop closes only what the response announced (response_head) or what is idle */
+    int keep = !c->close_after && rq->phase == PH_DONE && !c->cli_eof;
     if (sfd >= 0) {
-        if (reuse) { pool_put(w, c->server, sfd); c->fd[SRV] = -1; }
-        else if (!sops && !c->sconn) { close(sfd); c->fd[SRV] = -1; }
-        else { shutdown(sfd, SHUT_RDWR); c->close_after = 1; }
+        if (reuse) { pool_put(w, c->server, sfd); c->fd[SRV] = -1; COUNT(w, pool_puts); }
+        else if (!sops) { close(sfd); c->fd[SRV] = -1; }
+        else {
+            /* an op is still on the server socket (an error page cut the exchange): the
+               shutdown ends it; the next request waits for its completion (server_drained),
+               so that it cannot be taken for one of the next exchange's */
+            shutdown(sfd, SHUT_RDWR);
+            if (c->pu.pollin || c->pu.pollout || c->sconn) cancel_fd(w, sfd);
+            if (!keep) { conn_close(w, c); return; }
+            c->srv_draining = 1;
+            return;
+        }
     }
-    if (c->close_after || rq->phase != PH_DONE || c->cli_eof || w->stopping) { conn_close(w, c); return; }
-    c->req_index++;
-    c->server = -1;
-    request_begin(w, c);
+    if (!keep) { conn_close(w, c); return; }
+    exchange_next(w, c);
+}
+
+void server_drained(worker *w, conn *c) {
+    RP_ASSERT(c->srv_draining && !server_ops(c));
+    c->srv_draining = 0;
+    if (c->fd[SRV] >= 0) { close(c->fd[SRV]); c->fd[SRV] = -1; }
+    if (c->cli_eof) { conn_close(w, c); return; }
+    exchange_next(w, c);
 }
 
 /* ---------- completions ---------- */
@@ -139,8 +168,11 @@ void on_response_recv(worker *w, conn *c, int res) {
 /* Part of the response (or a local answer) went to the client. */
 void on_response_sent(worker *w, conn *c, int res) {
     half *rs = &c->h[RESP];
-    if (res < 0) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
-    c->bytes_out += (uint64_t)res;
+    if (res < 0) {
+        if (c->term0 == '-') { c->term0 = 'C'; c->term1 = 'D'; }   /* an error page keeps its cause */
+        conn_close(w, c); return;
+    }
+    if (!c->quiet_out) c->bytes_out += (uint64_t)res;
     rs->iovcnt = iov_advance(rs->iov, rs->iovcnt, (size_t)res);
     if (rs->iovcnt > 0) { half_send(w, c, RESP); return; }
     if (c->local) {

@@ -21,6 +21,7 @@ void connect_start(worker *w, conn *c) {
         int fd = pool_take(w, c->server);
         if (fd >= 0) {
             c->fd[SRV] = fd; c->pooled_server = 1; c->t.connected = w->now;
+            COUNT(w, pool_hits);
             request_send_head(w, c);
             return;
         }
@@ -32,6 +33,7 @@ void connect_start(worker *w, conn *c) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd[SRV] = fd;
+    COUNT(w, connects);
     struct io_uring_sqe *s = sqe_get(w);
     io_uring_prep_connect(s, fd, (const struct sockaddr *)sa, w->saddrlen[c->server]);
     io_uring_sqe_set_data64(s, conn_ud(w, c, OP_CONNECT));
@@ -51,6 +53,7 @@ int server_replay(worker *w, conn *c) {
     if (rq->send || c->h[RESP].recv) { shutdown(c->fd[SRV], SHUT_RDWR); return 1; }   /* wait for the other op */
     close(c->fd[SRV]); c->fd[SRV] = -1;
     c->pooled_server = 0; c->server_reuse = 0;
+    COUNT(w, replays);
     memcpy(rq->iov, c->iov0, (size_t)c->iovcnt0 * sizeof *rq->iov); rq->iovcnt = c->iovcnt0;
     req_phase(c, PH_CONNECT);
     connect_start(w, c);
@@ -61,7 +64,12 @@ int server_replay(worker *w, conn *c) {
 static void connect_failed(worker *w, conn *c, int err) {
     if (c->fd[SRV] >= 0) { close(c->fd[SRV]); c->fd[SRV] = -1; }
     if (c->abort_on_close && c->cli_eof) { c->term0 = 'C'; c->term1 = 'C'; conn_close(w, c); return; }
-    if (c->retries_left <= 0) { srv_release(w, c); c->t.connected = 0; send_page(w, c, 503, 'S', 'C'); return; }
+    if (c->retries_left <= 0) {
+        srv_release(w, c); c->t.connected = 0;
+        /* HAProxy: sC when the connect timed out, SC when it was refused or failed */
+        send_page(w, c, 503, err == -ETIME || err == -ECANCELED ? 's' : 'S', 'C');
+        return;
+    }
     c->retries_left--;
     c->retries_done++;
     int old = c->server;

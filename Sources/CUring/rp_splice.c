@@ -44,6 +44,7 @@ static void pump_done(worker *w, conn *c) {
     pump *p = &c->pu;
     int dir = p->dir;
     pipe_release(w, p);
+    COUNT(w, splices_done);
     half *h = &c->h[dir];
     h->remain = 0; h->body_done = 1;
     if (dir == RESP) { exchange_done(w, c); return; }
@@ -89,6 +90,7 @@ int pump_start(worker *w, conn *c, int dir, int64_t remain) {
     RP_ASSERT(!p->active && !p->pollin && !p->pollout);
     if (pipe_get(w, p->pipe) < 0) return -1;
     p->active = 1; p->dir = dir; p->in_pipe = 0; p->to_read = remain;
+    COUNT(w, splices);
     p->src = c->fd[dir]; p->dst = c->fd[!dir];
     pump_run(w, c);
     return 0;

@@ -50,6 +50,32 @@ int rp_pin_thread(int cpu) {
     return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
+int rp_pin_thread_mask(const uint64_t *mask, int words) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int any = 0;
+    for (int k = 0; k < words; k++)
+        for (int b = 0; b < 64; b++)
+            if ((mask[k] >> b) & 1) {
+                int cpu = k * 64 + b;
+                if (cpu >= CPU_SETSIZE) return -EINVAL;
+                CPU_SET(cpu, &set); any = 1;
+            }
+    if (!any) return 0;
+    return -pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+int rp_allowed_cpus(uint64_t *mask, int words) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) < 0) return -errno;
+    int n = 0;
+    for (int k = 0; k < words; k++) mask[k] = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && cpu < words * 64; cpu++)
+        if (CPU_ISSET(cpu, &set)) { mask[cpu / 64] |= 1ull << (cpu % 64); n++; }
+    return n;
+}
+
 int rp_set_nonblock(int fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0) return -errno;

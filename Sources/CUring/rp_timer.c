@@ -40,6 +40,7 @@ void tw_schedule(worker *w, conn *c) {
 /* A deadline passed: what it means depends on the phase. */
 static void conn_timeout(worker *w, conn *c) {
     int64_t now = w->now;
+    COUNT(w, timeouts);
     int rph = c->h[REQ].phase;
     if (c->sdl && c->sdl <= now) {
         c->sdl = 0;
@@ -52,6 +53,7 @@ static void conn_timeout(worker *w, conn *c) {
         c->cdl = 0;
         if (rph == PH_HEAD) {
             if (c->req_index > 0 && c->h[REQ].fill == 0) { conn_close(w, c); return; }   /* idle keep-alive */
+            c->quiet_out = 1;              /* HAProxy logs 0 bytes for its 408 */
             send_page(w, c, 408, 'c', 'R'); return;
         }
         c->term0 = 'c'; c->term1 = 'D';

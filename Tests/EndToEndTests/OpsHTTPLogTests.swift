@@ -167,7 +167,9 @@ struct OpsLogWorld {
             #expect(line["%ft"] == "F", "\(s.name): \(line)")
             #expect(line["%b/%s"] == s.backendServer, "\(s.name): \(line)")
             #expect(line["%ST"] == s.status, "\(s.name): \(line)")
-            #expect(line["%B"] == String(run.received), "\(s.name): %B is the bytes sent to the client (\(run.received)): \(line)")
+            // %B: the bytes sent to the client, 0 for the 408 the proxy sends itself (as HAProxy)
+            let bytes = s.termination == "cR--" || s.termination == "CR--" ? 0 : run.received
+            #expect(line["%B"] == String(bytes), "\(s.name): %B is the bytes sent to the client (\(run.received)): \(line)")
             #expect(line["%CC"] == "-" && line["%CS"] == "-", "\(s.name): \(line)")
             #expect(line["%tsc"] == s.termination, "\(s.name): \(line)")
             #expect(line["%ac/%fc/%bc/%sc/%rc"].hasSuffix("/" + s.retries), "\(s.name): retries: \(line)")

@@ -4,4 +4,5 @@
 #include "rp_sys.h"
 #include "rp_engine.h"
 #include "rp_pollring.h"
+#include "rp_test.h"
 #endif

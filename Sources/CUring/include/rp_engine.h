@@ -46,6 +46,9 @@ typedef struct rp_head_call {
     int retries;
     int redispatch;
     int abort_on_close;
+    int direct;                       // RP_FORWARD: the server was chosen by persistence; when it
+                                      // is full the request waits in its queue, else in the
+                                      // backend's (HAProxy's two queues, for the counters/log)
     const uint8_t *resp;              // RP_RESPOND: bytes to send (copied)
     uint32_t resp_len;
     int status_hint;                  // status of a local answer, for the log
@@ -60,8 +63,10 @@ typedef struct rp_done_info {
     int status;                       // final status sent to the client, -1 when none
     uint64_t bytes_in;                // request bytes received from the client
     uint64_t bytes_out;               // response bytes sent to the client
-    int64_t t_accept_us;              // CLOCK_REALTIME µs of the accept
+    int64_t t_accept_us;              // CLOCK_REALTIME µs of the request's start (its first byte)
     int32_t tq, tw, tc, tr, tt;       // HAProxy timers in ms (-1 = phase not reached)
+    int unassigned;                   // ended while waiting in the backend's queue: no server was
+                                      // assigned yet (HAProxy logs <NOSRV>)
     int retries;
     int redispatched;
     char term[2];                     // termination state: HAProxy's first two characters
@@ -83,6 +88,9 @@ typedef struct rp_callbacks {
     void (*on_done)(void *ctx, const rp_done_info *info);
     /// Once per loop turn of a worker, after its completions: flush batched work (syslog).
     void (*on_turn)(void *ctx, int worker);
+    /// A client connection of `frontend` opened (1) or closed (0) on `worker` (HAProxy's
+    /// frontend sessions are connections). Optional. A close comes after the last on_done.
+    void (*on_connection)(void *ctx, int worker, int frontend, int opened);
 } rp_callbacks;
 
 typedef struct rp_listener_cfg {
@@ -102,11 +110,25 @@ typedef struct rp_server_cfg {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     int maxconn;                      // concurrent requests; excess waits in a queue (0 = none)
+    int backend;                      // its backend's index (the backends' queue counters)
 } rp_server_cfg;
+
+/// The pages the engine sends by itself (timeouts, server failures).
+enum rp_page { RP_PAGE_400, RP_PAGE_408, RP_PAGE_502, RP_PAGE_503, RP_PAGE_504, RP_PAGES };
+typedef struct rp_page_bytes {
+    const uint8_t *close;             // with `Connection: close`: the connection closes after it
+    uint32_t close_len;
+    const uint8_t *keep;              // without: the connection stays open (502/503/504 to a
+    uint32_t keep_len;                // keep-alive client whose request was read in full)
+} rp_page_bytes;
 
 typedef struct rp_engine_cfg {
     int nworkers;
-    int pin;                          // pin worker i to CPU i % ncpu
+    /* CPU placement: worker i may run on the CPUs whose bits are set in
+       cpu_masks[i * cpu_words ... + cpu_words - 1] (bit b of word k = CPU 64k + b). NULL or an
+       empty mask: not pinned. */
+    int cpu_words;
+    const uint64_t *cpu_masks;
     int nlisteners;
     const rp_listener_cfg *listeners;
     int nservers;
@@ -114,9 +136,13 @@ typedef struct rp_engine_cfg {
     int maxconn;                      // global limit (split among workers), 0 = 4096
     int splice_threshold;             // bytes; 0 disables splice
     rp_callbacks cb;
-    /* HAProxy's pages the engine sends by itself (timeouts, server failures). Static bytes. */
-    const uint8_t *page_400, *page_408, *page_502, *page_503, *page_504;
-    uint32_t page_400_len, page_408_len, page_502_len, page_503_len, page_504_len;
+    int recv_single;                  // 1: single-shot client receives (no provided buffers);
+                                      // also with the environment variable RINGPROXY_SINGLESHOT
+    int bufring_entries;              // provided buffers per worker (a power of two), 0 = 4096
+    int test_hooks;                   // publish rp_test.h snapshots once per loop turn
+    int test_fail_worker;             // test hook: 1 + index of a worker whose set-up fails
+    /* HAProxy's pages the engine sends by itself, indexed by enum rp_page; static bytes. */
+    rp_page_bytes pages[RP_PAGES];
     int maxsessrate;                  /* new client connections per second, all workers (0 = none) */
 } rp_engine_cfg;
 
@@ -125,12 +151,16 @@ typedef struct rp_engine rp_engine;
 /// Binds every listener in every worker (SO_REUSEPORT) and starts nothing yet.
 /// Returns 0 or a negative errno; `err` gets a message.
 int rp_engine_create(const rp_engine_cfg *cfg, rp_engine **out, char *err, int errlen);
-/// Starts the worker threads.
-int rp_engine_start(rp_engine *e);
+/// Starts the worker threads and waits until each has set up its ring and CPU placement.
+/// Returns 0, or a negative errno with a message in `err`: then no worker runs and every
+/// listening socket is closed (rp_engine_free is still to be called).
+int rp_engine_start(rp_engine *e, char *err, int errlen);
 /// Stops: soft = stop accepting and finish what is in flight; hard = close everything now.
 void rp_engine_stop(rp_engine *e, int soft);
-/// Waits for every worker to finish, then frees the engine.
+/// Waits for every worker to finish.
 void rp_engine_join(rp_engine *e);
+/// Frees the engine (joins the workers first if they still run, after a hard stop).
+void rp_engine_free(rp_engine *e);
 /// Number of client connections open now (all workers).
 int rp_engine_active(rp_engine *e);
 /// Queues `n` datagrams (each element of `base`, `stride` bytes apart, starts with a struct
@@ -138,9 +168,11 @@ int rp_engine_active(rp_engine *e);
 /// callbacks. UDP sends complete during the submit and MSG_DONTWAIT makes a full socket fail
 /// instead of waiting, so the buffers are free again on return. Returns the number queued.
 int rp_worker_send_datagrams(rp_engine *e, int worker, int fd, void *base, size_t stride, int n);
-/// Requests being served by a server now, and waiting in its queue (all workers).
+/// Requests being served by a server now (all workers).
 int rp_engine_server_active(rp_engine *e, int server);
-int rp_engine_server_queued(rp_engine *e, int server);
+/// Requests waiting now, and at most so far, in a server's own queue (persistent requests) or,
+/// with backend >= 0, in a backend's queue (load-balanced requests), all workers.
+void rp_engine_queue(rp_engine *e, int server, int backend, int *cur, int *max);
 
 /* ---------- runtime control (rp_control.c) ---------- */
 

@@ -9,6 +9,12 @@
 int rp_io_uring_probe(char *why, int whylen);
 /// Pins the calling thread to one CPU (CPU_SET is a macro Swift cannot import).
 int rp_pin_thread(int cpu);
+/// Pins the calling thread to the CPUs set in `mask` (`words` 64-bit words, bit b of word k =
+/// CPU 64k + b). Returns 0 or a negative errno.
+int rp_pin_thread_mask(const uint64_t *mask, int words);
+/// The CPUs this process may run on (sched_getaffinity) into `mask` (`words` words); returns
+/// how many, or a negative errno.
+int rp_allowed_cpus(uint64_t *mask, int words);
 /// Sets O_NONBLOCK on a descriptor.
 int rp_set_nonblock(int fd);
 #endif

@@ -27,7 +27,7 @@ enum GlobalKeywords {
             state.config.global.nbproc = n
             state.note(line.location, "'nbproc \(n)' is legacy (fatal since HAProxy 2.5); HAProxy 2.x spells it 'nbthread \(n)' (ringproxy runs one process with threads)")
         },
-        ConfigKeyword("nbthread", .global, "nbthread N", "Worker threads (default: one per core).") { state, line throws(ConfigError) in
+        ConfigKeyword("nbthread", .global, "nbthread N", "Worker threads (default: one per CPU the process may use, as HAProxy).") { state, line throws(ConfigError) in
             try line.expectArguments(1...1, "nbthread N")
             state.config.global.nbthread = try line.integer(0, "nbthread", in: 1...4096)
         },

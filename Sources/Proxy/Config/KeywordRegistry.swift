@@ -4,7 +4,7 @@
 public enum KeywordRegistry {
     /// Every keyword, in the order the README lists them.
     public static let keywords: [ConfigKeyword] =
-        GlobalKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + LogKeywords.all + BalanceKeywords.all
+        GlobalKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + LogKeywords.all + BalanceKeywords.all
         + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + StatsKeywords.all + RuntimeAPIKeywords.all + IgnoredKeywords.all
 
     static let byName: [String: ConfigKeyword] = Dictionary(keywords.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

@@ -39,6 +39,8 @@ public struct GlobalSettings: Sendable {
     public var runtimeAPI = RuntimeAPISettings()
     /// `master-worker`, `hard-stop-after`, `grace`, `server-state-file`, `server-state-base`.
     public var reload = ReloadSettings()
+    /// `cpu-map` lines, in order (CPUMapKeywords.swift).
+    public var cpuMap: [CPUMapEntry] = []
     public init() {}
 }
 

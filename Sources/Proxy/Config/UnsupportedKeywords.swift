@@ -10,7 +10,7 @@ enum UnsupportedKeywords {
         "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template", "dispatch",
         "description", "id", "disabled", "enabled", "filter", "email-alert", "external-check", "source",
         "monitor", "monitor-net", "bind-process", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
-        "nbcores", "cpu-map", "node", "uid", "gid", "lua-load", "ssl-server-verify", "h1-case-adjust", "expose-experimental-directives",
+        "nbcores", "node", "uid", "gid", "lua-load", "ssl-server-verify", "h1-case-adjust", "expose-experimental-directives",
     ]
 
     static func message(_ keyword: String) -> String {

@@ -51,7 +51,8 @@ extension CommandLine {
         }
         var configuration: Configuration
         do {
-            configuration = try ConfigParser.load(paths: options.configPaths, environment: environment)
+            configuration = try ServerAddressResolver.resolved(ConfigParser.load(paths: options.configPaths, environment: environment),
+                                                               dontFail: options.resolveDontFail)
         } catch {
             for warning in error.warnings { printError("[WARNING] \(warning)") }
             for e in error.errors { printError("[ALERT] \(e)") }

@@ -7,20 +7,21 @@ import Glibc
 
 /// What the data plane calls once per message head (request and response) and once per
 /// finished exchange. Implementations must not block: they run on worker threads.
-public protocol HeadHandler: AnyObject {
+package protocol HeadHandler: AnyObject {
     func onRequest(_ call: UnsafeMutablePointer<rp_head_call>)
     func onResponse(_ call: UnsafeMutablePointer<rp_head_call>)
     func onRedispatch(worker: Int, slot: UInt32, failedServer: Int, head: UnsafeRawBufferPointer) -> Int
     func onDone(_ info: UnsafePointer<rp_done_info>)
     func onTurn(worker: Int)
+    func onConnection(worker: Int, frontend: Int, opened: Bool)
 }
 
-public struct EngineError: Error, CustomStringConvertible {
-    public var description: String
+package struct EngineError: Error, CustomStringConvertible {
+    package var description: String
 }
 
 /// A socket address in the form the engine takes.
-public func makeSockaddr(host: String, port: Int) -> (sockaddr_storage, socklen_t)? {
+package func makeSockaddr(host: String, port: Int) -> (sockaddr_storage, socklen_t)? {
     var ss = sockaddr_storage()
     let h = (host.isEmpty || host == "*") ? "0.0.0.0" : host
     var a4 = in_addr()
@@ -45,26 +46,27 @@ public func makeSockaddr(host: String, port: Int) -> (sockaddr_storage, socklen_
     return nil
 }
 
-public struct EngineListener {
-    public var host: String
-    public var port: Int
-    public var frontend: Int
-    public var maxconn: Int
-    public var clientTimeoutMs: UInt32 = 0
-    public var httpRequestTimeoutMs: UInt32 = 0
-    public var keepAliveTimeoutMs: UInt32 = 0
+package struct EngineListener {
+    package var host: String
+    package var port: Int
+    package var frontend: Int
+    package var maxconn: Int
+    package var clientTimeoutMs: UInt32 = 0
+    package var httpRequestTimeoutMs: UInt32 = 0
+    package var keepAliveTimeoutMs: UInt32 = 0
     /// An already listening socket (fd@N, a UNIX socket, one taken over from the previous
     /// process); nil: bind host:port in every worker.
-    public var fd: Int32? = nil
-    public init(host: String, port: Int, frontend: Int, maxconn: Int) { self.host = host; self.port = port; self.frontend = frontend; self.maxconn = maxconn }
+    package var fd: Int32? = nil
+    package init(host: String, port: Int, frontend: Int, maxconn: Int) { self.host = host; self.port = port; self.frontend = frontend; self.maxconn = maxconn }
 }
 
-public struct EngineSettings {
-    public var workers = 0                 // 0: one per core
-    public var pin = true
-    public var maxconn = 4096
-    public var spliceThreshold = 65536
-    public init() {}
+package struct EngineSettings {
+    package var workers = 0                 // 0: one per core
+    /// The CPUs each worker may run on (CPUPlacement); empty or a worker's empty list: not pinned.
+    package var cpus: [[Int]] = []
+    package var maxconn = 4096
+    package var spliceThreshold = 65536
+    package init() {}
 }
 
 /// Holds the handler as an existential so callbacks make a plain protocol call, not a dynamic
@@ -92,21 +94,34 @@ private func cbTurn(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32) {
     let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     h.onTurn(worker: Int(worker))
 }
+private func cbConnection(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ frontend: Int32, _ opened: Int32) {
+    let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
+    h.onConnection(worker: Int(worker), frontend: Int(frontend), opened: opened != 0)
+}
 private func cbDone(_ ctx: UnsafeMutableRawPointer?, _ info: UnsafePointer<rp_done_info>?) {
     let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     h.onDone(info!)
 }
 
-/// Owns a running data plane.
-public final class Engine: @unchecked Sendable {
+/// Owns a data plane: created (listeners bound), started, stopped, joined, freed on deinit.
+package final class Engine: @unchecked Sendable {
+    // @unchecked: the pointer is set once; the C engine synchronises its own threads.
     private var engine: OpaquePointer?
     private let handlerBox: Unmanaged<HandlerBox>
-    public let workers: Int
-    // Pages the engine sends by itself; kept alive as long as the engine.
+    package let workers: Int
+    // Pages the engine sends by itself; they live as long as the engine.
     private let pages: [UnsafeMutableBufferPointer<UInt8>]
 
-    public init(listeners: [EngineListener], servers: [(host: String, port: Int, maxconn: Int)], settings: EngineSettings,
-                handler: HeadHandler, pages: (p400: [UInt8], p408: [UInt8], p502: [UInt8], p503: [UInt8], p504: [UInt8])) throws {
+    /// The engine's own pages (400, 408, 502, 503, 504), each with `Connection: close` and
+    /// without (the connection kept after a server-side error, as HAProxy keeps it).
+    package struct Pages {
+        package var close: [[UInt8]]
+        package var keep: [[UInt8]]
+        package init(close: [[UInt8]], keep: [[UInt8]]) { self.close = close; self.keep = keep }
+    }
+
+    package init(listeners: [EngineListener], servers: [(host: String, port: Int, maxconn: Int, backend: Int)], settings: EngineSettings,
+                 handler: HeadHandler, pages: Pages) throws {
         var ls: [rp_listener_cfg] = []
         for l in listeners {
             var c = rp_listener_cfg()
@@ -127,12 +142,13 @@ public final class Engine: @unchecked Sendable {
             guard let (a, len) = makeSockaddr(host: s.host, port: s.port) else {
                 throw EngineError(description: "invalid server address '\(s.host):\(s.port)'")
             }
-            var c = rp_server_cfg(); c.addr = a; c.addrlen = len; c.maxconn = Int32(s.maxconn)
+            var c = rp_server_cfg(); c.addr = a; c.addrlen = len; c.maxconn = Int32(s.maxconn); c.backend = Int32(s.backend)
             ss.append(c)
         }
-        let n = settings.workers > 0 ? settings.workers : Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let n = settings.workers > 0 ? settings.workers : CPUPlacement.allowedCPUs().count
         workers = n
-        self.pages = [pages.p400, pages.p408, pages.p502, pages.p503, pages.p504].map { bytes in
+        precondition(pages.close.count == Int(RP_PAGES.rawValue) && pages.keep.count == Int(RP_PAGES.rawValue))
+        self.pages = (pages.close + pages.keep).map { bytes in
             let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
             _ = b.initialize(from: bytes)
             return UnsafeMutableBufferPointer(rebasing: b[0..<bytes.count])
@@ -140,7 +156,6 @@ public final class Engine: @unchecked Sendable {
         handlerBox = Unmanaged.passRetained(HandlerBox(handler))
         var cfg = rp_engine_cfg()
         cfg.nworkers = Int32(n)
-        cfg.pin = settings.pin ? 1 : 0
         cfg.maxconn = Int32(settings.maxconn)
         cfg.splice_threshold = Int32(settings.spliceThreshold)
         cfg.cb.ctx = handlerBox.toOpaque()
@@ -149,31 +164,44 @@ public final class Engine: @unchecked Sendable {
         cfg.cb.on_redispatch = cbRedispatch
         cfg.cb.on_done = cbDone
         cfg.cb.on_turn = cbTurn
+        cfg.cb.on_connection = cbConnection
         var errbuf = [CChar](repeating: 0, count: 512)
         var out: OpaquePointer? = nil
-        let p = self.pages
-        cfg.page_400 = UnsafePointer(p[0].baseAddress); cfg.page_400_len = UInt32(p[0].count)
-        cfg.page_408 = UnsafePointer(p[1].baseAddress); cfg.page_408_len = UInt32(p[1].count)
-        cfg.page_502 = UnsafePointer(p[2].baseAddress); cfg.page_502_len = UInt32(p[2].count)
-        cfg.page_503 = UnsafePointer(p[3].baseAddress); cfg.page_503_len = UInt32(p[3].count)
-        cfg.page_504 = UnsafePointer(p[4].baseAddress); cfg.page_504_len = UInt32(p[4].count)
+        let p = self.pages, npages = Int(RP_PAGES.rawValue)
+        withUnsafeMutablePointer(to: &cfg.pages) { tuple in
+            tuple.withMemoryRebound(to: rp_page_bytes.self, capacity: npages) { out in
+                for k in 0..<npages {
+                    out[k].close = UnsafePointer(p[k].baseAddress); out[k].close_len = UInt32(p[k].count)
+                    out[k].keep = UnsafePointer(p[npages + k].baseAddress); out[k].keep_len = UInt32(p[npages + k].count)
+                }
+            }
+        }
+        let masks = CPUPlacement.masks(settings.cpus, workers: n)
         let r: Int32 = ls.withUnsafeBufferPointer { lp in
-                ss.withUnsafeBufferPointer { sp in
+            ss.withUnsafeBufferPointer { sp in
+                masks.words.withUnsafeBufferPointer { mp in
                     cfg.nlisteners = Int32(lp.count); cfg.listeners = lp.baseAddress
                     cfg.nservers = Int32(sp.count); cfg.servers = sp.baseAddress
+                    cfg.cpu_words = Int32(masks.wordsPerWorker); cfg.cpu_masks = mp.baseAddress
                     return rp_engine_create(&cfg, &out, &errbuf, Int32(errbuf.count))
                 }
+            }
         }
-        if r < 0 {
-            handlerBox.release()
-            throw EngineError(description: String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
+        // (a throwing init of a fully initialised class runs deinit: it frees the pages and the box)
+        if r < 0 { throw EngineError(description: Self.text(errbuf)) }
         engine = out
     }
 
-    public func start() throws {
-        let r = rp_engine_start(engine)
-        if r < 0 { throw EngineError(description: "cannot start worker threads: \(String(cString: strerror(-r)))") }
+    private static func text(_ buf: [CChar]) -> String {
+        String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Starts the workers; throws (with every listener closed) when one cannot set up its ring
+    /// or its CPU placement.
+    package func start() throws {
+        var errbuf = [CChar](repeating: 0, count: 512)
+        let r = rp_engine_start(engine, &errbuf, Int32(errbuf.count))
+        if r < 0 { throw EngineError(description: Self.text(errbuf)) }
     }
     /// Soft: stop accepting, finish what is in flight. Hard: stop now.
     public func stop(soft: Bool) { rp_engine_stop(engine, soft ? 1 : 0) }
@@ -181,7 +209,9 @@ public final class Engine: @unchecked Sendable {
     public var activeConnections: Int { Int(rp_engine_active(engine)) }
     /// Requests a server is serving now, and waiting in its queue (all workers).
     public func serverActive(_ server: Int) -> Int { Int(rp_engine_server_active(engine, Int32(server))) }
-    public func serverQueued(_ server: Int) -> Int { Int(rp_engine_server_queued(engine, Int32(server))) }
+    /// Persistent requests waiting in the server's own queue (load-balanced ones wait in the
+    /// backend's: `queue(backend:)`).
+    public func serverQueued(_ server: Int) -> Int { queue(server: server).current }
 
     // MARK: runtime control (rp_control.c)
 
@@ -215,10 +245,29 @@ public final class Engine: @unchecked Sendable {
     public func setConnectionLimit(worker: Int, _ limit: Int) { rp_worker_set_limit(engine, Int32(worker), Int32(limit)) }
     public func kick(worker: Int) { rp_worker_kick(engine, Int32(worker)) }
 
+    /// Requests waiting now and at most so far: in a server's own queue (persistent requests),
+    /// or with `backend`, in that backend's queue (load-balanced requests). All workers.
+    package func queue(server: Int = -1, backend: Int = -1) -> (current: Int, max: Int) {
+        var cur: Int32 = 0, mx: Int32 = 0
+        rp_engine_queue(engine, Int32(server), Int32(backend), &cur, &mx)
+        return (Int(cur), Int(mx))
+    }
+
     /// Sends datagrams through worker `worker`'s ring (call only on that worker's thread).
-    public func sendDatagrams(worker: Int, fd: Int32, base: UnsafeMutableRawPointer, stride: Int, count: Int) -> Int {
+    package func sendDatagrams(worker: Int, fd: Int32, base: UnsafeMutableRawPointer, stride: Int, count: Int) -> Int {
         Int(rp_worker_send_datagrams(engine, Int32(worker), fd, base, stride, Int32(count)))
     }
-    // The engine is not freed: it lives until the process exits (workers may still read the pages).
-}
 
+    /// Frees the C engine (its workers joined first, stopped hard if they still ran): rings,
+    /// sockets, buffers. Nothing may call the engine afterwards. Idempotent.
+    package func free() {
+        if let e = engine { rp_engine_free(e); engine = nil }
+    }
+
+    /// Frees the engine if `free` was not called, then the pages and the handler's box.
+    deinit {
+        free()
+        for b in pages { b.baseAddress?.deallocate() }
+        handlerBox.release()
+    }
+}

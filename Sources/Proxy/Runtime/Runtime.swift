@@ -52,7 +52,7 @@ public struct RunOptions: Sendable, Equatable {
 /// A started proxy: engine, stream layer and health checker. Used by `Runtime.run` and the demo.
 public final class RunningProxy: @unchecked Sendable {
     // @unchecked: set up once, then only read; stop() may be called from any thread.
-    public let engine: Engine
+    package let engine: Engine
     public let handler: StreamHandler
     let checker: HealthChecker?
     /// The runtime API (`stats socket`): its commands' view of the proxy and its sockets.
@@ -62,8 +62,8 @@ public final class RunningProxy: @unchecked Sendable {
     /// Binds every listener (errors are thrown before anything starts). `noSplice`: `-dS`.
     public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false) throws {
         let topology = Topology(configuration)
-        let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        let workers = max(1, configuration.global.nbthread ?? cores)
+        let allowedCPUs = CPUPlacement.allowedCPUs()          // nbthread's default, as HAProxy
+        let workers = max(1, configuration.global.nbthread ?? allowedCPUs.count)
         let maxconn = configuration.global.maxconn ?? 4096
         let slots = (maxconn + workers - 1) / workers + 16      // as the engine sizes its table
         let states = ServerStateTable(configuration: configuration)
@@ -73,18 +73,16 @@ public final class RunningProxy: @unchecked Sendable {
         var settings = EngineSettings()
         settings.workers = workers
         settings.maxconn = maxconn
-        settings.pin = workers <= cores
+        settings.cpus = CPUPlacement.plan(workers: workers, allowed: allowedCPUs, cpuMap: configuration.global.cpuMap)
         if noSplice { settings.spliceThreshold = 0 }
-        let servers = topology.servers.map { s -> (host: String, port: Int, maxconn: Int) in
-            (s.config.checkAddr.map { _ in s.config.host } ?? s.config.host, s.config.port == 0 ? 80 : s.config.port, s.config.maxconn ?? 0)
+        let servers = topology.servers.map { s -> (host: String, port: Int, maxconn: Int, backend: Int) in
+            (s.config.checkAddr.map { _ in s.config.host } ?? s.config.host, s.config.port == 0 ? 80 : s.config.port, s.config.maxconn ?? 0, s.backend)
         }
         let backlog = configuration.global.maxconn ?? 1024
         let listeners = try topology.listeners(configuration) { try ListenerSockets.open($0, defaultBacklog: backlog) }
         engine = try Engine(listeners: listeners, servers: servers, settings: settings,
                             handler: handler,
-                            pages: (ErrorPages.bytes(.badRequest).array, ErrorPages.bytes(.requestTimeout).array,
-                                    ErrorPages.bytes(.badGateway).array, ErrorPages.bytes(.serviceUnavailable).array,
-                                    ErrorPages.bytes(.gatewayTimeout).array))
+                            pages: Self.enginePages)
         handler.engine = engine
         handler.sendLogsThroughRings(engine)
         let targets = CheckTarget.targets(configuration: configuration, table: states)
@@ -100,6 +98,13 @@ public final class RunningProxy: @unchecked Sendable {
         apiServer = RuntimeAPIServer(control: control)
         try apiServer.bind()
     }
+
+    /// In the engine's order (enum rp_page); 400 and 408 always close, as HAProxy.
+    static let enginePages: Engine.Pages = {
+        let kinds: [ErrorPage] = [.badRequest, .requestTimeout, .badGateway, .serviceUnavailable, .gatewayTimeout]
+        return Engine.Pages(close: kinds.map { ErrorPages.bytes($0, connection: .close).array },
+                            keep: kinds.map { $0.rawValue >= 500 ? ErrorPages.bytes($0, connection: .none).array : ErrorPages.bytes($0, connection: .close).array })
+    }()
 
     public func start() throws {
         try engine.start()
@@ -121,6 +126,9 @@ public final class RunningProxy: @unchecked Sendable {
         engine.stop(soft: soft)
         engine.join()
         apiServer.stop()
+        handler.engine = nil
+        engine.free()               // rings, sockets, buffers; nothing calls the engine any more
+
     }
 }
 

@@ -45,7 +45,7 @@ public struct Topology: Sendable {
 
     /// One engine listener per `bind` of each frontend. `socket` gives the already open socket
     /// of a bind that is not a plain TCP address (fd@N, UNIX, options), nil otherwise.
-    public func listeners(_ config: Configuration, socket: (BindConfig) throws -> Int32? = { _ in nil }) rethrows -> [EngineListener] {
+    package func listeners(_ config: Configuration, socket: (BindConfig) throws -> Int32? = { _ in nil }) rethrows -> [EngineListener] {
         var out: [EngineListener] = []
         for (fi, f) in frontends.enumerated() {
             let p = config.proxies[f.proxy]

@@ -12,7 +12,7 @@ public final class RuntimeControl: @unchecked Sendable {
     public let configuration: Configuration
     public let states: ServerStateTable
     public let handler: StreamHandler
-    public let engine: Engine?
+    package let engine: Engine?
     /// Worker mailboxes (nil in tests without an engine).
     public let mailbox: WorkerMailbox?
     /// Logs server state changes made from the runtime API (stderr and syslog).
@@ -53,7 +53,7 @@ public final class RuntimeControl: @unchecked Sendable {
     /// Server addresses changed by `set server addr` (slot → "ip:port"), for the stats dumps.
     public let serverAddresses = Mutex<[Int: String]>([:])
 
-    public init(configuration: Configuration, handler: StreamHandler, engine: Engine?, mailbox: WorkerMailbox?,
+    package init(configuration: Configuration, handler: StreamHandler, engine: Engine?, mailbox: WorkerMailbox?,
                 listenerFrontends: [Int] = [], logEvent: @escaping @Sendable (HealthEvent) -> Void = { _ in }) {
         self.listenerFrontends = listenerFrontends
         self.configuration = configuration

@@ -12,13 +12,17 @@ public enum CounterField: Int, CaseIterable, Sendable {
     case reqRateSecond, reqRateCount, reqRatePrevious, reqRateMax
     /// Wall-clock second of the last session (`lastsess`), 0 = never.
     case lastSessionSecond
+    /// Queue, connect, response and total times (ms) of the requests that got a response:
+    /// HAProxy's sliding sums over the last 512 requests (`qtime` = qtimeSum / min(req_tot,
+    /// 512)...) and the largest seen (`qtime_max`...).
+    case qtimeSum, qtimeMax, ctimeSum, ctimeMax, rtimeSum, rtimeMax, ttimeSum, ttimeMax
 
     public static let count = allCases.count
 
     /// Fields combined by maximum rather than sum when adding up workers.
     public var isMaximum: Bool {
         switch self {
-        case .smax, .qmax, .rateMax, .reqRateMax, .lastSessionSecond, .rateSecond, .reqRateSecond: return true
+        case .smax, .qmax, .rateMax, .reqRateMax, .lastSessionSecond, .rateSecond, .reqRateSecond, .qtimeMax, .ctimeMax, .rtimeMax, .ttimeMax: return true
         default: return false
         }
     }

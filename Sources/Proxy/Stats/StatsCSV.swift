@@ -201,11 +201,20 @@ public enum StatsCSV {
         }
         r.set(["qtime", "ctime", "rtime", "ttime", "wrew", "connect", "reuse", "srv_icur", "qtime_max", "ctime_max",
                "rtime_max", "ttime_max", "eint", "idle_conn_cur", "safe_conn_cur", "used_conn_cur", "need_conn_est"], "0")
+        times(&r, c, row: row)
         r["connect"] = "\(c[row, .stot])"
         r["mode"] = p.mode.rawValue
         r["-"] = "-"
         r.set(["ssl_sess", "ssl_reused_sess", "ssl_failed_handshake"], "0")
         return r
+    }
+
+    /// qtime/ctime/rtime/ttime (averages over the last 512 requests) and their maxima.
+    static func times(_ r: inout Row, _ c: CountersSnapshot, row: Int) {
+        for (name, sum, mx) in [("qtime", CounterField.qtimeSum, CounterField.qtimeMax), ("ctime", .ctimeSum, .ctimeMax),
+                                ("rtime", .rtimeSum, .rtimeMax), ("ttime", .ttimeSum, .ttimeMax)] {
+            r[name] = "\(c.averageTime(row, sum))"; r[name + "_max"] = "\(c[row, mx])"
+        }
     }
 
     static func backendRow(_ m: StatsModel, _ p: ProxyConfig, index: Int) -> Row {
@@ -240,6 +249,7 @@ public enum StatsCSV {
         r.set(["comp_in", "comp_out", "comp_byp", "comp_rsp", "qtime", "ctime", "rtime", "ttime", "wrew", "reuse",
                "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint",
                "agg_server_status", "agg_server_check_status", "agg_check_status"], "0")
+        times(&r, c, row: row)
         r["connect"] = "\(c[row, .stot])"
         r["mode"] = p.mode.rawValue
         r["-"] = "-"

@@ -33,14 +33,6 @@ public final class WorkerCounters: @unchecked Sendable {
         countRate(row, nowSecond, .rateSecond, .rateCount, .ratePrevious, .rateMax)
     }
 
-    /// Another exchange on a client connection already counted as a frontend session (HAProxy
-    /// counts a frontend's sessions per connection): only the current/max figures move.
-    @inline(__always) public func exchangeStarted(_ row: Int) {
-        let cur = values[index(row, .scur)] &+ 1
-        values[index(row, .scur)] = cur
-        if cur > values[index(row, .smax)] { values[index(row, .smax)] = cur }
-    }
-
     @inline(__always) public func sessionEnded(_ row: Int) {
         if values[index(row, .scur)] > 0 { values[index(row, .scur)] -= 1 }
     }
@@ -49,6 +41,33 @@ public final class WorkerCounters: @unchecked Sendable {
     @inline(__always) public func requestReceived(_ row: Int, nowSecond: UInt64) {
         values[index(row, .reqTot)] &+= 1
         countRate(row, nowSecond, .reqRateSecond, .reqRateCount, .reqRatePrevious, .reqRateMax)
+    }
+
+    /// One request's time sample (ms) into a sliding sum over the last 512 requests of the row,
+    /// as HAProxy's swrate, and its maximum.
+    @inline(__always) public func timeSample(_ row: Int, _ sum: CounterField, _ maximum: CounterField, _ ms: UInt64) {
+        let s = index(row, sum)
+        if values[index(row, .reqTot)] > UInt64(CountersSnapshot.timeWindow) {
+            values[s] = values[s] - (values[s] + UInt64(CountersSnapshot.timeWindow) - 1) / UInt64(CountersSnapshot.timeWindow) + ms
+        } else {
+            values[s] &+= ms
+        }
+        if ms > values[index(row, maximum)] { values[index(row, maximum)] = ms }
+    }
+
+    /// The four times of a request that got a response (HAProxy's stream_update_time_stats).
+    @inline(__always) public func exchangeTimes(_ row: Int, queue: Int32, connect: Int32, response: Int32, total: Int32) {
+        timeSample(row, .qtimeSum, .qtimeMax, UInt64(max(0, queue)))
+        timeSample(row, .ctimeSum, .ctimeMax, UInt64(max(0, connect)))
+        timeSample(row, .rtimeSum, .rtimeMax, UInt64(max(0, response)))
+        timeSample(row, .ttimeSum, .ttimeMax, UInt64(max(0, total)))
+    }
+
+    /// A server session counted when its request was routed, undone because the request never
+    /// left the backend's queue (HAProxy never assigned it a server).
+    @inline(__always) public func serverSessionUnassigned(_ row: Int) {
+        sessionEnded(row)
+        for f in [CounterField.stot, .reqTot, .lbtot] where values[index(row, f)] > 0 { values[index(row, f)] -= 1 }
     }
 
     /// Counts a response status into hrsp_1xx … hrsp_other.

@@ -51,7 +51,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     let pages: Pages
     let serverOfSlot: [Int]        // global server → index inside its backend
     let backendOfServer: [Int]
-    public var engine: Engine? = nil
+    package var engine: Engine? = nil
     /// Messages from the runtime API, drained once per loop turn (set before the engine starts).
     public var mailbox: WorkerMailbox? = nil
     /// Adds what the runtime API changed (paused frontends, new limits) to every stats model.
@@ -64,6 +64,21 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let noServerClose = ErrorPages.bytes(.serviceUnavailable, connection: .close)
         let noServerKeep = ErrorPages.bytes(.serviceUnavailable, connection: .none)
         let badGateway = ErrorPages.bytes(.badGateway, connection: .close)
+        /// After a bad server response HAProxy keeps a keep-alive client (issue 15 item 9).
+        let badGatewayKeep = ErrorPages.bytes(.badGateway, connection: .none)
+        let badGatewayKeep10 = ErrorPages.bytes(.badGateway, connection: .keepAlive)
+    }
+
+    /// HAProxy's 502 for an invalid server response; the client connection stays open when it
+    /// keeps alive (the engine may still close it, if the request was not read in full).
+    private func badGateway(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int) {
+        let keep = !(w.slots[slotIndex].closeAfter || call.pointee.close_after != 0)
+        let page = !keep ? pages.badGateway : w.slots[slotIndex].requestMinor == 0 ? pages.badGatewayKeep10 : pages.badGatewayKeep
+        call.pointee.verdict = Int32(RP_RESPOND.rawValue)
+        call.pointee.resp = page.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        call.pointee.resp_len = UInt32(page.count)
+        call.pointee.status_hint = 502
+        call.pointee.close_after = keep ? 0 : 1
     }
 
     public init(configuration: Configuration, topology: Topology, workers: Int, slotsPerWorker: Int,
@@ -96,7 +111,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
     // MARK: request
 
-    public func onRequest(_ call: UnsafeMutablePointer<rp_head_call>) {
+    package func onRequest(_ call: UnsafeMutablePointer<rp_head_call>) {
         let w = workers[Int(call.pointee.worker)]
         let slotIndex = Int(call.pointee.slot)
         guard slotIndex < w.slotCount else { return }
@@ -124,7 +139,6 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // kept for the log line only (a 1 KiB slot per connection: not touched when nothing logs)
         if !fe.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head.slice(head.requestLine)) }
         w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
-        frontendExchangeStarted(call, w, fe)
         call.pointee.head_len = UInt32(head.headLength)
         call.pointee.body = Self.engineFraming(head.framing)
         if case .contentLength(let n) = head.framing { call.pointee.body_len = n }
@@ -206,6 +220,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.retries = Int32(be.retries)
         call.pointee.redispatch = d.direct ? be.redispatchPersistent : be.redispatchLoadBalanced
         call.pointee.abort_on_close = be.abortOnClose ? 1 : 0
+        call.pointee.direct = d.direct ? 1 : 0          // a full server queues it on itself
     }
 
     /// 400 (or 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
@@ -219,7 +234,6 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         w.slots[slotIndex] = slot
         if !counted {                                   // HAProxy counts a bad request in req_tot
             w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
-            frontendExchangeStarted(call, w, fe)        // onDone ends it: slot.active
         }
         w.counters.add(fe.counterRow, .ereq)
         let page = error.requestStatus == 422 ? pages.unprocessable : pages.badRequest
@@ -232,16 +246,25 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.body = Int32(RP_BODY_NONE.rawValue)
     }
 
-    /// A frontend session is a client connection, as in HAProxy (stot, conn_tot and the
-    /// session rate count connections; a keep-alive connection's later requests do not).
-    @inline(__always)
-    private func frontendExchangeStarted(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ fe: FrontendPlan) {
-        if call.pointee.request_index == 0 {
-            w.counters.sessionStarted(fe.counterRow, nowSecond: w.nowSecond)
-            w.counters.add(fe.counterRow, .connTot)
+    /// A frontend session is a client connection, as in HAProxy: scur counts the open ones,
+    /// stot, conn_tot and the session rate count them once, whatever their requests.
+    package func onConnection(worker: Int, frontend: Int, opened: Bool) {
+        let w = workers[worker]
+        guard frontend >= 0, frontend < frontends.count else { return }
+        let row = frontends[frontend].counterRow
+        if opened {
+            w.counters.sessionStarted(row, nowSecond: w.nowSecond)
+            w.counters.add(row, .connTot)
         } else {
-            w.counters.exchangeStarted(fe.counterRow)
+            w.counters.sessionEnded(row)
         }
+    }
+
+    /// A counter summed over every worker (the log's %fc/%bc/%sc are process-wide).
+    @inline(__always) private func total(_ row: Int, _ f: CounterField) -> Int {
+        var n: UInt64 = 0
+        for w in workers { n &+= w.counters.get(row, f) }
+        return Int(n)
     }
 
     /// No backend matched, or no server is usable: HAProxy's 503, logged `<NOSRV>` `SC--`.
@@ -306,7 +329,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
     // MARK: response
 
-    public func onResponse(_ call: UnsafeMutablePointer<rp_head_call>) {
+    package func onResponse(_ call: UnsafeMutablePointer<rp_head_call>) {
         let w = workers[Int(call.pointee.worker)]
         let slotIndex = Int(call.pointee.slot)
         guard slotIndex < w.slotCount else { return }
@@ -317,13 +340,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         case .incomplete:
             return
         case .invalid:
-            let page = pages.badGateway
             let be = Int(w.slots[slotIndex].backend)
             if be >= 0 { w.counters.add(backends[be].counterRow, .eresp) }
-            call.pointee.verdict = Int32(RP_RESPOND.rawValue)
-            call.pointee.resp = page.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            call.pointee.resp_len = UInt32(page.count)
-            call.pointee.status_hint = 502
+            badGateway(call, w, slotIndex)
             return
         case .complete:
             break
@@ -337,9 +356,13 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             return
         }
         let bi = Int(w.slots[slotIndex].backend)
-        var closeAfter = w.slots[slotIndex].closeAfter
+        // the engine may ask for the close too (a soft stop: `Connection: close` on what is left)
+        var closeAfter = w.slots[slotIndex].closeAfter || call.pointee.close_after != 0
         var serverReuse = call.pointee.server_reuse != 0
         if head.framing == .untilClose { closeAfter = true; serverReuse = false }
+        // an HTTP/1.0 response in chunks: its end cannot be told to a 1.0 reader; HAProxy
+        // closes the client connection after it (issue 15 item 9)
+        if head.framing == .chunked && head.versionMinor == 0 { closeAfter = true }
         if head.wantsClose { serverReuse = false }
         if bi >= 0 {
             let be = backends[bi]
@@ -351,11 +374,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         ConnectionPolicy.rewriteResponse(head: head, rewrite: rw, clientKeepsAlive: !closeAfter,
                                          requestMinor: Int(w.slots[slotIndex].requestMinor))
         guard setHead(call, rw, head), !rw.overflowed else {
-            let page = pages.badGateway
-            call.pointee.verdict = Int32(RP_RESPOND.rawValue)
-            call.pointee.resp = page.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            call.pointee.resp_len = UInt32(page.count)
-            call.pointee.status_hint = 502
+            badGateway(call, w, slotIndex)
             return
         }
         w.slots[slotIndex].closeAfter = closeAfter
@@ -369,7 +388,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
     // MARK: redispatch
 
-    public func onRedispatch(worker: Int, slot slotIndex: UInt32, failedServer: Int, head bytes: UnsafeRawBufferPointer) -> Int {
+    package func onRedispatch(worker: Int, slot slotIndex: UInt32, failedServer: Int, head bytes: UnsafeRawBufferPointer) -> Int {
         let w = workers[worker]
         let i = Int(slotIndex)
         guard i < w.slotCount else { return -1 }
@@ -390,7 +409,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
     // MARK: end of an exchange: counters and the log line
 
-    public func onDone(_ infoPtr: UnsafePointer<rp_done_info>) {
+    package func onDone(_ infoPtr: UnsafePointer<rp_done_info>) {
         let info = infoPtr.pointee
         let w = workers[Int(info.worker)]
         let slotIndex = Int(info.slot)
@@ -404,30 +423,33 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let c = w.counters
         c.add(fe.counterRow, .bin, info.bytes_in)
         c.add(fe.counterRow, .bout, info.bytes_out)
-        if slot.active {
-            c.sessionEnded(fe.counterRow)
-        } else if info.request_index == 0 {
-            // a connection that never completed a request (408, closed early) is a session too
-            c.sessionStarted(fe.counterRow, nowSecond: w.nowSecond)
-            c.sessionEnded(fe.counterRow)
-            c.add(fe.counterRow, .connTot)
-        }
         if status > 0 { c.response(fe.counterRow, status: status) }
-        if status == 408 { c.add(fe.counterRow, .ereq) }
+        if !slot.active && (status == 400 || status == 408) {
+            // the engine's own 400 (a client gone before its head was complete, even without a
+            // byte) and 408: HAProxy counts both as bad requests
+            c.add(fe.counterRow, .ereq)
+            c.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
+        }
         var serverName: String? = nil
         var backendName = fe.name
         if slot.active && slot.backend >= 0 {
             let be = backends[Int(slot.backend)]
             backendName = be.name
             c.sessionEnded(be.counterRow)
+            if info.tc >= 0 && info.tr >= 0 { c.exchangeTimes(be.counterRow, queue: info.tw, connect: info.tc, response: info.tr, total: info.tt) }
             c.add(be.counterRow, .bin, info.bytes_in)
             c.add(be.counterRow, .bout, info.bytes_out)
             if status > 0 { c.response(be.counterRow, status: status) }
-            if info.server >= 0 {
+            if info.unassigned != 0 {
+                // it never left the backend's queue: HAProxy logs <NOSRV> and never counted
+                // the server the balancer had in mind
+                if slot.serverCounted && info.server >= 0 { c.serverSessionUnassigned(layout.serverRow(Int(info.server))) }
+            } else if info.server >= 0 {
                 let global = Int(info.server)
                 let row = layout.serverRow(global)
                 serverName = be.serverNames[serverOfSlot[global]]
                 if slot.serverCounted { c.sessionEnded(row) }
+                if info.tc >= 0 && info.tr >= 0 { c.exchangeTimes(row, queue: info.tw, connect: info.tc, response: info.tr, total: info.tt) }
                 c.add(row, .bin, info.bytes_in)
                 c.add(row, .bout, info.bytes_out)
                 if status > 0 { c.response(row, status: status) }
@@ -459,18 +481,19 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             requestCookie: slot.active ? slot.decision.cookieLogChar : UInt8(ascii: "-"),
             responseCookie: slot.active ? slot.responseCookieChar : UInt8(ascii: "-"))
         r.actconn = engine?.activeConnections ?? 0
-        r.feconn = Int(c.get(fe.counterRow, .scur)) + 1
-        // The stream has already left its backend when HAProxy 2.6 logs (a lone request logs
-        // `1/1/0/0/0`): %bc and %sc do not count it; %ac and %fc count its connection.
-        r.beconn = slot.backend >= 0 ? Int(c.get(backends[Int(slot.backend)].counterRow, .scur)) : 0
-        r.srvconn = info.server >= 0 ? Int(c.get(layout.serverRow(Int(info.server)), .scur)) : 0
+        // Process-wide, as HAProxy's. The stream has already left its backend when HAProxy 2.6
+        // logs (a lone request logs `1/1/0/0/0`): %bc and %sc do not count it; %ac and %fc
+        // count its connection, still open here.
+        r.feconn = total(fe.counterRow, .scur)
+        r.beconn = slot.backend >= 0 ? total(backends[Int(slot.backend)].counterRow, .scur) : 0
+        r.srvconn = info.server >= 0 && info.unassigned == 0 ? total(layout.serverRow(Int(info.server)), .scur) : 0
         r.retries = Int(info.retries)
         r.redispatched = info.redispatched != 0
         r.requestLine = (slot.active && !slot.badRequest) ? w.lines.line(slot: slotIndex, length: slot.requestLineLength) : nil
         w.syslog.logTransaction(r, loggers: fe.loggers, httpLog: fe.httpLog, nowMs: WallClock.nowMs())
     }
 
-    public func onTurn(worker: Int) {
+    package func onTurn(worker: Int) {
         let w = workers[worker]
         w.nowMs = MonotonicClock.nowMs()
         mailbox?.drain(worker)
@@ -488,7 +511,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     }
 
     /// Workers send their syslog batches through their own ring from now on.
-    public func sendLogsThroughRings(_ engine: Engine) {
+    package func sendLogsThroughRings(_ engine: Engine) {
         for (i, w) in workers.enumerated() {
             w.syslog.ringSend = { [unowned engine] fd, base, stride, n in
                 engine.sendDatagrams(worker: i, fd: fd, base: base, stride: stride, count: n)
@@ -502,8 +525,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     /// benign race with workers is documented in WorkerCounters).
     public func statsModel() -> StatsModel {
         let now = WallClock.nowMs()
-        var m = StatsModel(configuration: configuration, states: states,
-                           counters: CountersSnapshot.sum(workers.map(\.counters), layout: layout, nowSecond: UInt64(now / 1000)),
+        var counters = CountersSnapshot.sum(workers.map(\.counters), layout: layout, nowSecond: UInt64(now / 1000))
+        if let engine { QueueGauges.fill(&counters, engine: engine, backends: backends, layout: layout) }
+        var m = StatsModel(configuration: configuration, states: states, counters: counters,
                            nowMs: MonotonicClock.nowMs(), nowSecond: UInt64(now / 1000))
         m.pid = getpid()
         m.defaultMaxconn = configuration.global.maxconn ?? 2000

@@ -1,0 +1,152 @@
+// The engine's exchange state machine with a fake head handler: keep-alive, local answers,
+// closes, half-closes, the server pool and its replay, both receive modes.
+import CUring
+import Glibc
+import Testing
+
+/// An origin that answers every request on a connection with `body` (keep-alive), echoing a
+/// request body's length in X-Got.
+func echoOrigin(body: String = "hello", extraHeaders: String = "") throws -> ScriptedOrigin {
+    try ScriptedOrigin { conn, _ in
+        while true {
+            let head = try conn.readHead(timeoutMs: 10000)
+            let n = FakeHeads.header(head, "content-length").flatMap { Int($0) } ?? 0
+            let got = try conn.readBody(n)
+            try conn.write("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\nX-Got: \(got.count)\r\n\(extraHeaders)\r\n\(body)")
+        }
+    }
+}
+
+@Suite(.serialized) struct EngineExchangeTests {
+    @Test(arguments: [false, true]) func keepAliveReusesTheServerConnection(singleShot: Bool) throws {
+        let origin = try echoOrigin()
+        defer { origin.stop() }
+        let h = try EngineHarness(HarnessOptions(servers: [origin.port], singleShot: singleShot))
+        defer { h.stop() }
+        let c = try h.client()
+        for i in 0..<3 {
+            try c.send("GET /r\(i) HTTP/1.1\r\nHost: x\r\n\r\n")
+            let r = try c.response()
+            #expect(r.status == 200)
+            #expect(String(decoding: r.body, as: UTF8.self) == "hello")
+        }
+        let s = h.freshStats()
+        #expect(origin.connectionsAccepted == 1)
+        #expect(s.pool_hits == 2)
+        #expect(s.pool_puts == 3)
+        #expect(s.connects == 1)
+        #expect(s.multishot == (singleShot ? 0 : 1))
+        #expect(h.heads.records.map(\.status) == [200, 200, 200])
+        #expect(h.heads.records.map(\.requestIndex) == [0, 1, 2])
+    }
+
+    @Test func localAnswersKeepAliveThenCloseOnRequest() throws {
+        let h = try EngineHarness(HarnessOptions())
+        defer { h.stop() }
+        let c = try h.client()
+        try c.send("GET /local HTTP/1.1\r\n\r\n")
+        #expect(try c.response().status == 200)
+        try c.send("GET /local HTTP/1.1\r\n\r\n")
+        #expect(try c.response().status == 200)
+        #expect(!c.closes(within: 100))
+        try c.send("GET /close HTTP/1.1\r\n\r\n")
+        #expect(try c.response().status == 200)
+        #expect(c.closes(within: 2000))
+        #expect(h.quiescent())
+        #expect(h.stats().closes == 1)
+    }
+
+    @Test(arguments: [false, true]) func pipelinedRequestsAreAnsweredInOrder(singleShot: Bool) throws {
+        let origin = try echoOrigin()
+        defer { origin.stop() }
+        let h = try EngineHarness(HarnessOptions(servers: [origin.port], singleShot: singleShot))
+        defer { h.stop() }
+        let c = try h.client()
+        try c.send("GET /a HTTP/1.1\r\n\r\nGET /local HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc")
+        let r1 = try c.response(), r2 = try c.response(), r3 = try c.response()
+        #expect([r1.status, r2.status, r3.status] == [200, 200, 200])
+        #expect(String(decoding: r2.body, as: UTF8.self) == "local")
+        #expect(r3.header("x-got") == "3")
+    }
+
+    @Test(arguments: [false, true]) func clientHalfCloseAfterACompleteRequestStillGetsTheResponse(singleShot: Bool) throws {
+        let origin = try ScriptedOrigin { conn, _ in
+            _ = try conn.readHead()
+            usleep(150_000)                          // the client's FIN arrives first
+            try conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        }
+        defer { origin.stop() }
+        let h = try EngineHarness(HarnessOptions(servers: [origin.port], singleShot: singleShot))
+        defer { h.stop() }
+        let c = try h.client()
+        try c.send("GET / HTTP/1.1\r\n\r\n")
+        c.shutdownWrite()
+        let r = try c.response()
+        #expect(r.status == 200 && r.body == Array("ok".utf8))
+        #expect(c.closes(within: 2000))
+        #expect(h.quiescent())
+    }
+
+    @Test(arguments: [false, true]) func deadPooledConnectionIsReplayedOnAFreshOne(singleShot: Bool) throws {
+        // The origin answers once without saying it will close, then closes: the pooled
+        // connection is dead when the second request takes it.
+        let origin = try ScriptedOrigin { conn, _ in
+            _ = try conn.readHead()
+            try conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            usleep(50_000)
+        }
+        defer { origin.stop() }
+        let h = try EngineHarness(HarnessOptions(servers: [origin.port], singleShot: singleShot))
+        defer { h.stop() }
+        let c = try h.client()
+        try c.send("GET /1 HTTP/1.1\r\n\r\n")
+        #expect(try c.response().status == 200)
+        #expect(eventually { origin.connectionsAccepted == 1 })
+        usleep(150_000)                              // the origin has closed its side
+        try c.send("GET /2 HTTP/1.1\r\n\r\n")
+        let r = try c.response()
+        #expect(r.status == 200)
+        let s = h.freshStats()
+        #expect(s.replays == 1)
+        #expect(origin.connectionsAccepted == 2)
+    }
+
+    @Test func hardStopClosesEverythingAndFreesTheEngine() throws {
+        let origin = try ScriptedOrigin { conn, _ in _ = try conn.readHead(); _ = conn.seesClose(within: 5000) }
+        defer { origin.stop() }
+        let before = openDescriptors()
+        let h = try EngineHarness(HarnessOptions(servers: [origin.port]))
+        let clients = try (0..<4).map { _ in try h.client() }
+        for c in clients { try c.send("GET / HTTP/1.1\r\n\r\n") }
+        #expect(eventually { h.stats().inflight >= 8 })     // each: a client receive, a server receive
+        h.stop()
+        for c in clients { #expect(c.closes(within: 2000)) }
+        // the origin's sockets close once it sees the engine's close; then only the test's own
+        // client sockets remain: no listener, ring, pipe or server socket of the engine
+        #expect(eventually { openDescriptors() == before + clients.count })
+    }
+
+    @Test func aWorkerThatCannotSetUpItsRingFailsTheStartAndUnbinds() throws {
+        var o = HarnessOptions()
+        o.failWorker = 1
+        o.engineBinds = true
+        var message = ""
+        do { _ = try EngineHarness(o) } catch { message = "\(error)" }
+        #expect(message.contains("worker 0: io_uring setup failed"))
+        // nobody listens on the port any more
+        var port: UInt16 = 0
+        o.failWorker = 0
+        let ok = try EngineHarness(o)           // the port is free again: bind it to learn it
+        port = ok.port
+        ok.stop()
+        #expect(throws: SocketError.self) { _ = try Sockets.connect(port: port) }
+    }
+}
+
+func openDescriptors() -> Int {
+    guard let d = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(d) }
+    var n = 0
+    while readdir(d) != nil { n += 1 }
+    return n - 3      // ".", "..", and the directory's own descriptor
+}

@@ -1,0 +1,112 @@
+// An origin server whose every connection runs a test's script on its own thread: read a head,
+// answer, stall, half-close, reset... Counts the connections it accepted.
+import Foundation
+import Glibc
+import Synchronization
+
+/// One accepted connection, seen from the origin's side.
+final class OriginConn {
+    let fd: Int32
+    private(set) var buffer: [UInt8] = []
+    private(set) var eof = false
+    init(fd: Int32) { self.fd = fd }
+
+    /// Reads until a complete head; returns it (body bytes already read stay in `buffer`).
+    func readHead(timeoutMs: Int64 = 5000) throws -> String {
+        let deadline = Sockets.now() + timeoutMs
+        while true {
+            if let end = TestClient.find(buffer, Array("\r\n\r\n".utf8)) {
+                let head = String(decoding: buffer[0..<end + 4], as: UTF8.self)
+                buffer.removeFirst(end + 4)
+                return head
+            }
+            guard try more(deadline) else { throw SocketError("origin: no head (eof \(eof), \(buffer.count) bytes)") }
+        }
+    }
+
+    /// Reads exactly n body bytes (those already buffered first).
+    func readBody(_ n: Int, timeoutMs: Int64 = 10000) throws -> [UInt8] {
+        let deadline = Sockets.now() + timeoutMs
+        while buffer.count < n { guard try more(deadline) else { throw SocketError("origin: body cut at \(buffer.count)/\(n)") } }
+        let b = Array(buffer[0..<n]); buffer.removeFirst(n)
+        return b
+    }
+
+    /// True when the peer closes (EOF or reset) within `ms`.
+    func seesClose(within ms: Int64) -> Bool {
+        let deadline = Sockets.now() + ms
+        while !eof { if (try? more(deadline)) != true { break } }
+        return eof
+    }
+
+    private func more(_ deadline: Int64) throws -> Bool {
+        let left = deadline - Sockets.now()
+        guard left > 0 else { return false }
+        do {
+            guard let got = try Sockets.read(fd, timeout: Int32(left)) else { return false }
+            if got.isEmpty { eof = true; return false }
+            buffer += got
+            return true
+        } catch { eof = true; return false }
+    }
+
+    func write(_ text: String) throws { try Sockets.sendAll(fd, Array(text.utf8)) }
+    func write(_ bytes: [UInt8]) throws { try Sockets.sendAll(fd, bytes) }
+    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+}
+
+final class ScriptedOrigin: @unchecked Sendable {   // the listening fd and counters only
+    let fd: Int32
+    let port: UInt16
+    private let accepted = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let script: @Sendable (OriginConn, Int) throws -> Void
+    private let thread: Thread
+
+    var connectionsAccepted: Int { accepted.load(ordering: .relaxed) }
+
+    /// `script(conn, index)` runs once per accepted connection (index from 0), on its own thread;
+    /// the connection is closed when it returns.
+    init(backlog: Int32 = 128, receiveBuffer: Int32 = 0, script: @escaping @Sendable (OriginConn, Int) throws -> Void) throws {
+        let l = try Sockets.listen(backlog: backlog)
+        if receiveBuffer > 0 {          // inherited by accepted sockets: a small TCP window
+            var v = receiveBuffer
+            setsockopt(l.fd, SOL_SOCKET, SO_RCVBUF, &v, socklen_t(MemoryLayout<Int32>.size))
+        }
+        fd = l.fd; port = l.port
+        self.script = script
+        let box = Box()
+        thread = Thread { box.origin?.acceptLoop() }
+        box.origin = self
+        thread.start()
+    }
+    private final class Box: @unchecked Sendable { weak var origin: ScriptedOrigin? }
+
+    private func acceptLoop() {
+        while !stopping.load(ordering: .relaxed) {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 50) == 1 else { continue }
+            let c = accept(fd, nil, nil)
+            if c < 0 { continue }
+            let index = accepted.wrappingAdd(1, ordering: .relaxed).oldValue
+            let script = self.script
+            Thread {
+                let conn = OriginConn(fd: c)
+                try? script(conn, index)
+                close(c)
+            }.start()
+        }
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        usleep(60_000)
+        close(fd)
+    }
+    deinit { if !stopping.load(ordering: .relaxed) { stopping.store(true, ordering: .relaxed); close(fd) } }
+}
+
+/// A body whose every byte depends on its offset, to see that nothing is lost or reordered.
+func pattern(_ n: Int, seed: Int = 7) -> [UInt8] {
+    (0..<n).map { UInt8(truncatingIfNeeded: ($0 &* 31 &+ seed &+ $0 >> 11)) }
+}
