@@ -54,6 +54,18 @@ extension ServerStateTable {
         }
     }
 
+    /// Sets or clears one forced flag alone (the stats page's older `disable`/`enable`/`stop`/
+    /// `start` actions, which leave the other flag as it is).
+    @discardableResult
+    public func setForcedFlag(_ flag: ServerAdminFlags, _ on: Bool, server: Int, nowMs: Int64 = MonotonicClock.nowMs(),
+                              sessions: SessionCounter = { _ in 0 }) -> [HealthEvent] {
+        withControl(nowMs: nowMs) { st in
+            st.events = []
+            if on { setAdminFlag(&st, server, flag, sessions) } else { clearAdminFlag(&st, server, flag, sessions) }
+            return st.events
+        }
+    }
+
     /// `set server B/S health up|stopping|down` (reason "changed from CLI").
     @discardableResult
     public func apply(_ action: ServerStateControl.HealthAction, server: Int, reason: String = "changed from CLI",

@@ -95,6 +95,7 @@ public final class RunningProxy: @unchecked Sendable {
         control = RuntimeControl(configuration: configuration, handler: handler, engine: engine, mailbox: mailbox,
                                  listenerFrontends: listeners.map(\.frontend), logEvent: { apiLogger($0) })
         handler.statsAdjust = { [control] m in control.decorate(&m) }
+        handler.statsForm = { [control] body in control.applyStatsForm(body) }
         apiServer = RuntimeAPIServer(control: control)
         try apiServer.bind()
     }

@@ -2,12 +2,16 @@
 /// colours) in a page that also reads well on a phone (tables scroll sideways with the name
 /// column pinned, dark mode follows the system). Refreshing is done by the `refresh` header.
 public enum StatsHTML {
-    public static func render(_ m: StatsModel, request: StatsRequest, config: StatsConfig) -> String {
+    /// `admin`: the `stats admin` condition matched, so backends get the action form.
+    public static func render(_ m: StatsModel, request: StatsRequest, config: StatsConfig, admin: Bool = false) -> String {
         var h = head(m, config: config)
         h += "<main>\n"
         h += summary(m, request: request, config: config)
+        h += StatsAdminHTML.statusMessage(request, config: config)
         for p in m.configuration.proxies {
-            h += proxyTable(m, p, upOnly: request.upOnly)
+            // `scope=`: HAProxy's case-insensitive substring match on the proxy name.
+            if let scope = request.scope, !p.name.lowercased().contains(scope.lowercased()) { continue }
+            h += proxyTable(m, p, request: request, form: admin && p.isBackend && !p.servers.isEmpty ? config : nil)
         }
         h += legend
         h += "</main></body></html>\n"
@@ -72,6 +76,10 @@ public enum StatsHTML {
         tr.backup_going_up{background:var(--bgoup)} tr.backup_going_down{background:var(--bgodown)}
         tr.maintain{background:var(--maint)} tr.no_check{background:var(--nocheck)}
         td.st{text-align:center}
+        .msg{padding:6px 10px;margin:8px 0;border:1px solid var(--line)}.msg a{color:inherit;margin-right:6px}
+        .msg.active_up{background:var(--up)}.msg.active_down{background:var(--down)}
+        .msg.active_going_down{background:var(--godown)}.msg.active_no_check{background:var(--nocheck)}
+        form.scope{margin:4px 0 8px}p.admin{margin:4px 0}td.ck{text-align:center}
         .legend{display:flex;flex-wrap:wrap;gap:6px;margin-top:20px}
         .legend span{padding:2px 8px;border:1px solid var(--line);border-radius:3px}
         </style></head><body>
@@ -87,12 +95,17 @@ public enum StatsHTML {
         var cur: UInt64 = 0
         for (_, row) in m.counters.layout.frontendRows { cur += m.counters[row, .scur] }
         let base = esc(config.uri)
+        let scope = esc(request.scopeQuery)
         var s = "<div class=\"info\">"
         s += "<div><b>Current conns</b>\(cur)</div><div><b>Servers up</b>\(up) / \(servers)</div>"
         s += "<div><b>Proxies</b>\(m.configuration.proxies.count)</div></div>\n<nav>"
-        s += request.upOnly ? "<a href=\"\(base)\">Show all servers</a>" : "<a href=\"\(base);up\">Hide 'DOWN' servers</a>"
-        s += request.noRefresh ? "<a href=\"\(base)\">Enable refresh</a>" : "<a href=\"\(base);norefresh\">Disable refresh</a>"
-        s += "<a href=\"\(base)\">Refresh now</a><a href=\"\(base);csv\">CSV export</a></nav>\n"
+        let upOpt = request.upOnly ? ";up" : "", quiet = request.noRefresh ? ";norefresh" : ""
+        s += request.upOnly ? "<a href=\"\(base)\(quiet)\(scope)\">Show all servers</a>" : "<a href=\"\(base);up\(quiet)\(scope)\">Hide 'DOWN' servers</a>"
+        if config.refresh != nil {
+            s += request.noRefresh ? "<a href=\"\(base)\(upOpt)\(scope)\">Enable refresh</a>" : "<a href=\"\(base)\(upOpt);norefresh\(scope)\">Disable refresh</a>"
+        }
+        s += "<a href=\"\(base)\(upOpt)\(quiet)\(scope)\">Refresh now</a><a href=\"\(base);csv\(quiet)\(scope)\">CSV export</a></nav>\n"
+        s += "<form method=\"GET\" class=\"scope\">Scope : <input value=\"\(esc(request.scope ?? ""))\" name=\"scope\" size=\"8\" maxlength=\"20\"></form>\n"
         return s
     }
 
@@ -107,11 +120,15 @@ public enum StatsHTML {
 
         """
 
-    static func proxyTable(_ m: StatsModel, _ p: ProxyConfig, upOnly: Bool) -> String {
-        var t = "<section id=\"\(esc(p.name))\"><h2>\(esc(p.name))</h2><div class=\"scroll\"><table>\n" + columnGroups + "<tbody>\n"
+    /// One proxy's table; `form`: wrapped in the admin form (a checkbox per server, the action
+    /// list and the backend's id) that POSTs to the page.
+    static func proxyTable(_ m: StatsModel, _ p: ProxyConfig, request: StatsRequest, form: StatsConfig? = nil) -> String {
+        var t = "<section id=\"\(esc(p.name))\"><h2>\(esc(p.name))</h2>"
+        if let form { t += StatsAdminHTML.formStart(request, config: form) }
+        t += "<div class=\"scroll\"><table>\n" + (form != nil ? StatsAdminHTML.columnGroups : columnGroups) + "<tbody>\n"
         let c = m.counters
         if p.isFrontend, let row = c.layout.frontendRows[p.name] {
-            t += tr("frontend", "Frontend", [
+            t += tr("frontend", "Frontend", checkbox: form.map { _ in "" }, [
                 "", "", "", "\(c.rate(row))", "\(c[row, .rateMax])", "",
                 "\(c[row, .scur])", "\(c[row, .smax])", "\(m.frontendMaxconn(p))", "\(c[row, .stot])", "", "",
                 bytes(c[row, .bin]), bytes(c[row, .bout]), "\(c[row, .dreq])", "\(c[row, .dresp])",
@@ -119,12 +136,13 @@ public enum StatsHTML {
         }
         if p.isBackend, let b = m.states.backendIndex(named: p.name), let brow = c.layout.backendRows[p.name] {
             for (i, slot) in m.states.backends[b].servers.enumerated() {
-                if upOnly && !m.states.isUp(slot) { continue }
-                t += serverRow(m, p.servers[i], slot: slot)
+                if request.upOnly && !m.states.isUp(slot) { continue }
+                if request.hideMaintenance && m.states.view(slot, nowMs: m.nowMs).maintenance { continue }
+                t += serverRow(m, p.servers[i], slot: slot, checkbox: form.map { _ in StatsAdminHTML.checkbox(p.servers[i].name) })
             }
             let v = m.states.backendView(b, nowMs: m.nowMs)
             let w = m.backendWeight(b)
-            t += tr("backend", "Backend", [
+            t += tr("backend", "Backend", checkbox: form.map { _ in "" }, [
                 "\(c[brow, .qcur])", "\(c[brow, .qmax])", "", "\(c.rate(brow))", "\(c[brow, .rateMax])", "",
                 "\(c[brow, .scur])", "\(c[brow, .smax])", "\(m.backendFullconn(p))", "\(c[brow, .stot])",
                 "\(c[brow, .lbtot])", lastSeen(m, brow),
@@ -133,10 +151,12 @@ public enum StatsHTML {
                 "\(duration(v.lastChangeSeconds)) \(m.backendStatus(p, index: b))", "", "\(w.weight)", "\(w.active)", "\(w.backup)",
                 "", "\(v.downTransitions)", p.servers.isEmpty ? "" : duration(v.downtimeSeconds), ""])
         }
-        return t + "</tbody></table></div></section>\n"
+        t += "</tbody></table></div>"
+        if form != nil, let b = m.states.backendIndex(named: p.name) { t += StatsAdminHTML.formEnd(backendID: m.proxyID(m.states.backends[b].name)) }
+        return t + "</section>\n"
     }
 
-    static func serverRow(_ m: StatsModel, _ s: ServerConfig, slot: Int) -> String {
+    static func serverRow(_ m: StatsModel, _ s: ServerConfig, slot: Int, checkbox: String? = nil) -> String {
         let c = m.counters
         let row = c.layout.serverRow(slot)
         let info = m.states.servers[slot]
@@ -155,7 +175,7 @@ public enum StatsHTML {
         if checked && v.lastCheck != .none {
             lastChk = "\(v.lastCheck.code)\(v.lastCheck.hasCode ? "/\(v.checkCode)" : "") in \(max(0, v.checkDurationMs))ms"
         }
-        return tr(cls, s.name, [
+        return tr(cls, s.name, checkbox: checkbox, [
             "\(c[row, .qcur])", "\(c[row, .qmax])", "", "\(c.rate(row))", "\(c[row, .rateMax])", "",
             "\(c[row, .scur])", "\(c[row, .smax])", s.maxconn.map(String.init) ?? "", "\(c[row, .stot])",
             "\(c[row, .lbtot])", lastSeen(m, row),
@@ -174,8 +194,9 @@ public enum StatsHTML {
 
     static func bytes(_ v: UInt64) -> String { "\(v)" }
 
-    static func tr(_ cls: String, _ name: String, _ cells: [String], title: String = "") -> String {
-        var s = "<tr class=\"\(cls)\"><td class=\"name\">\(esc(name))</td>"
+    /// A row; `checkbox`: the admin form's first cell (already HTML).
+    static func tr(_ cls: String, _ name: String, checkbox: String? = nil, _ cells: [String], title: String = "") -> String {
+        var s = "<tr class=\"\(cls)\">" + (checkbox.map { "<td class=\"ck\">\($0)</td>" } ?? "") + "<td class=\"name\">\(esc(name))</td>"
         for (i, c) in cells.enumerated() {
             let statusCell = i == 21
             s += statusCell ? "<td class=\"st\"\(title.isEmpty ? "" : " title=\"\(esc(title))\"")>\(esc(c))</td>" : "<td>\(esc(c))</td>"

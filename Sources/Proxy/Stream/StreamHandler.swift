@@ -56,6 +56,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     public var mailbox: WorkerMailbox? = nil
     /// Adds what the runtime API changed (paused frontends, new limits) to every stats model.
     public var statsAdjust: (@Sendable (inout StatsModel) -> Void)? = nil
+    /// Applies the stats page's admin form (a POST body) and says how it went.
+    public var statsForm: (@Sendable ([UInt8]) -> StatsActionStatus)? = nil
     let startMs = WallClock.nowMs()
 
     struct Pages {
@@ -128,7 +130,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             refuse(call, w, slotIndex, fe, error: e)
             return
         case .complete:
-            break
+            if fe.statsURI != nil && statsPostIncomplete(call, fe, head, bytes) { return }
         }
         var slot = StreamSlot()
         slot.active = true
@@ -153,18 +155,13 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             return
         }
         if let s = fe.statsURI, let req = s.withUnsafeBytes({ StatsRequest.match(method: head.slice(head.method), target: target, uri: $0) }) {
-            slot.closeAfter = true
-            w.slots[slotIndex] = slot
-            let auth = head.findHeader("authorization").map { head.string(head.fields[$0].value) }
-            let answer = StatsResponse.answer(req, authorization: auth, config: fe.config.stats,
-                                              model: self.statsModel(), http11: head.versionMinor == 1)
-            respond(call, answer, w, status: StatsAuth.isAuthorized(auth, config: fe.config.stats) ? 200 : 401, close: true)
+            answerStats(call, w, slotIndex, &slot, fe, head, req, bytes)
             return
         }
         if let p = fe.prometheusURI, p.withUnsafeBytes({ MonitorURI.matches(target: head.slice(head.path), uri: $0) }) {
             slot.closeAfter = true
             w.slots[slotIndex] = slot
-            respond(call, StatsResponse.prometheus(statsModel(), http11: head.versionMinor == 1, head: head.isHead), w, status: 200, close: true)
+            respond(call, StatsResponse.prometheus(statsModel(), connection: StatsResponse.Connection(http11: head.versionMinor == 1), head: head.isHead), w, status: 200, close: true)
             return
         }
 
@@ -281,7 +278,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.close_after = keep ? 0 : 1
     }
 
-    private func respond(_ call: UnsafeMutablePointer<rp_head_call>, _ bytes: [UInt8], _ w: WorkerContext, status: Int, close: Bool) {
+    func respond(_ call: UnsafeMutablePointer<rp_head_call>, _ bytes: [UInt8], _ w: WorkerContext, status: Int, close: Bool) {
         w.localAnswer = bytes                    // kept alive until the engine copied it
         call.pointee.verdict = Int32(RP_RESPOND.rawValue)
         w.localAnswer.withUnsafeBufferPointer { call.pointee.resp = $0.baseAddress }
