@@ -32,7 +32,7 @@ import Testing
 
     @Test func ignoredKeywordsWarn() throws {
         // (`stats socket` is the runtime API's: no warning.)
-        let c = try #require(S.parse("global\n chroot /var/lib/haproxy\n stats socket /run/h.sock mode 660\n ulimit-n 100\n tune.bufsize 16384\n spread-checks 5\n"))
+        let c = try #require(S.parse("global\n chroot /var/lib/haproxy\n stats socket /run/h.sock mode 660\n ulimit-n 100\n tune.ssl.default-dh-param 2048\n spread-checks 5\n"))
         #expect(c.warnings.count == 4)
         #expect(c.warnings.allSatisfy { $0.contains("ignored") })
         #expect(c.warnings[2].hasPrefix("t.cfg:5:"))

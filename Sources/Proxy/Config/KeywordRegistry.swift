@@ -5,7 +5,8 @@ public enum KeywordRegistry {
     /// Every keyword, in the order the README lists them.
     public static let keywords: [ConfigKeyword] =
         GlobalKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + LogKeywords.all + BalanceKeywords.all
-        + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + StatsKeywords.all + RuntimeAPIKeywords.all + IgnoredKeywords.all
+        + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + StatsKeywords.all + RuntimeAPIKeywords.all
+        + TuneKeywords.all + IgnoredKeywords.all
 
     static let byName: [String: ConfigKeyword] = Dictionary(keywords.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     /// First words that only ever start a two-word keyword ("timeout", "option", "stats", ...).

@@ -41,6 +41,8 @@ public struct GlobalSettings: Sendable {
     public var reload = ReloadSettings()
     /// `cpu-map` lines, in order (CPUMapKeywords.swift).
     public var cpuMap: [CPUMapEntry] = []
+    /// `tune.bufsize`, `tune.maxrewrite`, `tune.http.maxhdr`.
+    public var tune = TuneSettings()
     public init() {}
 }
 

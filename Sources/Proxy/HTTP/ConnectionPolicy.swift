@@ -7,7 +7,7 @@
 //    (so after X-Forwarded-For, which the caller must append first):
 //    - request, httpclose: `Connection: close` on HTTP/1.1, nothing on HTTP/1.0 (close is
 //      its default);
-//    - request, keep-alive: `Connection: keep-alive` on HTTP/1.0, nothing on HTTP/1.1. The
+//    - request, keep-alive: `Connection: keep-alive` on HTTP/1.0 (unless chunked), nothing on HTTP/1.1. The
 //      server side stays keep-alive whatever the client asked (its `close` is removed too);
 //    - response, client connection kept: `Connection: keep-alive` when the request or the
 //      response is HTTP/1.0, else nothing;
@@ -21,8 +21,10 @@ public enum ConnectionMode: Sendable { case close, keepAlive }
 
 public enum ConnectionPolicy {
     /// Whether the client connection stays open after this exchange.
+    /// A request with ambiguous framing (Transfer-Encoding with Content-Length, or in
+    /// HTTP/1.0) closes the connection after its response (RFC 9112 §6.1), as 2.6.12 does.
     public static func clientKeepsAlive(_ request: RequestHead, mode: ConnectionMode) -> Bool {
-        mode == .keepAlive && !request.wantsClose
+        mode == .keepAlive && !request.wantsClose && !request.framingForcesClose
     }
 
     /// The `connection:` header for a response HAProxy generates itself (ErrorPages).
@@ -37,7 +39,8 @@ public enum ConnectionPolicy {
         switch mode {
         case .close where head.versionMinor == 1:
             rewrite.appendHeader(at: head.endOfHeaders, line: "Connection: close\r\n")
-        case .keepAlive where head.versionMinor == 0:
+        case .keepAlive where head.versionMinor == 0 && !head.framingForcesClose:
+            // (2.6.12 does not ask for keep-alive with an HTTP/1.0 chunked request either)
             rewrite.appendHeader(at: head.endOfHeaders, line: "Connection: keep-alive\r\n")
         default:
             break

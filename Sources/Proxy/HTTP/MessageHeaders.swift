@@ -25,7 +25,6 @@ struct MessageHeaders {
     /// (only one) and Expect rules.
     mutating func read(_ head: MessageHead, request: Bool) -> ParseError? {
         var chunkedCount = 0
-        var error: ParseError? = nil
         var i = 0
         while i < head.headerCount {
             let f = head.fields[i]
@@ -44,17 +43,7 @@ struct MessageHeaders {
                     return true
                 }
             case 14 where head.equalsLowercased(f.name, "content-length"):
-                if f.value.isEmpty { return .badContentLength }
-                head.forEachElement(of: f.value) { v in
-                    guard let n = MessageHeaders.decimal(head, v) else { error = .badContentLength; return false }
-                    if contentLength >= 0 && n != contentLength { error = .conflictingContentLength; return false }
-                    contentLength = n
-                    contentLengthCount += 1
-                    return true
-                }
-                if let error { return error }
-                // A value made only of commas and blanks carries no length.
-                if contentLength < 0 { return .badContentLength }
+                if let e = readContentLength(head, f.value) { return e }
             case 17 where head.equalsLowercased(f.name, "transfer-encoding"):
                 hasTransferEncoding = true
                 head.forEachElement(of: f.value) { c in
@@ -75,6 +64,30 @@ struct MessageHeaders {
         if chunkedCount > 1 { return .badTransferEncoding }
         if hasTransferEncoding && chunkedCount == 0 && !codingBeforeChunked { return .badTransferEncoding }
         return nil
+    }
+
+    /// One Content-Length value: a comma list of equal decimal numbers. An empty value or an
+    /// empty element (`0,`, `,0`, `0,,0`) is refused, as HAProxy 2.6.12 with the fix for
+    /// CVE-2023-40225 does (a server may read `0,` as something else than 0).
+    @inline(__always)
+    mutating func readContentLength(_ head: MessageHead, _ value: ByteRange) -> ParseError? {
+        var i = Int(value.lo)
+        let end = Int(value.hi)
+        if i == end { return .badContentLength }
+        while true {
+            var lo = i
+            while lo < end && ByteClass.isBlank(head.bytes[lo]) { lo += 1 }
+            var hi = lo
+            while hi < end && head.bytes[hi] != asciiComma { hi += 1 }
+            let next = hi
+            while hi > lo && ByteClass.isBlank(head.bytes[hi - 1]) { hi -= 1 }
+            guard let n = MessageHeaders.decimal(head, ByteRange(lo, hi)) else { return .badContentLength }
+            if contentLength >= 0 && n != contentLength { return .conflictingContentLength }
+            contentLength = n
+            contentLengthCount += 1
+            if next == end { return nil }
+            i = next + 1
+        }
     }
 
     /// A non-negative decimal number that fits an Int64 (no sign, no blanks), or nil.

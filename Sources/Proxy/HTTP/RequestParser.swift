@@ -17,7 +17,12 @@
 // - Host: at most one Host line (HAProxy 2.6 merges identical duplicates; issue 3 refuses
 //   them all). An absolute-form target must name the same host and port as Host
 //   (case-insensitive; a port equal to the scheme's default is the same as no port).
-// - A head not complete within maxHeadBytes, or with more than 100 header lines, is refused.
+// - Transfer-Encoding together with Content-Length, or in an HTTP/1.0 request, is ambiguous
+//   framing (RFC 9112 §6.1): Content-Length is removed, the body forwarded as chunked, and
+//   `framingForcesClose` closes the client connection after the response (as 2.6.12 does).
+// - Size: see HeadLimits (tune.bufsize − 64 bytes received without a complete head, the HTX
+//   size against bufsize − maxrewrite, tune.http.maxhdr − 1 header lines).
+// - Bare LF line endings are accepted and flagged (`hasBareLineFeed`): see LineEndings.
 // Stricter than 2.6.12 on purpose (it accepts these): obs-fold (2.6 unfolds), NUL in a
 // value, identical duplicate Host lines (2.6 merges), an empty authority (`http:///x`),
 // versions other than 1.0/1.1, a Content-Length above Int64.max.
@@ -28,26 +33,32 @@ public enum RequestParser {
         head.bytes = bytes
         let total = bytes.count
         guard total > 0 else { return .incomplete }
-        let limit = Swift.min(total, maxHeadBytes)
+        let limits = head.limits
+        let limit = Swift.min(total, limits.rawBytes)
 
         // Skip empty lines before the request line.
         var pos = 0
         while pos < limit && (bytes[pos] == asciiCR || bytes[pos] == asciiLF) {
             if bytes[pos] == asciiCR {
-                if pos + 1 >= limit { return HeadLines.noLineEnd(total: total) }
+                if pos + 1 >= limit { return HeadLines.noLineEnd(total: total, limits: limits) }
                 if bytes[pos + 1] != asciiLF { return .invalid(.badRequestLine) }
                 pos += 2
             } else {
+                head.hasBareLineFeed = true
                 pos += 1
             }
         }
         guard let (end, next) = HeadLines.line(bytes, from: pos, limit: limit) else {
-            return HeadLines.noLineEnd(total: total)
+            return HeadLines.noLineEnd(total: total, limits: limits)
         }
+        if HeadLines.isBare(bytes, contentEnd: end) { head.hasBareLineFeed = true }
         if let error = parseRequestLine(head, pos, end) { return .invalid(error) }
 
         let fields = HeadLines.parseFields(into: head, from: next)
         guard case .complete = fields else { return fields }
+
+        let htx = HeadLimits.requestLineHTX(method: head.method.count, target: head.target.count) + head.headerHTXBytes
+        if htx > limits.htxBytes { return .invalid(.headTooLarge) }
 
         var summary = MessageHeaders()
         if let error = summary.read(head, request: true) { return .invalid(error) }
@@ -58,6 +69,7 @@ public enum RequestParser {
             if summary.codingBeforeChunked { return .invalid(.unsupportedTransferCoding) }
             head.framing = .chunked
             head.dropContentLength = summary.contentLengthCount > 0
+            head.framingForcesClose = summary.contentLengthCount > 0 || head.versionMinor == 0
         } else if summary.contentLength >= 0 {
             head.framing = .contentLength(summary.contentLength)
             head.dropContentLength = summary.contentLengthCount > 1

@@ -10,8 +10,10 @@ import Glibc
 
 /// One worker's private state.
 final class WorkerContext {
-    let request = RequestHead()
-    let response = ResponseHead()
+    let request: RequestHead
+    let response: ResponseHead
+    /// Copies heads with bare-LF line endings as CRLF (LineEndings).
+    let lineEndings = LineEndingNormaliser()
     let requestRewrite = HeadRewrite()
     let responseRewrite = HeadRewrite()
     let routers: [Router]
@@ -28,7 +30,9 @@ final class WorkerContext {
     var nowSecond: UInt64 = UInt64(WallClock.nowMs() / 1000)
     var nextSweepMs: Int64 = 0
 
-    init(routers: [Router], deciders: [BackendDecider], slots: Int, counters: WorkerCounters, syslog: SyslogSender) {
+    init(routers: [Router], deciders: [BackendDecider], slots: Int, counters: WorkerCounters, syslog: SyslogSender,
+         limits: HeadLimits) {
+        request = RequestHead(limits: limits); response = ResponseHead(limits: limits)
         self.routers = routers; self.deciders = deciders
         self.slots = .allocate(capacity: slots)
         self.slots.initialize(repeating: StreamSlot(), count: slots)
@@ -106,7 +110,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             }
             let deciders = backends.map { BackendDecider(plan: $0.plan) }
             ws.append(WorkerContext(routers: routers, deciders: deciders, slots: slotsPerWorker,
-                                    counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets)))
+                                    counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets),
+                                    limits: configuration.global.tune.headLimits))
         }
         self.workers = ws
     }
@@ -122,7 +127,12 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
         let fi = Int(call.pointee.frontend)
         let fe = frontends[fi]
-        switch RequestParser.parse(bytes, into: head) {
+        var parsed = RequestParser.parse(bytes, into: head)
+        let consumed = head.headLength
+        if parsed == .complete && head.hasBareLineFeed {
+            parsed = w.lineEndings.normaliseRequest(head, room: EngineBuffers.copiedBytes)
+        }
+        switch parsed {
         case .incomplete:
             if call.pointee.head_too_big != 0 { refuse(call, w, slotIndex, fe, error: .headTooLarge) }
             return
@@ -141,12 +151,12 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // kept for the log line only (a 1 KiB slot per connection: not touched when nothing logs)
         if !fe.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head.slice(head.requestLine)) }
         w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
-        call.pointee.head_len = UInt32(head.headLength)
+        call.pointee.head_len = UInt32(consumed)
         call.pointee.body = Self.engineFraming(head.framing)
         if case .contentLength(let n) = head.framing { call.pointee.body_len = n }
 
         let target = head.slice(head.target)
-        if let m = fe.monitorURI, m.withUnsafeBytes({ MonitorURI.matches(target: target, uri: $0) }) {
+        if let m = fe.monitorURI, m.withUnsafeBytes({ MonitorURI.matches(head, uri: $0) }) {
             let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode)
             slot.noLog = true
             slot.closeAfter = !keep
@@ -201,7 +211,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: serverMode)
         let keep = ConnectionPolicy.clientKeepsAlive(head, mode: serverMode)
         slot.closeAfter = !keep
-        guard setHead(call, rw, head), !rw.overflowed else {
+        guard setHead(call, rw, head), !rw.overflowed, fitsEngineCopy(head, rw, consumed: consumed) else {
             w.slots[slotIndex] = slot
             refuse(call, w, slotIndex, fe, error: .headTooLarge, counted: true)
             return
@@ -210,7 +220,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.verdict = Int32(RP_FORWARD.rawValue)
         call.pointee.server_out = Int32(global)
         call.pointee.close_after = keep ? 0 : 1
-        call.pointee.server_reuse = serverMode == .keepAlive ? 1 : 0
+        call.pointee.server_reuse = serverMode == .keepAlive && !(head.framingForcesClose && head.versionMinor == 0) ? 1 : 0
         call.pointee.connect_timeout_ms = UInt32(clamping: be.connectTimeout)
         call.pointee.server_timeout_ms = UInt32(clamping: be.serverTimeout)
         call.pointee.queue_timeout_ms = UInt32(clamping: be.queueTimeout)
@@ -299,6 +309,14 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         return true
     }
 
+    /// Whether the bytes the engine must copy (inserted headers, and the whole head when it
+    /// was normalised into LineEndings' buffer: then it is longer than the bytes consumed) fit
+    /// its room for them.
+    @inline(__always)
+    private func fitsEngineCopy(_ head: MessageHead, _ rw: HeadRewrite, consumed: Int) -> Bool {
+        (head.headLength != consumed ? head.headLength : 0) + rw.scratchUsed <= EngineBuffers.copiedBytes
+    }
+
     static func engineFraming(_ f: BodyFraming) -> Int32 {
         switch f {
         case .none: return Int32(RP_BODY_NONE.rawValue)
@@ -333,7 +351,13 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let head = w.response
         head.reset()
         let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
-        switch ResponseParser.parse(bytes, into: head, requestWasHead: w.slots[slotIndex].isHeadRequest) {
+        let requestWasHead = w.slots[slotIndex].isHeadRequest
+        var parsed = ResponseParser.parse(bytes, into: head, requestWasHead: requestWasHead)
+        let consumed = head.headLength
+        if parsed == .complete && head.hasBareLineFeed {
+            parsed = w.lineEndings.normaliseResponse(head, room: EngineBuffers.copiedBytes, requestWasHead: requestWasHead)
+        }
+        switch parsed {
         case .incomplete:
             return
         case .invalid:
@@ -346,7 +370,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
         let rw = w.responseRewrite
         rw.reset()
-        call.pointee.head_len = UInt32(head.headLength)
+        call.pointee.head_len = UInt32(consumed)
         if head.isInterim {
             call.pointee.verdict = Int32(RP_INTERIM.rawValue)
             _ = setHead(call, rw, head)
@@ -360,7 +384,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // an HTTP/1.0 response in chunks: its end cannot be told to a 1.0 reader; HAProxy
         // closes the client connection after it (issue 15 item 9)
         if head.framing == .chunked && head.versionMinor == 0 { closeAfter = true }
-        if head.wantsClose { serverReuse = false }
+        if head.wantsClose || head.framingForcesClose { serverReuse = false }
         if bi >= 0 {
             let be = backends[bi]
             let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
@@ -370,7 +394,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         ContentLengthRewrite.apply(head: head, rewrite: rw)
         ConnectionPolicy.rewriteResponse(head: head, rewrite: rw, clientKeepsAlive: !closeAfter,
                                          requestMinor: Int(w.slots[slotIndex].requestMinor))
-        guard setHead(call, rw, head), !rw.overflowed else {
+        guard setHead(call, rw, head), !rw.overflowed, fitsEngineCopy(head, rw, consumed: consumed) else {
             badGateway(call, w, slotIndex)
             return
         }
