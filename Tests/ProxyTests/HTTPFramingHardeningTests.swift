@@ -233,3 +233,119 @@ import Testing
         #expect(define("INSZ") == EngineBuffers.copiedBytes)
     }
 }
+
+/// The target against Host, and the scheme-based normalisation, case by case from HAProxy
+/// 2.6.12's reg-test http-messaging/h1_host_normalization.vtc (what it logs as `%r` and the
+/// captured Host is what ringproxy forwards), plus the targets probed on 2.6.12 directly.
+@Suite struct HTTPTargetNormalisationTests {
+    /// (method, target, Host, the request line and Host forwarded; nil: refused with 400)
+    static let vtc: [(String, String, String, (String, String)?)] = [
+        ("GET", "http://toto:poue@hostname:80/c1", "hostname:80", ("GET http://toto:poue@hostname/c1 HTTP/1.1", "hostname")),
+        ("GET", "http://hostname:8080/c2", "hostname:8080", ("GET http://hostname:8080/c2 HTTP/1.1", "hostname:8080")),
+        ("GET", "https://hostname:443/c3", "hostname:443", ("GET https://hostname/c3 HTTP/1.1", "hostname")),
+        ("GET", "https://hostname:80/c4", "hostname:80", ("GET https://hostname:80/c4 HTTP/1.1", "hostname:80")),
+        ("CONNECT", "hostname:80", "hostname:80", ("CONNECT hostname:80 HTTP/1.1", "hostname")),
+        ("CONNECT", "hostname:80", "hostname", ("CONNECT hostname:80 HTTP/1.1", "hostname")),
+        ("CONNECT", "hostname:80", "hostname:", ("CONNECT hostname:80 HTTP/1.1", "hostname:")),
+        ("CONNECT", "hostname:443", "hostname:443", ("CONNECT hostname:443 HTTP/1.1", "hostname")),
+        ("CONNECT", "hostname:443", "hostname", ("CONNECT hostname:443 HTTP/1.1", "hostname")),
+        ("CONNECT", "hostname:8443", "hostname:8443", ("CONNECT hostname:8443 HTTP/1.1", "hostname:8443")),
+        ("GET", "http://hostname1/", "hostname2", nil),
+        ("GET", "http://hostname:80/", "hostname:81", nil),
+        ("GET", "http://hostname:8080/", "hostname", nil),
+        ("GET", "http://hostname/", "hostname:81", nil),
+        ("CONNECT", "hostname", "hostname", nil),
+        ("CONNECT", "hostname1:80", "hostname2:80", nil),
+        ("CONNECT", "hostname:80", "hostname:443", nil),
+        ("CONNECT", "hostname:8080", "hostname", nil),
+        ("CONNECT", "/", "hostname", nil),
+        ("CONNECT", "hostname:", "hostname", nil),
+        ("GET", "http://hostname:80/c20", "hostname", ("GET http://hostname/c20 HTTP/1.1", "hostname")),
+        ("GET", "https://hostname:443/c21", "hostname", ("GET https://hostname/c21 HTTP/1.1", "hostname")),
+        ("GET", "http://hostname/c22", "hostname:80", ("GET http://hostname/c22 HTTP/1.1", "hostname:80")),
+        ("GET", "https://hostname/c23", "hostname:443", ("GET https://hostname/c23 HTTP/1.1", "hostname:443")),
+        ("GET", "http://hostname:/c24", "hostname", ("GET http://hostname/c24 HTTP/1.1", "hostname")),
+        ("GET", "https://hostname:/c25", "hostname", ("GET https://hostname/c25 HTTP/1.1", "hostname")),
+        ("GET", "http://hostname/c26", "hostname:", ("GET http://hostname/c26 HTTP/1.1", "hostname:")),
+        ("GET", "https://hostname/c27", "hostname:", ("GET https://hostname/c27 HTTP/1.1", "hostname:")),
+        ("GET", "http://hostname:80/c28", "hostname:", ("GET http://hostname/c28 HTTP/1.1", "hostname")),
+        ("GET", "http://hostname:/c29", "hostname:80", ("GET http://hostname/c29 HTTP/1.1", "hostname")),
+        ("GET", "https://hostname:443/c30", "hostname:", ("GET https://hostname/c30 HTTP/1.1", "hostname")),
+        ("GET", "https://hostname:/c31", "hostname:443", ("GET https://hostname/c31 HTTP/1.1", "hostname")),
+        // (c32–c35, `http://:` with `Host: :80`, have an empty authority: ringproxy refuses those.)
+        // Probed on 2.6.12: a target that is not origin-form must match Host.
+        ("GET", "x", "x", ("GET x HTTP/1.1", "x")),
+        ("GET", "echo", "x", nil),
+        ("GET", "x:80", "x", nil),
+        ("GET", ":echo", "x", nil),
+        ("GET", "a/b", "x", nil),
+        ("GET", "?x", "x", nil),
+        ("GET", "1http://x/", "x", nil),
+        ("GET", "http:/x", "x", nil),
+        ("GET", "http://x?y", "x", nil),
+        ("GET", "/a#b", "x", nil),
+        ("GET", "ftp://x/", "x", ("GET ftp://x/ HTTP/1.1", "x")),
+        ("GET", "http://u:p@x/", "x", ("GET http://u:p@x/ HTTP/1.1", "x")),
+    ]
+
+    @Test(arguments: 0..<vtc.count) func normalisation(_ i: Int) {
+        let (method, target, host, expected) = Self.vtc[i]
+        let p = request("\(method) \(target) HTTP/1.1\r\nhost: \(host)\r\n\r\n")
+        guard let expected else {
+            if case .invalid = p.result {} else { Issue.record("\(method) \(target) / \(host): \(p.result), expected 400") }
+            return
+        }
+        #expect(p.result == .complete, "\(method) \(target) / \(host)")
+        let rw = HeadRewrite()
+        RequestNormalisation.apply(head: p.head, rewrite: rw)
+        #expect(p.rendered(rw) == "\(expected.0)\r\nhost: \(expected.1)\r\n\r\n", "\(method) \(target) / \(host)")
+    }
+
+    @Test func requestLineGoesWithSingleSpaces() {
+        let p = request("GET   http://h:80/x  HTTP/1.1\r\nHost: h\r\n\r\n")
+        #expect(p.result == .complete)
+        let rw = HeadRewrite()
+        RequestNormalisation.apply(head: p.head, rewrite: rw)
+        #expect(p.rendered(rw) == "GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n")
+        let lines = RequestLineStore(slots: 1)
+        let n = lines.save(slot: 0, p.head)
+        #expect(String(decoding: lines.line(slot: 0, length: n), as: UTF8.self) == "GET http://h/x HTTP/1.1")
+    }
+}
+
+/// Protocol upgrades and Connection headers as 2.6.12 forwards them (probed on the wire).
+@Suite struct HTTPUpgradeAndConnectionTests {
+    @Test func webSocketUpgradeNeedsItsKey() {
+        let base = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        #expect(request(base + "\r\n").result == .invalid(.badWebSocketKey))
+        #expect(request(base + "Sec-WebSocket-Key: 12345678901234567890123\r\n\r\n").result == .invalid(.badWebSocketKey))
+        #expect(request(base + "Sec-WebSocket-Key: 123456789012345678901234\r\n\r\n").result == .complete)
+        // Only the last Upgrade header counts, and without `Connection: upgrade` nothing is checked.
+        #expect(request("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n").result == .complete)
+        #expect(request("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n").result == .complete)
+    }
+
+    @Test func upgradeWithABodyIsNotOffered() {
+        let p = request("POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 1\r\n\r\n")
+        #expect(p.result == .complete && p.head.dropUpgrade)
+        let rw = HeadRewrite()
+        RequestNormalisation.apply(head: p.head, rewrite: rw)
+        ConnectionPolicy.rewriteRequest(head: p.head, rewrite: rw, mode: .close)
+        #expect(p.rendered(rw) == "POST / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nContent-Length: 1\r\nConnection: close\r\n\r\n")
+    }
+
+    /// Connection values as 2.6.12 forwards them (h1_parse_connection_header's cleaning).
+    @Test(arguments: [
+        ("keep-alive, a , b", "a,b"), ("a, keep-alive, b", "a,b"), ("a ,b, close", "a ,b"), ("a,,b, ", "a,,b"),
+        (", a", ", a"), ("a, close", "a"), ("close", nil), (",", nil), ("", nil), ("Upgrade", "Upgrade"),
+        ("0,", "0"), ("a,b", "a,b"), ("c ,, d", "c ,, d"), ("close, a, keep-alive, b", "a,b"),
+    ] as [(String, String?)])
+    func connectionValues(_ value: String, _ forwarded: String?) {
+        let p = request("GET / HTTP/1.1\r\nHost: x\r\nConnection: \(value)\r\n\r\n")
+        #expect(p.result == .complete)
+        let rw = HeadRewrite()
+        _ = ConnectionPolicy.stripCloseAndKeepAlive(p.head, rw)
+        let expected = "GET / HTTP/1.1\r\nHost: x\r\n" + (forwarded.map { "Connection: \($0)\r\n" } ?? "") + "\r\n"
+        #expect(p.rendered(rw) == expected, "\(value.debugDescription)")
+    }
+}

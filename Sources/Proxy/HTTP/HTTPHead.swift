@@ -116,10 +116,23 @@ public final class RequestHead: MessageHead {
     public var isHead: Bool = false
     public var isPost: Bool = false
     public var isGetHeadPost: Bool = false
+    public var isConnect: Bool = false
     public var expectContinue: Bool = false
+    /// Scheme-based normalisation (RequestTarget.normalise): the `:port` to cut from the
+    /// target (empty: none), and the value every Host header takes (nil: unchanged).
+    public var targetPortCut: ByteRange = .empty
+    public var normalisedHost: ByteRange? = nil
+    /// Spaces beyond the first between method and target, and target and version (usually
+    /// empty): not forwarded, as HAProxy writes the request line with single spaces.
+    public var extraSpaceBeforeTarget: ByteRange = .empty
+    public var extraSpaceBeforeVersion: ByteRange = .empty
+    /// `Connection: upgrade` with a body: the Upgrade headers are not forwarded.
+    public var dropUpgrade: Bool = false
     public override func reset() {
         super.reset(); method = .empty; target = .empty; requestLine = .empty
-        isHead = false; isPost = false; isGetHeadPost = false; expectContinue = false
+        isHead = false; isPost = false; isGetHeadPost = false; isConnect = false; expectContinue = false
+        targetPortCut = .empty; normalisedHost = nil
+        extraSpaceBeforeTarget = .empty; extraSpaceBeforeVersion = .empty; dropUpgrade = false
     }
 }
 

@@ -18,6 +18,10 @@ struct MessageHeaders {
     var upgradeToken = false
     var hostIndex = -1
     var expectContinue = false
+    /// The last Upgrade header names `websocket` (HAProxy looks at the last one only).
+    var upgradeWebSocket = false
+    /// A `Sec-WebSocket-Key` of 24 bytes (a base64 16-byte nonce) is present.
+    var webSocketKey = false
 
     /// Reads the special headers of `head`; returns the reason to refuse it, if any. Checks
     /// common to both directions are made here: numeric and agreeing Content-Length values,
@@ -33,6 +37,14 @@ struct MessageHeaders {
             case 4 where request && head.equalsLowercased(f.name, "host"):
                 if hostIndex >= 0 { return .multipleHost }
                 hostIndex = i - 1
+            case 7 where request && head.equalsLowercased(f.name, "upgrade"):
+                upgradeWebSocket = false
+                head.forEachElement(of: f.value) { t in
+                    if head.equalsLowercased(t, "websocket") { upgradeWebSocket = true }
+                    return true
+                }
+            case 17 where request && f.value.count == 24 && head.equalsLowercased(f.name, "sec-websocket-key"):
+                webSocketKey = true
             case 6 where request && head.equalsLowercased(f.name, "expect"):
                 if head.equalsLowercased(f.value, "100-continue") { expectContinue = true }
             case 10 where head.equalsLowercased(f.name, "connection"):

@@ -149,7 +149,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         slot.isHeadRequest = head.isHead
         slot.requestMinor = Int8(head.versionMinor)
         // kept for the log line only (a 1 KiB slot per connection: not touched when nothing logs)
-        if !fe.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head.slice(head.requestLine)) }
+        if !fe.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head) }
         w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
         call.pointee.head_len = UInt32(consumed)
         call.pointee.body = Self.engineFraming(head.framing)
@@ -203,6 +203,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // Header edits, in HAProxy's order: body framing, X-Forwarded-For, Connection last.
         let leading = head.leadingEmptyLines
         if !leading.isEmpty { rw.delete(leading) }
+        RequestNormalisation.apply(head: head, rewrite: rw)
         ContentLengthRewrite.apply(head: head, rewrite: rw)
         if let xff = be.forwardFor ?? fe.forwardFor, let client = call.pointee.client {
             xff.append(head: head, rewrite: rw, socketAddress: UnsafeRawPointer(client))
