@@ -83,6 +83,7 @@ final class RecordingOrigin: Sendable {
                 Glibc.close(listenFD)
                 return
             }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)            // not inherited by the proxies tests start
             let index: Int? = state.withLock { s in
                 if s.stopped { return nil }
                 s.connections.append([]); s.fds.append(fd)
