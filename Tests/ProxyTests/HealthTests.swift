@@ -336,7 +336,7 @@ final class TestHTTPResponder: @unchecked Sendable {
         var cfg = healthTestConfig(servers: [("S", 1, false)])
         var l = LoggerConfig(); l.port = Int(UInt16(bigEndian: a.sin_port)); l.maxLevel = 5   // notice
         cfg.proxies[0].loggers = [l]
-        let log = HealthEventLogger(targets: LogTargets(configuration: cfg), toStderr: false, pid: 77)
+        let log = HealthEventLogger(targets: LogTargets(configuration: cfg, pid: 77), toStderr: false, pid: 77)
         log(HealthEvent(backend: "B", server: "S", level: HealthMessages.downLevel, message: "Server B/S is DOWN"))
         log(HealthEvent(backend: "B", server: nil, level: HealthMessages.noServerLevel, message: "backend B has no server available!"))
         var buf = [UInt8](repeating: 0, count: 2048)

@@ -46,7 +46,7 @@ public enum ConfigParser {
     static let sectionHeaders: Set<String> = Set(ConfigSection.allCases.map(\.rawValue))
     /// HAProxy sections that ringproxy does not implement: an error, then their lines are skipped.
     static let unsupportedSections: Set<String> = [
-        "userlist", "peers", "resolvers", "mailers", "program", "http-errors", "ring", "cache",
+        "userlist", "peers", "resolvers", "mailers", "program", "http-errors", "cache", "log-forward",
         "fcgi-app", "dynamic-update", "namespace_list", "crt-store", "traces",
     ]
 
@@ -165,6 +165,7 @@ public enum ConfigParser {
         state.section = section
         state.skippingSection = false
         state.proxyIsDiscarded = false
+        if section == .ring { return RingKeywords.open(words, at: location, state: &state) }
         guard let kind = section.proxyKind else {
             if words.count > 1 { state.errors.append(ConfigError(location, "global", "unexpected argument '\(words[1])'; 'global' takes none")) }
             return
@@ -201,7 +202,7 @@ public enum ConfigParser {
         guard let section = state.section, !state.skippingSection else { return }
         state.section = nil
         switch section {
-        case .global: return
+        case .global, .ring: return
         case .defaults:
             state.defaults = state.proxy
             state.defaultsServerTemplate = state.serverTemplate
@@ -268,6 +269,7 @@ public enum ConfigParser {
         closeSection(&state)
         ProxyChecks.endOfConfiguration(&state)
         state.config.preprocessor.environment = state.environment
+        RingKeywords.checkReferences(&state)
         if !state.errors.isEmpty { throw ConfigErrors(errors: state.errors, warnings: state.config.warnings) }
         return state.config
     }

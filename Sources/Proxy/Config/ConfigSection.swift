@@ -3,6 +3,8 @@
 /// The sections of a configuration file.
 public enum ConfigSection: String, Sendable, CaseIterable {
     case global, defaults, frontend, backend, listen
+    /// `ring NAME`: a log buffer (RingKeywords).
+    case ring
 
     var proxyKind: ProxyKind? {
         switch self {
@@ -11,6 +13,7 @@ public enum ConfigSection: String, Sendable, CaseIterable {
         case .frontend: .frontend
         case .backend: .backend
         case .listen: .listen
+        case .ring: nil
         }
     }
 }
@@ -24,6 +27,7 @@ public struct SectionSet: OptionSet, Sendable {
     public static let frontend = SectionSet(rawValue: 4)
     public static let backend = SectionSet(rawValue: 8)
     public static let listen = SectionSet(rawValue: 16)
+    public static let ring = SectionSet(rawValue: 32)
     /// Every proxy section, defaults included.
     public static let proxies: SectionSet = [.defaults, .frontend, .backend, .listen]
     /// Where frontend-side keywords go.
@@ -38,6 +42,7 @@ public struct SectionSet: OptionSet, Sendable {
         case .frontend: self = .frontend
         case .backend: self = .backend
         case .listen: self = .listen
+        case .ring: self = .ring
         }
     }
 

@@ -13,6 +13,5 @@ enum IgnoredKeywords {
         ConfigKeyword("ssl-default-bind-ciphers", .global, "ssl-default-bind-ciphers LIST", "TLS defaults (ringproxy has no TLS).", ignored: true),
         ConfigKeyword("ssl-default-bind-ciphersuites", .global, "ssl-default-bind-ciphersuites LIST", "TLS defaults (ringproxy has no TLS).", ignored: true),
         ConfigKeyword("ssl-default-bind-options", .global, "ssl-default-bind-options OPTIONS", "TLS defaults (ringproxy has no TLS).", ignored: true),
-        ConfigKeyword("option log-separate-errors", .frontendSide, "option log-separate-errors", "Log errors at level err.", ignored: true),
     ]
 }

@@ -19,6 +19,8 @@ public struct Configuration: Sendable {
     public var warnings: [String] = []
     /// Environment and diagnostics of the preprocessor (variables, `.if` blocks, `.diag`).
     public var preprocessor = PreprocessorOutcome()
+    /// `ring` sections (see LogModel.swift).
+    public var rings: [RingConfig] = []
     public init() {}
     public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
 }
@@ -43,19 +45,8 @@ public struct GlobalSettings: Sendable {
     public var cpuMap: [CPUMapEntry] = []
     /// `tune.bufsize`, `tune.maxrewrite`, `tune.http.maxhdr`.
     public var tune = TuneSettings()
-    public init() {}
-}
-
-public struct LoggerConfig: Equatable, Sendable {
-    /// `log global` in a proxy: use the global loggers.
-    public var isGlobal = false
-    public var host: String = "127.0.0.1"
-    public var port: Int = 514
-    public var facility: Int = 16        // local0
-    public var maxLevel: Int = 7         // debug: send everything
-    public var minLevel: Int = 0
-    /// `log /dev/log local0`: a UNIX datagram socket path instead of host:port (added by the config parser).
-    public var socketPath: String? = nil
+    /// `log-send-hostname` (added by the logging engineer; see LogModel.swift).
+    public var logging = GlobalLogOptions()
     public init() {}
 }
 
@@ -304,6 +295,8 @@ public struct ProxyConfig: Sendable {
     public var prometheusURI: String? = nil
     /// `load-server-state-from-file`, `server-state-file-name`.
     public var serverState = ProxyServerStateConfig()
+    /// log-tag, log-format-sd, tcplog, dontlog-normal, log-separate-errors, log-health-checks (LogModel.swift).
+    public var logging = ProxyLogOptions()
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }

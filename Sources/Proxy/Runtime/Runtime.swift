@@ -58,6 +58,7 @@ public final class RunningProxy: @unchecked Sendable {
     /// The runtime API (`stats socket`): its commands' view of the proxy and its sockets.
     public let control: RuntimeControl
     let apiServer: RuntimeAPIServer
+    let logForwarders: [LogRingForwarder]
 
     /// Binds every listener (errors are thrown before anything starts). `noSplice`: `-dS`.
     public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false) throws {
@@ -68,6 +69,8 @@ public final class RunningProxy: @unchecked Sendable {
         let slots = (maxconn + workers - 1) / workers + 16      // as the engine sizes its table
         let states = ServerStateTable(configuration: configuration)
         let logTargets = LogTargets(configuration: configuration)
+        if let bad = logTargets.unresolved.first { throw EngineError(description: "log target '\(bad)' cannot be resolved") }
+        logForwarders = logTargets.rings.flatMap { r in r.servers.map { LogRingForwarder(ring: r, server: $0) } }
         handler = try StreamHandler(configuration: configuration, topology: topology, workers: workers,
                                     slotsPerWorker: slots, states: states, logTargets: logTargets)
         var settings = EngineSettings()
@@ -111,6 +114,7 @@ public final class RunningProxy: @unchecked Sendable {
         try engine.start()
         checker?.start()
         apiServer.start()
+        for f in logForwarders { f.start() }
     }
 
     /// `hard-stop-after`: a soft stop that has not finished after `ms` becomes a hard one.
@@ -127,6 +131,7 @@ public final class RunningProxy: @unchecked Sendable {
         engine.stop(soft: soft)
         engine.join()
         apiServer.stop()
+        for f in logForwarders { f.stop() }
         handler.engine = nil
         engine.free()               // rings, sockets, buffers; nothing calls the engine any more
 

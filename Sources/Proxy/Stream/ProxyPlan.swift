@@ -12,17 +12,17 @@ public final class FrontendPlan: @unchecked Sendable {
     public let monitorURI: [UInt8]?
     public let statsURI: [UInt8]?
     public let prometheusURI: [UInt8]?
-    public let loggers: [LogTarget]
-    public let httpLog: Bool
+    /// Loggers, header fields and log options (httplog/tcplog, dontlog-normal, …).
+    public let log: ProxyLog
     public let dontLogNull: Bool
     public let counterRow: Int
 
     init(name: String, config: ProxyConfig, ownBackend: Int?, mode: ConnectionMode, forwardFor: ForwardedFor?,
-         monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, loggers: [LogTarget],
-         httpLog: Bool, dontLogNull: Bool, counterRow: Int) {
+         monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, log: ProxyLog,
+         dontLogNull: Bool, counterRow: Int) {
         self.name = name; self.config = config; self.ownBackend = ownBackend; self.mode = mode
         self.forwardFor = forwardFor; self.monitorURI = monitorURI; self.statsURI = statsURI
-        self.prometheusURI = prometheusURI; self.loggers = loggers; self.httpLog = httpLog
+        self.prometheusURI = prometheusURI; self.log = log
         self.dontLogNull = dontLogNull; self.counterRow = counterRow
     }
 }
@@ -94,7 +94,7 @@ enum PlanBuilder {
                 monitorURI: p.monitorURI.map { Array($0.utf8) },
                 statsURI: p.stats.enabled ? Array(p.stats.uri.utf8) : nil,
                 prometheusURI: prometheusURI(p),
-                loggers: logs.loggers(of: p.name), httpLog: p.httpLog, dontLogNull: p.dontLogNull,
+                log: logs.log(of: p.name), dontLogNull: p.dontLogNull,
                 counterRow: layout.frontendRows[p.name] ?? 0)
         }
     }

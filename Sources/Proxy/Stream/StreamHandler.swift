@@ -482,7 +482,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
 
         // The log line.
-        if slot.noLog || fe.loggers.isEmpty { return }
+        if slot.noLog || fe.log.isEmpty { return }
         if !slot.active && info.bytes_in == 0 && status < 0 { return }      // nothing happened
         if !LogPolicy.shouldLog(dontLogNull: fe.dontLogNull, requestBytes: Int(info.bytes_in)) { return }
         var r = HTTPLogRecord()
@@ -512,7 +512,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         r.retries = Int(info.retries)
         r.redispatched = info.redispatched != 0
         r.requestLine = (slot.active && !slot.badRequest) ? w.lines.line(slot: slotIndex, length: slot.requestLineLength) : nil
-        w.syslog.logTransaction(r, loggers: fe.loggers, httpLog: fe.httpLog, nowMs: WallClock.nowMs())
+        w.syslog.logTransaction(r, to: fe.log)
     }
 
     package func onTurn(worker: Int) {
