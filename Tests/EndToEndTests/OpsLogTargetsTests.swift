@@ -6,6 +6,7 @@ import Foundation
 import Testing
 import Glibc
 import Proxy
+import Synchronization
 
 /// A UNIX datagram socket standing in for /dev/log: records every datagram.
 final class UnixSyslogCollector: @unchecked Sendable {
@@ -38,6 +39,64 @@ final class UnixSyslogCollector: @unchecked Sendable {
     }
 
     func stop() { close(fd); unlink(path) }
+}
+
+/// A TCP syslog receiver (a ring's `server`): accepts connections and keeps every byte.
+final class TCPLogCollector: @unchecked Sendable {
+    let port = freePort()
+    let fd: Int32
+    private let received = Mutex<[UInt8]>([])
+    private let stopping = Atomic<Bool>(false)
+    private var thread: pthread_t? = nil
+
+    init() throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET); a.sin_port = port.bigEndian; a.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let r = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard r == 0, listen(fd, 8) == 0 else { throw RawHTTPError("tcp collector bind \(port): errno \(errno)") }
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var t = pthread_t()
+        pthread_create(&t, nil, { arg in
+            let me = Unmanaged<TCPLogCollector>.fromOpaque(arg!).takeRetainedValue()
+            me.loop()
+            return nil
+        }, box)
+        thread = t
+    }
+
+    private func loop() {
+        var conns: [pollfd] = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while !stopping.load(ordering: .relaxed) {
+            guard poll(&conns, nfds_t(conns.count), 20) > 0 else { continue }
+            if conns[0].revents != 0 {
+                let c = accept(fd, nil, nil)
+                if c >= 0 { conns.append(pollfd(fd: c, events: Int16(POLLIN), revents: 0)) }
+            }
+            for i in conns.indices.dropFirst() where conns[i].revents != 0 {
+                let n = buf.withUnsafeMutableBytes { recv(conns[i].fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 { received.withLock { $0 += buf[0..<n] } } else { close(conns[i].fd); conns[i].fd = -1 }
+            }
+            conns.removeAll { $0.fd < 0 }
+        }
+        for c in conns { close(c.fd) }
+    }
+
+    var text: String { String(decoding: received.withLock { $0 }, as: UTF8.self) }
+
+    func waitForLines(_ n: Int, timeout: Duration = .seconds(5)) -> [String] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, text.split(separator: "\n").count < n { usleep(10_000) }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        if let t = thread { pthread_join(t, nil) }
+    }
 }
 
 /// Blanks what legitimately differs between two runs (and between HAProxy and ringproxy).
@@ -198,5 +257,49 @@ struct OpsLogTargetsWorld {
         #expect(ours.others.map { listener(normalizedLogLine($0)) } == theirs.others.map { listener(normalizedLogLine($0)) })
         #expect(ours.devlog.map(normalizedLogLine) == theirs.devlog.map(normalizedLogLine))
         #expect(ours.stdout.map(normalizedLogLine) == theirs.stdout.map(normalizedLogLine))
+    }
+
+    /// `ring` sections with servers: what reaches a TCP syslog receiver, HAProxy vs ringproxy
+    /// (legacy framing by default: one line per message; the ring's format and maxlen).
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed")) func ringForwardingEqualsHAProxys() throws {
+        func capture(haproxy: Bool) throws -> [String] {
+            let app = try AppServer(name: "A", port: 0, behaviour: .echo)
+            let rx = try TCPLogCollector()
+            defer { app.stop(); rx.stop() }
+            let front = freePort()
+            let config = """
+                global
+                    log-tag rp
+                defaults
+                    mode http
+                    timeout connect 1s
+                    timeout client 5s
+                    timeout server 5s
+                ring buf
+                    format rfc5424
+                    maxlen 120
+                    server s1 127.0.0.1:\(rx.port)
+                frontend F
+                    bind 127.0.0.1:\(front)
+                    option httplog
+                    log ring@buf local0
+                    default_backend B
+                backend B
+                    server s 127.0.0.1:\(app.port)
+                """
+            let p = haproxy ? try HAProxyProcess.start(config: config, waitForPorts: [front])
+                            : try ProxyProcess(config: config, waitForPorts: [front])
+            defer { _ = p.stop() }
+            _ = try RawHTTP.get(port: front, path: "/one")
+            _ = try RawHTTP.get(port: front, path: "/two")
+            let lines = rx.waitForLines(2)
+            #expect(lines.count == 3 && lines.last == "", "two newline-terminated lines: \(lines)")
+            // Cut at maxlen 120: the cut falls at a byte count, so compare lengths and the start.
+            return lines.dropLast().map { "\($0.utf8.count) " + String(normalizedLogLine($0).prefix(45)) }
+        }
+        let ours = try capture(haproxy: false)
+        let theirs = try capture(haproxy: true)
+        #expect(ours == theirs)
+        #expect(ours.first?.hasPrefix("120 <134>1 ISO - rp PID - - CLIENT [DATE] F B/s") == true, "\(ours)")
     }
 }

@@ -102,7 +102,9 @@ struct DatagramReceiver {
         listen(listener, 4)
         let port = Int(UInt16(bigEndian: a.sin_port))
 
-        let c = try ConfigParser.parse(text: "ring buf\n format rfc5424\n server s 127.0.0.1:\(port)\nfrontend F\n bind 127.0.0.1:1\n log ring@buf local0\n", file: "t")
+        let c = try ConfigParser.parse(text: "ring buf\n format rfc5424\n server s 127.0.0.1:\(port) log-proto octet-count\nfrontend F\n bind 127.0.0.1:1\n log ring@buf local0\n", file: "t")
+        #expect(c.rings[0].servers[0].framing == .octetCount)
+        #expect(try ConfigParser.parse(text: "ring r\n server s 127.0.0.1:1\n", file: "t").rings[0].servers[0].framing == .legacy, "HAProxy's default")
         let targets = LogTargets(configuration: c, pid: 7)
         let sender = SyslogSender(targets: targets)
         sender.log(level: 6, to: targets.log(of: "F"), message: "first")

@@ -112,15 +112,15 @@ public struct RingConfig: Equatable, Sendable {
 /// A `server` line of a ring section: a TCP syslog receiver the ring forwards to.
 public struct RingServerConfig: Equatable, Sendable {
     public enum Framing: String, Equatable, Sendable {
-        /// RFC 6587 octet counting: `LEN MSG` (HAProxy's default).
+        /// RFC 6587 octet counting: `LEN MSG`.
         case octetCount = "octet-count"
-        /// One line per message, `\n`-terminated.
+        /// One line per message, `\n`-terminated (HAProxy's default).
         case legacy
     }
     public var name: String
     public var host: String
     public var port: Int
-    public var framing: Framing = .octetCount
+    public var framing: Framing = .legacy
     public var location: SourceLocation
     public init(name: String, host: String, port: Int, location: SourceLocation) {
         self.name = name; self.host = host; self.port = port; self.location = location

@@ -3,8 +3,8 @@ import Glibc
 import Synchronization
 
 /// Forwards a ring's lines to one of its `server`s over TCP, as HAProxy's ring forwarding
-/// does: from the oldest line kept on, each line framed by octet counting (`LEN LINE`,
-/// RFC 6587) or newline-terminated (`log-proto legacy`); after a failure it reconnects and
+/// does: from the oldest line kept on, each line newline-terminated (`log-proto legacy`, the
+/// default; observed on 2.6.12) or framed by octet counting (`LEN LINE`, RFC 6587); after a failure it reconnects and
 /// resumes where it stopped (lines evicted meanwhile are lost). One thread per server; it only
 /// wakes when the ring signals new lines, so idle rings cost nothing.
 public final class LogRingForwarder: @unchecked Sendable {
