@@ -6,6 +6,7 @@ import Foundation
 import Testing
 import Glibc
 import Proxy
+import Origins
 import Synchronization
 
 /// A UNIX datagram socket standing in for /dev/log: records every datagram.
