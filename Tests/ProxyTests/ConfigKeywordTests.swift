@@ -78,13 +78,17 @@ import Testing
     @Test func retriesAndOptions() throws {
         let b = try #require(backend(" retries 5\n option redispatch\n option abortonclose\n option httpchk GET /health HTTP/1.1\n http-reuse safe\n option forwardfor except 127.0.0.0/8 header X-Real-IP if-none"))
         #expect(b.retries == 5 && b.redispatch && b.abortOnClose && b.httpReuse == "safe")
-        var chk = HttpCheckConfig(); chk.method = "GET"; chk.uri = "/health"; chk.version = "HTTP/1.1"
-        #expect(b.httpCheck == chk)
+        var chk = HTTPCheckSend(); chk.method = "GET"; chk.uri = CheckFormat(literal: "/health"); chk.version = "HTTP/1.1"; chk.fromOption = true
+        #expect(b.checks.kind == .http && b.checks.httpRules.map(\.action) == [.send(.http(chk))])
         var ff = ForwardForConfig(); ff.exceptNetwork = "127.0.0.0/8"; ff.header = "X-Real-IP"; ff.ifNone = true
         #expect(b.forwardFor == ff)
-        #expect(backend(" option httpchk")?.httpCheck == HttpCheckConfig())
-        #expect(backend(" option httpchk /ping")?.httpCheck?.uri == "/ping")
-        #expect(backend(" option httpchk HEAD /ping")?.httpCheck?.method == "HEAD")
+        func send(_ b: ProxyConfig?) -> HTTPCheckSend? {
+            guard case .send(.http(let s))? = b?.checks.httpRules.first?.action else { return nil }
+            return s
+        }
+        #expect(send(backend(" option httpchk")).map { $0.method == nil && $0.uri == nil && $0.version == nil } == true)
+        #expect(send(backend(" option httpchk /ping"))?.uri == CheckFormat(literal: "/ping"))
+        #expect(send(backend(" option httpchk HEAD /ping"))?.method == "HEAD")
     }
 
     @Test func connectionModesAndLogging() throws {
@@ -294,8 +298,11 @@ import Testing
     /// The HAProxy 1.4 idiom that smuggles a Host header into the version argument with escapes.
     @Test func versionMayCarryExtraHeaderLines() throws {
         let b = ConfigTestSupport.parse(ConfigTestSupport.backend(#" option httpchk HEAD /check.txt HTTP/1.1\r\nHost:\ www.example.com"#))
-        let check = try #require(b?.proxy(named: "b")?.httpCheck)
-        #expect(check.method == "HEAD" && check.uri == "/check.txt")
-        #expect(check.version == "HTTP/1.1\r\nHost: www.example.com")
+        guard case .send(.http(let check))? = b?.proxy(named: "b")?.checks.httpRules.first?.action else {
+            Issue.record("no HTTP check request"); return
+        }
+        #expect(check.method == "HEAD" && check.uri == CheckFormat(literal: "/check.txt"))
+        #expect(check.version == "HTTP/1.1" && check.headers == [.init(name: "Host", value: CheckFormat(literal: "www.example.com"))])
+        #expect(b?.warnings.contains { $0.contains("hiding headers or body at the end of the version string is deprecated") } == true)
     }
 }

@@ -161,19 +161,18 @@ func simulate(_ m: inout HealthStateMachine, _ iv: CheckIntervals, firstAt: Int 
                 == "[WARNING]  (15720) : Server TB/A is DOWN")
     }
 
-    @Test func httpCheckVerdicts() {
-        #expect(HTTPCheckVerdict(statusLine: Array("HTTP/1.0 200 OK\r\n".utf8)) == HTTPCheckVerdict(status: .l7ok, code: 200, info: "OK"))
-        #expect(HTTPCheckVerdict(statusLine: Array("HTTP/1.1 302 Found\r\n".utf8)).status == .l7ok)
-        #expect(HTTPCheckVerdict(statusLine: Array("HTTP/1.1 500 Internal Server Error\r\n".utf8)) == HTTPCheckVerdict(status: .l7sts, code: 500, info: "Internal Server Error"))
-        #expect(HTTPCheckVerdict(statusLine: Array("SSH-2.0\r\n".utf8)).status == .l7rsp)
-        #expect(CheckTarget.httpCheckRequest(HttpCheckConfig()) == Array("OPTIONS / HTTP/1.0\r\n\r\n".utf8))
-    }
-}
-
-extension HTTPCheckVerdict {
-    init(status: CheckStatus, code: Int, info: String) {
-        self.init(statusLine: [])
-        self.status = status; self.code = code; self.info = info
+    @Test func httpResponsesAreParsedAsChecksReadThem() {
+        guard case .parsed(let ok) = HTTPCheckResponse.parse(Array("HTTP/1.0 200 OK\r\nX-A: 1, 2\r\nContent-Length: 3\r\n\r\nabc".utf8), closed: false) else {
+            Issue.record("not parsed"); return
+        }
+        #expect(ok.status == 200 && ok.reason == Array("OK".utf8) && ok.complete && ok.body == Array("abc".utf8))
+        #expect(ok.lastValue(of: "x-a", full: true) == Array("1, 2".utf8) && ok.lastValue(of: "x-a", full: false) == Array("2".utf8))
+        guard case .parsed(let chunked) = HTTPCheckResponse.parse(Array("HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n".utf8), closed: false) else {
+            Issue.record("not parsed"); return
+        }
+        #expect(chunked.status == 500 && chunked.body == Array("abc".utf8) && chunked.complete)
+        if case .invalid = HTTPCheckResponse.parse(Array("SSH-2.0\r\n".utf8), closed: true) {} else { Issue.record("SSH banner is not HTTP") }
+        if case .incomplete = HTTPCheckResponse.parse(Array("HTTP/1.1 200 OK\r\n".utf8), closed: false) {} else { Issue.record("head not complete") }
     }
 }
 
@@ -290,8 +289,9 @@ final class TestHTTPResponder: @unchecked Sendable {
         let r = TestHTTPResponder(reply: reply)
         defer { r.stop() }
         var cfg = healthTestConfig(servers: [("S", r.listener.port, false)], inter: timeoutMs, rise: 2, fall: 2, host: TestListener.address)
-        var chk = HttpCheckConfig(); chk.method = "GET"; chk.uri = "/health"
-        cfg.proxies[0].httpCheck = chk
+        var chk = HTTPCheckSend(); chk.method = "GET"; chk.uri = CheckFormat(literal: "/health"); chk.fromOption = true
+        cfg.proxies[0].checks.kind = .http
+        cfg.proxies[0].checks.httpRules = [CheckRule(.send(.http(chk)), location: here)]
         let table = ServerStateTable(configuration: cfg)
         let events = Mutex<[HealthEvent]>([])
         let checker = HealthChecker(table: table, targets: CheckTarget.targets(configuration: cfg, table: table)) { e in

@@ -239,7 +239,7 @@ public enum ConfigParser {
             proxy.retries = blank.retries
             proxy.redispatch = blank.redispatch
             proxy.abortOnClose = blank.abortOnClose
-            proxy.httpCheck = blank.httpCheck
+            proxy.checks = blank.checks
             proxy.httpReuse = blank.httpReuse
             proxy.timeouts.connect = nil
             proxy.timeouts.server = nil
@@ -270,6 +270,7 @@ public enum ConfigParser {
         ProxyChecks.endOfConfiguration(&state)
         state.config.preprocessor.environment = state.environment
         RingKeywords.checkReferences(&state)
+        CheckKeywords.endOfConfiguration(&state)
         if !state.errors.isEmpty { throw ConfigErrors(errors: state.errors, warnings: state.config.warnings) }
         return state.config
     }

@@ -55,10 +55,3 @@ enum LogAddressParser {
         return .udp(host: host, port: port, family: family)
     }
 }
-
-fileprivate extension String {
-    /// The rest of the string after `prefix`, or nil when it does not start with it.
-    func dropPrefix(_ prefix: String) -> String? {
-        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
-    }
-}

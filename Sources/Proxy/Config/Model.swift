@@ -174,6 +174,8 @@ public struct ServerConfig: Equatable, Sendable {
     public var checkAddr: String? = nil
     public var slowstart: Int? = nil     // ms
     public var location: SourceLocation
+    /// check-send-proxy and the agent check (ServerCheckOptions.swift).
+    public var checkSettings = ServerCheckSettings()
     public init(name: String, host: String, port: Int, location: SourceLocation) {
         self.name = name; self.host = host; self.port = port; self.location = location
     }
@@ -273,7 +275,6 @@ public struct ProxyConfig: Sendable {
     public var dontLogNull = false
     public var connectionMode: HttpConnectionMode = .keepAlive
     public var forwardFor: ForwardForConfig? = nil
-    public var httpCheck: HttpCheckConfig? = nil
     public var httpReuse: String? = nil
     public var loggers: [LoggerConfig] = []
     public var balance: BalanceAlgorithm = .roundRobin
@@ -297,14 +298,9 @@ public struct ProxyConfig: Sendable {
     public var serverState = ProxyServerStateConfig()
     /// log-tag, log-format-sd, tcplog, dontlog-normal, log-separate-errors, log-health-checks (LogModel.swift).
     public var logging = ProxyLogOptions()
+    /// option httpchk/tcp-check/…chk, http-check and tcp-check rules (CheckModel.swift).
+    public var checks = ProxyCheckConfig()
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }
-}
-
-public struct HttpCheckConfig: Equatable, Sendable {
-    public var method: String = "OPTIONS"
-    public var uri: String = "/"
-    public var version: String = "HTTP/1.0"
-    public init() {}
 }

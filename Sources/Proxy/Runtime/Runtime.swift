@@ -70,6 +70,7 @@ public final class RunningProxy: @unchecked Sendable {
         let states = ServerStateTable(configuration: configuration)
         let logTargets = LogTargets(configuration: configuration)
         if let bad = logTargets.unresolved.first { throw EngineError(description: "log target '\(bad)' cannot be resolved") }
+        if let bad = CheckTarget.problems(configuration: configuration).first { throw EngineError(description: bad) }
         logForwarders = logTargets.rings.flatMap { r in r.servers.map { LogRingForwarder(ring: r, server: $0) } }
         handler = try StreamHandler(configuration: configuration, topology: topology, workers: workers,
                                     slotsPerWorker: slots, states: states, logTargets: logTargets)
@@ -91,6 +92,17 @@ public final class RunningProxy: @unchecked Sendable {
         let targets = CheckTarget.targets(configuration: configuration, table: states)
         checker = targets.isEmpty ? nil
             : HealthChecker(table: states, targets: targets, onEvent: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)
+        if let checker {
+            // scur, the backend's connections not queued, the server's queue (HAProxy's
+            // X-Haproxy-Server-State and "N sessions active").
+            let layout = handler.layout
+            let backendRow = states.servers.map { layout.backendRows[$0.proxyName] }
+            checker.load = { [handler] slot in
+                let row = layout.serverRow(slot)
+                let be = backendRow[slot].map { handler.sumCounter(row: $0, .scur) - handler.sumCounter(row: $0, .qcur) } ?? 0
+                return (handler.sumCounter(row: row, .scur), be, handler.sumCounter(row: row, .qcur))
+            }
+        }
         let mailbox = WorkerMailbox(workers: workers)
         handler.mailbox = mailbox
         mailbox.setWaker { [engine] w in engine.wake(worker: w) }
