@@ -375,6 +375,7 @@ struct CheckWorld {
                 ScriptedServer([.receive(5), ScriptedServer.text("75%,maxconn:30,maint,down\n")]),
                 ScriptedServer([.sleep(milliseconds: 50)]),
                 ScriptedServer([ScriptedServer.text("DRAIN bogus 50%\n")]),
+                ScriptedServer([ScriptedServer.text("ready up\n")]),
             ]
         }
         func stop() { agents.forEach { $0.stop() } }
@@ -403,6 +404,8 @@ struct CheckWorld {
                 backend be6
                     option log-health-checks
                     server srv 127.0.0.1:\(a[4]) agent-check agent-port \(a[4]) agent-inter 300ms
+                backend be7
+                    server srv 127.0.0.1:\(a[5]) disabled check inter 300ms agent-check agent-port \(a[5]) agent-inter 300ms
                 """
         }
         func run(haproxy: Bool) throws -> Set<String> {
@@ -413,7 +416,7 @@ struct CheckWorld {
             var lines = Set<String>()
             while ContinuousClock.now < deadline {
                 lines = Set(healthLines(p.stderrText))
-                if lines.count >= 11 { break }
+                if lines.count >= OpsAgentCheckTests.expected.count { break }
                 usleep(50_000)
             }
             return lines
@@ -438,6 +441,8 @@ struct CheckWorld {
         "[WARNING]  (PID) : Server be6/srv enters drain state. 0 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
         "[ALERT]    (PID) : backend 'be6' has no server available!",
         "[WARNING]  (PID) : Server be6/srv remains in forced drain mode.",
+        // A `disabled` server's agent runs during maintenance; its `ready` ends it.
+        "[WARNING]  (PID) : Server be7/srv is UP/READY (leaving forced maintenance).",
     ]
 
     @Test func agentWordsAsHAProxyReportsThem() throws {

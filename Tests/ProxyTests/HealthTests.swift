@@ -129,6 +129,36 @@ func simulate(_ m: inout HealthStateMachine, _ iv: CheckIntervals, firstAt: Int 
         #expect(t.statusWord(a) == "UP" && t.statusWord(c) == "DOWN" && v.lastCheck == .l4ok)
     }
 
+    /// The checker and the runtime API share the table: a forced `stopping` is left by the next
+    /// passed check (HAProxy's check_notify_success calls srv_set_running), a check result in
+    /// maintenance changes no state, and NOLB from disable-on-404 takes no new traffic.
+    @Test func checkerAndRuntimeAPIShareTheState() {
+        let cfg = healthTestConfig(servers: [("A", 1, false), ("C", 2, false)])
+        let t = ServerStateTable(configuration: cfg, nowMs: 0)
+        var m = HealthStateMachine(rise: 2, fall: 2)
+        t.apply(.stopping, server: 0, nowMs: 10)
+        #expect(t.statusWord(0) == "NOLB" && !t.isBalanceable(0) && t.isUsable(0))
+        let forced = t.takeHealthOverrideState(0)!
+        m.force(health: forced.health, state: forced.op.machineState)
+        #expect(m.state == .stopping && t.takeHealthOverrideState(0) == nil)
+        let (_, tr) = m.record(.l4ok)
+        #expect(tr == .wentUp)
+        let change = t.publish(server: 0, health: m.health, state: ServerOpState(m.state),
+                               result: CheckResult(status: .l4ok, durationMs: 0), nowMs: 20)
+        #expect(change?.from == .stopping && change?.to == .running && t.statusWord(0) == "UP")
+        #expect(m.record(.l7okc).transition == .wentStopping)
+        #expect(t.publish(server: 0, health: m.health, state: .stopping, result: CheckResult(status: .l7okc, code: 404, durationMs: 0), nowMs: 30)?.to == .stopping)
+        #expect(t.statusWord(0) == "NOLB" && !t.isBalanceable(0) && t.upCounts(backend: 0) == (1, 0))
+        t.apply(.maint, server: 1, nowMs: 40)
+        #expect(t.publish(server: 1, health: 0, state: .stopped, result: CheckResult(status: .l4con, durationMs: 0), nowMs: 50) == nil)
+        #expect(t.statusWord(1) == "MAINT" && t.view(1, nowMs: 60).lastCheck == .l4con)
+        // A failure that does not move the counter (already DOWN) is not a failed check.
+        t.apply(.ready, server: 1, nowMs: 70)
+        let before = t.view(1, nowMs: 80).checkFailures
+        t.publish(server: 1, health: 0, state: .stopped, result: CheckResult(status: .l4con, durationMs: 0), nowMs: 90, counted: false)
+        #expect(t.view(1, nowMs: 100).checkFailures == before && t.statusWord(1) == "DOWN")
+    }
+
     @Test func disabledIsMaintAndUncheckedIsNoCheck() {
         var cfg = healthTestConfig(servers: [("A", 1, false), ("D", 2, false)])
         cfg.proxies[0].servers[0].check = false
