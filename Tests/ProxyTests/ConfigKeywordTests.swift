@@ -161,13 +161,14 @@ import Testing
              acl api path_beg /api
              stick-table type ip size 200k expire 30m
              stick on src
-             stick match req.cook(SID) table other if api
+             stick match req.cook(SID) table b if api
              stick store-request url_param(sid)
              stick store-response res.cook(SID)
             """))
         var t = StickTableConfig(); t.type = "ip"; t.size = 204_800; t.expire = 1_800_000
         #expect(b.stickTable == t)
-        var match = StickRule(kind: .match, fetch: .requestCookie("SID")); match.table = "other"
+        // `table NAME` must name an existing table (HAProxy: "unable to find stick-table").
+        var match = StickRule(kind: .match, fetch: .requestCookie("SID")); match.table = "b"
         match.condition = Condition(alternatives: [[.init(acl: "api", negated: false)]])
         #expect(b.stickRules == [StickRule(kind: .on, fetch: .source), match,
                                  StickRule(kind: .storeRequest, fetch: .urlParam("sid", delimiter: nil)),

@@ -21,6 +21,8 @@ public struct Configuration: Sendable {
     public var preprocessor = PreprocessorOutcome()
     /// `ring` sections (see LogModel.swift).
     public var rings: [RingConfig] = []
+    /// `peers` sections and the local peer name (added by the peers work).
+    public var peers = PeersConfiguration()
     public init() {}
     public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
 }
@@ -128,9 +130,15 @@ public struct AppSessionConfig: Equatable, Sendable {
 /// HAProxy 2.x stick tables, the modern form of appsession.
 public struct StickTableConfig: Equatable, Sendable {
     public var type: String = "string"
-    public var length: Int = 32
+    /// Characters kept of a string key (HAProxy: `len N`, else 31: a 32-byte key with its NUL)
+    /// or bytes of a binary key (`len N`, else 32).
+    public var length: Int = 31
     public var size: Int = 0
     public var expire: Int? = nil        // ms
+    /// `peers NAME`: the peers section the table is shared with.
+    public var peers: String? = nil
+    /// `srvkey name|addr`: how a server is named in the table (and to peers).
+    public var serverKey: String = "name"
     public init() {}
 }
 

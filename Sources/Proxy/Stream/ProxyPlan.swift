@@ -99,7 +99,8 @@ enum PlanBuilder {
         }
     }
 
-    static func backends(_ config: Configuration, _ topo: Topology, _ layout: CounterLayout) throws -> [BackendPlanInfo] {
+    static func backends(_ config: Configuration, _ topo: Topology, _ layout: CounterLayout,
+                         _ tables: StickTableSet? = nil) throws -> [BackendPlanInfo] {
         try topo.backends.map { b in
             let p = config.proxies[b.proxy]
             var xff: ForwardedFor? = nil
@@ -116,7 +117,7 @@ enum PlanBuilder {
             }
             let connect = p.timeouts.connect ?? 0
             return BackendPlanInfo(
-                name: p.name, plan: BackendPlan(backend: p), servers: b.servers,
+                name: p.name, plan: BackendPlan(backend: p, tables: tables?.binding(proxy: b.proxy)), servers: b.servers,
                 serverNames: p.servers.map(\.name),
                 mode: connectionMode(p.connectionMode), forwardFor: xff,
                 connectTimeout: connect, serverTimeout: p.timeouts.server ?? 0,

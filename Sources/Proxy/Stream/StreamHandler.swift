@@ -63,6 +63,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     /// Applies the stats page's admin form (a POST body) and says how it went.
     public var statsForm: (@Sendable ([UInt8]) -> StatsActionStatus)? = nil
     let startMs = WallClock.nowMs()
+    /// Every stick table, and the workers' outboxes to the peers thread (nil: nothing shared).
+    public let stickTables: StickTableSet
+    public let stickUpdates: StickUpdateQueues?
 
     struct Pages {
         let badRequest = ErrorPages.bytes(.badRequest)
@@ -93,7 +96,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         self.states = states
         layout = CounterLayout(configuration: configuration)
         frontends = try PlanBuilder.frontends(configuration, topology, layout, logTargets)
-        backends = try PlanBuilder.backends(configuration, topology, layout)
+        stickTables = StickTableSet(configuration: configuration)
+        stickUpdates = stickTables.hasSharedTables ? StickUpdateQueues(workers: workers) : nil
+        backends = try PlanBuilder.backends(configuration, topology, layout, stickTables)
         serverOfSlot = topology.servers.map(\.indexInBackend)
         backendOfServer = topology.servers.map(\.backend)
         pages = Pages()
@@ -108,7 +113,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             let routers = try topology.frontends.map { f in
                 try Router(frontend: configuration.proxies[f.proxy], backendIndex: { topology.backendByName[$0] })
             }
-            let deciders = backends.map { BackendDecider(plan: $0.plan) }
+            let queue = stickUpdates?.queues[ws.count]
+            let deciders = backends.map { BackendDecider(plan: $0.plan, updates: $0.plan.sharesTable ? queue : nil) }
             ws.append(WorkerContext(routers: routers, deciders: deciders, slots: slotsPerWorker,
                                     counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets),
                                     limits: configuration.global.tune.headLimits))
@@ -519,6 +525,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let w = workers[worker]
         w.nowMs = MonotonicClock.nowMs()
         mailbox?.drain(worker)
+        stickUpdates?.queues[worker].endOfTurn()
         if worker == 0 && w.nowMs >= w.nextSweepMs {
             // expire idle appsession / stick-table entries, as HAProxy's 5 s sweeper does
             w.nextSweepMs = w.nowMs + 5000
