@@ -28,10 +28,6 @@ enum PeersChecks {
                 continue
             }
             section.peers[i].isLocal = true
-            if !section.disabled {
-                // Milestone 1 of issue 14: the sections are read and checked; the protocol comes next.
-                state.warn(section.location, "peers section '\(section.name)': synchronisation with peers is not implemented yet; its tables stay local to this process")
-            }
             state.config.peers.sections.append(section)
         }
         state.config.peers.localPeer = local

@@ -78,7 +78,9 @@ public final class AppSessionTable: Sendable {
         return h
     }
 
-    @inline(__always) func shard(_ h: UInt64) -> Shard { shards[Int(h >> 58)] }
+    /// FNV-1a's top bits barely change between keys that differ in their last characters
+    /// (sequential session ids used 6 of the 64 shards): mix before taking them.
+    @inline(__always) func shard(_ h: UInt64) -> Shard { shards[Int(((h ^ (h >> 29)) &* 0xbf58476d1ce4e5b9) >> 58)] }
 
     /// The server of a session id; refreshes its expiry. nil when unknown or expired.
     public func lookupServer(_ key: UnsafeRawBufferPointer, now: Int64) -> StickServer? {

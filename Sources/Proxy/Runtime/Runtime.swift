@@ -59,9 +59,13 @@ public final class RunningProxy: @unchecked Sendable {
     public let control: RuntimeControl
     let apiServer: RuntimeAPIServer
     let logForwarders: [LogRingForwarder]
+    /// The peers thread (nil without `peers` sections).
+    public let peers: PeersRuntime?
 
     /// Binds every listener (errors are thrown before anything starts). `noSplice`: `-dS`.
-    public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false) throws {
+    /// `reload`: this process replaces another (`-sf`), which hands it its stick tables
+    /// through the peers.
+    public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false, reload: Bool = false) throws {
         let topology = Topology(configuration)
         let allowedCPUs = CPUPlacement.allowedCPUs()          // nbthread's default, as HAProxy
         let workers = max(1, configuration.global.nbthread ?? allowedCPUs.count)
@@ -89,6 +93,10 @@ public final class RunningProxy: @unchecked Sendable {
                             pages: Self.enginePages)
         handler.engine = engine
         handler.sendLogsThroughRings(engine)
+        peers = configuration.peers.sections.contains { !$0.disabled }
+            ? try PeersRuntime(configuration: configuration, tables: handler.stickTables, updates: handler.stickUpdates,
+                               reload: reload, toStderr: foreground)
+            : nil
         let targets = CheckTarget.targets(configuration: configuration, table: states)
         checker = targets.isEmpty ? nil
             : HealthChecker(table: states, targets: targets, onEvent: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)
@@ -127,6 +135,7 @@ public final class RunningProxy: @unchecked Sendable {
         checker?.start()
         apiServer.start()
         for f in logForwarders { f.start() }
+        peers?.start()
     }
 
     /// `hard-stop-after`: a soft stop that has not finished after `ms` becomes a hard one.
@@ -136,12 +145,16 @@ public final class RunningProxy: @unchecked Sendable {
         t.start()
     }
 
-    /// Soft: stop accepting and finish what is in flight; hard: now.
+    /// Soft: stop accepting and finish what is in flight (the peers hand the tables to the
+    /// new process meanwhile); hard: now.
     public func stop(soft: Bool) {
         control.settings.withLock { $0.stopping = true }
+        if soft { peers?.beginSoftStop() }
         checker?.stop()
         engine.stop(soft: soft)
         engine.join()
+        if soft { peers?.waitForHandOver(timeoutMs: 10_000) }
+        peers?.stop()
         apiServer.stop()
         for f in logForwarders { f.stop() }
         handler.engine = nil
@@ -170,7 +183,8 @@ public enum Runtime {
         let daemon = (config.global.daemon || options.daemon) && !options.foreground
         let signals = ProcessControl.blockControlSignals()
         let proxy: RunningProxy
-        do { proxy = try RunningProxy(configuration: config, foreground: !daemon, noSplice: options.noSplice) }
+        do { proxy = try RunningProxy(configuration: config, foreground: !daemon, noSplice: options.noSplice,
+                                      reload: !options.softStopPIDs.isEmpty) }
         catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }
 
         let pidfile = options.pidfile ?? config.global.pidfile
