@@ -53,6 +53,8 @@ final class PeerLink {
     var output = PeerByteBuffer()
     /// The socket (owned by the peers thread; -1 in tests).
     var fd: Int32 = -1
+    /// The TCP connection is up (an accepted one always is).
+    var tcpConnected: Bool
     /// Minor version the other side announced in its hello (0: downgrade, no timed updates).
     var remoteMinor = PeersMessage.minorVersion
     /// Remote address, for logs and `show peers`.
@@ -64,6 +66,7 @@ final class PeerLink {
         self.role = role
         self.peer = peer
         state = role == .outgoing ? .connecting : .awaitingHello(line: 1)
+        tcpConnected = role == .incoming
         openedMs = now
     }
 

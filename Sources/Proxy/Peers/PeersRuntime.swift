@@ -213,7 +213,8 @@ public final class PeersRuntime: @unchecked Sendable {
                 var err: Int32 = 0
                 var len = socklen_t(MemoryLayout<Int32>.size)
                 getsockopt(link.fd, SOL_SOCKET, SO_ERROR, &err, &len)
-                let failed = result < 0 || err != 0 || (Int32(result) & Int32(POLLERR | POLLHUP)) != 0 && err != 0
+                let failed = result < 0 || err != 0 || (result & Int32(POLLERR | POLLHUP)) != 0
+                link.tcpConnected = !failed
                 section(of: link).connectFinished(link, error: failed ? String(cString: strerror(err != 0 ? err : ECONNREFUSED)) : nil, now: now)
                 if !failed { armRead(link) }
                 finishCloses()
@@ -251,6 +252,10 @@ public final class PeersRuntime: @unchecked Sendable {
     private func closeListeners() {
         for (i, l) in listeners.enumerated() where l.fd >= 0 {
             _ = rp_pollring_remove(ring, Self.listenerTag(i))
+            // The ring's pending poll keeps the socket alive past close(): shut it down first
+            // so it leaves the SO_REUSEPORT group now (our hand-over connect must reach the
+            // new process, not this dying listener).
+            shutdown(l.fd, Int32(SHUT_RDWR))
             close(l.fd)
             listeners[i].fd = -1
         }
@@ -369,7 +374,7 @@ public final class PeersRuntime: @unchecked Sendable {
     private func flush(_ link: PeerLink) -> Bool {
         guard link.fd >= 0, link.state != .connecting else { return !link.output.isEmpty }
         while !link.output.isEmpty {
-            let n = link.output.withBytes { b, s, e in write(link.fd, b.baseAddress! + s, e - s) }
+            let n = link.output.withBytes { b, s, e in send(link.fd, b.baseAddress! + s, e - s, Int32(MSG_NOSIGNAL)) }
             if n > 0 { link.output.consume(n); continue }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { armWrite(link); return true }
@@ -391,8 +396,8 @@ public final class PeersRuntime: @unchecked Sendable {
     private func closeNow(_ link: PeerLink) {
         guard link.fd >= 0 else { links[link.id] = nil; linkSection[link.id] = nil; return }
         // Best effort: an error status or message queued just before closing.
-        while !link.output.isEmpty {
-            let n = link.output.withBytes { b, s, e in write(link.fd, b.baseAddress! + s, e - s) }
+        while link.tcpConnected && !link.output.isEmpty {
+            let n = link.output.withBytes { b, s, e in send(link.fd, b.baseAddress! + s, e - s, Int32(MSG_NOSIGNAL)) }
             if n <= 0 { break }
             link.output.consume(n)
         }
