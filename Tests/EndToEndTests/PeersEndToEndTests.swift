@@ -12,6 +12,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+import Origins
 import Proxy
 
 /// A client loop on its own thread, counting the requests that succeeded.
@@ -260,6 +261,76 @@ final class PeersWorld: @unchecked Sendable {     // immutable after init; serve
         #expect(peers.contains("id=B(remote,active)") && peers.contains("last_status=ESTA"), "\(peers)")
     }
 
+    /// Bad input on the peers port: HAProxy 2.6 and ringproxy answer the same bytes and close
+    /// that connection only.
+    @Test(.enabled(if: haproxy != nil, "haproxy 2.6 is the anchor for the answers"))
+    func badInputIsAnsweredAsHAProxyAnswersIt() throws {
+        let w = try PeersWorld()
+        let h = try w.start("A", binary: Self.haproxy!)
+        let r = try ProxyProcess(config: try w.config(for: "A").replacingOccurrences(of: "127.0.0.1:\(w.frontPorts.a)", with: "127.0.0.1:\(w.frontPorts.b)")
+                                    .replacingOccurrences(of: "peer A 127.0.0.1:\(w.peerPorts.a)", with: "peer A 127.0.0.1:\(w.peerPorts.b)")
+                                    .replacingOccurrences(of: "peer B 127.0.0.1:\(w.peerPorts.b)", with: "peer B 127.0.0.1:\(freePort())")
+                                    .replacingOccurrences(of: "127.0.0.1:\(w.topology.statsPort)", with: "127.0.0.1:\(freePort())")
+                                    .replacingOccurrences(of: "127.0.0.1:\(w.topology.monitorPort)", with: "127.0.0.1:\(freePort())"),
+                                 waitForPorts: [w.frontPorts.b, w.peerPorts.b], extraArguments: ["-L", "A"])
+        defer { _ = h.stop(); _ = r.stop() }
+        let hello = Array("HAProxyS 2.1\nA\nB 4242 1\n".utf8)
+        let statusOnly: [(String, [UInt8])] = [
+            ("HTTP", Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)),
+            ("bad version", Array("HAProxyS 3.0\nA\nB 1 1\n".utf8)),
+            ("not our name", Array("HAProxyS 2.1\nX\nB 1 1\n".utf8)),
+            ("unknown peer", Array("HAProxyS 2.1\nA\nZ 1 1\n".utf8)),
+            ("no pid", Array("HAProxyS 2.1\nA\nB\n".utf8)),
+        ]
+        for (name, bytes) in statusOnly {
+            let a = try Self.exchange(port: w.peerPorts.a, bytes), b = try Self.exchange(port: w.peerPorts.b, bytes)
+            #expect(a.closed && b.closed, "\(name)")
+            #expect(String(decoding: a.answer, as: UTF8.self) == String(decoding: b.answer, as: UTF8.self), "\(name)")
+        }
+        // After a good hello: "200", possibly control messages, then the error message and a close.
+        let afterHello: [(String, [UInt8], [UInt8])] = [
+            ("reserved class", hello + [255, 0], [1, 0]),
+            ("message too large", hello + [10, 0x80] + PeersVarintBytes.encode(20000), [1, 1]),
+            ("length over 5 bytes", hello + [10, 0x80, 0xff, 0xff, 0xff, 0xff, 0xff], [1, 0]),
+        ]
+        for (name, bytes, error) in afterHello {
+            for port in [w.peerPorts.a, w.peerPorts.b] {
+                let x = try Self.exchange(port: port, bytes)
+                #expect(x.closed && x.answer.starts(with: Array("200\n".utf8)) && x.answer.suffix(2).elementsEqual(error),
+                        "\(name) on \(port == w.peerPorts.a ? "haproxy" : "ringproxy"): \(x.answer)")
+            }
+        }
+        // Nothing else was disturbed: both still serve and still take a peer.
+        #expect(try w.get("A", host: "nosession.9ai9.net").status == 200)
+        #expect(try w.get("B", host: "nosession.9ai9.net").status == 200)
+        #expect(try Self.exchange(port: w.peerPorts.b, hello, closeAfter: .milliseconds(300)).answer.starts(with: Array("200\n".utf8)))
+    }
+
+    /// Sends `bytes` to a peers port and reads until the other side closes (or `closeAfter`).
+    static func exchange(port: UInt16, _ bytes: [UInt8], closeAfter: Duration = .seconds(3)) throws -> (answer: [UInt8], closed: Bool) {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = UInt32(0x7f000001).bigEndian
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { throw ProxyProcessError(description: "connect \(port): errno \(errno)") }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let deadline = ContinuousClock.now + closeAfter
+        while ContinuousClock.now < deadline {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 50) >= 0 else { break }
+            if p.revents == 0 { continue }
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return (out, true) }
+            out += buf[0..<n]
+        }
+        return (out, false)
+    }
+
     /// One command on HAProxy's stats socket.
     static func cli(_ path: String, _ command: String) throws -> String {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -279,5 +350,18 @@ final class PeersWorld: @unchecked Sendable {     // immutable after init; serve
             out += buf[0..<n]
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The peers protocol's integer encoding (peers.txt), for building test input.
+enum PeersVarintBytes {
+    static func encode(_ value: UInt64) -> [UInt8] {
+        var v = value
+        if v < 0xf0 { return [UInt8(v)] }
+        var out = [UInt8(truncatingIfNeeded: v) | 0xf0]
+        v = (v - 0xf0) >> 4
+        while v >= 0x80 { out.append(UInt8(truncatingIfNeeded: v) | 0x80); v = (v - 0x80) >> 7 }
+        out.append(UInt8(v))
+        return out
     }
 }

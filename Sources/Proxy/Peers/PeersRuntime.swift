@@ -323,7 +323,7 @@ public final class PeersRuntime: @unchecked Sendable {
 
     private func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, 6 /* IPPROTO_TCP */, TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     private func armRead(_ link: PeerLink) {

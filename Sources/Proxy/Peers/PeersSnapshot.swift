@@ -64,6 +64,10 @@ public struct PeersSnapshot: Sendable, Equatable {
 
     public var sections: [Section] = []
     public var localPeer: String = ""
+    /// HAProxy's ActivePeers (`show info`, haproxy_process_active_peers): peer sessions open,
+    /// handshaking or established; ConnectedPeers: the established ones.
+    public var activePeers: Int { sections.reduce(0) { $0 + $1.peers.filter(\.active).count } }
+    public var connectedPeers: Int { sections.reduce(0) { $0 + $1.peers.filter(\.established).count } }
     /// Table changes the workers could not queue (their outbox was full), and those taken.
     public var queuedDrops: Int = 0
     public var takenChanges: Int = 0

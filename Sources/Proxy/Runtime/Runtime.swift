@@ -97,6 +97,7 @@ public final class RunningProxy: @unchecked Sendable {
             ? try PeersRuntime(configuration: configuration, tables: handler.stickTables, updates: handler.stickUpdates,
                                reload: reload, toStderr: foreground)
             : nil
+        if let p = peers { handler.peersSnapshot = { p.snapshot() } }
         let targets = CheckTarget.targets(configuration: configuration, table: states)
         checker = targets.isEmpty ? nil
             : HealthChecker(table: states, targets: targets, onEvent: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)

@@ -62,6 +62,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     public var statsAdjust: (@Sendable (inout StatsModel) -> Void)? = nil
     /// Applies the stats page's admin form (a POST body) and says how it went.
     public var statsForm: (@Sendable ([UInt8]) -> StatsActionStatus)? = nil
+    /// The peers thread's state, for the stats (set by the runtime when there are peers).
+    public var peersSnapshot: (@Sendable () -> PeersSnapshot)? = nil
     let startMs = WallClock.nowMs()
     /// Every stick table, and the workers' outboxes to the peers thread (nil: nothing shared).
     public let stickTables: StickTableSet
@@ -562,6 +564,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         m.defaultMaxconn = configuration.global.maxconn ?? 2000
         m.uptimeSeconds = Int((now - startMs) / 1000)
         statsAdjust?(&m)
+        m.peers = peersSnapshot?()
         return m
     }
 }
