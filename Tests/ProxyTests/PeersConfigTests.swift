@@ -160,6 +160,8 @@ import Testing
         ("duplicate remote peers", true, "peers p\n peer A 127.0.0.1:1\n peer B 127.0.0.1:2\n peer B 127.0.0.1:3\n"),
         ("duplicate local peer", false, "peers p\n peer A 127.0.0.1:1\n peer A 127.0.0.1:2\n"),
         ("missing port", false, "peers p\n peer A 127.0.0.1\n"),
+        ("empty port", true, "peers p\n peer A 127.0.0.1:1\n peer B 127.0.0.1:\n"),
+        ("address from unset variables", true, "peers p\n bind 127.0.0.1:1\n server A\n server B ${NOPE_addr}:${NOPE_port}\n"),
         ("bad port", false, "peers p\n peer A 127.0.0.1:bar\n"),
         ("port range", false, "peers p\n peer A 127.0.0.1:1-5\n"),
         ("unresolvable host", false, "peers p\n peer A 127.0.0.1:1\n peer B example.invalid:1000\n"),

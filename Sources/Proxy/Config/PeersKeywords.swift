@@ -141,7 +141,7 @@ enum PeersKeywords {
         var next = 1
         if peerForm || !isLocal {
             if let text = line.argument(1) {
-                (host, port) = try parsePeerAddress(text, line, peerName: name)
+                (host, port) = try parsePeerAddress(state.environment.expandInAddress(text), line, peerName: name)
                 next = 2
             }
         } else if let word = line.argument(1), word.contains(":") || word.contains("@") || AddressParser.isIP(word) {
@@ -160,13 +160,16 @@ enum PeersKeywords {
         state.peers.current = section
     }
 
-    /// `IP:PORT` or `HOSTNAME:PORT` (resolved now, as HAProxy does).
-    static func parsePeerAddress(_ text: String, _ line: KeywordLine, peerName: String) throws(ConfigError) -> (String, Int) {
+    /// `IP:PORT` or `HOSTNAME:PORT` (resolved now, as HAProxy does). An empty port (`ADDR:`,
+    /// or `:` from unset variables) is accepted as HAProxy accepts it: nothing to connect to,
+    /// the peer can only connect to us.
+    static func parsePeerAddress(_ text: String, _ line: KeywordLine, peerName: String) throws(ConfigError) -> (String?, Int?) {
         let what = "'\(line.keyword) \(peerName)'"
         let (host, portText) = AddressParser.split(text)
-        guard let portText, !portText.isEmpty else {
+        guard let portText else {
             throw line.error("\(what): missing port specification in '\(text)'")
         }
+        if portText.isEmpty { return (nil, nil) }
         if portText.contains("-") || portText.contains(",") {
             throw line.error("\(what): port range not permitted here in '\(text)'")
         }
