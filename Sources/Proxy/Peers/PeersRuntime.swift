@@ -22,7 +22,7 @@ public final class PeersRuntime: @unchecked Sendable {
     let updates: StickUpdateQueues?
     let wakeup: PeersWakeup
     /// Table index in the StickTableSet → (section, index in the section's tables).
-    let tableOwner: [Int: (section: Int, table: Int)]
+    let tableOwner: [(section: Int, table: Int)?]
     var listeners: [(section: Int, fd: Int32)] = []
     let logger: PeersEventLogger
     var thread: pthread_t? = nil
@@ -40,6 +40,8 @@ public final class PeersRuntime: @unchecked Sendable {
     var toClose: [PeerLink] = []
     var readBuffer = [UInt8](repeating: 0, count: 65536)
     var nextSnapshotMs: Int64 = 0
+    /// When the workers last had changes for us (busy: poll; idle: sleep until woken).
+    var lastChangeMs: Int64 = 0
     /// The enabled sections' configurations (same order as `sections`).
     let sectionConfigs: [PeersSectionConfig]
 
@@ -64,9 +66,10 @@ public final class PeersRuntime: @unchecked Sendable {
             built.append(PeersSectionState(config: s, localName: c.peers.localPeer, tables: list, transport: placeholder,
                                            reload: reload, now: now))
         }
+        for s in built { s.pushIntervalMs = Int64(Self.batchIntervalMs) }
         sections = built
         sectionConfigs = c.peers.sections.filter { !$0.disabled }
-        tableOwner = owner
+        tableOwner = (0..<tables.infos.count).map { owner[$0] }
         placeholder.runtime = self
         for (i, s) in sectionConfigs.enumerated() {
             if let fd = s.listenFD {
@@ -129,6 +132,9 @@ public final class PeersRuntime: @unchecked Sendable {
 
     // MARK: the loop (peers thread)
 
+    /// How long a busy peers thread waits before taking the workers' next changes.
+    static let batchIntervalMs: Int32 = 10
+
     static let pipeTag: UInt64 = 1
     static func listenerTag(_ i: Int) -> UInt64 { UInt64(i) << 8 | 2 }
     static func readTag(_ link: Int) -> UInt64 { UInt64(link) << 8 | 3 }
@@ -163,8 +169,12 @@ public final class PeersRuntime: @unchecked Sendable {
             if now >= nextSnapshotMs { publishSnapshot(now: now) }
             now = MonotonicClock.nowMs()
             var timeout = Int32(clamping: max(0, next - now))
-            if took > 0 || pendingOutput {
-                timeout = min(timeout, 2)         // changes keep coming: come back soon for more
+            if took > 0 { lastChangeMs = now }
+            if pendingOutput || now - lastChangeMs < 100 {
+                // Changes keep coming: poll for the next batch every few ms rather than have
+                // the workers wake us (each wake-up is a syscall for them and a context switch;
+                // 10 ms bounds how stale a peer gets).
+                timeout = min(timeout, Self.batchIntervalMs)
             } else if let q = updates?.queues, !wakeup.prepareToSleep(q) {
                 timeout = 0
             }
@@ -183,8 +193,13 @@ public final class PeersRuntime: @unchecked Sendable {
         guard let queues = updates?.queues else { return 0 }
         var n = 0
         for q in queues {
+            // A `stick on` request reports its entry twice in a row (the match refreshes it,
+            // the store keeps it): one update, as HAProxy does for an entry already scheduled.
+            var previous: (table: Int, key: UnsafeRawBufferPointer, server: StickServer)? = nil
             n += q.drain { table, key, server in
-                guard let o = tableOwner[table] else { return }
+                defer { previous = (table, key, server) }
+                if let p = previous, p.table == table, p.server == server, p.key.elementsEqual(key) { return }
+                guard table < tableOwner.count, let o = tableOwner[table] else { return }
                 sections[o.section].tables[o.table].log.append(key: key, server: server)
             }
         }

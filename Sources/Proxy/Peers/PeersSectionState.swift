@@ -33,8 +33,9 @@ enum PeersEvent: Equatable {
     case taught(peer: String, entries: Int)
 }
 
-/// A table shared with the section, and its local update log.
-struct SharedStickTable {
+/// A table shared with the section, and its local update log (a class: the per-update code
+/// reads it without copying it).
+final class SharedStickTable {
     /// Index in the StickTableSet (what the workers' records name).
     let setIndex: Int
     /// 1-based id announced in definitions.
@@ -113,6 +114,8 @@ final class PeerState {
     var lastLocalTable: Int? = nil
     var dictionary = PeerDictionaryCache()
     var taughtEntries = 0
+    /// Next time local updates and acks may go out (see PeersSectionState.pushIntervalMs).
+    var nextPushMs: Int64 = 0
 
     init(_ p: PeerConfig, tables: Int) {
         name = p.name; host = p.host; port = p.port; isLocal = p.isLocal
@@ -134,7 +137,7 @@ final class PeersSectionState {
     let pid: Int32
     let peers: [PeerState]
     let localIndex: Int
-    var tables: [SharedStickTable]
+    let tables: [SharedStickTable]
     let transport: any PeersTransport
     /// Incoming links whose hello is not complete yet.
     var pending: [PeerLink] = []
@@ -241,6 +244,9 @@ final class PeersSectionState {
                             p.heartbeatDue = true
                         }
                         next = min(next, p.reconnectMs, p.heartbeatMs > 0 ? p.heartbeatMs : next)
+                    }
+                    if hasUpdatesToPush(p) || p.tables.contains(where: { $0.lastGet != $0.lastAcked }) {
+                        next = min(next, max(now, p.nextPushMs))      // the next batch
                     }
                 }
             }
@@ -739,10 +745,18 @@ final class PeersSectionState {
 
     // MARK: sending messages (HAProxy's peer_send_msgs)
 
+    /// Reused by sendMessages (its buffers keep their capacity).
+    private var writer = PeersMessageWriter()
+    /// Local updates and acks are sent at most this often per peer (0: at once, for tests).
+    var pushIntervalMs: Int64 = 0
+
     func sendMessages(_ i: Int, now: Int64) {
         let p = peers[i]
         guard let link = p.link, link.state == .established else { return }
-        var w = PeersMessageWriter()
+        var w = writer
+        writer = PeersMessageWriter()
+        w.out.removeAll(keepingCapacity: true)
+        defer { writer = w }
         if p.heartbeatDue {
             p.heartbeatDue = false
             w.control(PeersMessage.heartbeat)
@@ -753,14 +767,18 @@ final class PeersSectionState {
             resyncProcess = true
         }
         var allTaught = true
+        // Acks and local updates go out in batches, at most every `pushIntervalMs`: a peer's
+        // ack must not pull each small batch out of us (they would ping-pong at the RTT).
+        let paced = now >= p.nextPushMs
+        if paced && pushIntervalMs > 0 { p.nextPushMs = now + pushIntervalMs }
         for t in tables.indices {
-            if p.tables[t].lastGet != p.tables[t].lastAcked {
+            if paced && p.tables[t].lastGet != p.tables[t].lastAcked {
                 w.ack(remoteTableID: p.tables[t].remoteID, updateID: p.tables[t].lastGet)
                 p.tables[t].lastAcked = p.tables[t].lastGet
             }
             if link.output.count + w.count > Self.outputHighWater { allTaught = false; continue }
             if !p.teachProcess {
-                if !p.learnAssign { pushIncremental(p, t, &w, link: link, now: now) }
+                if paced && !p.learnAssign { pushIncremental(p, t, &w, link: link, now: now) }
             } else if !p.teachFinished {
                 if !p.tables[t].taught {
                     if p.tables[t].walkShard == nil { startWalk(p, t) }
