@@ -40,8 +40,12 @@ public final class PeersRuntime: @unchecked Sendable {
     var toClose: [PeerLink] = []
     var readBuffer = [UInt8](repeating: 0, count: 65536)
     var nextSnapshotMs: Int64 = 0
-    /// When the workers last had changes for us (busy: poll; idle: sleep until woken).
-    var lastChangeMs: Int64 = 0
+    /// Changes taken in the current 100 ms window, and whether the last windows were busy
+    /// (above `busyChangesPerSecond`: batch every 10 ms; below: push each change at once).
+    var windowStartMs: Int64 = 0
+    var windowChanges = 0
+    var busy = false
+    static let busyChangesPerSecond = 1000
     /// The enabled sections' configurations (same order as `sections`).
     let sectionConfigs: [PeersSectionConfig]
 
@@ -66,7 +70,6 @@ public final class PeersRuntime: @unchecked Sendable {
             built.append(PeersSectionState(config: s, localName: c.peers.localPeer, tables: list, transport: placeholder,
                                            reload: reload, now: now))
         }
-        for s in built { s.pushIntervalMs = Int64(Self.batchIntervalMs) }
         sections = built
         sectionConfigs = c.peers.sections.filter { !$0.disabled }
         tableOwner = (0..<tables.infos.count).map { owner[$0] }
@@ -169,11 +172,11 @@ public final class PeersRuntime: @unchecked Sendable {
             if now >= nextSnapshotMs { publishSnapshot(now: now) }
             now = MonotonicClock.nowMs()
             var timeout = Int32(clamping: max(0, next - now))
-            if took > 0 { lastChangeMs = now }
-            if pendingOutput || now - lastChangeMs < 100 {
-                // Changes keep coming: poll for the next batch every few ms rather than have
-                // the workers wake us (each wake-up is a syscall for them and a context switch;
-                // 10 ms bounds how stale a peer gets).
+            updateRate(took, now: now)
+            if pendingOutput || busy {
+                // Many changes: poll for the next batch every few ms rather than have the
+                // workers wake us for each (a syscall for them, a context switch for both);
+                // 10 ms bounds how stale a peer gets. Fewer changes go out as they come.
                 timeout = min(timeout, Self.batchIntervalMs)
             } else if let q = updates?.queues, !wakeup.prepareToSleep(q) {
                 timeout = 0
@@ -186,6 +189,24 @@ public final class PeersRuntime: @unchecked Sendable {
         }
         for l in Array(links.values) { closeNow(l) }
         handOverDone.store(true, ordering: .releasing)
+    }
+
+    /// Tracks the change rate; switches the sections between pushing at once and batching.
+    private func updateRate(_ took: Int, now: Int64) {
+        windowChanges += took
+        guard now - windowStartMs >= 100 else {
+            if !busy && windowChanges * 10 > Self.busyChangesPerSecond { setBusy(true) }
+            return
+        }
+        setBusy(windowChanges * 10 > Self.busyChangesPerSecond)
+        windowStartMs = now
+        windowChanges = 0
+    }
+
+    private func setBusy(_ b: Bool) {
+        guard b != busy else { return }
+        busy = b
+        for s in sections { s.pushIntervalMs = b ? Int64(Self.batchIntervalMs) : 0 }
     }
 
     /// Takes the workers' changes into the update logs.
