@@ -12,7 +12,7 @@ final class PeersEventLogger {
     let pid: Int32
     let sender: SyslogSender?
     /// Loggers of each section (its own `log` lines, else the global ones).
-    let loggers: [String: [LogTarget]]
+    let loggers: [String: ProxyLog]
     /// Every line, also kept in memory for tests (the most recent 64).
     private(set) var recent: [String] = []
 
@@ -22,21 +22,23 @@ final class PeersEventLogger {
         var merged = Configuration()
         merged.global.logTag = c.global.logTag
         merged.global.loggers = c.global.loggers
+        merged.global.logging = c.global.logging
+        merged.rings = c.rings
         var ranges: [String: Range<Int>] = [:]
         for s in c.peers.sections where !s.loggers.isEmpty {
             let start = merged.global.loggers.count
             merged.global.loggers += s.loggers
             ranges[s.name] = start..<merged.global.loggers.count
         }
-        let targets = LogTargets(configuration: merged)
-        var byName: [String: [LogTarget]] = [:]
+        let targets = LogTargets(configuration: merged, pid: pid)
+        var byName: [String: ProxyLog] = [:]
         let globalCount = c.global.loggers.filter { !$0.isGlobal }.count
         for s in c.peers.sections {
-            if let r = ranges[s.name] { byName[s.name] = Array(targets.global[r]) }
-            else { byName[s.name] = Array(targets.global.prefix(globalCount)) }
+            let list = ranges[s.name].map { Array(targets.global[$0]) } ?? Array(targets.global.prefix(globalCount))
+            byName[s.name] = ProxyLog(loggers: list, origin: targets.globalLog.origin)
         }
         loggers = byName
-        sender = targets.destinations.isEmpty ? nil : SyslogSender(targets: targets, pid: pid, capacity: 16)
+        sender = targets.destinations.isEmpty ? nil : SyslogSender(targets: targets, capacity: 16)
     }
 
     func log(section: String, _ e: PeersEvent) {
@@ -48,8 +50,8 @@ final class PeersEventLogger {
             let line = "\(tag)(\(pid)) : \(text)\n"
             _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
         }
-        if let sender, let targets = loggers[section], !targets.isEmpty {
-            sender.log(level: level, loggers: targets, message: text)
+        if let sender, let log = loggers[section], !log.loggers.isEmpty {
+            sender.log(level: level, to: log, message: text)
             sender.flush()
         }
     }
