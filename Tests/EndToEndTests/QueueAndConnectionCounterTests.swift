@@ -145,8 +145,8 @@ import Synchronization
                 #expect(counts.allSatisfy { $0.count == 5 && $0[0] >= $0[1] && Array($0[2...]) == [0, 0, 0] }, "\(side.name): \(lines)")
             } else {
                 // HAProxy logs after its response is out: on a loaded machine the next client
-                // may already be counted
-                #expect(fc.first == 1 && fc.last == 3 && fc == fc.sorted(), "\(side.name): \(lines)")
+                // may already be counted (even for the first line)
+                #expect(fc.allSatisfy { (1...3).contains($0) } && fc.last == 3 && fc == fc.sorted(), "\(side.name): \(lines)")
             }
             let null = try RawHTTP(port: side.port)
             null.close()                                   // a connection closed without a byte
