@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps deps-test build release bench
+.PHONY: run test deps deps-test build release bench fuzz regtests regtests-ci ci
 
 deps:
 	@pkg-config --exists liburing 2>/dev/null || { \
@@ -17,6 +17,9 @@ deps-test: deps
 	  echo "installing haproxy, wrk and curl (comparison anchors and the demo test)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy wrk curl >/dev/null || \
 	  echo "warning: could not install haproxy/wrk; the comparison tests will be skipped"; }
+	@[ -f /usr/include/pcre2.h ] && command -v cc >/dev/null && command -v make >/dev/null || { \
+	  echo "installing libpcre2-dev, gcc and make (VTest, which runs HAProxy's reg-tests, is built with them)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpcre2-dev gcc make >/dev/null; }
 
 build: deps
 	$(SWIFT) build -c release --product ringproxy
@@ -35,3 +38,42 @@ test: deps-test
 
 bench: release
 	python3 benchmarks/wrk_compare.py
+
+# libFuzzer targets (sources in Fuzz/, seeds in Tests/Fuzz/Corpus): each runs FUZZ_SECONDS
+# (CI: 60) under AddressSanitizer; a crash, a failed property or a sanitizer report fails the
+# target and leaves the input in .build/fuzz/artifacts/ (make it a fixture once fixed).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := FuzzRequestHead:request FuzzResponseHead:response FuzzChunk:chunk FuzzCookie:cookie FuzzConfig:config
+FUZZ_BUILD := --build-path .build/fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
+fuzz: deps
+	@set -e; mkdir -p .build/fuzz/artifacts; \
+	for p in $(FUZZ_TARGETS); do t=$${p%%:*}; c=$${p##*:}; \
+	  RINGPROXY_FUZZ=1 $(SWIFT) build $(FUZZ_BUILD) --product $$t 2>&1 | grep -E "error|warning: |Build" || true; \
+	  test -x .build/fuzz/debug/$$t; \
+	done; \
+	for p in $(FUZZ_TARGETS); do t=$${p%%:*}; c=$${p##*:}; \
+	  seeds=Tests/Fuzz/Corpus/$$c; [ -d $$seeds ] || seeds=Tests/Fixtures; mkdir -p .build/fuzz/corpus/$$c; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s (seeds: $$seeds)"; \
+	  .build/fuzz/debug/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=.build/fuzz/artifacts/$$c- .build/fuzz/corpus/$$c $$seeds > .build/fuzz/$$t.log 2>&1 || \
+	    { tail -40 .build/fuzz/$$t.log; echo "fuzz: $$t FAILED (input in .build/fuzz/artifacts/)"; exit 1; }; \
+	  grep -E "^Done|stat::number_of_executed_units" .build/fuzz/$$t.log | head -1; \
+	done
+
+# HAProxy 2.6.12's own reg-tests through VTest (../shared/regtests, see its README).
+# `regtests`: the whole in-scope list (long; a failing test waits for VTest's 10 s timeout).
+# `regtests-ci`: the ones ringproxy passes (Tests/RegTests/ci.txt); any failure fails the target.
+REGTESTS_DIR ?= $(CURDIR)/../shared/regtests
+REGTESTS_CACHE ?= $(CURDIR)/.build/regtests
+regtests: release
+	REGTESTS_CACHE=$(REGTESTS_CACHE) bash $(REGTESTS_DIR)/run.sh .build/release/ringproxy
+
+regtests-ci: release
+	@if [ ! -f $(REGTESTS_DIR)/run.sh ]; then \
+	  echo "NOTICE: HAProxy's reg-tests not found at $(REGTESTS_DIR) (set REGTESTS_DIR); reg-test slice NOT run"; exit 0; fi; \
+	REGTESTS_CACHE=$(REGTESTS_CACHE) bash $(REGTESTS_DIR)/run.sh .build/release/ringproxy $(CURDIR)/Tests/RegTests/ci.txt | tee .build/regtests-ci.log; \
+	grep -q " 0 failed, 0 skipped" .build/regtests-ci.log
+
+# What CI runs (.ci/run): the README's test command, the reg-test slice, a short fuzz run.
+ci: test regtests-ci
+	$(MAKE) fuzz FUZZ_SECONDS=60

@@ -1,5 +1,6 @@
 // swift-tools-version: 6.1
 import PackageDescription
+import class Foundation.ProcessInfo
 
 let package = Package(
     name: "ringproxy",
@@ -47,3 +48,13 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["Proxy", "CUring", "CBench", "Origins"]),
     ]
 )
+
+// libFuzzer targets (`make fuzz`, sources in Fuzz/): declared only when RINGPROXY_FUZZ is set,
+// because they are built with -sanitize=fuzzer (their main hands over to libFuzzer's driver).
+if ProcessInfo.processInfo.environment["RINGPROXY_FUZZ"] != nil {
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
+    for name in ["FuzzRequestHead", "FuzzResponseHead", "FuzzChunk", "FuzzCookie", "FuzzConfig"] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["Proxy", "CUring", "CFuzzDriver"], path: "Fuzz/\(name)"))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}
