@@ -87,6 +87,12 @@ static void conn_free(worker *w, conn *c) {
     w->free_slots[w->nfree++] = conn_slot(w, c);
 }
 
+/* Bytes after the current request were received (a pipelined request, whole or not): they
+   are served even when the client has half-closed since, as HAProxy does. */
+int request_bytes_left(const worker *w, const conn *c) {
+    return c->rkeep < c->h[REQ].fill || (w->use_ms && PENDING(c) > 0);
+}
+
 int conn_idle(const worker *w, const conn *c) {
     const half *rq = &c->h[REQ];
     return c->req_index > 0 && rq->phase == PH_HEAD && rq->fill == 0

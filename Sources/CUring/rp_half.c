@@ -82,6 +82,7 @@ void crecv_arm_opt(worker *w, conn *c, int poll_first) {
     if (w->use_ms) {
         c->ms.want = 1;
         if (PENDING(c) || c->ms.term) ms_pump(w, c);
+        else if (c->cli_eof) { c->ms.want = 0; client_eof(w, c, 0); }   /* its end was seen already */
         else ms_arm(w, c);
         return;
     }

@@ -302,6 +302,7 @@ void conn_op_done(worker *w, conn *c);          /* frees a closing slot after it
 void send_local(worker *w, conn *c, const uint8_t *p, uint32_t len, int status, int then_close);
 void send_page(worker *w, conn *c, int code, char t0, char t1);
 int client_may_stay(const worker *w, const conn *c);
+int request_bytes_left(const worker *w, const conn *c);  /* bytes of a next request already received */
 void log_done(worker *w, conn *c);
 
 /* rp_half.c */

@@ -93,7 +93,7 @@ void exchange_done(worker *w, conn *c) {
     log_done(w, c);
     srv_release(w, c);
     /* a soft stop closes only what the response announced (response_head) or what is idle */
-    int keep = !c->close_after && rq->phase == PH_DONE && !c->cli_eof;
+    int keep = !c->close_after && rq->phase == PH_DONE && (!c->cli_eof || request_bytes_left(w, c));
     if (sfd >= 0) {
         if (reuse) { pool_put(w, c->server, sfd); c->fd[SRV] = -1; COUNT(w, pool_puts); }
         else if (!sops) { close(sfd); c->fd[SRV] = -1; }
@@ -116,7 +116,7 @@ void server_drained(worker *w, conn *c) {
     RP_ASSERT(c->srv_draining && !server_ops(c));
     c->srv_draining = 0;
     if (c->fd[SRV] >= 0) { close(c->fd[SRV]); c->fd[SRV] = -1; }
-    if (c->cli_eof) { conn_close(w, c); return; }
+    if (c->cli_eof && !request_bytes_left(w, c)) { conn_close(w, c); return; }
     exchange_next(w, c);
 }
 

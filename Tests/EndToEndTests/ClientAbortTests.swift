@@ -78,4 +78,31 @@ import Synchronization
                     "\(side.name): \(line.map { "\($0)" } ?? "no log")")
         }
     }
+
+    // A request pipelined behind another before the client half-closed is still answered (a
+    // whole one is forwarded, a partial one gets a 400), then the connection closes: found by
+    // the differential fuzzer (ringproxy closed after the first response).
+    @Test(arguments: [
+        ("GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n", [200, 200]),
+        ("GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /sec", [200, 400]),
+    ]) func pipelinedRequestsBeforeAHalfCloseAreAnswered(request: String, statuses: [Int]) throws {
+        let origin = try ScriptedTCPOrigin { peer, _ in
+            while let head = peer.readHead() {
+                let body = head.hasPrefix("GET /second") ? "second" : "first"
+                peer.write("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            }
+        }
+        defer { origin.stop() }
+        let twins = try TwinProxies(Self.config(origin.port))
+        defer { twins.stop() }
+        for side in twins.sides {
+            let c = try RawHTTP(port: side.port)
+            try c.send(request)
+            shutdown(c.fd, Int32(SHUT_WR))
+            var got: [Int] = []
+            for _ in statuses { got.append((try? c.readResponse(timeout: .seconds(3)).status) ?? -1) }
+            #expect(got == statuses, "\(side.name)")
+            #expect(c.isClosed(within: .seconds(2)), "\(side.name)")
+        }
+    }
 }
