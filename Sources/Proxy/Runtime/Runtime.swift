@@ -61,12 +61,19 @@ public final class RunningProxy: @unchecked Sendable {
 
     /// Binds every listener (errors are thrown before anything starts). `noSplice`: `-dS`.
     public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false) throws {
+        // `load-server-state-from-file`: what the file says about ports is needed before the
+        // tables are built; the states are restored once the state table exists.
+        var configuration = configuration
+        let saved = ServerStateLoading(configuration)
+        saved.adjust(&configuration)
         let topology = Topology(configuration)
         let allowedCPUs = CPUPlacement.allowedCPUs()          // nbthread's default, as HAProxy
         let workers = max(1, configuration.global.nbthread ?? allowedCPUs.count)
         let maxconn = configuration.global.maxconn ?? 4096
         let slots = (maxconn + workers - 1) / workers + 16      // as the engine sizes its table
         let states = ServerStateTable(configuration: configuration)
+        // HAProxy prints these while starting ("config : "); a backend left without server is not.
+        for m in saved.restore(into: states) { writeStderr("[WARNING]  (\(getpid())) : config : \(m)\n") }
         let logTargets = LogTargets(configuration: configuration)
         handler = try StreamHandler(configuration: configuration, topology: topology, workers: workers,
                                     slotsPerWorker: slots, states: states, logTargets: logTargets)
