@@ -94,8 +94,7 @@ extension CommandLine {
             printError("[ALERT] Some warnings were found and 'zero-warning' is set. Aborting.")
             return 1
         }
-        for (flag, what) in [(options.masterWorker, "-W (master-worker mode)"), (!options.masterCLI.isEmpty, "-S (master CLI)"),
-                             (options.takeOverSocket != nil, "-x (socket takeover)")] where flag {
+        for (flag, what) in [(options.masterWorker, "-W (master-worker mode)"), (!options.masterCLI.isEmpty, "-S (master CLI)")] where flag {
             printError("[WARNING] \(what) is not implemented yet in ringproxy; running as a single process")
         }
         if options.quiet { configuration.warnings.removeAll() }

@@ -59,8 +59,15 @@ public final class RunningProxy: @unchecked Sendable {
     public let control: RuntimeControl
     let apiServer: RuntimeAPIServer
 
+    /// Listening sockets this process opened itself for all its workers (TCP binds kept for a
+    /// reload's hand-over): a soft stop that did not hand them over shuts them down.
+    let ownSharedSockets: [Int32]
+
     /// Binds every listener (errors are thrown before anything starts). `noSplice`: `-dS`.
-    public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false) throws {
+    /// `takeover`: sockets received from the old process (`-x`); `shareListeners`: one socket
+    /// per TCP bind, which `_getsocks` can hand to the next process.
+    public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false,
+                takeover: ListenerTakeover? = nil, shareListeners: Bool = false) throws {
         // `load-server-state-from-file`: what the file says about ports is needed before the
         // tables are built; the states are restored once the state table exists.
         var configuration = configuration
@@ -86,7 +93,18 @@ public final class RunningProxy: @unchecked Sendable {
             (s.config.checkAddr.map { _ in s.config.host } ?? s.config.host, s.config.port == 0 ? 80 : s.config.port, s.config.maxconn ?? 0, s.backend)
         }
         let backlog = configuration.global.maxconn ?? 1024
-        let listeners = try topology.listeners(configuration) { try ListenerSockets.open($0, defaultBacklog: backlog) }
+        var owned: [Int32] = []
+        let listeners = try topology.listeners(configuration) { bind in
+            if let fd = takeover?.take(bind) {
+                if case .tcp = bind.address { owned.append(fd) }
+                return fd
+            }
+            let fd = try ListenerSockets.open(bind, defaultBacklog: backlog, shared: shareListeners)
+            if case .tcp = bind.address, let fd { owned.append(fd) }
+            return fd
+        }
+        takeover?.closeUnused()
+        ownSharedSockets = owned
         engine = try Engine(listeners: listeners, servers: servers, settings: settings,
                             handler: handler,
                             pages: Self.enginePages)
@@ -103,6 +121,16 @@ public final class RunningProxy: @unchecked Sendable {
                                  listenerFrontends: listeners.map(\.frontend), logEvent: { apiLogger($0) })
         handler.statsAdjust = { [control] m in control.decorate(&m) }
         handler.statsForm = { [control] body in control.applyStatsForm(body) }
+        // What `_getsocks` hands over: every listening socket, with its bind's interface.
+        let binds = topology.binds(configuration)
+        let exportable = engine.listenerSockets()
+        control.listenerSockets.withLock { list in
+            list = exportable.map { s in
+                var info = ListenerSocketInfo(fd: s.fd)
+                if s.listener < binds.count { info.interface = binds[s.listener].options.interface ?? "" }
+                return info
+            }
+        }
         apiServer = RuntimeAPIServer(control: control)
         try apiServer.bind()
     }
@@ -132,6 +160,10 @@ public final class RunningProxy: @unchecked Sendable {
         control.settings.withLock { $0.stopping = true }
         checker?.stop()
         engine.stop(soft: soft)
+        if soft && !engine.listenersExported {
+            // Not handed to a new process: stop listening now (queued connections are refused).
+            for fd in ownSharedSockets { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
         engine.join()
         apiServer.stop()
         handler.engine = nil
@@ -159,9 +191,33 @@ public enum Runtime {
         }
         let daemon = (config.global.daemon || options.daemon) && !options.foreground
         let signals = ProcessControl.blockControlSignals()
+
+        // `-x`: the old process's listening sockets (and session tables) first.
+        var takeover: ListenerTakeover? = nil
+        var tables = ""
+        if let x = options.takeOverSocket, x != "/dev/null" {
+            let source = HandoverSource(argument: x)
+            do {
+                takeover = ListenerTakeover(try source.sockets())
+            } catch {
+                writeStderr("[WARNING]  (\(getpid())) : \(error)\n")
+                writeStderr("[ALERT]    (\(getpid())) : Failed to get the sockets from the old process!\n")
+                return 1
+            }
+            tables = source.tables()
+        }
+        // Sockets another process may take over later: one per TCP bind, as HAProxy has.
+        let share = config.global.statsSockets.contains { $0.exposeListeners }
         let proxy: RunningProxy
-        do { proxy = try RunningProxy(configuration: config, foreground: !daemon, noSplice: options.noSplice) }
-        catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }
+        do {
+            proxy = try RunningProxy(configuration: config, foreground: !daemon, noSplice: options.noSplice,
+                                     takeover: takeover, shareListeners: share)
+        } catch {
+            takeover?.closeUnused()
+            writeStderr("[ALERT] ringproxy: \(error)\n")
+            return 1
+        }
+        if !tables.isEmpty { proxy.control.importSessionTables(tables) }
 
         let pidfile = options.pidfile ?? config.global.pidfile
         if daemon {

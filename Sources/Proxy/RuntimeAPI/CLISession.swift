@@ -19,8 +19,10 @@ public final class CLISession {
     public var suppressLF = false
     /// `set timeout cli`: a new idle timeout for this session (ms), read by the server.
     public var idleTimeoutMs: Int?
-    /// Data a command wants sent with descriptors (`_getsocks`): the server handles it.
-    public var pendingDescriptors: [Int32]? = nil
+    /// Sockets a command wants sent (`_getsocks`): the server sends them once the output is.
+    public var pendingDescriptors: [(fd: Int32, interface: String)]? = nil
+    /// The socket has `expose-fd listeners`: `_getsocks` may answer.
+    public var exposesListeners = false
 
     private var input: [UInt8] = []
     private var inPayload = false

@@ -160,6 +160,7 @@ public final class RuntimeAPIServer: @unchecked Sendable {
             let session = CLISession(level: l.config.cliLevel, severityOutput: l.config.severityOutput) { r, s in
                 CLICommands.execute(r, s, control, commands: commands)
             }
+            session.exposesListeners = l.config.exposeListeners
             clients.append(Client(fd: fd, listener: i, session: session, now: now, timeoutMs: timeoutMs))
             control.cliConnections.add(1, ordering: .relaxed)
             listeners[i].active += 1
@@ -180,6 +181,18 @@ public final class RuntimeAPIServer: @unchecked Sendable {
         c.output += out
         if close || n == 0 { c.closeWhenFlushed = true }
         flush(c)
+        if let sockets = c.session.pendingDescriptors {
+            // `_getsocks`: the listening sockets go to the new process; from now on a soft
+            // stop must leave them listening (they are its now).
+            c.session.pendingDescriptors = nil
+            do {
+                try SocketTransfer.send(sockets, over: c.fd)
+                control.engine?.markListenersExported()
+            } catch {
+                writeStderr("[WARNING]  (\(getpid())) : \(error)\n")
+            }
+            c.output.removeAll(); c.sent = 0; c.closeWhenFlushed = true
+        }
     }
 
     func flush(_ c: Client) {
