@@ -62,7 +62,8 @@ private let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first { FileManager.def
                                        extraArguments: ["-x", sock, "-sf", "\(old.pid)"], timeout: .seconds(30))
             processes.append(new)
             #expect(ProcessProbe.waitUntil(timeout: .seconds(10)) { !old.isRunning }, "the old process did not finish")
-            #expect(old.exitCode == 0, "old: \(old.stderrText)")
+            // (HAProxy 2.6.12's old process has been seen to crash on its soft stop under wrk.)
+            if binary == ProxyProcess.ringproxyBinary { #expect(old.exitCode == 0, "old: \(old.stderrText)") }
             inodes.append(listeningInode(pid: new.pid, port: port))
             #expect(!new.stderrText.contains("ALERT"), "\(new.stderrText)")
         }

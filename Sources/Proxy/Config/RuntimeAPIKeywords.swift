@@ -20,7 +20,6 @@ enum RuntimeAPIKeywords {
             try line.expectArguments(0...1, "master-worker [no-exit-on-failure]")
             if line.argument(0) != nil { _ = try line.oneOf(0, "option", ["no-exit-on-failure"]); state.config.global.reload.noExitOnFailure = true }
             state.config.global.reload.masterWorker = true
-            state.warn(line.location, "'master-worker' is accepted and ignored for now: ringproxy has no master process yet (reload with -sf)")
         },
         ConfigKeyword("hard-stop-after", .global, "hard-stop-after TIME",
                       "A soft-stopping (old) process closes what is left and exits after TIME.") { state, line throws(ConfigError) in

@@ -116,9 +116,12 @@ public final class RunningProxy: @unchecked Sendable {
         let mailbox = WorkerMailbox(workers: workers)
         handler.mailbox = mailbox
         mailbox.setWaker { [engine] w in engine.wake(worker: w) }
+        // Runtime API commands and the stats page's form (on worker threads) share one logger.
         let apiLogger = HealthEventLogger(targets: logTargets, toStderr: foreground)
+        let apiLoggerLock = NSLock()
         control = RuntimeControl(configuration: configuration, handler: handler, engine: engine, mailbox: mailbox,
-                                 listenerFrontends: listeners.map(\.frontend), logEvent: { apiLogger($0) })
+                                 listenerFrontends: listeners.map(\.frontend),
+                                 logEvent: { e in apiLoggerLock.lock(); apiLogger(e); apiLoggerLock.unlock() })
         handler.statsAdjust = { [control] m in control.decorate(&m) }
         handler.statsForm = { [control] body in control.applyStatsForm(body) }
         // What `_getsocks` hands over: every listening socket, with its bind's interface.
@@ -142,11 +145,16 @@ public final class RunningProxy: @unchecked Sendable {
                             keep: kinds.map { $0.rawValue >= 500 ? ErrorPages.bytes($0, connection: .none).array : ErrorPages.bytes($0, connection: .close).array })
     }()
 
-    public func start() throws {
+    /// `alwaysServeCLI`: run the runtime API thread even without a `stats socket` (a
+    /// worker's master hands connections over).
+    public func start(alwaysServeCLI: Bool = false) throws {
         try engine.start()
         checker?.start()
-        apiServer.start()
+        apiServer.start(always: alwaysServeCLI)
     }
+
+    /// A connected runtime API socket handed over by the master.
+    public func adoptCLIConnection(_ fd: Int32) { apiServer.adopt(fd) }
 
     /// `hard-stop-after`: a soft stop that has not finished after `ms` becomes a hard one.
     public func hardStop(after ms: Int) {
@@ -174,7 +182,9 @@ public final class RunningProxy: @unchecked Sendable {
 
 public enum Runtime {
     public static func run(config: Configuration, options: RunOptions) -> Int32 {
-        for w in config.warnings { writeStderr("[WARNING] \(w)\n") }
+        // A worker started by a master: the master printed the warnings already.
+        let channel = MasterChannel.workerEnd
+        if channel == nil { for w in config.warnings { writeStderr("[WARNING] \(w)\n") } }
         if let n = config.global.nbproc, n > 1 {
             writeStderr("[WARNING] nbproc \(n): ringproxy runs one process with one worker thread per core (nbthread); nbproc is ignored\n")
         }
@@ -189,25 +199,25 @@ public enum Runtime {
             var limit = rlimit(rlim_cur: rlim_t(mb) << 20, rlim_max: rlim_t(mb) << 20)
             if setrlimit(Int32(RLIMIT_DATA.rawValue), &limit) != 0 { writeStderr("[WARNING] -m \(mb): cannot set the memory limit\n") }
         }
-        let daemon = (config.global.daemon || options.daemon) && !options.foreground
+        let daemon = (config.global.daemon || options.daemon) && !options.foreground && channel == nil
         let signals = ProcessControl.blockControlSignals()
 
         // `-x`: the old process's listening sockets (and session tables) first.
         var takeover: ListenerTakeover? = nil
         var tables = ""
         if let x = options.takeOverSocket, x != "/dev/null" {
-            let source = HandoverSource(argument: x)
+            let source = HandoverSource(argument: x, tablesFD: MasterChannel.tablesFD)
             do {
                 takeover = ListenerTakeover(try source.sockets())
             } catch {
                 writeStderr("[WARNING]  (\(getpid())) : \(error)\n")
                 writeStderr("[ALERT]    (\(getpid())) : Failed to get the sockets from the old process!\n")
-                return 1
+                if channel == nil { return 1 }
             }
             tables = source.tables()
         }
         // Sockets another process may take over later: one per TCP bind, as HAProxy has.
-        let share = config.global.statsSockets.contains { $0.exposeListeners }
+        let share = channel != nil || config.global.statsSockets.contains { $0.exposeListeners }
         let proxy: RunningProxy
         do {
             proxy = try RunningProxy(configuration: config, foreground: !daemon, noSplice: options.noSplice,
@@ -222,22 +232,30 @@ public enum Runtime {
         let pidfile = options.pidfile ?? config.global.pidfile
         if daemon {
             ProcessControl.daemonize(pidfile: pidfile)
-        } else if let p = options.pidfile {
+        } else if let p = options.pidfile, channel == nil {
             ProcessControl.writePidfile(p, pid: getpid())
         }
         do { try ProcessControl.dropPrivileges(uid: ids.uid, gid: ids.gid) }
         catch { writeStderr("[ALERT] \(error)\n"); return 1 }
-        do { try proxy.start() }
+        do { try proxy.start(alwaysServeCLI: channel != nil) }
         catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }
+        if let channel {
+            // The master's connections become runtime API sessions; without the master, leave.
+            MasterChannel.serve(channel, adopt: { [proxy] fd in proxy.adoptCLIConnection(fd) }, masterGone: {
+                writeStderr("[ALERT]    (\(getpid())) : The master process is gone: exiting\n")
+                exit(1)
+            })
+            MasterChannel.notifyReady(channel)
+        }
         if options.terminateOldProcesses {
             for pid in options.softStopPIDs { kill(pid, SIGTERM) }      // -st: stop them now
         } else {
             ProcessControl.softStop(options.softStopPIDs)
         }
-        if !daemon && options.debug {
+        if !daemon && options.debug && channel == nil {
             writeStderr("ringproxy: \(proxy.engine.workers) workers, listening\n")
         }
-        let kind = ProcessControl.waitForStop(signals)
+        let (kind, sig) = ProcessControl.waitForStop(signals)
         if kind == .soft, let grace = config.global.reload.graceMs, grace > 0 {
             // `grace`: keep serving (and listening) that long before the soft stop.
             usleep(useconds_t(min(grace, 3_600_000)) * 1000)
@@ -246,6 +264,14 @@ public enum Runtime {
             proxy.hardStop(after: limit)
         }
         proxy.stop(soft: kind == .soft)
+        if channel != nil && kind == .hard {
+            // A worker ends the way HAProxy's does, by the signal, which the master reports.
+            signal(sig, SIG_DFL)
+            var set = sigset_t()
+            sigemptyset(&set); sigaddset(&set, sig)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            raise(sig)
+        }
         return 0
     }
 }
