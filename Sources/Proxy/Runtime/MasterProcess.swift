@@ -82,8 +82,9 @@ public final class MasterProcess: @unchecked Sendable {
             }
         }.start()
         let sfd = sp.read
-        cli?.start()
         guard startWorker(takeoverFrom: nil) else { return 1 }
+        // Only now: a client that connected at once (`@1 …`) must find the worker listed.
+        cli?.start()
 
         while true {
             var fds = [pollfd(fd: sfd, events: Int16(POLLIN), revents: 0),
