@@ -41,7 +41,7 @@ let package = Package(
             dependencies: ["CBench", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Sources/Bench"
         ),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "CUring"]),
         // The C engine on its own, in-process, with a fake head handler (no HTTP parsing).
         .testTarget(name: "EngineTests", dependencies: ["CUring"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Proxy", "CUring", "CBench", "Origins"]),

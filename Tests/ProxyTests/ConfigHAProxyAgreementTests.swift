@@ -10,7 +10,8 @@ import Testing
     @Test func ringproxyAcceptsTheRichConfiguration() throws {
         let c = try ConfigParser.load(paths: [path])
         #expect(c.notes.isEmpty)
-        #expect(c.warnings.count == 2)     // tune.bufsize and spread-checks are ignored, with a warning
+        #expect(c.warnings.count == 1)     // spread-checks is ignored, with a warning
+        #expect(c.global.tune.bufferSize == 16384 && c.global.tune.maxRewrite == 1024)
         let web = try #require(c.proxy(named: "web"))
         #expect(web.binds.count == 3 && web.prometheusURI == "/metrics" && web.useBackends.count == 4)
         #expect(web.forwardFor?.header == "X-Client" && web.stats.realm == "Ring Stats")

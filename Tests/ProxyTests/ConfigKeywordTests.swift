@@ -32,7 +32,7 @@ import Testing
 
     @Test func ignoredKeywordsWarn() throws {
         // (`stats socket` is the runtime API's: no warning.)
-        let c = try #require(S.parse("global\n chroot /var/lib/haproxy\n stats socket /run/h.sock mode 660\n ulimit-n 100\n tune.bufsize 16384\n spread-checks 5\n"))
+        let c = try #require(S.parse("global\n chroot /var/lib/haproxy\n stats socket /run/h.sock mode 660\n ulimit-n 100\n tune.ssl.default-dh-param 2048\n spread-checks 5\n"))
         #expect(c.warnings.count == 4)
         #expect(c.warnings.allSatisfy { $0.contains("ignored") })
         #expect(c.warnings[2].hasPrefix("t.cfg:5:"))
@@ -78,13 +78,17 @@ import Testing
     @Test func retriesAndOptions() throws {
         let b = try #require(backend(" retries 5\n option redispatch\n option abortonclose\n option httpchk GET /health HTTP/1.1\n http-reuse safe\n option forwardfor except 127.0.0.0/8 header X-Real-IP if-none"))
         #expect(b.retries == 5 && b.redispatch && b.abortOnClose && b.httpReuse == "safe")
-        var chk = HttpCheckConfig(); chk.method = "GET"; chk.uri = "/health"; chk.version = "HTTP/1.1"
-        #expect(b.httpCheck == chk)
+        var chk = HTTPCheckSend(); chk.method = "GET"; chk.uri = CheckFormat(literal: "/health"); chk.version = "HTTP/1.1"; chk.fromOption = true
+        #expect(b.checks.kind == .http && b.checks.httpRules.map(\.action) == [.send(.http(chk))])
         var ff = ForwardForConfig(); ff.exceptNetwork = "127.0.0.0/8"; ff.header = "X-Real-IP"; ff.ifNone = true
         #expect(b.forwardFor == ff)
-        #expect(backend(" option httpchk")?.httpCheck == HttpCheckConfig())
-        #expect(backend(" option httpchk /ping")?.httpCheck?.uri == "/ping")
-        #expect(backend(" option httpchk HEAD /ping")?.httpCheck?.method == "HEAD")
+        func send(_ b: ProxyConfig?) -> HTTPCheckSend? {
+            guard case .send(.http(let s))? = b?.checks.httpRules.first?.action else { return nil }
+            return s
+        }
+        #expect(send(backend(" option httpchk")).map { $0.method == nil && $0.uri == nil && $0.version == nil } == true)
+        #expect(send(backend(" option httpchk /ping"))?.uri == CheckFormat(literal: "/ping"))
+        #expect(send(backend(" option httpchk HEAD /ping"))?.method == "HEAD")
     }
 
     @Test func connectionModesAndLogging() throws {
@@ -157,13 +161,14 @@ import Testing
              acl api path_beg /api
              stick-table type ip size 200k expire 30m
              stick on src
-             stick match req.cook(SID) table other if api
+             stick match req.cook(SID) table b if api
              stick store-request url_param(sid)
              stick store-response res.cook(SID)
             """))
         var t = StickTableConfig(); t.type = "ip"; t.size = 204_800; t.expire = 1_800_000
         #expect(b.stickTable == t)
-        var match = StickRule(kind: .match, fetch: .requestCookie("SID")); match.table = "other"
+        // `table NAME` must name an existing table (HAProxy: "unable to find stick-table").
+        var match = StickRule(kind: .match, fetch: .requestCookie("SID")); match.table = "b"
         match.condition = Condition(alternatives: [[.init(acl: "api", negated: false)]])
         #expect(b.stickRules == [StickRule(kind: .on, fetch: .source), match,
                                  StickRule(kind: .storeRequest, fetch: .urlParam("sid", delimiter: nil)),
@@ -294,8 +299,11 @@ import Testing
     /// The HAProxy 1.4 idiom that smuggles a Host header into the version argument with escapes.
     @Test func versionMayCarryExtraHeaderLines() throws {
         let b = ConfigTestSupport.parse(ConfigTestSupport.backend(#" option httpchk HEAD /check.txt HTTP/1.1\r\nHost:\ www.example.com"#))
-        let check = try #require(b?.proxy(named: "b")?.httpCheck)
-        #expect(check.method == "HEAD" && check.uri == "/check.txt")
-        #expect(check.version == "HTTP/1.1\r\nHost: www.example.com")
+        guard case .send(.http(let check))? = b?.proxy(named: "b")?.checks.httpRules.first?.action else {
+            Issue.record("no HTTP check request"); return
+        }
+        #expect(check.method == "HEAD" && check.uri == CheckFormat(literal: "/check.txt"))
+        #expect(check.version == "HTTP/1.1" && check.headers == [.init(name: "Host", value: CheckFormat(literal: "www.example.com"))])
+        #expect(b?.warnings.contains { $0.contains("hiding headers or body at the end of the version string is deprecated") } == true)
     }
 }

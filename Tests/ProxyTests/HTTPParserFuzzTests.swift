@@ -45,9 +45,9 @@ import Testing
     }
 
     func checkConsistent(_ h: MessageHead, total: Int) {
-        #expect(h.headLength > 0 && h.headLength <= min(total, maxHeadBytes))
+        #expect(h.headLength > 0 && h.headLength <= min(total, h.limits.rawBytes))
         #expect(h.endOfHeaders < h.headLength && h.bytes.count == h.headLength)
-        #expect(h.headerCount <= maxHeaderCount - 1)
+        #expect(h.headerCount <= h.limits.headerLines)
         for i in 0..<h.headerCount {
             let f = h.fields[i]
             #expect(!f.name.isEmpty && f.line.lo == f.name.lo && f.name.hi < f.value.lo + 1)

@@ -69,11 +69,11 @@ import Testing
         #expect(ParseError.multipleHost.requestStatus == 400)
     }
 
-    /// A 16 KiB prefix with no blank line is refused at once (the head can never fit),
-    /// one byte less is still waiting.
+    /// A prefix of tune.bufsize − 64 bytes with no blank line is refused at once (HAProxy's
+    /// input buffer is full), one byte less is still waiting.
     @Test func headLimitWithoutEnd() {
         let prefix = Array("GET / HTTP/1.1\r\nX-Big: ".utf8)
-        let full = prefix + [UInt8](repeating: 97, count: maxHeadBytes - prefix.count)
+        let full = prefix + [UInt8](repeating: 97, count: HeadLimits.haproxyDefault.rawBytes - prefix.count)
         #expect(request(full).result == .invalid(.headTooLarge))
         #expect(request(Array(full.dropLast())).result == .incomplete)
     }

@@ -129,6 +129,36 @@ func simulate(_ m: inout HealthStateMachine, _ iv: CheckIntervals, firstAt: Int 
         #expect(t.statusWord(a) == "UP" && t.statusWord(c) == "DOWN" && v.lastCheck == .l4ok)
     }
 
+    /// The checker and the runtime API share the table: a forced `stopping` is left by the next
+    /// passed check (HAProxy's check_notify_success calls srv_set_running), a check result in
+    /// maintenance changes no state, and NOLB from disable-on-404 takes no new traffic.
+    @Test func checkerAndRuntimeAPIShareTheState() {
+        let cfg = healthTestConfig(servers: [("A", 1, false), ("C", 2, false)])
+        let t = ServerStateTable(configuration: cfg, nowMs: 0)
+        var m = HealthStateMachine(rise: 2, fall: 2)
+        t.apply(.stopping, server: 0, nowMs: 10)
+        #expect(t.statusWord(0) == "NOLB" && !t.isBalanceable(0) && t.isUsable(0))
+        let forced = t.takeHealthOverrideState(0)!
+        m.force(health: forced.health, state: forced.op.machineState)
+        #expect(m.state == .stopping && t.takeHealthOverrideState(0) == nil)
+        let (_, tr) = m.record(.l4ok)
+        #expect(tr == .wentUp)
+        let change = t.publish(server: 0, health: m.health, state: ServerOpState(m.state),
+                               result: CheckResult(status: .l4ok, durationMs: 0), nowMs: 20)
+        #expect(change?.from == .stopping && change?.to == .running && t.statusWord(0) == "UP")
+        #expect(m.record(.l7okc).transition == .wentStopping)
+        #expect(t.publish(server: 0, health: m.health, state: .stopping, result: CheckResult(status: .l7okc, code: 404, durationMs: 0), nowMs: 30)?.to == .stopping)
+        #expect(t.statusWord(0) == "NOLB" && !t.isBalanceable(0) && t.upCounts(backend: 0) == (1, 0))
+        t.apply(.maint, server: 1, nowMs: 40)
+        #expect(t.publish(server: 1, health: 0, state: .stopped, result: CheckResult(status: .l4con, durationMs: 0), nowMs: 50) == nil)
+        #expect(t.statusWord(1) == "MAINT" && t.view(1, nowMs: 60).lastCheck == .l4con)
+        // A failure that does not move the counter (already DOWN) is not a failed check.
+        t.apply(.ready, server: 1, nowMs: 70)
+        let before = t.view(1, nowMs: 80).checkFailures
+        t.publish(server: 1, health: 0, state: .stopped, result: CheckResult(status: .l4con, durationMs: 0), nowMs: 90, counted: false)
+        #expect(t.view(1, nowMs: 100).checkFailures == before && t.statusWord(1) == "DOWN")
+    }
+
     @Test func disabledIsMaintAndUncheckedIsNoCheck() {
         var cfg = healthTestConfig(servers: [("A", 1, false), ("D", 2, false)])
         cfg.proxies[0].servers[0].check = false
@@ -161,19 +191,18 @@ func simulate(_ m: inout HealthStateMachine, _ iv: CheckIntervals, firstAt: Int 
                 == "[WARNING]  (15720) : Server TB/A is DOWN")
     }
 
-    @Test func httpCheckVerdicts() {
-        #expect(HTTPCheckVerdict(statusLine: Array("HTTP/1.0 200 OK\r\n".utf8)) == HTTPCheckVerdict(status: .l7ok, code: 200, info: "OK"))
-        #expect(HTTPCheckVerdict(statusLine: Array("HTTP/1.1 302 Found\r\n".utf8)).status == .l7ok)
-        #expect(HTTPCheckVerdict(statusLine: Array("HTTP/1.1 500 Internal Server Error\r\n".utf8)) == HTTPCheckVerdict(status: .l7sts, code: 500, info: "Internal Server Error"))
-        #expect(HTTPCheckVerdict(statusLine: Array("SSH-2.0\r\n".utf8)).status == .l7rsp)
-        #expect(CheckTarget.httpCheckRequest(HttpCheckConfig()) == Array("OPTIONS / HTTP/1.0\r\n\r\n".utf8))
-    }
-}
-
-extension HTTPCheckVerdict {
-    init(status: CheckStatus, code: Int, info: String) {
-        self.init(statusLine: [])
-        self.status = status; self.code = code; self.info = info
+    @Test func httpResponsesAreParsedAsChecksReadThem() {
+        guard case .parsed(let ok) = HTTPCheckResponse.parse(Array("HTTP/1.0 200 OK\r\nX-A: 1, 2\r\nContent-Length: 3\r\n\r\nabc".utf8), closed: false) else {
+            Issue.record("not parsed"); return
+        }
+        #expect(ok.status == 200 && ok.reason == Array("OK".utf8) && ok.complete && ok.body == Array("abc".utf8))
+        #expect(ok.lastValue(of: "x-a", full: true) == Array("1, 2".utf8) && ok.lastValue(of: "x-a", full: false) == Array("2".utf8))
+        guard case .parsed(let chunked) = HTTPCheckResponse.parse(Array("HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n".utf8), closed: false) else {
+            Issue.record("not parsed"); return
+        }
+        #expect(chunked.status == 500 && chunked.body == Array("abc".utf8) && chunked.complete)
+        if case .invalid = HTTPCheckResponse.parse(Array("SSH-2.0\r\n".utf8), closed: true) {} else { Issue.record("SSH banner is not HTTP") }
+        if case .incomplete = HTTPCheckResponse.parse(Array("HTTP/1.1 200 OK\r\n".utf8), closed: false) {} else { Issue.record("head not complete") }
     }
 }
 
@@ -290,8 +319,9 @@ final class TestHTTPResponder: @unchecked Sendable {
         let r = TestHTTPResponder(reply: reply)
         defer { r.stop() }
         var cfg = healthTestConfig(servers: [("S", r.listener.port, false)], inter: timeoutMs, rise: 2, fall: 2, host: TestListener.address)
-        var chk = HttpCheckConfig(); chk.method = "GET"; chk.uri = "/health"
-        cfg.proxies[0].httpCheck = chk
+        var chk = HTTPCheckSend(); chk.method = "GET"; chk.uri = CheckFormat(literal: "/health"); chk.fromOption = true
+        cfg.proxies[0].checks.kind = .http
+        cfg.proxies[0].checks.httpRules = [CheckRule(.send(.http(chk)), location: here)]
         let table = ServerStateTable(configuration: cfg)
         let events = Mutex<[HealthEvent]>([])
         let checker = HealthChecker(table: table, targets: CheckTarget.targets(configuration: cfg, table: table)) { e in
@@ -336,7 +366,7 @@ final class TestHTTPResponder: @unchecked Sendable {
         var cfg = healthTestConfig(servers: [("S", 1, false)])
         var l = LoggerConfig(); l.port = Int(UInt16(bigEndian: a.sin_port)); l.maxLevel = 5   // notice
         cfg.proxies[0].loggers = [l]
-        let log = HealthEventLogger(targets: LogTargets(configuration: cfg), toStderr: false, pid: 77)
+        let log = HealthEventLogger(targets: LogTargets(configuration: cfg, pid: 77), toStderr: false, pid: 77)
         log(HealthEvent(backend: "B", server: "S", level: HealthMessages.downLevel, message: "Server B/S is DOWN"))
         log(HealthEvent(backend: "B", server: nil, level: HealthMessages.noServerLevel, message: "backend B has no server available!"))
         var buf = [UInt8](repeating: 0, count: 2048)

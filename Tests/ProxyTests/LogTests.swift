@@ -137,22 +137,30 @@ func expectSameFields(_ got: String, _ want: String, sourceLocation: Testing.Sou
         var dates = LogDateCache()
         let msg = Array("Proxy WEB_SITE started.".utf8)
         let line = msg.withUnsafeBytes { m in
-            render { SyslogFrame.write(priority: 133, dateMs: localEpochMs(2026, 11, 7, 3, 37, 35, 202), dates: &dates,
-                                       tag: "haproxy", pid: 7693, message: m, into: &$0) }
+            render { SyslogFrame.writeDatagram(.local, level: 5, facility: 16, origin: .init(tag: "haproxy", pid: 7693),
+                                               nowUs: localEpochMs(2026, 11, 7, 3, 37, 35, 202) * 1000, maxLength: 1024,
+                                               message: m, dates: &dates, into: &$0) }
         }
         // Day space-padded, local time, no hostname, trailing \n.
         #expect(line == "<133>Nov  7 03:37:35 haproxy[7693]: Proxy WEB_SITE started.\n")
     }
 
-    @Test func longLinesAreCutAt1024WithTrailingNewline() {
+    /// HAProxy 2.6 cuts header + message at `len` (default 1024) and then adds the `\n`: a
+    /// datagram is up to len+1 bytes (observed: `len 80` gives 81-byte datagrams).
+    @Test func longLinesAreCutAtLenThenGetTheirNewline() {
         var dates = LogDateCache()
         let msg = [UInt8](repeating: UInt8(ascii: "x"), count: 3000)
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 8)
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
         defer { raw.deallocate() }
         var b = LogBuffer(raw)
-        msg.withUnsafeBytes { SyslogFrame.write(priority: 134, dateMs: 0, dates: &dates, tag: "t", pid: 1, message: $0, into: &b) }
-        #expect(b.count == 1024)
-        #expect(b.written.last == UInt8(ascii: "\n") && b.written[1022] == UInt8(ascii: "x"))
+        msg.withUnsafeBytes { SyslogFrame.writeDatagram(.local, level: 6, facility: 16, origin: .init(tag: "t", pid: 1), nowUs: 0,
+                                                        maxLength: 1024, message: $0, dates: &dates, into: &b) }
+        #expect(b.count == 1025)
+        #expect(b.written.last == UInt8(ascii: "\n") && b.written[1023] == UInt8(ascii: "x"))
+        var c = LogBuffer(raw)
+        msg.withUnsafeBytes { SyslogFrame.writeLine(.raw, level: 6, facility: 16, origin: .init(tag: "t", pid: 1), nowUs: 0,
+                                                    maxLength: 80, message: $0, dates: &dates, into: &c) }
+        #expect(c.count == 80 && c.written.last == UInt8(ascii: "\n"), "stdout/stderr: len includes the newline")
     }
 
     @Test func priorityAndLevelFilter() {
@@ -214,12 +222,12 @@ func expectSameFields(_ got: String, _ want: String, sourceLocation: Testing.Sou
         var global = LoggerConfig(); global.isGlobal = true
         p.loggers = [global]
         c.proxies = [p]
-        let targets = LogTargets(configuration: c)
-        let sender = SyslogSender(targets: targets, pid: 4242)
+        let targets = LogTargets(configuration: c, pid: 4242)
+        let sender = SyslogSender(targets: targets)
         for i in 0..<3 {
-            sender.log(level: LogPolicy.trafficLevel, loggers: targets.loggers(of: "F")) { $0.text("line "); $0.decimal(i) }
+            sender.log(level: LogPolicy.trafficLevel, to: targets.log(of: "F")) { $0.text("line "); $0.decimal(i) }
         }
-        sender.log(level: 1, loggers: targets.loggers(of: "F"), message: "Server B/S is DOWN")
+        sender.log(level: 1, to: targets.log(of: "F"), message: "Server B/S is DOWN")
         #expect(sender.queued == 5)   // 3 info lines to one logger, the alert to both
         sender.flush()
         #expect(sender.sent == 5 && sender.queued == 0)
@@ -241,7 +249,9 @@ func expectSameFields(_ got: String, _ want: String, sourceLocation: Testing.Sou
         // A whole transaction line through the same path.
         let r = record(port: 58360, date: localEpochMs(2026, 11, 27, 4, 44, 4, 28), fe: "F", be: "F", srv: nil,
                        timers: (-1, -1, -1, -1, 0), status: 400, bytes: 0, term: .badRequest)
-        sender.logTransaction(r, loggers: targets.loggers(of: "F"), nowMs: localEpochMs(2026, 11, 27, 4, 44, 6, 1))
+        var http = targets.log(of: "F")
+        http.style = .http
+        sender.logTransaction(r, to: http, nowUs: localEpochMs(2026, 11, 27, 4, 44, 6, 1) * 1000)
         sender.flush()
         let n = buf.withUnsafeMutableBytes { recv(rx, $0.baseAddress, $0.count, 0) }
         try #require(n > 0)

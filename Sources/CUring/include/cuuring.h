@@ -5,4 +5,5 @@
 #include "rp_engine.h"
 #include "rp_pollring.h"
 #include "rp_test.h"
+#include "rp_chunk.h"
 #endif

@@ -7,9 +7,11 @@ import Foundation
 public enum ConfigParser {
     /// Parses one file's text. `file` names it in messages.
     /// `environment` is what `"${VAR}"` reads (empty by default: tests state what they need).
-    public static func parse(text: String, file: String, environment: ConfigEnvironment = ConfigEnvironment()) throws(ConfigErrors) -> Configuration {
+    public static func parse(text: String, file: String, environment: ConfigEnvironment = ConfigEnvironment(),
+                             localPeer: String? = nil) throws(ConfigErrors) -> Configuration {
         var state = ParseState()
         state.environment = environment
+        state.setLocalPeer(fromCommandLine: localPeer)
         feed(text, file: file, into: &state)
         return try finish(&state)
     }
@@ -17,9 +19,12 @@ public enum ConfigParser {
     /// Parses several files as one configuration, in order, as `haproxy -f a -f b` does:
     /// the last `defaults` of a file still applies to the next one. `environment` defaults to
     /// this process's; the command line adds HAProxy's own variables (HAPROXY_LOCALPEER).
-    public static func load(paths: [String], environment: ConfigEnvironment = .process()) throws(ConfigErrors) -> Configuration {
+    /// `localPeer`: `-L NAME` (nil: the host name, or `localpeer`).
+    public static func load(paths: [String], environment: ConfigEnvironment = .process(),
+                            localPeer: String? = nil) throws(ConfigErrors) -> Configuration {
         var state = ParseState()
         state.environment = environment
+        state.setLocalPeer(fromCommandLine: localPeer)
         let files = expandDirectories(paths)
         for path in files where !state.aborted {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -46,7 +51,7 @@ public enum ConfigParser {
     static let sectionHeaders: Set<String> = Set(ConfigSection.allCases.map(\.rawValue))
     /// HAProxy sections that ringproxy does not implement: an error, then their lines are skipped.
     static let unsupportedSections: Set<String> = [
-        "userlist", "peers", "resolvers", "mailers", "program", "http-errors", "ring", "cache",
+        "userlist", "resolvers", "mailers", "program", "http-errors", "cache", "log-forward",
         "fcgi-app", "dynamic-update", "namespace_list", "crt-store", "traces",
     ]
 
@@ -107,13 +112,13 @@ public enum ConfigParser {
             closeSection(&state)
             state.section = nil
             state.skippingSection = true
-            state.errors.append(ConfigError(location, head, "section '\(head)' is not supported by ringproxy; expected one of global, defaults, frontend, backend, listen"))
+            state.errors.append(ConfigError(location, head, "section '\(head)' is not supported by ringproxy; expected one of global, defaults, frontend, backend, listen, peers"))
             return
         }
         if state.skippingSection { return }
         guard let section = state.section else {
             let hint = EditDistance.suggestion(for: head, among: Array(sectionHeaders)).map { " (did you mean '\($0)'?)" } ?? ""
-            state.errors.append(ConfigError(location, head, "keyword outside of any section; a file starts with a section header: global, defaults, frontend, backend or listen\(hint)"))
+            state.errors.append(ConfigError(location, head, "keyword outside of any section; a file starts with a section header: global, defaults, frontend, backend, listen or peers\(hint)"))
             return
         }
         do {
@@ -165,6 +170,8 @@ public enum ConfigParser {
         state.section = section
         state.skippingSection = false
         state.proxyIsDiscarded = false
+        if section == .ring { return RingKeywords.open(words, at: location, state: &state) }
+        if section == .peers { PeersKeywords.openSection(words, at: location, state: &state); return }
         guard let kind = section.proxyKind else {
             if words.count > 1 { state.errors.append(ConfigError(location, "global", "unexpected argument '\(words[1])'; 'global' takes none")) }
             return
@@ -201,7 +208,8 @@ public enum ConfigParser {
         guard let section = state.section, !state.skippingSection else { return }
         state.section = nil
         switch section {
-        case .global: return
+        case .global, .ring: return
+        case .peers: PeersKeywords.closeSection(&state)
         case .defaults:
             state.defaults = state.proxy
             state.defaultsServerTemplate = state.serverTemplate
@@ -238,7 +246,7 @@ public enum ConfigParser {
             proxy.retries = blank.retries
             proxy.redispatch = blank.redispatch
             proxy.abortOnClose = blank.abortOnClose
-            proxy.httpCheck = blank.httpCheck
+            proxy.checks = blank.checks
             proxy.httpReuse = blank.httpReuse
             proxy.timeouts.connect = nil
             proxy.timeouts.server = nil
@@ -268,6 +276,9 @@ public enum ConfigParser {
         closeSection(&state)
         ProxyChecks.endOfConfiguration(&state)
         state.config.preprocessor.environment = state.environment
+        RingKeywords.checkReferences(&state)
+        CheckKeywords.endOfConfiguration(&state)
+        PeersChecks.endOfConfiguration(&state)
         if !state.errors.isEmpty { throw ConfigErrors(errors: state.errors, warnings: state.config.warnings) }
         return state.config
     }

@@ -2,15 +2,18 @@
 
 /// The sections of a configuration file.
 public enum ConfigSection: String, Sendable, CaseIterable {
-    case global, defaults, frontend, backend, listen
+    case global, defaults, frontend, backend, listen, peers
+    /// `ring NAME`: a log buffer (RingKeywords).
+    case ring
 
     var proxyKind: ProxyKind? {
         switch self {
-        case .global: nil
+        case .global, .peers: nil
         case .defaults: .defaults
         case .frontend: .frontend
         case .backend: .backend
         case .listen: .listen
+        case .ring: nil
         }
     }
 }
@@ -24,6 +27,8 @@ public struct SectionSet: OptionSet, Sendable {
     public static let frontend = SectionSet(rawValue: 4)
     public static let backend = SectionSet(rawValue: 8)
     public static let listen = SectionSet(rawValue: 16)
+    public static let ring = SectionSet(rawValue: 32)
+    public static let peers = SectionSet(rawValue: 64)
     /// Every proxy section, defaults included.
     public static let proxies: SectionSet = [.defaults, .frontend, .backend, .listen]
     /// Where frontend-side keywords go.
@@ -38,6 +43,8 @@ public struct SectionSet: OptionSet, Sendable {
         case .frontend: self = .frontend
         case .backend: self = .backend
         case .listen: self = .listen
+        case .ring: self = .ring
+        case .peers: self = .peers
         }
     }
 

@@ -7,12 +7,11 @@ enum IgnoredKeywords {
         ConfigKeyword("ulimit-n", .global, "ulimit-n N", "File-descriptor limit; ringproxy sizes it itself.", ignored: true),
         ConfigKeyword("spread-checks", .global, "spread-checks PERCENT", "Random jitter between health checks.", ignored: true),
         ConfigKeyword("quiet", .global, "quiet", "Do not print startup messages.", ignored: true),
-        ConfigKeyword("tune.*", .global, "tune.NAME VALUE", "HAProxy buffer and engine tuning.", ignored: true),
+        ConfigKeyword("tune.*", .global, "tune.NAME VALUE", "Other HAProxy buffer and engine tuning (tune.bufsize, tune.maxrewrite and tune.http.maxhdr are applied).", ignored: true),
         ConfigKeyword("ca-base", .global, "ca-base DIR", "TLS CA directory (ringproxy has no TLS).", ignored: true),
         ConfigKeyword("crt-base", .global, "crt-base DIR", "TLS certificate directory (ringproxy has no TLS).", ignored: true),
         ConfigKeyword("ssl-default-bind-ciphers", .global, "ssl-default-bind-ciphers LIST", "TLS defaults (ringproxy has no TLS).", ignored: true),
         ConfigKeyword("ssl-default-bind-ciphersuites", .global, "ssl-default-bind-ciphersuites LIST", "TLS defaults (ringproxy has no TLS).", ignored: true),
         ConfigKeyword("ssl-default-bind-options", .global, "ssl-default-bind-options OPTIONS", "TLS defaults (ringproxy has no TLS).", ignored: true),
-        ConfigKeyword("option log-separate-errors", .frontendSide, "option log-separate-errors", "Log errors at level err.", ignored: true),
     ]
 }

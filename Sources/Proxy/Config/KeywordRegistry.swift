@@ -4,10 +4,14 @@
 public enum KeywordRegistry {
     /// Every keyword, in the order the README lists them.
     public static let keywords: [ConfigKeyword] =
-        GlobalKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + LogKeywords.all + BalanceKeywords.all
-        + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + StatsKeywords.all + RuntimeAPIKeywords.all + IgnoredKeywords.all
+        (GlobalKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all
+        + LogKeywords.all + BalanceKeywords.all + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + StatsKeywords.all
+        + RuntimeAPIKeywords.all + TuneKeywords.all + IgnoredKeywords.all)
+        .map(PeersKeywords.overlay) + RingKeywords.all + CheckKeywords.all + PeersKeywords.all
 
     static let byName: [String: ConfigKeyword] = Dictionary(keywords.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    /// A name may have one entry per section kind (`server` in a backend and in a ring).
+    static let allByName: [String: [ConfigKeyword]] = Dictionary(grouping: keywords, by: \.name)
     /// First words that only ever start a two-word keyword ("timeout", "option", "stats", ...).
     static let groups: Set<String> = Set(keywords.filter { $0.name.contains(" ") }.map { String($0.name.split(separator: " ")[0]) })
     static let prefixes: [ConfigKeyword] = keywords.filter(\.isPrefix)
@@ -15,10 +19,12 @@ public enum KeywordRegistry {
     /// Finds the keyword a line starts with, or throws an "unknown keyword" error with a suggestion.
     static func resolve(_ words: [String], section: ConfigSection, at location: SourceLocation) throws(ConfigError) -> (keyword: ConfigKeyword, argumentStart: Int) {
         let first = words[0]
-        if words.count > 1, let k = byName[first + " " + words[1]] { return (k, 2) }
-        if let k = byName[first] { return (k, 1) }
-        if let k = prefixes.first(where: { first.hasPrefix($0.name.dropLast()) }) { return (k, 1) }
         let here = SectionSet(section)
+        /// The entry allowed here, else the first one (whose section error then names where it is allowed).
+        func pick(_ ks: [ConfigKeyword]?) -> ConfigKeyword? { ks?.first { $0.sections.contains(here) } ?? ks?.first }
+        if words.count > 1, let k = pick(allByName[first + " " + words[1]]) { return (k, 2) }
+        if let k = pick(allByName[first]) { return (k, 1) }
+        if let k = prefixes.first(where: { first.hasPrefix($0.name.dropLast()) }) { return (k, 1) }
         if groups.contains(first) {
             let subs = keywords.filter { $0.name.hasPrefix(first + " ") && $0.sections.contains(here) }
                 .map { String($0.name.dropFirst(first.count + 1)) }

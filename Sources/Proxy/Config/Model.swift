@@ -19,6 +19,10 @@ public struct Configuration: Sendable {
     public var warnings: [String] = []
     /// Environment and diagnostics of the preprocessor (variables, `.if` blocks, `.diag`).
     public var preprocessor = PreprocessorOutcome()
+    /// `ring` sections (see LogModel.swift).
+    public var rings: [RingConfig] = []
+    /// `peers` sections and the local peer name (added by the peers work).
+    public var peers = PeersConfiguration()
     public init() {}
     public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
 }
@@ -41,19 +45,10 @@ public struct GlobalSettings: Sendable {
     public var reload = ReloadSettings()
     /// `cpu-map` lines, in order (CPUMapKeywords.swift).
     public var cpuMap: [CPUMapEntry] = []
-    public init() {}
-}
-
-public struct LoggerConfig: Equatable, Sendable {
-    /// `log global` in a proxy: use the global loggers.
-    public var isGlobal = false
-    public var host: String = "127.0.0.1"
-    public var port: Int = 514
-    public var facility: Int = 16        // local0
-    public var maxLevel: Int = 7         // debug: send everything
-    public var minLevel: Int = 0
-    /// `log /dev/log local0`: a UNIX datagram socket path instead of host:port (added by the config parser).
-    public var socketPath: String? = nil
+    /// `tune.bufsize`, `tune.maxrewrite`, `tune.http.maxhdr`.
+    public var tune = TuneSettings()
+    /// `log-send-hostname` (added by the logging engineer; see LogModel.swift).
+    public var logging = GlobalLogOptions()
     public init() {}
 }
 
@@ -135,9 +130,15 @@ public struct AppSessionConfig: Equatable, Sendable {
 /// HAProxy 2.x stick tables, the modern form of appsession.
 public struct StickTableConfig: Equatable, Sendable {
     public var type: String = "string"
-    public var length: Int = 32
+    /// Characters kept of a string key (HAProxy: `len N`, else 31: a 32-byte key with its NUL)
+    /// or bytes of a binary key (`len N`, else 32).
+    public var length: Int = 31
     public var size: Int = 0
     public var expire: Int? = nil        // ms
+    /// `peers NAME`: the peers section the table is shared with.
+    public var peers: String? = nil
+    /// `srvkey name|addr`: how a server is named in the table (and to peers).
+    public var serverKey: String = "name"
     public init() {}
 }
 
@@ -181,6 +182,8 @@ public struct ServerConfig: Equatable, Sendable {
     public var checkAddr: String? = nil
     public var slowstart: Int? = nil     // ms
     public var location: SourceLocation
+    /// check-send-proxy and the agent check (ServerCheckOptions.swift).
+    public var checkSettings = ServerCheckSettings()
     public init(name: String, host: String, port: Int, location: SourceLocation) {
         self.name = name; self.host = host; self.port = port; self.location = location
     }
@@ -280,7 +283,6 @@ public struct ProxyConfig: Sendable {
     public var dontLogNull = false
     public var connectionMode: HttpConnectionMode = .keepAlive
     public var forwardFor: ForwardForConfig? = nil
-    public var httpCheck: HttpCheckConfig? = nil
     public var httpReuse: String? = nil
     public var loggers: [LoggerConfig] = []
     public var balance: BalanceAlgorithm = .roundRobin
@@ -302,14 +304,11 @@ public struct ProxyConfig: Sendable {
     public var prometheusURI: String? = nil
     /// `load-server-state-from-file`, `server-state-file-name`.
     public var serverState = ProxyServerStateConfig()
+    /// log-tag, log-format-sd, tcplog, dontlog-normal, log-separate-errors, log-health-checks (LogModel.swift).
+    public var logging = ProxyLogOptions()
+    /// option httpchk/tcp-check/…chk, http-check and tcp-check rules (CheckModel.swift).
+    public var checks = ProxyCheckConfig()
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }
-}
-
-public struct HttpCheckConfig: Equatable, Sendable {
-    public var method: String = "OPTIONS"
-    public var uri: String = "/"
-    public var version: String = "HTTP/1.0"
-    public init() {}
 }

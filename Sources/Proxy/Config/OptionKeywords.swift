@@ -51,29 +51,6 @@ enum OptionKeywords {
             }
             state.proxy.forwardFor = ff
         },
-        ConfigKeyword("option httpchk", .backendSide, "option httpchk [METHOD] [URI] [VERSION]",
-                      "HTTP health checks instead of TCP connects (default `OPTIONS / HTTP/1.0`).", negatable: true) { state, line throws(ConfigError) in
-            if line.negated {
-                try line.expectArguments(0...0, "no option httpchk")
-                state.proxy.httpCheck = nil
-                return
-            }
-            try line.expectArguments(0...3, "option httpchk [METHOD] [URI] [VERSION]")
-            var check = HttpCheckConfig()
-            switch line.argumentCount {
-            case 1: check.uri = line.argument(0)!                         // HAProxy: a lone argument is the URI
-            case 2: check.method = line.argument(0)!; check.uri = line.argument(1)!
-            case 3: check.method = line.argument(0)!; check.uri = line.argument(1)!; check.version = line.argument(2)!
-            default: break
-            }
-            guard check.method.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A || $0 == 0x2D }), !check.method.isEmpty else {
-                throw line.error("invalid method '\(check.method)'; expected an upper-case HTTP method such as GET, HEAD or OPTIONS")
-            }
-            guard check.version.hasPrefix("HTTP/") else {
-                throw line.error("invalid version '\(check.version)'; expected HTTP/1.0 or HTTP/1.1")
-            }
-            state.proxy.httpCheck = check
-        },
     ]
 
     static func connectionMode(_ name: String, _ mode: HttpConnectionMode, _ summary: String, modern: String?) -> ConfigKeyword {

@@ -25,6 +25,8 @@ struct ParseState {
     /// A fatal preprocessor error (`.alert`, a misplaced `.else`, a bad `.if`): HAProxy stops
     /// reading there, and so does ringproxy.
     var aborted = false
+    /// `peers` sections and the local peer name (PeersKeywords).
+    var peers = PeersParseState()
 
     mutating func note(_ location: SourceLocation, _ text: String) {
         config.notes.append("\(location): \(text)")

@@ -24,8 +24,8 @@ enum PersistenceKeywords {
             state.note(line.location, "'\(line.words.joined(separator: " "))' is legacy (removed in HAProxy 1.6); HAProxy 2.x spells it \(modernAppSession(session))")
         },
         ConfigKeyword("stick-table", [.frontend, .backend, .listen],
-                      "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T]",
-                      "The table `stick` rules store server assignments in (size units k, m, g).") { state, line throws(ConfigError) in
+                      "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T] [peers NAME] [srvkey name|addr]",
+                      "The table `stick` rules store server assignments in (size units k, m, g); `peers` shares it with a peers section.") { state, line throws(ConfigError) in
             state.proxy.stickTable = try parseStickTable(line)
         },
         stick(.on, "Match the request on the table, and store its server if new."),
@@ -117,7 +117,8 @@ enum PersistenceKeywords {
         return "\(ms)"
     }
 
-    static func parseStickTable(_ line: KeywordLine) throws(ConfigError) -> StickTableConfig {
+    /// `stick-table ...` (or a peers section's `table NAME ...`, where `peers` is not allowed).
+    static func parseStickTable(_ line: KeywordLine, inPeersSection: Bool = false) throws(ConfigError) -> StickTableConfig {
         var table = StickTableConfig()
         var sawType = false, sawSize = false
         var i = 0
@@ -128,16 +129,25 @@ enum PersistenceKeywords {
                 sawType = true; i += 2
                 if (table.type == "string" || table.type == "binary"), line.argument(i) == "len" {
                     table.length = try line.integer(i + 1, "len", in: 1...65535); i += 2
+                } else {
+                    table.length = table.type == "binary" ? 32 : 31
                 }
             case "size":
                 guard let text = line.argument(i + 1) else { throw line.error("missing value after 'size'") }
                 guard let n = ConfigUnits.size(text), n > 0 else { throw line.error("invalid size '\(text)'; expected a positive number with an optional k, m or g suffix") }
                 table.size = n; sawSize = true; i += 2
             case "expire": table.expire = try line.time(i + 1, "expire"); i += 2
-            case "peers", "store", "nopurge", "srvkey", "write-to", "recv-only":
+            case "peers" where !inPeersSection:
+                guard let name = line.argument(i + 1) else { throw line.error("missing peers section name after 'peers'") }
+                table.peers = name; i += 2
+            case "srvkey":
+                table.serverKey = try line.oneOf(i + 1, "server key type", ["name", "addr"]); i += 2
+            case "peers":
+                throw line.error("unknown argument 'peers' (a peers section's table is already shared with its peers)")
+            case "store", "nopurge", "write-to", "recv-only":
                 throw line.error("'\(word)' is not supported by ringproxy; expected 'type T [len N] size N [expire T]'")
             default:
-                throw line.error(EditDistance.unknownMessage("stick-table option", word, ["type", "len", "size", "expire"]))
+                throw line.error(EditDistance.unknownMessage("stick-table option", word, ["type", "len", "size", "expire", "peers", "srvkey"]))
             }
         }
         guard sawType else { throw line.error("missing 'type'; expected 'stick-table type T [len N] size N [expire T]'") }

@@ -89,7 +89,8 @@ enum ServerKeywords {
                 guard AddressParser.isIP(v) else { throw line.error("invalid check address '\(v)'; expected an IPv4 or IPv6 address") }
                 server.checkAddr = v
             default:
-                throw line.error(EditDistance.unknownMessage("server option", option, options))
+                if let used = try ServerCheckOptions.apply(option, line, i, &server) { i += used; continue }
+                throw line.error(EditDistance.unknownMessage("server option", option, options + ServerCheckOptions.names))
             }
             i += 2
         }

@@ -30,11 +30,6 @@ public enum BodyFraming: Equatable, Sendable {
     case untilClose            // response delimited by the server closing the connection
 }
 
-/// Maximum header lines accepted (HAProxy 2.6: tune.http.maxhdr 101 → more than 100 is a 400).
-public let maxHeaderCount = 101
-/// Maximum head size (HAProxy's tune.bufsize).
-public let maxHeadBytes = 16384
-
 /// Storage shared by request and response heads: the header table, allocated once.
 public class MessageHead {
     /// The raw bytes of the head, from the first byte up to and including the blank line.
@@ -55,15 +50,27 @@ public class MessageHead {
     public var saidKeepAlive: Bool = false
     /// Content-Length lines to drop when forwarding (CL together with chunked, duplicate equal CLs).
     public var dropContentLength: Bool = false
+    /// The framing was ambiguous (Transfer-Encoding with Content-Length, or Transfer-Encoding
+    /// in an HTTP/1.0 message): the connection it came on must not carry another message
+    /// (RFC 9112 §6.1).
+    public var framingForcesClose: Bool = false
+    /// Some line of the head ends with a bare LF: it must be normalised before forwarding.
+    public var hasBareLineFeed: Bool = false
+    /// HTX bytes of the header lines (see HeadLimits).
+    public var headerHTXBytes: Int = 0
+    /// Size limits (tune.bufsize, tune.maxrewrite, tune.http.maxhdr); fixed for the head's life.
+    public let limits: HeadLimits
 
-    public init() {
-        fields = .allocate(capacity: maxHeaderCount + 1)
+    public init(limits: HeadLimits = .haproxyDefault) {
+        self.limits = limits
+        fields = .allocate(capacity: limits.maxHeaders + 1)
     }
     deinit { fields.deallocate() }
 
     public func reset() {
         headerCount = 0; versionMinor = 1; endOfHeaders = 0; headLength = 0
         framing = .none; wantsClose = false; saidKeepAlive = false; dropContentLength = false
+        framingForcesClose = false; hasBareLineFeed = false; headerHTXBytes = 0
     }
 
     /// The bytes of a range, as a buffer (no copy).
@@ -109,10 +116,23 @@ public final class RequestHead: MessageHead {
     public var isHead: Bool = false
     public var isPost: Bool = false
     public var isGetHeadPost: Bool = false
+    public var isConnect: Bool = false
     public var expectContinue: Bool = false
+    /// Scheme-based normalisation (RequestTarget.normalise): the `:port` to cut from the
+    /// target (empty: none), and the value every Host header takes (nil: unchanged).
+    public var targetPortCut: ByteRange = .empty
+    public var normalisedHost: ByteRange? = nil
+    /// Spaces beyond the first between method and target, and target and version (usually
+    /// empty): not forwarded, as HAProxy writes the request line with single spaces.
+    public var extraSpaceBeforeTarget: ByteRange = .empty
+    public var extraSpaceBeforeVersion: ByteRange = .empty
+    /// `Connection: upgrade` with a body: the Upgrade headers are not forwarded.
+    public var dropUpgrade: Bool = false
     public override func reset() {
         super.reset(); method = .empty; target = .empty; requestLine = .empty
-        isHead = false; isPost = false; isGetHeadPost = false; expectContinue = false
+        isHead = false; isPost = false; isGetHeadPost = false; isConnect = false; expectContinue = false
+        targetPortCut = .empty; normalisedHost = nil
+        extraSpaceBeforeTarget = .empty; extraSpaceBeforeVersion = .empty; dropUpgrade = false
     }
 }
 

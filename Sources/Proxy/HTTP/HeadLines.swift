@@ -3,8 +3,10 @@
 //
 // Line endings: CRLF and bare LF are both accepted (RFC 9112 §2.2 allows a recipient to
 // accept LF; HAProxy 2.6 does). Ranges are recorded as they are: `line` ends after the LF,
-// `endOfHeaders` is the offset of the blank line (its CR, or its LF when bare). The bytes
-// are forwarded unchanged (HAProxy 2.6 would rewrite LF to CRLF; servers accept both).
+// `endOfHeaders` is the offset of the blank line (its CR, or its LF when bare). A bare LF
+// sets `hasBareLineFeed`: such a head is never forwarded as it is (a server that splits lines
+// on CRLF only would see other lines, and perhaps another request) but normalised to CRLF
+// first, as HAProxy's rewriting does (LineEndings).
 
 #if canImport(Glibc)
 import Glibc
@@ -23,20 +25,30 @@ enum HeadLines {
     }
 
     /// What to answer when no line end was found: wait, or refuse a head that cannot fit.
-    @inline(__always) static func noLineEnd(total: Int) -> ParseResult {
-        total >= maxHeadBytes ? .invalid(.headTooLarge) : .incomplete
+    @inline(__always) static func noLineEnd(total: Int, limits: HeadLimits) -> ParseResult {
+        total >= limits.rawBytes ? .invalid(.headTooLarge) : .incomplete
+    }
+
+    /// Whether the line whose content ends at `end` (from `line`) ended with a bare LF.
+    @inline(__always) static func isBare(_ b: UnsafeRawBufferPointer, contentEnd end: Int) -> Bool {
+        b[end] == asciiLF
     }
 
     /// Reads header lines from `from` up to and including the blank line, filling the
-    /// header table, `endOfHeaders` and `headLength`.
+    /// header table, `endOfHeaders`, `headLength`, `hasBareLineFeed` and `headerHTXBytes`.
     static func parseFields(into head: MessageHead, from: Int) -> ParseResult {
         let b = head.bytes
         let total = b.count
-        let limit = Swift.min(total, maxHeadBytes)
+        let limits = head.limits
+        let limit = Swift.min(total, limits.rawBytes)
+        let maxLines = limits.headerLines
         var pos = from
+        var htx = 0
         while true {
-            guard let (end, next) = line(b, from: pos, limit: limit) else { return noLineEnd(total: total) }
+            guard let (end, next) = line(b, from: pos, limit: limit) else { return noLineEnd(total: total, limits: limits) }
+            if isBare(b, contentEnd: end) { head.hasBareLineFeed = true }
             if end == pos {
+                head.headerHTXBytes = htx
                 head.endOfHeaders = pos
                 head.headLength = next
                 // From now on `bytes` is the head only, as MessageHead documents.
@@ -57,7 +69,8 @@ enum HeadLines {
             while lo < end && ByteClass.isBlank(b[lo]) { lo += 1 }
             var hi = end
             while hi > lo && ByteClass.isBlank(b[hi - 1]) { hi -= 1 }
-            if head.headerCount >= maxHeaderCount - 1 { return .invalid(.tooManyHeaders) }
+            if head.headerCount >= maxLines { return .invalid(.tooManyHeaders) }
+            htx &+= HeadLimits.headerHTX(name: colon - pos, value: hi - lo)
             head.fields[head.headerCount] = HeaderField(name: ByteRange(pos, colon), value: ByteRange(lo, hi),
                                                         line: ByteRange(pos, next))
             head.headerCount += 1

@@ -18,6 +18,10 @@ struct MessageHeaders {
     var upgradeToken = false
     var hostIndex = -1
     var expectContinue = false
+    /// The last Upgrade header names `websocket` (HAProxy looks at the last one only).
+    var upgradeWebSocket = false
+    /// A `Sec-WebSocket-Key` of 24 bytes (a base64 16-byte nonce) is present.
+    var webSocketKey = false
 
     /// Reads the special headers of `head`; returns the reason to refuse it, if any. Checks
     /// common to both directions are made here: numeric and agreeing Content-Length values,
@@ -25,7 +29,6 @@ struct MessageHeaders {
     /// (only one) and Expect rules.
     mutating func read(_ head: MessageHead, request: Bool) -> ParseError? {
         var chunkedCount = 0
-        var error: ParseError? = nil
         var i = 0
         while i < head.headerCount {
             let f = head.fields[i]
@@ -34,6 +37,14 @@ struct MessageHeaders {
             case 4 where request && head.equalsLowercased(f.name, "host"):
                 if hostIndex >= 0 { return .multipleHost }
                 hostIndex = i - 1
+            case 7 where request && head.equalsLowercased(f.name, "upgrade"):
+                upgradeWebSocket = false
+                head.forEachElement(of: f.value) { t in
+                    if head.equalsLowercased(t, "websocket") { upgradeWebSocket = true }
+                    return true
+                }
+            case 17 where request && f.value.count == 24 && head.equalsLowercased(f.name, "sec-websocket-key"):
+                webSocketKey = true
             case 6 where request && head.equalsLowercased(f.name, "expect"):
                 if head.equalsLowercased(f.value, "100-continue") { expectContinue = true }
             case 10 where head.equalsLowercased(f.name, "connection"):
@@ -44,17 +55,7 @@ struct MessageHeaders {
                     return true
                 }
             case 14 where head.equalsLowercased(f.name, "content-length"):
-                if f.value.isEmpty { return .badContentLength }
-                head.forEachElement(of: f.value) { v in
-                    guard let n = MessageHeaders.decimal(head, v) else { error = .badContentLength; return false }
-                    if contentLength >= 0 && n != contentLength { error = .conflictingContentLength; return false }
-                    contentLength = n
-                    contentLengthCount += 1
-                    return true
-                }
-                if let error { return error }
-                // A value made only of commas and blanks carries no length.
-                if contentLength < 0 { return .badContentLength }
+                if let e = readContentLength(head, f.value) { return e }
             case 17 where head.equalsLowercased(f.name, "transfer-encoding"):
                 hasTransferEncoding = true
                 head.forEachElement(of: f.value) { c in
@@ -75,6 +76,30 @@ struct MessageHeaders {
         if chunkedCount > 1 { return .badTransferEncoding }
         if hasTransferEncoding && chunkedCount == 0 && !codingBeforeChunked { return .badTransferEncoding }
         return nil
+    }
+
+    /// One Content-Length value: a comma list of equal decimal numbers. An empty value or an
+    /// empty element (`0,`, `,0`, `0,,0`) is refused, as HAProxy 2.6.12 with the fix for
+    /// CVE-2023-40225 does (a server may read `0,` as something else than 0).
+    @inline(__always)
+    mutating func readContentLength(_ head: MessageHead, _ value: ByteRange) -> ParseError? {
+        var i = Int(value.lo)
+        let end = Int(value.hi)
+        if i == end { return .badContentLength }
+        while true {
+            var lo = i
+            while lo < end && ByteClass.isBlank(head.bytes[lo]) { lo += 1 }
+            var hi = lo
+            while hi < end && head.bytes[hi] != asciiComma { hi += 1 }
+            let next = hi
+            while hi > lo && ByteClass.isBlank(head.bytes[hi - 1]) { hi -= 1 }
+            guard let n = MessageHeaders.decimal(head, ByteRange(lo, hi)) else { return .badContentLength }
+            if contentLength >= 0 && n != contentLength { return .conflictingContentLength }
+            contentLength = n
+            contentLengthCount += 1
+            if next == end { return nil }
+            i = next + 1
+        }
     }
 
     /// A non-negative decimal number that fits an Int64 (no sign, no blanks), or nil.

@@ -20,6 +20,7 @@ public enum ParseError: Equatable, Sendable {
     case tooManyHeaders          // more than maxHeaderCount - 1 header lines
     case multipleHost
     case hostMismatch            // absolute-form authority disagrees with Host
+    case badWebSocketKey         // a WebSocket upgrade without a 24-byte Sec-WebSocket-Key
 
     /// The status HAProxy 2.6 answers a request refused for this reason with. (A refused
     /// response is always answered 502 by the caller.)

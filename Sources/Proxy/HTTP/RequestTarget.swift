@@ -1,6 +1,9 @@
 // The pieces of a request target (RFC 9112 §3.2), as ranges: path, query, and the host the
-// request is for. Origin-form `/p?q`, absolute-form `http://host:port/p?q`, authority-form
-// (CONNECT `host:port`) and asterisk-form (`*`) are told apart by their first bytes.
+// request is for. Told apart by the first byte as HAProxy 2.6 does (http_uri_parser_init):
+// `/…` is origin-form, `*` asterisk-form, anything else absolute-form (`scheme://authority…`,
+// the scheme a letter then letters, digits, `+`, `-`, `.`) or, without `://`, authority-form.
+// The authority runs up to the first `/` (so `http://h?q` has the authority `h?q`, as in
+// HAProxy), and its host is what follows the last `@`.
 
 extension RequestHead {
     /// For an absolute-form target, the scheme (without `://`); nil otherwise.
@@ -19,14 +22,20 @@ extension RequestHead {
         return ByteRange(lo, i)
     }
 
-    /// For an absolute-form target, the authority (`userinfo@host:port`), possibly empty.
+    /// For an absolute-form target, the authority (`userinfo@host:port`, up to the first `/`),
+    /// possibly empty.
     public var absoluteAuthority: ByteRange? {
         guard let scheme = absoluteScheme else { return nil }
-        let lo = Int(scheme.hi) + 3
-        var i = lo
-        let hi = Int(target.hi)
-        while i < hi, bytes[i] != 47, bytes[i] != 63, bytes[i] != 35 { i += 1 }   // '/', '?', '#'
-        return ByteRange(lo, i)
+        return RequestTarget.authority(self, from: Int(scheme.hi) + 3)
+    }
+
+    /// The authority HAProxy checks against Host: an absolute-form target's, or the whole of
+    /// an authority-form target up to `/`; userinfo removed. nil for origin and asterisk forms.
+    public var targetAuthority: ByteRange? {
+        let lo = Int(target.lo), hi = Int(target.hi)
+        guard hi > lo, bytes[lo] != 47, bytes[lo] != 42 else { return nil }           // '/', '*'
+        let a = absoluteAuthority ?? RequestTarget.authority(self, from: lo)
+        return RequestTarget.hostPort(self, a)
     }
 
     /// The path: for origin-form the target up to `?`; for absolute-form the part after the
@@ -76,45 +85,81 @@ enum RequestTarget {
         return authority
     }
 
-    /// Splits `host[:port]` or `[v6]:port` into the host and the port digits (maybe empty).
-    @inline(__always) static func split(_ head: MessageHead, _ r: ByteRange) -> (host: ByteRange, port: ByteRange) {
+    /// From `lo` up to the first `/` of the target.
+    @inline(__always) static func authority(_ head: RequestHead, from lo: Int) -> ByteRange {
+        var i = lo
+        let hi = Int(head.target.hi)
+        while i < hi, head.bytes[i] != 47 { i += 1 }
+        return ByteRange(lo, i)
+    }
+
+    /// Splits `host[:port]` or `[v6]:port` into the host and the port digits: port nil when
+    /// there is no `:` before the final digits, empty for `host:` (HAProxy's http_get_host_port).
+    @inline(__always) static func split(_ head: MessageHead, _ r: ByteRange) -> (host: ByteRange, port: ByteRange?) {
         var i = Int(r.hi)
-        while i > Int(r.lo) {
-            let c = head.bytes[i - 1]
-            if c == asciiColon { return (ByteRange(Int(r.lo), i - 1), ByteRange(i, Int(r.hi))) }
-            if !ByteClass.isDigit(c) { break }
-            i -= 1
-        }
-        return (r, ByteRange(Int(r.hi), Int(r.hi)))
+        while i > Int(r.lo), ByteClass.isDigit(head.bytes[i - 1]) { i -= 1 }
+        guard i > Int(r.lo), head.bytes[i - 1] == asciiColon else { return (r, nil) }
+        return (ByteRange(Int(r.lo), i - 1), ByteRange(i, Int(r.hi)))
     }
 
-    /// The port as a number (leading zeros allowed); 0 for no port, -1 if not a number.
-    @inline(__always) static func portNumber(_ head: MessageHead, _ r: ByteRange) -> Int {
-        if r.isEmpty { return 0 }
-        guard r.count <= 5, let n = MessageHeaders.decimal(head, r) else { return -1 }
-        return Int(n)
+    /// Whether `port` is the default one: an empty port always is; with a scheme, 80 for
+    /// `http` and 443 for `https`; without one (CONNECT), 80 and 443.
+    @inline(__always) static func isDefaultPort(_ head: MessageHead, _ port: ByteRange, scheme: ByteRange?) -> Bool {
+        if port.isEmpty { return true }
+        let is80 = head.equalsLowercased(port, "80"), is443 = head.equalsLowercased(port, "443")
+        guard let scheme else { return is80 || is443 }
+        return (is80 && head.equalsLowercased(scheme, "http")) || (is443 && head.equalsLowercased(scheme, "https"))
     }
 
-    /// Whether an absolute-form authority and a Host value designate the same host and port
-    /// (case-insensitive host; the scheme's default port counts as no port).
-    static func sameHost(_ head: MessageHead, authority: ByteRange, host: ByteRange, scheme: ByteRange?) -> Bool {
-        let a = split(head, hostPort(head, authority))
-        let h = split(head, host)
-        guard a.host.count == h.host.count, !a.host.isEmpty else { return false }
+    @inline(__always) static func equalCaseInsensitive(_ head: MessageHead, _ a: ByteRange, _ b: ByteRange) -> Bool {
+        guard a.count == b.count else { return false }
         var i = 0
-        while i < a.host.count {
-            if ByteClass.lower(head.bytes[Int(a.host.lo) + i]) != ByteClass.lower(head.bytes[Int(h.host.lo) + i]) { return false }
+        while i < a.count {
+            if ByteClass.lower(head.bytes[Int(a.lo) + i]) != ByteClass.lower(head.bytes[Int(b.lo) + i]) { return false }
             i += 1
         }
-        var defaultPort = 0
-        if let scheme {
-            if head.equalsLowercased(scheme, "http") { defaultPort = 80 }
-            else if head.equalsLowercased(scheme, "https") { defaultPort = 443 }
+        return true
+    }
+
+    /// HAProxy 2.6's check of a non-CONNECT request's authority against its Host value
+    /// (h1_headers_to_hdr_list, h1_validate_mismatch_authority): equal (case-insensitive), or
+    /// with a scheme, equal hosts where a missing port and the scheme's default port agree.
+    static func authorityMatchesHost(_ head: RequestHead, authority: ByteRange, host: ByteRange, scheme: ByteRange?) -> Bool {
+        if equalCaseInsensitive(head, authority, host) { return true }
+        guard let scheme else { return false }
+        let a = split(head, authority), h = split(head, host)
+        if a.port == nil && h.port == nil { return false }
+        if let p = a.port, !isDefaultPort(head, p, scheme: scheme) { return false }
+        if let p = h.port, !isDefaultPort(head, p, scheme: scheme) { return false }
+        return equalCaseInsensitive(head, a.host, h.host)
+    }
+
+    /// HAProxy 2.6's check of a CONNECT target (h1_validate_connect_authority): `host:port`
+    /// with a port (else .badTarget); a Host header names the same host and port, or the same
+    /// host without a port when the port is 80 or 443 (else .hostMismatch). `normalisedHost`
+    /// gets the Host value to forward instead, when HAProxy drops its default port.
+    static func checkConnect(_ head: RequestHead, hostIndex: Int, normalisedHost: inout ByteRange?) -> ParseError? {
+        guard let authority = head.targetAuthority else { return .badTarget }
+        let a = split(head, authority)
+        guard let port = a.port, !port.isEmpty else { return .badTarget }
+        guard hostIndex >= 0 else { return nil }
+        let h = split(head, head.fields[hostIndex].value)
+        if let hp = h.port, !hp.isEmpty {
+            guard equalCaseInsensitive(head, h.host, a.host), head.slice(hp).elementsEqual(head.slice(port)) else { return .hostMismatch }
+            if isDefaultPort(head, port, scheme: nil) { normalisedHost = h.host }
+            return nil
         }
-        var pa = portNumber(head, a.port), ph = portNumber(head, h.port)
-        if pa < 0 || ph < 0 { return false }
-        if pa == defaultPort { pa = 0 }
-        if ph == defaultPort { ph = 0 }
-        return pa == ph
+        return isDefaultPort(head, port, scheme: nil) && equalCaseInsensitive(head, h.host, a.host) ? nil : .hostMismatch
+    }
+
+    /// HAProxy 2.6's scheme-based normalisation (http_scheme_based_normalize): an
+    /// absolute-form target whose port is the scheme's default (or empty) loses it, and
+    /// every Host header takes the target's host. Records the cut and the new Host value.
+    static func normalise(_ head: RequestHead) {
+        guard let scheme = head.absoluteScheme, let authority = head.absoluteAuthority else { return }
+        let a = split(head, hostPort(head, authority))
+        guard let port = a.port, isDefaultPort(head, port, scheme: scheme) else { return }
+        head.targetPortCut = ByteRange(Int(port.lo) - 1, Int(port.hi))
+        head.normalisedHost = a.host
     }
 }

@@ -13,16 +13,20 @@ public enum ResponseParser {
         head.reset()
         head.bytes = bytes
         let total = bytes.count
-        let limit = Swift.min(total, maxHeadBytes)
+        let limits = head.limits
+        let limit = Swift.min(total, limits.rawBytes)
         guard let (end, next) = HeadLines.line(bytes, from: 0, limit: limit) else {
             // Refuse early what cannot become a status line, so a non-HTTP server fails fast.
             if !startsLikeHTTP(bytes) { return .invalid(.badStatusLine) }
-            return HeadLines.noLineEnd(total: total)
+            return HeadLines.noLineEnd(total: total, limits: limits)
         }
+        if HeadLines.isBare(bytes, contentEnd: end) { head.hasBareLineFeed = true }
         if let error = parseStatusLine(head, end) { return .invalid(error) }
 
         let fields = HeadLines.parseFields(into: head, from: next)
         guard case .complete = fields else { return fields }
+        let reason = Swift.max(0, end - 13)
+        if HeadLimits.statusLineHTX(reason: reason) + head.headerHTXBytes > limits.htxBytes { return .invalid(.headTooLarge) }
 
         var summary = MessageHeaders()
         if let error = summary.read(head, request: false) { return .invalid(error) }
@@ -33,6 +37,9 @@ public enum ResponseParser {
         } else if summary.hasTransferEncoding {
             head.framing = summary.chunkedLast ? .chunked : .untilClose
             head.dropContentLength = summary.contentLengthCount > 0
+            // Ambiguous framing: forwarded as chunked, but the server connection is not reused
+            // (HAProxy 2.6.12 opens a new one for the next request).
+            head.framingForcesClose = summary.contentLengthCount > 0
         } else if summary.contentLength >= 0 {
             head.framing = .contentLength(summary.contentLength)
             head.dropContentLength = summary.contentLengthCount > 1

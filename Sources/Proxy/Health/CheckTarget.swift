@@ -3,52 +3,71 @@ import Glibc
 /// Everything the checker needs to probe one server, resolved at start-up.
 public struct CheckTarget: Sendable {
     public var server: Int                  // slot in ServerStateTable
-    public var address: SocketAddress
+    let program: CheckProgram
+    /// Where checks connect by default: the server's address, or its `addr`.
+    let address: SocketAddress
+    /// The server's own address and port (the X-Haproxy-Server-State header names them).
+    let serverAddress: String
+    let serverPort: Int
+    let checkPort: Int?
+    let sendProxy: Bool
+    let backendName: String
+    let serverName: String
     public var intervals: CheckIntervals
-    /// Bound on the TCP connect and on the whole check (spec §7.1): with `timeout check`,
-    /// connect is bounded by min(timeout connect, inter) and the read by `timeout check`;
-    /// without it, `inter` bounds the whole check.
-    public var connectTimeoutMs: Int
-    public var checkTimeoutMs: Int
-    /// The request bytes of `option httpchk`, or nil for a plain layer-4 check.
-    public var httpRequest: [UInt8]?
-
-    public init(server: Int, address: SocketAddress, intervals: CheckIntervals,
-                connectTimeoutMs: Int, checkTimeoutMs: Int, httpRequest: [UInt8]?) {
-        self.server = server; self.address = address; self.intervals = intervals
-        self.connectTimeoutMs = connectTimeoutMs; self.checkTimeoutMs = checkTimeoutMs
-        self.httpRequest = httpRequest
-    }
+    let connectTimeoutMs: Int?
+    let checkTimeoutMs: Int?
+    /// `option log-health-checks` on the backend.
+    let logHealthChecks: Bool
+    /// An agent check (`agent-check`) rather than the health check.
+    var isAgent = false
 
     /// One target per server with `check` in every backend (a `disabled` one is checked once
-    /// it leaves maintenance).
+    /// it leaves maintenance), and one per server with `agent-check` (agents run during
+    /// maintenance too, as in HAProxy: their `ready` ends it).
     public static func targets(configuration: Configuration, table: ServerStateTable) -> [CheckTarget] {
         var out: [CheckTarget] = []
         for proxy in configuration.proxies where proxy.isBackend {
+            let program = (try? CheckProgramBuilder.program(for: proxy)) ?? .layer4
             for s in proxy.servers where s.check {
                 guard let slot = table.slot(backend: proxy.name, server: s.name),
                       let addr = SocketAddress(host: s.checkAddr ?? s.host, port: s.checkPort ?? s.port)
                 else { continue }
-                let connect: Int
-                let whole: Int
-                if let check = proxy.timeouts.check {
-                    connect = min(proxy.timeouts.connect ?? s.inter, s.inter)
-                    whole = connect + check
-                } else {
-                    connect = s.inter
-                    whole = s.inter
-                }
-                out.append(CheckTarget(server: slot, address: addr, intervals: CheckIntervals(s),
-                                       connectTimeoutMs: connect, checkTimeoutMs: whole,
-                                       httpRequest: proxy.httpCheck.map(httpCheckRequest)))
+                out.append(CheckTarget(server: slot, program: program, address: addr, serverAddress: s.host,
+                                       serverPort: s.port, checkPort: s.checkPort, sendProxy: s.checkSettings.sendProxy,
+                                       backendName: proxy.name, serverName: s.name, intervals: CheckIntervals(s),
+                                       connectTimeoutMs: proxy.timeouts.connect, checkTimeoutMs: proxy.timeouts.check,
+                                       logHealthChecks: proxy.logging.healthChecks))
+            }
+            for s in proxy.servers where s.checkSettings.agent.enabled {
+                let a = s.checkSettings.agent
+                guard let port = a.port, let slot = table.slot(backend: proxy.name, server: s.name),
+                      let addr = SocketAddress(host: a.host ?? s.host, port: port) else { continue }
+                var t = CheckTarget(server: slot, program: agentProgram(send: a.send ?? ""), address: addr, serverAddress: s.host,
+                                    serverPort: port, checkPort: nil, sendProxy: false, backendName: proxy.name, serverName: s.name,
+                                    intervals: CheckIntervals(inter: a.inter ?? s.inter), connectTimeoutMs: proxy.timeouts.connect,
+                                    checkTimeoutMs: proxy.timeouts.check, logHealthChecks: proxy.logging.healthChecks)
+                t.isAgent = true
+                out.append(t)
             }
         }
         return out
     }
 
-    /// `option httpchk METHOD URI VERSION` → `METHOD URI VERSION\r\n\r\n` (HAProxy sends no
-    /// headers unless the version string carries them after `\r\n`).
-    public static func httpCheckRequest(_ c: HttpCheckConfig) -> [UInt8] {
-        Array("\(c.method) \(c.uri) \(c.version)\r\n\r\n".utf8)
+    /// HAProxy's agent ruleset: connect, send `agent-send` (nothing when empty), read one line.
+    static func agentProgram(send: String) -> CheckProgram {
+        CheckProgram(kind: .tcpCheck, steps: [
+            CheckStep(kind: .connect(CheckProgram.implicitConnect), index: 0),
+            CheckStep(kind: .send(.bytes(Array(send.utf8))), index: 0),
+            CheckStep(kind: .expect(try! CompiledExpect(CheckExpect(.custom(.agentReply)))), index: 1, resumeAt: 2),
+        ], style: .plain, family: .tcp)
+    }
+
+    /// Problems the configuration has that make checks impossible, for start-up errors.
+    public static func problems(configuration: Configuration) -> [String] {
+        var out: [String] = []
+        for proxy in configuration.proxies where proxy.isBackend && proxy.servers.contains(where: \.check) {
+            do { _ = try CheckProgramBuilder.program(for: proxy) } catch { out.append("\(error)") }
+        }
+        return out
     }
 }

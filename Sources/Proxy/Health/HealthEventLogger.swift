@@ -14,7 +14,7 @@ public final class HealthEventLogger: @unchecked Sendable {
         self.targets = targets
         self.toStderr = toStderr
         self.pid = pid
-        self.sender = SyslogSender(targets: targets, pid: pid, capacity: 16)
+        self.sender = SyslogSender(targets: targets, capacity: 16)
     }
 
     public func callAsFunction(_ e: HealthEvent) {
@@ -22,7 +22,7 @@ public final class HealthEventLogger: @unchecked Sendable {
             let line = HealthMessages.stderrLine(e, pid: pid) + "\n"
             _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
         }
-        sender.log(level: e.level, loggers: targets.loggers(of: e.backend), message: e.message)
+        sender.log(level: e.level, to: targets.log(of: e.backend), message: e.message)
         sender.flush()
     }
 }

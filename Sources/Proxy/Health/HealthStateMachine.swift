@@ -18,15 +18,20 @@ public struct CheckIntervals: Equatable, Sendable {
 public enum HealthTransition: Equatable, Sendable {
     case wentUp
     case wentDown
+    /// NOLB: `http-check disable-on-404` got a 404 from a server that was not DOWN.
+    case wentStopping
 }
 
 public struct HealthStateMachine: Equatable, Sendable {
+    /// HAProxy's operational states of a checked server.
+    public enum State: Equatable, Sendable { case running, stopping, stopped }
+
     public let rise: Int
     public let fall: Int
     /// In 0 ... rise+fall-1; the server is UP iff `isUp` (health reached `rise` from below and
     /// has not fallen to 0 since).
     public private(set) var health: Int
-    public private(set) var isUp: Bool
+    public private(set) var state: State
 
     /// HAProxy starts a server UP "at the edge of failing": health = rise, so one failure
     /// marks it DOWN (spec §7.2, HAProxy issue #51).
@@ -34,56 +39,86 @@ public struct HealthStateMachine: Equatable, Sendable {
         self.rise = max(1, rise)
         self.fall = max(1, fall)
         self.health = self.rise
-        self.isUp = true
+        self.state = .running
     }
 
     public var maxHealth: Int { rise + fall - 1 }
+    /// Running (takes traffic).
+    public var isUp: Bool { state == .running }
+
+    /// Records a result as HAProxy's set_server_check_status then check_notify_* do. `report`:
+    /// the health counter moved (with a status change, what `option log-health-checks` logs).
+    public mutating func record(_ status: CheckStatus) -> (report: Bool, transition: HealthTransition?) {
+        var report = false
+        if status.neutral { return (false, nil) }
+        if status.passed {
+            if health < maxHealth {
+                report = true
+                health += 1
+                if health >= rise { health = maxHealth }
+            }
+            guard health >= rise else { return (report, nil) }
+            if status == .l7okc {
+                if state == .stopping { return (report, nil) }
+                state = .stopping
+                return (report, .wentStopping)
+            }
+            if state == .running { return (report, nil) }
+            state = .running
+            return (report, .wentUp)
+        }
+        if health > 0 {
+            report = true
+            health -= 1
+            if health < rise { health = 0 }
+        }
+        guard health == 0, state != .stopped else { return (report, nil) }
+        state = .stopped
+        return (report, .wentDown)
+    }
+
+    /// An agent's reply sets the health outright (`up`: full, `down`/`fail`/`stopped`: 0);
+    /// HAProxy then reports no counter change.
+    public mutating func setAgentHealth(up: Bool) {
+        health = up ? maxHealth : 0
+        state = up ? .running : .stopped
+    }
+
+    /// Takes the health and state the operator forced (`set server health`, maintenance), so
+    /// that the next result counts from there.
+    public mutating func force(health: Int, state: State) {
+        self.health = min(max(0, health), maxHealth)
+        self.state = state
+    }
+
+    public mutating func force(health: Int, up: Bool) { force(health: health, state: up ? .running : .stopped) }
 
     /// Records a passed check.
-    public mutating func recordSuccess() -> HealthTransition? {
-        if health < maxHealth { health += 1 }
-        guard health >= rise else { return nil }
-        health = maxHealth
-        if isUp { return nil }
-        isUp = true
-        return .wentUp
-    }
+    public mutating func recordSuccess() -> HealthTransition? { record(.l4ok).transition }
 
     /// Records a failed check.
-    public mutating func recordFailure() -> HealthTransition? {
-        if health > rise {
-            health -= 1
-            return nil
-        }
-        health = 0
-        if !isUp { return nil }
-        isUp = false
-        return .wentDown
-    }
+    public mutating func recordFailure() -> HealthTransition? { record(.l4con).transition }
 
-    /// Takes the health the operator forced (`set server health`, maintenance), so that the
-    /// next result counts from there.
-    public mutating func force(health: Int, up: Bool) {
-        self.health = min(max(0, health), maxHealth)
-        isUp = up
-    }
-
-    /// The stats `status` word: `UP`, `UP n/fall` (going down), `DOWN`, `DOWN n/rise` (going up).
+    /// The stats `status` word: `UP`, `UP n/fall` (going down), `NOLB`, `DOWN`, `DOWN n/rise` (going up).
     public var statusWord: String {
-        if isUp {
-            if health == maxHealth { return "UP" }
-            return "UP \(health - rise + 1)/\(fall)"
+        switch state {
+        case .running: return health == maxHealth ? "UP" : "UP \(health - rise + 1)/\(fall)"
+        case .stopping: return health == maxHealth ? "NOLB" : "NOLB \(health - rise + 1)/\(fall)"
+        case .stopped: return health == 0 ? "DOWN" : "DOWN \(health)/\(rise)"
         }
-        if health == 0 { return "DOWN" }
-        return "DOWN \(health)/\(rise)"
+    }
+
+    /// `status: X/Y UP|DOWN` of `option log-health-checks` lines.
+    public var checkStatusText: String {
+        health >= rise ? "\(health - rise + 1)/\(fall) UP" : "\(health)/\(rise) DOWN"
     }
 
     /// Delay before the next check (HAProxy `srv_getinter`): `inter` when fully UP,
     /// `downinter` when fully DOWN, `fastinter` in the transitional states; each falls back
     /// to `inter`.
     public func nextInterval(_ intervals: CheckIntervals) -> Int {
-        if health == maxHealth && isUp { return intervals.inter }
-        if !isUp && health == 0 { return intervals.downinter ?? intervals.inter }
+        if health == maxHealth && state == .running { return intervals.inter }
+        if state == .stopped && health == 0 { return intervals.downinter ?? intervals.inter }
         return intervals.fastinter ?? intervals.inter
     }
 }

@@ -50,6 +50,7 @@ public final class ServerStateTable: Sendable {
         let downtimeMs = Atomic<Int64>(0)       // accumulated, closed DOWN periods
         let checkCode = Atomic<Int64>(0)
         let checkDurationMs = Atomic<Int64>(-1)
+        let agentMaxconn = Atomic<Int>(-1)
     }
 
     final class BackendSlot: Sendable {
@@ -290,35 +291,80 @@ public final class ServerStateTable: Sendable {
 
     // MARK: writer of check results (the checker thread)
 
-    /// Publishes the outcome of one check of `server`. A server in maintenance keeps its
-    /// state (HAProxy pauses its checks; a check already in flight changes nothing).
+    /// Publishes the outcome of one check of `server` (tests and simple callers): the
+    /// machine's state becomes the server's operational state.
     public func publish(server: Int, machine: HealthStateMachine, result: CheckResult,
                         transition: HealthTransition?, nowMs: Int64) {
+        _ = transition
+        publish(server: server, health: machine.health, state: ServerOpState(machine.state), result: result,
+                nowMs: nowMs)
+    }
+
+    /// Publishes the outcome of one check of `server`: its last status and health counter and,
+    /// unless the server is in maintenance (HAProxy pauses its checks; a check already in
+    /// flight changes nothing), the operational state the checks decided. Returns the state
+    /// change made, for the checker to report with HAProxy's messages; nil when none.
+    /// `health`/`result`: nil when only the state changes (an agent's `up`/`down`).
+    /// `counted`: a failure that moved the health counter (HAProxy's `failed_checks`).
+    @discardableResult
+    public func publish(server: Int, health: Int?, state: ServerOpState, result: CheckResult?,
+                        nowMs: Int64, counted: Bool = true) -> (from: ServerOpState, to: ServerOpState, admin: ServerAdminFlags)? {
         let s = slots[server]
-        checkInfos.withLock { $0[server] = result.info }
-        s.checkCode.store(Int64(result.code), ordering: .relaxed)
-        s.checkDurationMs.store(Int64(result.durationMs), ordering: .relaxed)
-        if !result.status.passed { s.checkFailures.add(1, ordering: .relaxed) }
-        _ = withControl(nowMs: nowMs) { st in
+        if let result {
+            checkInfos.withLock { $0[server] = result.info }
+            s.checkCode.store(Int64(result.code), ordering: .relaxed)
+            s.checkDurationMs.store(Int64(result.durationMs), ordering: .relaxed)
+            if !result.status.passed && !result.status.neutral && counted { s.checkFailures.add(1, ordering: .relaxed) }
+        }
+        return withControl(nowMs: nowMs) { st in
             st.touch(server)
-            st.statuses[server].lastStatus = result.status
-            guard !st.statuses[server].admin.inMaintenance else { return }
-            st.statuses[server].checkHealth = machine.health
-            // The checker's counter decides up or down (a forced `stopping` stays while up).
-            let up = st.statuses[server].op != .stopped
-            if machine.isUp != up { st.setOp(server, machine.isUp ? .running : .stopped) }
-            _ = transition
+            if let result { st.statuses[server].lastStatus = result.status }
+            let admin = st.statuses[server].admin
+            guard !admin.inMaintenance else { return nil }
+            if let health { st.statuses[server].checkHealth = health }
+            let from = st.statuses[server].op
+            // Starting counts as running (no slow start in ringproxy).
+            let same = from == state || (from == .starting && state == .running)
+            guard !same else { return nil }
+            st.setOp(server, state)
+            return (from, state, admin)
         }
     }
 
     /// A health override (`set server health`, entering or leaving maintenance) for the
     /// checker to apply to its rise/fall counter before the next result; nil when none.
     public func takeHealthOverride(_ server: Int) -> (health: Int, up: Bool)? {
+        takeHealthOverrideState(server).map { ($0.health, $0.op != .stopped) }
+    }
+
+    /// The same with the operational state (`stopping` kept).
+    public func takeHealthOverrideState(_ server: Int) -> (health: Int, op: ServerOpState)? {
         control.withLock { st in
             guard st.healthOverride[server] else { return nil }
             st.healthOverride[server] = false
-            return (st.statuses[server].checkHealth, st.statuses[server].op != .stopped)
+            return (st.statuses[server].checkHealth, st.statuses[server].op)
         }
+    }
+
+    /// X-Haproxy-Server-State `weight=S/T`: the server's effective weight (0 unless it takes
+    /// load-balanced traffic) and the sum over its backend's active servers taking traffic
+    /// (the backups' when none does).
+    public func weights(server: Int) -> (server: Int, total: Int) {
+        let info = servers[server]
+        let members = backends[info.backendIndex].servers.filter { isBalanceable($0) }
+        let active = members.filter { !servers[$0].backup }
+        let pool = active.isEmpty ? members : active
+        return (isBalanceable(server) ? currentWeight(server) : 0, pool.reduce(0) { $0 + currentWeight($1) })
+    }
+
+    /// `maxconn:N` an agent asked for (published; not applied by the engine yet).
+    public func agentMaxconn(_ server: Int) -> Int? {
+        let v = slots[server].agentMaxconn.load(ordering: .relaxed)
+        return v < 0 ? nil : v
+    }
+
+    public func setAgentMaxconn(_ server: Int, _ value: Int) {
+        slots[server].agentMaxconn.store(value, ordering: .relaxed)
     }
 
     /// True while checks of this server are paused (maintenance) or disabled (`disable health`).
@@ -363,6 +409,25 @@ public final class ServerStateTable: Sendable {
                 }
             }
             return r
+        }
+    }
+}
+
+extension ServerOpState {
+    /// The operational state a check state machine decides.
+    public init(_ state: HealthStateMachine.State) {
+        switch state {
+        case .running: self = .running
+        case .stopping: self = .stopping
+        case .stopped: self = .stopped
+        }
+    }
+
+    public var machineState: HealthStateMachine.State {
+        switch self {
+        case .running, .starting: return .running
+        case .stopping: return .stopping
+        case .stopped: return .stopped
         }
     }
 }

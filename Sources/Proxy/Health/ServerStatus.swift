@@ -80,21 +80,28 @@ extension CheckStatus {
     public var haproxyCode: Int {
         switch self {
         case .none: return 1          // INI
+        case .checked: return 3
         case .sockerr: return 5
         case .l4ok: return 6
         case .l4tout: return 7
         case .l4con: return 8
+        case .l6ok: return 9
+        case .l6tout: return 10
+        case .l6rsp: return 11
         case .l7tout: return 12
         case .l7rsp: return 13
         case .l7ok: return 15         // L7OKD
+        case .l7okc: return 16        // L7OKCD
         case .l7sts: return 17
         }
     }
 
-    /// HAProxy's CHK_RES_* of the last check (`srv_check_result`): 0 unknown, 2 failed, 3 passed.
+    /// HAProxy's CHK_RES_* of the last check (`srv_check_result`): 0 unknown, 1 neutral, 2 failed, 3 passed, 4 conditionally passed.
     public var haproxyResult: Int {
         switch self {
         case .none: return 0
+        case .checked: return 1       // neutral
+        case .l7okc: return 4         // conditionally passed
         default: return passed ? 3 : 2
         }
     }

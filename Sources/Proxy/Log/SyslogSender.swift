@@ -1,123 +1,139 @@
 import Glibc
 
-/// Sends syslog datagrams for one worker without ever blocking it: lines are framed into a
-/// preallocated pool of 1024-byte slots and flushed once per event-loop turn (`flush()`):
-/// through the worker's io_uring when the runtime attached it (`ringSend`), else with one
-/// `sendmmsg(MSG_DONTWAIT)` on a non-blocking UDP socket. A full pool or a full
-/// socket buffer drops lines, as HAProxy does (counted in `dropped`). Owned by one thread.
+/// Sends one worker's log lines without ever blocking it: each message is formatted once into
+/// a scratch buffer, then framed per logger (its `format`, `len`, facility and levels) into the
+/// batch of its destination — a datagram socket per address family, a line buffer per file
+/// descriptor, a pending list per ring — and everything goes out once per event-loop turn
+/// (`flush()`). A full batch or a full socket buffer drops lines, as HAProxy does (counted in
+/// `dropped`). Owned by one thread.
 public final class SyslogSender {
     public let capacity: Int
-    public private(set) var dropped: UInt64 = 0
-    public private(set) var sent: UInt64 = 0
-    let fd: Int32
-    let tag: String
-    let pid: Int32
-    let slots: UnsafeMutableRawBufferPointer          // capacity × 1024 bytes
+    let targets: LogTargets
     let scratch: UnsafeMutableRawBufferPointer        // one message before framing
-    let addresses: [SocketAddress?]
-    let iovecs: UnsafeMutablePointer<iovec>
-    let headers: UnsafeMutablePointer<MultiMessageHeader>
-    let names: UnsafeMutablePointer<sockaddr_storage>
-    var pending = 0
-    var dates = LogDateCache()          // syslog header dates
-    /// When set (by the runtime), `flush` hands the batch to the worker's io_uring instead of
-    /// calling sendmmsg: (socket, first header, header stride, count) → datagrams queued.
-    public var ringSend: ((Int32, UnsafeMutableRawPointer, Int, Int) -> Int)? = nil
+    let frameCapacity: Int                            // longest frame + slack
+    /// Per destination: which batch it goes to.
+    enum Route { case datagram(DatagramBatch, SocketAddress), line(LineBatch), ring(RingBatch), none }
+    let routes: [Route]
+    let datagramBatches: [DatagramBatch]
+    let lineBatches: [LineBatch]
+    let ringBatches: [RingBatch]
+    var dates = LogDateCache()          // header dates
     var lineDates = LogDateCache()      // dates inside log lines
+    /// When set (by the runtime), datagram batches go through the worker's io_uring.
+    public var ringSend: RingSend? = nil
 
-    public init(targets: LogTargets, pid: Int32 = getpid(), capacity: Int = 256) {
+    public init(targets: LogTargets, capacity: Int = 256) {
         self.capacity = capacity
-        self.tag = targets.tag
-        self.pid = pid
-        self.addresses = targets.destinations.map { SocketAddress(host: $0.host, port: $0.port) }
-        let family = addresses.compactMap { $0 }.first?.family ?? AF_INET
-        fd = socket(family, Int32(Glibc.SOCK_DGRAM.rawValue) | Int32(Glibc.SOCK_NONBLOCK.rawValue) | Int32(Glibc.SOCK_CLOEXEC.rawValue), 0)
-        slots = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * SyslogFrame.maxLength, alignment: 16)
-        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: SyslogFrame.maxLength, alignment: 16)
-        iovecs = .allocate(capacity: capacity)
-        headers = .allocate(capacity: capacity)
-        names = .allocate(capacity: capacity)
+        self.targets = targets
+        let longest = targets.longestLine
+        frameCapacity = longest + 512          // a header never exceeds a few hundred bytes
+        scratch = .allocate(byteCount: longest + 1, alignment: 16)
+        var byFamily: [Int32: DatagramBatch] = [:]
+        var byFD: [Int32: LineBatch] = [:]
+        var byRing: [Int: RingBatch] = [:]
+        var routes: [Route] = []
+        for d in targets.destinations {
+            switch d {
+            case .datagram(let a):
+                if byFamily[a.family] == nil { byFamily[a.family] = DatagramBatch(family: a.family, capacity: capacity, longestFrame: longest + 1) }
+                routes.append(byFamily[a.family].map { .datagram($0, a) } ?? .none)
+            case .fd(let fd):
+                if byFD[fd] == nil { byFD[fd] = LineBatch(fd: fd, longestLine: longest) }
+                routes.append(.line(byFD[fd]!))
+            case .ring(let i):
+                if byRing[i] == nil { byRing[i] = RingBatch(ring: targets.rings[i], longestLine: max(longest, targets.rings[i].maxLength)) }
+                routes.append(.ring(byRing[i]!))
+            case .unresolved:
+                routes.append(.none)
+            }
+        }
+        self.routes = routes
+        datagramBatches = Array(byFamily.values)
+        lineBatches = Array(byFD.values)
+        ringBatches = Array(byRing.values)
     }
 
-    deinit {
-        if fd >= 0 { close(fd) }
-        slots.deallocate(); scratch.deallocate()
-        iovecs.deallocate(); headers.deallocate(); names.deallocate()
+    deinit { scratch.deallocate() }
+
+    public var sent: UInt64 { datagramBatches.reduce(0) { $0 + $1.sent } + lineBatches.reduce(0) { $0 + $1.sent } }
+    public var dropped: UInt64 { datagramBatches.reduce(0) { $0 + $1.dropped } + lineBatches.reduce(0) { $0 + $1.dropped } }
+    public var queued: Int {
+        datagramBatches.reduce(0) { $0 + $1.pending } + lineBatches.reduce(0) { $0 + $1.lineEnds.count }
+            + ringBatches.reduce(0) { $0 + $1.lines.count }
     }
 
-    /// Formats a message once (with `body`) and queues one datagram per logger in `loggers`
-    /// that accepts `level`. Nothing is formatted when no logger wants it.
+    /// Formats a message once (with `body`) and queues it for every logger of `log` that
+    /// accepts `level` (and, with `sample`, whose turn it is). Nothing is formatted when no
+    /// logger wants it. `nowUs`: emission time for the headers.
     @inline(__always)
-    public func log(level: Int, loggers: [LogTarget], dateMs: Int64 = WallClock.nowMs(),
-                    _ body: (inout LogBuffer) -> Void) {
-        guard loggers.contains(where: { SyslogFrame.accepts(level: level, maxLevel: $0.maxLevel) }) else { return }
+    public func log(level: Int, to log: ProxyLog, nowUs: Int64 = WallClock.nowUs(), _ body: (inout LogBuffer) -> Void) {
+        guard log.loggers.contains(where: { SyslogFrame.accepts(level: level, maxLevel: $0.maxLevel) }) else { return }
         var msg = LogBuffer(scratch)
         body(&msg)
         let message = msg.written
-        for l in loggers where SyslogFrame.accepts(level: level, maxLevel: l.maxLevel) {
-            queue(message, priority: SyslogFrame.priority(facility: l.facility, level: level, minLevel: l.minLevel),
-                  destination: l.destination, dateMs: dateMs)
+        for l in log.loggers where SyslogFrame.accepts(level: level, maxLevel: l.maxLevel) {
+            if let s = l.sampler, !s.take() { continue }
+            emit(message, level: max(level, l.minLevel), logger: l, origin: log.origin, nowUs: nowUs)
         }
     }
 
     /// Convenience for rare events (health changes): the message is a String.
-    public func log(level: Int, loggers: [LogTarget], message: String) {
-        log(level: level, loggers: loggers) { $0.text(message) }
+    public func log(level: Int, to log: ProxyLog, message: String) {
+        self.log(level: level, to: log) { $0.text(message) }
     }
 
-    /// Logs one finished transaction at `info` to a frontend's loggers: the httplog line, or
-    /// the tcplog line when `httpLog` is false. Nothing is allocated. The syslog header
-    /// carries the emission time (`nowMs`), the line the request date, as in HAProxy.
-    public func logTransaction(_ r: HTTPLogRecord, loggers: [LogTarget], httpLog: Bool = true,
-                               nowMs: Int64 = WallClock.nowMs()) {
-        log(level: LogPolicy.trafficLevel, loggers: loggers, dateMs: nowMs) { buf in
-            if httpLog { HTTPLogLine.write(r, dates: &lineDates, into: &buf) }
+    /// Logs one finished transaction to a frontend's loggers: the httplog or tcplog line at
+    /// `info` (`err` for errors with log-separate-errors), nothing for a normal one with
+    /// dontlog-normal. Nothing is allocated. The header carries the emission time, the line
+    /// the request date, as in HAProxy.
+    public func logTransaction(_ r: HTTPLogRecord, to log: ProxyLog, nowUs: Int64 = WallClock.nowUs()) {
+        if log.style == .connect {
+            // HAProxy logs this when the stream starts, at info whatever the options.
+            self.log(level: LogPolicy.trafficLevel, to: log, nowUs: nowUs) { buf in
+                TCPLogLine.writeConnect(client: r.client, local: log.listenAddress?.storage, frontend: r.frontend,
+                                        httpMode: log.httpMode, into: &buf)
+            }
+            return
+        }
+        guard let level = TrafficLogLevel.level(r, log) else { return }
+        self.log(level: level, to: log, nowUs: nowUs) { buf in
+            if log.style == .http { HTTPLogLine.write(r, dates: &lineDates, into: &buf) }
             else { TCPLogLine.write(r, dates: &lineDates, into: &buf) }
         }
     }
 
-    func queue(_ message: UnsafeRawBufferPointer, priority: Int, destination: Int, dateMs: Int64) {
-        guard let addr = addresses[destination] else { dropped += 1; return }
-        if pending == capacity { flush() }
-        if pending == capacity { dropped += 1; return }
-        let slot = UnsafeMutableRawBufferPointer(rebasing: slots[pending * SyslogFrame.maxLength ..< (pending + 1) * SyslogFrame.maxLength])
-        var out = LogBuffer(slot)
-        SyslogFrame.write(priority: priority, dateMs: dateMs, dates: &dates, tag: tag, pid: pid, message: message, into: &out)
-        names[pending] = addr.storage
-        iovecs[pending] = iovec(iov_base: slot.baseAddress, iov_len: out.count)
-        headers[pending] = MultiMessageHeader(msg_hdr: msghdr(), msg_len: 0)
-        headers[pending].msg_hdr.msg_name = UnsafeMutableRawPointer(names + pending)
-        headers[pending].msg_hdr.msg_namelen = addr.length
-        headers[pending].msg_hdr.msg_iov = iovecs + pending
-        headers[pending].msg_hdr.msg_iovlen = 1
-        pending += 1
+    func emit(_ message: UnsafeRawBufferPointer, level: Int, logger l: LogTarget, origin: SyslogFrame.Origin, nowUs: Int64) {
+        switch routes[l.destination] {
+        case .datagram(let batch, let address):
+            guard let room = batch.reserve(l.maxLength + 1, ringSend: ringSend) else { batch.dropped += 1; return }
+            var out = LogBuffer(room)
+            SyslogFrame.writeDatagram(l.format, level: level, facility: l.facility, origin: origin, nowUs: nowUs,
+                                      maxLength: l.maxLength, message: message, dates: &dates, into: &out)
+            batch.commit(length: out.count, to: address)
+        case .line(let batch):
+            guard let room = batch.reserve(l.maxLength) else { batch.dropped += 1; return }
+            var out = LogBuffer(room)
+            SyslogFrame.writeLine(l.format, level: level, facility: l.facility, origin: origin, nowUs: nowUs,
+                                  maxLength: l.maxLength, message: message, dates: &dates, into: &out)
+            batch.commit(length: out.count)
+        case .ring(let batch):
+            // The logger's `len` cuts the message; the ring's own format and maxlen make the line.
+            let ring = batch.ring
+            guard let room = batch.reserve(ring.maxLength + 1) else { return }
+            var out = LogBuffer(room)
+            let cut = UnsafeRawBufferPointer(rebasing: message[0..<min(message.count, l.maxLength)])
+            SyslogFrame.writeDatagram(ring.format, level: level, facility: l.facility, origin: origin,
+                                      nowUs: nowUs, maxLength: ring.maxLength, message: cut, dates: &dates, into: &out)
+            batch.commit(length: out.count - 1)      // stored without the `\n`
+        case .none:
+            break
+        }
     }
 
-    /// Sends everything queued; call once per loop turn. Never blocks: what the kernel does
-    /// not take now is dropped.
+    /// Sends everything queued; call once per loop turn. Never blocks.
     public func flush() {
-        if let ringSend, pending > 0 {
-            let n = ringSend(fd, UnsafeMutableRawPointer(headers), MemoryLayout<MultiMessageHeader>.stride, pending)
-            sent += UInt64(n)
-            dropped += UInt64(pending - n)
-            pending = 0
-            return
-        }
-        var start = 0
-        while start < pending {
-            let n = SendMany.send(fd, headers + start, pending - start, flags: Int32(MSG_DONTWAIT))
-            if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                // EAGAIN (buffer full) or an error on the first datagram: drop it and go on.
-                dropped += 1
-                start += 1
-                continue
-            }
-            sent += UInt64(n)
-            start += n
-        }
-        pending = 0
+        for b in datagramBatches where b.pending > 0 { b.flush(ringSend) }
+        for b in lineBatches where !b.lineEnds.isEmpty { b.flush() }
+        for b in ringBatches where !b.lines.isEmpty { b.flush() }
     }
-
-    public var queued: Int { pending }
 }

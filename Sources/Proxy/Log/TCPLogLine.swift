@@ -15,14 +15,15 @@ public enum TCPLogLine {
         HTTPLogLine.writeConnCounters(r, into: &out)
     }
 
-    /// No log option at all: HAProxy 2.6 logs the accepted connection (observed:
-    /// `Connect from 127.0.0.1:56376 to 127.0.0.1:24083 (TD/TCP)`; `HTTP` in http mode).
-    public static func writeConnect(client: sockaddr_storage, local: sockaddr_storage, frontend: String,
+    /// No log option at all: HAProxy 2.6 logs each stream when it starts (observed:
+    /// `Connect from 127.0.0.1:56376 to 127.0.0.1:24083 (TD/TCP)`; `HTTP` in http mode). Without
+    /// the local address, HAProxy's own fallback `undetermined address:0`.
+    public static func writeConnect(client: sockaddr_storage, local: sockaddr_storage?, frontend: String,
                                     httpMode: Bool, into out: inout LogBuffer) {
         out.text("Connect from ")
         HTTPLogLine.writeClient(client, into: &out)
         out.text(" to ")
-        HTTPLogLine.writeClient(local, into: &out)
+        if let local { HTTPLogLine.writeClient(local, into: &out) } else { out.text("undetermined address:0") }
         out.text(" (")
         out.text(frontend)
         out.text(httpMode ? "/HTTP)" : "/TCP)")

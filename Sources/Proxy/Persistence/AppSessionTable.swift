@@ -1,5 +1,6 @@
 // The session table behind `appsession` and the 2.x `stick-table`: session id (first `len`
-// bytes) → server index, shared by every worker.
+// bytes) → server (a StickServer: the server's place in the table's roster of server keys and
+// its numeric id, as HAProxy's server_key and server_id), shared by every worker.
 //
 // 64 shards, each a Mutex around a small open hash: a dictionary from the 64-bit FNV-1a
 // hash of the key to the first entry of a collision chain; keys are compared byte for byte
@@ -11,6 +12,15 @@
 // entry and counts an eviction. Time is passed in (milliseconds) so tests use a fake clock.
 
 import Synchronization
+
+/// The server an entry designates: `roster` is the index of its key (name, or address with
+/// `srvkey addr`) in the table's roster, -1 when unknown; `id` its numeric id (HAProxy's
+/// server_id, 1-based), used when the key is unknown to a backend.
+public struct StickServer: Equatable, Sendable {
+    public var roster: Int32
+    public var id: Int32
+    public init(roster: Int32, id: Int32) { self.roster = roster; self.id = id }
+}
 
 public final class AppSessionTable: Sendable {
     public static let shardCount = 64
@@ -25,6 +35,7 @@ public final class AppSessionTable: Sendable {
         var key: [UInt8]
         var hash: UInt64
         var server: Int32
+        var serverID: Int32
         var expiry: Int64
         var chain: Int32 = -1     // next entry with the same hash
         var newer: Int32 = -1
@@ -67,21 +78,29 @@ public final class AppSessionTable: Sendable {
         return h
     }
 
-    @inline(__always) func shard(_ h: UInt64) -> Shard { shards[Int(h >> 58)] }
+    /// FNV-1a's top bits barely change between keys that differ in their last characters
+    /// (sequential session ids used 6 of the 64 shards): mix before taking them.
+    @inline(__always) func shard(_ h: UInt64) -> Shard { shards[Int(((h ^ (h >> 29)) &* 0xbf58476d1ce4e5b9) >> 58)] }
 
     /// The server of a session id; refreshes its expiry. nil when unknown or expired.
-    public func lookup(_ key: UnsafeRawBufferPointer, now: Int64) -> Int? {
+    public func lookupServer(_ key: UnsafeRawBufferPointer, now: Int64) -> StickServer? {
         let k = truncated(key)
         let h = Self.hash(k)
         let timeout = timeoutMillis
-        return shard(h).state.withLock { s -> Int? in
+        return shard(h).state.withLock { s -> StickServer? in
             guard let e = Self.find(&s, k, h) else { return nil }
             if s.entries[e].expiry <= now { Self.remove(&s, e); return nil }
             s.entries[e].expiry = now + timeout
             Self.touch(&s, e)
-            // An entry made by `set table` without a server designates none.
-            return s.entries[e].server >= 0 ? Int(s.entries[e].server) : nil
+            // An entry made by `set table` without a server has roster -1 and id 0: no server.
+            return StickServer(roster: s.entries[e].server, id: s.entries[e].serverID)
         }
+    }
+
+    /// `lookupServer`'s roster index (a table used by one backend: its server index); nil
+    /// for an entry that designates no server.
+    public func lookup(_ key: UnsafeRawBufferPointer, now: Int64) -> Int? {
+        lookupServer(key, now: now).flatMap { $0.roster >= 0 ? Int($0.roster) : nil }
     }
 
     /// How `store` treats an existing entry.
@@ -97,25 +116,44 @@ public final class AppSessionTable: Sendable {
     /// Inserts `key → server` (or refreshes/re-points an existing entry). Returns the server
     /// the entry designates afterwards.
     @discardableResult
+    public func storeServer(_ key: UnsafeRawBufferPointer, server: StickServer, now: Int64, overwrite: Overwrite = .never,
+                            isStale: (StickServer) -> Bool = { _ in false }) -> StickServer {
+        put(key, server: server, expiry: now + timeoutMillis, now: now, overwrite: overwrite, isStale: isStale)
+    }
+
+    /// `storeServer` with a roster index as the server (id: index + 1).
+    @discardableResult
     public func store(_ key: UnsafeRawBufferPointer, server: Int, now: Int64, overwrite: Overwrite = .never,
                       isStale: (Int) -> Bool = { _ in false }) -> Int {
+        Int(storeServer(key, server: StickServer(roster: Int32(server), id: Int32(server + 1)), now: now,
+                        overwrite: overwrite, isStale: { isStale(Int($0.roster)) }).roster)
+    }
+
+    /// An entry learned from a peer: replaces the server and the expiry date whatever they were.
+    public func applyRemote(_ key: UnsafeRawBufferPointer, server: StickServer, expiry: Int64, now: Int64) {
+        put(key, server: server, expiry: expiry, now: now, overwrite: .always, isStale: { _ in false })
+    }
+
+    private func put(_ key: UnsafeRawBufferPointer, server: StickServer, expiry: Int64, now: Int64,
+                     overwrite: Overwrite, isStale: (StickServer) -> Bool) -> StickServer {
         let k = truncated(key)
         guard k.count > 0 else { return server }
         let h = Self.hash(k)
-        let timeout = timeoutMillis
         let limit = perShard
         var evicted = false
-        let result = shard(h).state.withLock { s -> Int in
+        let result = shard(h).state.withLock { s -> StickServer in
             if let e = Self.find(&s, k, h), s.entries[e].expiry > now {
-                let old = Int(s.entries[e].server)
+                let old = StickServer(roster: s.entries[e].server, id: s.entries[e].serverID)
+                var replace = false
                 switch overwrite {
                 case .never: break
-                case .always: s.entries[e].server = Int32(server)
-                case .ifStale: if old != server && isStale(old) { s.entries[e].server = Int32(server) }
+                case .always: replace = true
+                case .ifStale: replace = old != server && isStale(old)
                 }
-                s.entries[e].expiry = now + timeout
+                if replace { s.entries[e].server = server.roster; s.entries[e].serverID = server.id }
+                s.entries[e].expiry = expiry
                 Self.touch(&s, e)
-                return Int(s.entries[e].server)
+                return StickServer(roster: s.entries[e].server, id: s.entries[e].serverID)
             } else if let e = Self.find(&s, k, h) {
                 Self.remove(&s, e)   // expired: replaced below
             }
@@ -123,11 +161,34 @@ public final class AppSessionTable: Sendable {
                 if s.entries[Int(s.oldest)].expiry > now { evicted = true }
                 Self.remove(&s, Int(s.oldest))
             }
-            Self.insert(&s, Entry(key: Array(k), hash: h, server: Int32(server), expiry: now + timeout))
+            Self.insert(&s, Entry(key: Array(k), hash: h, server: server.roster, serverID: server.id, expiry: expiry))
             return server
         }
         if evicted { evictionCounter.add(1, ordering: .relaxed) }
         return result
+    }
+
+    /// One live entry, copied out (for a peer resynchronisation).
+    public struct EntryCopy: Sendable {
+        public var key: [UInt8]
+        public var server: StickServer
+        public var expiry: Int64
+    }
+
+    /// The live entries of shard `index` (0..<shardCount), oldest first: a full resync walks
+    /// the shards one by one so no lock is held for long.
+    public func entries(shard index: Int, now: Int64) -> [EntryCopy] {
+        shards[index].state.withLock { s in
+            var out: [EntryCopy] = []
+            out.reserveCapacity(s.count)
+            var e = Int(s.oldest)
+            while e >= 0 {
+                let x = s.entries[e]
+                if x.expiry > now { out.append(EntryCopy(key: x.key, server: StickServer(roster: x.server, id: x.serverID), expiry: x.expiry)) }
+                e = Int(x.newer)
+            }
+            return out
+        }
     }
 
     /// Drops expired entries (oldest first); returns how many.

@@ -17,18 +17,24 @@ public final class BackendPlan: Sendable {
     /// HAProxy prints the two cookie characters only when some cookie option is set
     /// (passive `cookie NAME` alone logs `--`).
     public let logsCookieChars: Bool
+    /// The session table is shared with peers: its changes go to the peers thread.
+    public let sharesTable: Bool
 
-    public init(backend: ProxyConfig) {
+    /// `tables`: the configuration's stick tables, where the backend's session table is (nil:
+    /// the backend gets a table of its own, as in unit tests).
+    public init(backend: ProxyConfig, tables: StickTableBinding? = nil) {
         name = backend.name
         servers = backend.servers
         balancer = makeBalancer(backend.balance, hashType: backend.hashType, servers: backend.servers)
         if let a = backend.appSession {
-            session = SessionPersistence(appSession: a)
+            session = tables.map { SessionPersistence(appSession: a, binding: $0) } ?? SessionPersistence(appSession: a)
         } else if !backend.stickRules.isEmpty {
-            session = SessionPersistence(stickTable: backend.stickTable ?? StickTableConfig(), rules: backend.stickRules)
+            session = tables.map { SessionPersistence(rules: backend.stickRules, binding: $0) }
+                ?? SessionPersistence(stickTable: backend.stickTable ?? StickTableConfig(), rules: backend.stickRules)
         } else {
             session = nil
         }
+        sharesTable = session != nil && tables?.info.peersSection != nil
         cookie = backend.cookie
         if let c = backend.cookie {
             logsCookieChars = c.mode != .passive || c.indirect || c.nocache || c.postonly || c.preserve || c.httponly || c.secure
@@ -61,10 +67,13 @@ public struct RequestDecision: Equatable, Sendable {
 public final class BackendDecider {
     public let plan: BackendPlan
     let cookie: CookiePersistence?
+    /// This worker's outbox to the peers thread, when the backend's table is shared.
+    let updates: StickUpdateQueue?
 
-    public init(plan: BackendPlan) {
+    public init(plan: BackendPlan, updates: StickUpdateQueue? = nil) {
         self.plan = plan
         cookie = plan.cookie.map { CookiePersistence(config: $0, servers: plan.servers) }
+        self.updates = updates
     }
 
     /// Decides the server for a request head and records the request header edits.
@@ -83,7 +92,7 @@ public final class BackendDecider {
             if let s = r.server { d.server = s; d.direct = true; d.cookieDirect = true }
         }
         if let session = plan.session {
-            let r = session.processRequest(head, client: client, states: states, now: now)
+            let r = session.processRequest(head, client: client, states: states, now: now, updates: updates)
             d.sessionKey = r.key
             if d.server == nil, let s = r.server { d.server = s; d.direct = true }
         }
@@ -93,7 +102,7 @@ public final class BackendDecider {
             d.server = plan.balancer.pick(request: head, client: client, states: states, avoid: nil)
         }
         if let s = d.server, let session = plan.session, !d.sessionKey.isNone {
-            session.learn(d.sessionKey, request: head, client: client, server: s, states: states, now: now)
+            session.learn(d.sessionKey, request: head, client: client, server: s, states: states, now: now, updates: updates)
         }
         return d
     }
@@ -111,7 +120,7 @@ public final class BackendDecider {
         d.redispatched = true
         if d.cookieLogChar == CookieLogChar.valid { d.cookieLogChar = CookieLogChar.down }
         if let s = d.server, let session = plan.session {
-            session.repoint(d.sessionKey, request: head, client: client, server: s, now: now)
+            session.repoint(d.sessionKey, request: head, client: client, server: s, now: now, updates: updates)
         }
     }
 
@@ -129,7 +138,7 @@ public final class BackendDecider {
             if plan.logsCookieChars { ch = c }
         }
         if let session = plan.session {
-            session.processResponse(response, server: server, states: states, now: now)
+            session.processResponse(response, server: server, states: states, now: now, updates: updates)
         }
         return ch
     }

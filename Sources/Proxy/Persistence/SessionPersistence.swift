@@ -31,11 +31,28 @@ public final class SessionPersistence: Sendable {
     /// appsession with request-learn: the URL is not searched when the cookie was present.
     let urlOnlyWithoutCookie: Bool
     public let table: AppSessionTable
+    /// The table's place in the StickTableSet (what peers updates name), its key type and the
+    /// backend's servers ↔ the table's StickServers.
+    let tableIndex: Int
+    let keyType: StickKeyType
+    let keyLength: Int
+    let map: StickServerMap
 
     /// Default bound of an appsession table (1.4 had none).
     public static let defaultAppSessionCapacity = 1_000_000
 
-    public init(appSession c: AppSessionConfig, capacity: Int = SessionPersistence.defaultAppSessionCapacity) {
+    /// An appsession with a table of its own (servers are numbered as the backend's).
+    public convenience init(appSession c: AppSessionConfig, capacity: Int = SessionPersistence.defaultAppSessionCapacity) {
+        let table = AppSessionTable(keyLength: c.length, timeoutMillis: Int64(c.timeout), capacity: capacity)
+        self.init(appSession: c, table: table, index: 0, keyType: .string, keyLength: c.length, map: .identity(servers: 1 << 16))
+    }
+
+    /// An appsession on a table of the configuration's StickTableSet.
+    public convenience init(appSession c: AppSessionConfig, binding b: StickTableBinding) {
+        self.init(appSession: c, table: b.table, index: b.index, keyType: .string, keyLength: b.info.keyLength, map: b.map)
+    }
+
+    init(appSession c: AppSessionConfig, table: AppSessionTable, index: Int, keyType: StickKeyType, keyLength: Int, map: StickServerMap) {
         let name = Array(c.cookieName.utf8)
         let cookie = Source.cookie(name: name, prefix: c.prefix)
         let url: Source = c.mode == .pathParameters
@@ -45,10 +62,25 @@ public final class SessionPersistence: Sendable {
         storeRequest = c.requestLearn ? [cookie, url] : []
         responseCookie = (name, c.prefix)
         urlOnlyWithoutCookie = c.requestLearn
-        table = AppSessionTable(keyLength: c.length, timeoutMillis: Int64(c.timeout), capacity: capacity)
+        self.table = table
+        tableIndex = index; self.keyType = keyType; self.keyLength = keyLength; self.map = map
     }
 
-    public init(stickTable t: StickTableConfig, rules: [StickRule]) {
+    /// `stick` rules with a table of their own (servers are numbered as the backend's).
+    public convenience init(stickTable t: StickTableConfig, rules: [StickRule]) {
+        let type = StickKeyType(configName: t.type)
+        let length = type.fixedSize ?? t.length
+        let table = AppSessionTable(keyLength: length, timeoutMillis: Int64(t.expire ?? 0) > 0 ? Int64(t.expire!) : Int64.max / 4,
+                                    capacity: t.size > 0 ? t.size : Self.defaultAppSessionCapacity)
+        self.init(rules: rules, table: table, index: 0, keyType: type, keyLength: length, map: .identity(servers: 1 << 16))
+    }
+
+    /// `stick` rules on a table of the configuration's StickTableSet.
+    public convenience init(rules: [StickRule], binding b: StickTableBinding) {
+        self.init(rules: rules, table: b.table, index: b.index, keyType: b.info.keyType, keyLength: b.info.keyLength, map: b.map)
+    }
+
+    init(rules: [StickRule], table: AppSessionTable, index: Int, keyType: StickKeyType, keyLength: Int, map: StickServerMap) {
         var m: [Source] = [], s: [Source] = []
         var resp: (name: [UInt8], prefix: Bool)? = nil
         for r in rules {
@@ -70,8 +102,25 @@ public final class SessionPersistence: Sendable {
         }
         match = m; storeRequest = s; responseCookie = resp
         urlOnlyWithoutCookie = false
-        table = AppSessionTable(keyLength: t.length, timeoutMillis: Int64(t.expire ?? 0) > 0 ? Int64(t.expire!) : Int64.max / 4,
-                                capacity: t.size > 0 ? t.size : Self.defaultAppSessionCapacity)
+        self.table = table
+        tableIndex = index; self.keyType = keyType; self.keyLength = keyLength; self.map = map
+    }
+
+    // MARK: the table, through the backend's server numbering
+
+    /// The usable-or-not server of an id (nil: unknown, expired, or no server of this backend).
+    @inline(__always) func lookupServer(_ k: UnsafeRawBufferPointer, now: Int64, updates: StickUpdateQueue?) -> Int? {
+        guard let s = table.lookupServer(k, now: now) else { return nil }
+        updates?.record(table: tableIndex, key: k, server: s)     // a hit refreshes the entry: peers learn it
+        return map.server(s)
+    }
+
+    @inline(__always) func storeServer(_ k: UnsafeRawBufferPointer, server: Int, now: Int64, overwrite: AppSessionTable.Overwrite,
+                                       states: some ServerStates, updates: StickUpdateQueue?) {
+        let map = self.map
+        let s = table.storeServer(k, server: map.stickServer(server), now: now, overwrite: overwrite,
+                                  isStale: { old in map.server(old).map { !states.isUsable($0) } ?? true })
+        updates?.record(table: tableIndex, key: k, server: s)
     }
 
     /// Where the request's session id was found (valid while the request head is).
@@ -92,7 +141,8 @@ public final class SessionPersistence: Sendable {
         public var key: RequestKey
     }
 
-    public func processRequest(_ req: RequestHead, client: ClientAddress, states: some ServerStates, now: Int64) -> RequestResult {
+    public func processRequest(_ req: RequestHead, client: ClientAddress, states: some ServerStates, now: Int64,
+                               updates: StickUpdateQueue? = nil) -> RequestResult {
         var result = RequestResult(server: nil, key: .none)
         var cookieSeen = false
         for src in match {
@@ -102,7 +152,7 @@ public final class SessionPersistence: Sendable {
             guard let r = find(src, req, client) else { continue }
             if isCookie { cookieSeen = true }
             var key = RequestKey(range: r, learn: storeRequest.contains { same($0, src) }, isClientAddress: isClient(src))
-            if let s = withKey(key, req, client, { table.lookup($0, now: now) }) {
+            if let s = withKey(key, req, client, { lookupServer($0, now: now, updates: updates) }) {
                 if states.isUsable(s) {
                     result.server = s
                     result.key = key
@@ -127,21 +177,27 @@ public final class SessionPersistence: Sendable {
     /// Records the server finally used for the request's id (request-learn / store-request),
     /// re-pointing an entry whose server is not usable.
     public func learn(_ key: RequestKey, request: RequestHead, client: ClientAddress, server: Int,
-                      states: some ServerStates, now: Int64) {
+                      states: some ServerStates, now: Int64, updates: StickUpdateQueue? = nil) {
         guard key.learn else { return }
         _ = withKey(key, request, client) { k -> Int? in
-            table.store(k, server: server, now: now, overwrite: .ifStale, isStale: { !states.isUsable($0) })
+            storeServer(k, server: server, now: now, overwrite: .ifStale, states: states, updates: updates)
+            return nil
         }
     }
 
     /// After a redispatch: the id now belongs to the new server whatever it said before.
-    public func repoint(_ key: RequestKey, request: RequestHead, client: ClientAddress, server: Int, now: Int64) {
+    public func repoint(_ key: RequestKey, request: RequestHead, client: ClientAddress, server: Int, now: Int64,
+                        updates: StickUpdateQueue? = nil) {
         guard !key.isNone else { return }
-        _ = withKey(key, request, client) { k -> Int? in table.store(k, server: server, now: now, overwrite: .always) }
+        _ = withKey(key, request, client) { k -> Int? in
+            storeServer(k, server: server, now: now, overwrite: .always, states: AllUsable(), updates: updates)
+            return nil
+        }
     }
 
     /// Learns from the server's Set-Cookie of the configured name.
-    public func processResponse(_ resp: ResponseHead, server: Int, states: some ServerStates, now: Int64) {
+    public func processResponse(_ resp: ResponseHead, server: Int, states: some ServerStates, now: Int64,
+                                updates: StickUpdateQueue? = nil) {
         guard let rc = responseCookie else { return }
         let base = resp.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var h = 0
@@ -151,8 +207,11 @@ public final class SessionPersistence: Sendable {
             let it = CookieSyntax.item(base, after: Int(v.lo) - 1, end: Int(v.hi))
             guard it.hasEqual, nameMatches(base, it.attBeg, it.attEnd, rc.name, prefix: rc.prefix),
                   it.valEnd > it.valBeg else { continue }
-            table.store(UnsafeRawBufferPointer(rebasing: resp.bytes[it.valBeg..<it.valEnd]), server: server, now: now,
-                        overwrite: .ifStale, isStale: { !states.isUsable($0) })
+            let value = UnsafeRawBufferPointer(rebasing: resp.bytes[it.valBeg..<it.valEnd])
+            _ = withStringKey(value) { k -> Int? in
+                storeServer(k, server: server, now: now, overwrite: .ifStale, states: states, updates: updates)
+                return nil
+            }
         }
     }
 
@@ -170,15 +229,24 @@ public final class SessionPersistence: Sendable {
         }
     }
 
+    /// The key as the table keeps it: a client address or a string converted to the table's
+    /// type (HAProxy's sample casts); no key when the conversion fails.
     private func withKey<T>(_ key: RequestKey, _ req: RequestHead, _ client: ClientAddress, _ body: (UnsafeRawBufferPointer) -> T?) -> T? {
         if key.isClientAddress {
-            switch client {
-            case .v4(var a): return withUnsafeBytes(of: &a) { body($0) }
-            case .v6(let a, let b, let c, let d): var t = (a, b, c, d); return withUnsafeBytes(of: &t) { body($0) }
-            case .none: return nil
+            return withUnsafeTemporaryAllocation(byteCount: StickKeyCanonical.scratchSize(keyType, length: keyLength), alignment: 8) { scratch in
+                guard let n = StickKeyCanonical.client(client, type: keyType, length: keyLength, into: scratch), n > 0 else { return nil }
+                return body(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             }
         }
-        return body(req.slice(key.range))
+        return withStringKey(req.slice(key.range), body)
+    }
+
+    @inline(__always) private func withStringKey<T>(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> T?) -> T? {
+        if keyType == .string { return body(value) }
+        return withUnsafeTemporaryAllocation(byteCount: StickKeyCanonical.scratchSize(keyType, length: keyLength), alignment: 8) { scratch in
+            guard let n = StickKeyCanonical.string(value, type: keyType, length: keyLength, into: scratch), n > 0 else { return nil }
+            return body(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+        }
     }
 
     private func nameMatches(_ b: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int, _ name: [UInt8], prefix: Bool) -> Bool {
@@ -265,4 +333,9 @@ public final class SessionPersistence: Sendable {
         }
         return nil
     }
+}
+
+/// Every server usable (a redispatch re-points whatever the old server's state).
+struct AllUsable: ServerStates {
+    @inline(__always) func isUsable(_ index: Int) -> Bool { true }
 }

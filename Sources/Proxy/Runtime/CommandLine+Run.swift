@@ -51,7 +51,8 @@ extension CommandLine {
         }
         var configuration: Configuration
         do {
-            configuration = try ServerAddressResolver.resolved(ConfigParser.load(paths: options.configPaths, environment: environment),
+            configuration = try ServerAddressResolver.resolved(ConfigParser.load(paths: options.configPaths, environment: environment,
+                                                                                 localPeer: options.localPeer),
                                                                dontFail: options.resolveDontFail)
         } catch {
             for warning in error.warnings { printError("[WARNING] \(warning)") }

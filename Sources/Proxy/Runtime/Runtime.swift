@@ -58,15 +58,20 @@ public final class RunningProxy: @unchecked Sendable {
     /// The runtime API (`stats socket`): its commands' view of the proxy and its sockets.
     public let control: RuntimeControl
     let apiServer: RuntimeAPIServer
+    let logForwarders: [LogRingForwarder]
+    /// The peers thread (nil without `peers` sections).
+    public let peers: PeersRuntime?
 
     /// Listening sockets this process opened itself for all its workers (TCP binds kept for a
     /// reload's hand-over): a soft stop that did not hand them over shuts them down.
     let ownSharedSockets: [Int32]
 
     /// Binds every listener (errors are thrown before anything starts). `noSplice`: `-dS`.
-    /// `takeover`: sockets received from the old process (`-x`); `shareListeners`: one socket
-    /// per TCP bind, which `_getsocks` can hand to the next process.
-    public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false,
+    /// `reload`: this process replaces another (`-sf`, or a master's new worker), which hands
+    /// it its stick tables through the peers. `takeover`: sockets received from the old process
+    /// (`-x`); `shareListeners`: one socket per TCP bind, which `_getsocks` can hand to the next
+    /// process.
+    public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false, reload: Bool = false,
                 takeover: ListenerTakeover? = nil, shareListeners: Bool = false) throws {
         // `load-server-state-from-file`: what the file says about ports is needed before the
         // tables are built; the states are restored once the state table exists.
@@ -82,6 +87,9 @@ public final class RunningProxy: @unchecked Sendable {
         // HAProxy prints these while starting ("config : "); a backend left without server is not.
         for m in saved.restore(into: states) { writeStderr("[WARNING]  (\(getpid())) : config : \(m)\n") }
         let logTargets = LogTargets(configuration: configuration)
+        if let bad = logTargets.unresolved.first { throw EngineError(description: "log target '\(bad)' cannot be resolved") }
+        if let bad = CheckTarget.problems(configuration: configuration).first { throw EngineError(description: bad) }
+        logForwarders = logTargets.rings.flatMap { r in r.servers.map { LogRingForwarder(ring: r, server: $0) } }
         handler = try StreamHandler(configuration: configuration, topology: topology, workers: workers,
                                     slotsPerWorker: slots, states: states, logTargets: logTargets)
         var settings = EngineSettings()
@@ -110,9 +118,25 @@ public final class RunningProxy: @unchecked Sendable {
                             pages: Self.enginePages)
         handler.engine = engine
         handler.sendLogsThroughRings(engine)
+        peers = configuration.peers.sections.contains { !$0.disabled }
+            ? try PeersRuntime(configuration: configuration, tables: handler.stickTables, updates: handler.stickUpdates,
+                               reload: reload, toStderr: foreground)
+            : nil
+        if let p = peers { handler.peersSnapshot = { p.snapshot() } }
         let targets = CheckTarget.targets(configuration: configuration, table: states)
         checker = targets.isEmpty ? nil
             : HealthChecker(table: states, targets: targets, onEvent: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)
+        if let checker {
+            // scur, the backend's connections not queued, the server's queue (HAProxy's
+            // X-Haproxy-Server-State and "N sessions active").
+            let layout = handler.layout
+            let backendRow = states.servers.map { layout.backendRows[$0.proxyName] }
+            checker.load = { [handler] slot in
+                let row = layout.serverRow(slot)
+                let be = backendRow[slot].map { handler.sumCounter(row: $0, .scur) - handler.sumCounter(row: $0, .qcur) } ?? 0
+                return (handler.sumCounter(row: row, .scur), be, handler.sumCounter(row: row, .qcur))
+            }
+        }
         let mailbox = WorkerMailbox(workers: workers)
         handler.mailbox = mailbox
         mailbox.setWaker { [engine] w in engine.wake(worker: w) }
@@ -151,6 +175,8 @@ public final class RunningProxy: @unchecked Sendable {
         try engine.start()
         checker?.start()
         apiServer.start(always: alwaysServeCLI)
+        for f in logForwarders { f.start() }
+        peers?.start()
     }
 
     /// A connected runtime API socket handed over by the master.
@@ -163,17 +189,22 @@ public final class RunningProxy: @unchecked Sendable {
         t.start()
     }
 
-    /// Soft: stop accepting and finish what is in flight; hard: now.
+    /// Soft: stop accepting and finish what is in flight (the peers hand the tables to the
+    /// new process meanwhile); hard: now.
     public func stop(soft: Bool) {
         control.settings.withLock { $0.stopping = true }
+        if soft { peers?.beginSoftStop() }
         checker?.stop()
         engine.stop(soft: soft)
         if soft && !engine.listenersExported {
             // Not handed to a new process: stop listening now (queued connections are refused).
-            for fd in ownSharedSockets { shutdown(fd, Int32(SHUT_RDWR)) }
+            for fd in ownSharedSockets { shutdown(fd, 2) }       // SHUT_RDWR
         }
         engine.join()
+        if soft { peers?.waitForHandOver(timeoutMs: 10_000) }
+        peers?.stop()
         apiServer.stop()
+        for f in logForwarders { f.stop() }
         handler.engine = nil
         engine.free()               // rings, sockets, buffers; nothing calls the engine any more
 
@@ -221,13 +252,15 @@ public enum Runtime {
         let proxy: RunningProxy
         do {
             proxy = try RunningProxy(configuration: config, foreground: !daemon, noSplice: options.noSplice,
+                                     reload: !options.softStopPIDs.isEmpty || (channel != nil && takeover != nil),
                                      takeover: takeover, shareListeners: share)
         } catch {
             takeover?.closeUnused()
             writeStderr("[ALERT] ringproxy: \(error)\n")
             return 1
         }
-        if !tables.isEmpty { proxy.control.importSessionTables(tables) }
+        // Without peers to resync them, the old process's stick tables come over the socket.
+        if !tables.isEmpty && proxy.peers == nil { proxy.control.importSessionTables(tables) }
 
         let pidfile = options.pidfile ?? config.global.pidfile
         if daemon {

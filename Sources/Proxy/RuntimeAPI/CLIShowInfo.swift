@@ -51,6 +51,7 @@ extension RuntimeControl {
             "Build info": .str("ringproxy \(ringproxyVersion)"),
             "Start_time_sec": .u32(Int(startWallMs / 1000)), "Tainted": .str("0"),
             "Tasks": .u32(workers + 2), "Run_queue": .u32(0), "Idle_pct": .u32(100),
+            "ActivePeers": .u32(m.peers?.activePeers ?? 0), "ConnectedPeers": .u32(m.peers?.connectedPeers ?? 0),
         ]
         for f in InfoFields.all where v[f.name] == nil {
             v[f.name] = f.type == .u64 ? .u64(0) : f.type == .str ? .str("") : .u32(0)

@@ -10,6 +10,17 @@ public enum MonitorURI {
         return true
     }
 
+    /// HAProxy 2.6's rule (http_wait_for_request): the whole target equals the URI, or the
+    /// URI starts with `/` and equals the target's path and query, so that
+    /// `GET http://host/health` matches `monitor-uri /health` (reg-test
+    /// checks/http-monitor-uri.vtc).
+    @inline(__always)
+    public static func matches(_ head: RequestHead, uri: UnsafeRawBufferPointer) -> Bool {
+        if matches(target: head.slice(head.target), uri: uri) { return true }
+        guard uri.count > 0, uri[0] == 47, let authority = head.absoluteAuthority else { return false }
+        return matches(target: head.slice(ByteRange(Int(authority.hi), Int(head.target.hi))), uri: uri)
+    }
+
     /// HAProxy 2.6.12's bytes (ErrorPages holds them): `connection: close` is appended when the
     /// connection will be closed (HTTP/1.0 client, httpclose), as observed.
     public static var keepAlive: [UInt8] { ErrorPages.bytes(.monitorReady, connection: .none).array }

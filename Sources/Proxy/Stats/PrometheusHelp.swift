@@ -2,6 +2,8 @@
 // (generated from the exporter's own output, so the text matches byte for byte).
 enum PrometheusHelp {
     static let entries: [String: (help: String, type: String)] = [
+        "haproxy_process_active_peers": ("Current number of verified active peers connections on the current worker process", "gauge"),
+        "haproxy_process_connected_peers": ("Current number of peers having passed the connection step on the current worker process", "gauge"),
         "haproxy_frontend_current_sessions": ("Number of current sessions on the frontend, backend or server", "gauge"),
         "haproxy_frontend_max_sessions": ("Highest value of current sessions encountered since process started", "gauge"),
         "haproxy_frontend_limit_sessions": ("Frontend/listener/server's maxconn, backend's fullconn", "gauge"),

@@ -14,6 +14,8 @@ public struct StatsModel: Sendable {
     public var defaultMaxconn: Int = 2000
     public var uptimeSeconds: Int = 0
     public var version: String = "2.6.12"
+    /// Peer sessions (nil without peers sections).
+    public var peers: PeersSnapshot? = nil
 
     public init(configuration: Configuration, states: ServerStateTable, counters: CountersSnapshot,
                 nowMs: Int64, nowSecond: UInt64) {

@@ -16,7 +16,7 @@ public enum StatsPrometheus {
         func metric(_ name: String, _ samples: [Sample]) {
             guard let e = PrometheusHelp.entries[name], !samples.isEmpty else { return }
             out += "# HELP \(name) \(e.help)\n# TYPE \(name) \(e.type)\n"
-            for s in samples { out += "\(name){\(s.labels)} \(s.value)\n" }
+            for s in samples { out += s.labels.isEmpty ? "\(name) \(s.value)\n" : "\(name){\(s.labels)} \(s.value)\n" }
         }
         func fe(_ n: String, _ v: (ProxyConfig, Int) -> String) {
             metric("haproxy_frontend_" + n, frontends.map { p in ("proxy=\"\(p.name)\"", v(p, c.layout.frontendRows[p.name]!)) })
@@ -45,6 +45,10 @@ public enum StatsPrometheus {
             [("code=\"1xx\"", "\(c[row, .hrsp1xx])"), ("code=\"2xx\"", "\(c[row, .hrsp2xx])"), ("code=\"3xx\"", "\(c[row, .hrsp3xx])"),
              ("code=\"4xx\"", "\(c[row, .hrsp4xx])"), ("code=\"5xx\"", "\(c[row, .hrsp5xx])"), ("code=\"other\"", "\(c[row, .hrspOther])")]
         }
+
+        // Process (HAProxy shows peer sessions there: the stats page and CSV have no peers).
+        metric("haproxy_process_active_peers", one("\(m.peers?.activePeers ?? 0)"))
+        metric("haproxy_process_connected_peers", one("\(m.peers?.connectedPeers ?? 0)"))
 
         // Frontends
         fe("current_sessions") { "\(c[$1, .scur])" }

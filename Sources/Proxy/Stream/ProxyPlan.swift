@@ -12,17 +12,17 @@ public final class FrontendPlan: @unchecked Sendable {
     public let monitorURI: [UInt8]?
     public let statsURI: [UInt8]?
     public let prometheusURI: [UInt8]?
-    public let loggers: [LogTarget]
-    public let httpLog: Bool
+    /// Loggers, header fields and log options (httplog/tcplog, dontlog-normal, …).
+    public let log: ProxyLog
     public let dontLogNull: Bool
     public let counterRow: Int
 
     init(name: String, config: ProxyConfig, ownBackend: Int?, mode: ConnectionMode, forwardFor: ForwardedFor?,
-         monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, loggers: [LogTarget],
-         httpLog: Bool, dontLogNull: Bool, counterRow: Int) {
+         monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, log: ProxyLog,
+         dontLogNull: Bool, counterRow: Int) {
         self.name = name; self.config = config; self.ownBackend = ownBackend; self.mode = mode
         self.forwardFor = forwardFor; self.monitorURI = monitorURI; self.statsURI = statsURI
-        self.prometheusURI = prometheusURI; self.loggers = loggers; self.httpLog = httpLog
+        self.prometheusURI = prometheusURI; self.log = log
         self.dontLogNull = dontLogNull; self.counterRow = counterRow
     }
 }
@@ -94,12 +94,13 @@ enum PlanBuilder {
                 monitorURI: p.monitorURI.map { Array($0.utf8) },
                 statsURI: p.stats.enabled ? Array(p.stats.uri.utf8) : nil,
                 prometheusURI: prometheusURI(p),
-                loggers: logs.loggers(of: p.name), httpLog: p.httpLog, dontLogNull: p.dontLogNull,
+                log: logs.log(of: p.name), dontLogNull: p.dontLogNull,
                 counterRow: layout.frontendRows[p.name] ?? 0)
         }
     }
 
-    static func backends(_ config: Configuration, _ topo: Topology, _ layout: CounterLayout) throws -> [BackendPlanInfo] {
+    static func backends(_ config: Configuration, _ topo: Topology, _ layout: CounterLayout,
+                         _ tables: StickTableSet? = nil) throws -> [BackendPlanInfo] {
         try topo.backends.map { b in
             let p = config.proxies[b.proxy]
             var xff: ForwardedFor? = nil
@@ -116,7 +117,7 @@ enum PlanBuilder {
             }
             let connect = p.timeouts.connect ?? 0
             return BackendPlanInfo(
-                name: p.name, plan: BackendPlan(backend: p), servers: b.servers,
+                name: p.name, plan: BackendPlan(backend: p, tables: tables?.binding(proxy: b.proxy)), servers: b.servers,
                 serverNames: p.servers.map(\.name),
                 mode: connectionMode(p.connectionMode), forwardFor: xff,
                 connectTimeout: connect, serverTimeout: p.timeouts.server ?? 0,

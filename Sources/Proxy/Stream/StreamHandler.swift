@@ -10,8 +10,10 @@ import Glibc
 
 /// One worker's private state.
 final class WorkerContext {
-    let request = RequestHead()
-    let response = ResponseHead()
+    let request: RequestHead
+    let response: ResponseHead
+    /// Copies heads with bare-LF line endings as CRLF (LineEndings).
+    let lineEndings = LineEndingNormaliser()
     let requestRewrite = HeadRewrite()
     let responseRewrite = HeadRewrite()
     let routers: [Router]
@@ -28,7 +30,9 @@ final class WorkerContext {
     var nowSecond: UInt64 = UInt64(WallClock.nowMs() / 1000)
     var nextSweepMs: Int64 = 0
 
-    init(routers: [Router], deciders: [BackendDecider], slots: Int, counters: WorkerCounters, syslog: SyslogSender) {
+    init(routers: [Router], deciders: [BackendDecider], slots: Int, counters: WorkerCounters, syslog: SyslogSender,
+         limits: HeadLimits) {
+        request = RequestHead(limits: limits); response = ResponseHead(limits: limits)
         self.routers = routers; self.deciders = deciders
         self.slots = .allocate(capacity: slots)
         self.slots.initialize(repeating: StreamSlot(), count: slots)
@@ -58,7 +62,12 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     public var statsAdjust: (@Sendable (inout StatsModel) -> Void)? = nil
     /// Applies the stats page's admin form (a POST body) and says how it went.
     public var statsForm: (@Sendable ([UInt8]) -> StatsActionStatus)? = nil
+    /// The peers thread's state, for the stats (set by the runtime when there are peers).
+    public var peersSnapshot: (@Sendable () -> PeersSnapshot)? = nil
     let startMs = WallClock.nowMs()
+    /// Every stick table, and the workers' outboxes to the peers thread (nil: nothing shared).
+    public let stickTables: StickTableSet
+    public let stickUpdates: StickUpdateQueues?
 
     struct Pages {
         let badRequest = ErrorPages.bytes(.badRequest)
@@ -89,7 +98,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         self.states = states
         layout = CounterLayout(configuration: configuration)
         frontends = try PlanBuilder.frontends(configuration, topology, layout, logTargets)
-        backends = try PlanBuilder.backends(configuration, topology, layout)
+        stickTables = StickTableSet(configuration: configuration)
+        stickUpdates = stickTables.hasSharedTables ? StickUpdateQueues(workers: workers) : nil
+        backends = try PlanBuilder.backends(configuration, topology, layout, stickTables)
         serverOfSlot = topology.servers.map(\.indexInBackend)
         backendOfServer = topology.servers.map(\.backend)
         pages = Pages()
@@ -104,9 +115,11 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             let routers = try topology.frontends.map { f in
                 try Router(frontend: configuration.proxies[f.proxy], backendIndex: { topology.backendByName[$0] })
             }
-            let deciders = backends.map { BackendDecider(plan: $0.plan) }
+            let queue = stickUpdates?.queues[ws.count]
+            let deciders = backends.map { BackendDecider(plan: $0.plan, updates: $0.plan.sharesTable ? queue : nil) }
             ws.append(WorkerContext(routers: routers, deciders: deciders, slots: slotsPerWorker,
-                                    counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets)))
+                                    counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets),
+                                    limits: configuration.global.tune.headLimits))
         }
         self.workers = ws
     }
@@ -122,7 +135,12 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
         let fi = Int(call.pointee.frontend)
         let fe = frontends[fi]
-        switch RequestParser.parse(bytes, into: head) {
+        var parsed = RequestParser.parse(bytes, into: head)
+        let consumed = head.headLength
+        if parsed == .complete && head.hasBareLineFeed {
+            parsed = w.lineEndings.normaliseRequest(head, room: EngineBuffers.copiedBytes)
+        }
+        switch parsed {
         case .incomplete:
             if call.pointee.head_too_big != 0 { refuse(call, w, slotIndex, fe, error: .headTooLarge) }
             return
@@ -139,14 +157,14 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         slot.isHeadRequest = head.isHead
         slot.requestMinor = Int8(head.versionMinor)
         // kept for the log line only (a 1 KiB slot per connection: not touched when nothing logs)
-        if !fe.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head.slice(head.requestLine)) }
+        if !fe.log.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head) }
         w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
-        call.pointee.head_len = UInt32(head.headLength)
+        call.pointee.head_len = UInt32(consumed)
         call.pointee.body = Self.engineFraming(head.framing)
         if case .contentLength(let n) = head.framing { call.pointee.body_len = n }
 
         let target = head.slice(head.target)
-        if let m = fe.monitorURI, m.withUnsafeBytes({ MonitorURI.matches(target: target, uri: $0) }) {
+        if let m = fe.monitorURI, m.withUnsafeBytes({ MonitorURI.matches(head, uri: $0) }) {
             let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode)
             slot.noLog = true
             slot.closeAfter = !keep
@@ -193,6 +211,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // Header edits, in HAProxy's order: body framing, X-Forwarded-For, Connection last.
         let leading = head.leadingEmptyLines
         if !leading.isEmpty { rw.delete(leading) }
+        RequestNormalisation.apply(head: head, rewrite: rw)
         ContentLengthRewrite.apply(head: head, rewrite: rw)
         if let xff = be.forwardFor ?? fe.forwardFor, let client = call.pointee.client {
             xff.append(head: head, rewrite: rw, socketAddress: UnsafeRawPointer(client))
@@ -201,7 +220,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: serverMode)
         let keep = ConnectionPolicy.clientKeepsAlive(head, mode: serverMode)
         slot.closeAfter = !keep
-        guard setHead(call, rw, head), !rw.overflowed else {
+        guard setHead(call, rw, head), !rw.overflowed, fitsEngineCopy(head, rw, consumed: consumed) else {
             w.slots[slotIndex] = slot
             refuse(call, w, slotIndex, fe, error: .headTooLarge, counted: true)
             return
@@ -210,7 +229,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.verdict = Int32(RP_FORWARD.rawValue)
         call.pointee.server_out = Int32(global)
         call.pointee.close_after = keep ? 0 : 1
-        call.pointee.server_reuse = serverMode == .keepAlive ? 1 : 0
+        call.pointee.server_reuse = serverMode == .keepAlive && !(head.framingForcesClose && head.versionMinor == 0) ? 1 : 0
         call.pointee.connect_timeout_ms = UInt32(clamping: be.connectTimeout)
         call.pointee.server_timeout_ms = UInt32(clamping: be.serverTimeout)
         call.pointee.queue_timeout_ms = UInt32(clamping: be.queueTimeout)
@@ -299,6 +318,14 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         return true
     }
 
+    /// Whether the bytes the engine must copy (inserted headers, and the whole head when it
+    /// was normalised into LineEndings' buffer: then it is longer than the bytes consumed) fit
+    /// its room for them.
+    @inline(__always)
+    private func fitsEngineCopy(_ head: MessageHead, _ rw: HeadRewrite, consumed: Int) -> Bool {
+        (head.headLength != consumed ? head.headLength : 0) + rw.scratchUsed <= EngineBuffers.copiedBytes
+    }
+
     static func engineFraming(_ f: BodyFraming) -> Int32 {
         switch f {
         case .none: return Int32(RP_BODY_NONE.rawValue)
@@ -333,7 +360,13 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let head = w.response
         head.reset()
         let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
-        switch ResponseParser.parse(bytes, into: head, requestWasHead: w.slots[slotIndex].isHeadRequest) {
+        let requestWasHead = w.slots[slotIndex].isHeadRequest
+        var parsed = ResponseParser.parse(bytes, into: head, requestWasHead: requestWasHead)
+        let consumed = head.headLength
+        if parsed == .complete && head.hasBareLineFeed {
+            parsed = w.lineEndings.normaliseResponse(head, room: EngineBuffers.copiedBytes, requestWasHead: requestWasHead)
+        }
+        switch parsed {
         case .incomplete:
             return
         case .invalid:
@@ -346,7 +379,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
         let rw = w.responseRewrite
         rw.reset()
-        call.pointee.head_len = UInt32(head.headLength)
+        call.pointee.head_len = UInt32(consumed)
         if head.isInterim {
             call.pointee.verdict = Int32(RP_INTERIM.rawValue)
             _ = setHead(call, rw, head)
@@ -360,7 +393,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // an HTTP/1.0 response in chunks: its end cannot be told to a 1.0 reader; HAProxy
         // closes the client connection after it (issue 15 item 9)
         if head.framing == .chunked && head.versionMinor == 0 { closeAfter = true }
-        if head.wantsClose { serverReuse = false }
+        if head.wantsClose || head.framingForcesClose { serverReuse = false }
         if bi >= 0 {
             let be = backends[bi]
             let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
@@ -370,7 +403,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         ContentLengthRewrite.apply(head: head, rewrite: rw)
         ConnectionPolicy.rewriteResponse(head: head, rewrite: rw, clientKeepsAlive: !closeAfter,
                                          requestMinor: Int(w.slots[slotIndex].requestMinor))
-        guard setHead(call, rw, head), !rw.overflowed else {
+        guard setHead(call, rw, head), !rw.overflowed, fitsEngineCopy(head, rw, consumed: consumed) else {
             badGateway(call, w, slotIndex)
             return
         }
@@ -457,7 +490,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
 
         // The log line.
-        if slot.noLog || fe.loggers.isEmpty { return }
+        if slot.noLog || fe.log.isEmpty { return }
         if !slot.active && info.bytes_in == 0 && status < 0 { return }      // nothing happened
         if !LogPolicy.shouldLog(dontLogNull: fe.dontLogNull, requestBytes: Int(info.bytes_in)) { return }
         var r = HTTPLogRecord()
@@ -487,13 +520,14 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         r.retries = Int(info.retries)
         r.redispatched = info.redispatched != 0
         r.requestLine = (slot.active && !slot.badRequest) ? w.lines.line(slot: slotIndex, length: slot.requestLineLength) : nil
-        w.syslog.logTransaction(r, loggers: fe.loggers, httpLog: fe.httpLog, nowMs: WallClock.nowMs())
+        w.syslog.logTransaction(r, to: fe.log)
     }
 
     package func onTurn(worker: Int) {
         let w = workers[worker]
         w.nowMs = MonotonicClock.nowMs()
         mailbox?.drain(worker)
+        stickUpdates?.queues[worker].endOfTurn()
         if worker == 0 && w.nowMs >= w.nextSweepMs {
             // expire idle appsession / stick-table entries, as HAProxy's 5 s sweeper does
             w.nextSweepMs = w.nowMs + 5000
@@ -530,6 +564,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         m.defaultMaxconn = configuration.global.maxconn ?? 2000
         m.uptimeSeconds = Int((now - startMs) / 1000)
         statsAdjust?(&m)
+        m.peers = peersSnapshot?()
         return m
     }
 }

@@ -39,6 +39,29 @@ final class RequestLineStore {
         if n > 0 { memcpy(base + slot * RequestLineStore.capacity, bytes.baseAddress!, n) }
         return Int32(n)
     }
+
+    /// The request line of `head` as forwarded (and as HAProxy logs it): without extra spaces
+    /// and a normalised default port (RequestHead's cuts, in line order).
+    @inline(__always) func save(slot: Int, _ head: RequestHead) -> Int32 {
+        let line = head.requestLine
+        let cuts = (head.extraSpaceBeforeTarget, head.targetPortCut, head.extraSpaceBeforeVersion)
+        if cuts.0.isEmpty && cuts.1.isEmpty && cuts.2.isEmpty { return save(slot: slot, head.slice(line)) }
+        var n = 0
+        var from = Int(line.lo)
+        for cut in [cuts.0, cuts.1, cuts.2] where !cut.isEmpty {
+            n = append(slot, n, head.slice(ByteRange(from, Int(cut.lo))))
+            from = Int(cut.hi)
+        }
+        n = append(slot, n, head.slice(ByteRange(from, Int(line.hi))))
+        return Int32(n)
+    }
+
+    @inline(__always) private func append(_ slot: Int, _ at: Int, _ bytes: UnsafeRawBufferPointer) -> Int {
+        let n = min(bytes.count, RequestLineStore.capacity - at)
+        if n > 0 { memcpy(base + slot * RequestLineStore.capacity + at, bytes.baseAddress!, n) }
+        return at + max(n, 0)
+    }
+
     @inline(__always) func line(slot: Int, length: Int32) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base + slot * RequestLineStore.capacity, count: Int(length))
     }
