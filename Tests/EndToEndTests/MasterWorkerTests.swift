@@ -296,4 +296,30 @@ private let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first { FileManager.def
                   + "haproxy \(hp.requests) requests, \(hp.errors) errors")
         }
     }
+
+    @Test func daemonModeWritesTheMastersPidAndItReloads() throws {
+        let origin = try AppServer(name: "A")
+        defer { origin.stop() }
+        for (name, binary) in Self.binaries {
+            let port = freePort()
+            let path = try ProxyProcess.writeConfig(Self.config(port: port, origin: origin.port))
+            let dir = (path as NSString).deletingLastPathComponent
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let launcher = try ProxyProcess.run(["-W", "-D", "-f", path, "-p", dir + "/pid", "-S", dir + "/master.sock"], binary: binary)
+            #expect(launcher.status == 0, "\(name): \(launcher.stderr)")
+            try CLIClient.waitForSocket(dir + "/master.sock", timeout: .seconds(30))
+            // Written by the launcher or by the master itself: wait until it is complete.
+            let readPid = { (try? String(contentsOfFile: dir + "/pid", encoding: .utf8)) ?? "" }
+            _ = ProcessProbe.waitUntil(timeout: .seconds(10)) { readPid().hasSuffix("\n") }
+            let pidText = readPid()
+            let master = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)), "\(name): pidfile \(pidText.debugDescription)")
+            defer { kill(master, SIGTERM); _ = ProcessProbe.waitUntil { !ProcessProbe.isAlive(master) } }
+            let proc = { (try? CLIClient.send("show proc", socket: dir + "/master.sock")) ?? "" }
+            #expect(ProcessProbe.waitUntil(timeout: .seconds(30)) { proc().contains("\n\(master) ") && proc().contains("# workers\n") },
+                    "\(name): the pidfile names the master: \(master) vs \(proc())")
+            kill(master, SIGUSR2)
+            #expect(ProcessProbe.waitUntil(timeout: .seconds(30)) { proc().contains("master          1 [failed: 0]") }, "\(name): \(proc())")
+            #expect(ProcessProbe.waitUntil(timeout: .seconds(30)) { (try? RawHTTP.get(port: port))?.status == 200 }, "\(name)")
+        }
+    }
 }

@@ -44,7 +44,8 @@ public final class MasterProcess: @unchecked Sendable {
     let arguments: [String]
     let options: RunOptions
     let startWallSeconds = Int64(time(nil))
-    let pid = getpid()
+    /// Read each time: `-D` forks the master after it is created.
+    var pid: Int32 { getpid() }
     /// Written by the master CLI's `reload` (and read by the main loop).
     var reloadPipe: (read: Int32, write: Int32) = (-1, -1)
     var cli: RuntimeAPIServer? = nil
