@@ -76,6 +76,7 @@ import Testing
         #expect(s.map(\.address) == [.unixPath("/tmp/h1/stats.sock"), .inheritedFD(5), .tcp(host: "127.0.0.1", port: 9999)])
         #expect(s.map(\.level) == ["admin", "admin", "operator"] && s[0].options.mode == 0o600)
         #expect(s[1].exposeListeners && s[2].severityOutput == "string")
+        #expect(c.warnings.isEmpty, "expose-fd listeners is implemented (-x): no warning")
         #expect(ConfigTestSupport.errors("global\n stats socket /x level root\n").first?.message.contains("invalid level") == true)
     }
 

@@ -38,9 +38,6 @@ enum BindKeywords {
             socket.severityOutput = parsed.severityOutput ?? "none"
             socket.exposeListeners = parsed.exposeListeners
             state.config.global.statsSockets.append(socket)
-            if socket.exposeListeners {
-                state.warn(line.location, "'expose-fd listeners' is accepted and ignored for now: ringproxy cannot hand its listening sockets to a new process (-x) yet")
-            }
         },
     ]
 

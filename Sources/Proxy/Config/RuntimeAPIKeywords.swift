@@ -20,7 +20,6 @@ enum RuntimeAPIKeywords {
             try line.expectArguments(0...1, "master-worker [no-exit-on-failure]")
             if line.argument(0) != nil { _ = try line.oneOf(0, "option", ["no-exit-on-failure"]); state.config.global.reload.noExitOnFailure = true }
             state.config.global.reload.masterWorker = true
-            state.warn(line.location, "'master-worker' is accepted and ignored for now: ringproxy has no master process yet (reload with -sf)")
         },
         ConfigKeyword("hard-stop-after", .global, "hard-stop-after TIME",
                       "A soft-stopping (old) process closes what is left and exits after TIME.") { state, line throws(ConfigError) in
@@ -36,7 +35,6 @@ enum RuntimeAPIKeywords {
                       "The file `load-server-state-from-file global` reads at start (`show servers state` output).") { state, line throws(ConfigError) in
             try line.expectArguments(1...1, "server-state-file PATH")
             state.config.global.reload.serverStateFile = line.argument(0)
-            state.warn(line.location, "'server-state-file' is accepted and ignored for now: ringproxy does not load server states at start yet")
         },
         ConfigKeyword("server-state-base", .global, "server-state-base DIR",
                       "Directory of relative server-state file names.") { state, line throws(ConfigError) in
@@ -48,9 +46,6 @@ enum RuntimeAPIKeywords {
             try line.expectArguments(1...1, "load-server-state-from-file global|local|none")
             let v = try line.oneOf(0, "source", ["global", "local", "none"])
             state.proxy.serverState.load = ProxyServerStateConfig.Load(rawValue: v)!
-            if v != "none" {
-                state.warn(line.location, "'load-server-state-from-file' is accepted and ignored for now: ringproxy does not load server states at start yet")
-            }
         },
         ConfigKeyword("server-state-file-name", .backendSide, "server-state-file-name [NAME|use-backend-name]",
                       "The file of `load-server-state-from-file local` (default: the backend's name).") { state, line throws(ConfigError) in

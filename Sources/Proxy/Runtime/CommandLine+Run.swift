@@ -95,11 +95,17 @@ extension CommandLine {
             printError("[ALERT] Some warnings were found and 'zero-warning' is set. Aborting.")
             return 1
         }
-        for (flag, what) in [(options.masterWorker, "-W (master-worker mode)"), (!options.masterCLI.isEmpty, "-S (master CLI)"),
-                             (options.takeOverSocket != nil, "-x (socket takeover)")] where flag {
-            printError("[WARNING] \(what) is not implemented yet in ringproxy; running as a single process")
-        }
         if options.quiet { configuration.warnings.removeAll() }
+        if (options.masterWorker || configuration.global.reload.masterWorker) && MasterChannel.workerEnd == nil {
+            // The master: it prints the warnings once; its workers read the same files.
+            for w in configuration.warnings { printError("[WARNING] \(w)") }
+            var o = options
+            o.masterWorker = true
+            return MasterProcess(configuration: configuration, arguments: args, options: o).run()
+        }
+        if !options.masterCLI.isEmpty && MasterChannel.workerEnd == nil {
+            printError("[WARNING] -S is only used in master-worker mode (-W)")
+        }
         return Runtime.run(config: configuration, options: options)
     }
 

@@ -1,6 +1,7 @@
 // The Swift face of the C data plane: builds the engine's tables (listeners, servers) and
 // routes its per-head callbacks to a HeadHandler.
 import CUring
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -218,7 +219,9 @@ package final class Engine: @unchecked Sendable {
     /// Wakes a worker's loop so that it runs its mailbox now. Any thread.
     public func wake(worker: Int) { rp_engine_wake(engine, Int32(worker)) }
     /// The listening sockets were handed to a new process: stop without shutting them down.
-    public func markListenersExported() { rp_engine_set_exported(engine) }
+    public func markListenersExported() { rp_engine_set_exported(engine); exported.store(true, ordering: .relaxed) }
+    public var listenersExported: Bool { exported.load(ordering: .relaxed) }
+    private let exported = Atomic<Bool>(false)
     /// Every listening socket and its listener index (`_getsocks`).
     public func listenerSockets() -> [(fd: Int32, listener: Int)] {
         var fds = [Int32](repeating: -1, count: 4096), idx = [Int32](repeating: -1, count: 4096)

@@ -12,7 +12,9 @@ enum ListenerSockets {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     /// The fd to hand to the engine for `bind`, or nil when the engine binds it itself.
-    static func open(_ bind: BindConfig, defaultBacklog: Int) throws -> Int32? {
+    /// `shared`: a TCP bind gets one socket for all workers too (a socket the next process
+    /// can take over with `_getsocks`, as HAProxy has one per bind).
+    static func open(_ bind: BindConfig, defaultBacklog: Int, shared: Bool = false) throws -> Int32? {
         let where_ = "\(bind.location): bind \(bind.address.description)"
         switch bind.address {
         case .inheritedFD(let fd):
@@ -23,7 +25,7 @@ enum ListenerSockets {
         case .abstractNamespace(let name):
             return try openAbstract(name, backlog: bind.options.backlog ?? defaultBacklog, where_)
         case .tcp(let host, let port):
-            guard bind.options.needsSetup else { return nil }
+            guard bind.options.needsSetup || shared else { return nil }
             return try openTCP(host: host, port: port, bind.options, backlog: bind.options.backlog ?? defaultBacklog, where_)
         }
     }

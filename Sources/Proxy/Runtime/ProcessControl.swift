@@ -72,16 +72,16 @@ public enum ProcessControl {
 
     public enum StopKind { case hard, soft }
 
-    /// Waits for SIGTERM/SIGINT (hard) or SIGUSR1 (soft).
-    public static func waitForStop(_ set: sigset_t) -> StopKind {
+    /// Waits for SIGTERM/SIGINT/SIGQUIT (hard) or SIGUSR1 (soft); returns which signal came.
+    public static func waitForStop(_ set: sigset_t) -> (StopKind, Int32) {
         var set = set
         while true {
             var sig: Int32 = 0
             if sigwait(&set, &sig) != 0 { continue }
             switch sig {
-            case SIGUSR1: return .soft
-            case SIGTERM, SIGINT, SIGQUIT: return .hard
-            default: continue        // SIGHUP: nothing to reload yet
+            case SIGUSR1: return (.soft, sig)
+            case SIGTERM, SIGINT, SIGQUIT: return (.hard, sig)
+            default: continue        // SIGHUP: a worker's master reloads, not the worker
             }
         }
     }

@@ -62,16 +62,30 @@ public final class RunningProxy: @unchecked Sendable {
     /// The peers thread (nil without `peers` sections).
     public let peers: PeersRuntime?
 
+    /// Listening sockets this process opened itself for all its workers (TCP binds kept for a
+    /// reload's hand-over): a soft stop that did not hand them over shuts them down.
+    let ownSharedSockets: [Int32]
+
     /// Binds every listener (errors are thrown before anything starts). `noSplice`: `-dS`.
-    /// `reload`: this process replaces another (`-sf`), which hands it its stick tables
-    /// through the peers.
-    public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false, reload: Bool = false) throws {
+    /// `reload`: this process replaces another (`-sf`, or a master's new worker), which hands
+    /// it its stick tables through the peers. `takeover`: sockets received from the old process
+    /// (`-x`); `shareListeners`: one socket per TCP bind, which `_getsocks` can hand to the next
+    /// process.
+    public init(configuration: Configuration, foreground: Bool, noSplice: Bool = false, reload: Bool = false,
+                takeover: ListenerTakeover? = nil, shareListeners: Bool = false) throws {
+        // `load-server-state-from-file`: what the file says about ports is needed before the
+        // tables are built; the states are restored once the state table exists.
+        var configuration = configuration
+        let saved = ServerStateLoading(configuration)
+        saved.adjust(&configuration)
         let topology = Topology(configuration)
         let allowedCPUs = CPUPlacement.allowedCPUs()          // nbthread's default, as HAProxy
         let workers = max(1, configuration.global.nbthread ?? allowedCPUs.count)
         let maxconn = configuration.global.maxconn ?? 4096
         let slots = (maxconn + workers - 1) / workers + 16      // as the engine sizes its table
         let states = ServerStateTable(configuration: configuration)
+        // HAProxy prints these while starting ("config : "); a backend left without server is not.
+        for m in saved.restore(into: states) { writeStderr("[WARNING]  (\(getpid())) : config : \(m)\n") }
         let logTargets = LogTargets(configuration: configuration)
         if let bad = logTargets.unresolved.first { throw EngineError(description: "log target '\(bad)' cannot be resolved") }
         if let bad = CheckTarget.problems(configuration: configuration).first { throw EngineError(description: bad) }
@@ -87,7 +101,18 @@ public final class RunningProxy: @unchecked Sendable {
             (s.config.checkAddr.map { _ in s.config.host } ?? s.config.host, s.config.port == 0 ? 80 : s.config.port, s.config.maxconn ?? 0, s.backend)
         }
         let backlog = configuration.global.maxconn ?? 1024
-        let listeners = try topology.listeners(configuration) { try ListenerSockets.open($0, defaultBacklog: backlog) }
+        var owned: [Int32] = []
+        let listeners = try topology.listeners(configuration) { bind in
+            if let fd = takeover?.take(bind) {
+                if case .tcp = bind.address { owned.append(fd) }
+                return fd
+            }
+            let fd = try ListenerSockets.open(bind, defaultBacklog: backlog, shared: shareListeners)
+            if case .tcp = bind.address, let fd { owned.append(fd) }
+            return fd
+        }
+        takeover?.closeUnused()
+        ownSharedSockets = owned
         engine = try Engine(listeners: listeners, servers: servers, settings: settings,
                             handler: handler,
                             pages: Self.enginePages)
@@ -115,11 +140,24 @@ public final class RunningProxy: @unchecked Sendable {
         let mailbox = WorkerMailbox(workers: workers)
         handler.mailbox = mailbox
         mailbox.setWaker { [engine] w in engine.wake(worker: w) }
+        // Runtime API commands and the stats page's form (on worker threads) share one logger.
         let apiLogger = HealthEventLogger(targets: logTargets, toStderr: foreground)
+        let apiLoggerLock = NSLock()
         control = RuntimeControl(configuration: configuration, handler: handler, engine: engine, mailbox: mailbox,
-                                 listenerFrontends: listeners.map(\.frontend), logEvent: { apiLogger($0) })
+                                 listenerFrontends: listeners.map(\.frontend),
+                                 logEvent: { e in apiLoggerLock.lock(); apiLogger(e); apiLoggerLock.unlock() })
         handler.statsAdjust = { [control] m in control.decorate(&m) }
         handler.statsForm = { [control] body in control.applyStatsForm(body) }
+        // What `_getsocks` hands over: every listening socket, with its bind's interface.
+        let binds = topology.binds(configuration)
+        let exportable = engine.listenerSockets()
+        control.listenerSockets.withLock { list in
+            list = exportable.map { s in
+                var info = ListenerSocketInfo(fd: s.fd)
+                if s.listener < binds.count { info.interface = binds[s.listener].options.interface ?? "" }
+                return info
+            }
+        }
         apiServer = RuntimeAPIServer(control: control)
         try apiServer.bind()
     }
@@ -131,13 +169,18 @@ public final class RunningProxy: @unchecked Sendable {
                             keep: kinds.map { $0.rawValue >= 500 ? ErrorPages.bytes($0, connection: .none).array : ErrorPages.bytes($0, connection: .close).array })
     }()
 
-    public func start() throws {
+    /// `alwaysServeCLI`: run the runtime API thread even without a `stats socket` (a
+    /// worker's master hands connections over).
+    public func start(alwaysServeCLI: Bool = false) throws {
         try engine.start()
         checker?.start()
-        apiServer.start()
+        apiServer.start(always: alwaysServeCLI)
         for f in logForwarders { f.start() }
         peers?.start()
     }
+
+    /// A connected runtime API socket handed over by the master.
+    public func adoptCLIConnection(_ fd: Int32) { apiServer.adopt(fd) }
 
     /// `hard-stop-after`: a soft stop that has not finished after `ms` becomes a hard one.
     public func hardStop(after ms: Int) {
@@ -153,6 +196,10 @@ public final class RunningProxy: @unchecked Sendable {
         if soft { peers?.beginSoftStop() }
         checker?.stop()
         engine.stop(soft: soft)
+        if soft && !engine.listenersExported {
+            // Not handed to a new process: stop listening now (queued connections are refused).
+            for fd in ownSharedSockets { shutdown(fd, 2) }       // SHUT_RDWR
+        }
         engine.join()
         if soft { peers?.waitForHandOver(timeoutMs: 10_000) }
         peers?.stop()
@@ -166,7 +213,9 @@ public final class RunningProxy: @unchecked Sendable {
 
 public enum Runtime {
     public static func run(config: Configuration, options: RunOptions) -> Int32 {
-        for w in config.warnings { writeStderr("[WARNING] \(w)\n") }
+        // A worker started by a master: the master printed the warnings already.
+        let channel = MasterChannel.workerEnd
+        if channel == nil { for w in config.warnings { writeStderr("[WARNING] \(w)\n") } }
         if let n = config.global.nbproc, n > 1 {
             writeStderr("[WARNING] nbproc \(n): ringproxy runs one process with one worker thread per core (nbthread); nbproc is ignored\n")
         }
@@ -181,32 +230,65 @@ public enum Runtime {
             var limit = rlimit(rlim_cur: rlim_t(mb) << 20, rlim_max: rlim_t(mb) << 20)
             if setrlimit(Int32(RLIMIT_DATA.rawValue), &limit) != 0 { writeStderr("[WARNING] -m \(mb): cannot set the memory limit\n") }
         }
-        let daemon = (config.global.daemon || options.daemon) && !options.foreground
+        let daemon = (config.global.daemon || options.daemon) && !options.foreground && channel == nil
         let signals = ProcessControl.blockControlSignals()
+
+        // `-x`: the old process's listening sockets (and session tables) first.
+        var takeover: ListenerTakeover? = nil
+        var tables = ""
+        if let x = options.takeOverSocket, x != "/dev/null" {
+            let source = HandoverSource(argument: x, tablesFD: MasterChannel.tablesFD)
+            do {
+                takeover = ListenerTakeover(try source.sockets())
+            } catch {
+                writeStderr("[WARNING]  (\(getpid())) : \(error)\n")
+                writeStderr("[ALERT]    (\(getpid())) : Failed to get the sockets from the old process!\n")
+                if channel == nil { return 1 }
+            }
+            tables = source.tables()
+        }
+        // Sockets another process may take over later: one per TCP bind, as HAProxy has.
+        let share = channel != nil || config.global.statsSockets.contains { $0.exposeListeners }
         let proxy: RunningProxy
-        do { proxy = try RunningProxy(configuration: config, foreground: !daemon, noSplice: options.noSplice,
-                                      reload: !options.softStopPIDs.isEmpty) }
-        catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }
+        do {
+            proxy = try RunningProxy(configuration: config, foreground: !daemon, noSplice: options.noSplice,
+                                     reload: !options.softStopPIDs.isEmpty || (channel != nil && takeover != nil),
+                                     takeover: takeover, shareListeners: share)
+        } catch {
+            takeover?.closeUnused()
+            writeStderr("[ALERT] ringproxy: \(error)\n")
+            return 1
+        }
+        // Without peers to resync them, the old process's stick tables come over the socket.
+        if !tables.isEmpty && proxy.peers == nil { proxy.control.importSessionTables(tables) }
 
         let pidfile = options.pidfile ?? config.global.pidfile
         if daemon {
             ProcessControl.daemonize(pidfile: pidfile)
-        } else if let p = options.pidfile {
+        } else if let p = options.pidfile, channel == nil {
             ProcessControl.writePidfile(p, pid: getpid())
         }
         do { try ProcessControl.dropPrivileges(uid: ids.uid, gid: ids.gid) }
         catch { writeStderr("[ALERT] \(error)\n"); return 1 }
-        do { try proxy.start() }
+        do { try proxy.start(alwaysServeCLI: channel != nil) }
         catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }
+        if let channel {
+            // The master's connections become runtime API sessions; without the master, leave.
+            MasterChannel.serve(channel, adopt: { [proxy] fd in proxy.adoptCLIConnection(fd) }, masterGone: {
+                writeStderr("[ALERT]    (\(getpid())) : The master process is gone: exiting\n")
+                exit(1)
+            })
+            MasterChannel.notifyReady(channel)
+        }
         if options.terminateOldProcesses {
             for pid in options.softStopPIDs { kill(pid, SIGTERM) }      // -st: stop them now
         } else {
             ProcessControl.softStop(options.softStopPIDs)
         }
-        if !daemon && options.debug {
+        if !daemon && options.debug && channel == nil {
             writeStderr("ringproxy: \(proxy.engine.workers) workers, listening\n")
         }
-        let kind = ProcessControl.waitForStop(signals)
+        let (kind, sig) = ProcessControl.waitForStop(signals)
         if kind == .soft, let grace = config.global.reload.graceMs, grace > 0 {
             // `grace`: keep serving (and listening) that long before the soft stop.
             usleep(useconds_t(min(grace, 3_600_000)) * 1000)
@@ -215,6 +297,14 @@ public enum Runtime {
             proxy.hardStop(after: limit)
         }
         proxy.stop(soft: kind == .soft)
+        if channel != nil && kind == .hard {
+            // A worker ends the way HAProxy's does, by the signal, which the master reports.
+            signal(sig, SIG_DFL)
+            var set = sigset_t()
+            sigemptyset(&set); sigaddset(&set, sig)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            raise(sig)
+        }
         return 0
     }
 }

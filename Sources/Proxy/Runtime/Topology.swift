@@ -43,6 +43,11 @@ public struct Topology: Sendable {
         }
     }
 
+    /// The `bind` lines in the order of `listeners` (engine listener index → bind).
+    public func binds(_ config: Configuration) -> [BindConfig] {
+        frontends.flatMap { config.proxies[$0.proxy].binds }
+    }
+
     /// One engine listener per `bind` of each frontend. `socket` gives the already open socket
     /// of a bind that is not a plain TCP address (fd@N, UNIX, options), nil otherwise.
     package func listeners(_ config: Configuration, socket: (BindConfig) throws -> Int32? = { _ in nil }) rethrows -> [EngineListener] {

@@ -19,8 +19,18 @@ public final class CLISession {
     public var suppressLF = false
     /// `set timeout cli`: a new idle timeout for this session (ms), read by the server.
     public var idleTimeoutMs: Int?
-    /// Data a command wants sent with descriptors (`_getsocks`): the server handles it.
-    public var pendingDescriptors: [Int32]? = nil
+    /// Sockets a command wants sent (`_getsocks`): the server sends them once the output is.
+    public var pendingDescriptors: [(fd: Int32, interface: String)]? = nil
+    /// The socket has `expose-fd listeners` (or is the master's): `_getsocks` may answer.
+    public var exposesListeners = false
+    /// The interactive prompt (`> `; the master CLI's shows where commands go).
+    public var prompt: () -> String = { "> " }
+    /// Set by a command whose output is already complete (relayed from a worker by the
+    /// master CLI): no empty line after it, nor before the prompt.
+    public var rawOutput = false
+    /// The master CLI's prompt mode: a command that prints nothing is followed by the prompt
+    /// alone, not by an empty line first (HAProxy 2.6's master).
+    public var bareSilentPrompt = false
 
     private var input: [UInt8] = []
     private var inPayload = false
@@ -87,10 +97,11 @@ public final class CLISession {
         if endRequested { return Array(format(reply).utf8) }
         var text = format(reply)
         if interactive {
-            text += inPayload ? "+ " : "\n> "
-        } else if !inPayload && !suppressLF {
+            text += inPayload ? "+ " : (rawOutput || (bareSilentPrompt && text.isEmpty) ? "" : "\n") + prompt()
+        } else if !inPayload && !suppressLF && !rawOutput {
             text += "\n"
         }
+        rawOutput = false
         return Array(text.utf8)
     }
 

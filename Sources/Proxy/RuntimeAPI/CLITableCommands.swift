@@ -39,8 +39,8 @@ extension RuntimeControl {
 
     func keyText(_ t: SessionTableRef, _ key: [UInt8]) -> String {
         if t.type == "ip" && key.count == 4 {
-            let v = key.withUnsafeBytes { $0.load(as: UInt32.self) }
-            return "\(v >> 24 & 0xff).\(v >> 16 & 0xff).\(v >> 8 & 0xff).\(v & 0xff)"
+            // Keys are kept in HAProxy's (and the peers protocol's) form: network order.
+            return key.map(String.init).joined(separator: ".")
         }
         var s = ""
         for b in key {
@@ -54,8 +54,7 @@ extension RuntimeControl {
         if t.type == "ip" {
             let parts = text.split(separator: ".").compactMap { UInt32($0) }
             guard parts.count == 4, parts.allSatisfy({ $0 < 256 }) else { return nil }
-            var v = parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]
-            return withUnsafeBytes(of: &v) { Array($0) }
+            return parts.map { UInt8($0) }          // network order, as the tables keep it
         }
         return Array(text.utf8.prefix(t.table.keyLength))
     }

@@ -42,32 +42,54 @@ public final class RuntimeAPIServer: @unchecked Sendable {
         }
     }
 
-    let control: RuntimeControl
-    let commands: [CLICommand]
+    /// The worker's view of the proxy (nil for the master CLI).
+    let control: RuntimeControl?
+    let sockets: [StatsSocketConfig]
+    let defaultMaxconn: Int
     let timeoutMs: Int
+    /// A new session for a connection of a socket (nil: one handed over by the master).
+    let makeSession: (StatsSocketConfig?) -> CLISession
     var listeners: [Listener] = []
     var clients: [Client] = []
     let stopping = Atomic<Bool>(false)
     var thread: pthread_t? = nil
-    /// A pipe that wakes the poll loop for stop().
+    /// A pipe that wakes the poll loop for stop() and for connections handed over.
     var wake: (read: Int32, write: Int32) = (-1, -1)
+    /// Connections the master handed over (`@1 show info`, `-x` of a reload), to adopt.
+    let handedOver = Mutex<[Int32]>([])
 
-    public init(control: RuntimeControl, commands: [CLICommand] = CLICommands.all) {
-        self.control = control
-        self.commands = commands
-        self.timeoutMs = control.configuration.global.runtimeAPI.timeoutMs
+    /// The runtime API of a worker: the configuration's `stats socket` lines.
+    public convenience init(control: RuntimeControl, commands: [CLICommand] = CLICommands.all) {
+        let api = control.configuration.global.runtimeAPI
+        self.init(sockets: control.configuration.global.statsSockets, timeoutMs: api.timeoutMs, maxconn: api.maxconn,
+                  control: control) { config in
+            let session = CLISession(level: config?.cliLevel ?? .admin, severityOutput: config?.severityOutput ?? "none") { r, s in
+                CLICommands.execute(r, s, control, commands: commands)
+            }
+            session.exposesListeners = config?.exposeListeners ?? true
+            return session
+        }
     }
 
-    /// Binds every `stats socket` line. Errors name the socket, as HAProxy's alerts do.
+    /// Any CLI: `makeSession` gives each connection its session (the master CLI's own).
+    public init(sockets: [StatsSocketConfig], timeoutMs: Int, maxconn: Int, control: RuntimeControl? = nil,
+                makeSession: @escaping (StatsSocketConfig?) -> CLISession) {
+        self.sockets = sockets
+        self.timeoutMs = timeoutMs
+        self.defaultMaxconn = maxconn
+        self.control = control
+        self.makeSession = makeSession
+    }
+
+    /// Binds every socket. Errors name the socket, as HAProxy's alerts do.
     public func bind() throws {
-        let api = control.configuration.global.runtimeAPI
-        for s in control.configuration.global.statsSockets {
+        for s in sockets {
             let (fd, path) = try Self.open(s)
-            var l = Listener(fd: fd, config: s, name: Self.displayName(fd: fd, s), maxconn: s.options.maxconn ?? api.maxconn, path: path)
+            var l = Listener(fd: fd, config: s, name: Self.displayName(fd: fd, s), maxconn: s.options.maxconn ?? defaultMaxconn, path: path)
             if let path { l.inode = Self.inode(path) ?? 0 }
             listeners.append(l)
         }
-        control.cliSocketNames.withLock { $0 = listeners.map { ($0.name, $0.config.cliLevel) } }
+        control?.cliSocketNames.withLock { $0 = listeners.map { ($0.name, $0.config.cliLevel) } }
         var p: [Int32] = [0, 0]
         if pipe(&p) == 0 {
             for f in p { _ = fcntl(f, F_SETFL, O_NONBLOCK); _ = fcntl(f, F_SETFD, FD_CLOEXEC) }
@@ -75,10 +97,18 @@ public final class RuntimeAPIServer: @unchecked Sendable {
         }
     }
 
+    /// Adopts a connected CLI socket (handed over by the master): a session at admin level
+    /// that may hand the listening sockets over. Any thread.
+    public func adopt(_ fd: Int32) {
+        handedOver.withLock { $0.append(fd) }
+        if wake.write >= 0 { var b: UInt8 = 1; _ = write(wake.write, &b, 1) }
+    }
+
     public var isEmpty: Bool { listeners.isEmpty }
 
-    public func start() {
-        guard !listeners.isEmpty, thread == nil else { return }
+    /// Starts the thread; `always`: even without a socket (connections may be handed over).
+    public func start(always: Bool = false) {
+        guard !listeners.isEmpty || always, thread == nil else { return }
         let box = Unmanaged.passRetained(self)
         var t = pthread_t()
         let rc = pthread_create(&t, nil, { arg in
@@ -127,6 +157,15 @@ public final class RuntimeAPIServer: @unchecked Sendable {
             let n = poll(&fds, nfds_t(fds.count), Int32(wait))
             if n < 0 && errno != EINTR { break }
             let t = MonotonicClock.nowMs()
+            if fds[0].revents & Int16(POLLIN) != 0 {
+                var drain = [UInt8](repeating: 0, count: 64)
+                _ = read(wake.read, &drain, drain.count)
+                for fd in handedOver.withLock({ h -> [Int32] in defer { h.removeAll() }; return h }) {
+                    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                    clients.append(Client(fd: fd, listener: -1, session: makeSession(nil), now: t, timeoutMs: timeoutMs))
+                }
+            }
             for (i, l) in listeners.enumerated() where fds[1 + i].revents & Int16(POLLIN) != 0 {
                 accept(i, l, now: t)
             }
@@ -143,7 +182,7 @@ public final class RuntimeAPIServer: @unchecked Sendable {
             }
             for k in closed.reversed() {
                 let c = clients.remove(at: k)
-                listeners[c.listener].active -= 1
+                if c.listener >= 0 { listeners[c.listener].active -= 1 }
                 close(c.fd)
             }
         }
@@ -155,13 +194,8 @@ public final class RuntimeAPIServer: @unchecked Sendable {
             if fd < 0 { return }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            let control = self.control
-            let commands = self.commands
-            let session = CLISession(level: l.config.cliLevel, severityOutput: l.config.severityOutput) { r, s in
-                CLICommands.execute(r, s, control, commands: commands)
-            }
-            clients.append(Client(fd: fd, listener: i, session: session, now: now, timeoutMs: timeoutMs))
-            control.cliConnections.add(1, ordering: .relaxed)
+            clients.append(Client(fd: fd, listener: i, session: makeSession(l.config), now: now, timeoutMs: timeoutMs))
+            control?.cliConnections.add(1, ordering: .relaxed)
             listeners[i].active += 1
         }
     }
@@ -180,6 +214,18 @@ public final class RuntimeAPIServer: @unchecked Sendable {
         c.output += out
         if close || n == 0 { c.closeWhenFlushed = true }
         flush(c)
+        if let sockets = c.session.pendingDescriptors {
+            // `_getsocks`: the listening sockets go to the new process; from now on a soft
+            // stop must leave them listening (they are its now).
+            c.session.pendingDescriptors = nil
+            do {
+                try SocketTransfer.send(sockets, over: c.fd)
+                control?.engine?.markListenersExported()
+            } catch {
+                writeStderr("[WARNING]  (\(getpid())) : \(error)\n")
+            }
+            c.output.removeAll(); c.sent = 0; c.closeWhenFlushed = true
+        }
     }
 
     func flush(_ c: Client) {
