@@ -101,7 +101,13 @@ import Synchronization
             shutdown(c.fd, Int32(SHUT_WR))
             var got: [Int] = []
             for _ in statuses { got.append((try? c.readResponse(timeout: .seconds(3)).status) ?? -1) }
-            #expect(got == statuses, "\(side.name)")
+            if side.name == "ringproxy" {
+                #expect(got == statuses, "\(side.name)")
+            } else {
+                // HAProxy answers the pipelined request too, unless it read the client's EOF
+                // before it parsed that request (a race on a loaded machine)
+                #expect(got.first == statuses.first && (got == statuses || got.dropFirst().allSatisfy { $0 == -1 }), "\(side.name): \(got)")
+            }
             #expect(c.isClosed(within: .seconds(2)), "\(side.name)")
         }
     }
