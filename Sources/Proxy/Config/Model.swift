@@ -264,11 +264,16 @@ public struct StatsConfig: Equatable, Sendable {
     public var refresh: Int? = nil            // ms
     public var hideVersion = false
     public var showLegends = false
+    /// `stats show-node [NAME]` ("": the global `node`, else the host name) and
+    /// `stats show-desc [TEXT]` ("": the global `description`).
+    public var showNode: String? = nil
+    public var showDescription: String? = nil
     public var adminCondition: Condition? = nil
     public init() {}
     public static func == (a: StatsConfig, b: StatsConfig) -> Bool {
         a.enabled == b.enabled && a.uri == b.uri && a.realm == b.realm && a.refresh == b.refresh &&
         a.hideVersion == b.hideVersion && a.showLegends == b.showLegends && a.adminCondition == b.adminCondition &&
+        a.showNode == b.showNode && a.showDescription == b.showDescription &&
         a.auths.map { $0.user + ":" + $0.password } == b.auths.map { $0.user + ":" + $0.password }
     }
 }
@@ -324,6 +329,8 @@ public struct ProxyConfig: Sendable {
     public var connection = ConnectionOptions()
     /// `id`, `description`, `fullconn`, `dispatch` (ProxyOptions.swift).
     public var identity = ProxyIdentity()
+    /// `compression algo/type/offload`: read, not applied (CompressionKeywords.swift).
+    public var compression = CompressionSettings()
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }

@@ -18,10 +18,9 @@ enum ProcessKeywords {
     static let all: [ConfigKeyword] = [
         numericID("uid", "user"),
         numericID("gid", "group"),
-        ConfigKeyword("node", .global, "node NAME", "This node's name (HAProxy shows it on the statistics page).") { state, line throws(ConfigError) in
+        ConfigKeyword("node", .global, "node NAME", "This node's name (the statistics page shows it with `stats show-node`).") { state, line throws(ConfigError) in
             try line.expectArguments(1...1, "node NAME")
             state.config.global.process.node = line.argument(0)
-            state.warn(line.location, "'node' is read but ringproxy's statistics page does not show it yet")
         },
         ConfigKeyword("strict-limits", .global, "[no] strict-limits",
                       "Fail to start when a limit (file descriptors) cannot be raised (HAProxy 2.6's default).", negatable: true) { state, line throws(ConfigError) in

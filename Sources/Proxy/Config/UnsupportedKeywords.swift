@@ -6,7 +6,7 @@ enum UnsupportedKeywords {
         "errorfile", "errorloc", "errorloc302", "errorloc303", "errorfiles", "http-response", "http-after-response",
         "tcp-request", "tcp-response", "capture", "redirect", "reqadd", "reqrep", "reqdel", "reqirep", "reqidel",
         "rspadd", "rsprep", "rspdel", "rspirep", "rspidel", "reqallow", "reqdeny", "reqtarpit", "block",
-        "compression", "rate-limit", "unique-id-format", "unique-id-header", "log-format", "http-check",
+        "rate-limit", "unique-id-format", "unique-id-header", "log-format", "http-check",
         "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template",
         "disabled", "enabled", "filter", "email-alert", "external-check",
         "monitor", "monitor-net", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
