@@ -60,13 +60,7 @@ extension CommandLine {
             printError("[ALERT] Fatal errors found in configuration.")
             return 1
         }
-        let notYet = NotImplementedYet.errors(configuration)
-        if !notYet.isEmpty {
-            for warning in configuration.warnings { printError("[WARNING] \(warning)") }
-            for e in notYet { printError("[ALERT] \(e)") }
-            printError("[ALERT] Fatal errors found in configuration.")
-            return 1
-        }
+        configuration.warnings += NotImplementedYet.warnings(configuration)
         applyOverrides(options, to: &configuration)
         options.zeroWarning = options.zeroWarning || configuration.global.process.zeroWarning
         let talk = !options.quiet || options.verbose
