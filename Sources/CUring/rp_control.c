@@ -171,7 +171,7 @@ void rp_worker_set_server_addr(rp_engine *e, int wi, int server, const struct so
     if (!w || server < 0 || server >= e->cfg.nservers) return;
     w->saddr[server] = *a; w->saddrlen[server] = len;
     /* idle connections to the old address are of no more use */
-    while (w->pool_n[server] > 0) close(w->pool[server][--w->pool_n[server]].fd);
+    while (w->pool_n[server] > 0) { close(w->pool[server][--w->pool_n[server]].fd); srvopt_idle_count(w, server, -1); }
 }
 
 void rp_worker_set_limit(rp_engine *e, int wi, int limit) {

@@ -64,12 +64,14 @@ int rp_engine_create(const rp_engine_cfg *cfg, rp_engine **out, char *err, int e
     for (int s = 0; s < cfg->nservers; s++) if (cfg->servers[s].backend >= e->nbackends) e->nbackends = cfg->servers[s].backend + 1;
     e->be_queued = calloc((size_t)e->nbackends + 1, sizeof *e->be_queued);
     e->be_qmax = calloc((size_t)e->nbackends + 1, sizeof *e->be_qmax);
+    e->srv_idle = calloc((size_t)cfg->nservers + 1, sizeof *e->srv_idle);
+    e->srv_waiting = calloc((size_t)cfg->nservers + 1, sizeof *e->srv_waiting);
     size_t maskn = cfg->cpu_masks && cfg->cpu_words > 0 ? (size_t)cfg->cpu_words * (size_t)e->nw : 0;
     uint64_t *masks = maskn ? calloc(maskn, sizeof *masks) : NULL;
     if (cfg->test_hooks) e->snap = calloc((size_t)e->nw, sizeof *e->snap);
     e->dump = cfg->test_hooks && getenv("RP_DUMP") != NULL;
     if (!e->listeners || !e->servers || !e->w || !e->srv_active || !e->srv_queued || !e->srv_qmax
-        || !e->be_queued || !e->be_qmax || (maskn && !masks)
+        || !e->be_queued || !e->be_qmax || !e->srv_idle || !e->srv_waiting || (maskn && !masks)
         || (cfg->test_hooks && !e->snap)) { free(masks); goto nomem; }
     memcpy(e->listeners, cfg->listeners, (size_t)cfg->nlisteners * sizeof *e->listeners);
     memcpy(e->servers, cfg->servers, (size_t)cfg->nservers * sizeof *e->servers);
@@ -152,7 +154,7 @@ void rp_engine_free(rp_engine *e) {
     listeners_close_all(e);
     if (e->w) for (int i = 0; i < e->nw; i++) worker_free(&e->w[i]);
     free(e->w); free(e->listeners); free(e->servers); free(e->srv_active); free(e->srv_queued);
-    free(e->srv_qmax); free(e->be_queued); free(e->be_qmax);
+    free(e->srv_qmax); free(e->be_queued); free(e->be_qmax); free(e->srv_idle); free(e->srv_waiting);
     free((void *)e->cfg.cpu_masks); free(e->snap);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->cv);

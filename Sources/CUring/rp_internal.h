@@ -172,6 +172,11 @@ typedef struct conn {
     uint8_t direct;            /* persistent: queued on its server, not in the backend's queue */
     uint8_t was_queued;        /* waited in a queue (Tw; <NOSRV> when it never left it) */
     int64_t q_end;             /* when it left the queue without a server (timeout, abort) */
+    /* server options (rp_srvopt.c) */
+    uint32_t client_fin_to;    /* timeout client-fin, applied once the client half-closed */
+    uint8_t splice_bits;       /* RP_SPLICE_*: splice these bodies whatever their size */
+    uint8_t lb_assigned;       /* the balancer chose the server: a full queue may pick another */
+    uint8_t qfull_moved;       /* already sent elsewhere once because a queue was full */
     struct conn *q_next;
 } conn;
 
@@ -213,6 +218,7 @@ typedef struct worker {
     int stopping;              /* 1 soft, 2 hard */
     conn **q_head, **q_tail;   /* per server: requests waiting for a slot (server maxconn) */
     int queued;                /* total waiting on this worker */
+    uint32_t src_next;         /* cursor in `source` port ranges */
     /* provided-buffer ring for client receives (multishot); use_ms = 0 falls back to
        single-shot receives straight into the connection's buffer */
     int use_ms;
@@ -258,6 +264,9 @@ struct rp_engine {
     /* rp_test.h: per-worker snapshots published once per loop turn */
     rp_worker_stats *snap;
     int dump;                  /* RP_DUMP set (with test hooks): print connections periodically */
+    atomic_int *srv_idle;      /* per server, all workers: pooled idle connections (pool-max-conn) */
+    atomic_int *srv_waiting;   /* per server, all workers: requests in its FIFOs, persistent or not
+                                  (maxqueue, minconn's load) */
 };
 
 /* ---------- small helpers ---------- */
@@ -344,8 +353,21 @@ int pool_take(worker *w, int server);
 void pool_put(worker *w, int server, int fd);
 void pool_purge(worker *w);
 
+/* rp_srvopt.c: server options; each is off (and costs one test) when not configured */
+int srvopt_socket(worker *w, int server, int fd);   /* socket options before connect; <0: -errno */
+int srvopt_limit(const rp_engine *e, int server);  /* the server's maxconn now (minconn/fullconn) */
+int srvopt_queue_full(const rp_engine *e, int server);
+int srvopt_may_pool(worker *w, const conn *c);      /* pool-max-conn */
+void srvopt_idle_count(worker *w, int server, int delta);
+int srvopt_purge_ms(const rp_engine *e, int server);
+void srvopt_queue_rejected(worker *w, conn *c);     /* queue_enter said 2 */
+static inline int srvopt_pool_ok(worker *w, const conn *c) {
+    const rp_server_cfg *sv = &w->e->servers[c->server];
+    return !sv->idle_max || srvopt_may_pool(w, c);
+}
+
 /* rp_queue.c */
-int queue_enter(worker *w, conn *c);            /* 1: queued (no slot free), 0: holds a slot */
+int queue_enter(worker *w, conn *c);            /* 1: queued (no slot free), 0: holds a slot, 2: queue full */
 void queue_remove(worker *w, conn *c);
 void queue_kick(worker *w, int s);
 void srv_release(worker *w, conn *c);

@@ -51,8 +51,27 @@ static int shared_listener(const rp_listener_cfg *l, char *err, int errlen) {
     return fd;
 }
 
+/* `option clitcpka` / `option nolinger` of the frontend: set on the listening socket, which
+   accepted sockets inherit them from (SO_KEEPALIVE, SO_LINGER are copied at accept). */
+static int client_options(const rp_listener_cfg *l, int fd, char *err, int errlen) {
+    int one = 1;
+    if ((l->sock_opts & RP_SRV_KEEPALIVE) && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0) {
+        int e = errno; snprintf(err, errlen, "option clitcpka: %s", strerror(e)); return -e;
+    }
+    struct linger nl = { .l_onoff = 1, .l_linger = 0 };
+    if ((l->sock_opts & RP_SRV_NOLINGER) && setsockopt(fd, SOL_SOCKET, SO_LINGER, &nl, sizeof nl) < 0) {
+        int e = errno; snprintf(err, errlen, "option nolinger: %s", strerror(e)); return -e;
+    }
+    return 0;
+}
+
 int listener_open(const rp_listener_cfg *l, char *err, int errlen) {
-    return l->fd >= 0 ? shared_listener(l, err, errlen) : listen_socket(l, err, errlen);
+    int fd = l->fd >= 0 ? shared_listener(l, err, errlen) : listen_socket(l, err, errlen);
+    if (fd >= 0 && l->sock_opts) {
+        int r = client_options(l, fd, err, errlen);
+        if (r < 0) { close(fd); return r; }
+    }
+    return fd;
 }
 
 /* This worker's share of a frontend's maxconn (0 = none). */

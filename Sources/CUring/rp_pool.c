@@ -9,6 +9,7 @@ int pool_take(worker *w, int server) {
     while (w->pool_n[server] > 0) {
         pool_entry *pe = &w->pool[server][--w->pool_n[server]];
         int fd = pe->fd;
+        srvopt_idle_count(w, server, -1);
         /* Recently used: trust it (a request that finds it dead is replayed on a fresh
            connection). Idle for a while: check the server has not closed it meanwhile. */
         if (pe->since + 1000 > w->now) return fd;
@@ -20,13 +21,16 @@ int pool_take(worker *w, int server) {
     return -1;
 }
 
-/* Idle server connections are closed after 5 s unused (HAProxy's pool-purge-delay default),
-   so a burst does not leave hundreds of descriptors open. Oldest entries are at the front. */
-#define POOL_PURGE_MS 5000
+/* Idle server connections are closed after 5 s unused (HAProxy's pool-purge-delay default;
+   the server's `pool-purge-delay` otherwise), so a burst does not leave hundreds of descriptors
+   open. Oldest entries are at the front. */
 void pool_purge(worker *w) {
     for (int s = 0; s < w->e->cfg.nservers; s++) {
+        if (!w->pool_n[s]) continue;
+        int purge_ms = srvopt_purge_ms(w->e, s);
+        if (purge_ms < 0) continue;                  /* pool-purge-delay 0: never */
         int k = 0;
-        while (k < w->pool_n[s] && w->pool[s][k].since + POOL_PURGE_MS <= w->now) close(w->pool[s][k++].fd);
+        while (k < w->pool_n[s] && w->pool[s][k].since + purge_ms <= w->now) { close(w->pool[s][k++].fd); srvopt_idle_count(w, s, -1); }
         if (k) {
             memmove(&w->pool[s][0], &w->pool[s][k], (size_t)(w->pool_n[s] - k) * sizeof(pool_entry));
             w->pool_n[s] -= k;
@@ -38,10 +42,12 @@ void pool_put(worker *w, int server, int fd) {
     RP_ASSERT(fd >= 0 && server >= 0 && server < w->e->cfg.nservers);
     if (w->pool_n[server] >= w->pool_cap) {   /* full: drop the coldest */
         close(w->pool[server][0].fd);
+        srvopt_idle_count(w, server, -1);
         memmove(&w->pool[server][0], &w->pool[server][1], (size_t)(w->pool_cap - 1) * sizeof(pool_entry));
         w->pool_n[server]--;
     }
     w->pool[server][w->pool_n[server]].fd = fd;
     w->pool[server][w->pool_n[server]].since = w->now;
     w->pool_n[server]++;
+    srvopt_idle_count(w, server, +1);
 }

@@ -11,19 +11,22 @@ static void queue_count(worker *w, conn *c, int delta) {
     int b = e->servers[c->server].backend;
     if (c->direct || b < 0 || b >= e->nbackends) { cur = &e->srv_queued[c->server]; max = &e->srv_qmax[c->server]; }
     else { cur = &e->be_queued[b]; max = &e->be_qmax[b]; }
+    atomic_fetch_add_explicit(&e->srv_waiting[c->server], delta, memory_order_relaxed);
     int now = atomic_fetch_add(cur, delta) + delta;
     int m = atomic_load(max);
     while (now > m && !atomic_compare_exchange_weak(max, &m, now)) {}
 }
 
-/* Takes a slot for c's server, or queues c. Returns 1 when queued. */
+/* Takes a slot for c's server, or queues c. Returns 1 when queued, 2 when the server's queue
+   is full (`maxqueue`). */
 int queue_enter(worker *w, conn *c) {
     const rp_engine *e = w->e;
     int s = c->server;
     if (s < 0 || s >= e->cfg.nservers || c->holds_slot || e->servers[s].maxconn <= 0) return 0;
-    int mc = e->servers[s].maxconn;
+    int mc = e->servers[s].minconn ? srvopt_limit(e, s) : e->servers[s].maxconn;
     if (atomic_fetch_add(&e->srv_active[s], 1) < mc) { c->holds_slot = 1; return 0; }
     atomic_fetch_sub(&e->srv_active[s], 1);
+    if (e->servers[s].maxqueue && srvopt_queue_full(e, s)) return 2;
     /* wait in the server's queue until a slot frees, at most `timeout queue` */
     req_phase(c, PH_QUEUED);
     c->q_next = NULL;
@@ -54,7 +57,7 @@ void queue_remove(worker *w, conn *c) {
 /* Starts queued requests while their server has free slots. */
 void queue_kick(worker *w, int s) {
     while (w->q_head[s]) {
-        int mc = w->e->servers[s].maxconn;
+        int mc = w->e->servers[s].minconn ? srvopt_limit(w->e, s) : w->e->servers[s].maxconn;
         if (mc > 0 && atomic_load(&w->e->srv_active[s]) >= mc) return;
         conn *c = w->q_head[s];
         RP_ASSERT(c->state == C_ACTIVE && c->h[REQ].phase == PH_QUEUED);

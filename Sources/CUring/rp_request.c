@@ -100,6 +100,7 @@ void request_head(worker *w, conn *c) {
     call->server_out = -1; call->close_after = 0; call->server_reuse = 0; call->status_hint = 0;
     call->connect_timeout_ms = call->server_timeout_ms = call->client_timeout_ms = 0;
     call->direct = 0;
+    call->lb_assigned = 0; call->client_fin_timeout_ms = 0; call->splice = 0;
     w->e->cfg.cb.on_request(w->e->cfg.cb.ctx, call);
     if (call->client_timeout_ms) c->client_to = call->client_timeout_ms;
 
@@ -131,6 +132,9 @@ void request_head(worker *w, conn *c) {
     c->abort_on_close = call->abort_on_close;
     c->server_reuse = call->server_reuse;
     c->direct = call->direct != 0;
+    c->lb_assigned = (uint8_t)call->lb_assigned; c->qfull_moved = 0;
+    c->client_fin_to = call->client_fin_timeout_ms;
+    c->splice_bits = (uint8_t)call->splice;
     rq->body = call->body; rq->remain = call->body_len; rp_chunk_init(&rq->chunk); rq->body_done = 0;
     int n = iov_from_call(call, rq->buf, rq->fill, rq->ins, rq->iov);
     if (n < 0) { send_page(w, c, 400, 'P', 'R'); return; }
@@ -177,7 +181,12 @@ void client_eof(worker *w, conn *c, int res) {
         /* abortonclose while the response is awaited: HAProxy aborts (400, CH) */
         send_page(w, c, 400, 'C', 'H'); return;
     }
-    /* a complete request from a half-closed client: finish the response, then close */
+    /* a complete request from a half-closed client: finish the response, then close;
+       `timeout client-fin` from now on */
+    if (c->client_fin_to) {
+        c->client_to = c->client_fin_to;
+        if (c->cdl) { c->cdl = w->now + c->client_to; tw_schedule(w, c); }
+    }
 }
 
 void client_data(worker *w, conn *c, uint32_t n) {
@@ -239,6 +248,7 @@ void on_request_sent(worker *w, conn *c, int res) {
     /* more request body to come */
     req_phase(c, PH_BODY);
     int splice_th = w->e->cfg.splice_threshold;
+    if (splice_th > 0 && (c->splice_bits & RP_SPLICE_REQUEST)) splice_th = 1;     /* option splice-request */
     if (rq->body == RP_BODY_LENGTH && splice_th > 0 && rq->remain >= splice_th) {
         if (!w->use_ms) {
             rq->fill = 0; c->rkeep = 0;

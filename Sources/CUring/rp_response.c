@@ -89,7 +89,7 @@ void exchange_done(worker *w, conn *c) {
     int sfd = c->fd[SRV];
     int sops = server_ops(c);
     int reuse = c->server_reuse && !c->server_close && rs->body_done && rq->phase == PH_DONE && sfd >= 0
-                && rs->fill == 0 && !sops;
+                && rs->fill == 0 && !sops && srvopt_pool_ok(w, c);
     log_done(w, c);
     srv_release(w, c);
     /* a soft stop closes only what the response announced (response_head) or what is idle */
@@ -189,6 +189,7 @@ void on_response_sent(worker *w, conn *c, int res) {
     }
     if (rs->body_done) { exchange_done(w, c); return; }
     int splice_th = w->e->cfg.splice_threshold;
+    if (splice_th > 0 && (c->splice_bits & RP_SPLICE_RESPONSE)) splice_th = 1;   /* option splice-response */
     if (rs->body == RP_BODY_LENGTH && splice_th > 0 && rs->remain >= splice_th) {
         if (pump_start(w, c, RESP, rs->remain) == 0) return;
     }

@@ -11,7 +11,9 @@ void connect_start(worker *w, conn *c) {
     const rp_engine *e = w->e;
     RP_ASSERT(c->h[REQ].phase == PH_CONNECT && !c->sconn);   /* a late linked timeout may remain */
     if (c->abort_on_close && c->h[REQ].body_done) cpeek_arm(w, c);
-    if (queue_enter(w, c)) return;
+    int q = queue_enter(w, c);
+    if (q == 1) return;
+    if (q == 2) { srvopt_queue_rejected(w, c); return; }
     if (c->server < 0 || c->server >= e->cfg.nservers) { send_page(w, c, 503, 'S', 'C'); return; }
     c->t.conn_start = w->now;
     if (!c->t.conn_first) c->t.conn_first = w->now;
@@ -32,6 +34,7 @@ void connect_start(worker *w, conn *c) {
     if (fd < 0) { send_page(w, c, 503, 'R', 'C'); return; }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (e->servers[c->server].sock_opts && srvopt_socket(w, c->server, fd) < 0) { close(fd); send_page(w, c, 503, 'R', 'C'); return; }
     c->fd[SRV] = fd;
     COUNT(w, connects);
     struct io_uring_sqe *s = sqe_get(w);

@@ -17,6 +17,7 @@ enum rp_verdict {
 };
 
 enum rp_body { RP_BODY_NONE = 0, RP_BODY_LENGTH = 1, RP_BODY_CHUNKED = 2, RP_BODY_CLOSE = 3 };
+enum { RP_SPLICE_REQUEST = 1, RP_SPLICE_RESPONSE = 2 };
 
 #define RP_MAX_IOV 64
 
@@ -49,6 +50,12 @@ typedef struct rp_head_call {
     int direct;                       // RP_FORWARD: the server was chosen by persistence; when it
                                       // is full the request waits in its queue, else in the
                                       // backend's (HAProxy's two queues, for the counters/log)
+    int lb_assigned;                  // RP_FORWARD: the balancer chose the server (a full queue,
+                                      // `maxqueue`, sends the request to another one)
+    uint32_t client_fin_timeout_ms;   // `timeout client-fin`: client timeout once it half-closed (0 = client)
+    int splice;                       // RP_SPLICE_* bits: splice this exchange's request / response
+                                      // body whatever its size (`option splice-request/response`);
+                                      // 0: only bodies above the engine's threshold
     const uint8_t *resp;              // RP_RESPOND: bytes to send (copied)
     uint32_t resp_len;
     int status_hint;                  // status of a local answer, for the log
@@ -104,13 +111,30 @@ typedef struct rp_listener_cfg {
     uint32_t client_timeout_ms;       // timeout client (0 = none)
     uint32_t http_request_timeout_ms; // timeout http-request: whole head (0 = client timeout)
     uint32_t keepalive_timeout_ms;    // timeout http-keep-alive between requests (0 = http-request)
+    int sock_opts;                    // RP_SRV_KEEPALIVE (option clitcpka), RP_SRV_NOLINGER: set on
+                                      // the listening socket, accepted sockets inherit them
 } rp_listener_cfg;
+
+/* Socket options of connections to a server (rp_server_cfg.sock_opts). */
+enum { RP_SRV_KEEPALIVE = 1, RP_SRV_NOLINGER = 2, RP_SRV_TFO = 4, RP_SRV_SOURCE = 8, RP_SRV_USER_TIMEOUT = 16 };
 
 typedef struct rp_server_cfg {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     int maxconn;                      // concurrent requests; excess waits in a queue (0 = none)
     int backend;                      // its backend's index (the backends' queue counters)
+    /* Server options (rp_srvopt.c). All zero: off, and the engine takes its plain paths. */
+    int minconn;                      // > 0: HAProxy's dynamic limit between minconn and maxconn,
+    int be_fullconn;                  //   from the backend's load (its servers' active + queued
+    int be_first, be_count;           //   requests) relative to the backend's fullconn
+    int maxqueue;                     // requests that may wait for this server (0 = no limit)
+    int idle_max;                     // idle connections kept, all workers (0 = no limit, -1 = none)
+    int idle_purge_ms;                // idle connections closed after this (0 = 5000, -1 = never)
+    int sock_opts;                    // RP_SRV_* flags
+    uint32_t user_timeout_ms;         // RP_SRV_USER_TIMEOUT: TCP_USER_TIMEOUT
+    struct sockaddr_storage src;      // RP_SRV_SOURCE: bind before connecting (port 0: any;
+    socklen_t srclen;                 //   src_port_lo..hi: a port from that range)
+    uint16_t src_port_lo, src_port_hi;
 } rp_server_cfg;
 
 /// The pages the engine sends by itself (timeouts, server failures).
@@ -217,5 +241,10 @@ void rp_worker_set_server_addr(rp_engine *e, int worker, int server, const struc
 void rp_worker_set_limit(rp_engine *e, int worker, int limit);
 /// Re-arms accepts and starts queued requests after a limit was raised.
 void rp_worker_kick(rp_engine *e, int worker);
+/// `on-marked-down shutdown-sessions` (why 'D') and `on-marked-up shutdown-backup-sessions`
+/// (why 'U'): closes this worker's exchanges on `server` and its idle connections to it. An
+/// exchange whose response has not begun gets HAProxy's 502 (logged `DH`/`UH`); the others
+/// are cut. Returns how many. (rp_srvopt.c)
+int rp_worker_shutdown_server(rp_engine *e, int worker, int server, char why);
 
 #endif

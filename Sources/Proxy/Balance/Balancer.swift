@@ -49,15 +49,28 @@ enum BackupRule {
 }
 
 /// Builds the balancer a backend's configuration asks for.
-public func makeBalancer(_ algorithm: BalanceAlgorithm, hashType: HashType, servers: [ServerConfig]) -> any Balancer {
+public func makeBalancer(_ algorithm: BalanceAlgorithm, hashType: HashType, servers: [ServerConfig],
+                         options: BalanceOptions = BalanceOptions()) -> any Balancer {
     let s = servers.map(BalancedServer.init)
+    if options.allBackups && s.contains(where: \.backup) {
+        var plain = options
+        plain.allBackups = false
+        return AllBackupsBalancer(servers: s, primary: makeBalancer(algorithm, hashType: hashType, servers: servers, options: plain)) { tier in
+            makeBalancer(algorithm, hashType: hashType, balanced: tier, options: plain)
+        }
+    }
+    return makeBalancer(algorithm, hashType: hashType, balanced: s, options: options)
+}
+
+func makeBalancer(_ algorithm: BalanceAlgorithm, hashType: HashType, balanced s: [BalancedServer], options: BalanceOptions) -> any Balancer {
     switch algorithm {
     case .roundRobin: return RoundRobinBalancer(servers: s)
     case .staticRoundRobin: return StaticRoundRobinBalancer(servers: s)
     case .leastConn: return LeastConnBalancer(servers: s)
     case .source: return SourceHashBalancer(servers: s, hashType: hashType)
-    case .uri: return URIHashBalancer(servers: s, hashType: hashType)
+    case .uri: return URIHashBalancer(servers: s, hashType: hashType, options: options)
     case .urlParam(let name): return URLParamHashBalancer(servers: s, hashType: hashType, parameter: name)
-    case .header(let name): return HeaderHashBalancer(servers: s, hashType: hashType, header: name)
+    case .header(let name): return HeaderHashBalancer(servers: s, hashType: hashType, header: name, domainOnly: options.headerDomainOnly)
+    case .random(let draws): return RandomBalancer(servers: s, draws: draws)
     }
 }

@@ -1,39 +1,73 @@
 // `balance` and `hash-type`: how a backend picks a server when persistence does not.
 
 enum BalanceKeywords {
-    static let algorithms = ["roundrobin", "static-rr", "leastconn", "source", "uri", "url_param", "hdr(NAME)"]
+    static let algorithms = ["roundrobin", "static-rr", "leastconn", "source", "uri", "url_param", "hdr(NAME)", "random"]
 
     static let all: [ConfigKeyword] = [
-        ConfigKeyword("balance", .backendSide, "balance roundrobin|static-rr|leastconn|source|uri|url_param NAME|hdr(NAME)",
+        ConfigKeyword("balance", .backendSide,
+                      "balance roundrobin|static-rr|leastconn|source|random[(N)]|uri [len N] [depth N] [whole] [path-only]|url_param NAME|hdr(NAME) [use_domain_only]",
                       "Load-balancing algorithm (default roundrobin).") { state, line throws(ConfigError) in
-            guard let name = line.argument(0) else {
-                throw line.error("missing algorithm; expected one of \(algorithms.joined(separator: ", "))")
-            }
+            // `balance` alone means roundrobin, as in HAProxy.
+            let name = line.argument(0) ?? "roundrobin"
+            var options = state.proxy.balancing
+            options.uriLength = nil; options.uriDepth = nil; options.uriWhole = false; options.uriPathOnly = false
+            options.headerDomainOnly = false
             let algorithm: BalanceAlgorithm
             switch name {
             case "roundrobin": algorithm = .roundRobin
             case "static-rr": algorithm = .staticRoundRobin
             case "leastconn": algorithm = .leastConn
             case "source": algorithm = .source
-            case "uri": algorithm = .uri
+            case "uri":
+                algorithm = .uri
+                var i = 1
+                while let word = line.argument(i) {
+                    switch word {
+                    case "len", "depth":
+                        guard let v = line.argument(i + 1), let n = Int(v), n > 0 else {
+                            throw line.error("'uri': '\(word)' expects a positive integer (got '\(line.argument(i + 1) ?? "")')")
+                        }
+                        if word == "len" { options.uriLength = n } else { options.uriDepth = n }
+                        i += 2
+                    case "whole": options.uriWhole = true; i += 1
+                    case "path-only": options.uriPathOnly = true; i += 1
+                    default: throw line.error("'uri' only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '\(word)')")
+                    }
+                }
             case "url_param":
                 guard let param = line.argument(1) else { throw line.error("missing parameter name; expected 'balance url_param NAME'") }
-                try line.expectArguments(2...2, "balance url_param NAME ('check_post' is not supported)")
+                if let extra = line.argument(2) {
+                    throw line.error(extra == "check_post" ? "'check_post' (hashing a POST body) is not implemented yet in ringproxy"
+                                                           : "'url_param' only accepts the 'check_post' modifier (got '\(extra)')")
+                }
                 algorithm = .urlParam(param)
             default:
-                if name.hasPrefix("hdr(") && name.hasSuffix(")") {
-                    let header = String(name.dropFirst(4).dropLast())
-                    guard !header.isEmpty else { throw line.error("missing header name; expected 'balance hdr(NAME)'") }
-                    try line.expectArguments(1...1, "balance hdr(NAME) ('use_domain_only' is not supported)")
-                    algorithm = .header(header.lowercased())
-                } else if ["first", "random", "rdp-cookie", "hash"].contains(where: { name.hasPrefix($0) }) {
-                    throw line.error("algorithm '\(name)' is not supported by ringproxy; expected one of \(algorithms.joined(separator: ", "))")
+                if name.hasPrefix("random") {
+                    algorithm = .random(draws: try draws(name, line))
+                } else if name.hasPrefix("hdr(") {
+                    guard let close = name.firstIndex(of: ")"), name.index(name.startIndex, offsetBy: 4) < close else {
+                        throw line.error("hdr requires an http header field name")
+                    }
+                    algorithm = .header(String(name[name.index(name.startIndex, offsetBy: 4)..<close]).lowercased())
+                    if let modifier = line.argument(1) {
+                        guard modifier == "use_domain_only" else { throw line.error("'hdr' only accepts the 'use_domain_only' modifier (got '\(modifier)')") }
+                        options.headerDomainOnly = true
+                    }
+                } else if name.hasPrefix("rdp-cookie") {
+                    throw line.error("'balance rdp-cookie' is not implemented yet in ringproxy (it needs TCP mode with payload inspection)")
+                } else if name == "first" || name == "hash" {
+                    throw line.error("algorithm '\(name)' is not implemented yet in ringproxy; expected one of \(algorithms.joined(separator: ", "))")
                 } else {
                     throw line.error(EditDistance.unknownMessage("algorithm", name, algorithms.map { $0 == "hdr(NAME)" ? "hdr" : $0 }))
                 }
             }
-            if case .urlParam = algorithm {} else { try line.expectArguments(1...1, "balance \(name)") }
+            switch algorithm {
+            case .uri, .urlParam, .header: break
+            default: try line.expectArguments(1...1, "balance \(name)")
+            }
             state.proxy.balance = algorithm
+            options.explicit = true
+            state.proxy.balancing = options
         },
         ConfigKeyword("hash-type", .backendSide, "hash-type map-based|consistent",
                       "How hash-based algorithms map keys to servers (default map-based).") { state, line throws(ConfigError) in
@@ -41,4 +75,15 @@ enum BalanceKeywords {
             state.proxy.hashType = HashType(rawValue: try line.oneOf(0, "hash type", ["map-based", "consistent"]))!
         },
     ]
+
+    /// `random`, `random(N)`: the number of draws (HAProxy: default 2, at least 1).
+    static func draws(_ name: String, _ line: KeywordLine) throws(ConfigError) -> Int {
+        let rest = name.dropFirst("random".count)
+        if rest.isEmpty || rest == "()" { return 2 }
+        guard rest.hasPrefix("(") else { throw line.error(EditDistance.unknownMessage("algorithm", name, algorithms)) }
+        guard rest.hasSuffix(")") else { throw line.error("random : missing closing parenthesis") }
+        guard let n = Int(rest.dropFirst().dropLast()) else { throw line.error("random : invalid number of draws '\(rest.dropFirst().dropLast())'") }
+        guard n >= 1 else { throw line.error("random : number of draws must be at least 1") }
+        return n
+    }
 }

@@ -47,7 +47,8 @@ enum BindOptionParser {
         while let option = line.argument(i) {
             guard let hasValue = takesValue[option] else {
                 let known = takesValue.keys.filter { !tlsOptions.contains($0) }.sorted()
-                out.errors.append(line.error(EditDistance.unknownMessage("bind option", option, known)))
+                out.errors.append(line.error(EditDistance.unknownMessage("bind option", option, among: known,
+                                                                         see: "the bind options are listed in section 5.1 of HAProxy's configuration manual")))
                 i += 1
                 continue
             }
@@ -88,7 +89,8 @@ enum BindOptionParser {
             guard let n = number(1...65535) else { return "invalid mss '\(v)'; expected 1..65535" }
             out.options.mss = n
         case "tcp-ut":
-            guard let t = ConfigUnits.milliseconds(v) else { return "invalid tcp-ut '\(v)'; expected a time such as 30s" }
+            guard case .value(let t, let trailing) = ConfigUnits.time(v) else { return "invalid tcp-ut '\(v)'; expected a time such as 30s" }
+            if trailing != nil { out.warnings.append("\(line.location): 'tcp-ut \(v)' read as \(t) ms (unexpected characters after the unit)") }
             out.options.tcpUserTimeout = t
         case "defer-accept": out.options.deferAccept = true
         case "tfo": out.options.tfo = true

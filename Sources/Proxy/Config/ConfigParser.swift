@@ -155,6 +155,7 @@ public enum ConfigParser {
             return
         }
         try keyword.handler(&state, line)
+        for w in line.warnings.messages { state.warn(location, "'\(keyword.name)': \(w)") }
     }
 
     /// A listen-capable keyword used on the wrong side (frontend vs backend); `server` lines stay errors, as in HAProxy.
@@ -176,22 +177,27 @@ public enum ConfigParser {
             if words.count > 1 { state.errors.append(ConfigError(location, "global", "unexpected argument '\(words[1])'; 'global' takes none")) }
             return
         }
-        var name = words.count > 1 ? words[1] : ""
+        let header = SectionHeader(words, isDefaults: kind == .defaults)
+        var name = header.name
         if kind == .defaults {
-            // A new defaults section starts from scratch: it resets what earlier ones set.
-            state.proxy = ProxyConfig(kind: .defaults, name: name, location: location)
-            state.serverTemplate = ServerTemplate()
-            if words.count > 2 {
-                state.errors.append(ConfigError(location, "defaults", "unexpected argument '\(words[2])'; expected 'defaults [NAME]'"))
+            // A defaults section starts from scratch, or from the one it names with `from`.
+            if let extra = header.unexpected {
+                state.errors.append(ConfigError(location, "defaults", "unexpected argument '\(extra)'; expected 'defaults [NAME] [from DEFAULTS]'"))
             }
+            guard let (base, template) = state.baseDefaults(header, kind: kind, at: location) else { state.skippingSection = true; return }
+            state.proxy = base
+            state.proxy.kind = .defaults
+            state.proxy.name = name
+            state.proxy.location = location
+            state.serverTemplate = template
             return
         }
-        if words.count < 2 {
+        if name.isEmpty {
             state.errors.append(ConfigError(location, section.rawValue, "missing name; expected '\(section.rawValue) NAME'"))
             state.proxyIsDiscarded = true
             name = "<unnamed>"
-        } else if words.count > 2 {
-            state.errors.append(ConfigError(location, section.rawValue, "unexpected argument '\(words[2])' after the name; ringproxy has no 'from' or address on the section line (use 'bind')"))
+        } else if let extra = header.unexpected {
+            state.errors.append(ConfigError(location, section.rawValue, "unexpected argument '\(extra)' after the name; expected '\(section.rawValue) NAME [from DEFAULTS]' (listening addresses go on 'bind' lines)"))
         }
         if !state.proxyIsDiscarded, let bad = name.unicodeScalars.first(where: { !isProxyNameCharacter($0) }) {
             state.errors.append(ConfigError(location, section.rawValue, "invalid character '\(bad)' in name '\(name)'; expected letters, digits, '-', '_', '.' or ':'"))
@@ -199,8 +205,9 @@ public enum ConfigParser {
         if !state.proxyIsDiscarded, let clash = state.config.proxies.first(where: { $0.name == name && namesClash($0.kind, kind) }) {
             state.errors.append(ConfigError(location, section.rawValue, "duplicate name '\(name)'; \(clash.kind.rawValue) '\(name)' is already defined at \(clash.location)"))
         }
-        state.proxy = inherit(state.defaults, kind: kind, name: name, location: location)
-        state.serverTemplate = state.defaultsServerTemplate
+        guard let (base, template) = state.baseDefaults(header, kind: kind, at: location) else { state.skippingSection = true; return }
+        state.proxy = inherit(base, kind: kind, name: name, location: location)
+        state.serverTemplate = template
     }
 
     /// Ends the current section: a defaults becomes the new base, a proxy joins the configuration.
@@ -211,8 +218,7 @@ public enum ConfigParser {
         case .global, .ring: return
         case .peers: PeersKeywords.closeSection(&state)
         case .defaults:
-            state.defaults = state.proxy
-            state.defaultsServerTemplate = state.serverTemplate
+            state.keepDefaults(state.proxy, state.serverTemplate)
         case .frontend, .backend, .listen:
             ProxyChecks.endOfSection(&state)
             if !state.proxyIsDiscarded { state.config.proxies.append(state.proxy) }
@@ -240,6 +246,7 @@ public enum ConfigParser {
         if kind == .frontend {
             // Backend-side settings do not apply to a frontend.
             proxy.balance = blank.balance
+            proxy.balancing = blank.balancing
             proxy.hashType = blank.hashType
             proxy.cookie = blank.cookie
             proxy.appSession = blank.appSession

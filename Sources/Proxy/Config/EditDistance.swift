@@ -30,6 +30,13 @@ enum EditDistance {
         return best?.0
     }
 
+    /// "unknown WHAT 'x' (did you mean 'b'?); see WHERE" — for long lists of candidates.
+    static func unknownMessage(_ what: String, _ word: String, among candidates: [String], see reference: String) -> String {
+        var message = "unknown \(what) '\(word)'"
+        if let s = suggestion(for: word, among: candidates) { message += " (did you mean '\(s)'?)" }
+        return message + "; \(reference)"
+    }
+
     /// "unknown WHAT 'x'; expected one of a, b, c (did you mean 'b'?)"
     static func unknownMessage(_ what: String, _ word: String, _ candidates: [String]) -> String {
         var message = "unknown \(what) '\(word)'; expected one of \(candidates.joined(separator: ", "))"

@@ -9,6 +9,9 @@ struct KeywordLine {
     var location: SourceLocation
     /// `no option ...`
     var negated = false
+    /// Warnings found while reading the arguments (a lenient time such as `15min`); the parser
+    /// adds them to the configuration's warnings once the line is applied.
+    let warnings = LineWarnings()
 
     var arguments: ArraySlice<String> { words[argumentStart...] }
     var argumentCount: Int { words.count - argumentStart }
@@ -30,10 +33,17 @@ struct KeywordLine {
 
     func time(_ i: Int, _ what: String = "time") throws(ConfigError) -> Int {
         guard let text = argument(i) else { throw error("missing \(what); expected a time such as 5000, 500ms, 5s, 2m, 1h or 1d") }
-        guard let value = ConfigUnits.milliseconds(text) else {
+        switch ConfigUnits.time(text) {
+        case .value(let ms, let trailing):
+            if let trailing {
+                warnings.add("unexpected character '\(trailing.first!)' after the timer value '\(text)', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported; read as \(ms) ms, as HAProxy 2.6 does")
+            }
+            return ms
+        case .overflow:
+            throw error("timer overflow in \(what) '\(text)'; the maximum is 2147483647 ms (about 24.8 days)")
+        case .invalid:
             throw error("invalid \(what) '\(text)'; expected a number with an optional unit us, ms, s, m, h or d")
         }
-        return value
     }
 
     func integer(_ i: Int, _ what: String, in range: ClosedRange<Int> = 0...Int.max) throws(ConfigError) -> Int {
@@ -50,4 +60,10 @@ struct KeywordLine {
         guard choices.contains(text) else { throw error(EditDistance.unknownMessage(what, text, choices)) }
         return text
     }
+}
+
+/// Collects the warnings of one line while its handler runs (a class: KeywordLine is copied).
+final class LineWarnings {
+    private(set) var messages: [String] = []
+    func add(_ message: String) { messages.append(message) }
 }

@@ -4,10 +4,10 @@
 public enum KeywordRegistry {
     /// Every keyword, in the order the README lists them.
     public static let keywords: [ConfigKeyword] =
-        (GlobalKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all
+        (GlobalKeywords.all + ProcessKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + ProxyOptionKeywords.all
         + LogKeywords.all + BalanceKeywords.all + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + StatsKeywords.all
         + RuntimeAPIKeywords.all + TuneKeywords.all + IgnoredKeywords.all)
-        .map(PeersKeywords.overlay) + RingKeywords.all + CheckKeywords.all + PeersKeywords.all
+        .map(PeersKeywords.overlay) + RingKeywords.all + CheckKeywords.all + PeersKeywords.all + CompressionKeywords.all
 
     static let byName: [String: ConfigKeyword] = Dictionary(keywords.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     /// A name may have one entry per section kind (`server` in a backend and in a ring).

@@ -49,6 +49,8 @@ public struct GlobalSettings: Sendable {
     public var tune = TuneSettings()
     /// `log-send-hostname` (added by the logging engineer; see LogModel.swift).
     public var logging = GlobalLogOptions()
+    /// uid/gid, node, description, strict-limits, zero-warning (ProcessSettings.swift).
+    public var process = ProcessSettings()
     public init() {}
 }
 
@@ -82,6 +84,10 @@ public struct Timeouts: Equatable, Sendable {
     public var httpKeepAlive: Int? = nil
     /// `timeout tunnel` (added by the config parser).
     public var tunnel: Int? = nil
+    /// `timeout client-fin`, `timeout server-fin` (half-closed connections), `timeout tarpit`.
+    public var clientFin: Int? = nil
+    public var serverFin: Int? = nil
+    public var tarpit: Int? = nil
     public init() {}
 }
 
@@ -93,6 +99,8 @@ public enum BalanceAlgorithm: Equatable, Sendable {
     case uri
     case urlParam(String)
     case header(String)
+    /// `balance random[(DRAWS)]`: the least loaded of DRAWS random servers (default 2).
+    case random(draws: Int)
 }
 
 public enum HashType: String, Equatable, Sendable { case mapBased = "map-based", consistent }
@@ -184,6 +192,8 @@ public struct ServerConfig: Equatable, Sendable {
     public var location: SourceLocation
     /// check-send-proxy and the agent check (ServerCheckOptions.swift).
     public var checkSettings = ServerCheckSettings()
+    /// Addresses, limits, pools, actions, tracking, source (ServerModel.swift).
+    public var options = ServerOptions()
     public init(name: String, host: String, port: Int, location: SourceLocation) {
         self.name = name; self.host = host; self.port = port; self.location = location
     }
@@ -254,11 +264,16 @@ public struct StatsConfig: Equatable, Sendable {
     public var refresh: Int? = nil            // ms
     public var hideVersion = false
     public var showLegends = false
+    /// `stats show-node [NAME]` ("": the global `node`, else the host name) and
+    /// `stats show-desc [TEXT]` ("": the global `description`).
+    public var showNode: String? = nil
+    public var showDescription: String? = nil
     public var adminCondition: Condition? = nil
     public init() {}
     public static func == (a: StatsConfig, b: StatsConfig) -> Bool {
         a.enabled == b.enabled && a.uri == b.uri && a.realm == b.realm && a.refresh == b.refresh &&
         a.hideVersion == b.hideVersion && a.showLegends == b.showLegends && a.adminCondition == b.adminCondition &&
+        a.showNode == b.showNode && a.showDescription == b.showDescription &&
         a.auths.map { $0.user + ":" + $0.password } == b.auths.map { $0.user + ":" + $0.password }
     }
 }
@@ -308,6 +323,14 @@ public struct ProxyConfig: Sendable {
     public var logging = ProxyLogOptions()
     /// option httpchk/tcp-check/…chk, http-check and tcp-check rules (CheckModel.swift).
     public var checks = ProxyCheckConfig()
+    /// Parameters of the balancing algorithm and backup use (BalanceOptions.swift).
+    public var balancing = BalanceOptions()
+    /// Connection-level options: keep-alive probes, linger, splice, … (ProxyOptions.swift).
+    public var connection = ConnectionOptions()
+    /// `id`, `description`, `fullconn`, `dispatch` (ProxyOptions.swift).
+    public var identity = ProxyIdentity()
+    /// `compression algo/type/offload`: read, not applied (CompressionKeywords.swift).
+    public var compression = CompressionSettings()
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }

@@ -15,6 +15,9 @@ struct ParseState {
     /// `default-server` options of the current section (and of the last `defaults`).
     var serverTemplate: ServerTemplate = ServerTemplate()
     var defaultsServerTemplate: ServerTemplate = ServerTemplate()
+    /// Named defaults sections, for `from NAME` (NamedDefaults.swift); the name of the last one read.
+    var namedDefaults: [String: DefaultsSection] = [:]
+    var lastDefaultsName: String? = nil
     /// Skip adding the current proxy (its header was wrong) but keep checking its lines.
     var proxyIsDiscarded = false
     var anonymousAclCount = 0

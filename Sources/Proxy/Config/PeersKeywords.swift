@@ -233,7 +233,12 @@ enum PeersKeywords {
         probe.words = [line.keyword] + words
         probe.argumentStart = 1
         var server = ServerConfig(name: "", host: "", port: 0, location: line.location)
-        try ServerKeywords.apply(probe, from: 0, to: &server)
+        var ignored: [String] = []       // the warning below covers every parameter
+        let errors = ServerOptionParser.apply(probe, from: 0, to: &server, warnings: &ignored)
+        if let last = errors.last {
+            state.errors += errors.dropLast()
+            throw last
+        }
         // Valid server options, but a peer is not load-balanced nor checked (as in HAProxy).
         state.warn(line.location, "'\(line.keyword)\(peerName.map { " " + $0 } ?? "")': server parameters have no effect on a peer: \(words.joined(separator: " "))")
     }

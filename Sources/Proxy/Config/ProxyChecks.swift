@@ -5,6 +5,9 @@ enum ProxyChecks {
     /// Runs when a frontend, backend or listen section ends.
     static func endOfSection(_ state: inout ParseState) {
         let proxy = state.proxy
+        if let d = proxy.identity.dispatch, proxy.balancing.explicit {
+            state.warn(d.location, "dispatch address of proxy '\(proxy.name)' will be ignored in balance mode.")
+        }
         if proxy.isBackend, proxy.cookie == nil {
             let withCookie = proxy.servers.filter { $0.cookie != nil }
             // HAProxy accepts and ignores these values (the reference seed.cfg has them in three
@@ -18,6 +21,7 @@ enum ProxyChecks {
 
     /// Runs once every section has been read.
     static func endOfConfiguration(_ state: inout ParseState) {
+        TrackChecks.run(&state)
         let backends = state.config.proxies.filter(\.isBackend).map(\.name)
         for proxy in state.config.proxies {
             for rule in proxy.useBackends where !backends.contains(rule.backend) {

@@ -1,104 +1,97 @@
 // `server NAME ADDR[:PORT] [options]` and `default-server [options]`.
 
 enum ServerKeywords {
-    static let options = ["check", "inter", "fastinter", "downinter", "rise", "fall", "weight", "cookie", "maxconn",
-                          "backup", "disabled", "port", "addr", "slowstart"]
-
     static let all: [ConfigKeyword] = [
         ConfigKeyword("server", [.backend, .listen],
-                      "server NAME ADDR[:PORT] [check] [inter T] [fastinter T] [downinter T] [rise N] [fall N] [weight N] [cookie V] [maxconn N] [backup] [disabled] [port N] [addr IP] [slowstart T]",
+                      "server NAME ADDR[:PORT]|unix@PATH|/PATH|abns@NAME [check] [inter T] [fastinter T] [downinter T] [rise N] [fall N] [weight N] [cookie V] [maxconn N] [backup] [disabled|enabled] [port N] [addr IP] [slowstart T] [id N] [init-addr M,...] [resolve-prefer ipv4|ipv6] [minconn N] [maxqueue N] [on-marked-down shutdown-sessions] [on-marked-up shutdown-backup-sessions] [pool-max-conn N] [pool-low-conn N] [pool-purge-delay T] [max-reuse N] [source ADDR[:PORT]] [non-stick] [tfo] [tcp-ut T] [check-send-proxy] [agent-check] [agent-port N] [agent-inter T] [agent-addr A] [agent-send S] [no-*]",
                       "A real server; without PORT the client's destination port is used (port 0 in the model).") { state, line throws(ConfigError) in
             guard line.argumentCount >= 2 else { throw line.error("missing \(line.argumentCount == 0 ? "name and address" : "address"); expected 'server NAME ADDR[:PORT] [options]'") }
             let name = line.argument(0)!
             if let other = state.proxy.servers.first(where: { $0.name == name }) {
                 throw line.error("duplicate server name '\(name)' in \(state.proxy.kind.rawValue) '\(state.proxy.name)'; first defined at \(other.location)")
             }
-            // Addresses get HAProxy's second, legacy expansion (`server s $HOST:$PORT`).
-            let address = state.environment.expandInAddress(line.argument(1)!)
-            let (written, portText) = AddressParser.split(address)
-            var host = written
-            if let v4 = AddressParser.normalizedIPv4(host) { host = v4 }
-            if host.isEmpty || host == "*" {
-                // HAProxy reads an empty address as 0.0.0.0: "the client's destination" in
-                // transparent setups, which ringproxy does not have.
-                host = "0.0.0.0"
-                state.warn(line.location, "'server \(name)': empty address read as 0.0.0.0; ringproxy connects there, it does not forward to the client's original destination")
-            }
-            guard AddressParser.isIP(host) || AddressParser.isHostname(host) else {
-                throw line.error("invalid address '\(host)'; expected an IPv4/IPv6 address or a host name")
-            }
-            var port = 0
-            if let portText, !portText.isEmpty, portText != "0" {
-                switch AddressParser.port(portText) {
-                case .success(let p): port = p
-                case .failure(let e): throw line.error(e.message)
-                }
-            }
-            var server = ServerConfig(name: name, host: host, port: port, location: line.location)
+            var server = try address(line.argument(1)!, name: name, line, &state)
+            var ignored: [String] = []
             for words in state.serverTemplate.options {
                 var defaultLine = line
                 defaultLine.words = ["default-server"] + words
                 defaultLine.argumentStart = 1
-                try apply(defaultLine, from: 0, to: &server)
+                // Already checked (and its problems reported) on the default-server line.
+                _ = ServerOptionParser.apply(defaultLine, from: 0, to: &server, warnings: &ignored)
             }
-            try apply(line, from: 2, to: &server)
+            var warnings: [String] = []
+            let errors = ServerOptionParser.apply(line, from: 2, to: &server, warnings: &warnings)
+            state.config.warnings += warnings
+            if let last = errors.last {
+                state.errors += errors.dropLast()
+                throw last
+            }
+            if server.options.socket != nil && server.check {
+                throw line.error("'check' on a UNIX socket server is not implemented yet in ringproxy (health checks connect over TCP)")
+            }
             state.proxy.servers.append(server)
         },
         ConfigKeyword("default-server", .backendSide, "default-server [server options]",
                       "Options applied to every later `server` line of the section (and of sections after a defaults).") { state, line throws(ConfigError) in
             var probe = ServerConfig(name: "", host: "", port: 0, location: line.location)
-            try apply(line, from: 0, to: &probe)    // validate now, apply per server later
+            var warnings: [String] = []
+            let errors = ServerOptionParser.apply(line, from: 0, to: &probe, warnings: &warnings)
+            state.config.warnings += warnings
+            if let last = errors.last {
+                state.errors += errors.dropLast()
+                throw last
+            }
             state.serverTemplate.options.append(Array(line.arguments))
         },
     ]
 
-    /// Applies server options from argument `start` on.
-    static func apply(_ line: KeywordLine, from start: Int, to server: inout ServerConfig) throws(ConfigError) {
-        var i = start
-        func value(_ what: String) throws(ConfigError) -> String {
-            guard let v = line.argument(i + 1) else { throw line.error("missing value after '\(line.argument(i)!)'; expected \(what)") }
-            return v
+    /// The address of a server: `[ipv4@|ipv6@]HOST[:PORT]`, a UNIX socket path, `abns@NAME`.
+    /// Addresses get HAProxy's second, legacy expansion (`server s $HOST:$PORT`).
+    static func address(_ written: String, name: String, _ line: KeywordLine, _ state: inout ParseState) throws(ConfigError) -> ServerConfig {
+        var text = state.environment.expandInAddress(written)
+        if let path = text.dropPrefix("unix@") ?? (text.hasPrefix("/") ? text : nil) {
+            guard !path.isEmpty, path.utf8.count < 108 else { throw line.error("invalid UNIX socket path '\(path)'") }
+            var server = ServerConfig(name: name, host: "", port: 0, location: line.location)
+            server.options.socket = .unixPath(path)
+            return server
         }
-        while let option = line.argument(i) {
-            switch option {
-            case "check": server.check = true; i += 1; continue
-            case "backup": server.backup = true; i += 1; continue
-            case "disabled": server.disabled = true; i += 1; continue
-            case "inter": _ = try value("a time"); server.inter = try positiveTime(line, i + 1, option)
-            case "fastinter": _ = try value("a time"); server.fastinter = try positiveTime(line, i + 1, option)
-            case "downinter": _ = try value("a time"); server.downinter = try positiveTime(line, i + 1, option)
-            case "slowstart": _ = try value("a time"); server.slowstart = try line.time(i + 1, "slowstart")
-            case "rise": _ = try value("a count"); server.rise = try line.integer(i + 1, "rise", in: 1...1_000_000)
-            case "fall": _ = try value("a count"); server.fall = try line.integer(i + 1, "fall", in: 1...1_000_000)
-            case "weight": _ = try value("a weight"); server.weight = try line.integer(i + 1, "weight", in: 0...256)
-            case "maxconn": _ = try value("a count"); server.maxconn = try line.integer(i + 1, "maxconn", in: 0...10_000_000)
-            case "cookie":
-                let v = try value("a cookie value")
-                guard !v.isEmpty, !v.contains(where: { $0 == ";" || $0 == "," || $0 == "=" || $0 == " " }) else {
-                    throw line.error("invalid cookie value '\(v)'; it may not be empty nor contain ';', ',', '=' or spaces")
-                }
-                server.cookie = v
-            case "port":
-                let v = try value("a port")
-                switch AddressParser.port(v) {
-                case .success(let p): server.checkPort = p
-                case .failure(let e): throw line.error(e.message)
-                }
-            case "addr":
-                let v = try value("an IP address")
-                guard AddressParser.isIP(v) else { throw line.error("invalid check address '\(v)'; expected an IPv4 or IPv6 address") }
-                server.checkAddr = v
-            default:
-                if let used = try ServerCheckOptions.apply(option, line, i, &server) { i += used; continue }
-                throw line.error(EditDistance.unknownMessage("server option", option, options + ServerCheckOptions.names))
+        if let abstract = text.dropPrefix("abns@") {
+            guard !abstract.isEmpty else { throw line.error("missing name after 'abns@'") }
+            var server = ServerConfig(name: name, host: "", port: 0, location: line.location)
+            server.options.socket = .abstractNamespace(abstract)
+            return server
+        }
+        var family = 0
+        if let rest = text.dropPrefix("ipv4@") { text = rest; family = 4 } else if let rest = text.dropPrefix("ipv6@") { text = rest; family = 6 }
+        if let at = text.firstIndex(of: "@") {
+            throw line.error("address prefix '\(text[...at])' is not supported for servers; expected ipv4@, ipv6@, unix@ or abns@")
+        }
+        let (writtenHost, portText) = AddressParser.split(text)
+        var host = AddressParser.normalizedIPv4(writtenHost) ?? writtenHost
+        if host.isEmpty || host == "*" {
+            // HAProxy reads an empty address as 0.0.0.0: "the client's destination" in
+            // transparent setups, which ringproxy does not have.
+            host = family == 6 ? "::" : "0.0.0.0"
+            state.warn(line.location, "'server \(name)': empty address read as \(host); ringproxy connects there, it does not forward to the client's original destination")
+        }
+        guard AddressParser.isIP(host) || AddressParser.isHostname(host) else {
+            throw line.error("invalid address '\(host)'; expected an IPv4/IPv6 address or a host name")
+        }
+        if family == 4 && AddressParser.isIPv6(host) || family == 6 && AddressParser.isIPv4(host) {
+            throw line.error("'\(host)' does not match the address family ipv\(family)@")
+        }
+        var port = 0
+        if let portText, !portText.isEmpty, portText != "0" {
+            if portText.hasPrefix("+") || portText.hasPrefix("-") {
+                throw line.error("port offsets ('\(portText)': the client's port plus or minus N) are not implemented yet in ringproxy")
             }
-            i += 2
+            switch AddressParser.port(portText) {
+            case .success(let p): port = p
+            case .failure(let e): throw line.error(e.message)
+            }
         }
-    }
-
-    static func positiveTime(_ line: KeywordLine, _ i: Int, _ what: String) throws(ConfigError) -> Int {
-        let t = try line.time(i, what)
-        guard t > 0 else { throw line.error("'\(what)' must be greater than 0") }
-        return t
+        var server = ServerConfig(name: name, host: host, port: port, location: line.location)
+        if family != 0 { server.options.addressFamily = family }
+        return server
     }
 }

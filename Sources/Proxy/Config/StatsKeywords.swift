@@ -34,6 +34,13 @@ enum StatsKeywords {
             try line.expectArguments(0...0, "stats show-legends")
             stats.showLegends = true
         },
+        stats("show-node", "stats show-node [NAME]", "Show the node's name on the page (default: the global `node`, else the host name).") { stats, line throws(ConfigError) in
+            try line.expectArguments(0...1, "stats show-node [NAME]")
+            stats.showNode = line.argument(0) ?? ""
+        },
+        stats("show-desc", "stats show-desc [TEXT]", "Show a description on the page (default: the global `description`).") { stats, line throws(ConfigError) in
+            stats.showDescription = line.arguments.joined(separator: " ")
+        },
         ConfigKeyword("stats admin", [.frontend, .backend, .listen], "stats admin if|unless COND",
                       "Allow enabling/disabling servers from the page when COND matches.") { state, line throws(ConfigError) in
             guard let word = line.argument(0), word == "if" || word == "unless" else {

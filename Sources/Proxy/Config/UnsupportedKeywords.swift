@@ -6,11 +6,11 @@ enum UnsupportedKeywords {
         "errorfile", "errorloc", "errorloc302", "errorloc303", "errorfiles", "http-response", "http-after-response",
         "tcp-request", "tcp-response", "capture", "redirect", "reqadd", "reqrep", "reqdel", "reqirep", "reqidel",
         "rspadd", "rsprep", "rspdel", "rspirep", "rspidel", "reqallow", "reqdeny", "reqtarpit", "block",
-        "compression", "fullconn", "rate-limit", "unique-id-format", "unique-id-header", "log-format", "http-check",
-        "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template", "dispatch",
-        "description", "id", "disabled", "enabled", "filter", "email-alert", "external-check", "source",
-        "monitor", "monitor-net", "bind-process", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
-        "nbcores", "node", "uid", "gid", "lua-load", "ssl-server-verify", "h1-case-adjust", "expose-experimental-directives",
+        "rate-limit", "unique-id-format", "unique-id-header", "log-format", "http-check",
+        "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template",
+        "disabled", "enabled", "filter", "email-alert", "external-check",
+        "monitor", "monitor-net", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
+        "nbcores", "lua-load", "ssl-server-verify", "h1-case-adjust", "expose-experimental-directives",
     ]
 
     static func message(_ keyword: String) -> String {

@@ -23,6 +23,8 @@ public final class ServerStateTable: Sendable {
         public let fall: Int
         /// The configured (initial) weight: HAProxy's `iweight`.
         public let weight: Int
+        /// `track`: the server whose state this one follows (ServerTracking.swift).
+        public var tracked: Int? = nil
     }
 
     public struct BackendInfo: Sendable {
@@ -73,6 +75,9 @@ public final class ServerStateTable: Sendable {
     let control: Mutex<ServerStateControl.State>
     /// Process start, monotonic ms: `lastchg` starts counting here as in HAProxy.
     public let startMs: Int64
+    /// Per server: the servers that track it (`track`), and who is told of state changes.
+    let trackers: [[Int]]
+    let observer = Mutex<ServerStateObserver?>(nil)
     /// Wall clock minus monotonic clock at start: ages are counted in whole wall-clock
     /// seconds, as HAProxy's `now.tv_sec - last_change` does.
     let wallOffsetMs: Int64 = WallClock.nowMs() - MonotonicClock.nowMs()
@@ -105,6 +110,9 @@ public final class ServerStateTable: Sendable {
             }
             backends.append(BackendInfo(name: proxy.name, servers: list, dynamicWeights: dynamic))
         }
+        let tracked = TrackChecks.trackedSlots(configuration)
+        for i in servers.indices where i < tracked.count { servers[i].tracked = tracked[i] }
+        trackers = servers.indices.map { i in servers.indices.filter { servers[$0].tracked == i } }
         self.servers = servers
         self.backends = backends
         self.slots = servers.map { _ in Slot() }
@@ -250,20 +258,23 @@ public final class ServerStateTable: Sendable {
         let w = word(server)
         let admin = Self.admin(w)
         if admin.inMaintenance { return "MAINT" }
-        let checkEnabled = w & Self.checkEnabledBit != 0
-        let health = Int((w >> Self.healthShift) & 0xff)
-        let maxHealth = info.rise + info.fall - 1
+        // A tracking server shows the check of the server at the end of its chain (HAProxy's `ref`).
+        let ref = trackedEnd(server)
+        let rw = ref == server ? w : word(ref)
+        let checkEnabled = rw & Self.checkEnabledBit != 0
+        let health = Int((rw >> Self.healthShift) & 0xff)
+        let maxHealth = servers[ref].rise + servers[ref].fall - 1
         switch Self.op(w) {
         case .running, .starting:
             let goingDown = checkEnabled && health < maxHealth
-            if admin.contains(.forcedDrain) { return goingDown ? "DRAIN \(health - info.rise + 1)/\(info.fall)" : "DRAIN" }
+            if admin.contains(.forcedDrain) { return goingDown ? "DRAIN \(health - servers[ref].rise + 1)/\(servers[ref].fall)" : "DRAIN" }
             if !checkEnabled { return "no check" }
-            return goingDown ? "UP \(health - info.rise + 1)/\(info.fall)" : "UP"
+            return goingDown ? "UP \(health - servers[ref].rise + 1)/\(servers[ref].fall)" : "UP"
         case .stopping:
             if !checkEnabled || health == maxHealth { return "NOLB" }
-            return "NOLB \(health - info.rise + 1)/\(info.fall)"
+            return "NOLB \(health - servers[ref].rise + 1)/\(servers[ref].fall)"
         case .stopped:
-            if checkEnabled && health > 0 { return "DOWN \(health)/\(info.rise)" }
+            if checkEnabled && health > 0 { return "DOWN \(health)/\(servers[ref].rise)" }
             return "DOWN"
         }
     }
@@ -377,10 +388,13 @@ public final class ServerStateTable: Sendable {
     /// touched (words, backend counts, change dates) and returns the events to report.
     @discardableResult
     func withControl<R>(nowMs: Int64, _ change: (inout ServerStateControl.State) -> R) -> R {
-        control.withLock { st in
+        var changes: [ServerStateChange] = [], trackingEvents: [HealthEvent] = []
+        let result = control.withLock { st in
             st.touched.removeAll(keepingCapacity: true)
             let before = st.statuses
             let r = change(&st)
+            propagateTracking(&st, before: before, events: &trackingEvents)
+            changes = Self.upDownChanges(st, before: before)
             var backendsTouched = Set<Int>()
             for i in st.touched {
                 let old = before[i], new = st.statuses[i]
@@ -410,6 +424,8 @@ public final class ServerStateTable: Sendable {
             }
             return r
         }
+        if !changes.isEmpty, let tell = observer.withLock({ $0 }) { tell(changes, trackingEvents) }
+        return result
     }
 }
 

@@ -14,6 +14,10 @@ public final class BackendPlan: Sendable {
     public let balancer: any Balancer
     public let session: SessionPersistence?
     public let cookie: CookieConfig?
+    /// `option persist`.
+    public let persist: Bool
+    /// Servers with `non-stick`: never stored in the session (stick) table.
+    public let nonStick: [Bool]
     /// HAProxy prints the two cookie characters only when some cookie option is set
     /// (passive `cookie NAME` alone logs `--`).
     public let logsCookieChars: Bool
@@ -25,7 +29,11 @@ public final class BackendPlan: Sendable {
     public init(backend: ProxyConfig, tables: StickTableBinding? = nil) {
         name = backend.name
         servers = backend.servers
-        balancer = makeBalancer(backend.balance, hashType: backend.hashType, servers: backend.servers)
+        if backend.identity.dispatch != nil && !backend.balancing.explicit {
+            balancer = DispatchOnlyBalancer()      // HAProxy's dispatch mode: no load balancing
+        } else {
+            balancer = makeBalancer(backend.balance, hashType: backend.hashType, servers: backend.servers, options: backend.balancing)
+        }
         if let a = backend.appSession {
             session = tables.map { SessionPersistence(appSession: a, binding: $0) } ?? SessionPersistence(appSession: a)
         } else if !backend.stickRules.isEmpty {
@@ -36,6 +44,8 @@ public final class BackendPlan: Sendable {
         }
         sharesTable = session != nil && tables?.info.peersSection != nil
         cookie = backend.cookie
+        persist = backend.connection.persist
+        nonStick = backend.servers.map(\.options.nonStick)
         if let c = backend.cookie {
             logsCookieChars = c.mode != .passive || c.indirect || c.nocache || c.postonly || c.preserve || c.httponly || c.secure
         } else {
@@ -72,15 +82,17 @@ public final class BackendDecider {
 
     public init(plan: BackendPlan, updates: StickUpdateQueue? = nil) {
         self.plan = plan
-        cookie = plan.cookie.map { CookiePersistence(config: $0, servers: plan.servers) }
+        cookie = plan.cookie.map { CookiePersistence(config: $0, servers: plan.servers, persist: plan.persist) }
         self.updates = updates
     }
 
     /// Decides the server for a request head and records the request header edits.
     /// `now` is a monotonic clock in milliseconds (session expiry); `wallSeconds` the UNIX
     /// date in seconds for the cookie dates (nil: the clock is read when needed).
+    /// `preferred`: the server of the connection's previous request (`option prefer-last-server`),
+    /// taken when no persistence applies and it is usable.
     public func decideRequest(head: RequestHead, client: ClientAddress, states: some ServerStates,
-                              rewrite: HeadRewrite, now: Int64, wallSeconds: Int64? = nil) -> RequestDecision {
+                              rewrite: HeadRewrite, now: Int64, wallSeconds: Int64? = nil, preferred: Int? = nil) -> RequestDecision {
         var d = RequestDecision(server: nil, direct: false, cookieDirect: false,
                                 cookieLogChar: CookieLogChar.unused, requestIsPost: head.isPost,
                                 redispatched: false, sessionKey: .none)
@@ -96,12 +108,13 @@ public final class BackendDecider {
             d.sessionKey = r.key
             if d.server == nil, let s = r.server { d.server = s; d.direct = true }
         }
-        if let s = d.server {
+        if d.server == nil, let p = preferred, states.isBalanceable(p) { d.server = p; plan.balancer.connectionStarted(p) }
+        else if let s = d.server {
             plan.balancer.connectionStarted(s)
         } else {
             d.server = plan.balancer.pick(request: head, client: client, states: states, avoid: nil)
         }
-        if let s = d.server, let session = plan.session, !d.sessionKey.isNone {
+        if let s = d.server, let session = plan.session, !d.sessionKey.isNone, !plan.nonStick[s] {
             session.learn(d.sessionKey, request: head, client: client, server: s, states: states, now: now, updates: updates)
         }
         return d
@@ -119,7 +132,7 @@ public final class BackendDecider {
         d.cookieDirect = false
         d.redispatched = true
         if d.cookieLogChar == CookieLogChar.valid { d.cookieLogChar = CookieLogChar.down }
-        if let s = d.server, let session = plan.session {
+        if let s = d.server, let session = plan.session, !plan.nonStick[s] {
             session.repoint(d.sessionKey, request: head, client: client, server: s, now: now, updates: updates)
         }
     }
@@ -137,7 +150,7 @@ public final class BackendDecider {
             let c = cookie.processResponse(response, ctx, rewrite: rewrite)
             if plan.logsCookieChars { ch = c }
         }
-        if let session = plan.session {
+        if let session = plan.session, !plan.nonStick[server] {
             session.processResponse(response, server: server, states: states, now: now, updates: updates)
         }
         return ch

@@ -25,13 +25,16 @@ public final class CookiePersistence {
     /// `maxidle` / `maxlife` in seconds as HAProxy keeps them (0: off); insert mode only.
     let maxIdleSeconds: Int64
     let maxLifeSeconds: Int64
+    /// `option persist`: a cookie naming a DOWN (or disabled) server still goes to it.
+    let persist: Bool
 
     /// Working copy of one Cookie line, edited in place like HAProxy edits its buffer.
     let line: UnsafeMutablePointer<UInt8>
     static let lineCapacity = maxHeadBytes
 
-    public init(config: CookieConfig, servers: [ServerConfig]) {
+    public init(config: CookieConfig, servers: [ServerConfig], persist: Bool = false) {
         self.config = config
+        self.persist = persist
         name = Array(config.name.utf8)
         serverCookies = servers.map { $0.cookie.map { Array($0.utf8) } }
         insertMode = config.mode == .insert

@@ -4,7 +4,7 @@
 // are tolerated, `$`-attributes are skipped (and removed together with the cookie they
 // follow), quoted values are taken literally, the name is compared exactly. The first usable
 // server in declaration order whose cookie value equals the value is chosen; an empty value
-// never matches. Log character: N (none), I (no server has it), D (its server is down),
+// never matches (`option persist`: the first server named, even DOWN). Log character: N (none), I (no server has it), D (its server is down),
 // V (used), O (first-seen date older than maxlife), E (last-seen date older than maxidle);
 // a date more than one day in the future also counts as too old / expired.
 //
@@ -169,9 +169,11 @@ extension CookiePersistence {
                 var same = true
                 for k in 0..<ck.count where b[lo + k] != ck[k] { same = false; break }
                 guard same else { continue }
-                if states.isUsable(s) {
+                let usable = states.isUsable(s)
+                if usable || persist {
+                    // With `option persist` the first server named goes, even DOWN (logged D).
                     result.server = s
-                    result.logChar = CookieLogChar.valid
+                    result.logChar = usable ? CookieLogChar.valid : CookieLogChar.down
                     return
                 }
                 result.logChar = CookieLogChar.down

@@ -27,7 +27,7 @@ extension CommandLine {
             printVersion(details: parsed.version > 1)
             return 0
         }
-        let options = parsed.options
+        var options = parsed.options
         let environment = startupEnvironment(options)
         if let condition = parsed.checkCondition {
             return ConditionCheck.run(condition, environment: environment)
@@ -60,7 +60,9 @@ extension CommandLine {
             printError("[ALERT] Fatal errors found in configuration.")
             return 1
         }
+        configuration.warnings += NotImplementedYet.warnings(configuration)
         applyOverrides(options, to: &configuration)
+        options.zeroWarning = options.zeroWarning || configuration.global.process.zeroWarning
         let talk = !options.quiet || options.verbose
         if talk { for n in configuration.preprocessor.notices { printError("[NOTICE] \(n)") } }
         if options.diagnostics, talk {

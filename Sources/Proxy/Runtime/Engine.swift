@@ -24,6 +24,10 @@ package struct EngineError: Error, CustomStringConvertible {
 /// A socket address in the form the engine takes.
 package func makeSockaddr(host: String, port: Int) -> (sockaddr_storage, socklen_t)? {
     var ss = sockaddr_storage()
+    if let socket = UnixSocketAddress(host) {      // "unix@PATH" / "abns@NAME" servers
+        withUnsafeMutableBytes(of: &ss) { dst in withUnsafeBytes(of: socket.address) { dst.copyMemory(from: $0) } }
+        return (ss, socket.length)
+    }
     let h = (host.isEmpty || host == "*") ? "0.0.0.0" : host
     var a4 = in_addr()
     if inet_pton(AF_INET, h, &a4) == 1 {
@@ -55,6 +59,9 @@ package struct EngineListener {
     package var clientTimeoutMs: UInt32 = 0
     package var httpRequestTimeoutMs: UInt32 = 0
     package var keepAliveTimeoutMs: UInt32 = 0
+    /// `option clitcpka` (or `tcpka`) and `option nolinger` of the frontend.
+    package var keepAlive = false
+    package var noLinger = false
     /// An already listening socket (fd@N, a UNIX socket, one taken over from the previous
     /// process); nil: bind host:port in every worker.
     package var fd: Int32? = nil
@@ -121,7 +128,7 @@ package final class Engine: @unchecked Sendable {
         package init(close: [[UInt8]], keep: [[UInt8]]) { self.close = close; self.keep = keep }
     }
 
-    package init(listeners: [EngineListener], servers: [(host: String, port: Int, maxconn: Int, backend: Int)], settings: EngineSettings,
+    package init(listeners: [EngineListener], servers: [EngineServer], settings: EngineSettings,
                  handler: HeadHandler, pages: Pages) throws {
         var ls: [rp_listener_cfg] = []
         for l in listeners {
@@ -136,16 +143,10 @@ package final class Engine: @unchecked Sendable {
             c.frontend = Int32(l.frontend); c.maxconn = Int32(l.maxconn)
             c.client_timeout_ms = l.clientTimeoutMs; c.http_request_timeout_ms = l.httpRequestTimeoutMs
             c.keepalive_timeout_ms = l.keepAliveTimeoutMs
+            c.sock_opts = (l.keepAlive ? Int32(RP_SRV_KEEPALIVE) : 0) | (l.noLinger ? Int32(RP_SRV_NOLINGER) : 0)
             ls.append(c)
         }
-        var ss: [rp_server_cfg] = []
-        for s in servers {
-            guard let (a, len) = makeSockaddr(host: s.host, port: s.port) else {
-                throw EngineError(description: "invalid server address '\(s.host):\(s.port)'")
-            }
-            var c = rp_server_cfg(); c.addr = a; c.addrlen = len; c.maxconn = Int32(s.maxconn); c.backend = Int32(s.backend)
-            ss.append(c)
-        }
+        let ss = try servers.map(Self.serverConfig)
         let n = settings.workers > 0 ? settings.workers : CPUPlacement.allowedCPUs().count
         workers = n
         precondition(pages.close.count == Int(RP_PAGES.rawValue) && pages.keep.count == Int(RP_PAGES.rawValue))
@@ -191,6 +192,40 @@ package final class Engine: @unchecked Sendable {
         // (a throwing init of a fully initialised class runs deinit: it frees the pages and the box)
         if r < 0 { throw EngineError(description: Self.text(errbuf)) }
         engine = out
+    }
+
+    /// The engine's view of one server (rp_server_cfg).
+    static func serverConfig(_ s: EngineServer) throws -> rp_server_cfg {
+        guard let (a, len) = makeSockaddr(host: s.host, port: s.port) else {
+            throw EngineError(description: "invalid server address '\(s.host):\(s.port)'")
+        }
+        var c = rp_server_cfg()
+        c.addr = a; c.addrlen = len
+        c.maxconn = Int32(clamping: s.maxconn); c.backend = Int32(s.backend)
+        c.minconn = Int32(clamping: s.minconn)
+        c.be_fullconn = Int32(clamping: s.backendFullconn)
+        c.be_first = Int32(s.backendServers.lowerBound); c.be_count = Int32(s.backendServers.count)
+        c.maxqueue = Int32(clamping: s.maxqueue)
+        c.idle_max = Int32(clamping: s.idleMax)
+        c.idle_purge_ms = Int32(clamping: s.idlePurgeMs)
+        var opts: Int32 = 0
+        if s.keepAlive { opts |= Int32(RP_SRV_KEEPALIVE) }
+        if s.noLinger { opts |= Int32(RP_SRV_NOLINGER) }
+        if s.tfo { opts |= Int32(RP_SRV_TFO) }
+        if let t = s.userTimeoutMs { opts |= Int32(RP_SRV_USER_TIMEOUT); c.user_timeout_ms = UInt32(clamping: t) }
+        if let src = s.source {
+            guard let (sa, slen) = makeSockaddr(host: src.host, port: 0) else {
+                throw EngineError(description: "invalid source address '\(src.host)'")
+            }
+            guard Int32(sa.ss_family) == Int32(a.ss_family) else {
+                throw EngineError(description: "source address '\(src.host)' is not of the server's address family ('\(s.host)')")
+            }
+            opts |= Int32(RP_SRV_SOURCE)
+            c.src = sa; c.srclen = slen
+            if let r = src.ports { c.src_port_lo = UInt16(r.lowerBound); c.src_port_hi = UInt16(r.upperBound) }
+        }
+        c.sock_opts = opts
+        return c
     }
 
     private static func text(_ buf: [CChar]) -> String {
@@ -240,6 +275,11 @@ package final class Engine: @unchecked Sendable {
     }
     public func kill(worker: Int, slot: UInt32, generation: UInt32) -> Bool { rp_worker_kill(engine, Int32(worker), slot, generation) != 0 }
     public func killServerSessions(worker: Int, server: Int) -> Int { Int(rp_worker_kill_server(engine, Int32(worker), Int32(server))) }
+    /// on-marked-down shutdown-sessions (why `D`), on-marked-up shutdown-backup-sessions (`U`).
+    @discardableResult
+    public func shutdownServer(worker: Int, server: Int, why: UInt8) -> Int {
+        Int(rp_worker_shutdown_server(engine, Int32(worker), Int32(server), CChar(bitPattern: why)))
+    }
     public func pauseListener(worker: Int, listener: Int, pause: Bool) -> Int32 { rp_worker_listener_pause(engine, Int32(worker), Int32(listener), pause ? 1 : 0) }
     public func setServerAddress(worker: Int, server: Int, _ addr: sockaddr_storage, _ len: socklen_t) {
         var a = addr

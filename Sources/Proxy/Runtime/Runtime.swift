@@ -97,9 +97,7 @@ public final class RunningProxy: @unchecked Sendable {
         settings.maxconn = maxconn
         settings.cpus = CPUPlacement.plan(workers: workers, allowed: allowedCPUs, cpuMap: configuration.global.cpuMap)
         if noSplice { settings.spliceThreshold = 0 }
-        let servers = topology.servers.map { s -> (host: String, port: Int, maxconn: Int, backend: Int) in
-            (s.config.checkAddr.map { _ in s.config.host } ?? s.config.host, s.config.port == 0 ? 80 : s.config.port, s.config.maxconn ?? 0, s.backend)
-        }
+        let servers = EngineServerTable.build(configuration, topology)
         let backlog = configuration.global.maxconn ?? 1024
         var owned: [Int32] = []
         let listeners = try topology.listeners(configuration) { bind in
@@ -140,6 +138,8 @@ public final class RunningProxy: @unchecked Sendable {
         let mailbox = WorkerMailbox(workers: workers)
         handler.mailbox = mailbox
         mailbox.setWaker { [engine] w in engine.wake(worker: w) }
+        ServerStateActions.install(configuration: configuration, topology: topology, states: states, engine: engine,
+                                   mailbox: mailbox, log: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)
         // Runtime API commands and the stats page's form (on worker threads) share one logger.
         let apiLogger = HealthEventLogger(targets: logTargets, toStderr: foreground)
         let apiLoggerLock = NSLock()
@@ -222,6 +222,8 @@ public enum Runtime {
         let ids: (uid: uid_t?, gid: gid_t?)
         do { ids = try ProcessControl.resolveIDs(user: config.global.user, group: config.global.group) }
         catch { writeStderr("[ALERT] \(error)\n"); return 1 }
+        let uid = config.global.process.uid.map { uid_t($0) } ?? ids.uid     // `uid N` / `gid N`
+        let gid = config.global.process.gid.map { gid_t($0) } ?? ids.gid
 
         // The environment the configuration ended with (setenv…, HAPROXY_CFGFILES), for `env()`
         // and the programs ringproxy starts; set before any thread exists.
@@ -268,7 +270,7 @@ public enum Runtime {
         } else if let p = options.pidfile, channel == nil {
             ProcessControl.writePidfile(p, pid: getpid())
         }
-        do { try ProcessControl.dropPrivileges(uid: ids.uid, gid: ids.gid) }
+        do { try ProcessControl.dropPrivileges(uid: uid, gid: gid) }
         catch { writeStderr("[ALERT] \(error)\n"); return 1 }
         do { try proxy.start(alwaysServeCLI: channel != nil) }
         catch { writeStderr("[ALERT] ringproxy: \(error)\n"); return 1 }

@@ -1,39 +1,30 @@
 // Server addresses given by host name (`server web1 web1:80`, docker-compose's `web_1`) are
-// resolved once, after the configuration is read and before `-c` says it is valid, with the libc
-// resolver as HAProxy does (an IPv4 address first, as its gethostbyname; else IPv6). The
-// configuration then holds the address literals; a name that does not resolve is an error
-// naming its file and line.
+// resolved once, after the configuration is read and before `-c` says it is valid, following
+// each server's `init-addr` policy (InitAddrPolicy; default `last,libc`, `-dr` appends `none`).
+// `libc` is the system resolver as HAProxy uses it: an IPv4 address first, as its
+// gethostbyname, else IPv6; `ipv4@`/`ipv6@` force the family. The configuration then holds the
+// address literals; a name that gets no address is an error naming its file and line.
 #if canImport(Glibc)
 import Glibc
 #endif
 
 package enum ServerAddressResolver {
-    /// The configuration with every server and `addr` host name replaced by its address. With
-    /// `dontFail` (`-dr`), a name that does not resolve leaves its server in maintenance at
-    /// 0.0.0.0, with a warning, as HAProxy does.
+    /// The configuration with every server, `dispatch` and `addr` host name replaced by its
+    /// address. A server whose policy ends in `none` (or with `dontFail`, `-dr`) that gets no
+    /// address starts in maintenance, with a warning, as HAProxy does.
     package static func resolved(_ config: Configuration, dontFail: Bool = false) throws(ConfigErrors) -> Configuration {
         var config = config
-        var errors: [ConfigError] = []
+        let (notices, failures) = InitAddrPolicy.apply(&config, dontFail: dontFail, lookup: lookup)
+        config.warnings += notices
+        var errors = failures
         for p in config.proxies.indices {
             for s in config.proxies[p].servers.indices {
                 let server = config.proxies[p].servers[s]
-                let what = "'server \(config.proxies[p].name)/\(server.name)'"
-                if let literal = literal(server.host) {
-                    config.proxies[p].servers[s].host = literal
-                } else if dontFail {
-                    config.proxies[p].servers[s].host = "0.0.0.0"
-                    config.proxies[p].servers[s].disabled = true
-                    config.warnings.append("\(server.location): \(what): could not resolve address '\(server.host)', disabled (-dr)")
-                } else {
+                guard let a = server.checkAddr else { continue }
+                if let literal = literal(a) { config.proxies[p].servers[s].checkAddr = literal }
+                else {
                     errors.append(ConfigError(file: server.location.file, line: server.location.line, keyword: "server",
-                                              message: "\(what): could not resolve address '\(server.host)'"))
-                }
-                if let a = server.checkAddr {
-                    if let literal = literal(a) { config.proxies[p].servers[s].checkAddr = literal }
-                    else {
-                        errors.append(ConfigError(file: server.location.file, line: server.location.line, keyword: "server",
-                                                  message: "\(what): could not resolve check address '\(a)'"))
-                    }
+                                              message: "'server \(config.proxies[p].name)/\(server.name)': could not resolve check address '\(a)'"))
                 }
             }
         }
@@ -44,7 +35,16 @@ package enum ServerAddressResolver {
     /// The address literal for `host` (itself when it is one already), nil when it does not resolve.
     package static func literal(_ host: String) -> String? {
         if host.isEmpty || host == "*" || isLiteral(host) { return host }
-        return lookup(host, family: AF_INET) ?? lookup(host, family: AF_INET6)
+        return lookup(host, family: nil)
+    }
+
+    /// `libc`: getaddrinfo in the forced family (4 or 6), else IPv4 first, then IPv6.
+    package static func lookup(_ host: String, family: Int?) -> String? {
+        switch family {
+        case 4: return lookup(host, family: AF_INET)
+        case 6: return lookup(host, family: AF_INET6)
+        default: return lookup(host, family: AF_INET) ?? lookup(host, family: AF_INET6)
+        }
     }
 
     static func isLiteral(_ host: String) -> Bool {

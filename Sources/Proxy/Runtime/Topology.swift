@@ -12,6 +12,9 @@ public struct Topology: Sendable {
         public var proxy: Int
         public var name: String
         public var servers: Range<Int>    // global server indexes
+        /// `dispatch ADDR:PORT` without `balance`: the engine server requests go to when no
+        /// server is chosen (an index after every real server; see `dispatchAddresses`).
+        public var dispatch: Int? = nil
     }
     public struct Server: Sendable {
         public var backend: Int
@@ -22,6 +25,9 @@ public struct Topology: Sendable {
     public var frontends: [Frontend] = []
     public var backends: [Backend] = []
     public var servers: [Server] = []
+    /// The addresses of the backends' dispatch servers, numbered from `servers.count` on in the
+    /// engine's server table (they have no health, no statistics line, and log as <NOSRV>).
+    public var dispatchAddresses: [DispatchAddress] = []
     /// Backend index by proxy name.
     public var backendByName: [String: Int] = [:]
     public var frontendOfProxy: [Int: Int] = [:]
@@ -36,6 +42,12 @@ public struct Topology: Sendable {
             backendByName[p.name] = backends.count
             backendOfProxy[pi] = backends.count
             backends.append(Backend(proxy: pi, name: p.name, servers: start..<servers.count))
+        }
+        for b in backends.indices {
+            let p = config.proxies[backends[b].proxy]
+            guard let d = p.identity.dispatch, !p.balancing.explicit else { continue }
+            backends[b].dispatch = servers.count + dispatchAddresses.count
+            dispatchAddresses.append(d)
         }
         for (pi, p) in config.proxies.enumerated() where p.isFrontend {
             frontendOfProxy[pi] = frontends.count
@@ -60,6 +72,13 @@ public struct Topology: Sendable {
                 l.clientTimeoutMs = UInt32(clamping: p.timeouts.client ?? 0)
                 l.httpRequestTimeoutMs = UInt32(clamping: p.timeouts.httpRequest ?? 0)
                 l.keepAliveTimeoutMs = UInt32(clamping: p.timeouts.httpKeepAlive ?? 0)
+                if case .tcp = b.address {
+                    l.keepAlive = p.connection.clientKeepAlive
+                    l.noLinger = p.connection.noLinger
+                } else if case .inheritedFD = b.address {
+                    l.keepAlive = p.connection.clientKeepAlive
+                    l.noLinger = p.connection.noLinger
+                }
                 out.append(l)
             }
         }

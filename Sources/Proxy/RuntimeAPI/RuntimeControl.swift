@@ -81,10 +81,11 @@ public final class RuntimeControl: @unchecked Sendable {
         return configuration.proxies.firstIndex { $0.name == text }
     }
 
-    /// HAProxy's proxy id (`iid`, `be_id`): 1-based position in the configuration, after the
-    /// CLI's own proxy (id 1) when there is a `stats socket`.
+    /// HAProxy's proxy id (`iid`, `be_id`): `id N`, else the numbering of ObjectIDs (the CLI's
+    /// own proxy takes the first one when there is a `stats socket`).
     public func proxyID(_ name: String) -> Int {
-        (configuration.proxies.firstIndex { $0.name == name } ?? 0) + 1 + (sockets.isEmpty ? 0 : 1)
+        guard let i = configuration.proxies.firstIndex(where: { $0.name == name }) else { return 1 }
+        return ObjectIDs.proxies(configuration)[i]
     }
 
     /// `backend/server` → (backend index in the state table, server slot), or HAProxy's error.

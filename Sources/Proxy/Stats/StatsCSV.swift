@@ -72,8 +72,9 @@ public enum StatsCSV {
             if p.isFrontend && o.typeMask & 1 != 0 { out.append(frontendRow(m, p)) }
             if p.isBackend, let b = m.states.backendIndex(named: p.name) {
                 if o.typeMask & 4 != 0 {
+                    let ids = ObjectIDs.servers(p)
                     for (sid, slot) in m.states.backends[b].servers.enumerated() {
-                        if o.serverID != -1 && sid + 1 != o.serverID { continue }
+                        if o.serverID != -1 && ids[sid] != o.serverID { continue }
                         let v = m.states.view(slot, nowMs: m.nowMs)
                         if o.hideMaintenance && v.maintenance { continue }
                         if o.hideDown && !m.states.isUp(slot) { continue }
@@ -114,6 +115,7 @@ public enum StatsCSV {
         case .uri: return "uri"
         case .urlParam: return "url_param"
         case .header: return "hdr"
+        case .random: return "random"
         }
     }
 
@@ -181,7 +183,7 @@ public enum StatsCSV {
         r["weight"] = "\(v.userWeight)"; r["uweight"] = "\(v.userWeight)"
         r["act"] = info.backup ? "0" : "1"; r["bck"] = info.backup ? "1" : "0"
         r["lastchg"] = "\(v.lastChangeSeconds)"
-        r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "\(sid)"; r["type"] = "2"
+        r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "\(ObjectIDs.servers(p)[sid - 1])"; r["type"] = "2"
         r["lbtot"] = "\(c[row, .lbtot])"
         r["cli_abrt"] = "\(c[row, .cliAbrt])"; r["srv_abrt"] = "\(c[row, .srvAbrt])"
         r["lastsess"] = lastSession(m, c, row: row)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// The human stats page: HAProxy's layout (one table per proxy, its column groups and state
 /// colours) in a page that also reads well on a phone (tables scroll sideways with the name
 /// column pinned, dark mode follows the system). Refreshing is done by the `refresh` header.
@@ -83,10 +86,28 @@ public enum StatsHTML {
         .legend{display:flex;flex-wrap:wrap;gap:6px;margin-top:20px}
         .legend span{padding:2px 8px;border:1px solid var(--line);border-radius:3px}
         </style></head><body>
-        <header><h1>Statistics Report for HAProxy\(config.hideVersion ? "" : " <small>(ringproxy, HAProxy \(esc(m.version)) compatible)</small>")</h1>
+        <header><h1>Statistics Report for HAProxy\(nodeAndDescription(m, config))\(config.hideVersion ? "" : " <small>(ringproxy, HAProxy \(esc(m.version)) compatible)</small>")</h1>
         <p>pid = \(m.pid) (process #\(m.processNumber)), uptime = \(duration(m.uptimeSeconds))</p></header>
 
         """
+    }
+
+    /// ` on NODE: DESCRIPTION` as HAProxy's title has them (`stats show-node`, `stats show-desc`).
+    static func nodeAndDescription(_ m: StatsModel, _ config: StatsConfig) -> String {
+        var out = ""
+        if let n = config.showNode {
+            out += " on " + esc(n.isEmpty ? (m.configuration.global.process.node ?? hostName()) : n)
+        }
+        if let d = config.showDescription {
+            out += ": " + esc(d.isEmpty ? (m.configuration.global.process.description ?? "") : d)
+        }
+        return out
+    }
+
+    static func hostName() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count) == 0 else { return "" }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func summary(_ m: StatsModel, request: StatsRequest, config: StatsConfig) -> String {

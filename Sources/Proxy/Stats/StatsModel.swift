@@ -47,7 +47,8 @@ public struct StatsModel: Sendable {
     /// HAProxy's proxy id (`iid`): 1-based in file order, after the internal CLI proxy that a
     /// `stats socket` line creates (it takes id 1).
     public func proxyID(_ name: String) -> Int {
-        (configuration.proxies.firstIndex { $0.name == name } ?? 0) + 1 + (configuration.global.statsSockets.isEmpty ? 0 : 1)
+        guard let i = configuration.proxies.firstIndex(where: { $0.name == name }) else { return 1 }
+        return ObjectIDs.proxies(configuration)[i]        // `id N`, else HAProxy's numbering
     }
 
     /// A server's address when changed at run time (`set server addr`), else nil.

@@ -2,8 +2,11 @@
 // configuration into flat, immutable tables (names pre-built for the log, loggers looked up,
 // modes combined), so the per-request path only indexes arrays.
 
+import CUring
+
 public final class FrontendPlan: @unchecked Sendable {
-    // @unchecked: immutable after construction; ForwardedFor and the byte arrays are values.
+    // @unchecked: immutable after construction (the two vars are set while the tables are
+    // built); ForwardedFor and the byte arrays are values.
     public let name: String
     public let config: ProxyConfig
     public let ownBackend: Int?
@@ -16,6 +19,9 @@ public final class FrontendPlan: @unchecked Sendable {
     public let log: ProxyLog
     public let dontLogNull: Bool
     public let counterRow: Int
+    /// `timeout client-fin` (0: the client timeout goes on) and the `option splice-*` bits.
+    public var clientFinMs: UInt32 = 0
+    public var splice: Int32 = 0
 
     init(name: String, config: ProxyConfig, ownBackend: Int?, mode: ConnectionMode, forwardFor: ForwardedFor?,
          monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, log: ProxyLog,
@@ -27,7 +33,8 @@ public final class FrontendPlan: @unchecked Sendable {
     }
 }
 
-public final class BackendPlanInfo: Sendable {
+public final class BackendPlanInfo: @unchecked Sendable {
+    // @unchecked: `dispatch` is set once while the tables are built, then only read.
     public let name: String
     public let plan: BackendPlan
     public let servers: Range<Int>          // global server indexes (= ServerStateTable slots)
@@ -44,6 +51,17 @@ public final class BackendPlanInfo: Sendable {
     public let redispatchPersistent: Int32
     public let abortOnClose: Bool
     public let counterRow: Int
+    /// The engine server of `dispatch ADDR:PORT` (Topology.dispatchAddresses), used when no
+    /// server is chosen.
+    public var dispatch: Int? = nil
+    /// `option splice-request/response` bits (RP_SPLICE_*).
+    public var splice: Int32 = 0
+    /// `redir PREFIX` of each server (nil: no server of the backend has one).
+    var redirects: [[UInt8]?]? = nil
+    /// `option prefer-last-server` with a non-deterministic algorithm.
+    public var prefersLastServer = false
+    /// `option http-pretend-keepalive`: the server is not told the connection will close.
+    public var pretendKeepAlive = false
 
     init(name: String, plan: BackendPlan, servers: Range<Int>, serverNames: [String], mode: ConnectionMode,
          forwardFor: ForwardedFor?, connectTimeout: Int, serverTimeout: Int, queueTimeout: Int, retries: Int,
@@ -68,6 +86,12 @@ public struct BackendServerStates: ServerStates {
 enum PlanBuilder {
     static func connectionMode(_ m: HttpConnectionMode) -> ConnectionMode { m == .keepAlive ? .keepAlive : .close }
 
+    /// `option splice-request` / `splice-response`: those bodies are spliced whatever their size
+    /// (`splice-auto` is the engine's own rule: bodies above its threshold).
+    static func spliceBits(_ c: ConnectionOptions) -> Int32 {
+        (c.spliceRequest ? Int32(RP_SPLICE_REQUEST) : 0) | (c.spliceResponse ? Int32(RP_SPLICE_RESPONSE) : 0)
+    }
+
     /// The URI of `http-request use-service prometheus-exporter if { path /metrics }`.
     static func prometheusURI(_ p: ProxyConfig) -> [UInt8]? {
         if let u = p.prometheusURI { return Array(u.utf8) }
@@ -88,7 +112,7 @@ enum PlanBuilder {
                 }
                 xff = x
             }
-            return FrontendPlan(
+            let plan = FrontendPlan(
                 name: p.name, config: p, ownBackend: f.ownBackend,
                 mode: connectionMode(p.connectionMode), forwardFor: xff,
                 monitorURI: p.monitorURI.map { Array($0.utf8) },
@@ -96,6 +120,9 @@ enum PlanBuilder {
                 prometheusURI: prometheusURI(p),
                 log: logs.log(of: p.name), dontLogNull: p.dontLogNull,
                 counterRow: layout.frontendRows[p.name] ?? 0)
+            plan.clientFinMs = UInt32(clamping: p.timeouts.clientFin ?? 0)
+            plan.splice = spliceBits(p.connection)
+            return plan
         }
     }
 
@@ -116,7 +143,7 @@ enum PlanBuilder {
             default: rrLike = false
             }
             let connect = p.timeouts.connect ?? 0
-            return BackendPlanInfo(
+            let info = BackendPlanInfo(
                 name: p.name, plan: BackendPlan(backend: p, tables: tables?.binding(proxy: b.proxy)), servers: b.servers,
                 serverNames: p.servers.map(\.name),
                 mode: connectionMode(p.connectionMode), forwardFor: xff,
@@ -127,6 +154,20 @@ enum PlanBuilder {
                 redispatchPersistent: p.redispatch ? 1 : 0,
                 abortOnClose: p.abortOnClose,
                 counterRow: layout.backendRows[p.name] ?? 0)
+            info.dispatch = b.dispatch
+            info.splice = spliceBits(p.connection)
+            if p.servers.contains(where: { $0.options.redirectPrefix != nil }) {
+                info.redirects = p.servers.map { $0.options.redirectPrefix.map { Array($0.utf8) } }
+            }
+            switch p.balance {
+            // HAProxy 2.6 prefers the server of a connection the client session still owns:
+            // with HTTP/1 servers that is only with `http-reuse never` (checked on the wire).
+            case .roundRobin, .staticRoundRobin, .leastConn, .random:
+                info.prefersLastServer = p.balancing.preferLastServer && p.httpReuse == "never"
+            default: info.prefersLastServer = false        // hash-based: the hash decides (HAProxy)
+            }
+            info.pretendKeepAlive = p.connection.pretendKeepAlive
+            return info
         }
     }
 }

@@ -19,6 +19,8 @@ final class WorkerContext {
     let routers: [Router]
     let deciders: [BackendDecider]
     let slots: UnsafeMutablePointer<StreamSlot>
+    /// Per connection slot: the server (global index) of its last request (prefer-last-server).
+    let lastServer: UnsafeMutablePointer<Int32>
     let slotCount: Int
     let lines: RequestLineStore
     let counters: WorkerCounters
@@ -36,11 +38,13 @@ final class WorkerContext {
         self.routers = routers; self.deciders = deciders
         self.slots = .allocate(capacity: slots)
         self.slots.initialize(repeating: StreamSlot(), count: slots)
+        self.lastServer = .allocate(capacity: slots)
+        self.lastServer.initialize(repeating: -1, count: slots)
         self.slotCount = slots
         self.lines = RequestLineStore(slots: slots)
         self.counters = counters; self.syslog = syslog
     }
-    deinit { slots.deinitialize(count: slotCount); slots.deallocate() }
+    deinit { slots.deinitialize(count: slotCount); slots.deallocate(); lastServer.deallocate() }
 }
 
 public final class StreamHandler: HeadHandler, @unchecked Sendable {
@@ -193,20 +197,39 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let rw = w.requestRewrite
         rw.reset()
         let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
-        let d = w.deciders[bi].decideRequest(head: head, client: slot.client, states: bstates, rewrite: rw, now: w.nowMs)
+        var preferred: Int? = nil
+        if be.prefersLastServer && call.pointee.request_index > 0 {
+            let last = Int(w.lastServer[slotIndex])
+            if be.servers.contains(last) { preferred = last - be.servers.lowerBound }
+        }
+        let d = w.deciders[bi].decideRequest(head: head, client: slot.client, states: bstates, rewrite: rw, now: w.nowMs,
+                                             preferred: preferred)
         slot.decision = d
         w.counters.sessionStarted(be.counterRow, nowSecond: w.nowSecond)
         w.counters.add(be.counterRow, .reqTot)
-        guard let local = d.server else {
+        let global: Int
+        if let local = d.server {
+            global = be.servers.lowerBound + local
+            let serverRow = layout.serverRow(global)
+            w.counters.sessionStarted(serverRow, nowSecond: w.nowSecond)
+            w.counters.add(serverRow, .reqTot)
+            if !d.direct { w.counters.add(serverRow, .lbtot); w.counters.add(be.counterRow, .lbtot) }
+            slot.serverCounted = true
+            w.lastServer[slotIndex] = Int32(global)
+            if let redirects = be.redirects, let prefix = redirects[local], head.isGetHeadPost && !head.isPost,
+               let answer = ServerRedirect.response(prefix: prefix, target: head.slice(head.target)) {
+                slot.redirectServer = Int32(global)                 // `redir PREFIX`: a 302, not forwarded
+                slot.closeAfter = true
+                w.slots[slotIndex] = slot
+                respond(call, answer, w, status: 302, close: true)
+                return
+            }
+        } else if let dispatch = be.dispatch {
+            global = dispatch               // `dispatch ADDR:PORT`: no server line, logged <NOSRV>
+        } else {
             noServer(call, w, slotIndex, &slot, fe, head)
             return
         }
-        let global = be.servers.lowerBound + local
-        let serverRow = layout.serverRow(global)
-        w.counters.sessionStarted(serverRow, nowSecond: w.nowSecond)
-        w.counters.add(serverRow, .reqTot)
-        if !d.direct { w.counters.add(serverRow, .lbtot); w.counters.add(be.counterRow, .lbtot) }
-        slot.serverCounted = true
 
         // Header edits, in HAProxy's order: body framing, X-Forwarded-For, Connection last.
         let leading = head.leadingEmptyLines
@@ -217,7 +240,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             xff.append(head: head, rewrite: rw, socketAddress: UnsafeRawPointer(client))
         }
         let serverMode: ConnectionMode = (fe.mode == .close || be.mode == .close) ? .close : .keepAlive
-        ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: serverMode)
+        ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: be.pretendKeepAlive ? .keepAlive : serverMode)
         let keep = ConnectionPolicy.clientKeepsAlive(head, mode: serverMode)
         slot.closeAfter = !keep
         guard setHead(call, rw, head), !rw.overflowed, fitsEngineCopy(head, rw, consumed: consumed) else {
@@ -237,6 +260,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.redispatch = d.direct ? be.redispatchPersistent : be.redispatchLoadBalanced
         call.pointee.abort_on_close = be.abortOnClose ? 1 : 0
         call.pointee.direct = d.direct ? 1 : 0          // a full server queues it on itself
+        call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
+        call.pointee.client_fin_timeout_ms = fe.clientFinMs
+        call.pointee.splice = fe.splice | be.splice
     }
 
     /// 400 (or 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
@@ -470,12 +496,13 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             c.add(be.counterRow, .bin, info.bytes_in)
             c.add(be.counterRow, .bout, info.bytes_out)
             if status > 0 { c.response(be.counterRow, status: status) }
+            let server = info.server >= 0 ? Int(info.server) : Int(slot.redirectServer)
             if info.unassigned != 0 {
                 // it never left the backend's queue: HAProxy logs <NOSRV> and never counted
                 // the server the balancer had in mind
-                if slot.serverCounted && info.server >= 0 { c.serverSessionUnassigned(layout.serverRow(Int(info.server))) }
-            } else if info.server >= 0 {
-                let global = Int(info.server)
+                if slot.serverCounted && info.server >= 0 && server < serverOfSlot.count { c.serverSessionUnassigned(layout.serverRow(server)) }
+            } else if server >= 0 && server < serverOfSlot.count {     // not a dispatch address
+                let global = server
                 let row = layout.serverRow(global)
                 serverName = be.serverNames[serverOfSlot[global]]
                 if slot.serverCounted { c.sessionEnded(row) }
@@ -506,8 +533,10 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         r.tw = Int(info.tw); r.tc = Int(info.tc); r.tr = Int(info.tr); r.ta = Int(info.tt)
         r.status = status
         r.bytesOut = Int(info.bytes_out)
+        let redirected = slot.active && slot.redirectServer >= 0      // HAProxy logs a server redirect `LC`
         r.termination = TerminationState(
-            cause: UInt8(bitPattern: info.term.0), phase: UInt8(bitPattern: info.term.1),
+            cause: redirected ? UInt8(ascii: "L") : UInt8(bitPattern: info.term.0),
+            phase: redirected ? UInt8(ascii: "C") : UInt8(bitPattern: info.term.1),
             requestCookie: slot.active ? slot.decision.cookieLogChar : UInt8(ascii: "-"),
             responseCookie: slot.active ? slot.responseCookieChar : UInt8(ascii: "-"))
         r.actconn = engine?.activeConnections ?? 0
@@ -516,7 +545,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // count its connection, still open here.
         r.feconn = total(fe.counterRow, .scur)
         r.beconn = slot.backend >= 0 ? total(backends[Int(slot.backend)].counterRow, .scur) : 0
-        r.srvconn = info.server >= 0 && info.unassigned == 0 ? total(layout.serverRow(Int(info.server)), .scur) : 0
+        r.srvconn = info.server >= 0 && info.unassigned == 0 && Int(info.server) < serverOfSlot.count ? total(layout.serverRow(Int(info.server)), .scur) : 0
         r.retries = Int(info.retries)
         r.redispatched = info.redispatched != 0
         r.requestLine = (slot.active && !slot.badRequest) ? w.lines.line(slot: slotIndex, length: slot.requestLineLength) : nil

@@ -23,6 +23,8 @@ struct StreamSlot {
     var requestDateMs: Int64 = 0
     var requestLineLength: Int32 = 0
     var serverCounted = false
+    /// `redir PREFIX`: the server (global index) whose redirect answered, for the log and counters.
+    var redirectServer: Int32 = -1
 }
 
 /// Per worker storage for the request lines the log prints (they must outlive the head buffer

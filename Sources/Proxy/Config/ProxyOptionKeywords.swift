@@ -1,0 +1,86 @@
+// `option` keywords about connections and balancing, proxy identity (`id`, `description`,
+// `fullconn`), and the half-closed and tarpit timeouts. What the engine does not apply yet is
+// read into the model and named in a warning, never silently dropped.
+
+enum ProxyOptionKeywords {
+    static let all: [ConfigKeyword] = [
+        flag("option prefer-last-server", .backendSide, "With `http-reuse never`, send a keep-alive connection's next request to the server of its previous one (non-hash algorithms), as HAProxy 2.6 does with HTTP/1 servers.") { $0.balancing.preferLastServer = $1 },
+        flag("option allbackups", .backendSide, "Balance over every usable backup server when no active one is up (not only the first).") { $0.balancing.allBackups = $1 },
+        flag("option persist", .backendSide, "Keep cookie-persistent clients on their server even when it is DOWN.") { $0.connection.persist = $1 },
+        flag("option http-pretend-keepalive", .backendSide, "With httpclose/server-close, do not tell the server the connection will close (it still closes).") { $0.connection.pretendKeepAlive = $1 },
+        flag("option nolinger", .proxies, "Close connections with a reset instead of lingering (client side of a frontend, server side of a backend).") { $0.connection.noLinger = $1 },
+        flag("option tcpka", .proxies, "TCP keep-alive probes (SO_KEEPALIVE) on both sides.") { $0.connection.clientKeepAlive = $1; $0.connection.serverKeepAlive = $1 },
+        flag("option clitcpka", .frontendSide, "TCP keep-alive probes (SO_KEEPALIVE) on client connections.") { $0.connection.clientKeepAlive = $1 },
+        flag("option srvtcpka", .backendSide, "TCP keep-alive probes (SO_KEEPALIVE) on server connections.") { $0.connection.serverKeepAlive = $1 },
+        flag("option splice-auto", .proxies, "Splice bodies where it pays: ringproxy's default (bodies of known length above 64 KiB).") { $0.connection.spliceAuto = $1 },
+        flag("option splice-request", .proxies, "Splice request bodies of known length whatever their size.") { $0.connection.spliceRequest = $1 },
+        flag("option splice-response", .proxies, "Splice response bodies of known length whatever their size.") { $0.connection.spliceResponse = $1 },
+        flag("option contstats", .frontendSide, "Update traffic counters while a transfer runs.",
+             notApplied: "ringproxy's byte counters move when a request or response ends") { $0.connection.continuousStats = $1 },
+        flag("option socket-stats", .frontendSide, "One statistics line per listener.",
+             notApplied: "the statistics have no per-listener lines yet") { $0.connection.socketStats = $1 },
+        flag("option checkcache", .backendSide, "Refuse cacheable responses that carry a cookie.",
+             notApplied: "ringproxy adds 'Cache-Control: private' with 'cookie … nocache' but does not block such responses") { $0.connection.checkCache = $1 },
+        ConfigKeyword("option http_proxy", .proxies, "option http_proxy", "Forward to the host named in an absolute request URI.", negatable: true) { state, line throws(ConfigError) in
+            if line.negated { return }
+            throw line.error("'option http_proxy' is not implemented yet in ringproxy (servers are chosen among 'server' lines)")
+        },
+        ProxyKeywords.timeout("client-fin", .frontendSide, "Inactivity timeout once the client has half-closed (default: timeout client).") { $0.clientFin = $1 },
+        ProxyKeywords.timeout("server-fin", .backendSide, "Inactivity timeout once the server has half-closed (default: timeout server).") { $0.serverFin = $1 },
+        ProxyKeywords.timeout("tarpit", .proxies, "How long `http-request tarpit` holds a request (default: timeout connect).") { $0.tarpit = $1 },
+        ConfigKeyword("id", [.frontend, .backend, .listen], "id N", "The proxy's number in the statistics (iid).") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "id N")
+            let n = try line.integer(0, "id", in: 1...Int(Int32.max))
+            if let other = state.config.proxies.first(where: { $0.identity.id == n }) {
+                throw line.error("proxy id \(n) is already used by \(other.kind.rawValue) '\(other.name)'")
+            }
+            state.proxy.identity.id = n
+        },
+        ConfigKeyword("description", [.global, .frontend, .backend, .listen], "description TEXT...", "Free text shown on the statistics page.") { state, line throws(ConfigError) in
+            guard line.argumentCount > 0 else { throw line.error("missing text; expected 'description TEXT'") }
+            let text = line.arguments.joined(separator: " ")
+            if state.section == .global { state.config.global.process.description = text } else { state.proxy.identity.description = text }
+        },
+        ConfigKeyword("fullconn", .backendSide, "fullconn N", "The backend load at which servers with `minconn` reach their `maxconn`.") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "fullconn N")
+            state.proxy.identity.fullconn = try line.integer(0, "fullconn", in: 0...10_000_000)
+        },
+        ConfigKeyword("source", [.defaults, .backend, .listen], "source ADDR[:PORT[-PORT]]",
+                      "The source address (and port or port range) of connections to the servers.") { state, line throws(ConfigError) in
+            guard let text = line.argument(0) else { throw line.error("missing address; expected 'source ADDR[:PORT[-PORT]]'") }
+            if let extra = line.argument(1) {
+                throw line.error(extra == "usesrc" ? "'usesrc' (transparent proxying with the client's address) is not implemented yet in ringproxy"
+                                                   : extra == "interface" ? "'source … interface' (binding server connections to a device) is not implemented yet in ringproxy"
+                                                   : "unexpected argument '\(extra)'; expected 'source ADDR[:PORT[-PORT]]'")
+            }
+            state.proxy.connection.source = try SourceAddress.parse(text, line)
+        },
+        ConfigKeyword("dispatch", [.backend, .listen], "dispatch ADDR:PORT",
+                      "The address requests go to when the backend balances nothing (no `balance`): HAProxy's dispatch mode.") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "dispatch ADDR:PORT")
+            let text = state.environment.expandInAddress(line.argument(0)!)
+            let (written, portText) = AddressParser.split(text)
+            guard let portText, !portText.isEmpty else { throw line.error("missing port specification in '\(text)'") }
+            let host = AddressParser.normalizedIPv4(written) ?? written
+            guard AddressParser.isIP(host) || AddressParser.isHostname(host) else {
+                throw line.error("invalid address '\(written)'; expected an IPv4/IPv6 address or a host name")
+            }
+            switch AddressParser.port(portText) {
+            case .success(let port): state.proxy.identity.dispatch = DispatchAddress(host: host, port: port, location: line.location)
+            case .failure(let e): throw line.error(e.message)
+            }
+        },
+    ]
+
+    /// An `option` that is on or off (`no option …`); `notApplied` says what ringproxy does instead.
+    static func flag(_ name: String, _ sections: SectionSet, _ summary: String, notApplied: String? = nil,
+                     _ set: @escaping @Sendable (inout ProxyConfig, Bool) -> Void) -> ConfigKeyword {
+        ConfigKeyword(name, sections, name, summary + (notApplied.map { " Read, not applied yet: \($0)." } ?? ""), negatable: true) { state, line throws(ConfigError) in
+            try line.expectArguments(0...0, name)
+            set(&state.proxy, !line.negated)
+            if let notApplied, !line.negated {
+                state.warn(line.location, "'\(name)' is read but not applied yet: \(notApplied)")
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+// `server … track [BACKEND/]SERVER`: a tracking server has no check of its own; whenever the
+// server it tracks goes UP or DOWN it follows, with HAProxy 2.6's message ("Server b/t is DOWN
+// via b/s. …", checked against haproxy), and so do the servers tracking it in turn. The
+// runtime is told of every UP/DOWN change (on-marked-down / on-marked-up actions).
+
+/// A server went UP (true) or DOWN (false), whatever the cause.
+public struct ServerStateChange: Equatable, Sendable {
+    public var server: Int
+    public var up: Bool
+}
+
+/// Told of the changes of one write to the state table (outside its lock), with the messages
+/// of the tracking servers that followed.
+public typealias ServerStateObserver = @Sendable (_ changes: [ServerStateChange], _ trackingEvents: [HealthEvent]) -> Void
+
+extension ServerStateTable {
+    /// Installs the observer (before the checker and the runtime API start).
+    public func observe(_ f: @escaping ServerStateObserver) { observer.withLock { $0 = f } }
+
+    /// The server whose check a tracking server shows: the end of its chain (itself if none).
+    func trackedEnd(_ server: Int) -> Int {
+        var s = server, hops = 0
+        while let t = servers[s].tracked, hops < servers.count { s = t; hops += 1 }
+        return s
+    }
+
+    /// Passes the UP/DOWN changes of this write on to the trackers (breadth first, as HAProxy
+    /// walks `trackers`), each message counted after the tracker's own change.
+    func propagateTracking(_ st: inout ServerStateControl.State, before: [ServerStatus], events: inout [HealthEvent]) {
+        guard trackers.contains(where: { !$0.isEmpty }) else { return }
+        var queue = st.touched.sorted().filter { (before[$0].op == .stopped) != (st.statuses[$0].op == .stopped) }
+        var i = 0
+        while i < queue.count {
+            let s = queue[i]
+            i += 1
+            let down = st.statuses[s].op == .stopped
+            for t in trackers[s] where !st.statuses[t].admin.inMaintenance && (st.statuses[t].op == .stopped) != down {
+                let b = servers[t].backendIndex
+                let prev = Self.counts(st, backends[b], servers)
+                st.setOp(t, down ? .stopped : .running)
+                let via = " via \(servers[s].proxyName)/\(servers[s].name)"
+                let text = prefix(t) + " is " + (down ? "DOWN" : "UP") + via + countsText(st, t, stopped: down, sessions: 0) + "."
+                events.append(HealthEvent(backend: servers[t].proxyName, server: servers[t].name,
+                                          level: down ? ServerStateControl.alert : ServerStateControl.notice, message: text))
+                let now = Self.counts(st, backends[b], servers)
+                if prev.active + prev.backup > 0 && now.active + now.backup == 0 {
+                    events.append(HealthEvent(backend: backends[b].name, server: nil, level: ServerStateControl.emerg,
+                                              message: HealthMessages.noServer(backend: backends[b].name)))
+                }
+                queue.append(t)
+            }
+        }
+    }
+
+    /// The servers of this write that went from stopped to not, or back.
+    static func upDownChanges(_ st: ServerStateControl.State, before: [ServerStatus]) -> [ServerStateChange] {
+        st.touched.sorted().compactMap { i in
+            let was = before[i].op != .stopped, now = st.statuses[i].op != .stopped
+            return was == now ? nil : ServerStateChange(server: i, up: now)
+        }
+    }
+}
