@@ -200,3 +200,107 @@ enum ConfigFiles {
         return dir
     }
 }
+
+@Suite(.serialized) struct RulesStatsAndServiceTests {
+    @Test(.enabled(if: haproxyInstalled, "haproxy is not installed"))
+    func statsHTTPRequestRules() throws {
+        let config = rulesConfig("""
+        stats enable
+        stats uri /stats
+        stats realm Ring
+        stats auth admin:secret
+        stats http-request deny if { src 10.0.0.0/8 }
+        stats http-request allow if { hdr(x-trusted) -m found }
+        stats http-request auth realm "Stats Area" unless { http_auth(ops) }
+        """, global: """
+        userlist ops
+            user op insecure-password pw
+        """)
+        func basic(_ u: String, _ p: String) -> String { "Authorization: Basic " + Data("\(u):\(p)".utf8).base64EncodedString() }
+        // The page's counters differ between the two proxies: compare what the rules decide.
+        for (request, status) in [(RuleExchange.get("/stats;csv", ["X-Trusted: 1"]), 200), (.get("/stats;csv"), 401),
+                                  (.get("/stats;csv", [basic("op", "pw")]), 200), (.get("/stats;csv", [basic("op", "no")]), 401)] {
+            let ours = try RuleDifferential.run(config, [request], haproxy: false)
+            let theirs = try RuleDifferential.run(config, [request], haproxy: true)
+            let oursStatus = ours.answers[0].split(separator: " ").dropFirst().first
+            let theirStatus = theirs.answers[0].split(separator: " ").dropFirst().first
+            #expect(oursStatus == theirStatus && oursStatus.map(String.init) == "\(status)", "\(request.request): ours \(ours.answers[0].prefix(60)), haproxy \(theirs.answers[0].prefix(60))")
+            if status == 401 {
+                #expect(ours.answers[0].contains("www-authenticate: Basic realm=\"Stats Area\"") == theirs.answers[0].contains("www-authenticate: Basic realm=\"Stats Area\""))
+            }
+        }
+    }
+
+    @Test(.enabled(if: haproxyInstalled, "haproxy is not installed"))
+    func useServiceAfterOtherRules() throws {
+        let config = rulesConfig("""
+        http-request deny if { path /metrics } { hdr(x-block) -m found }
+        http-request use-service prometheus-exporter if { path /metrics }
+        """)
+        // The exporter's figures differ between the two: compare the status and content type.
+        for request in [RuleExchange.get("/metrics", ["X-Block: 1"]), .get("/metrics")] {
+            let ours = try RuleDifferential.run(config, [request], haproxy: false)
+            let theirs = try RuleDifferential.run(config, [request], haproxy: true)
+            #expect(ours.answers[0].prefix(15) == theirs.answers[0].prefix(15), "\(ours.answers[0].prefix(80)) / \(theirs.answers[0].prefix(80))")
+            #expect(ours.answers[0].contains("# TYPE") == theirs.answers[0].contains("# TYPE"))
+        }
+    }
+
+    /// `block` (HAProxy 1.x) is `http-request deny` placed before the other request rules:
+    /// ringproxy with `block` answers as HAProxy 2.6 does with the modern spelling.
+    @Test(.enabled(if: haproxyInstalled, "haproxy is not installed"))
+    func blockIsHTTPRequestDeny() throws {
+        let legacy = rulesConfig("""
+        http-request set-header X-Set yes
+        block if { path_beg /admin }
+        """)
+        let modern = rulesConfig("""
+        http-request deny if { path_beg /admin }
+        http-request set-header X-Set yes
+        """)
+        let exchanges: [RuleExchange] = [.get("/admin/x", exact: true), .get("/public")]
+        let ours = try RuleDifferential.run(legacy, exchanges, haproxy: false)
+        let theirs = try RuleDifferential.run(modern, exchanges, haproxy: true)
+        #expect(ours.exactAnswers == theirs.exactAnswers)
+        #expect(ours.answers == theirs.answers)
+        #expect(ours.forwarded == theirs.forwarded)
+        #expect(ours.logs.sorted() == theirs.logs.sorted())
+    }
+}
+
+@Suite(.serialized) struct RulesOrderTests {
+    /// Frontend rules, then use_backend (which sees their edits), then the backend's rules;
+    /// a listen section's rules run once.
+    @Test(.enabled(if: haproxyInstalled, "haproxy is not installed"))
+    func frontendThenBackend() throws {
+        let config = """
+        global
+            log @LOG@ local0
+        defaults
+            mode http
+            log global
+            option httplog
+            timeout connect 2s
+            timeout client 5s
+            timeout server 5s
+        frontend fe
+            bind 127.0.0.1:@FRONT@
+            http-request set-var(txn.route) path,field(2,/)
+            http-request set-header X-Route %[var(txn.route)]
+            http-request set-header X-Order fe
+            use_backend api if { req.hdr(x-route) api }
+            default_backend web
+        backend api
+            http-request set-header X-Order "%[req.hdr(x-order)],be-api"
+            http-request deny deny_status 404 if { path_end .bak }
+            server s1 @BACK@
+        backend web
+            http-request set-header X-Order "%[req.hdr(x-order)],be-web %[var(txn.route)]"
+            http-request redirect location /moved if { path /old }
+            server s1 @BACK@
+        """
+        try RuleDifferential.compare("fe then be", config, [
+            .get("/api/x"), .get("/web/y"), .get("/api/f.bak", exact: true), .get("/old", exact: true),
+        ])
+    }
+}

@@ -14,7 +14,7 @@ private let haproxyInstalled = HAProxyProcess.isInstalled
             "url_ip", "url_port", "url_param(a)", "urlp(b)", "urlp_val(n)", "req.hdr(x-a)", "req.hdr(x-a,1)",
             "req.hdr(x-a,-1)", "hdr(x-a,2)", "req.fhdr(x-a)", "req.hdr_cnt(x-a)", "hdr_cnt", "req.fhdr_cnt(x-a)",
             "req.hdr_ip(x-ip)", "hdr_val(x-n)", "req.hdr_names(;)", "req.cook(c1)", "req.cook_cnt(c1)", "cook_val(n)",
-            "req.cook", "req.ver", "http_first_req", "fe_name", "be_name", "fe_id", "str(abc),upper", "str(ABC),lower",
+            "req.cook", "req.ver", "http_first_req", "fe_name", "fe_id", "str(abc),upper", "str(ABC),lower",
             "str(hello),length", "str(hello),base64", "str(aGVsbG8=),b64dec", "str(hi),hex", "str(ff),hex2i",
             "str(a/b),json", "int(3),add(4),mul(2),sub(1),div(2),mod(4),neg", "int(6),and(3)", "int(6),or(1),xor(2)",
             "int(5),cpl", "int(3),odd", "int(3),even", "int(0),not", "int(2),bool", "src,ipmask(24)",
@@ -26,7 +26,7 @@ private let haproxyInstalled = HAProxyProcess.isInstalled
             "str(x),add_item(;,txn.v,end)", "str(x),set-var(txn.copied)", "var(txn.copied)",
         ]
         let rules = ["http-request set-var(txn.v) str(val)"] + exprs.enumerated().map { "http-request set-header X-E\($0.offset) \"%[\($0.element)]\"" }
-        let config = rulesConfig(rules.joined(separator: "\n"))
+        let config = rulesConfig(rules.joined(separator: "\n"), backend: "http-request set-header X-Be \"%[be_name] %[be_id] %[fe_name]\"")
         try RuleDifferential.compare("fetches", config, [
             RuleExchange("GET /p/a.b?a=1&b=two&n=42 HTTP/1.1\r\nHost: test.local\r\nX-A: 1, 2\r\nX-A: 3\r\nX-IP: 10.1.2.3:80\r\nX-N: 17x\r\nCookie: c1=v1; c2=v2; c1=v3; n=9\r\n\r\n"),
             RuleExchange("GET http://abs.host:8080/q?a=x HTTP/1.1\r\nHost: abs.host:8080\r\n\r\n"),

@@ -48,10 +48,7 @@ enum AclParser {
                 throw line.error(EditDistance.unknownMessage("ACL flag", flag, ["-i", "-f", "-m", "-n", "-M", "-u", "--"]))
             }
         }
-        if explicitMatch && implied != nil && implied != match {
-            // HAProxy: "-m" overrides the suffix form's method only for compatible forms; say so.
-            throw line.error("'-m \(match.rawValue)' conflicts with the match method implied by '\(expr.fetchName)'")
-        }
+        _ = explicitMatch   // `-m` overrides the method a suffix form implies (HAProxy accepts `hdr_dom(h) -m end`)
         for path in criterion.patternFiles {
             try SampleSyntax.loadFile(path, map: criterion.patternFilesAreMaps, line: line, state: &state)
         }

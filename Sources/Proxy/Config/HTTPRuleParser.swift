@@ -29,7 +29,7 @@ enum HTTPRuleParser {
     static func parse(_ set: HTTPRuleSet, _ line: KeywordLine, state: inout ParseState) throws(ConfigError) -> HTTPRuleDef? {
         let actionWord = line.words[line.argumentStart - 1]
         let (action, param) = splitParen(actionWord)
-        let ctx: SampleContext = set == .request ? .request : .response
+        let ctx: SampleContext = set == .request ? (state.proxy.kind == .frontend ? .frontendRequest : .request) : .response
         var r = ArgCursor(line: line)
         let def: HTTPActionDef
         switch action {

@@ -17,7 +17,7 @@ enum RoutingKeywords {
             guard let backend = line.argument(0) else { throw line.error("missing backend name; expected 'use_backend NAME [if|unless COND]'") }
             var dynamic: LogFormatDef? = nil
             if backend.contains("%") {
-                dynamic = try LogFormatSyntax.parse(backend, context: .request, line: line, state: &state)
+                dynamic = try LogFormatSyntax.parse(backend, context: .frontendRequest, line: line, state: &state)
             }
             var condition: Condition? = nil
             if let word = line.argument(1) {

@@ -52,15 +52,20 @@ public enum SampleUsage: Sendable {
     case responsePermanent       // response rules and logs (status)
     case eitherDirection         // hdr, cookie: the message being processed
     case server                  // once a server is chosen: response rules and logs
+    case backend                 // once a backend is chosen: not in a frontend's request rules
 }
 
 /// Where an expression is evaluated.
 public enum SampleContext: Sendable {
-    case request, response, log
+    /// request: rules of a section with a backend side; frontendRequest: a frontend's.
+    case request, frontendRequest, response, log
 
     func allows(_ u: SampleUsage) -> Bool {
         switch (u, self) {
         case (.anywhere, _): return true
+        case (.backend, .frontendRequest): return false
+        case (.backend, _): return true
+        case (.requestHeaders, .frontendRequest), (.eitherDirection, .frontendRequest): return true
         case (.requestHeaders, .request), (.eitherDirection, .request), (.eitherDirection, .response): return true
         case (.requestPermanent, _): return true
         case (.responseHeaders, .response), (.responsePermanent, .response), (.responsePermanent, .log): return true
@@ -76,6 +81,7 @@ public enum SampleContext: Sendable {
         case .responseHeaders, .responsePermanent: return "HTTP response headers"
         case .eitherDirection: return "HTTP headers"
         case .server: return "a server"
+        case .backend: return "backend"
         case .anywhere: return "nothing"
         }
     }
@@ -152,8 +158,8 @@ public enum SampleCatalog {
             ("so_id", f(.soID, [], 0, .int, .anywhere)),
             ("fe_name", f(.feName, [], 0, .string, .anywhere)),
             ("fe_id", f(.feID, [], 0, .int, .anywhere)),
-            ("be_name", f(.beName, [], 0, .string, .anywhere)),
-            ("be_id", f(.beID, [], 0, .int, .anywhere)),
+            ("be_name", f(.beName, [], 0, .string, .backend)),
+            ("be_id", f(.beID, [], 0, .int, .backend)),
             ("srv_name", f(.srvName, [], 0, .string, .server)),
             ("srv_id", f(.srvID, [], 0, .int, .server)),
             ("nbsrv", f(.nbsrv, [.backend], 0, .int, .anywhere)),

@@ -61,7 +61,9 @@ enum SampleSyntax {
         let name = String(decoding: b[0..<i], as: UTF8.self)
         guard !name.isEmpty else { throw line.error("missing fetch method in sample expression '\(text)'") }
         var args: [String] = []
+        var parens = false
         if i < b.count && b[i] == UInt8(ascii: "(") {
+            parens = true
             do { (args, i) = try arguments(b, from: i) } catch { throw line.error("fetch method '\(name)': \(error.message)") }
         }
         var implied: AclMatch? = nil
@@ -75,6 +77,8 @@ enum SampleSyntax {
             if acl { known += SampleCatalog.aclSuffixBases.flatMap { b in SampleCatalog.aclSuffixes.keys.map { b + "_" + $0 } } }
             throw line.error(unknown("fetch method", name, known))
         }
+        // `str()`: an empty argument where one is mandatory (make_arg_list).
+        if parens && args.isEmpty && spec.required > 0 { args = [""] }
         try checkArgs(args, spec.args, required: spec.required, what: "fetch method '\(name)'", line: line, state: &state)
         var expr = SampleExprDef(fetch: spec.kind, fetchName: name, args: args, text: "", output: spec.output)
         if !context.allows(spec.usage) && !acl {
@@ -89,9 +93,12 @@ enum SampleSyntax {
             let cname = String(decoding: b[s..<i], as: UTF8.self)
             guard !cname.isEmpty else { throw line.error("missing converter name after ',' in '\(text)'") }
             var cargs: [String] = []
+            var cparens = false
             if i < b.count && b[i] == UInt8(ascii: "(") {
+                cparens = true
                 do { (cargs, i) = try arguments(b, from: i) } catch { throw line.error("converter '\(cname)': \(error.message)") }
             }
+            if cparens && cargs.isEmpty, let cs = SampleCatalog.converters[cname], cs.required > 0 { cargs = [""] }
             if let m = SampleCatalog.mapForm(cname) {
                 guard (1...2).contains(cargs.count), !cargs[0].isEmpty else {
                     throw line.error("converter '\(cname)' expects a map file name and an optional default value")

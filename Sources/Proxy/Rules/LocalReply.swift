@@ -60,10 +60,15 @@ extension RuleContext {
         }
     }
 
-    /// An error page of the proxies (errorfile / errorloc / http-errors, else HAProxy's).
+    /// An error page of the proxies: the backend's, else the frontend's (http-error reply,
+    /// errorfile, errorloc, http-errors section), else HAProxy's.
     func errorPage(_ status: Int, fe: ProxyRuleProgram?, be: ProxyRuleProgram?) -> PreparedReply {
-        let page = be?.errorPages[status] ?? fe?.errorPages[status] ?? BuiltInPages.page(status)
-        return load(page, status: status)
+        for p in [be, fe] {
+            guard let p else { continue }
+            if let r = p.errorReplies[status] { return prepare(r, fe: nil, be: nil) }
+            if let m = p.errorPages[status] { return load(m, status: status) }
+        }
+        return load(BuiltInPages.page(status), status: status)
     }
 
     private func prepare(_ p: ReplyProgram, fe: ProxyRuleProgram?, be: ProxyRuleProgram?) -> PreparedReply {

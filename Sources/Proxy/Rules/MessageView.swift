@@ -158,10 +158,16 @@ public final class MessageView {
         return s
     }
 
+    /// A value without its surrounding blanks (HAProxy reads header values so).
+    @inline(__always) static func trimmed(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let (l, h) = Bytes.trim(b, 0, b.count)
+        return UnsafeRawBufferPointer(rebasing: b[l..<h])
+    }
+
     @discardableResult
     func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
         guard count < MessageView.entryCapacity else { overflowed = true; return false }
-        guard let n = store(name), let v = store(value) else { return false }
+        guard let n = store(name), let v = store(Self.trimmed(value)) else { return false }
         entries[count] = Entry(name: n, value: v, original: -1, deleted: false, valueChanged: false)
         count += 1
         changed = true
@@ -185,7 +191,7 @@ public final class MessageView {
 
     @discardableResult
     func setValue(_ i: Int, _ value: UnsafeRawBufferPointer) -> Bool {
-        guard let v = store(value) else { return false }
+        guard let v = store(Self.trimmed(value)) else { return false }
         entries[i].value = v
         entries[i].valueChanged = true
         changed = true

@@ -45,9 +45,17 @@ public final class PatternView: @unchecked Sendable {
 /// One map or pattern file: its entries (in file order) and the views compiled from them.
 public final class PatternFile: @unchecked Sendable {
     // @unchecked: `state` is only touched under its Mutex.
-    public struct Entry: Sendable { public var key: String; public var value: String? }
+    /// One line: its key, its value (maps), and an id that stays the same while the entry
+    /// exists (what `show map` prints and `del map #ID` names).
+    public struct Entry: Sendable {
+        public var key: String
+        public var value: String?
+        public var id: UInt64 = 0
+        public init(key: String, value: String?) { self.key = key; self.value = value }
+    }
     struct State {
         var entries: [Entry]
+        var nextID: UInt64 = 1
         var views: [PatternView] = []
         var retired: [(Unmanaged<PatternSet>, Int64)] = []
     }
@@ -60,7 +68,9 @@ public final class PatternFile: @unchecked Sendable {
     init(path: String, isMap: Bool, entries: [Entry]) {
         self.path = path
         self.isMap = isMap
-        state = Mutex(State(entries: entries))
+        var numbered = entries
+        for i in numbered.indices { numbered[i].id = UInt64(i + 1) }
+        state = Mutex(State(entries: numbered, nextID: UInt64(entries.count + 1)))
     }
 
     /// A view of the file compiled for a match method (configuration time).
@@ -84,6 +94,7 @@ public final class PatternFile: @unchecked Sendable {
         try state.withLock { s throws in
             var entries = s.entries
             change(&entries)
+            for i in entries.indices where entries[i].id == 0 { entries[i].id = s.nextID; s.nextID += 1 }
             let sets = try s.views.map { v in
                 try PatternSet(method: v.method, ignoreCase: v.ignoreCase, keys: entries.map(\.key),
                                values: entries.map(\.value), output: v.output)

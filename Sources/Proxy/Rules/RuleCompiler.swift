@@ -204,13 +204,17 @@ private struct Compiler {
                 pages[e.status] = nil
             }
         }
-        return ProxyRuleProgram(
+        var replies: [Int: ReplyProgram] = [:]
+        for (r, _) in r.errorReplies { replies[r.status] = try reply(r, p) }
+        let program = ProxyRuleProgram(
             name: p.name, acls: acls, httpRequest: try rules(r.httpRequest, .request), httpResponse: try rules(r.httpResponse, .response),
             afterResponse: try rules(r.httpAfterResponse, .afterResponse), redirects: try rules(r.redirects, .request),
             statsRules: try rules(r.statsRules, .request),
             errorPages: pages, errorLocations: [:],
             tarpitTimeoutMs: r.tarpitTimeout ?? p.timeouts.connect ?? 0,
             httpClose: p.connectionMode == .close)
+        program.errorReplies = replies
+        return program
     }
 
     // MARK: ACLs

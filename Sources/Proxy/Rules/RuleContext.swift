@@ -150,6 +150,8 @@ public final class RuleContext {
     var requestIndex = 0
     /// The original request line (capture.req.*, %r).
     var requestLine = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The method as received (see the `method` fetch).
+    var originalMethod = UnsafeRawBufferPointer(start: nil, count: 0)
     /// The transaction's status (log phase; response phase reads the view).
     var status = -1
     var slot: SlotRuleState! = nil
@@ -174,6 +176,7 @@ public final class RuleContext {
         arena.reset()
         formatArena.reset()
         request.load(request: head)
+        originalMethod = head.slice(head.method)
         requestLoaded = true
         responseLoaded = false
         phase = .request

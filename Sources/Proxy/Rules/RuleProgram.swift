@@ -136,8 +136,10 @@ final class ProxyRuleProgram {
     let afterResponse: [CompiledRule]
     let redirects: [CompiledRule]
     let statsRules: [CompiledRule]
-    /// The proxy's error pages by status (errorfile, errorloc, errorfiles).
+    /// The proxy's error pages by status (errorfile, errorloc, errorfiles), and the replies
+    /// `http-error` defines (they win over a page for the same status).
     let errorPages: [Int: ErrorPageMessage]
+    var errorReplies: [Int: ReplyProgram] = [:]
     let errorLocations: [Int: (code: Int, location: StaticBytes)]
     let realm: StaticBytes
     let tarpitTimeoutMs: Int

@@ -130,8 +130,12 @@ extension RuleContext {
             for i in 0..<tables.serverNameBytes[be].count where st.isUsable(base + i) { n += 1 }
             return .int(Int64(n))
         case .method:
+            // HAProxy keeps the parsed method of a known one (set-method does not change what
+            // `method` returns then); another method is read from the current start line.
             guard let v = requestView else { return capturedMethod() }
-            var s = Sample(type: .method); s.bytes = v.methodBytes; return s
+            var s = Sample(type: .method)
+            s.bytes = KnownMethods.isKnown(originalMethod) ? originalMethod : v.methodBytes
+            return s
         case .path, .pathq:
             guard let v = requestView else { return nil }
             let u = v.uriBytes
@@ -520,6 +524,30 @@ extension RuleContext {
         c.done = true
         return nil
     }
+}
+
+/// The methods HAProxy's parser knows (find_http_meth).
+enum KnownMethods {
+    static func isKnown(_ m: UnsafeRawBufferPointer) -> Bool {
+        switch m.count {
+        case 3: return Bytes.equal(m, HeaderNames.get, ignoreCase: false) || Bytes.equal(m, HeaderNames.put, ignoreCase: false)
+        case 4: return Bytes.equal(m, HeaderNames.head, ignoreCase: false) || Bytes.equal(m, HeaderNames.post, ignoreCase: false)
+        case 5: return Bytes.equal(m, HeaderNames.trace, ignoreCase: false)
+        case 6: return Bytes.equal(m, HeaderNames.delete, ignoreCase: false)
+        case 7: return Bytes.equal(m, HeaderNames.options, ignoreCase: false) || Bytes.equal(m, HeaderNames.connect, ignoreCase: false)
+        default: return false
+        }
+    }
+}
+
+extension HeaderNames {
+    nonisolated(unsafe) static let get = StaticBytes(Array("GET".utf8)).buffer
+    nonisolated(unsafe) static let put = StaticBytes(Array("PUT".utf8)).buffer
+    nonisolated(unsafe) static let head = StaticBytes(Array("HEAD".utf8)).buffer
+    nonisolated(unsafe) static let post = StaticBytes(Array("POST".utf8)).buffer
+    nonisolated(unsafe) static let trace = StaticBytes(Array("TRACE".utf8)).buffer
+    nonisolated(unsafe) static let delete = StaticBytes(Array("DELETE".utf8)).buffer
+    nonisolated(unsafe) static let options = StaticBytes(Array("OPTIONS".utf8)).buffer
 }
 
 extension Fetch {

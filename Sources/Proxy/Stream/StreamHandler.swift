@@ -76,6 +76,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     public let stickUpdates: StickUpdateQueues?
     /// The compiled rule language (nil when the configuration uses none of it).
     let rules: CompiledRules?
+    /// The map and ACL pattern files, for the runtime API (`show/add/del/set/clear map|acl`).
+    public let patternFiles: PatternFiles
 
     struct Pages {
         let badRequest = ErrorPages.bytes(.badRequest)
@@ -120,6 +122,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
         let compiled = try RuleCompiler.compile(configuration, topology: topology, states: states, workers: workers)
         rules = compiled.isActive ? compiled : nil
+        patternFiles = compiled.files
         var ws: [WorkerContext] = []
         for i in 0..<workers {
             let routers = try topology.frontends.map { f in
