@@ -207,8 +207,6 @@ enum ConfigFiles {
         let config = rulesConfig("""
         stats enable
         stats uri /stats
-        stats realm Ring
-        stats auth admin:secret
         stats http-request deny if { src 10.0.0.0/8 }
         stats http-request allow if { hdr(x-trusted) -m found }
         stats http-request auth realm "Stats Area" unless { http_auth(ops) }

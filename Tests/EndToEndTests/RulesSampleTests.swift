@@ -10,7 +10,7 @@ private let haproxyInstalled = HAProxyProcess.isInstalled
     @Test(.enabled(if: haproxyInstalled, "haproxy is not installed"))
     func fetchesAndConverters() throws {
         let exprs = [
-            "src", "src_port,sub(1),add(1)", "method", "path", "pathq", "query", "url", "base", "baseq", "base32",
+            "src", "src_port,sub(1),add(1),bool", "method", "path", "pathq", "query", "url", "base", "baseq", "base32",
             "url_ip", "url_port", "url_param(a)", "urlp(b)", "urlp_val(n)", "req.hdr(x-a)", "req.hdr(x-a,1)",
             "req.hdr(x-a,-1)", "hdr(x-a,2)", "req.fhdr(x-a)", "req.hdr_cnt(x-a)", "hdr_cnt", "req.fhdr_cnt(x-a)",
             "req.hdr_ip(x-ip)", "hdr_val(x-n)", "req.hdr_names(;)", "req.cook(c1)", "req.cook_cnt(c1)", "cook_val(n)",

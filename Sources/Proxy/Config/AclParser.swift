@@ -50,8 +50,17 @@ enum AclParser {
         }
         _ = explicitMatch   // `-m` overrides the method a suffix form implies (HAProxy accepts `hdr_dom(h) -m end`)
         for path in criterion.patternFiles {
-            try SampleSyntax.loadFile(path, map: criterion.patternFilesAreMaps, line: line, state: &state)
+            // `-M` makes the file a map for its reference ("used by map"), as in HAProxy.
+            try SampleSyntax.loadFile(path, map: criterion.patternFilesAreMaps, user: criterion.patternFilesAreMaps ? "map" : "acl",
+                                      line: line, state: &state)
         }
+        if let id = criterion.uniqueID, state.config.rules.patternRefs.contains(where: { $0.uniqueID == id }) {
+            throw line.error("error detected while parsing ACL '\(name)' : the id is already used")
+        }
+        criterion.reference = state.config.rules.patternRefs.count
+        state.config.rules.patternRefs.append(PatternRefDef(
+            path: nil, display: "acl '\(expr.fetchName)' file '\(line.location.file)' line \(line.location.line)",
+            usedByACL: true, usedByMap: false, hasValues: false, uniqueID: criterion.uniqueID))
         // Patterns, with the integer operators (`gt 3` → 4:).
         var patterns: [String] = []
         var op: String? = nil

@@ -54,8 +54,15 @@ enum ConditionParser {
         if state.proxy.acls.contains(where: { $0.name == name }) { return Condition.Term(acl: name, negated: negated) }
         // FALSE is !TRUE (one predefined ACL less to evaluate).
         let predefinedName = name == "FALSE" ? "TRUE" : name
-        if let definition = AclParser.predefined(predefinedName, at: line.location) {
-            if !state.proxy.acls.contains(where: { $0.name == predefinedName }) { state.proxy.acls.append(definition) }
+        if var definition = AclParser.predefined(predefinedName, at: line.location) {
+            if !state.proxy.acls.contains(where: { $0.name == predefinedName }) {
+                // HAProxy parses a predefined ACL on its first use in a proxy: one pattern reference.
+                definition.criterion?.reference = state.config.rules.patternRefs.count
+                state.config.rules.patternRefs.append(PatternRefDef(
+                    path: nil, display: "acl '\(definition.criterion?.expression.fetchName ?? name)' file '\(line.location.file)' line \(line.location.line)",
+                    usedByACL: true, usedByMap: false, hasValues: false, uniqueID: nil))
+                state.proxy.acls.append(definition)
+            }
             return Condition.Term(acl: predefinedName, negated: name == "FALSE" ? !negated : negated)
         }
         let known = Array(Set(state.proxy.acls.map(\.name).filter { !$0.hasPrefix("{") })).sorted()

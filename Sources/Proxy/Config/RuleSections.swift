@@ -33,6 +33,11 @@ enum RuleSections {
     static func endOfProxy(_ state: inout ParseState) {
         let p = state.proxy
         let http = p.mode == .http
+        // HAProxy refuses to mix the two ways of guarding the statistics page.
+        if let first = p.rules.statsRules.first, p.stats.realm != StatsConfig().realm || !p.stats.auths.isEmpty {
+            state.errors.append(ConfigError(first.location, "stats http-request",
+                                            "proxy '\(p.name)': stats 'auth'/'realm' and 'http-request' can't be used at the same time."))
+        }
         func parse(_ text: (String, SourceLocation)?, _ keyword: String, _ context: SampleContext) -> LogFormatDef? {
             guard let (t, loc) = text else { return nil }
             let line = KeywordLine(words: [keyword, t], argumentStart: 1, keyword: keyword, location: loc)

@@ -39,6 +39,8 @@ public struct AclCriterion: Equatable, Sendable {
     public var uniqueID: Int? = nil
     /// ACL keyword used in a context where it never matches (HAProxy warns; the ACL is false).
     public var neverMatches = false
+    /// The pattern reference of the inline patterns (index in GlobalRules.patternRefs).
+    public var reference: Int? = nil
     public init(expression: SampleExprDef) { self.expression = expression }
 }
 
@@ -296,12 +298,29 @@ public struct PatternFileDef: Equatable, Sendable {
     public var lines: [Line]
 }
 
+/// A pattern reference as HAProxy lists them (`show acl`, `show map`): a file, shared by
+/// every ACL and map that names it, or one ACL's inline patterns. Kept in creation order.
+public struct PatternRefDef: Equatable, Sendable {
+    /// The file's path; nil for inline patterns.
+    public var path: String?
+    /// HAProxy's description ("acl 'path_beg' file 'x.cfg' line 12").
+    public var display: String
+    public var usedByACL: Bool
+    public var usedByMap: Bool
+    /// A two-column file (keys and values).
+    public var hasValues: Bool
+    /// `-u ID`.
+    public var uniqueID: Int?
+}
+
 /// The rule language's global parts: userlists, http-errors sections, files read at start,
 /// and references to check once every section has been read.
 public struct GlobalRules: Equatable, Sendable {
     public var userlists: [UserlistDef] = []
     public var httpErrors: [HTTPErrorsDef] = []
     public var files: [String: PatternFileDef] = [:]
+    /// Every pattern reference, in the order HAProxy creates them.
+    public var patternRefs: [PatternRefDef] = []
     /// (kind, name, where): userlists, tables and backends named by expressions.
     public var references: [Reference] = []
     public struct Reference: Equatable, Sendable {

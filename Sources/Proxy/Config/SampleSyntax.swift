@@ -229,7 +229,28 @@ enum SampleSyntax {
 
     /// Reads a pattern or map file once per path (HAProxy: one key per line, optional value
     /// after blanks, `#` comments, blank lines skipped).
-    static func loadFile(_ path: String, map: Bool, line: KeywordLine, state: inout ParseState) throws(ConfigError) {
+    /// Reads a pattern (`map` false) or map file once; `user` ("acl", "map") records the use in
+    /// the file's pattern reference as HAProxy does (nil: no reference, for add-acl & co.).
+    static func loadFile(_ path: String, map: Bool, user: String? = "map", line: KeywordLine, state: inout ParseState) throws(ConfigError) {
+        if let user {
+            let where_ = "at file '\(line.location.file)' line \(line.location.line)"
+            if let i = state.config.rules.patternRefs.firstIndex(where: { $0.path == path }) {
+                var r = state.config.rules.patternRefs[i]
+                if map && !r.hasValues {
+                    throw line.error("The file \"\(path)\" is already used as one column file and cannot be used by as two column file.")
+                }
+                if !map && r.hasValues {
+                    throw line.error("The file \"\(path)\" is already used as two column file and cannot be used by as one column file.")
+                }
+                r.display += ", by \(user) \(where_)"
+                if user == "map" { r.usedByMap = true } else { r.usedByACL = true }
+                state.config.rules.patternRefs[i] = r
+            } else {
+                state.config.rules.patternRefs.append(PatternRefDef(
+                    path: path, display: "pattern loaded from file '\(path)' used by \(user) \(where_)",
+                    usedByACL: user == "acl", usedByMap: user == "map", hasValues: map, uniqueID: nil))
+            }
+        }
         if state.config.rules.files[path] != nil { return }
         guard let data = FileReader.read(path) else {
             throw line.error("failed to open \(map ? "map" : "pattern") file '\(path)'")
@@ -266,7 +287,7 @@ enum SampleSyntax {
         if state.config.rules.files[path] != nil { return }
         if FileManager.default.fileExists(atPath: path) {
             let line = KeywordLine(words: ["-"], argumentStart: 1, keyword: "", location: SourceLocation(file: path, line: 0))
-            try loadFile(path, map: map, line: line, state: &state)
+            try loadFile(path, map: map, user: nil, line: line, state: &state)
         } else {
             state.config.rules.files[path] = PatternFileDef(path: path, lines: [])
         }

@@ -2,7 +2,7 @@
 // into a flat open-addressing hash table (no Dictionary, no allocation when looking up),
 // IP networks into one table per prefix length (longest prefix first, as HAProxy's trees
 // find them), the rest into lists tried in file order. A PatternSet is immutable; the runtime
-// API replaces a whole set (see PatternFile), so workers read it without locks.
+// API replaces a whole set (see PatternReference), so workers read it without locks.
 
 #if canImport(Glibc)
 import Glibc

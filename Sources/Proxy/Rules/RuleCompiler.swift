@@ -21,7 +21,7 @@ public final class CompiledRules: @unchecked Sendable {
     let dynamicBackends: [[LogFormatProgram?]]
     /// Per configuration proxy (index in Configuration.proxies); nil when it has no rules.
     let proxies: [ProxyRuleProgram?]
-    public let files: PatternFiles
+    public let files: PatternReferences
     /// Per configuration proxy: the capture slots a frontend declares.
     let captures: [CaptureLayout]
     /// Per configuration proxy: log-format and unique-id.
@@ -36,7 +36,7 @@ public final class CompiledRules: @unchecked Sendable {
     /// The configuration needs per-connection rule state (variables, captures...).
     let needsSlotState: Bool
 
-    init(configuration: Configuration, tables: RuleTables, acls: [ACLTable], dynamicBackends: [[LogFormatProgram?]], proxies: [ProxyRuleProgram?], files: PatternFiles, captures: [CaptureLayout],
+    init(configuration: Configuration, tables: RuleTables, acls: [ACLTable], dynamicBackends: [[LogFormatProgram?]], proxies: [ProxyRuleProgram?], files: PatternReferences, captures: [CaptureLayout],
          logFormats: [LogFormatProgram?], uniqueIDFormats: [LogFormatProgram?], uniqueIDHeaders: [StaticBytes?],
          headerCaptures: [[(name: [UInt8], slot: Int)]], responseHeaderCaptures: [[(name: [UInt8], slot: Int)]]) {
         self.configuration = configuration; self.acls = acls; self.dynamicBackends = dynamicBackends
@@ -88,7 +88,7 @@ private struct Compiler {
     let config: Configuration
     let topology: Topology
     let variables = VariableTable()
-    var files: PatternFiles
+    var files: PatternReferences
     var userlistIndex: [String: Int] = [:]
     var userlists: [Userlist] = []
     var httpErrors: [String: [Int: ErrorPageMessage]] = [:]
@@ -96,16 +96,7 @@ private struct Compiler {
     init(config: Configuration, topology: Topology) {
         self.config = config
         self.topology = topology
-        var maps = Set<String>()
-        func scan(_ e: SampleExprDef) { for cv in e.converters where cv.map != nil { maps.insert(cv.args[0]) } }
-        for p in config.proxies {
-            for a in p.acls { if let c = a.criterion { scan(c.expression); if c.patternFilesAreMaps { c.patternFiles.forEach { maps.insert($0) } } } }
-            for r in p.rules.httpRequest + p.rules.httpResponse + p.rules.httpAfterResponse {
-                if case .setMap(let f, _, _) = r.action { maps.insert(f) }
-                if case .delMap(let f, _) = r.action { maps.insert(f) }
-            }
-        }
-        files = PatternFiles(config.rules.files, maps: maps)
+        files = PatternReferences(config.rules.patternRefs, files: config.rules.files)
         for (i, u) in config.rules.userlists.enumerated() { userlistIndex[u.name] = i; userlists.append(Userlist(u)) }
         for h in config.rules.httpErrors {
             var pages: [Int: ErrorPageMessage] = [:]
@@ -238,7 +229,15 @@ private struct Compiler {
         case .binary: cast = .binary
         default: cast = .string
         }
-        let inline = try PatternView(PatternSet(method: a.match, ignoreCase: a.ignoreCase, keys: a.patterns), output: nil)
+        let inline: PatternView
+        if let ref = crit.reference {
+            // The ACL's own reference: its inline patterns, changeable by the runtime API.
+            let r = files.definition(ref)
+            r.seed(a.patterns)
+            inline = try r.view(method: a.match, ignoreCase: a.ignoreCase, output: nil)
+        } else {
+            inline = try PatternView(PatternSet(method: a.match, ignoreCase: a.ignoreCase, keys: a.patterns), output: nil)
+        }
         var fileViews: [PatternView] = []
         for path in crit.patternFiles {
             guard let f = files.file(path) else { throw RuleCompileError(description: "\(a.location): pattern file '\(path)' was not loaded") }
@@ -551,7 +550,7 @@ private struct Compiler {
         }
     }
 
-    func file(_ path: String) throws -> PatternFile {
+    func file(_ path: String) throws -> PatternReference {
         guard let f = files.file(path) else { throw RuleCompileError(description: "pattern file '\(path)' was not loaded") }
         return f
     }

@@ -57,7 +57,7 @@ struct HeaderNameMatcher {
 struct PatternFileAction {
     enum Kind { case addACL, delACL, setMap, delMap }
     let kind: Kind
-    let file: PatternFile
+    let file: PatternReference
     let key: LogFormatProgram
     let value: LogFormatProgram?
 }

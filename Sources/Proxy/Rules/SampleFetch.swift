@@ -178,10 +178,9 @@ extension RuleContext {
             let auth = UnsafeRawBufferPointer(rebasing: u[a])
             var colon = auth.count
             for k in 0..<auth.count where auth[k] == UInt8(ascii: ":") { colon = k; break }
-            if case .urlIP = f {
-                guard let ip = TextAddress.ipv4(UnsafeRawBufferPointer(rebasing: auth[0..<colon])) else { return nil }
-                return .ipv4(ip)
-            }
+            // HAProxy's url2sa reads only a numeric host: a name gives no address and no port.
+            guard let ip = TextAddress.ipv4(UnsafeRawBufferPointer(rebasing: auth[0..<colon])) else { return nil }
+            if case .urlIP = f { return .ipv4(ip) }
             if colon == auth.count { return .int(80) }
             return .int(TextNumber.readInt64(UnsafeRawBufferPointer(rebasing: auth[(colon + 1)...])))
         case .headerCount(let d, let name, let full):
@@ -199,7 +198,8 @@ extension RuleContext {
             for i in 0..<v.entryCount where v.isLive(i) {
                 if !first { delim.withUnsafeBytes { w.bytes($0) } }
                 first = false
-                w.bytes(v.name(i))
+                // HTX keeps header names in lower case: HAProxy lists them so.
+                for c in v.name(i) { w.byte(Bytes.lower(c)) }
             }
             return w.finish(arena).map { .string($0) }
         case .cookieCount(let d, let name):
@@ -601,6 +601,7 @@ enum Hashes {
         a = (a &+ 0xd3a2646c) ^ (a << 9)
         a = (a &+ 0xfd7046c5) &+ (a << 3)
         a = (a ^ 0xb55a4f09) ^ (a >> 16)
-        return a
+        // HAProxy's tools.h spreads the result with a large prime (the balance hashes do not).
+        return a &* 3221225473
     }
 }

@@ -77,7 +77,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     /// The compiled rule language (nil when the configuration uses none of it).
     let rules: CompiledRules?
     /// The map and ACL pattern files, for the runtime API (`show/add/del/set/clear map|acl`).
-    public let patternFiles: PatternFiles
+    public let patternFiles: PatternReferences
 
     struct Pages {
         let badRequest = ErrorPages.bytes(.badRequest)
