@@ -60,7 +60,7 @@ extension RuleContext {
             number(Int64(r?.retries ?? 0), o, into: &w)
         case .serverQueue: number(Int64(r?.serverQueue ?? 0), o, into: &w)
         case .backendQueue: number(Int64(r?.backendQueue ?? 0), o, into: &w)
-        case .requestCounter, .logCounter: number(Int64(r?.requestCounter ?? 0), o, into: &w)
+        case .requestCounter, .logCounter: number(Int64(slot?.requestID ?? r?.requestCounter ?? 0), o, into: &w)
         case .termination, .terminationCookies:
             guard let r else { Self.text(HeaderNames.noTermination.buffer, o, into: &w); return }
             if o.contains(.quote) { w.byte(UInt8(ascii: "\"")) }
@@ -158,7 +158,8 @@ extension RuleContext {
             guard let u else { Self.text(nil, o, into: &w); return }
             var q = 0
             while q < u.count && u[q] != UInt8(ascii: "?") { q += 1 }
-            if field == .httpQuery { Self.text(UnsafeRawBufferPointer(rebasing: u[q...]), o, into: &w); return }
+            // HAProxy prints an absent query as nothing, not '-'.
+            if field == .httpQuery { var oq = o; oq.remove(.mandatory); Self.text(UnsafeRawBufferPointer(rebasing: u[q...]), oq, into: &w); return }
             let path = UnsafeRawBufferPointer(rebasing: u[0..<q])
             if field == .httpPath { Self.text(path, o, into: &w); return }
             let parts = URIParts(path)

@@ -44,17 +44,19 @@ extension RuleContext {
     }
 
     func render<S: ByteSink>(_ f: LogFormatProgram, into w: inout S) {
-        for n in f.nodes {
-            switch n {
-            case .literal(let b): w.bytes(b.buffer)
-            case .sample(let e, let o):
-                var s = evaluate(e)
-                if s != nil, !SampleCast.convert(&s!, to: .string, arena) { s = nil }
-                if f.http { Self.httpEncode(s?.bytes, into: &w, escape: o.contains(.escape)) }
-                else { Self.text(s?.bytes, o, into: &w) }
-            case .field(let field, let o):
-                renderField(field, o, http: f.http, into: &w)
-            }
+        for n in f.nodes { render(n, http: f.http, into: &w) }
+    }
+
+    @inline(__always) func render<S: ByteSink>(_ n: LogFormatProgram.Node, http: Bool, into w: inout S) {
+        switch n {
+        case .literal(let b): w.bytes(b.buffer)
+        case .sample(let e, let o):
+            var s = evaluate(e)
+            if s != nil, !SampleCast.convert(&s!, to: .string, arena) { s = nil }
+            if http { Self.httpEncode(s?.bytes, into: &w, escape: o.contains(.escape)) }
+            else { Self.text(s?.bytes, o, into: &w) }
+        case .field(let field, let o):
+            renderField(field, o, http: http, into: &w)
         }
     }
 

@@ -4,6 +4,8 @@
 // Everything that can fail was checked by the parser; what remains (a file that vanished,
 // a map entry the parser could not see) is an error naming the configuration line.
 
+import Synchronization
+
 public struct RuleCompileError: Error, CustomStringConvertible {
     public let description: String
 }
@@ -33,6 +35,8 @@ public final class CompiledRules: @unchecked Sendable {
     let responseHeaderCaptures: [[(name: [UInt8], slot: Int)]]
     /// Anything at all: when false, the stream layer skips the rule machinery entirely.
     public let isActive: Bool
+    /// HAProxy's request counter (`%rt`, the stream's unique id): one per request, process-wide.
+    let requestCounter = Atomic<Int>(0)
     /// The configuration needs per-connection rule state (variables, captures...).
     let needsSlotState: Bool
 

@@ -25,6 +25,8 @@ final class SlotRuleState {
     var localReply = false
     /// `http-request capture`/`declare capture` slots were sized for this frontend.
     var frontend = -1
+    /// The request's number in the process (`%rt`).
+    var requestID = 0
 
     init(variables: Int) {
         vars = VarStore(count: variables)

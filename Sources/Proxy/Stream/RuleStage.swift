@@ -5,6 +5,7 @@
 // that use rules create any of this (`CompiledRules.isActive`).
 
 import CUring
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,6 +46,7 @@ extension StreamHandler {
         let state = wr.slot(slotIndex)
         state.beginTransaction(newConnection: call.pointee.request_index == 0, refs: compiled.tables.variables,
                                layout: compiled.captures[fe.proxy], frontend: fe.proxy)
+        state.requestID = compiled.requestCounter.add(1, ordering: .relaxed).oldValue
         ctx.slot = state
         ctx.frontend = Int(slot.frontend)
         ctx.requestIndex = Int(call.pointee.request_index)

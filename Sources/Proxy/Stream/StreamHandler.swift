@@ -585,6 +585,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         r.retries = Int(info.retries)
         r.redispatched = info.redispatched != 0
         r.requestLine = (slot.active && !slot.badRequest) ? w.lines.line(slot: slotIndex, length: slot.requestLineLength) : nil
+        if rules != nil, logWithRules(&r, w, fe, frontend: Int(info.frontend), slotIndex: slotIndex, slot: slot,
+                                      server: info.unassigned == 0 ? info.server : -1, client: info.client) { return }
         w.syslog.logTransaction(r, to: fe.log)
     }
 
