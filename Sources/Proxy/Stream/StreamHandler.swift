@@ -172,7 +172,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         slot.isHeadRequest = head.isHead
         slot.requestMinor = Int8(head.versionMinor)
         // kept for the log line only (a 1 KiB slot per connection: not touched when nothing logs)
-        if !fe.log.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head) }
+        // the rules read it too (capture.req.method/uri/ver, %r and the %H fields)
+        if !fe.log.loggers.isEmpty || w.rules != nil { slot.requestLineLength = w.lines.save(slot: slotIndex, head) }
         w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
         call.pointee.head_len = UInt32(consumed)
         call.pointee.body = Self.engineFraming(head.framing)
