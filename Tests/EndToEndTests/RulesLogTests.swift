@@ -56,4 +56,19 @@ private let haproxyInstalled = HAProxyProcess.isInstalled
         """)
         try RuleDifferential.compare("httplog as log-format", config, [.get("/ok"), .get("/deny")])
     }
+
+    @Test(.enabled(if: haproxyInstalled, "haproxy is not installed"))
+    func theLastLogFormatOfAProxyWins() throws {
+        // `option httplog` after a log-format replaces it (one format per proxy in HAProxy).
+        let config = rulesConfig("""
+        log-format "custom %ST %HP"
+        option httplog
+        """)
+        try RuleDifferential.compare("httplog after log-format", config, [.get("/x")])
+        let custom = rulesConfig("""
+        option httplog
+        log-format "custom %ST %HP"
+        """)
+        try RuleDifferential.compare("log-format after httplog", custom, [.get("/y")])
+    }
 }
