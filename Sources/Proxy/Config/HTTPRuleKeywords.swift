@@ -174,11 +174,6 @@ enum HTTPRuleKeywords {
             try line.expectArguments(1...1, "unique-id-header NAME")
             state.proxy.rules.uniqueIDHeader = line.argument(0)
         },
-        ConfigKeyword("timeout tarpit", .proxies, "timeout tarpit TIME",
-                      "How long `tarpit` holds a connection (default: timeout connect).") { state, line throws(ConfigError) in
-            try line.expectArguments(1...1, "timeout tarpit TIME")
-            state.proxy.rules.tarpitTimeout = try line.time(0, "timeout")
-        },
         ConfigKeyword("stats http-request", [.frontend, .backend, .listen], "stats http-request allow|deny|auth [realm R] [if|unless COND]",
                       "Access rules of the statistics page.") { state, line throws(ConfigError) in
             guard let a = line.argument(0), ["allow", "deny", "auth"].contains(a) else {

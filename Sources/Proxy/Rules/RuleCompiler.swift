@@ -206,7 +206,7 @@ private struct Compiler {
             afterResponse: try rules(r.httpAfterResponse, .afterResponse), redirects: try rules(r.redirects, .request),
             statsRules: try rules(r.statsRules, .request),
             errorPages: pages, errorLocations: [:],
-            tarpitTimeoutMs: r.tarpitTimeout ?? p.timeouts.connect ?? 0,
+            tarpitTimeoutMs: r.tarpitTimeout ?? p.timeouts.tarpit ?? p.timeouts.connect ?? 0,
             httpClose: p.connectionMode == .close)
         program.errorReplies = replies
         return program
