@@ -1,15 +1,21 @@
 # The two commands a newcomer needs (README): `make run` and `make test`.
-# Both install what is missing first (liburing-dev; haproxy/nginx/wrk for comparison tests).
+# Both install what is missing first (liburing-dev, libpcre2-dev, libcrypt-dev; haproxy/nginx/wrk for comparison tests).
 SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps deps-test build release bench fuzz regtests regtests-ci ci
 
+# Build dependencies: liburing-dev (io_uring), libpcre2-dev (regexes in rules, pcre2.h and
+# libpcre2-8.so), libcrypt-dev (userlist passwords, crypt.h and libcrypt.so).
+DEPS_PKGS := liburing:liburing-dev libpcre2-8:libpcre2-dev libcrypt:libcrypt-dev
+
 deps:
-	@pkg-config --exists liburing 2>/dev/null || { \
-	  echo "installing liburing-dev (io_uring library)"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq liburing-dev >/dev/null; }
+	@missing=""; command -v pkg-config >/dev/null || missing=" pkgconf"; for d in $(DEPS_PKGS); do \
+	  pkg-config --exists "$${d%%:*}" 2>/dev/null || missing="$$missing $${d#*:}"; done; \
+	  [ -z "$$missing" ] || { \
+	  echo "installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; }
 
 # haproxy: differential tests compare against it; wrk: benchmark script; both optional at run time.
 deps-test: deps

@@ -31,9 +31,12 @@ let package = Package(
         // Origin servers for the demo and the tests (an echo server, a PHP-like app): plain
         // POSIX sockets and threads, independent of the proxy on purpose.
         .target(name: "Origins"),
+        // PCRE2 (regexes in rules, as HAProxy's USE_PCRE2) and libcrypt (userlist passwords).
+        .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
+        .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(
             name: "Proxy",
-            dependencies: ["CUring"],
+            dependencies: ["CUring", "CPCRE2", "CCrypt"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
         .executableTarget(name: "ringproxy", dependencies: ["Proxy", "Origins"]),

@@ -33,6 +33,7 @@ let package = Package(
         benchmarkTarget("Persistence"),
         benchmarkTarget("Routing"),
         benchmarkTarget("Balancing"),
+        benchmarkTarget("Rules"),
         // The configurations and messages the benchmarks share, and what they measure.
         .target(
             name: "BenchmarkFixtures",

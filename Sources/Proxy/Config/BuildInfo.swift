@@ -15,10 +15,12 @@ public enum BuildInfo {
         "+PROMEX",            // http-request use-service prometheus-exporter
         "+THREAD",            // one worker thread per core (nbthread)
         "+GETADDRINFO",       // server and check host names are resolved with getaddrinfo
-        "-OPENSSL", "-LUA", "-ZLIB", "-SLZ", "-QUIC", "-PCRE", "-PCRE_JIT", "-PCRE2", "-PCRE2_JIT",
+        "+PCRE2", "+PCRE2_JIT", // regexes in rules (Sources/Proxy/Rules/Regex.swift)
+        "+LIBCRYPT", "+CRYPT_H", // userlist passwords checked with crypt(3)
+        "-OPENSSL", "-LUA", "-ZLIB", "-SLZ", "-QUIC", "-PCRE", "-PCRE_JIT",
         "-SYSTEMD", "-TPROXY", "-LINUX_TPROXY", "-TFO", "-NS", "-DEVICEATLAS", "-51DEGREES",
         "-WURFL", "-OT", "-CPU_AFFINITY", "-EPOLL", "-POLL", "-KQUEUE", "-EVPORTS", "-NETFILTER",
-        "-LIBCRYPT", "-CRYPT_H", "-OBSOLETE_LINKER", "-MEMORY_PROFILING", "-ENGINE",
+        "-OBSOLETE_LINKER", "-MEMORY_PROFILING", "-ENGINE",
     ].joined(separator: " ")
 
     /// `feature(NAME)` as HAProxy evaluates it: NAME must appear as a whole word after '+'.

@@ -3,11 +3,13 @@
 
 enum ConditionParser {
     static let predefinedNames = ["TRUE", "FALSE", "LOCALHOST", "METH_GET", "METH_HEAD", "METH_POST", "METH_PUT",
-                                  "METH_DELETE", "METH_OPTIONS", "METH_TRACE", "METH_CONNECT"]
+                                  "METH_DELETE", "METH_OPTIONS", "METH_TRACE", "METH_CONNECT", "HTTP", "HTTP_1.0",
+                                  "HTTP_1.1", "HTTP_2.0", "HTTP_URL_ABS", "HTTP_URL_SLASH", "HTTP_URL_STAR", "HTTP_CONTENT"]
 
     /// Parses the condition starting at argument `start` (which is `if` or `unless`) to the end of the line.
     /// ACLs must be declared earlier in the same section, as in HAProxy.
-    static func parse(_ line: KeywordLine, from start: Int, state: inout ParseState) throws(ConfigError) -> Condition {
+    static func parse(_ line: KeywordLine, from start: Int, state: inout ParseState,
+                      context: SampleContext = .request) throws(ConfigError) -> Condition {
         let unless = line.argument(start) == "unless"
         var alternatives: [[Condition.Term]] = [[]]
         var i = start + 1
@@ -31,7 +33,7 @@ enum ConditionParser {
                 }
                 state.anonymousAclCount += 1
                 let generated = "{anonymous#\(state.anonymousAclCount)}"
-                state.proxy.acls.append(try AclParser.parse(name: generated, line, from: i + 1, to: close))
+                state.proxy.acls.append(try AclParser.parse(name: generated, line, from: i + 1, to: close, state: &state, context: context))
                 alternatives[alternatives.count - 1].append(Condition.Term(acl: generated, negated: negated))
                 i = close + 1
                 continue
@@ -50,9 +52,17 @@ enum ConditionParser {
     /// A named ACL of the section or a predefined one (added to the proxy's list on first use).
     static func resolve(_ name: String, negated: Bool, _ line: KeywordLine, _ state: inout ParseState) throws(ConfigError) -> Condition.Term {
         if state.proxy.acls.contains(where: { $0.name == name }) { return Condition.Term(acl: name, negated: negated) }
+        // FALSE is !TRUE (one predefined ACL less to evaluate).
         let predefinedName = name == "FALSE" ? "TRUE" : name
-        if let definition = AclParser.predefined(predefinedName, at: line.location) {
-            state.proxy.acls.append(definition)
+        if var definition = AclParser.predefined(predefinedName, at: line.location) {
+            if !state.proxy.acls.contains(where: { $0.name == predefinedName }) {
+                // HAProxy parses a predefined ACL on its first use in a proxy: one pattern reference.
+                definition.criterion?.reference = state.config.rules.patternRefs.count
+                state.config.rules.patternRefs.append(PatternRefDef(
+                    path: nil, display: "acl '\(definition.criterion?.expression.fetchName ?? name)' file '\(line.location.file)' line \(line.location.line)",
+                    usedByACL: true, usedByMap: false, hasValues: false, uniqueID: nil))
+                state.proxy.acls.append(definition)
+            }
             return Condition.Term(acl: predefinedName, negated: name == "FALSE" ? !negated : negated)
         }
         let known = Array(Set(state.proxy.acls.map(\.name).filter { !$0.hasPrefix("{") })).sorted()

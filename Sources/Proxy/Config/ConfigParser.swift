@@ -51,7 +51,7 @@ public enum ConfigParser {
     static let sectionHeaders: Set<String> = Set(ConfigSection.allCases.map(\.rawValue))
     /// HAProxy sections that ringproxy does not implement: an error, then their lines are skipped.
     static let unsupportedSections: Set<String> = [
-        "userlist", "resolvers", "mailers", "program", "http-errors", "cache", "log-forward",
+        "resolvers", "mailers", "program", "cache", "log-forward",
         "fcgi-app", "dynamic-update", "namespace_list", "crt-store", "traces",
     ]
 
@@ -174,6 +174,7 @@ public enum ConfigParser {
         if section == .ring { return RingKeywords.open(words, at: location, state: &state) }
         if section == .peers { PeersKeywords.openSection(words, at: location, state: &state); return }
         guard let kind = section.proxyKind else {
+            if section != .global { RuleSections.open(section, words, at: location, state: &state); return }
             if words.count > 1 { state.errors.append(ConfigError(location, "global", "unexpected argument '\(words[1])'; 'global' takes none")) }
             return
         }
@@ -215,7 +216,7 @@ public enum ConfigParser {
         guard let section = state.section, !state.skippingSection else { return }
         state.section = nil
         switch section {
-        case .global, .ring: return
+        case .global, .ring, .userlist, .httpErrors: return
         case .peers: PeersKeywords.closeSection(&state)
         case .defaults:
             state.keepDefaults(state.proxy, state.serverTemplate)

@@ -5,10 +5,12 @@ public enum ConfigSection: String, Sendable, CaseIterable {
     case global, defaults, frontend, backend, listen, peers
     /// `ring NAME`: a log buffer (RingKeywords).
     case ring
+    /// The rule language's sections (added by the rules engine).
+    case userlist, httpErrors = "http-errors"
 
     var proxyKind: ProxyKind? {
         switch self {
-        case .global, .peers: nil
+        case .global, .peers, .userlist, .httpErrors: nil
         case .defaults: .defaults
         case .frontend: .frontend
         case .backend: .backend
@@ -20,8 +22,8 @@ public enum ConfigSection: String, Sendable, CaseIterable {
 
 /// A set of sections, as in HAProxy's "may be used in sections: defaults | frontend | listen | backend".
 public struct SectionSet: OptionSet, Sendable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
     public static let global = SectionSet(rawValue: 1)
     public static let defaults = SectionSet(rawValue: 2)
     public static let frontend = SectionSet(rawValue: 4)
@@ -29,6 +31,8 @@ public struct SectionSet: OptionSet, Sendable {
     public static let listen = SectionSet(rawValue: 16)
     public static let ring = SectionSet(rawValue: 32)
     public static let peers = SectionSet(rawValue: 64)
+    public static let userlist = SectionSet(rawValue: 128)
+    public static let httpErrors = SectionSet(rawValue: 256)
     /// Every proxy section, defaults included.
     public static let proxies: SectionSet = [.defaults, .frontend, .backend, .listen]
     /// Where frontend-side keywords go.
@@ -45,6 +49,8 @@ public struct SectionSet: OptionSet, Sendable {
         case .listen: self = .listen
         case .ring: self = .ring
         case .peers: self = .peers
+        case .userlist: self = .userlist
+        case .httpErrors: self = .httpErrors
         }
     }
 

@@ -6,7 +6,7 @@ public enum KeywordRegistry {
     public static let keywords: [ConfigKeyword] =
         (GlobalKeywords.all + ProcessKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + ProxyOptionKeywords.all
         + LogKeywords.all + BalanceKeywords.all + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + StatsKeywords.all
-        + RuntimeAPIKeywords.all + TuneKeywords.all + IgnoredKeywords.all)
+        + RuntimeAPIKeywords.all + HTTPRuleKeywords.all + TuneKeywords.all + IgnoredKeywords.all)
         .map(PeersKeywords.overlay) + RingKeywords.all + CheckKeywords.all + PeersKeywords.all + CompressionKeywords.all
 
     static let byName: [String: ConfigKeyword] = Dictionary(keywords.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -23,6 +23,8 @@ public enum KeywordRegistry {
         /// The entry allowed here, else the first one (whose section error then names where it is allowed).
         func pick(_ ks: [ConfigKeyword]?) -> ConfigKeyword? { ks?.first { $0.sections.contains(here) } ?? ks?.first }
         if words.count > 1, let k = pick(allByName[first + " " + words[1]]) { return (k, 2) }
+        // `http-request set-var(txn.x) ...`: the action carries its argument in parentheses.
+        if words.count > 1, let paren = words[1].firstIndex(of: "("), let k = pick(allByName[first + " " + words[1][..<paren]]) { return (k, 2) }
         if let k = pick(allByName[first]) { return (k, 1) }
         if let k = prefixes.first(where: { first.hasPrefix($0.name.dropLast()) }) { return (k, 1) }
         if groups.contains(first) {

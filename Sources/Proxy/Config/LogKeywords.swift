@@ -50,7 +50,7 @@ enum LogKeywords {
             }
             try line.expectArguments(0...0, "option tcplog")
             state.proxy.logging.tcpLog = !line.negated
-            if !line.negated { state.proxy.httpLog = false }
+            if !line.negated { state.proxy.httpLog = false; state.proxy.rules.logFormatText = nil }
         },
         option("option dontlog-normal", .frontendSide, "Log only the transactions that ended in an error.") { state, line throws(ConfigError) in
             try line.expectArguments(0...0, "option dontlog-normal")

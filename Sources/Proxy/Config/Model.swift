@@ -23,6 +23,8 @@ public struct Configuration: Sendable {
     public var rings: [RingConfig] = []
     /// `peers` sections and the local peer name (added by the peers work).
     public var peers = PeersConfiguration()
+    /// Userlists, http-errors sections and files of the rule language (added by the rules engine).
+    public var rules = GlobalRules()
     public init() {}
     public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
 }
@@ -209,12 +211,16 @@ public enum AclFetch: Equatable, Sendable {
     case source
     case method
     case always                          // TRUE / FALSE pseudo-ACLs use `.always` with a flag
+    /// Any other expression: see `AclDefinition.criterion` (added by the rules engine).
+    case expression
 }
 
 /// How an ACL compares the fetched sample with its patterns (`-m` or the fetch suffix).
 public enum AclMatch: String, Equatable, Sendable {
     case exact = "str", beginning = "beg", ending = "end", substring = "sub", regex = "reg"
     case domain = "dom", ip = "ip", found = "found", length = "len"
+    /// Added by the rules engine: HAProxy's other match methods.
+    case directory = "dir", int = "int", bool = "bool", binary = "bin"
 }
 
 public struct AclDefinition: Equatable, Sendable {
@@ -224,6 +230,8 @@ public struct AclDefinition: Equatable, Sendable {
     public var ignoreCase = false
     public var patterns: [String]
     public var location: SourceLocation
+    /// The whole criterion and flags (added by the rules engine); nil: `fetch` says it all.
+    public var criterion: AclCriterion? = nil
     public init(name: String, fetch: AclFetch, match: AclMatch, ignoreCase: Bool, patterns: [String], location: SourceLocation) {
         self.name = name; self.fetch = fetch; self.match = match; self.ignoreCase = ignoreCase; self.patterns = patterns; self.location = location
     }
@@ -246,6 +254,8 @@ public struct BackendSwitchRule: Equatable, Sendable {
     public var backend: String
     public var condition: Condition?
     public var location: SourceLocation
+    /// `use_backend %[...]`: the name is a log-format string (added by the rules engine).
+    public var dynamic: LogFormatDef? = nil
     public init(backend: String, condition: Condition?, location: SourceLocation) { self.backend = backend; self.condition = condition; self.location = location }
 }
 
@@ -331,6 +341,8 @@ public struct ProxyConfig: Sendable {
     public var identity = ProxyIdentity()
     /// `compression algo/type/offload`: read, not applied (CompressionKeywords.swift).
     public var compression = CompressionSettings()
+    /// http-request/-response rules, captures, errorfiles, log-format (added by the rules engine).
+    public var rules = ProxyRules()
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }

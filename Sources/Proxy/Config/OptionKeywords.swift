@@ -5,6 +5,8 @@ enum OptionKeywords {
         ConfigKeyword("option httplog", .frontendSide, "option httplog", "HAProxy's HTTP log line for each request.", negatable: true) { state, line throws(ConfigError) in
             try line.expectArguments(0...0, "option httplog ('clf' is not supported)")
             state.proxy.httpLog = !line.negated
+            // One log format per proxy, as in HAProxy: this replaces an earlier or inherited log-format.
+            if !line.negated { state.proxy.rules.logFormatText = nil }
         },
         ConfigKeyword("option dontlognull", .frontendSide, "option dontlognull",
                       "Do not log connections that sent no data.", negatable: true) { state, line throws(ConfigError) in

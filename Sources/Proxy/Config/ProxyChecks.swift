@@ -4,6 +4,7 @@
 enum ProxyChecks {
     /// Runs when a frontend, backend or listen section ends.
     static func endOfSection(_ state: inout ParseState) {
+        RuleSections.endOfProxy(&state)
         let proxy = state.proxy
         if let d = proxy.identity.dispatch, proxy.balancing.explicit {
             state.warn(d.location, "dispatch address of proxy '\(proxy.name)' will be ignored in balance mode.")
@@ -21,10 +22,11 @@ enum ProxyChecks {
 
     /// Runs once every section has been read.
     static func endOfConfiguration(_ state: inout ParseState) {
+        defer { RuleSections.endOfConfiguration(&state) }
         TrackChecks.run(&state)
         let backends = state.config.proxies.filter(\.isBackend).map(\.name)
         for proxy in state.config.proxies {
-            for rule in proxy.useBackends where !backends.contains(rule.backend) {
+            for rule in proxy.useBackends where rule.dynamic == nil && !backends.contains(rule.backend) {
                 state.errors.append(ConfigError(rule.location, "use_backend", missingBackend(rule.backend, backends)))
             }
             if let name = proxy.defaultBackend, proxy.isFrontend, !backends.contains(name) {

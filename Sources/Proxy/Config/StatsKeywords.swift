@@ -61,19 +61,6 @@ enum StatsKeywords {
             state.proxy.prometheus = Condition(alternatives: [[Condition.Term(acl: name, negated: false)]])
             state.proxy.prometheusURI = path
         },
-        ConfigKeyword("http-request use-service", [.frontend, .backend, .listen], "http-request use-service prometheus-exporter [if|unless COND]",
-                      "Answer matching requests with the Prometheus exporter (the only http-request action ringproxy has).") { state, line throws(ConfigError) in
-            _ = try line.oneOf(0, "service", ["prometheus-exporter"])
-            var condition = Condition(alternatives: [[Condition.Term(acl: "TRUE", negated: false)]])
-            if let word = line.argument(1) {
-                guard word == "if" || word == "unless" else { throw line.error("unexpected '\(word)'; expected 'if COND' or 'unless COND'") }
-                condition = try ConditionParser.parse(line, from: 1, state: &state)
-            } else if !state.proxy.acls.contains(where: { $0.name == "TRUE" }), let t = AclParser.predefined("TRUE", at: line.location) {
-                state.proxy.acls.append(t)
-            }
-            state.proxy.prometheus = condition
-            state.proxy.prometheusURI = exactPath(of: condition, in: state.proxy.acls)
-        },
     ]
 
     static func stats(_ word: String, _ syntax: String, _ summary: String,

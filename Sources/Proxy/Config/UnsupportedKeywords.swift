@@ -3,10 +3,9 @@
 
 enum UnsupportedKeywords {
     static let names: Set<String> = [
-        "errorfile", "errorloc", "errorloc302", "errorloc303", "errorfiles", "http-response", "http-after-response",
-        "tcp-request", "tcp-response", "capture", "redirect", "reqadd", "reqrep", "reqdel", "reqirep", "reqidel",
-        "rspadd", "rsprep", "rspdel", "rspirep", "rspidel", "reqallow", "reqdeny", "reqtarpit", "block",
-        "rate-limit", "unique-id-format", "unique-id-header", "log-format", "http-check",
+        "tcp-request", "tcp-response", "reqadd", "reqrep", "reqdel", "reqirep", "reqidel",
+        "rspadd", "rsprep", "rspdel", "rspirep", "rspidel", "reqallow", "reqdeny", "reqtarpit",
+        "rate-limit", "http-check",
         "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template",
         "disabled", "enabled", "filter", "email-alert", "external-check",
         "monitor", "monitor-net", "max-keep-alive-queue", "maxconnrate", "maxsessrate",

@@ -33,6 +33,13 @@ public struct HTTPLogRecord {
     public var backendQueue = 0
     /// The request line without CRLF; nil when the request could not be parsed (`<BADREQ>`).
     public var requestLine: UnsafeRawBufferPointer? = nil
+    /// For log-format fields (added by the rules engine): bytes from the client (%U), idle
+    /// time before the request (%Ti), total time (%Tt), request counter (%rt), accept date.
+    public var bytesIn: Int = 0
+    public var ti: Int = 0
+    public var tt: Int = 0
+    public var requestCounter: Int = 0
+    public var acceptMs: Int64? = nil
 
     public init() {}
 

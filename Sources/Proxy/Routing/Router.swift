@@ -2,91 +2,98 @@
 // wins), then `default_backend`, then (for a `listen` section) the section itself. nil means
 // no backend: the caller answers HAProxy's 503 and logs `<NOSRV>` / `SC--`.
 //
-// One Router per worker thread: it owns the buffer regexec needs (patterns are compiled
-// once per Router), so it is deliberately not Sendable and allocates nothing per request.
+// Conditions use the rule engine's compiled ACLs and read the request through the worker's
+// RuleContext, so they see what the frontend's http-request rules changed. A Router is
+// shared by every worker (it holds no per-request state).
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-public final class Router {
-    struct Term { let acl: Int; let negated: Bool }
-    struct CompiledCondition {
-        let unless: Bool
-        let alternatives: [[Term]]
+public final class Router: @unchecked Sendable {
+    // @unchecked: immutable after init; evaluation state lives in the caller's RuleContext.
+    struct Rule {
+        let backend: Int
+        let condition: CompiledCondition?
+        /// `use_backend %[...]`: the name, computed per request.
+        var dynamic: LogFormatProgram? = nil
     }
-    struct Rule { let backend: Int; let condition: CompiledCondition? }
+    /// Backend names as bytes (dynamic rules compare against them), by backend index.
+    var backendNames: [StaticBytes] = []
 
-    let acls: [CompiledAcl]
+    let acls: [CompiledACL]
     let rules: [Rule]
     public let defaultBackend: Int?
-    private let regexBuffer: UnsafeMutablePointer<CChar>
-    private let regexCapacity = maxHeadBytes + 1
+    /// A private context for the standalone API (`select(request:clientAddress:)`, tests).
+    private let ownContext: RuleContext
 
+    init(acls: [CompiledACL], rules: [Rule], defaultBackend: Int?, tables: RuleTables) {
+        self.acls = acls; self.rules = rules; self.defaultBackend = defaultBackend
+        ownContext = RuleContext(tables: tables, worker: 0)
+    }
+
+    /// Builds a router for one frontend on its own (tests, benchmarks): its ACLs must not
+    /// use files or userlists.
     /// - Parameters:
     ///   - frontend: the frontend or listen section.
     ///   - backendIndex: resolves a backend name to the integrator's index.
-    public init(frontend: ProxyConfig, backendIndex: (String) -> Int?) throws {
-        acls = try frontend.acls.map(CompiledAcl.init)
-        var byName: [String: Int] = [:]
-        for (i, a) in acls.enumerated() where byName[a.name] == nil { byName[a.name] = i }
-        func compile(_ c: Condition) throws -> CompiledCondition {
-            CompiledCondition(unless: c.unless, alternatives: try c.alternatives.map { and in
-                try and.map { t in
-                    guard let i = byName[t.acl] else {
-                        throw AclBuildError(description: "\(frontend.location): no such ACL '\(t.acl)' in '\(frontend.name)'")
-                    }
-                    return Term(acl: i, negated: t.negated)
-                }
-            })
-        }
+    public convenience init(frontend: ProxyConfig, backendIndex: (String) -> Int?) throws {
+        var config = Configuration()
+        config.proxies = [frontend]
+        let compiled = try RuleCompiler.compile(config, topology: Topology(config), states: nil, workers: 1)
+        try self.init(compiled, proxy: 0, backendIndex: backendIndex)
+    }
+
+    /// The router of configuration proxy `proxy` (a frontend or listen section).
+    convenience init(_ compiled: CompiledRules, proxy: Int, backendIndex: (String) -> Int?) throws {
+        let frontend = compiled.configuration.proxies[proxy]
+        let table = compiled.acls[proxy]
         var built: [Rule] = []
-        for r in frontend.useBackends {
+        for (i, r) in frontend.useBackends.enumerated() {
+            let condition = try r.condition.map { try table.condition($0, r.location) }
+            if let d = compiled.dynamicBackends[proxy][i] {
+                built.append(Rule(backend: -1, condition: condition, dynamic: d))
+                continue
+            }
             guard let b = backendIndex(r.backend) else {
                 throw AclBuildError(description: "\(r.location): unknown backend '\(r.backend)'")
             }
-            built.append(Rule(backend: b, condition: try r.condition.map(compile)))
+            built.append(Rule(backend: b, condition: condition))
         }
-        rules = built
+        var dflt: Int? = nil
         if let d = frontend.defaultBackend {
             guard let b = backendIndex(d) else {
                 throw AclBuildError(description: "\(frontend.location): unknown default_backend '\(d)'")
             }
-            defaultBackend = b
+            dflt = b
         } else if frontend.kind == .listen && !frontend.servers.isEmpty {
-            defaultBackend = backendIndex(frontend.name)
-        } else {
-            defaultBackend = nil
+            dflt = backendIndex(frontend.name)
         }
-        regexBuffer = .allocate(capacity: maxHeadBytes + 1)
+        self.init(acls: table.acls, rules: built, defaultBackend: dflt, tables: compiled.tables)
+        backendNames = compiled.tables.backendNameBytes
     }
-    deinit { regexBuffer.deallocate() }
 
-    /// The backend for a request, or nil (→ 503 `<NOSRV>`).
-    public func select(request: RequestHead, clientAddress: ClientAddress) -> Int? {
+    /// The backend for the request loaded in `ctx`, or nil (→ 503 `<NOSRV>`).
+    func select(_ ctx: RuleContext) -> Int? {
         for r in rules {
-            guard let c = r.condition else { return r.backend }
-            if evaluate(c, request, clientAddress) { return r.backend }
+            if let c = r.condition, !ctx.evaluate(c, acls) { continue }
+            guard let d = r.dynamic else { return r.backend }
+            // An unknown name ends the rules: the default backend is used (as HAProxy does).
+            guard let name = ctx.render(d) else { break }
+            for (i, b) in backendNames.enumerated() where Bytes.equal(b.buffer, name, ignoreCase: false) { return i }
+            break
         }
         return defaultBackend
+    }
+
+    /// The backend for a request head (tests, benchmarks).
+    public func select(request: RequestHead, clientAddress: ClientAddress) -> Int? {
+        ownContext.beginRequest(request, client: clientAddress)
+        return select(ownContext)
     }
 
     /// Evaluates one named ACL (tests, stats admin conditions).
     public func evaluate(acl name: String, request: RequestHead, clientAddress: ClientAddress) -> Bool? {
         guard let a = acls.first(where: { $0.name == name }) else { return nil }
-        return a.evaluate(request, client: clientAddress, regexBuffer: regexBuffer, regexCapacity: regexCapacity)
-    }
-
-    private func evaluate(_ c: CompiledCondition, _ req: RequestHead, _ client: ClientAddress) -> Bool {
-        var result = false
-        for and in c.alternatives {
-            var all = true
-            for t in and {
-                let v = acls[t.acl].evaluate(req, client: client, regexBuffer: regexBuffer, regexCapacity: regexCapacity)
-                if v == t.negated { all = false; break }
-            }
-            if all { result = true; break }
-        }
-        return c.unless ? !result : result
+        ownContext.beginRequest(request, client: clientAddress)
+        return ownContext.matches(a)
     }
 }
+
+struct AclBuildError: Error, CustomStringConvertible { let description: String }

@@ -192,7 +192,12 @@ extension MasterProcess {
         defer { close(pair[0]) }
         guard MasterChannel.send(descriptor: pair[1], over: child.channel) else { close(pair[1]); return "" }
         close(pair[1])
-        var line = r.words.map { $0.replacingOccurrences(of: ";", with: "\\;") }.joined(separator: " ")
+        // Each word escaped again as the worker's parser reads it (`\\`, `\ `, `\;`): a pattern
+        // with spaces (`add acl F Mon\ User\ Agent`) stays one word.
+        var line = r.words.map {
+            $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: " ", with: "\\ ")
+                .replacingOccurrences(of: ";", with: "\\;")
+        }.joined(separator: " ")
         // The worker's session starts at admin: lower it to this session's level first.
         if level < .admin { line = "\(level.name) -;" + line }
         if let payload = r.payload { line += "\n" + payload + "\n" }

@@ -1,139 +1,104 @@
-// `show|add|del|clear acl` on the frontends' ACLs (each `acl` line with patterns is one
-// pattern reference, numbered #0, #1... in configuration order, as HAProxy numbers them), and
-// `show|add|set|del|clear map`, which find no map: ringproxy has no map files yet.
-// A change rebuilds the ACL's patterns on every worker (a job on each worker's own Router).
-import Synchronization
-
-/// One pattern reference: an ACL of a frontend and its current patterns.
-struct AclReference: Sendable {
-    let id: Int
-    let frontend: Int          // index among the frontend plans
-    let acl: Int               // index among the frontend's ACLs (= its Router's)
-    let definition: AclDefinition
-    var entries: [(id: UInt64, pattern: String)]
-}
+// `show|add|del|clear acl` and `show|add|set|del|clear map` on the rule engine's pattern
+// references (HAProxy's pat_ref): every ACL's inline patterns and every ACL or map file,
+// numbered as HAProxy numbers them. A change compiles new sets and publishes each with one
+// atomic store (PatternReference.update), so workers see it on their next evaluation
+// without a job on their threads.
 
 extension RuntimeControl {
-    static func makeAclReferences(_ configuration: Configuration, frontends: [FrontendPlan]) -> [AclReference] {
-        var refs: [AclReference] = []
-        var entryID: UInt64 = 0x5500_0000_1000
-        for (fi, f) in frontends.enumerated() {
-            for (ai, a) in f.config.acls.enumerated() where !a.patterns.isEmpty {
-                let entries = a.patterns.map { p -> (UInt64, String) in entryID += 0xa0; return (entryID, p) }
-                refs.append(AclReference(id: refs.count, frontend: fi, acl: ai, definition: a, entries: entries))
-            }
-        }
-        return refs
+    var patternRefs: PatternReferences { handler.patternFiles }
+
+    /// The reference named `#ID` or by its file, if it is used the way the command needs.
+    func patternRef(_ name: String, acl: Bool) -> PatternReference? {
+        guard let r = patternRefs.lookup(name) else { return nil }
+        return (acl ? r.usedByACL : r.usedByMap) ? r : nil
     }
 
-    /// HAProxy's fetch keyword for an ACL (`path_beg`, `hdr`, `src`).
-    static func aclKeyword(_ d: AclDefinition) -> String {
-        let base: String
-        switch d.fetch {
-        case .path: base = "path"
-        case .url: base = "url"
-        case .header: return "hdr"
-        case .source: return "src"
-        case .method: return "method"
-        case .always: return d.name
+    static func entryAddress(_ e: PatternReference.Entry) -> String { "0x\(String(e.id, radix: 16))" }
+
+    /// `show acl` / `show map` without an argument: the references of that kind.
+    func listRefs(acl: Bool) -> String {
+        var out = "# id (file) description\n"
+        for r in patternRefs.listed where acl ? r.usedByACL : r.usedByMap {
+            out += "\(r.uniqueID) (\(r.path ?? "")) \(r.display). curr_ver=0 next_ver=0 entry_cnt=\(r.entries.count)\n"
         }
-        switch d.match {
-        case .exact, .found: return base
-        default: return base + "_" + d.match.rawValue
-        }
+        return out
     }
 
-    func aclReference(_ text: String) -> Int? {
-        if text.hasPrefix("#"), let id = Int(text.dropFirst()) { return aclRefs.withLock { $0.indices.contains(id) ? id : nil } }
-        return nil
+    func dumpRef(_ r: PatternReference, acl: Bool) -> String {
+        r.entries.map { e in
+            acl ? "\(Self.entryAddress(e)) \(e.key)\n" : "\(Self.entryAddress(e)) \(e.key) \(e.value ?? "")\n"
+        }.joined()
     }
 
     func showAcl(_ r: CLIRequest) -> CLIReply {
-        var arg = r[2]
-        if arg.hasPrefix("@") { arg = r[3] }
-        if arg.isEmpty {
-            var out = "# id (file) description\n"
-            for a in aclRefs.withLock({ $0 }) {
-                out += "\(a.id) () acl '\(Self.aclKeyword(a.definition))' file '\(a.definition.location.file)' line \(a.definition.location.line). curr_ver=0 next_ver=0 entry_cnt=\(a.entries.count)\n"
-            }
-            return .dump(out)
-        }
-        guard let id = aclReference(arg) else { return .error("Unknown ACL identifier. Please use #<id> or <file>.\n") }
-        return .dump(aclRefs.withLock { $0[id].entries.map { "0x\(String($0.id, radix: 16)) \($0.pattern)\n" }.joined() })
+        let arg = r[2].hasPrefix("@") ? r[3] : r[2]
+        if arg.isEmpty { return .dump(listRefs(acl: true)) }
+        guard let ref = patternRef(arg, acl: true) else { return .error("Unknown ACL identifier. Please use #<id> or <file>.\n") }
+        return .dump(dumpRef(ref, acl: true))
     }
 
     func addAcl(_ r: CLIRequest) -> CLIReply {
-        var i = 2
-        if r[2].hasPrefix("@") { i = 3 }
+        let i = r[2].hasPrefix("@") ? 3 : 2
         guard !r[i].isEmpty, !r[i + 1].isEmpty else { return .error("'add acl' expects two parameters: ACL identifier and pattern.\n") }
-        guard let id = aclReference(r[i]) else { return .error("Unknown ACL identifier. Please use #<id> or <file>.\n") }
-        let pattern = r[i + 1]
-        guard validPattern(id, pattern) else { return .error("'\(pattern)' is not a valid pattern for this ACL.\n") }
-        aclRefs.withLock { refs in
-            let next = (refs.flatMap { $0.entries.map(\.id) }.max() ?? 0x5500_0000_1000) + 0xa0
-            refs[id].entries.append((next, pattern))
+        // Any reference (a map's too), then HAProxy refuses one that holds values.
+        guard let ref = patternRefs.lookup(r[i]) else { return .error("Unknown ACL identifier. Please use #<id> or <file>.\n") }
+        if ref.hasValues {
+            return .error("This ACL is shared with a map containing samples. You must use the command 'add map' to add values.\n")
         }
-        applyAcl(id)
+        let pattern = r[i + 1]
+        do { try ref.update { $0.append(.init(key: pattern, value: nil)) } }
+        catch { return .error("'\(pattern)' is not a valid pattern for this ACL.\n") }
+        return .none
+    }
+
+    /// Removes the entries named by `key` (`#0x…`: one entry by its address); nil when the
+    /// key names nothing, or an error reply.
+    func deleteEntries(_ ref: PatternReference, key: String) -> CLIReply {
+        if key.hasPrefix("#0x") {
+            guard let v = UInt64(key.dropFirst(3), radix: 16) else { return .error("Malformed identifier. Please use #<id> or <file>.\n") }
+            guard ref.entries.contains(where: { $0.id == v }) else { return .error("Key not found.\n") }
+            try? ref.update { $0.removeAll { $0.id == v } }
+            return .none
+        }
+        guard ref.entries.contains(where: { $0.key == key }) else { return .error("Key not found.\n") }
+        try? ref.update { $0.removeAll { $0.key == key } }
         return .none
     }
 
     func delAcl(_ r: CLIRequest) -> CLIReply {
         guard !r[2].isEmpty, !r[3].isEmpty else { return .error("This command expects two parameters: ACL identifier and key.\n") }
-        guard let id = aclReference(r[2]) else { return .error("Unknown map identifier. Please use #<id> or <file>.\n") }
-        let key = r[3]
-        let removed = aclRefs.withLock { refs -> Bool in
-            let before = refs[id].entries.count
-            if key.hasPrefix("#0x") {
-                guard let v = UInt64(key.dropFirst(3), radix: 16) else { return false }
-                refs[id].entries.removeAll { $0.id == v }
-            } else {
-                refs[id].entries.removeAll { $0.pattern == key }
-            }
-            return refs[id].entries.count != before
-        }
-        if key.hasPrefix("#0x") && UInt64(key.dropFirst(3), radix: 16) == nil {
-            return .error("Malformed identifier. Please use #<id> or <file>.\n")
-        }
-        guard removed else { return .error("Key not found.\n") }
-        applyAcl(id)
-        return .none
+        guard let ref = patternRef(r[2], acl: true) else { return .error("Unknown map identifier. Please use #<id> or <file>.\n") }
+        return deleteEntries(ref, key: r[3])
     }
 
     func clearAcl(_ r: CLIRequest) -> CLIReply {
-        var arg = r[2]
-        if arg.hasPrefix("@") { arg = r[3] }
+        let arg = r[2].hasPrefix("@") ? r[3] : r[2]
         guard !arg.isEmpty else { return .error("Missing ACL identifier.\n") }
-        guard let id = aclReference(arg) else { return .error("Unknown ACL identifier. Please use #<id> or <file>.\n") }
-        aclRefs.withLock { $0[id].entries.removeAll() }
-        applyAcl(id)
+        guard let ref = patternRef(arg, acl: true) else { return .error("Unknown ACL identifier. Please use #<id> or <file>.\n") }
+        try? ref.update { $0.removeAll() }
         return .none
     }
 
-    /// A pattern the ACL's match method can compile (a regex, a length, an IPv4 network).
-    func validPattern(_ id: Int, _ pattern: String) -> Bool {
-        var d = aclRefs.withLock { $0[id].definition }
-        d.patterns = [pattern]
-        return (try? CompiledAcl(d)) != nil
-    }
-
-    /// Rebuilds the ACL's patterns on every worker's Router.
-    func applyAcl(_ id: Int) {
-        let ref = aclRefs.withLock { $0[id] }
-        var d = ref.definition
-        d.patterns = ref.entries.map(\.pattern)
-        let def = d
-        guard let mailbox else { return }
-        let handler = self.handler
-        _ = mailbox.gather { w in
-            if let built = try? CompiledAcl(def) { handler.replaceAclPatterns(worker: w, frontend: ref.frontend, acl: ref.acl, with: built) }
+    /// Adds key/value pairs to a reference (one column: the key only).
+    func addEntries(_ ref: PatternReference, _ pairs: [(String, String)]) -> CLIReply {
+        do {
+            try ref.update { entries in
+                for (k, v) in pairs { entries.append(.init(key: k, value: ref.hasValues ? v : nil)) }
+            }
+        } catch {
+            return .error("Failed to add a map entry.\n")
         }
+        return .none
     }
 
     func mapCommand(_ r: CLIRequest) -> CLIReply {
+        let unknown = CLIReply.error("Unknown map identifier. Please use #<id> or <file>.\n")
         switch r[0] {
         case "show":
-            if r[2].isEmpty { return .dump("# id (file) description\n") }
-            return .error("Unknown map identifier. Please use #<id> or <file>.\n")
+            let arg = r[2].hasPrefix("@") ? r[3] : r[2]
+            if arg.isEmpty { return .dump(listRefs(acl: false)) }
+            guard let ref = patternRef(arg, acl: false) else { return unknown }
+            return .dump(dumpRef(ref, acl: false))
         case "add":
             let i = r[2].hasPrefix("@") ? 3 : 2
             if r.payload == nil && (r[i].isEmpty || r[i + 1].isEmpty || r[i + 2].isEmpty) || (r.payload != nil && r[i].isEmpty) {
@@ -141,28 +106,40 @@ extension RuntimeControl {
             }
             // HAProxy looks the identifier up among every pattern reference, ACLs included:
             // `add map #0 k v` adds `k` to ACL #0.
-            if aclReference(r[i]) != nil {
-                var words = ["add", "acl", r[i]]
-                if let payload = r.payload {
-                    for line in payload.split(separator: "\n") {
-                        words.append(String(line.split(separator: " ").first ?? ""))
-                        _ = addAcl(CLIRequest(words: words)); words.removeLast()
-                    }
-                    return .none
+            guard let ref = patternRefs.lookup(r[i]) else { return unknown }
+            if let payload = r.payload {
+                let pairs = payload.split(separator: "\n").compactMap { line -> (String, String)? in
+                    let words = line.split(separator: " ", maxSplits: 1).map(String.init)
+                    guard let k = words.first else { return nil }
+                    return (k, words.count > 1 ? words[1].trimmingCharacters(in: [" ", "\t"]) : "")
                 }
-                return addAcl(CLIRequest(words: words + [r[i + 1]]))
+                return addEntries(ref, pairs)
             }
-            return .error("Unknown map identifier. Please use #<id> or <file>.\n")
+            return addEntries(ref, [(r[i + 1], r[i + 2])])
         case "set":
             if r[2].isEmpty || r[3].isEmpty || r[4].isEmpty { return .error("'set map' expects three parameters: map identifier, key and value.\n") }
-            return .error("Unknown map identifier. Please use #<id> or <file>.\n")
+            guard let ref = patternRef(r[2], acl: false) else { return unknown }
+            let key = r[3], value = r[4]
+            var id: UInt64? = nil
+            if key.hasPrefix("#0x") {
+                guard let v = UInt64(key.dropFirst(3), radix: 16) else { return .error("Malformed identifier. Please use #<id> or <file>.\n") }
+                id = v
+            }
+            func named(_ e: PatternReference.Entry) -> Bool { id.map { e.id == $0 } ?? (e.key == key) }
+            guard ref.entries.contains(where: named) else { return .error("Key not found.\n") }
+            do { try ref.update { for i in $0.indices where named($0[i]) { $0[i].value = value } } }
+            catch { return .error("Failed to update an entry.\n") }
+            return .none
         case "del":
             if r[2].isEmpty || r[3].isEmpty { return .error("This command expects two parameters: map identifier and key.\n") }
-            return .error("Unknown map identifier. Please use #<id> or <file>.\n")
+            guard let ref = patternRef(r[2], acl: false) else { return unknown }
+            return deleteEntries(ref, key: r[3])
         default:
             let arg = r[2].hasPrefix("@") ? r[3] : r[2]
             if arg.isEmpty { return .error("Missing map identifier.\n") }
-            return .error("Unknown map identifier. Please use #<id> or <file>.\n")
+            guard let ref = patternRef(arg, acl: false) else { return unknown }
+            try? ref.update { $0.removeAll() }
+            return .none
         }
     }
 }

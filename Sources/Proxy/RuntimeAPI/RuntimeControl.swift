@@ -42,8 +42,6 @@ public final class RuntimeControl: @unchecked Sendable {
     /// Limits changed at run time (`set maxconn frontend|server`), for the stats dumps.
     public let frontendMaxconn = Mutex<[Int: Int]>([:])
     public let serverMaxconn = Mutex<[Int: Int]>([:])
-    /// The frontends' ACL pattern references (`show|add|del|clear acl`).
-    let aclRefs: Mutex<[AclReference]>
     public let settings: Mutex<Settings>
     /// Runtime API connections accepted (HAProxy counts them in CumConns and CumReq).
     public let cliConnections = Atomic<Int>(0)
@@ -65,7 +63,6 @@ public final class RuntimeControl: @unchecked Sendable {
         self.startWallMs = handler.startMs
         self.pid = getpid()
         settings = Mutex(Settings(maxconn: configuration.global.maxconn ?? 4096))
-        aclRefs = Mutex(Self.makeAclReferences(configuration, frontends: handler.frontendPlans))
     }
 
     public var workers: Int { handler.workerCount }

@@ -29,11 +29,4 @@ extension StreamHandler {
             }
         }
     }
-
-    /// `add|del|clear acl`: worker `w`'s Router takes the new patterns (on `w`'s thread).
-    func replaceAclPatterns(worker w: Int, frontend: Int, acl: Int, with built: CompiledAcl) {
-        let router = workers[w].routers[frontend]
-        guard acl < router.acls.count else { return }
-        router.acls[acl].patterns = built.patterns
-    }
 }

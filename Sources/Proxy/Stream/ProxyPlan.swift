@@ -22,6 +22,8 @@ public final class FrontendPlan: @unchecked Sendable {
     /// `timeout client-fin` (0: the client timeout goes on) and the `option splice-*` bits.
     public var clientFinMs: UInt32 = 0
     public var splice: Int32 = 0
+    /// Index in Configuration.proxies (the rule programs are indexed by it).
+    public var proxy = 0
 
     init(name: String, config: ProxyConfig, ownBackend: Int?, mode: ConnectionMode, forwardFor: ForwardedFor?,
          monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, log: ProxyLog,
@@ -35,7 +37,12 @@ public final class FrontendPlan: @unchecked Sendable {
 
 public final class BackendPlanInfo: @unchecked Sendable {
     // @unchecked: `dispatch` is set once while the tables are built, then only read.
+    //             `proxy` is set once while the plan is built, before it is shared.
     public let name: String
+    /// Index in Configuration.proxies (the rule programs are indexed by it).
+    public var proxy = 0
+    /// `stats uri` of a backend section (served once the request is routed to it).
+    public var statsURI: [UInt8]? = nil
     public let plan: BackendPlan
     public let servers: Range<Int>          // global server indexes (= ServerStateTable slots)
     public let serverNames: [String]
@@ -122,6 +129,7 @@ enum PlanBuilder {
                 counterRow: layout.frontendRows[p.name] ?? 0)
             plan.clientFinMs = UInt32(clamping: p.timeouts.clientFin ?? 0)
             plan.splice = spliceBits(p.connection)
+            plan.proxy = f.proxy
             return plan
         }
     }
@@ -167,6 +175,8 @@ enum PlanBuilder {
             default: info.prefersLastServer = false        // hash-based: the hash decides (HAProxy)
             }
             info.pretendKeepAlive = p.connection.pretendKeepAlive
+            info.proxy = b.proxy
+            info.statsURI = p.stats.enabled && p.kind == .backend ? Array(p.stats.uri.utf8) : nil
             return info
         }
     }

@@ -19,8 +19,10 @@ extension StreamHandler {
 
     /// Answers a matched stats request.
     func answerStats(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int, _ slot: inout StreamSlot,
-                     _ fe: FrontendPlan, _ head: RequestHead, _ req: StatsRequest, _ bytes: UnsafeRawBufferPointer) {
-        let config = fe.config.stats
+                     _ fe: FrontendPlan, _ head: RequestHead, _ req: StatsRequest, _ bytes: UnsafeRawBufferPointer,
+                     statsConfig: StatsConfig? = nil) {
+        // The page's own settings (a backend's `stats uri`; `stats http-request allow` drops the credentials).
+        let config = statsConfig ?? fe.config.stats
         let auth = head.findHeader("authorization").map { head.string(head.fields[$0].value) }
         guard StatsAuth.isAuthorized(auth, config: config) else {
             slot.closeAfter = true

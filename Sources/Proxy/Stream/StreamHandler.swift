@@ -27,6 +27,8 @@ final class WorkerContext {
     let syslog: SyslogSender
     /// A locally built answer (stats page) kept alive until the engine has copied it.
     var localAnswer: [UInt8] = []
+    /// The rule engine's per-worker state (nil when the configuration has no rules).
+    var rules: WorkerRules? = nil
     /// Refreshed once per loop turn.
     var nowMs: Int64 = MonotonicClock.nowMs()
     var nowSecond: UInt64 = UInt64(WallClock.nowMs() / 1000)
@@ -72,6 +74,10 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     /// Every stick table, and the workers' outboxes to the peers thread (nil: nothing shared).
     public let stickTables: StickTableSet
     public let stickUpdates: StickUpdateQueues?
+    /// The compiled rule language (nil when the configuration uses none of it).
+    let rules: CompiledRules?
+    /// The map and ACL pattern files, for the runtime API (`show/add/del/set/clear map|acl`).
+    public let patternFiles: PatternReferences
 
     struct Pages {
         let badRequest = ErrorPages.bytes(.badRequest)
@@ -114,16 +120,21 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
                 throw EngineError(description: "internal: server tables disagree at \(i)")
             }
         }
+        let compiled = try RuleCompiler.compile(configuration, topology: topology, states: states, workers: workers)
+        rules = compiled.isActive ? compiled : nil
+        patternFiles = compiled.files
         var ws: [WorkerContext] = []
-        for _ in 0..<workers {
+        for i in 0..<workers {
             let routers = try topology.frontends.map { f in
-                try Router(frontend: configuration.proxies[f.proxy], backendIndex: { topology.backendByName[$0] })
+                try Router(compiled, proxy: f.proxy, backendIndex: { topology.backendByName[$0] })
             }
             let queue = stickUpdates?.queues[ws.count]
             let deciders = backends.map { BackendDecider(plan: $0.plan, updates: $0.plan.sharesTable ? queue : nil) }
-            ws.append(WorkerContext(routers: routers, deciders: deciders, slots: slotsPerWorker,
-                                    counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets),
-                                    limits: configuration.global.tune.headLimits))
+            let wc = WorkerContext(routers: routers, deciders: deciders, slots: slotsPerWorker,
+                                   counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets),
+                                   limits: configuration.global.tune.headLimits)
+            if let r = rules { wc.rules = WorkerRules(r, worker: i, slotCount: slotsPerWorker) }
+            ws.append(wc)
         }
         self.workers = ws
     }
@@ -161,7 +172,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         slot.isHeadRequest = head.isHead
         slot.requestMinor = Int8(head.versionMinor)
         // kept for the log line only (a 1 KiB slot per connection: not touched when nothing logs)
-        if !fe.log.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head) }
+        // the rules read it too (capture.req.method/uri/ver, %r and the %H fields)
+        if !fe.log.loggers.isEmpty || w.rules != nil { slot.requestLineLength = w.lines.save(slot: slotIndex, head) }
         w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
         call.pointee.head_len = UInt32(consumed)
         call.pointee.body = Self.engineFraming(head.framing)
@@ -176,10 +188,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             respond(call, MonitorURI.response(close: !keep), w, status: 200, close: !keep)
             return
         }
-        if let s = fe.statsURI, let req = s.withUnsafeBytes({ StatsRequest.match(method: head.slice(head.method), target: target, uri: $0) }) {
-            answerStats(call, w, slotIndex, &slot, fe, head, req, bytes)
-            return
-        }
+        if let wr = w.rules, frontendRequestRules(call, w, wr, slotIndex, &slot, fe, head) == .answered { return }
+        if let s = fe.statsURI, serveStats(call, w, slotIndex, &slot, fe, head, uri: s, config: fe.config, proxy: fe.proxy, bytes) { return }
         if let p = fe.prometheusURI, p.withUnsafeBytes({ MonitorURI.matches(target: head.slice(head.path), uri: $0) }) {
             slot.closeAfter = true
             w.slots[slotIndex] = slot
@@ -188,12 +198,15 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
 
         // Route, then let the backend decide the server and its edits.
-        guard let bi = w.routers[fi].select(request: head, clientAddress: slot.client) ?? fe.ownBackend else {
+        let routed = w.rules != nil ? w.routers[fi].select(w.rules!.context) : w.routers[fi].select(request: head, clientAddress: slot.client)
+        guard let bi = routed ?? fe.ownBackend else {
             noServer(call, w, slotIndex, &slot, fe, head)
             return
         }
         let be = backends[bi]
         slot.backend = Int32(bi)
+        if let wr = w.rules, backendRequestRules(call, w, wr, slotIndex, &slot, fe, be, head) == .answered { return }
+        if let s = be.statsURI, be.proxy != fe.proxy, serveStats(call, w, slotIndex, &slot, fe, head, uri: s, config: configuration.proxies[be.proxy], proxy: be.proxy, bytes) { return }
         let rw = w.requestRewrite
         rw.reset()
         let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
@@ -231,7 +244,12 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             return
         }
 
-        // Header edits, in HAProxy's order: body framing, X-Forwarded-For, Connection last.
+        // Header edits, in HAProxy's order: rules, body framing, X-Forwarded-For, Connection last.
+        if let wr = w.rules, !wr.context.request.emitEdits(request: head, into: rw) || wr.context.request.overflowed {
+            w.slots[slotIndex] = slot
+            refuse(call, w, slotIndex, fe, error: .headTooLarge, counted: true)
+            return
+        }
         let leading = head.leadingEmptyLines
         if !leading.isEmpty { rw.delete(leading) }
         RequestNormalisation.apply(head: head, rewrite: rw)
@@ -278,6 +296,13 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
         }
         w.counters.add(fe.counterRow, .ereq)
+        w.rules?.existingSlot(slotIndex)?.clearOutcome()
+        if ruledErrorPage(error.requestStatus, call, w, slotIndex, fe, backend: -1, requestMinor: 1, clientClose: true).done {
+            call.pointee.head_len = 0
+            call.pointee.close_after = 1
+            call.pointee.body = Int32(RP_BODY_NONE.rawValue)
+            return
+        }
         let page = error.requestStatus == 422 ? pages.unprocessable : pages.badRequest
         call.pointee.verdict = Int32(RP_RESPOND.rawValue)
         call.pointee.head_len = 0
@@ -314,6 +339,12 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
                           _ slot: inout StreamSlot, _ fe: FrontendPlan, _ head: RequestHead) {
         let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode) && head.framing == .none
         slot.closeAfter = !keep
+        let ruled = ruledErrorPage(503, call, w, slotIndex, fe, backend: Int(slot.backend), requestMinor: head.versionMinor, clientClose: !keep)
+        if ruled.done {
+            slot.closeAfter = ruled.close
+            w.slots[slotIndex] = slot
+            return
+        }
         w.slots[slotIndex] = slot
         let page = keep ? pages.noServerKeep : pages.noServerClose
         call.pointee.verdict = Int32(RP_RESPOND.rawValue)
@@ -420,6 +451,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // closes the client connection after it (issue 15 item 9)
         if head.framing == .chunked && head.versionMinor == 0 { closeAfter = true }
         if head.wantsClose || head.framingForcesClose { serverReuse = false }
+        if let wr = w.rules, responseRules(call, w, wr, slotIndex, head, rw) == .answered { return }
         if bi >= 0 {
             let be = backends[bi]
             let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
@@ -437,7 +469,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.verdict = Int32(RP_FORWARD.rawValue)
         call.pointee.body = Self.engineFraming(head.framing)
         if case .contentLength(let n) = head.framing { call.pointee.body_len = n }
-        call.pointee.status_hint = Int32(head.status)
+        call.pointee.status_hint = Int32(w.rules?.context.responseLoaded == true ? w.rules!.context.response.status : head.status)
         call.pointee.close_after = closeAfter ? 1 : 0
         call.pointee.server_reuse = serverReuse ? 1 : 0
     }
@@ -517,7 +549,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
 
         // The log line.
-        if slot.noLog || fe.log.isEmpty { return }
+        let ruleState = w.rules?.existingSlot(slotIndex)
+        if slot.noLog || fe.log.isEmpty || ruleState?.logLevel == -1 { return }
         if !slot.active && info.bytes_in == 0 && status < 0 { return }      // nothing happened
         if !LogPolicy.shouldLog(dontLogNull: fe.dontLogNull, requestBytes: Int(info.bytes_in)) { return }
         var r = HTTPLogRecord()
@@ -528,7 +561,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         r.server = serverName
         // HAProxy 2.6 stamps %TR only once the request went through the routing rules: a bad
         // request and one no backend matched (`F/<NOSRV>`) log -1 there.
-        let routed = slot.active && !slot.badRequest && slot.backend >= 0
+        let routed = slot.active && !slot.badRequest && (slot.backend >= 0 || ruleState?.localReply == true)
         r.tR = routed ? Int(info.tq) : -1
         r.tw = Int(info.tw); r.tc = Int(info.tc); r.tr = Int(info.tr); r.ta = Int(info.tt)
         r.status = status
@@ -539,6 +572,10 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             phase: redirected ? UInt8(ascii: "C") : UInt8(bitPattern: info.term.1),
             requestCookie: slot.active ? slot.decision.cookieLogChar : UInt8(ascii: "-"),
             responseCookie: slot.active ? slot.responseCookieChar : UInt8(ascii: "-"))
+        // A reply the rules made: its own termination state (the engine only saw a status).
+        if let t = ruleState?.termination, slot.active, info.term.1 == CChar(UInt8(ascii: "-")) || info.term.1 == CChar(UInt8(ascii: "R")) || info.term.1 == CChar(UInt8(ascii: "C")) || info.term.1 == CChar(UInt8(ascii: "H")) {
+            r.termination.cause = t.0; r.termination.phase = t.1
+        }
         r.actconn = engine?.activeConnections ?? 0
         // Process-wide, as HAProxy's. The stream has already left its backend when HAProxy 2.6
         // logs (a lone request logs `1/1/0/0/0`): %bc and %sc do not count it; %ac and %fc
@@ -549,6 +586,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         r.retries = Int(info.retries)
         r.redispatched = info.redispatched != 0
         r.requestLine = (slot.active && !slot.badRequest) ? w.lines.line(slot: slotIndex, length: slot.requestLineLength) : nil
+        if rules != nil, logWithRules(&r, w, fe, frontend: Int(info.frontend), slotIndex: slotIndex, slot: slot,
+                                      server: info.unassigned == 0 ? info.server : -1, client: info.client) { return }
         w.syslog.logTransaction(r, to: fe.log)
     }
 

@@ -1,0 +1,269 @@
+// A message as rules see it and change it: the start line and the header list, first the
+// received ones (ranges of the head, nothing copied), then the ones rules add (bytes copied
+// into the view's own buffer). Fetches read through the view, so a rule sees what earlier
+// rules did; when the message is forwarded the view becomes HeadRewrite slices (a deleted
+// header is a cut, a changed value a replaced range, an added header an insertion before
+// the blank line). A local reply (deny, return, redirect...) is a view with no head at all.
+// One view per direction per worker, reused: nothing is allocated per message.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class MessageView {
+    /// A range of bytes in the head (source 0) or in the view's buffer (source 1).
+    struct Span {
+        var source: UInt8
+        var lo: Int32
+        var hi: Int32
+        static let empty = Span(source: 1, lo: 0, hi: 0)
+        var count: Int { Int(hi - lo) }
+    }
+    struct Entry {
+        var name: Span
+        var value: Span
+        var original: Int32      // index in the head's header table, -1 when added
+        var deleted: Bool
+        var valueChanged: Bool
+    }
+
+    public static let entryCapacity = 256
+    public static let bufferCapacity = 32 * 1024
+
+    private(set) var head: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+    let entries: UnsafeMutablePointer<Entry>
+    private(set) var count = 0
+    let buffer: UnsafeMutableRawPointer
+    private(set) var used = 0
+    /// Some edit did not fit: the message cannot be rewritten (HAProxy answers 500).
+    private(set) var overflowed = false
+    /// Anything changed since `load`.
+    private(set) var changed = false
+
+    // Start line. Request: method, uri; response: status, reason. Version minor for both.
+    var method = Span.empty
+    var uri = Span.empty
+    var methodChanged = false
+    var uriChanged = false
+    public var status = 0
+    var reason = Span.empty
+    var statusChanged = false
+    public var versionMinor = 1
+
+    public init() {
+        entries = .allocate(capacity: MessageView.entryCapacity)
+        buffer = .allocate(byteCount: MessageView.bufferCapacity, alignment: 8)
+    }
+    deinit { entries.deallocate(); buffer.deallocate() }
+
+    private func clear() {
+        count = 0; used = 0; overflowed = false; changed = false
+        method = .empty; uri = .empty; methodChanged = false; uriChanged = false
+        status = 0; reason = .empty; statusChanged = false; versionMinor = 1
+    }
+
+    /// The view of a received message's headers.
+    func load(_ h: MessageHead) {
+        clear()
+        head = h.bytes
+        versionMinor = h.versionMinor
+        let n = min(h.headerCount, MessageView.entryCapacity)
+        for i in 0..<n {
+            let f = h.fields[i]
+            entries[i] = Entry(name: Span(source: 0, lo: f.name.lo, hi: f.name.hi),
+                               value: Span(source: 0, lo: f.value.lo, hi: f.value.hi),
+                               original: Int32(i), deleted: false, valueChanged: false)
+        }
+        count = n
+    }
+
+    func load(request h: RequestHead) {
+        load(h as MessageHead)
+        method = Span(source: 0, lo: h.method.lo, hi: h.method.hi)
+        uri = Span(source: 0, lo: h.target.lo, hi: h.target.hi)
+    }
+
+    func load(response h: ResponseHead) {
+        load(h as MessageHead)
+        status = h.status
+        reason = Self.reasonSpan(h)
+    }
+
+    /// An empty message built by the proxy itself (a local reply).
+    func loadLocal(status: Int, versionMinor: Int = 1) {
+        clear()
+        head = UnsafeRawBufferPointer(start: nil, count: 0)
+        self.status = status
+        self.versionMinor = versionMinor
+    }
+
+    /// The reason phrase range of a parsed status line (after "HTTP/1.x NNN ").
+    static func reasonSpan(_ h: ResponseHead) -> Span {
+        let lo = Int(h.statusLine.lo) + 13
+        var hi = Int(h.statusLine.hi)
+        if hi < lo { return Span(source: 0, lo: Int32(min(lo, hi)), hi: Int32(min(lo, hi))) }
+        while hi > lo, h.bytes[hi - 1] == 10 || h.bytes[hi - 1] == 13 { hi -= 1 }
+        return Span(source: 0, lo: Int32(lo), hi: Int32(hi))
+    }
+
+    // MARK: reading
+
+    @inline(__always) func bytes(_ s: Span) -> UnsafeRawBufferPointer {
+        if s.source == 0 { return UnsafeRawBufferPointer(rebasing: head[Int(s.lo)..<Int(s.hi)]) }
+        return UnsafeRawBufferPointer(start: buffer + Int(s.lo), count: s.count)
+    }
+    @inline(__always) func name(_ i: Int) -> UnsafeRawBufferPointer { bytes(entries[i].name) }
+    @inline(__always) func value(_ i: Int) -> UnsafeRawBufferPointer { bytes(entries[i].value) }
+    @inline(__always) func isLive(_ i: Int) -> Bool { !entries[i].deleted }
+    var entryCount: Int { count }
+
+    public var methodBytes: UnsafeRawBufferPointer { bytes(method) }
+    public var uriBytes: UnsafeRawBufferPointer { bytes(uri) }
+    public var reasonBytes: UnsafeRawBufferPointer { bytes(reason) }
+
+    /// Whether header `i` is named `lower` (lower-case bytes).
+    @inline(__always) func nameIs(_ i: Int, _ lower: UnsafeRawBufferPointer) -> Bool {
+        let n = name(i)
+        guard n.count == lower.count else { return false }
+        var k = 0
+        while k < n.count { if Bytes.lower(n[k]) != lower[k] { return false }; k += 1 }
+        return true
+    }
+
+    /// Next live header named `lower` at or after `from`.
+    @inline(__always) func find(_ lower: UnsafeRawBufferPointer, from: Int = 0) -> Int? {
+        var i = from
+        while i < count {
+            if !entries[i].deleted && nameIs(i, lower) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The live header lines, for tests: "name: value".
+    public var headerLines: [String] {
+        (0..<count).filter { !entries[$0].deleted }.map {
+            String(decoding: name($0), as: UTF8.self) + ": " + String(decoding: value($0), as: UTF8.self)
+        }
+    }
+
+    // MARK: changing
+
+    /// Copies bytes into the view's buffer; nil when full.
+    private func store(_ b: UnsafeRawBufferPointer) -> Span? {
+        guard used + b.count <= MessageView.bufferCapacity else { overflowed = true; return nil }
+        if b.count > 0 { (buffer + used).copyMemory(from: b.baseAddress!, byteCount: b.count) }
+        let s = Span(source: 1, lo: Int32(used), hi: Int32(used + b.count))
+        used += b.count
+        return s
+    }
+
+    /// A value without its surrounding blanks (HAProxy reads header values so).
+    @inline(__always) static func trimmed(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let (l, h) = Bytes.trim(b, 0, b.count)
+        return UnsafeRawBufferPointer(rebasing: b[l..<h])
+    }
+
+    @discardableResult
+    func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        guard count < MessageView.entryCapacity else { overflowed = true; return false }
+        guard let n = store(name), let v = store(Self.trimmed(value)) else { return false }
+        entries[count] = Entry(name: n, value: v, original: -1, deleted: false, valueChanged: false)
+        count += 1
+        changed = true
+        return true
+    }
+
+    func delete(_ i: Int) {
+        guard !entries[i].deleted else { return }
+        entries[i].deleted = true
+        changed = true
+    }
+
+    /// Deletes every header named `lower`; returns how many.
+    @discardableResult
+    func deleteAll(_ lower: UnsafeRawBufferPointer) -> Int {
+        var n = 0
+        var i = 0
+        while let h = find(lower, from: i) { delete(h); n += 1; i = h + 1 }
+        return n
+    }
+
+    @discardableResult
+    func setValue(_ i: Int, _ value: UnsafeRawBufferPointer) -> Bool {
+        guard let v = store(Self.trimmed(value)) else { return false }
+        entries[i].value = v
+        entries[i].valueChanged = true
+        changed = true
+        return true
+    }
+
+    @discardableResult
+    func setMethod(_ b: UnsafeRawBufferPointer) -> Bool {
+        guard let s = store(b) else { return false }
+        method = s; methodChanged = true; changed = true
+        return true
+    }
+
+    @discardableResult
+    func setURI(_ b: UnsafeRawBufferPointer) -> Bool {
+        guard let s = store(b) else { return false }
+        uri = s; uriChanged = true; changed = true
+        return true
+    }
+
+    @discardableResult
+    func setStatus(_ code: Int, reason r: UnsafeRawBufferPointer) -> Bool {
+        guard let s = store(r) else { return false }
+        status = code; reason = s; statusChanged = true; changed = true
+        return true
+    }
+
+    // MARK: output
+
+    /// Records the request view's changes as edits of the received head `h` (the one `load`
+    /// saw). Returns false when an edit did not fit.
+    func emitEdits(request h: RequestHead, into rw: HeadRewrite) -> Bool {
+        guard changed else { return true }
+        if methodChanged { replace(h.method, with: bytes(method), rw) }
+        if uriChanged { replace(h.target, with: bytes(uri), rw) }
+        return emitHeaderEdits(h, into: rw)
+    }
+
+    func emitEdits(response h: ResponseHead, into rw: HeadRewrite) -> Bool {
+        guard changed else { return true }
+        if statusChanged {
+            // "HTTP/1.x NNN reason": the code and the reason are rewritten, the version kept.
+            let lo = Int(h.statusLine.lo) + 9
+            let hi = Int(Self.reasonSpan(h).hi)
+            let m = rw.mark
+            rw.put(decimal: status)
+            rw.put(byte: 32)
+            rw.put(bytes(reason))
+            rw.edit(at: lo, cutTo: max(lo, hi), from: m)
+        }
+        return emitHeaderEdits(h, into: rw)
+    }
+
+    private func emitHeaderEdits(_ h: MessageHead, into rw: HeadRewrite) -> Bool {
+        for i in 0..<count {
+            let e = entries[i]
+            if e.original >= 0 {
+                let f = h.fields[Int(e.original)]
+                if e.deleted { rw.delete(f.line) }
+                else if e.valueChanged { replace(f.value, with: bytes(e.value), rw) }
+            } else if !e.deleted {
+                let m = rw.mark
+                rw.put(bytes(e.name)); rw.put(": "); rw.put(bytes(e.value)); rw.put("\r\n")
+                rw.edit(at: h.endOfHeaders, cutTo: h.endOfHeaders, from: m)
+            }
+        }
+        return !rw.overflowed
+    }
+
+    private func replace(_ r: ByteRange, with b: UnsafeRawBufferPointer, _ rw: HeadRewrite) {
+        let m = rw.mark
+        rw.put(b)
+        rw.edit(at: Int(r.lo), cutTo: Int(r.hi), from: m)
+    }
+}
