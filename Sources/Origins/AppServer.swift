@@ -159,6 +159,8 @@ final class AppServerCore: Sendable {
             guard !s.stopping else { return nil }
             s.wantRefusing = refusing
             s.requested += 1
+            // already in effect: the accept thread may sit in accept() until a client comes
+            if refusing == (s.listenFD < 0) { s.applied = s.requested }
             if refusing {
                 if s.listenFD >= 0 { shutdown(s.listenFD, Int32(SHUT_RDWR)) }
                 for fd in s.connections.values { shutdown(fd, Int32(SHUT_RDWR)) }
