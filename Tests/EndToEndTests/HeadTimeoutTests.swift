@@ -45,8 +45,11 @@ import Origins
             #expect(after >= .milliseconds(600) && after < .milliseconds(1500), "\(side.name): 408 after \(after)")
             let line = twins.logs(side, count: keepAlive ? 2 : 1).last
             #expect(line?["%tsc"] == "cR--" && line?["%B"] == "0", "\(side.name): \(line.map { "\($0)" } ?? "no log")")
+            // `after` above is the strict check (from before the first byte). Ta's stamps are
+            // taken while a batch is handled, which under load can be a few ms after the loop
+            // clock that armed the deadline: a small slack here, none on `after`.
             let ta = line?.timers?.last ?? -1
-            #expect(ta >= 600 && ta < 1500, "\(side.name): Ta \(ta)")
+            #expect(ta >= 590 && ta < 1500, "\(side.name): Ta \(ta)")
         }
     }
 
