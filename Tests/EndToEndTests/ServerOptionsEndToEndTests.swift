@@ -47,6 +47,13 @@ import Origins
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
+    /// The local port of a connected socket.
+    static func localPort(_ fd: Int32) -> UInt16 {
+        var a = sockaddr_in(), len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return UInt16(bigEndian: a.sin_port)
+    }
+
     static func xServer(_ r: RawHTTP.Response) -> String { r.header("X-Server") ?? "-" }
 
     @Test func dispatchSendsToTheAddress() throws {
@@ -179,17 +186,23 @@ import Origins
             """
         let seen = try Self.eachProxy(config, ports: [on, off]) { binary -> (String, [Int]) in
             (binary, [on, off].map { port in
-                let before = Self.sockets(["state", "time-wait", "( sport = :\(port) )"]).count
+                var clientPorts: Set<String> = []
                 for _ in 0..<3 {
                     // the proxy closes first (Connection: close, the client waits for the end):
                     // its side would linger in TIME_WAIT
                     guard let c = try? RawHTTP(port: port) else { continue }
+                    clientPorts.insert(":\(Self.localPort(c.fd))")
                     try? c.send("GET /n HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                     #expect((try? c.readResponse())?.status == 200)
                     #expect(c.isClosed(within: .seconds(2)))
                 }
                 usleep(100_000)
-                return Self.sockets(["state", "time-wait", "( sport = :\(port) )"]).count - before
+                // only the proxy-side sockets of these clients (a count before/after also saw
+                // TIME_WAITs of earlier tests on a reused port number expire)
+                return Self.sockets(["state", "time-wait", "( sport = :\(port) )"]).filter { line in
+                    guard let peer = line.split(separator: " ").last else { return false }
+                    return clientPorts.contains { peer.hasSuffix($0) }
+                }.count
             })
         }
         for (binary, run) in seen { #expect(run[0] == 0 && run[1] > 0, "\(binary): TIME_WAIT with and without nolinger: \(run)") }
