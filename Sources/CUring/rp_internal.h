@@ -141,6 +141,7 @@ typedef struct conn {
     uint32_t rkeep;            /* start of the bytes kept for the next request */
     struct iovec *iov0; int iovcnt0;                 /* the first request send, to replay it */
     int replayable;            /* the whole request went in the first send */
+    uint8_t replay_wait;      /* a replay waits for the dead connection's other op to complete */
     struct __kernel_timespec cts;                    /* connect timeout, read at submission */
     /* response extras */
     uint8_t *local;            /* a local answer being sent (malloc) */

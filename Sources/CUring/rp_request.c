@@ -241,6 +241,9 @@ static void on_request_send_error(worker *w, conn *c) {
 /* Part of the request went to the server. */
 void on_request_sent(worker *w, conn *c, int res) {
     half *rq = &c->h[REQ];
+    /* the server closed the pooled connection while this send was in flight: even a send that
+       went through must not go on (no response will come); replay on a fresh connection */
+    if (c->replay_wait) { if (!server_replay(w, c)) send_page(w, c, 502, 'S', 'H'); return; }
     if (res < 0) { on_request_send_error(w, c); return; }
     rq->iovcnt = iov_advance(rq->iov, rq->iovcnt, (size_t)res);
     if (rq->iovcnt > 0) { half_send(w, c, REQ); return; }

@@ -53,7 +53,10 @@ void connect_start(worker *w, conn *c) {
 int server_replay(worker *w, conn *c) {
     half *rq = &c->h[REQ];
     if (!c->pooled_server || !c->replayable || c->h[RESP].fill != 0 || c->status >= 0 || c->h[RESP].send) return 0;
-    if (rq->send || c->h[RESP].recv) { shutdown(c->fd[SRV], SHUT_RDWR); return 1; }   /* wait for the other op */
+    if (rq->send || c->h[RESP].recv) {                /* wait for the other op (it comes back here) */
+        shutdown(c->fd[SRV], SHUT_RDWR); c->replay_wait = 1; return 1;
+    }
+    c->replay_wait = 0;
     close(c->fd[SRV]); c->fd[SRV] = -1;
     c->pooled_server = 0; c->server_reuse = 0;
     COUNT(w, replays);
