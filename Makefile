@@ -44,13 +44,13 @@ test: deps-test
 	$(SWIFT) build -c release
 	@export RINGPROXY_BIN=$(CURDIR)/.build/release/ringproxy RINGBENCH_BIN=$(CURDIR)/.build/release/ringbench; \
 	$(SWIFT) test --parallel 2>&1 | tee .build/test.log; [ $${PIPESTATUS[0]} = 0 ] && exit 0; \
-	failed=$$(grep -aoE '^✘ Suite [A-Za-z0-9_]+ failed' .build/test.log | awk '{print $$3}' | sort -u | paste -sd'|'); \
-	[ -n "$$failed" ] || { echo "test: failed, and no failing suite named (a crash?): see .build/test.log"; exit 1; }; \
+	log=.build/test.log; \
 	for round in 1 2; do \
+	  failed=$$(grep -aoE '^✘ Suite [A-Za-z0-9_]+ failed' $$log | awk '{print $$3}' | sort -u | paste -sd'|'); \
+	  [ -n "$$failed" ] || { echo "test: failed, and no failing suite named (a crash?): see $$log"; exit 1; }; \
 	  echo "RETRY $$round: suites that failed under the whole suite's load, run again alone: $$failed"; \
 	  $(SWIFT) test --skip-build --filter "\.($$failed)/" 2>&1 | tee .build/test-retry.log; [ $${PIPESTATUS[0]} = 0 ] && exit 0; \
-	  failed=$$(grep -aoE '^✘ Suite [A-Za-z0-9_]+ failed' .build/test-retry.log | awk '{print $$3}' | sort -u | paste -sd'|'); \
-	  [ -n "$$failed" ] || exit 1; \
+	  log=.build/test-retry.log; \
 	done; exit 1
 
 bench: release
