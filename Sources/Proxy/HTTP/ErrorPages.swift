@@ -32,15 +32,12 @@ public enum ErrorPage: Int, Sendable, CaseIterable {
     case gatewayTimeout = 504
 }
 
-/// Bytes that live as long as the process (built once at start-up).
+/// Bytes that are never written after they are built: the process's own pages (in
+/// `ConstantPool.process`) or a compiled configuration's (in its pool, freed with it).
 public struct StaticBytes: @unchecked Sendable {
-    // @unchecked: the memory is written once before publication and never written again nor freed.
+    // @unchecked: the memory is written once before publication and never written again.
     public let buffer: UnsafeRawBufferPointer
-    init(_ bytes: [UInt8]) {
-        let p = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-        bytes.withUnsafeBytes { p.copyMemory(from: $0) }
-        buffer = UnsafeRawBufferPointer(p)
-    }
+    init(_ bytes: [UInt8], in pool: ConstantPool) { buffer = pool.copy(bytes) }
     public var count: Int { buffer.count }
     /// A copy as an array (tests, tools).
     public var array: [UInt8] { Array(buffer) }
@@ -145,15 +142,15 @@ public enum ErrorPages {
             let (status, text) = text26(page)
             let b = body(status, text)
             switch page {
-            case .badRequest, .requestTimeout: return StaticBytes(mux(status: status, body: b, close: true))
-            case .unprocessableContent: return StaticBytes(mux(status: status, body: b, close: false))
-            default: return StaticBytes(htx(status: status, extra: "", body: b, connection: connection))
+            case .badRequest, .requestTimeout: return StaticBytes(mux(status: status, body: b, close: true), in: .process)
+            case .unprocessableContent: return StaticBytes(mux(status: status, body: b, close: false), in: .process)
+            default: return StaticBytes(htx(status: status, extra: "", body: b, connection: connection), in: .process)
             }
         }
     }
 
     private static let pages14: [StaticBytes] = ErrorPage.allCases.map { page in
         let (status, text) = text14(page)
-        return StaticBytes(legacy(status: status, extra: "", body: body(status, text)))
+        return StaticBytes(legacy(status: status, extra: "", body: body(status, text)), in: .process)
     }
 }

@@ -172,7 +172,7 @@ extension RuleContext {
 enum BuiltInPages {
     static let pages: [Int: ErrorPageMessage] = {
         var d: [Int: ErrorPageMessage] = [:]
-        for s in ErrorPageTexts.handledStatuses { d[s] = ErrorPageMessage(ErrorMessage.builtIn(s)!) }
+        for s in ErrorPageTexts.handledStatuses { d[s] = ErrorPageMessage(ErrorMessage.builtIn(s)!, pool: .process) }
         return d
     }()
     /// The page for a status; statuses HAProxy has no page for use its 500 page.
@@ -182,18 +182,19 @@ enum BuiltInPages {
 enum ReasonPhrases {
     static let table: [Int: StaticBytes] = {
         var d: [Int: StaticBytes] = [:]
-        for s in 100...599 { d[s] = StaticBytes(Array(ErrorPageTexts.reason(s).utf8)) }
+        for s in 100...599 { d[s] = StaticBytes(Array(ErrorPageTexts.reason(s).utf8), in: .process) }
         return d
     }()
-    static func bytes(_ s: Int) -> UnsafeRawBufferPointer { (table[s] ?? StaticBytes(Array("Other".utf8))).buffer }
+    static let other = StaticBytes(Array("Other".utf8), in: .process)
+    static func bytes(_ s: Int) -> UnsafeRawBufferPointer { (table[s] ?? other).buffer }
 }
 
 enum RedirectReasons {
-    static let moved = StaticBytes(Array("Moved Permanently".utf8))
-    static let found = StaticBytes(Array("Found".utf8))
-    static let seeOther = StaticBytes(Array("See Other".utf8))
-    static let temporary = StaticBytes(Array("Temporary Redirect".utf8))
-    static let permanent = StaticBytes(Array("Permanent Redirect".utf8))
+    static let moved = StaticBytes(Array("Moved Permanently".utf8), in: .process)
+    static let found = StaticBytes(Array("Found".utf8), in: .process)
+    static let seeOther = StaticBytes(Array("See Other".utf8), in: .process)
+    static let temporary = StaticBytes(Array("Temporary Redirect".utf8), in: .process)
+    static let permanent = StaticBytes(Array("Permanent Redirect".utf8), in: .process)
     static func bytes(_ code: Int) -> UnsafeRawBufferPointer {
         switch code {
         case 301: return moved.buffer
@@ -206,15 +207,15 @@ enum RedirectReasons {
 }
 
 extension HeaderNames {
-    nonisolated(unsafe) static let contentLengthName = StaticBytes(Array("content-length".utf8)).buffer
-    nonisolated(unsafe) static let contentTypeName = StaticBytes(Array("content-type".utf8)).buffer
-    nonisolated(unsafe) static let locationName = StaticBytes(Array("location".utf8)).buffer
-    nonisolated(unsafe) static let cacheControlName = StaticBytes(Array("cache-control".utf8)).buffer
-    nonisolated(unsafe) static let setCookieName = StaticBytes(Array("set-cookie".utf8)).buffer
-    nonisolated(unsafe) static let wwwAuthenticateName = StaticBytes(Array("www-authenticate".utf8)).buffer
-    nonisolated(unsafe) static let connectionName = StaticBytes(Array("connection".utf8)).buffer
-    nonisolated(unsafe) static let closeValue = StaticBytes(Array("close".utf8)).buffer
-    nonisolated(unsafe) static let noCache = StaticBytes(Array("no-cache".utf8)).buffer
-    nonisolated(unsafe) static let zero = StaticBytes(Array("0".utf8)).buffer
-    nonisolated(unsafe) static let slash = StaticBytes(Array("/".utf8)).buffer
+    nonisolated(unsafe) static let contentLengthName = StaticBytes(Array("content-length".utf8), in: .process).buffer
+    nonisolated(unsafe) static let contentTypeName = StaticBytes(Array("content-type".utf8), in: .process).buffer
+    nonisolated(unsafe) static let locationName = StaticBytes(Array("location".utf8), in: .process).buffer
+    nonisolated(unsafe) static let cacheControlName = StaticBytes(Array("cache-control".utf8), in: .process).buffer
+    nonisolated(unsafe) static let setCookieName = StaticBytes(Array("set-cookie".utf8), in: .process).buffer
+    nonisolated(unsafe) static let wwwAuthenticateName = StaticBytes(Array("www-authenticate".utf8), in: .process).buffer
+    nonisolated(unsafe) static let connectionName = StaticBytes(Array("connection".utf8), in: .process).buffer
+    nonisolated(unsafe) static let closeValue = StaticBytes(Array("close".utf8), in: .process).buffer
+    nonisolated(unsafe) static let noCache = StaticBytes(Array("no-cache".utf8), in: .process).buffer
+    nonisolated(unsafe) static let zero = StaticBytes(Array("0".utf8), in: .process).buffer
+    nonisolated(unsafe) static let slash = StaticBytes(Array("/".utf8), in: .process).buffer
 }

@@ -242,13 +242,13 @@ enum LogIdentity {
     static let hostname: StaticBytes = {
         var buf = [CChar](repeating: 0, count: 256)
         gethostname(&buf, 255)
-        return StaticBytes(buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
+        return StaticBytes(buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, in: .process)
     }()
 }
 
 extension HeaderNames {
-    static let noServer = StaticBytes(Array("<NOSRV>".utf8))
-    static let badRequest = StaticBytes(Array("<BADREQ>".utf8))
-    static let noTermination = StaticBytes(Array("--".utf8))
-    nonisolated(unsafe) static let connect = StaticBytes(Array("CONNECT".utf8)).buffer
+    static let noServer = StaticBytes(Array("<NOSRV>".utf8), in: .process)
+    static let badRequest = StaticBytes(Array("<BADREQ>".utf8), in: .process)
+    static let noTermination = StaticBytes(Array("--".utf8), in: .process)
+    nonisolated(unsafe) static let connect = StaticBytes(Array("CONNECT".utf8), in: .process).buffer
 }

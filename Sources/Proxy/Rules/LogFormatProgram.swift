@@ -23,13 +23,13 @@ final class LogFormatProgram {
     /// HTTP use (header values, bodies, redirects): HAProxy's LOG_OPT_HTTP.
     let http: Bool
 
-    init(nodes: [Node], http: Bool) {
+    init(nodes: [Node], http: Bool, pool: ConstantPool) {
         self.nodes = nodes
         self.http = http
         var allLiteral = true
         var text: [UInt8] = []
         for n in nodes { if case .literal(let b) = n { text += b.array } else { allLiteral = false } }
-        constant = allLiteral ? StaticBytes(text) : nil
+        constant = allLiteral ? StaticBytes(text, in: pool) : nil
     }
     var isEmpty: Bool { nodes.isEmpty }
 }

@@ -105,6 +105,6 @@ public final class ReplyWriter {
 }
 
 extension HeaderNames {
-    nonisolated(unsafe) static let keepAliveValue = StaticBytes(Array("keep-alive".utf8)).buffer
-    nonisolated(unsafe) static let transferEncodingName = StaticBytes(Array("transfer-encoding".utf8)).buffer
+    nonisolated(unsafe) static let keepAliveValue = StaticBytes(Array("keep-alive".utf8), in: .process).buffer
+    nonisolated(unsafe) static let transferEncodingName = StaticBytes(Array("transfer-encoding".utf8), in: .process).buffer
 }

@@ -92,6 +92,8 @@ private struct Compiler {
     let config: Configuration
     let topology: Topology
     let variables = VariableTable()
+    /// The constants the compiled rules point at; the compiled rules keep it alive.
+    let pool = ConstantPool()
     var files: PatternReferences
     var userlistIndex: [String: Int] = [:]
     var userlists: [Userlist] = []
@@ -104,7 +106,7 @@ private struct Compiler {
         for (i, u) in config.rules.userlists.enumerated() { userlistIndex[u.name] = i; userlists.append(Userlist(u)) }
         for h in config.rules.httpErrors {
             var pages: [Int: ErrorPageMessage] = [:]
-            for (status, bytes) in h.pages { if let m = ErrorMessage.parse(bytes) { pages[status] = ErrorPageMessage(m) } }
+            for (status, bytes) in h.pages { if let m = ErrorMessage.parse(bytes) { pages[status] = ErrorPageMessage(m, pool: pool) } }
             httpErrors[h.name] = pages
         }
     }
@@ -140,7 +142,7 @@ private struct Compiler {
             resCaptures.append(res)
             logFormats.append(try p.rules.logFormat.map { try format($0, p, http: false, mandatory: true) })
             uidFormats.append(try p.rules.uniqueIDFormat.map { try format($0, p, http: true) })
-            uidHeaders.append(p.rules.uniqueIDHeader.map { StaticBytes(Array($0.utf8)) })
+            uidHeaders.append(p.rules.uniqueIDHeader.map { StaticBytes(Array($0.utf8), in: pool) })
         }
         let tables = RuleTables(
             frontendNames: topology.frontends.map(\.name),
@@ -149,7 +151,7 @@ private struct Compiler {
             backendIDs: topology.backends.map { $0.proxy + 1 },
             serverNames: topology.backends.map { b in config.proxies[b.proxy].servers.map(\.name) },
             serverBase: topology.backends.map { $0.servers.lowerBound },
-            variables: variables.refs, userlists: userlists, states: states, workers: workers)
+            variables: variables.refs, userlists: userlists, states: states, workers: workers, pool: pool)
         return CompiledRules(configuration: config, tables: tables, acls: tables_, dynamicBackends: dynamic, proxies: programs, files: files, captures: captures,
                              logFormats: logFormats, uniqueIDFormats: uidFormats, uniqueIDHeaders: uidHeaders,
                              headerCaptures: hdrCaptures, responseHeaderCaptures: resCaptures)
@@ -186,7 +188,7 @@ private struct Compiler {
             switch e.source {
             case .file(_, let bytes):
                 guard let m = ErrorMessage.parse(bytes) else { throw RuleCompileError(description: "\(e.location): invalid error page") }
-                pages[e.status] = ErrorPageMessage(m)
+                pages[e.status] = ErrorPageMessage(m, pool: pool)
             case .section(let name):
                 guard let sec = httpErrors[name] else { throw RuleCompileError(description: "\(e.location): no http-errors section named '\(name)'") }
                 if e.status == 0 { for (s, m) in sec { pages[s] = m } }
@@ -194,7 +196,7 @@ private struct Compiler {
             case .location(let url, let code):
                 let text = (code == 303 ? "HTTP/1.1 303 See Other\r\n" : "HTTP/1.1 302 Found\r\n")
                     + "Cache-Control: no-cache\r\nContent-length: 0\r\nLocation: \(url)\r\n\r\n"
-                pages[e.status] = ErrorPageMessage(ErrorMessage.parse(Array(text.utf8))!)
+                pages[e.status] = ErrorPageMessage(ErrorMessage.parse(Array(text.utf8))!, pool: pool)
             case .proxyDefault:
                 pages[e.status] = nil
             }
@@ -207,7 +209,7 @@ private struct Compiler {
             statsRules: try rules(r.statsRules, .request),
             errorPages: pages, errorLocations: [:],
             tarpitTimeoutMs: r.tarpitTimeout ?? p.timeouts.tarpit ?? p.timeouts.connect ?? 0,
-            httpClose: p.connectionMode == .close)
+            httpClose: p.connectionMode == .close, pool: pool)
         program.errorReplies = replies
         return program
     }
@@ -280,7 +282,7 @@ private struct Compiler {
         case .alwaysFalse: return .constant(.bool(false))
         case .env:
             guard let v = getenvString(a[0]) else { return .missing }
-            return .constant(.string(StaticBytes(Array(v.utf8)).buffer))
+            return .constant(.string(StaticBytes(Array(v.utf8), in: pool).buffer))
         case .date:
             let unit = str(1) == "ms" ? 1 : (str(1) == "us" ? 2 : 0)
             return .date(offset: int(0) ?? 0, unit: unit)
@@ -292,7 +294,7 @@ private struct Compiler {
         case .rand: return .rand(int(0) ?? 0)
         case .uuid: return .uuid
         case .stopping: return .constant(.bool(false))
-        case .str: return .constant(.string(StaticBytes(Array(a[0].utf8)).buffer))
+        case .str: return .constant(.string(StaticBytes(Array(a[0].utf8), in: pool).buffer))
         case .bool:
             let v = a[0].lowercased()
             return .constant(.bool(v == "true" || v == "1"))
@@ -304,14 +306,14 @@ private struct Compiler {
             while let h = it.next(), let l = it.next() {
                 bytes.append((URLCoding.hexVal(h) ?? 0) << 4 | (URLCoding.hexVal(l) ?? 0))
             }
-            return .constant(.binary(StaticBytes(bytes).buffer))
+            return .constant(.binary(StaticBytes(bytes, in: pool).buffer))
         case .meth:
-            var s = Sample(type: .method); s.bytes = StaticBytes(Array(a[0].utf8)).buffer
+            var s = Sample(type: .method); s.bytes = StaticBytes(Array(a[0].utf8), in: pool).buffer
             return .constant(s)
         case .variable:
             let v = SampleSyntax.variable(a[0])!
             var dflt: Sample? = nil
-            if let t = str(1) { dflt = .string(StaticBytes(Array(t.utf8)).buffer) }
+            if let t = str(1) { dflt = .string(StaticBytes(Array(t.utf8), in: pool).buffer) }
             return .variable(VarSlot(scope: v.scope, index: variables.slot(v)), dflt)
         case .src: return .src
         case .srcPort: return .srcPort
@@ -451,7 +453,7 @@ private struct Compiler {
         case .httpDate:
             let unit = a.count > 1 ? (a[1] == "ms" ? 1 : (a[1] == "us" ? 2 : 0)) : 0
             return .httpDate(int(0) ?? 0, unit)
-        case .iif: return .iif(StaticBytes(bytes(0)), StaticBytes(bytes(1)))
+        case .iif: return .iif(StaticBytes(bytes(0), in: pool), StaticBytes(bytes(1), in: pool))
         case .setVar: return .setVar(varSlot(0)!)
         case .unsetVar: return .unsetVar(varSlot(0)!)
         case .captureReq: return .captureReq(Int(int(0) ?? 0))
@@ -467,7 +469,7 @@ private struct Compiler {
                 switch spec.output {
                 case .int: dflt = .int(Int64(a[1]) ?? 0)
                 case .addr, .ipv4, .ipv6: dflt = TextAddress.parse(a[1])
-                default: dflt = .string(StaticBytes(Array(a[1].utf8)).buffer)
+                default: dflt = .string(StaticBytes(Array(a[1].utf8), in: pool).buffer)
                 }
             }
             return .map(view, spec, dflt)
@@ -479,37 +481,37 @@ private struct Compiler {
     mutating func format(_ d: LogFormatDef, _ p: ProxyConfig, http: Bool = true, mandatory: Bool = false) throws -> LogFormatProgram {
         LogFormatProgram(nodes: try d.nodes.map { n in
             switch n {
-            case .literal(let t): return .literal(StaticBytes(Array(t.utf8)))
+            case .literal(let t): return .literal(StaticBytes(Array(t.utf8), in: pool))
             case .field(let f, let o): return .field(f, mandatory ? o.union(.mandatory) : o)
             case .sample(let e, let o): return .sample(try expr(e, p), mandatory ? o.union(.mandatory) : o)
             }
-        }, http: http)
+        }, http: http, pool: pool)
     }
 
     mutating func reply(_ r: ReplyDef, _ p: ProxyConfig) throws -> ReplyProgram {
         let body: ReplyProgram.Body
         switch r.body {
         case .none: body = .none
-        case .string(let s): body = .raw(StaticBytes(Array(s.utf8)))
-        case .file(let b): body = .raw(StaticBytes(b))
+        case .string(let s): body = .raw(StaticBytes(Array(s.utf8), in: pool))
+        case .file(let b): body = .raw(StaticBytes(b, in: pool))
         case .format(let f): body = .format(try format(f, p))
         case .errorFile(let src):
             switch src {
             case .proxyDefault: body = .errorPage(.proxyDefault)
             case .file(let path, let bytes):
                 guard let m = ErrorMessage.parse(bytes) else { throw RuleCompileError(description: "invalid errorfile '\(path)'") }
-                body = .errorPage(.fixed(ErrorPageMessage(m)))
+                body = .errorPage(.fixed(ErrorPageMessage(m, pool: pool)))
             case .section(let name):
                 guard let sec = httpErrors[name] else { throw RuleCompileError(description: "no http-errors section named '\(name)'") }
                 body = .errorPage(.section(sec))
             case .location(let url, let code):
                 let text = (code == 303 ? "HTTP/1.1 303 See Other\r\n" : "HTTP/1.1 302 Found\r\n")
                     + "Cache-Control: no-cache\r\nContent-length: 0\r\nLocation: \(url)\r\n\r\n"
-                body = .errorPage(.fixed(ErrorPageMessage(ErrorMessage.parse(Array(text.utf8))!)))
+                body = .errorPage(.fixed(ErrorPageMessage(ErrorMessage.parse(Array(text.utf8))!, pool: pool)))
             }
         }
-        return ReplyProgram(status: r.status, contentType: r.contentType.map { StaticBytes(Array($0.utf8)) },
-                            headers: try r.headers.map { (StaticBytes(Array($0.name.utf8)), try format($0.value, p)) }, body: body)
+        return ReplyProgram(status: r.status, contentType: r.contentType.map { StaticBytes(Array($0.utf8), in: pool) },
+                            headers: try r.headers.map { (StaticBytes(Array($0.name.utf8), in: pool), try format($0.value, p)) }, body: body)
     }
 
     mutating func action(_ d: HTTPRuleDef, _ p: ProxyConfig, _ set: HTTPRuleSet) throws -> RuleAction {
@@ -520,10 +522,10 @@ private struct Compiler {
         case .deny(let r): return .deny(try reply(r, p))
         case .tarpit(let r): return .tarpit(try reply(r, p))
         case .returnReply(let r): return .returnReply(try reply(r, p))
-        case .redirect(let r): return .redirect(RedirectProgram(r, target: try format(r.target, p)))
-        case .auth(let realm): return .auth(realm: StaticBytes(Array((realm ?? "").utf8)))
-        case .setHeader(let n, let v): return .setHeader(name: StaticBytes(Array(n.utf8)), lower: lower(n), try format(v, p))
-        case .addHeader(let n, let v): return .addHeader(name: StaticBytes(Array(n.utf8)), try format(v, p))
+        case .redirect(let r): return .redirect(RedirectProgram(r, target: try format(r.target, p), pool: pool))
+        case .auth(let realm): return .auth(realm: StaticBytes(Array((realm ?? "").utf8), in: pool))
+        case .setHeader(let n, let v): return .setHeader(name: StaticBytes(Array(n.utf8), in: pool), lower: lower(n), try format(v, p))
+        case .addHeader(let n, let v): return .addHeader(name: StaticBytes(Array(n.utf8), in: pool), try format(v, p))
         case .earlyHint: throw RuleCompileError(description: "\(d.location): 'early-hint' is not supported by ringproxy")
         case .delHeader(let n, let m):
             return .delHeader(HeaderNameMatcher(name: lower(n), method: m, regex: m == .regex ? try Regex(n) : nil))
@@ -538,7 +540,7 @@ private struct Compiler {
         case .replacePathQ(let re, let f): return .replacePathQ(try Regex(re), try format(f, p))
         case .replaceURI(let re, let f): return .replaceURI(try Regex(re), try format(f, p))
         case .setStatus(let code, let reason):
-            return .setStatus(code, reason: reason.map { StaticBytes(Array($0.utf8)) } ?? StaticBytes(Array(ErrorPageTexts.reason(code).utf8)))
+            return .setStatus(code, reason: reason.map { StaticBytes(Array($0.utf8), in: pool) } ?? StaticBytes(Array(ErrorPageTexts.reason(code).utf8), in: pool))
         case .setVar(let v, let e): return .setVar(slot(v), try expr(e, p))
         case .setVarFormat(let v, let f): return .setVarFormat(slot(v), try format(f, p))
         case .unsetVar(let v): return .unsetVar(slot(v))

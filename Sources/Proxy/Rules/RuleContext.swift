@@ -101,14 +101,17 @@ final class RuleTables: @unchecked Sendable {
     let userlists: [Userlist]
     let states: ServerStateTable?
     let workers: Int
-    /// The names as bytes that live as long as the process (samples point at them).
+    /// The names as bytes (samples point at them).
     let frontendNameBytes: [StaticBytes]
     let backendNameBytes: [StaticBytes]
     let serverNameBytes: [[StaticBytes]]
+    /// Owns every constant the compiled rules point at (see ConstantPool).
+    let pool: ConstantPool
 
     init(frontendNames: [String], frontendIDs: [Int], backendNames: [String], backendIDs: [Int],
          serverNames: [[String]], serverBase: [Int], variables: [VariableRef], userlists: [Userlist],
-         states: ServerStateTable?, workers: Int) {
+         states: ServerStateTable?, workers: Int, pool: ConstantPool) {
+        self.pool = pool
         self.frontendNames = frontendNames; self.frontendIDs = frontendIDs
         self.backendNames = backendNames; self.backendIDs = backendIDs
         self.serverNames = serverNames; self.serverBase = serverBase
@@ -117,9 +120,9 @@ final class RuleTables: @unchecked Sendable {
         self.userlists = userlists
         self.states = states
         self.workers = workers
-        frontendNameBytes = frontendNames.map { StaticBytes(Array($0.utf8)) }
-        backendNameBytes = backendNames.map { StaticBytes(Array($0.utf8)) }
-        serverNameBytes = serverNames.map { $0.map { StaticBytes(Array($0.utf8)) } }
+        frontendNameBytes = frontendNames.map { StaticBytes(Array($0.utf8), in: pool) }
+        backendNameBytes = backendNames.map { StaticBytes(Array($0.utf8), in: pool) }
+        serverNameBytes = serverNames.map { $0.map { StaticBytes(Array($0.utf8), in: pool) } }
     }
 }
 

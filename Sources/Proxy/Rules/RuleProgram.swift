@@ -99,10 +99,10 @@ final class ErrorPageMessage: @unchecked Sendable {
     let body: StaticBytes
     let isEmpty: Bool
     /// For `errorloc`: a 302/303 to this location (headers/body unused).
-    init(_ m: ErrorMessage) {
-        versionMinor = m.versionMinor; status = m.status; reason = StaticBytes(m.reason)
-        headers = m.headers.map { (StaticBytes($0.name), StaticBytes($0.value)) }
-        body = StaticBytes(m.body)
+    init(_ m: ErrorMessage, pool: ConstantPool) {
+        versionMinor = m.versionMinor; status = m.status; reason = StaticBytes(m.reason, in: pool)
+        headers = m.headers.map { (StaticBytes($0.name, in: pool), StaticBytes($0.value, in: pool)) }
+        body = StaticBytes(m.body, in: pool)
         isEmpty = m.isEmpty
     }
 }
@@ -117,12 +117,12 @@ final class RedirectProgram {
     let legacy: Bool
     /// The Set-Cookie value (set-cookie / clear-cookie), prebuilt.
     let cookie: StaticBytes?
-    init(_ d: RedirectDef, target: LogFormatProgram) {
+    init(_ d: RedirectDef, target: LogFormatProgram, pool: ConstantPool) {
         kind = d.kind; self.target = target; code = d.code; dropQuery = d.dropQuery; appendSlash = d.appendSlash
         ignoreEmpty = d.ignoreEmpty
         legacy = d.legacy
-        if let c = d.setCookie { cookie = StaticBytes(Array((c + "; path=/;").utf8)) }
-        else if let c = d.clearCookie { cookie = StaticBytes(Array((c + "; path=/; Max-Age=0;").utf8)) }
+        if let c = d.setCookie { cookie = StaticBytes(Array((c + "; path=/;").utf8), in: pool) }
+        else if let c = d.clearCookie { cookie = StaticBytes(Array((c + "; path=/; Max-Age=0;").utf8), in: pool) }
         else { cookie = nil }
     }
 }
@@ -148,11 +148,11 @@ final class ProxyRuleProgram {
     init(name: String, acls: [CompiledACL], httpRequest: [CompiledRule], httpResponse: [CompiledRule],
          afterResponse: [CompiledRule], redirects: [CompiledRule], statsRules: [CompiledRule],
          errorPages: [Int: ErrorPageMessage], errorLocations: [Int: (code: Int, location: StaticBytes)],
-         tarpitTimeoutMs: Int, httpClose: Bool) {
+         tarpitTimeoutMs: Int, httpClose: Bool, pool: ConstantPool) {
         self.name = name; self.acls = acls; self.httpRequest = httpRequest; self.httpResponse = httpResponse
         self.afterResponse = afterResponse; self.redirects = redirects; self.statsRules = statsRules
         self.errorPages = errorPages; self.errorLocations = errorLocations
-        realm = StaticBytes(Array(name.utf8))
+        realm = StaticBytes(Array(name.utf8), in: pool)
         self.tarpitTimeoutMs = tarpitTimeoutMs
         self.httpClose = httpClose
     }

@@ -541,13 +541,13 @@ enum KnownMethods {
 }
 
 extension HeaderNames {
-    nonisolated(unsafe) static let get = StaticBytes(Array("GET".utf8)).buffer
-    nonisolated(unsafe) static let put = StaticBytes(Array("PUT".utf8)).buffer
-    nonisolated(unsafe) static let head = StaticBytes(Array("HEAD".utf8)).buffer
-    nonisolated(unsafe) static let post = StaticBytes(Array("POST".utf8)).buffer
-    nonisolated(unsafe) static let trace = StaticBytes(Array("TRACE".utf8)).buffer
-    nonisolated(unsafe) static let delete = StaticBytes(Array("DELETE".utf8)).buffer
-    nonisolated(unsafe) static let options = StaticBytes(Array("OPTIONS".utf8)).buffer
+    nonisolated(unsafe) static let get = StaticBytes(Array("GET".utf8), in: .process).buffer
+    nonisolated(unsafe) static let put = StaticBytes(Array("PUT".utf8), in: .process).buffer
+    nonisolated(unsafe) static let head = StaticBytes(Array("HEAD".utf8), in: .process).buffer
+    nonisolated(unsafe) static let post = StaticBytes(Array("POST".utf8), in: .process).buffer
+    nonisolated(unsafe) static let trace = StaticBytes(Array("TRACE".utf8), in: .process).buffer
+    nonisolated(unsafe) static let delete = StaticBytes(Array("DELETE".utf8), in: .process).buffer
+    nonisolated(unsafe) static let options = StaticBytes(Array("OPTIONS".utf8), in: .process).buffer
 }
 
 extension Fetch {
@@ -581,13 +581,13 @@ enum RequestLineParts {
 
 /// Header names and constant strings used by fetches, as bytes that live forever.
 enum HeaderNames {
-    nonisolated(unsafe) static let host = StaticBytes(Array("host".utf8)).buffer
-    nonisolated(unsafe) static let authorization = StaticBytes(Array("authorization".utf8)).buffer
-    nonisolated(unsafe) static let cookie = StaticBytes(Array("cookie".utf8)).buffer
-    nonisolated(unsafe) static let setCookie = StaticBytes(Array("set-cookie".utf8)).buffer
-    static let basic = StaticBytes(Array("basic ".utf8))
-    static let version10 = StaticBytes(Array("1.0".utf8))
-    static let version11 = StaticBytes(Array("1.1".utf8))
+    nonisolated(unsafe) static let host = StaticBytes(Array("host".utf8), in: .process).buffer
+    nonisolated(unsafe) static let authorization = StaticBytes(Array("authorization".utf8), in: .process).buffer
+    nonisolated(unsafe) static let cookie = StaticBytes(Array("cookie".utf8), in: .process).buffer
+    nonisolated(unsafe) static let setCookie = StaticBytes(Array("set-cookie".utf8), in: .process).buffer
+    static let basic = StaticBytes(Array("basic ".utf8), in: .process)
+    static let version10 = StaticBytes(Array("1.0".utf8), in: .process)
+    static let version11 = StaticBytes(Array("1.1".utf8), in: .process)
 }
 
 /// HAProxy's hash helpers.
