@@ -5,7 +5,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <grp.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <liburing.h>
 
 int rp_io_uring_probe(char *why, int whylen) {
@@ -80,4 +84,38 @@ int rp_set_nonblock(int fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0) return -errno;
     return fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+pid_t rp_spawn_as(const char *path, char *const argv[], char *const envp[], int uid, int gid) {
+    /* The child reports a failed exec through this pipe; a successful exec closes it (CLOEXEC). */
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return -errno;
+    pid_t pid = fork();
+    if (pid < 0) { int e = errno; close(report[0]); close(report[1]); return -e; }
+    if (pid == 0) {
+        /* Only async-signal-safe calls from here: the parent has other threads. */
+        sigset_t none;
+        sigemptyset(&none);
+        for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int e = 0;
+        if (gid >= 0 && (setgroups(0, NULL) != 0 && errno != EPERM)) e = errno;
+        if (!e && gid >= 0 && setgid((gid_t)gid) != 0) e = errno;
+        if (!e && uid >= 0 && setuid((uid_t)uid) != 0) e = errno;
+        if (!e) { execve(path, argv, envp); e = errno; }
+        ssize_t w = write(report[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+    }
+    close(report[1]);
+    int e = 0;
+    ssize_t n;
+    do { n = read(report[0], &e, sizeof e); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof e) {
+        int status;
+        waitpid(pid, &status, 0);
+        return -e;
+    }
+    return pid;
 }

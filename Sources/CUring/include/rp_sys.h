@@ -17,4 +17,8 @@ int rp_pin_thread_mask(const uint64_t *mask, int words);
 int rp_allowed_cpus(uint64_t *mask, int words);
 /// Sets O_NONBLOCK on a descriptor.
 int rp_set_nonblock(int fd);
+/// Starts `path` (absolute) with `argv`/`envp` as user `uid` and group `gid` (-1: unchanged),
+/// with every signal unblocked and at its default (a master's `program` section; posix_spawn
+/// cannot change ids). Returns the pid, or a negative errno when the child could not exec.
+pid_t rp_spawn_as(const char *path, char *const argv[], char *const envp[], int uid, int gid);
 #endif

@@ -51,7 +51,7 @@ public enum ConfigParser {
     static let sectionHeaders: Set<String> = Set(ConfigSection.allCases.map(\.rawValue))
     /// HAProxy sections that ringproxy does not implement: an error, then their lines are skipped.
     static let unsupportedSections: Set<String> = [
-        "resolvers", "mailers", "program", "cache", "log-forward",
+        "resolvers", "mailers", "cache", "log-forward",
         "fcgi-app", "dynamic-update", "namespace_list", "crt-store", "traces",
     ]
 
@@ -172,6 +172,7 @@ public enum ConfigParser {
         state.skippingSection = false
         state.proxyIsDiscarded = false
         if section == .ring { return RingKeywords.open(words, at: location, state: &state) }
+        if section == .program { return ProgramKeywords.open(words, at: location, state: &state) }
         if section == .peers { PeersKeywords.openSection(words, at: location, state: &state); return }
         guard let kind = section.proxyKind else {
             if section != .global { RuleSections.open(section, words, at: location, state: &state); return }
@@ -217,6 +218,7 @@ public enum ConfigParser {
         state.section = nil
         switch section {
         case .global, .ring, .userlist, .httpErrors: return
+        case .program: ProgramKeywords.close(&state)
         case .peers: PeersKeywords.closeSection(&state)
         case .defaults:
             state.keepDefaults(state.proxy, state.serverTemplate)

@@ -7,10 +7,12 @@ public enum ConfigSection: String, Sendable, CaseIterable {
     case ring
     /// The rule language's sections (added by the rules engine).
     case userlist, httpErrors = "http-errors"
+    /// `program NAME`: a command the master runs (ProgramKeywords).
+    case program
 
     var proxyKind: ProxyKind? {
         switch self {
-        case .global, .peers, .userlist, .httpErrors: nil
+        case .global, .peers, .userlist, .httpErrors, .program: nil
         case .defaults: .defaults
         case .frontend: .frontend
         case .backend: .backend
@@ -33,6 +35,7 @@ public struct SectionSet: OptionSet, Sendable {
     public static let peers = SectionSet(rawValue: 64)
     public static let userlist = SectionSet(rawValue: 128)
     public static let httpErrors = SectionSet(rawValue: 256)
+    public static let program = SectionSet(rawValue: 512)
     /// Every proxy section, defaults included.
     public static let proxies: SectionSet = [.defaults, .frontend, .backend, .listen]
     /// Where frontend-side keywords go.
@@ -51,6 +54,7 @@ public struct SectionSet: OptionSet, Sendable {
         case .peers: self = .peers
         case .userlist: self = .userlist
         case .httpErrors: self = .httpErrors
+        case .program: self = .program
         }
     }
 

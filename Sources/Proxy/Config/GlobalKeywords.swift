@@ -8,15 +8,17 @@ enum GlobalKeywords {
             let n = try line.integer(0, "maxconn", in: 0...10_000_000)
             if state.section == .global { state.config.global.maxconn = n } else { state.proxy.maxconn = n }
         },
-        ConfigKeyword("user", [.global, .userlist], "user NAME (global); user NAME [password HASH|insecure-password PASS] [groups G,...] (userlist)",
-                      "global: switch to this user after binding. userlist: a user of the list.") { state, line throws(ConfigError) in
+        ConfigKeyword("user", [.global, .userlist, .program], "user NAME (global, program); user NAME [password HASH|insecure-password PASS] [groups G,...] (userlist)",
+                      "global: switch to this user after binding. userlist: a user of the list. program: run the command as this user.") { state, line throws(ConfigError) in
             if state.section == .userlist { try UserlistKeywords.user(&state, line); return }
+            if state.section == .program { try ProgramKeywords.user(&state, line); return }
             try line.expectArguments(1...1, "user NAME")
             state.config.global.user = line.argument(0)
         },
-        ConfigKeyword("group", [.global, .userlist], "group NAME (global); group NAME [users U,...] (userlist)",
-                      "global: switch to this group after binding. userlist: a group of the list.") { state, line throws(ConfigError) in
+        ConfigKeyword("group", [.global, .userlist, .program], "group NAME (global, program); group NAME [users U,...] (userlist)",
+                      "global: switch to this group after binding. userlist: a group of the list. program: run the command in this group.") { state, line throws(ConfigError) in
             if state.section == .userlist { try UserlistKeywords.group(&state, line); return }
+            if state.section == .program { try ProgramKeywords.group(&state, line); return }
             try line.expectArguments(1...1, "group NAME")
             state.config.global.group = line.argument(0)
         },

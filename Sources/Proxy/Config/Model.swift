@@ -25,6 +25,8 @@ public struct Configuration: Sendable {
     public var peers = PeersConfiguration()
     /// Userlists, http-errors sections and files of the rule language (added by the rules engine).
     public var rules = GlobalRules()
+    /// `program` sections (ProgramModel.swift), run by the master in master-worker mode.
+    public var programs: [ProgramConfig] = []
     public init() {}
     public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
 }

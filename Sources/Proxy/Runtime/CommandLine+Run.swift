@@ -61,6 +61,13 @@ extension CommandLine {
             return 1
         }
         configuration.warnings += NotImplementedYet.warnings(configuration)
+        if !configuration.programs.isEmpty && !options.masterWorker && !configuration.global.reload.masterWorker
+            && MasterChannel.workerEnd == nil {
+            // Only a master runs programs (HAProxy's words).
+            printError("[ALERT] config : Can't use a 'program' section without master worker mode (start with -W, or add 'master-worker' to global).")
+            printError("[ALERT] Fatal errors found in configuration.")
+            return 1
+        }
         applyOverrides(options, to: &configuration)
         options.zeroWarning = options.zeroWarning || configuration.global.process.zeroWarning
         let talk = !options.quiet || options.verbose

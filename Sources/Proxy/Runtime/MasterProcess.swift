@@ -83,6 +83,7 @@ public final class MasterProcess: @unchecked Sendable {
             }
         }.start()
         let sfd = sp.read
+        startPrograms(configuration.programs)
         guard startWorker(takeoverFrom: nil) else { return 1 }
         // Only now: a client that connected at once (`@1 …`) must find the worker listed.
         cli?.start()
@@ -165,6 +166,9 @@ public final class MasterProcess: @unchecked Sendable {
             }
             if child.leaving && state.withLock({ $0.pendingWorker != p }) {
                 warning("Former \(name) exited with code \(code) (\(why))")
+            } else if case .program = child.kind {
+                // A program's end is only reported: it takes nothing down with it.
+                alert("Current \(name) exited with code \(code) (\(why))")
             } else {
                 if code < 128 { warning("Current \(name) exited with code \(code) (\(why))") }
                 else { alert("Current \(name) exited with code \(code) (\(why))") }
@@ -181,6 +185,8 @@ public final class MasterProcess: @unchecked Sendable {
             }
             let left = state.withLock { $0.children.filter { $0.kind == .worker }.count }
             if left == 0 {
+                // Programs do not outlive the master.
+                for c in state.withLock({ $0.children }) { kill(c.pid, SIGTERM) }
                 let rc = exitCode > 0 ? exitCode : 0
                 warning("All workers exited. Exiting... (\(rc))")
                 return rc
@@ -268,7 +274,10 @@ public final class MasterProcess: @unchecked Sendable {
             notice("haproxy version is \(ProductIdentity.version)")
             notice("path to executable is \(WorkerLauncher.executable)")
         }
-        if wasPending { for p in leaving { kill(p, SIGUSR1) } }
+        if wasPending {
+            for p in leaving { kill(p, SIGUSR1) }
+            reloadPrograms()
+        }
     }
 
     /// SIGUSR2 or the CLI's `reload`.
