@@ -54,6 +54,18 @@ extension RuntimeControl {
         let plans = handler.frontendPlans
         for (fi, v) in frontendMaxconn.withLock({ $0 }) { m.frontendMaxconnOverride[plans[fi].name] = v }
         for fi in frontendsPaused.withLock({ $0 }) { m.pausedFrontends.insert(plans[fi].name) }
+        m.info = { [self] in infoValues().mapValues(\.text) }
+        m.stickTables = { [self] in
+            // Every declared table (HAProxy lists a table no rule uses), and appsession's.
+            let now = MonotonicClock.nowMs()
+            let live = Dictionary(sessionTables.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            var out: [(name: String, type: String, size: Int, used: Int)] = []
+            for p in configuration.proxies {
+                if let t = live[p.name] { out.append((t.name, t.type, t.size, t.table.snapshot(now: now).count)) }
+                else if let c = p.stickTable { out.append((p.name, c.type, c.size, 0)) }
+            }
+            return out
+        }
     }
 
     /// `clear counters`: max values and rates; `all`: every counter.

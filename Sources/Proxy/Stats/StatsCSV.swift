@@ -177,6 +177,9 @@ public enum StatsCSV {
         common(&r, m, c, row: row)
         r["qcur"] = "\(c[row, .qcur])"; r["qmax"] = "\(c[row, .qmax])"
         if let mc = m.serverMaxconnOverride[slot] ?? p.servers[sid - 1].maxconn, mc > 0 { r["slim"] = "\(mc)" }
+        // HAProxy fills these only when configured: `maxqueue` and `pool-max-conn` (-1: no limit).
+        if let q = p.servers[sid - 1].options.maxqueue, q > 0 { r["qlimit"] = "\(q)" }
+        if let n = p.servers[sid - 1].options.poolMaxConn, n >= 0 { r["src_ilim"] = "\(n)" }
         r["econ"] = "\(c[row, .econ])"; r["eresp"] = "\(c[row, .eresp])"
         r["wretr"] = "\(c[row, .wretr])"; r["wredis"] = "\(c[row, .wredis])"
         r["status"] = m.states.statusWord(slot)

@@ -16,6 +16,11 @@ public struct StatsModel: Sendable {
     public var version: String = "2.6.12"
     /// Peer sessions (nil without peers sections).
     public var peers: PeersSnapshot? = nil
+    /// The `show info` values by field name, computed only when asked (the exporter's process
+    /// metrics); nil without a runtime (tests).
+    public var info: (@Sendable () -> [String: String])? = nil
+    /// The stick tables (name, type, size, entries used), for the exporter; computed when asked.
+    public var stickTables: (@Sendable () -> [(name: String, type: String, size: Int, used: Int)])? = nil
 
     public init(configuration: Configuration, states: ServerStateTable, counters: CountersSnapshot,
                 nowMs: Int64, nowSecond: UInt64) {

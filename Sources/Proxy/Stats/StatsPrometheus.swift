@@ -7,148 +7,160 @@ public enum StatsPrometheus {
     /// A sample: extra labels (after proxy/server) and the value text.
     typealias Sample = (labels: String, value: String)
 
-    public static func render(_ m: StatsModel) -> String {
+    /// The whole exposition, or the scopes `query` names, in HAProxy's order: process,
+    /// frontends, listeners, backends, servers, stick tables; each metric once with HELP and
+    /// TYPE, then one sample per object.
+    public static func render(_ m: StatsModel, query: PrometheusQuery = PrometheusQuery()) -> String {
         var out = ""
-        let c = m.counters
-        let frontends = m.configuration.proxies.filter(\.isFrontend)
-        let backends = m.configuration.proxies.filter(\.isBackend)
-
         func metric(_ name: String, _ samples: [Sample]) {
             guard let e = PrometheusHelp.entries[name], !samples.isEmpty else { return }
             out += "# HELP \(name) \(e.help)\n# TYPE \(name) \(e.type)\n"
             for s in samples { out += s.labels.isEmpty ? "\(name) \(s.value)\n" : "\(name){\(s.labels)} \(s.value)\n" }
         }
-        func fe(_ n: String, _ v: (ProxyConfig, Int) -> String) {
-            metric("haproxy_frontend_" + n, frontends.map { p in ("proxy=\"\(p.name)\"", v(p, c.layout.frontendRows[p.name]!)) })
-        }
-        func feMulti(_ n: String, _ v: (ProxyConfig, Int) -> [Sample]) {
-            metric("haproxy_frontend_" + n, frontends.flatMap { p in v(p, c.layout.frontendRows[p.name]!).map { ("proxy=\"\(p.name)\"," + $0.labels, $0.value) } })
-        }
-        func be(_ n: String, _ v: (ProxyConfig, Int, Int) -> String) {
-            metric("haproxy_backend_" + n, backends.map { p in
-                ("proxy=\"\(p.name)\"", v(p, c.layout.backendRows[p.name]!, m.states.backendIndex(named: p.name)!)) })
-        }
-        func beMulti(_ n: String, _ v: (ProxyConfig, Int, Int) -> [Sample]) {
-            metric("haproxy_backend_" + n, backends.flatMap { p in
-                v(p, c.layout.backendRows[p.name]!, m.states.backendIndex(named: p.name)!).map { ("proxy=\"\(p.name)\"," + $0.labels, $0.value) } })
-        }
-        let servers: [(proxy: String, slot: Int, config: ServerConfig)] = backends.flatMap { p in
-            p.servers.compactMap { s in m.states.slot(backend: p.name, server: s.name).map { (p.name, $0, s) } }
-        }
-        func sv(_ n: String, _ v: (Int, Int, ServerConfig) -> [Sample]) {
-            metric("haproxy_server_" + n, servers.flatMap { s in
-                v(s.slot, c.layout.serverRow(s.slot), s.config).map {
-                    ("proxy=\"\(s.proxy)\",server=\"\(s.config.name)\"" + ($0.labels.isEmpty ? "" : "," + $0.labels), $0.value) } })
-        }
-        func one(_ v: String) -> [Sample] { [("", v)] }
-        func codes(_ row: Int) -> [Sample] {
-            [("code=\"1xx\"", "\(c[row, .hrsp1xx])"), ("code=\"2xx\"", "\(c[row, .hrsp2xx])"), ("code=\"3xx\"", "\(c[row, .hrsp3xx])"),
-             ("code=\"4xx\"", "\(c[row, .hrsp4xx])"), ("code=\"5xx\"", "\(c[row, .hrsp5xx])"), ("code=\"other\"", "\(c[row, .hrspOther])")]
-        }
-
-        // Process (HAProxy shows peer sessions there: the stats page and CSV have no peers).
-        metric("haproxy_process_active_peers", one("\(m.peers?.activePeers ?? 0)"))
-        metric("haproxy_process_connected_peers", one("\(m.peers?.connectedPeers ?? 0)"))
-
-        // Frontends
-        fe("current_sessions") { "\(c[$1, .scur])" }
-        fe("max_sessions") { "\(c[$1, .smax])" }
-        fe("limit_sessions") { p, _ in "\(m.frontendMaxconn(p))" }
-        fe("sessions_total") { "\(c[$1, .stot])" }
-        fe("bytes_in_total") { "\(c[$1, .bin])" }
-        fe("bytes_out_total") { "\(c[$1, .bout])" }
-        fe("requests_denied_total") { "\(c[$1, .dreq])" }
-        fe("responses_denied_total") { "\(c[$1, .dresp])" }
-        fe("request_errors_total") { "\(c[$1, .ereq])" }
-        feMulti("status") { _, _ in [("state=\"DOWN\"", "0"), ("state=\"UP\"", "1")] }
-        fe("max_session_rate") { "\(c[$1, .rateMax])" }
-        feMulti("http_responses_total") { codes($1) }
-        fe("http_requests_rate_max") { "\(c[$1, .reqRateMax])" }
-        fe("http_requests_total") { "\(c[$1, .reqTot])" }
-        fe("connections_rate_max") { "\(c[$1, .rateMax])" }
-        fe("connections_total") { "\(c[$1, .connTot])" }
-        fe("intercepted_requests_total") { "\(c[$1, .intercepted])" }
-
-        // Backends
-        be("current_queue") { _, r, _ in "\(c[r, .qcur])" }
-        be("max_queue") { _, r, _ in "\(c[r, .qmax])" }
-        be("current_sessions") { _, r, _ in "\(c[r, .scur])" }
-        be("max_sessions") { _, r, _ in "\(c[r, .smax])" }
-        be("limit_sessions") { p, _, _ in "\(m.backendFullconn(p))" }
-        be("sessions_total") { _, r, _ in "\(c[r, .stot])" }
-        be("bytes_in_total") { _, r, _ in "\(c[r, .bin])" }
-        be("bytes_out_total") { _, r, _ in "\(c[r, .bout])" }
-        be("requests_denied_total") { _, r, _ in "\(c[r, .dreq])" }
-        be("responses_denied_total") { _, r, _ in "\(c[r, .dresp])" }
-        be("connection_errors_total") { _, r, _ in "\(c[r, .econ])" }
-        be("response_errors_total") { _, r, _ in "\(c[r, .eresp])" }
-        be("retry_warnings_total") { _, r, _ in "\(c[r, .wretr])" }
-        be("redispatch_warnings_total") { _, r, _ in "\(c[r, .wredis])" }
-        beMulti("status") { p, _, b in
-            let up = m.backendStatus(p, index: b) == "UP"
-            return [("state=\"DOWN\"", up ? "0" : "1"), ("state=\"UP\"", up ? "1" : "0")]
-        }
-        be("weight") { _, _, b in "\(m.backendWeight(b).weight)" }
-        be("active_servers") { _, _, b in "\(m.backendWeight(b).active)" }
-        be("backup_servers") { _, _, b in "\(m.backendWeight(b).backup)" }
-        be("check_up_down_total") { _, _, b in "\(m.states.backendView(b, nowMs: m.nowMs).downTransitions)" }
-        be("check_last_change_seconds") { _, _, b in "\(m.states.backendView(b, nowMs: m.nowMs).lastChangeSeconds)" }
-        be("downtime_seconds_total") { _, _, b in "\(m.states.backendView(b, nowMs: m.nowMs).downtimeSeconds)" }
-        be("loadbalanced_total") { _, r, _ in "\(c[r, .lbtot])" }
-        be("max_session_rate") { _, r, _ in "\(c[r, .rateMax])" }
-        beMulti("http_responses_total") { _, r, _ in codes(r) }
-        be("http_requests_total") { _, r, _ in "\(c[r, .reqTot])" }
-        be("client_aborts_total") { _, r, _ in "\(c[r, .cliAbrt])" }
-        be("server_aborts_total") { _, r, _ in "\(c[r, .srvAbrt])" }
-
-        // Servers
-        sv("current_queue") { _, r, _ in one("\(c[r, .qcur])") }
-        sv("max_queue") { _, r, _ in one("\(c[r, .qmax])") }
-        sv("current_sessions") { _, r, _ in one("\(c[r, .scur])") }
-        sv("max_sessions") { _, r, _ in one("\(c[r, .smax])") }
-        sv("sessions_total") { _, r, _ in one("\(c[r, .stot])") }
-        sv("bytes_in_total") { _, r, _ in one("\(c[r, .bin])") }
-        sv("bytes_out_total") { _, r, _ in one("\(c[r, .bout])") }
-        sv("responses_denied_total") { _, r, _ in one("\(c[r, .dresp])") }
-        sv("connection_errors_total") { _, r, _ in one("\(c[r, .econ])") }
-        sv("response_errors_total") { _, r, _ in one("\(c[r, .eresp])") }
-        sv("retry_warnings_total") { _, r, _ in one("\(c[r, .wretr])") }
-        sv("redispatch_warnings_total") { _, r, _ in one("\(c[r, .wredis])") }
-        sv("status") { slot, _, _ in
-            let v = m.states.view(slot, nowMs: m.nowMs)
-            var state = "DOWN"
-            switch v.op {
-            case .running, .starting: state = v.admin.draining ? "DRAIN" : "UP"
-            case .stopping: state = "NOLB"
-            case .stopped: break
+        let objects = Objects(m, hideMaintenance: query.hideMaintenance)
+        let info = m.info?()
+        let tables = query.scope.contains(.sticktable) ? (m.stickTables?() ?? []) : []
+        for name in PrometheusHelp.order {
+            let parts = name.split(separator: "_", maxSplits: 2).map(String.init)   // haproxy, object, metric
+            guard parts.count == 3 else { continue }
+            let suffix = parts[2]
+            switch parts[1] {
+            case "process" where query.scope.contains(.global):
+                metric(name, processSample(suffix, m, info))
+            case "frontend" where query.scope.contains(.frontend):
+                metric(name, objects.frontends.flatMap { f in
+                    samples(suffix, f.row, m).map { ("proxy=\"\(f.name)\"" + comma($0.labels), $0.value) }
+                })
+            case "backend" where query.scope.contains(.backend):
+                metric(name, objects.backends.flatMap { b in
+                    backendSamples(suffix, b, objects, m).map { ("proxy=\"\(b.name)\"" + comma($0.labels), $0.value) }
+                })
+            case "server" where query.scope.contains(.server):
+                metric(name, objects.servers.flatMap { s in
+                    serverSamples(suffix, s, m).map { ("proxy=\"\(s.proxy)\",server=\"\(s.name)\"" + comma($0.labels), $0.value) }
+                })
+            case "sticktable" where query.scope.contains(.sticktable):
+                metric(name, tables.map { t in ("name=\"\(t.name)\",type=\"\(t.type)\"", suffix == "size" ? "\(t.size)" : "\(t.used)") })
+            default:
+                continue        // listeners: ringproxy has no per-listener counters yet (`option socket-stats` warns)
             }
-            if v.maintenance { state = "MAINT" }
-            return ["DOWN", "UP", "MAINT", "DRAIN", "NOLB"].map { ("state=\"\($0)\"", $0 == state ? "1" : "0") }
         }
-        sv("weight") { slot, _, _ in one("\(m.states.currentWeight(slot))") }
-        let checked: (Int) -> Bool = { m.states.servers[$0].checked && !m.states.servers[$0].disabled }
-        sv("check_failures_total") { slot, _, _ in one(checked(slot) ? "\(m.states.view(slot, nowMs: m.nowMs).checkFailures)" : "NaN") }
-        sv("check_up_down_total") { slot, _, _ in one(checked(slot) ? "\(m.states.view(slot, nowMs: m.nowMs).downTransitions)" : "NaN") }
-        sv("check_last_change_seconds") { slot, _, _ in one("\(m.states.view(slot, nowMs: m.nowMs).lastChangeSeconds)") }
-        sv("downtime_seconds_total") { slot, _, _ in one(checked(slot) ? "\(m.states.view(slot, nowMs: m.nowMs).downtimeSeconds)" : "NaN") }
-        sv("loadbalanced_total") { _, r, _ in one("\(c[r, .lbtot])") }
-        sv("max_session_rate") { _, r, _ in one("\(c[r, .rateMax])") }
-        sv("check_status") { slot, _, _ in
-            guard checked(slot) else { return [] }
-            let last = m.states.view(slot, nowMs: m.nowMs).lastCheck
-            return ["HANA", "SOCKERR", "L4OK", "L4TOUT", "L4CON", "L6OK", "L6TOUT", "L6RSP", "L7TOUT", "L7RSP", "L7OK", "L7OKC",
-                    "L7STS", "PROCERR", "PROCTOUT", "PROCOK"].map { ("state=\"\($0)\"", $0 == last.code ? "1" : "0") }
-        }
-        sv("check_code") { slot, _, _ in checked(slot) ? one("\(m.states.view(slot, nowMs: m.nowMs).checkCode)") : [] }
-        sv("check_duration_seconds") { slot, _, _ in
-            guard checked(slot) else { return [] }
-            let ms = max(0, m.states.view(slot, nowMs: m.nowMs).checkDurationMs)
-            return one(seconds(ms))
-        }
-        sv("http_responses_total") { _, r, _ in codes(r) }
-        sv("client_aborts_total") { _, r, _ in one("\(c[r, .cliAbrt])") }
-        sv("server_aborts_total") { _, r, _ in one("\(c[r, .srvAbrt])") }
         return out
+    }
+
+    static func comma(_ labels: String) -> String { labels.isEmpty ? "" : "," + labels }
+
+    /// The stats rows of the objects a dump shows.
+    struct Objects {
+        struct Server { let proxy: String; let name: String; let slot: Int; let row: StatsCSV.Row }
+        struct Backend { let name: String; let row: StatsCSV.Row; let servers: [Int] }
+        var frontends: [(name: String, row: StatsCSV.Row)] = []
+        var backends: [Backend] = []
+        var servers: [Server] = []
+        init(_ m: StatsModel, hideMaintenance: Bool) {
+            for p in m.configuration.proxies {
+                if p.isFrontend { frontends.append((p.name, StatsCSV.frontendRow(m, p))) }
+                guard p.isBackend, let b = m.states.backendIndex(named: p.name) else { continue }
+                for (sid, slot) in m.states.backends[b].servers.enumerated() {
+                    if hideMaintenance && m.states.view(slot, nowMs: m.nowMs).maintenance { continue }
+                    servers.append(Server(proxy: p.name, name: p.servers[sid].name, slot: slot,
+                                          row: StatsCSV.serverRow(m, p, slot: slot, sid: sid + 1)))
+                }
+                backends.append(Backend(name: p.name, row: StatsCSV.backendRow(m, p, index: b), servers: m.states.backends[b].servers))
+            }
+        }
+    }
+
+    /// A column's sample: its text, NaN when HAProxy leaves the field unset.
+    static func samples(_ suffix: String, _ row: StatsCSV.Row, _ m: StatsModel) -> [Sample] {
+        switch PrometheusMetrics.objects[suffix] {
+        case .column(let c)?:
+            return [("", row[c].isEmpty ? "NaN" : row[c])]
+        case .milliseconds(let c)?:
+            guard let ms = Int(row[c]) else { return [("", "NaN")] }
+            return [("", seconds(ms))]
+        case .special?:
+            switch suffix {
+            case "status":
+                let up = row["status"] != "STOP"
+                return [("state=\"DOWN\"", up ? "0" : "1"), ("state=\"UP\"", up ? "1" : "0")]
+            case "http_responses_total":
+                return zip(["1xx", "2xx", "3xx", "4xx", "5xx", "other"], ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"])
+                    .map { ("code=\"\($0)\"", row[$1].isEmpty ? "NaN" : row[$1]) }
+            default:
+                return []
+            }
+        case nil:
+            return []
+        }
+    }
+
+    static func backendSamples(_ suffix: String, _ b: Objects.Backend, _ objects: Objects, _ m: StatsModel) -> [Sample] {
+        switch suffix {
+        case "status":
+            let up = b.row["status"].hasPrefix("UP")
+            return [("state=\"DOWN\"", up ? "0" : "1"), ("state=\"UP\"", up ? "1" : "0")]
+        case "agg_server_status", "agg_server_check_status":
+            guard !b.servers.isEmpty else { return [] }
+            var count: [String: Int] = [:]
+            for slot in b.servers { count[serverState(slot, m), default: 0] += 1 }
+            return PrometheusMetrics.serverStates.map { ("state=\"\($0)\"", "\(count[$0] ?? 0)") }
+        case "agg_check_status":
+            guard !b.servers.isEmpty else { return [] }
+            var count: [String: Int] = [:]
+            for slot in b.servers where checked(slot, m) { count[m.states.view(slot, nowMs: m.nowMs).lastCheck.code, default: 0] += 1 }
+            return PrometheusMetrics.checkResults.map { ("state=\"\($0)\"", "\(count[$0] ?? 0)") }
+        default:
+            return samples(suffix, b.row, m)
+        }
+    }
+
+    static func serverSamples(_ suffix: String, _ s: Objects.Server, _ m: StatsModel) -> [Sample] {
+        switch suffix {
+        case "status":
+            let state = serverState(s.slot, m)
+            return PrometheusMetrics.serverStates.map { ("state=\"\($0)\"", $0 == state ? "1" : "0") }
+        case "check_status":
+            guard checked(s.slot, m) else { return [] }
+            let last = m.states.view(s.slot, nowMs: m.nowMs).lastCheck
+            return PrometheusMetrics.checkResults.map { ("state=\"\($0)\"", $0 == last.code ? "1" : "0") }
+        case "check_code":
+            return checked(s.slot, m) ? [("", "\(m.states.view(s.slot, nowMs: m.nowMs).checkCode)")] : []
+        case "check_duration_seconds":
+            return checked(s.slot, m) ? [("", seconds(max(0, m.states.view(s.slot, nowMs: m.nowMs).checkDurationMs)))] : []
+        default:
+            return samples(suffix, s.row, m)
+        }
+    }
+
+    static func checked(_ slot: Int, _ m: StatsModel) -> Bool { m.states.servers[slot].checked && !m.states.servers[slot].disabled }
+
+    /// A server's state as the exporter names it.
+    static func serverState(_ slot: Int, _ m: StatsModel) -> String {
+        let v = m.states.view(slot, nowMs: m.nowMs)
+        if v.maintenance { return "MAINT" }
+        switch v.op {
+        case .running, .starting: return v.admin.draining ? "DRAIN" : "UP"
+        case .stopping: return "NOLB"
+        case .stopped: return "DOWN"
+        }
+    }
+
+    /// A process metric from the `show info` fields (without them, only the peers' two).
+    static func processSample(_ suffix: String, _ m: StatsModel, _ info: [String: String]?) -> [Sample] {
+        if suffix == "build_info" {
+            return [("version=\"\(info?["Version"] ?? m.version)\"", "1")]
+        }
+        guard let info else {
+            switch suffix {
+            case "active_peers": return [("", "\(m.peers?.activePeers ?? 0)")]
+            case "connected_peers": return [("", "\(m.peers?.connectedPeers ?? 0)")]
+            default: return []
+            }
+        }
+        guard let field = PrometheusMetrics.process[suffix] else { return [] }
+        guard let v = info[field], !v.isEmpty else { return [("", "NaN")] }
+        return [("", v)]
     }
 
     /// Milliseconds as HAProxy prints seconds: `0.001000`.

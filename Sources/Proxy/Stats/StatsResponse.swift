@@ -85,8 +85,13 @@ public enum StatsResponse {
     }
 
     /// The Prometheus exposition (`use-service prometheus-exporter`), HAProxy's content type.
-    public static func prometheus(_ model: StatsModel, connection: Connection = Connection(), head: Bool = false) -> [UInt8] {
-        ok(body: head ? "" : StatsPrometheus.render(model), contentType: StatsPrometheus.contentType, refreshSeconds: nil,
-           connection: connection, head: head)
+    /// `target`'s query chooses the scopes; a bad one is answered 400 (status returned too).
+    public static func prometheus(_ model: @autoclosure () -> StatsModel, target: String = "/metrics", connection: Connection = Connection(),
+                                  head: Bool = false) -> (bytes: [UInt8], status: Int) {
+        guard let query = PrometheusQuery.parse(target: target) else {
+            return (ErrorPages.bytes(.badRequest, connection: .close).array, 400)
+        }
+        return (ok(body: head ? "" : StatsPrometheus.render(model(), query: query), contentType: StatsPrometheus.contentType,
+                   refreshSeconds: nil, connection: connection, head: head), 200)
     }
 }

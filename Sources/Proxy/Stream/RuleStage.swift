@@ -95,7 +95,9 @@ extension StreamHandler {
         case .service:
             slot.closeAfter = true
             w.slots[slotIndex] = slot
-            respond(call, StatsResponse.prometheus(statsModel(), connection: StatsResponse.Connection(http11: head.versionMinor == 1), head: head.isHead), w, status: 200, close: true)
+            let reply = StatsResponse.prometheus(statsModel(), target: head.string(head.target),
+                                                 connection: StatsResponse.Connection(http11: head.versionMinor == 1), head: head.isHead)
+            respond(call, reply.bytes, w, status: reply.status, close: true)
             return .answered
         case .reply(let kind):
             let fp = rules!.proxies[fe.proxy]

@@ -193,7 +193,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         if let p = fe.prometheusURI, p.withUnsafeBytes({ MonitorURI.matches(target: head.slice(head.path), uri: $0) }) {
             slot.closeAfter = true
             w.slots[slotIndex] = slot
-            respond(call, StatsResponse.prometheus(statsModel(), connection: StatsResponse.Connection(http11: head.versionMinor == 1), head: head.isHead), w, status: 200, close: true)
+            let reply = StatsResponse.prometheus(statsModel(), target: head.string(head.target),
+                                                 connection: StatsResponse.Connection(http11: head.versionMinor == 1), head: head.isHead)
+            respond(call, reply.bytes, w, status: reply.status, close: true)
             return
         }
 
