@@ -150,6 +150,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
         let fi = Int(call.pointee.frontend)
         let fe = frontends[fi]
+        if fe.tcp { forwardTCP(call, w, slotIndex, fi, fe); return }
         var parsed = RequestParser.parse(bytes, into: head)
         let consumed = head.headLength
         if parsed == .complete && head.hasBareLineFeed {
