@@ -425,6 +425,7 @@ void tunnel_client_eof(worker *w, conn *c, int res);
 void tunnel_server_eof(worker *w, conn *c, int res);
 void tunnel_fail(worker *w, conn *c, char t0, char t1);   /* instead of an error page */
 void tunnel_timeout(worker *w, conn *c);
+void tunnel_upgrade(worker *w, conn *c);        /* a 101 is forwarded: the rest is a tunnel */
 
 /* rp_control.c */
 int control_init(worker *w);                    /* wake eventfd and server address copies */

@@ -13,7 +13,7 @@ static const unsigned req_allowed[] = {
     [PH_QUEUED] = B(PH_CONNECT),
     [PH_CONNECT] = B(PH_HEAD) | B(PH_QUEUED) | B(PH_WAIT_RETRY) | B(PH_CONNECT) | B(PH_BODY) | B(PH_DONE),
     [PH_WAIT_RETRY] = B(PH_CONNECT),
-    [PH_BODY] = B(PH_CONNECT) | B(PH_BODY),
+    [PH_BODY] = B(PH_CONNECT) | B(PH_BODY) | B(PH_DONE),       /* DONE: a 101 made it a tunnel */
     [PH_DONE] = B(PH_HEAD) | B(PH_QUEUED) | B(PH_CONNECT) | B(PH_WAIT_RETRY) | B(PH_BODY) | B(PH_DONE),
 };
 #undef B

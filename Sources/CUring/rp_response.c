@@ -17,7 +17,7 @@ void response_head(worker *w, conn *c) {
     call->head_too_big = rs->fill >= BUFSZ;
     /* a soft stop asks for `Connection: close` on every response still to come */
     call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = c->close_after || w->stopping;
-    call->server_reuse = c->server_reuse; call->resp = NULL;
+    call->server_reuse = c->server_reuse; call->resp = NULL; call->tunnel = 0;
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE) {
         if (call->head_too_big) { send_page(w, c, 502, 'P', 'H'); return; }
@@ -71,6 +71,7 @@ void response_head(worker *w, conn *c) {
     c->sdl = 0;
     c->cdl = c->client_to ? w->now + c->client_to : 0;
     tw_schedule(w, c);
+    if (call->tunnel && rs->body == RP_BODY_CLOSE) tunnel_upgrade(w, c);
     half_send(w, c, RESP);
 }
 

@@ -4,6 +4,7 @@
 // "until close" on its half, and an end of stream on one side is passed on as a half-close
 // (shutdown SHUT_WR) to the other. Nothing here knows what the bytes mean.
 #include "rp_internal.h"
+#include <string.h>
 #include <sys/socket.h>
 
 /* A new connection of a mode tcp listener (its PROXY header, if any, already read): to Swift
@@ -76,4 +77,28 @@ void tunnel_timeout(worker *w, conn *c) {
     if (c->cdl && c->cdl <= w->now) { c->term0 = 'c'; c->term1 = 'D'; }
     else { c->term0 = 's'; c->term1 = 'D'; }
     conn_close(w, c);
+}
+
+/* A 101 Switching Protocols goes to the client: the connection becomes a tunnel. The response
+   half already relays until the server closes; the request half, over, now relays what the
+   client sends after its request (bytes already received first). A request whose body is
+   still on its way is left as it is (no tunnel: the response relays until close). */
+void tunnel_upgrade(worker *w, conn *c) {
+    half *rq = &c->h[REQ];
+    if (rq->phase != PH_DONE || rq->send) return;
+    c->tunnel = 1;
+    c->close_after = 1; c->server_reuse = 0;
+    rq->body = RP_BODY_CLOSE; rq->body_done = 0;
+    req_phase(c, PH_BODY);
+    tunnel_touch(w, c);
+    if (c->rkeep < rq->fill) {
+        memmove(rq->buf, rq->buf + c->rkeep, rq->fill - c->rkeep);
+        rq->fill -= c->rkeep; c->rkeep = 0;
+        rq->iov[0].iov_base = rq->buf; rq->iov[0].iov_len = rq->fill; rq->iovcnt = 1;
+        c->rkeep = rq->fill;
+        half_send(w, c, REQ);
+        return;
+    }
+    rq->fill = 0; c->rkeep = 0;
+    crecv_arm(w, c);
 }

@@ -60,8 +60,10 @@ typedef struct rp_head_call {
     uint32_t resp_len;
     int status_hint;                  // status of a local answer, for the log
     int tunnel;                       // RP_FORWARD: relay raw bytes both ways until both sides
-                                      // have closed (mode tcp); head_len 0, no head. A failure
-                                      // before the relay closes the connection (no page).
+                                      // have closed. Request: mode tcp (head_len 0, no head; a
+                                      // failure before the relay closes the connection, no page).
+                                      // Response: a 101 (the request is over; what the client
+                                      // sends after it goes to the server as it is).
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.
