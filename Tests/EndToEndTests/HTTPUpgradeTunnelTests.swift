@@ -11,7 +11,7 @@ import Testing
     static func upgradingOrigin() throws -> ScriptedTCPOrigin {
         try ScriptedTCPOrigin { peer, _ in
             guard peer.readHead() != nil else { return }
-            peer.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+            peer.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nConnection: Upgrade\r\n\r\n")
             var pending = peer.buffer                  // bytes the client sent right after its head
             var b = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -45,7 +45,9 @@ import Testing
             let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
             defer { p.stop() }
             let c = try RawHTTP(port: port)
-            let head = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+            // (HAProxy checks the WebSocket key and accept headers: a 400 / 502 without them)
+            let head = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Sec-WebSocket-Version: 13\r\nConnection: Upgrade\r\n\r\n"
             // early: the first tunnel bytes in the same send as the request head
             try c.send(head + (sendEarly ? "early " : ""))
             let r = try c.readResponse()
