@@ -1,7 +1,8 @@
 // The PROXY protocol's two header formats (doc/proxy-protocol.txt), parsed and built as pure
 // functions: the engine calls them on a connection's first bytes (accept-proxy) and before a
 // new server connection's first send (send-proxy, send-proxy-v2). Validation follows HAProxy
-// 2.6: anything that is neither a v1 line nor a v2 block, or is malformed, is invalid.
+// 2.6 (checked against it): anything that is neither a v1 line nor a v2 block, or is malformed,
+// is invalid; what 2.6 reads leniently (v1 ports, IPv4 groups) is read the same way.
 #include "rp_proxyproto.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,30 +15,49 @@ static const uint8_t v2sig[12] = { 0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x5
 
 /* ---------- v1: "PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n" ---------- */
 
-/* The token p[0..n) as an address of family `af` (no leading/trailing junk). */
+/* An IPv4 address as HAProxy 2.6 reads one in a v1 line: up to four dot-separated groups of
+   digits, each group worth its last three digits, the groups added at their byte positions
+   (so "1.2.3.400" and "01.2.3.4" are read, not refused). The token must be digits and dots. */
+static int v1_ipv4(const uint8_t *p, size_t n, struct sockaddr_storage *out) {
+    uint32_t v = 0;
+    int shift = 24;
+    size_t i = 0;
+    for (;;) {
+        size_t start = i;
+        while (i < n && p[i] >= '0' && p[i] <= '9') i++;
+        uint32_t g = 0, mul = 1;
+        for (size_t k = i; k > start && i - k < 3; k--) { g += (uint32_t)(p[k - 1] - '0') * mul; mul *= 10; }
+        v += g << shift;
+        if (i == n) break;
+        if (p[i] != '.' || shift == 0) return -1;
+        shift -= 8; i++;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)out;
+    memset(out, 0, sizeof *out);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(v);
+    return 0;
+}
+
+/* The token p[0..n) as an address of family `af`. */
 static int v1_addr(const uint8_t *p, size_t n, int af, struct sockaddr_storage *out) {
     char tmp[64];
+    if (af == AF_INET) return v1_ipv4(p, n, out);
     if (n == 0 || n >= sizeof tmp) return -1;
     memcpy(tmp, p, n); tmp[n] = 0;
     memset(out, 0, sizeof *out);
-    if (af == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)out;
-        a->sin_family = AF_INET;
-        return inet_pton(AF_INET, tmp, &a->sin_addr) == 1 ? 0 : -1;
-    }
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
     a->sin6_family = AF_INET6;
     return inet_pton(AF_INET6, tmp, &a->sin6_addr) == 1 ? 0 : -1;
 }
 
+/* A port as HAProxy 2.6 reads it: decimal digits (none reads as 0), kept modulo 2^16. */
 static int v1_port(const uint8_t *p, size_t n, struct sockaddr_storage *out) {
-    if (n == 0 || n > 5) return -1;
-    unsigned v = 0;
+    uint32_t v = 0;
     for (size_t i = 0; i < n; i++) {
         if (p[i] < '0' || p[i] > '9') return -1;
-        v = v * 10 + (unsigned)(p[i] - '0');
+        v = v * 10 + (uint32_t)(p[i] - '0');
     }
-    if (v == 0 || v > 65535) return -1;            /* HAProxy refuses port 0 too */
     if (out->ss_family == AF_INET) ((struct sockaddr_in *)out)->sin_port = htons((uint16_t)v);
     else ((struct sockaddr_in6 *)out)->sin6_port = htons((uint16_t)v);
     return 0;

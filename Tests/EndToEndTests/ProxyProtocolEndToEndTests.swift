@@ -107,7 +107,7 @@ import Origins
     /// closes without a byte; so must ringproxy. The origin must see nothing.
     @Test(arguments: [
         "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-        "PROXY TCP4 192.0.2.7 198.51.100.1 40000 99999\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "PROXY TCP4 192.0.2.7 198.51.100.1 40000 -1\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
         "PROXY TCP5 192.0.2.7 198.51.100.1 1 2\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
         "PROXY TCP4 192.0.2.7\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
         "\r\n\r\n\0\r\nQUIT\n\u{31}\u{11}\0\u{0c}",

@@ -71,6 +71,13 @@ import Testing
         #expect(Self.parse("PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n").result == 35)
     }
 
+    /// What HAProxy 2.6.12 reads leniently (checked against it): any digits as a port, kept
+    /// modulo 2^16 (0 included), and IPv4 groups worth their last three digits.
+    @Test func v1LenientAsHAProxy() {
+        let l = "PROXY TCP4 1.2.3.400 01.2.3.4 0 99999\r\n"
+        #expect(Self.parse(l) == Parsed(result: Int32(l.utf8.count), src: "1.2.4.144:0", dst: "1.2.3.4:34463"))
+    }
+
     @Test func v1NeedsMoreUntilItsEnd() {
         let l = "PROXY TCP4 192.0.2.7 198.51.100.1 40000 80\r\n"
         for n in 1..<l.utf8.count {
@@ -79,10 +86,10 @@ import Testing
     }
 
     @Test(arguments: [
-        "GET / HTTP/1.1\r\n\r\n", "PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 1 65536\r\n",
+        "GET / HTTP/1.1\r\n\r\n", "PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n", "PROXY TCP4 1.2.3.4x 5.6.7.8 1 2\r\n",
         "PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n", "PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n",
-        "PROXY TCP4 ::1 5.6.7.8 1 2\r\n", "PROXY TCP6 1.2.3.4 ::1 1 2\r\n", "PROXY TCP4 1.2.3.400 5.6.7.8 1 2\r\n",
-        "PROXY TCP4 1.2.3.4 5.6.7.8 1 -2\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 0 2\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", "proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
+        "PROXY TCP4 ::1 5.6.7.8 1 2\r\n", "PROXY TCP6 1.2.3.4 ::1 1 2\r\n", "PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n",
+        "PROXY TCP4 1.2.3.4 5.6.7.8 1 -2\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", "proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
         "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 " + String(repeating: "x", count: 80) + "\r\n",
     ])
     func v1Refused(_ line: String) {
