@@ -177,6 +177,38 @@ import Testing
         #expect(lines.allSatisfy { $0 == lines[0] }, "\(lines)")
     }
 
+    /// A `log-format` line of a TCP frontend (the rule machinery's log path).
+    @Test func logFormatLine() throws {
+        let origin = try Self.banneredEcho("hello\n")
+        defer { origin.stop() }
+        let twins = try TwinProxies { port, syslogPort in
+            """
+            global
+                log 127.0.0.1:\(syslogPort) local0
+            """ + "\n" + Self.defaults + """
+
+                log global
+            frontend f
+                bind 127.0.0.1:\(port)
+                log-format "%ci %ft %b/%s %ts %B %U"
+                default_backend b
+            backend b
+                server s 127.0.0.1:\(origin.port)
+
+            """
+        }
+        defer { twins.stop() }
+        var lines: [String] = []
+        for side in twins.sides {
+            _ = try Self.converse(side.port, ["abcd"])
+            let m = side.syslog.waitForMessages(count: 1)
+            guard let line = m.first, let r = line.range(of: "]: ") else { lines.append("no line \(m)"); continue }
+            lines.append(String(line[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(lines[0] == "127.0.0.1 f b/s -- 13 4", "\(lines)")
+        #expect(lines.allSatisfy { $0 == lines[0] }, "\(lines)")
+    }
+
     @Test func httpFrontendCannotUseATCPBackend() throws {
         let text = "frontend f\n mode http\n bind :80\n default_backend b\nbackend b\n mode tcp\n server s 127.0.0.1:1\n"
         let r = try ProxyProcess.run(["-c", "-f", ProxyProcess.writeConfig(text)])

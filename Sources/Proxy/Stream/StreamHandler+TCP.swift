@@ -4,6 +4,7 @@
 // which server (the backend's balancer, by the client address: roundrobin, leastconn, source,
 // first…), the timeouts, retries and redispatch. The log line and counters are onDone's.
 import CUring
+import Synchronization
 
 extension StreamHandler {
     func forwardTCP(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
@@ -19,6 +20,7 @@ extension StreamHandler {
         call.pointee.server_reuse = 0
         call.pointee.verdict = Int32(RP_FORWARD.rawValue)
         call.pointee.server_out = -1               // no server: the engine closes (SC, <NOSRV>)
+        beginTCPRuleState(call, w, slotIndex, fi, fe, client: slot.client)
         guard let bi = w.routers[fi].defaultBackend ?? fe.ownBackend else {
             w.slots[slotIndex] = slot
             return
@@ -60,5 +62,28 @@ extension StreamHandler {
         call.pointee.redispatch = d.direct ? be.redispatchPersistent : be.redispatchLoadBalanced
         call.pointee.direct = d.direct ? 1 : 0
         call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
+    }
+
+    /// When the configuration has rules (a `log-format` among them), the connection's rule
+    /// state starts afresh as for a new connection, so that its log line reads this connection
+    /// and not what the slot held before. No rule runs: HTTP rules are ignored in mode tcp.
+    private func beginTCPRuleState(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
+                                   _ fi: Int, _ fe: FrontendPlan, client: ClientAddress) {
+        guard let wr = w.rules, let compiled = rules else { return }
+        let ctx = wr.context
+        let head = w.request
+        head.reset()
+        ctx.beginRequest(head, client: client)
+        let state = wr.slot(slotIndex)
+        state.beginTransaction(newConnection: true, refs: compiled.tables.variables,
+                               layout: compiled.captures[fe.proxy], frontend: fe.proxy)
+        state.requestID = compiled.requestCounter.add(1, ordering: .relaxed).oldValue
+        ctx.slot = state
+        ctx.frontend = fi
+        ctx.requestIndex = 0
+        ctx.requestLine = w.lines.line(slot: slotIndex, length: 0)
+        ctx.nowMs = w.nowMs
+        Self.socketAddress(call.pointee.client).map { ctx.clientPort = $0 }
+        ctx.uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
     }
 }
