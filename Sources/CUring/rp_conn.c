@@ -79,6 +79,7 @@ static void conn_free(worker *w, conn *c) {
     if (c->fd[SRV] >= 0) close(c->fd[SRV]);
     pipe_release(w, &c->pu);
     free(c->local); c->local = NULL;
+    free(c->pp_dst); c->pp_dst = NULL;
     tw_unlink(w, c);
     c->state = C_FREE;
     c->gen++;
@@ -195,6 +196,7 @@ int client_may_stay(const worker *w, const conn *c) {
 }
 
 void send_page(worker *w, conn *c, int code, char t0, char t1) {
+    if (c->tunnel) { tunnel_fail(w, c, t0, t1); return; }   /* mode tcp: no HTTP page */
     int k;
     switch (code) {
     case 400: k = RP_PAGE_400; break;

@@ -125,6 +125,7 @@ typedef struct xbuf {
     struct iovec iov0[RP_MAX_IOV + 2];
     struct msghdr msg[2];
     uint8_t ins[2][INSZ];
+    uint8_t pp[112];           /* the PROXY header of a new server connection (rp_ppconn.c) */
     uint8_t buf[2][BUFSZ];
 } xbuf;
 
@@ -179,6 +180,10 @@ typedef struct conn {
     uint8_t lb_assigned;       /* the balancer chose the server: a full queue may pick another */
     uint8_t qfull_moved;       /* already sent elsewhere once because a queue was full */
     struct conn *q_next;
+    /* the PROXY protocol (rp_ppconn.c) */
+    uint8_t pp_wait;           /* accept-proxy: the header has not been received yet */
+    uint8_t tunnel;            /* mode tcp: raw bytes both ways (rp_tunnel.c) */
+    struct sockaddr_storage *pp_dst;   /* the destination it carried (malloc), else NULL */
 } conn;
 
 typedef struct pool_entry { int fd; int64_t since; } pool_entry;
@@ -406,6 +411,21 @@ void accept_resume(worker *w, int li);
 void on_accept(worker *w, int li, int res, uint32_t flags);
 void listeners_close(worker *w, int drain);
 int any_accepting(worker *w);
+
+/* rp_ppconn.c: the PROXY protocol on connections */
+void pp_abort(worker *w, conn *c);              /* no valid header: close, nothing logged */
+int pp_receive(worker *w, conn *c);             /* 1: header consumed, request bytes follow */
+void pp_prepend(worker *w, conn *c);            /* header first in the server's first send */
+
+/* rp_tunnel.c: mode tcp, raw bytes both ways until both sides closed */
+int tunnel_begin(worker *w, conn *c);           /* 1: a tcp listener's connection went to Swift */
+void tunnel_start(worker *w, conn *c);          /* connected: relay both ways */
+void tunnel_touch(worker *w, conn *c);          /* a byte moved: both deadlines pushed back */
+void tunnel_client_eof(worker *w, conn *c, int res);
+void tunnel_server_eof(worker *w, conn *c, int res);
+void tunnel_fail(worker *w, conn *c, char t0, char t1);   /* instead of an error page */
+void tunnel_timeout(worker *w, conn *c);
+void tunnel_upgrade(worker *w, conn *c);        /* a 101 is forwarded: the rest is a tunnel */
 
 /* rp_control.c */
 int control_init(worker *w);                    /* wake eventfd and server address copies */

@@ -113,6 +113,7 @@ void on_accept(worker *w, int li, int res, uint32_t flags) {
     getpeername(res, (struct sockaddr *)&c->caddr, &sl);
     c->client_to = w->e->listeners[li].client_timeout_ms;
     c->req_index = 0;
+    c->pp_wait = (uint8_t)(w->e->listeners[li].accept_proxy != 0);
     w->active++; w->lactive[li]++;
     atomic_fetch_add(&w->e->active, 1);
     rate_counted(w);

@@ -13,7 +13,7 @@ static const unsigned req_allowed[] = {
     [PH_QUEUED] = B(PH_CONNECT),
     [PH_CONNECT] = B(PH_HEAD) | B(PH_QUEUED) | B(PH_WAIT_RETRY) | B(PH_CONNECT) | B(PH_BODY) | B(PH_DONE),
     [PH_WAIT_RETRY] = B(PH_CONNECT),
-    [PH_BODY] = B(PH_CONNECT) | B(PH_BODY),
+    [PH_BODY] = B(PH_CONNECT) | B(PH_BODY) | B(PH_DONE),       /* DONE: a 101 made it a tunnel */
     [PH_DONE] = B(PH_HEAD) | B(PH_QUEUED) | B(PH_CONNECT) | B(PH_WAIT_RETRY) | B(PH_BODY) | B(PH_DONE),
 };
 #undef B
@@ -64,6 +64,7 @@ void request_begin(worker *w, conn *c) {
         /* waiting for the first byte: `timeout http-keep-alive` between requests, else
            `timeout http-request`, else `timeout client` */
         rq->fill = 0; c->rkeep = 0;
+        if (tunnel_begin(w, c)) return;           /* mode tcp: no byte to wait for */
         c->h[RESP].fill = 0;
         if (w->use_ms) xb_detach(w, c);          /* idle until the next request: no buffers */
         const rp_listener_cfg *l = &w->e->listeners[c->listener];
@@ -79,17 +80,20 @@ void request_begin(worker *w, conn *c) {
 
 /* Sends the request head (and any body bytes already here) to the server. */
 void request_send_head(worker *w, conn *c) {
+    if (c->tunnel) { tunnel_start(w, c); return; }
     c->t.connected = c->t.connected ? c->t.connected : w->now;
     req_phase(c, c->h[REQ].body_done ? PH_DONE : PH_BODY);
     c->h[RESP].phase = PH_HEAD; c->h[RESP].fill = 0;
     c->sdl = c->server_to ? w->now + c->server_to : 0;
     tw_schedule(w, c);
     srecv_arm_opt(w, c, 1);                      /* the server has not seen the request yet */
+    if (w->e->servers[c->server].send_proxy && !c->pooled_server) pp_prepend(w, c);
     half_send(w, c, REQ);
 }
 
 void request_head(worker *w, conn *c) {
     half *rq = &c->h[REQ];
+    if (c->pp_wait && !pp_receive(w, c)) return;        /* accept-proxy: the header first */
     rp_head_call *call = &w->call;
     memset(call, 0, offsetof(rp_head_call, iov));
     call->worker = w->id; call->slot = conn_slot(w, c);
@@ -100,7 +104,7 @@ void request_head(worker *w, conn *c) {
     call->server_out = -1; call->close_after = 0; call->server_reuse = 0; call->status_hint = 0;
     call->connect_timeout_ms = call->server_timeout_ms = call->client_timeout_ms = 0;
     call->direct = 0;
-    call->lb_assigned = 0; call->client_fin_timeout_ms = 0; call->splice = 0;
+    call->lb_assigned = 0; call->client_fin_timeout_ms = 0; call->splice = 0; call->tunnel = 0;
     w->e->cfg.cb.on_request(w->e->cfg.cb.ctx, call);
     if (call->client_timeout_ms) c->client_to = call->client_timeout_ms;
 
@@ -135,6 +139,7 @@ void request_head(worker *w, conn *c) {
     c->lb_assigned = (uint8_t)call->lb_assigned; c->qfull_moved = 0;
     c->client_fin_to = call->client_fin_timeout_ms;
     c->splice_bits = (uint8_t)call->splice;
+    c->tunnel = (uint8_t)(call->tunnel != 0);
     rq->body = call->body; rq->remain = call->body_len; rp_chunk_init(&rq->chunk); rq->body_done = 0;
     int n = iov_from_call(call, rq->buf, rq->fill, rq->ins, rq->iov);
     if (n < 0) { send_page(w, c, 400, 'P', 'R'); return; }
@@ -162,6 +167,8 @@ void client_eof(worker *w, conn *c, int res) {
     (void)res;
     half *rq = &c->h[REQ];
     c->cli_eof = 1;
+    if (c->pp_wait) { pp_abort(w, c); return; }        /* gone before its PROXY header */
+    if (c->tunnel) { tunnel_client_eof(w, c, res); return; }
     int ph = rq->phase;
     if (ph == PH_HEAD) {
         if (rq->fill > 0 || c->req_index == 0) {
@@ -265,6 +272,7 @@ void on_request_sent(worker *w, conn *c, int res) {
     rq->fill = 0; c->rkeep = 0;
     c->cdl = c->client_to ? w->now + c->client_to : 0;
     tw_schedule(w, c);
+    if (c->tunnel) tunnel_touch(w, c);
     crecv_arm(w, c);
     ms_splice_try(w, c);
 }

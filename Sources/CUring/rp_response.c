@@ -17,7 +17,7 @@ void response_head(worker *w, conn *c) {
     call->head_too_big = rs->fill >= BUFSZ;
     /* a soft stop asks for `Connection: close` on every response still to come */
     call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = c->close_after || w->stopping;
-    call->server_reuse = c->server_reuse; call->resp = NULL;
+    call->server_reuse = c->server_reuse; call->resp = NULL; call->tunnel = 0;
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE) {
         if (call->head_too_big) { send_page(w, c, 502, 'P', 'H'); return; }
@@ -71,6 +71,7 @@ void response_head(worker *w, conn *c) {
     c->sdl = 0;
     c->cdl = c->client_to ? w->now + c->client_to : 0;
     tw_schedule(w, c);
+    if (call->tunnel && rs->body == RP_BODY_CLOSE) tunnel_upgrade(w, c);
     half_send(w, c, RESP);
 }
 
@@ -125,6 +126,7 @@ void server_drained(worker *w, conn *c) {
 static void on_response_recv_end(worker *w, conn *c, int res) {
     half *rs = &c->h[RESP];
     if (res == -EINTR || res == -EAGAIN) { srecv_arm(w, c); return; }
+    if (c->tunnel && rs->phase == PH_BODY) { tunnel_server_eof(w, c, res); return; }
     if (rs->phase == PH_HEAD) {
         if (server_replay(w, c)) return;
         if (c->status < 0 && !rs->send) { send_page(w, c, 502, 'S', 'H'); return; }
@@ -157,6 +159,7 @@ void on_response_recv(worker *w, conn *c, int res) {
         rs->fill = 0;
         c->cdl = c->client_to ? w->now + c->client_to : 0;
         tw_schedule(w, c);
+        if (c->tunnel) tunnel_touch(w, c);
         if (rs->iovcnt) half_send(w, c, RESP);
         else if (rs->body_done) exchange_done(w, c);
         return;
@@ -193,6 +196,7 @@ void on_response_sent(worker *w, conn *c, int res) {
     if (rs->body == RP_BODY_LENGTH && splice_th > 0 && rs->remain >= splice_th) {
         if (pump_start(w, c, RESP, rs->remain) == 0) return;
     }
+    if (c->tunnel) { tunnel_touch(w, c); srecv_arm(w, c); return; }
     c->sdl = c->server_to ? w->now + c->server_to : 0;
     c->cdl = 0;
     tw_schedule(w, c);

@@ -42,6 +42,7 @@ static void conn_timeout(worker *w, conn *c) {
     int64_t now = w->now;
     COUNT(w, timeouts);
     int rph = c->h[REQ].phase;
+    if (c->tunnel && (rph == PH_BODY || rph == PH_DONE)) { tunnel_timeout(w, c); return; }
     if (c->sdl && c->sdl <= now) {
         c->sdl = 0;
         if (rph == PH_WAIT_RETRY) { req_phase(c, PH_CONNECT); connect_start(w, c); return; }
@@ -52,6 +53,7 @@ static void conn_timeout(worker *w, conn *c) {
     if (c->cdl && c->cdl <= now) {
         c->cdl = 0;
         if (rph == PH_HEAD) {
+            if (c->pp_wait) { pp_abort(w, c); return; }                /* no PROXY header in time */
             if (c->req_index > 0 && c->h[REQ].fill == 0) { conn_close(w, c); return; }   /* idle keep-alive */
             c->quiet_out = 1;              /* HAProxy logs 0 bytes for its 408 */
             send_page(w, c, 408, 'c', 'R'); return;

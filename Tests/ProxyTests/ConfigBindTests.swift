@@ -40,11 +40,11 @@ import Testing
     }
 
     @Test func everyUnsupportedOptionIsReportedInOneRun() {
-        let errors = ConfigTestSupport.errors("frontend f\n bind :443 ssl crt /x.pem accept-proxy frobnicate alpn h2 maxconn\n")
+        let errors = ConfigTestSupport.errors("frontend f\n bind :443 ssl crt /x.pem namespace x frobnicate alpn h2 maxconn\n")
         #expect(errors.count == 6, "\(errors)")
         #expect(errors.allSatisfy { $0.line == 2 && $0.keyword == "bind" })
         let text = errors.map(\.message).joined(separator: "\n")
-        for word in ["'ssl' needs TLS", "'crt' needs TLS", "'accept-proxy'", "frobnicate", "'alpn' needs TLS", "'maxconn' expects a value"] {
+        for word in ["'ssl' needs TLS", "'crt' needs TLS", "'namespace'", "frobnicate", "'alpn' needs TLS", "'maxconn' expects a value"] {
             #expect(text.contains(word), "\(word)")
         }
     }

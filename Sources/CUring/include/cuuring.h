@@ -6,4 +6,5 @@
 #include "rp_pollring.h"
 #include "rp_test.h"
 #include "rp_chunk.h"
+#include "rp_proxyproto.h"
 #endif

@@ -59,6 +59,11 @@ typedef struct rp_head_call {
     const uint8_t *resp;              // RP_RESPOND: bytes to send (copied)
     uint32_t resp_len;
     int status_hint;                  // status of a local answer, for the log
+    int tunnel;                       // RP_FORWARD: relay raw bytes both ways until both sides
+                                      // have closed. Request: mode tcp (head_len 0, no head; a
+                                      // failure before the relay closes the connection, no page).
+                                      // Response: a 101 (the request is over; what the client
+                                      // sends after it goes to the server as it is).
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.
@@ -113,6 +118,10 @@ typedef struct rp_listener_cfg {
     uint32_t keepalive_timeout_ms;    // timeout http-keep-alive between requests (0 = http-request)
     int sock_opts;                    // RP_SRV_KEEPALIVE (option clitcpka), RP_SRV_NOLINGER: set on
                                       // the listening socket, accepted sockets inherit them
+    int accept_proxy;                 // `accept-proxy`: a PROXY header (v1/v2) precedes the first
+                                      // request; its source becomes the client address
+    int tcp_mode;                     // mode tcp: on_request is called at once on accept (after
+                                      // the PROXY header, if any), with no byte, for a tunnel
 } rp_listener_cfg;
 
 /* Socket options of connections to a server (rp_server_cfg.sock_opts). */
@@ -135,6 +144,8 @@ typedef struct rp_server_cfg {
     struct sockaddr_storage src;      // RP_SRV_SOURCE: bind before connecting (port 0: any;
     socklen_t srclen;                 //   src_port_lo..hi: a port from that range)
     uint16_t src_port_lo, src_port_hi;
+    int send_proxy;                   // 1 / 2: a PROXY header v1 / v2 first on each new connection
+                                      // (such connections are never pooled)
 } rp_server_cfg;
 
 /// The pages the engine sends by itself (timeouts, server failures).

@@ -112,7 +112,6 @@ enum BindOptionParser {
             out.options.gid = UInt32(n)
         case "accept-proxy":
             out.options.acceptProxy = true
-            return "'accept-proxy' (the PROXY protocol) is not implemented yet in ringproxy"
         case "level":
             guard ["user", "operator", "admin"].contains(v) else { return "invalid level '\(v)'; expected user, operator or admin" }
             if use == .bind { out.warnings.append("\(line.location): bind option 'level \(v)' ignored: it only applies to 'stats socket'") }

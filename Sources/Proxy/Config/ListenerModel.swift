@@ -51,7 +51,7 @@ public struct BindOptions: Equatable, Sendable {
     public var group: String? = nil
     public var uid: UInt32? = nil
     public var gid: UInt32? = nil
-    /// `accept-proxy`: parsed so that it can be named in the error (not implemented yet).
+    /// `accept-proxy`: a PROXY protocol header (v1 or v2) precedes each connection's bytes.
     public var acceptProxy = false
     public init() {}
 

@@ -24,6 +24,7 @@ enum ProxyChecks {
     static func endOfConfiguration(_ state: inout ParseState) {
         defer { RuleSections.endOfConfiguration(&state) }
         TrackChecks.run(&state)
+        TCPModeChecks.run(&state)
         let backends = state.config.proxies.filter(\.isBackend).map(\.name)
         for proxy in state.config.proxies {
             for rule in proxy.useBackends where rule.dynamic == nil && !backends.contains(rule.backend) {

@@ -3,7 +3,7 @@
 enum ServerKeywords {
     static let all: [ConfigKeyword] = [
         ConfigKeyword("server", [.backend, .listen],
-                      "server NAME ADDR[:PORT]|unix@PATH|/PATH|abns@NAME [check] [inter T] [fastinter T] [downinter T] [rise N] [fall N] [weight N] [cookie V] [maxconn N] [backup] [disabled|enabled] [port N] [addr IP] [slowstart T] [id N] [init-addr M,...] [resolve-prefer ipv4|ipv6] [minconn N] [maxqueue N] [on-marked-down shutdown-sessions] [on-marked-up shutdown-backup-sessions] [pool-max-conn N] [pool-low-conn N] [pool-purge-delay T] [max-reuse N] [source ADDR[:PORT]] [non-stick] [tfo] [tcp-ut T] [check-send-proxy] [agent-check] [agent-port N] [agent-inter T] [agent-addr A] [agent-send S] [no-*]",
+                      "server NAME ADDR[:PORT]|unix@PATH|/PATH|abns@NAME [check] [inter T] [fastinter T] [downinter T] [rise N] [fall N] [weight N] [cookie V] [maxconn N] [backup] [disabled|enabled] [port N] [addr IP] [slowstart T] [id N] [init-addr M,...] [resolve-prefer ipv4|ipv6] [minconn N] [maxqueue N] [on-marked-down shutdown-sessions] [on-marked-up shutdown-backup-sessions] [pool-max-conn N] [pool-low-conn N] [pool-purge-delay T] [max-reuse N] [source ADDR[:PORT]] [non-stick] [tfo] [tcp-ut T] [send-proxy] [send-proxy-v2] [check-send-proxy] [agent-check] [agent-port N] [agent-inter T] [agent-addr A] [agent-send S] [no-*]",
                       "A real server; without PORT the client's destination port is used (port 0 in the model).") { state, line throws(ConfigError) in
             guard line.argumentCount >= 2 else { throw line.error("missing \(line.argumentCount == 0 ? "name and address" : "address"); expected 'server NAME ADDR[:PORT] [options]'") }
             let name = line.argument(0)!

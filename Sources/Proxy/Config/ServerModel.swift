@@ -41,6 +41,11 @@ public struct ServerOptions: Equatable, Sendable {
     /// `tfo`, `tcp-ut`: socket options of connections to the server.
     public var tfo = false
     public var tcpUserTimeout: Int? = nil
+    /// `send-proxy` / `send-proxy-v2`: a PROXY header first on each new connection (v2 wins
+    /// when both are set, as in HAProxy).
+    public var sendProxyV1 = false
+    public var sendProxyV2 = false
+    public var sendProxyVersion: Int { sendProxyV2 ? 2 : sendProxyV1 ? 1 : 0 }
     public init() {}
 }
 

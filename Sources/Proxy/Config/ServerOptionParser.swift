@@ -31,13 +31,13 @@ enum ServerOptionParser {
     ]
     /// Options that disable something ringproxy does not do anyway.
     static let harmlessNegations: Set<String> = [
-        "no-check-ssl", "no-send-proxy", "no-send-proxy-v2", "no-send-proxy-v2-ssl",
+        "no-check-ssl", "no-send-proxy-v2-ssl",
         "no-send-proxy-v2-ssl-cn", "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10", "no-tlsv11",
         "no-tlsv12", "no-tlsv13", "no-verifyhost", "no-tfo", "stick",
     ]
     /// Known to HAProxy, not implemented yet by ringproxy: what is missing.
     static let notYet: [String: String] = [
-        "send-proxy": "the PROXY protocol", "send-proxy-v2": "the PROXY protocol", "proxy-v2-options": "the PROXY protocol",
+        "proxy-v2-options": "PROXY protocol v2 TLVs",
         "check-via-socks4": "SOCKS4", "socks4": "SOCKS4", "observe": "traffic observation",
         "on-error": "traffic observation", "error-limit": "traffic observation", "namespace": "network namespaces",
         "resolvers": "resolvers sections (DNS at run time)", "resolve-opts": "resolvers sections (DNS at run time)",
@@ -114,6 +114,10 @@ enum ServerOptionParser {
             throw line.error("server option '\(option)' is not implemented yet in ringproxy (\(missing))")
         }
         switch option {
+        case "send-proxy": server.options.sendProxyV1 = true
+        case "no-send-proxy": server.options.sendProxyV1 = false
+        case "send-proxy-v2": server.options.sendProxyV2 = true
+        case "no-send-proxy-v2": server.options.sendProxyV2 = false
         case "check": server.check = true
         case "no-check": server.check = false
         case "backup": server.backup = true

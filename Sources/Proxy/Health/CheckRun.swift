@@ -21,6 +21,8 @@ struct CheckContext {
     let serverState: () -> String
     /// Whether the server is DOWN now (`disable-on-404` only applies to a server that is not).
     let serverIsDown: () -> Bool
+    /// The PROXY header's version (1 or 2).
+    var proxyVersion = 1
 }
 
 /// What a run waits for next.
@@ -201,6 +203,11 @@ final class CheckRun {
         let ok = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &l1) } } == 0
             && withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &l2) } } == 0
         guard ok else { return Array("PROXY UNKNOWN\r\n".utf8) }
+        if ctx.proxyVersion == 2 {
+            var out = [UInt8](repeating: 0, count: Int(RP_PP_V1_MAX) + 1)
+            let n = out.withUnsafeMutableBufferPointer { rp_pp_build(2, &local, &peer, $0.baseAddress) }
+            return Array(out.prefix(Int(n)))
+        }
         return ProxyProtocolLine.v1(source: local, destination: peer)
     }
 

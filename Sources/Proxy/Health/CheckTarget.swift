@@ -20,6 +20,8 @@ public struct CheckTarget: Sendable {
     let logHealthChecks: Bool
     /// An agent check (`agent-check`) rather than the health check.
     var isAgent = false
+    /// The PROXY header's version on check connections: 2 when the server has send-proxy-v2.
+    var proxyVersion = 1
 
     /// One target per server with `check` in every backend (a `disabled` one is checked once
     /// it leaves maintenance), and one per server with `agent-check` (agents run during
@@ -32,11 +34,17 @@ public struct CheckTarget: Sendable {
                 guard let slot = table.slot(backend: proxy.name, server: s.name),
                       let addr = SocketAddress(host: s.checkAddr ?? s.host, port: s.checkPort ?? s.port)
                 else { continue }
-                out.append(CheckTarget(server: slot, program: program, address: addr, serverAddress: s.host,
-                                       serverPort: s.port, checkPort: s.checkPort, sendProxy: s.checkSettings.sendProxy,
-                                       backendName: proxy.name, serverName: s.name, intervals: CheckIntervals(s),
-                                       connectTimeoutMs: proxy.timeouts.connect, checkTimeoutMs: proxy.timeouts.check,
-                                       logHealthChecks: proxy.logging.healthChecks))
+                // HAProxy: checks speak the PROXY protocol when the server's traffic does and
+                // they go to the server's own address and port (no `port`/`addr`), or with
+                // check-send-proxy.
+                let viaTraffic = s.options.sendProxyVersion > 0 && s.checkPort == nil && s.checkAddr == nil
+                var t = CheckTarget(server: slot, program: program, address: addr, serverAddress: s.host,
+                                    serverPort: s.port, checkPort: s.checkPort, sendProxy: s.checkSettings.sendProxy || viaTraffic,
+                                    backendName: proxy.name, serverName: s.name, intervals: CheckIntervals(s),
+                                    connectTimeoutMs: proxy.timeouts.connect, checkTimeoutMs: proxy.timeouts.check,
+                                    logHealthChecks: proxy.logging.healthChecks)
+                t.proxyVersion = s.options.sendProxyV2 ? 2 : 1
+                out.append(t)
             }
             for s in proxy.servers where s.checkSettings.agent.enabled {
                 let a = s.checkSettings.agent

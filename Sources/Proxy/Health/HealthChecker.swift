@@ -150,12 +150,13 @@ public final class HealthChecker: @unchecked Sendable {
             probes[i].nextDueMs = now + Int64(t.intervals.inter)
             return
         }
-        let ctx = CheckContext(
+        var ctx = CheckContext(
             address: t.address, serverPort: t.serverPort, checkPort: t.checkPort, sendProxy: t.sendProxy && !t.isAgent,
             backendName: t.backendName, serverName: t.serverName, interMs: t.intervals.inter,
             connectTimeoutMs: t.connectTimeoutMs, checkTimeoutMs: t.checkTimeoutMs,
             serverState: { [unowned self] in self.serverStateHeader(i) },
             serverIsDown: { [unowned self] in !self.table.isUp(t.server) })
+        ctx.proxyVersion = t.proxyVersion
         let run = CheckRun(program: t.program, context: ctx, nowMs: now)
         probes[i].run = run
         let wait = run.advance(nowMs: now)

@@ -62,6 +62,10 @@ package struct EngineListener {
     /// `option clitcpka` (or `tcpka`) and `option nolinger` of the frontend.
     package var keepAlive = false
     package var noLinger = false
+    /// `accept-proxy` on the bind.
+    package var acceptProxy = false
+    /// The frontend is `mode tcp`: the engine asks for a server as soon as it accepts.
+    package var tcpMode = false
     /// An already listening socket (fd@N, a UNIX socket, one taken over from the previous
     /// process); nil: bind host:port in every worker.
     package var fd: Int32? = nil
@@ -144,6 +148,8 @@ package final class Engine: @unchecked Sendable {
             c.client_timeout_ms = l.clientTimeoutMs; c.http_request_timeout_ms = l.httpRequestTimeoutMs
             c.keepalive_timeout_ms = l.keepAliveTimeoutMs
             c.sock_opts = (l.keepAlive ? Int32(RP_SRV_KEEPALIVE) : 0) | (l.noLinger ? Int32(RP_SRV_NOLINGER) : 0)
+            c.accept_proxy = l.acceptProxy ? 1 : 0
+            c.tcp_mode = l.tcpMode ? 1 : 0
             ls.append(c)
         }
         let ss = try servers.map(Self.serverConfig)
@@ -225,6 +231,7 @@ package final class Engine: @unchecked Sendable {
             if let r = src.ports { c.src_port_lo = UInt16(r.lowerBound); c.src_port_hi = UInt16(r.upperBound) }
         }
         c.sock_opts = opts
+        c.send_proxy = Int32(s.sendProxy)
         return c
     }
 

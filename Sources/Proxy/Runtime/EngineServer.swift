@@ -27,6 +27,8 @@ public struct EngineServer: Equatable, Sendable {
     public var tfo = false
     public var userTimeoutMs: Int? = nil  // tcp-ut
     public var source: SourceAddress? = nil
+    /// `send-proxy` (1) / `send-proxy-v2` (2): PROXY header version on new connections, 0 = none.
+    public var sendProxy = 0
     public init(host: String, port: Int) { self.host = host; self.port = port }
 }
 
@@ -64,6 +66,7 @@ public enum EngineServerTable {
             e.noLinger = proxy.connection.noLinger
             e.tfo = c.options.tfo
             e.userTimeoutMs = c.options.tcpUserTimeout
+            e.sendProxy = c.options.sendProxyVersion
             e.source = c.options.source ?? proxy.connection.source
             if c.options.socket != nil { e.keepAlive = false; e.tfo = false; e.userTimeoutMs = nil; e.source = nil }
             out.append(e)

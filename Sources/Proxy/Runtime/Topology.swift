@@ -72,6 +72,8 @@ public struct Topology: Sendable {
                 l.clientTimeoutMs = UInt32(clamping: p.timeouts.client ?? 0)
                 l.httpRequestTimeoutMs = UInt32(clamping: p.timeouts.httpRequest ?? 0)
                 l.keepAliveTimeoutMs = UInt32(clamping: p.timeouts.httpKeepAlive ?? 0)
+                l.acceptProxy = b.options.acceptProxy
+                l.tcpMode = config.relaysTCP(frontend: p)
                 if case .tcp = b.address {
                     l.keepAlive = p.connection.clientKeepAlive
                     l.noLinger = p.connection.noLinger

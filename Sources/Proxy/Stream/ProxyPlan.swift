@@ -24,6 +24,8 @@ public final class FrontendPlan: @unchecked Sendable {
     public var splice: Int32 = 0
     /// Index in Configuration.proxies (the rule programs are indexed by it).
     public var proxy = 0
+    /// `mode tcp`: its connections are relayed as raw bytes (StreamHandler+TCP.swift).
+    public var tcp = false
 
     init(name: String, config: ProxyConfig, ownBackend: Int?, mode: ConnectionMode, forwardFor: ForwardedFor?,
          monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, log: ProxyLog,
@@ -130,6 +132,7 @@ enum PlanBuilder {
             plan.clientFinMs = UInt32(clamping: p.timeouts.clientFin ?? 0)
             plan.splice = spliceBits(p.connection)
             plan.proxy = f.proxy
+            plan.tcp = config.relaysTCP(frontend: p)
             return plan
         }
     }

@@ -150,6 +150,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
         let fi = Int(call.pointee.frontend)
         let fe = frontends[fi]
+        if fe.tcp { forwardTCP(call, w, slotIndex, fi, fe); return }
         var parsed = RequestParser.parse(bytes, into: head)
         let consumed = head.headLength
         if parsed == .complete && head.hasBareLineFeed {
@@ -453,6 +454,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // closes the client connection after it (issue 15 item 9)
         if head.framing == .chunked && head.versionMinor == 0 { closeAfter = true }
         if head.wantsClose || head.framingForcesClose { serverReuse = false }
+        let upgraded = head.status == 101          // the connection becomes a tunnel (rp_tunnel.c)
+        if upgraded { closeAfter = true; serverReuse = false }
         if let wr = w.rules, responseRules(call, w, wr, slotIndex, head, rw) == .answered { return }
         if bi >= 0 {
             let be = backends[bi]
@@ -474,6 +477,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.status_hint = Int32(w.rules?.context.responseLoaded == true ? w.rules!.context.response.status : head.status)
         call.pointee.close_after = closeAfter ? 1 : 0
         call.pointee.server_reuse = serverReuse ? 1 : 0
+        if upgraded { call.pointee.body = Int32(RP_BODY_CLOSE.rawValue); call.pointee.tunnel = 1 }
     }
 
     // MARK: redispatch
