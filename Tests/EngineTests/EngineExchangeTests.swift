@@ -101,8 +101,7 @@ func echoOrigin(body: String = "hello", extraHeaders: String = "") throws -> Scr
         let c = try h.client()
         try c.send("GET /1 HTTP/1.1\r\n\r\n")
         #expect(try c.response().status == 200)
-        #expect(eventually { origin.connectionsAccepted == 1 })
-        usleep(150_000)                              // the origin has closed its side
+        #expect(eventually { origin.connectionsClosed == 1 })   // the origin has closed its side
         try c.send("GET /2 HTTP/1.1\r\n\r\n")
         let r = try c.response()
         #expect(r.status == 200)

@@ -66,6 +66,9 @@ final class ScriptedOrigin: @unchecked Sendable {   // the listening fd and coun
     private let thread: Thread
 
     var connectionsAccepted: Int { accepted.load(ordering: .relaxed) }
+    /// Connections whose script has returned and which the origin has closed.
+    var connectionsClosed: Int { finished.load(ordering: .acquiring) }
+    private let finished = Atomic<Int>(0)
 
     /// `script(conn, index)` runs once per accepted connection (index from 0), on its own thread;
     /// the connection is closed when it returns.
@@ -98,10 +101,11 @@ final class ScriptedOrigin: @unchecked Sendable {   // the listening fd and coun
             if c < 0 { continue }
             let index = accepted.wrappingAdd(1, ordering: .relaxed).oldValue
             let script = self.script
-            Thread {
+            Thread { [self] in
                 let conn = OriginConn(fd: c)
                 try? script(conn, index)
                 close(c)
+                finished.add(1, ordering: .releasing)
             }.start()
         }
     }
