@@ -116,7 +116,8 @@ func echoOrigin(body: String = "hello", extraHeaders: String = "") throws -> Scr
         let h = try EngineHarness(HarnessOptions(servers: [origin.port]))
         let clients = try (0..<4).map { _ in try h.client() }
         for c in clients { try c.send("GET / HTTP/1.1\r\n\r\n") }
-        #expect(eventually { h.stats().inflight >= 8 })     // each: a client receive, a server receive
+        // each connected to the origin (which holds them), its request forwarded
+        #expect(eventually { origin.connectionsAccepted == 4 && TCPTable.inodes { $0.remote == origin.port }.count == 4 })
         // the engine's sockets, by inode: its listener, the ends of the clients' connections and
         // its connections to the origin (other suites open and close descriptors meanwhile, in
         // this process: a count of all of them could not tell the engine's apart)
