@@ -164,6 +164,14 @@ static void on_client_recv_end(worker *w, conn *c, int res) {
     if (res == -ENOBUFS) {
         COUNT(w, enobufs);
         m->cancel = 0;          /* the multishot is over: a cancel still on its way finds nothing */
+        if (m->splice) {
+            /* it was being stopped for a splice (ms_stop_for_splice), and the ENOBUFS ended it
+               before the cancel did: the splice waits for nothing else. Put on the wait list,
+               it would stall: neither a resume (ms_arm refuses while splicing) nor any other
+               completion would try the splice again. */
+            ms_splice_try(w, c);
+            return;
+        }
         if (!m->in_bw) { m->in_bw = 1; m->bw_next = w->bw_head; w->bw_head = c; }
         /* the buffers may have come back between the kernel's ENOBUFS and this completion
            (recycled earlier in the same batch): then no later recycle would resume it */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define SLOT_PAGE 4096
@@ -94,10 +95,18 @@ int request_bytes_left(const worker *w, const conn *c) {
     return c->rkeep < c->h[REQ].fill || (w->use_ms && PENDING(c) > 0);
 }
 
+/* Bytes of the client's that no receive has taken yet: its multishot receive waits for
+   provided buffers (ENOBUFS, under load), or the completion that carries them is still to be
+   reaped. Such a client has sent its next request: it is not idle. */
+int client_bytes_waiting(const conn *c) {
+    char b;
+    return c->fd[CLI] >= 0 && recv(c->fd[CLI], &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 int conn_idle(const worker *w, const conn *c) {
     const half *rq = &c->h[REQ];
     return c->req_index > 0 && rq->phase == PH_HEAD && rq->fill == 0
-        && (!w->use_ms || (PENDING(c) == 0 && !c->ms.term));
+        && (!w->use_ms || (PENDING(c) == 0 && !c->ms.term)) && !client_bytes_waiting(c);
 }
 
 void conn_op_done(worker *w, conn *c) {

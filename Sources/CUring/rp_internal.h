@@ -312,6 +312,7 @@ int conns_init(worker *w);
 void conn_trim(worker *w);
 conn *conn_alloc(worker *w);
 int conn_idle(const worker *w, const conn *c);  /* keep-alive, between two requests, no byte in */
+int client_bytes_waiting(const conn *c);        /* the client socket holds bytes no receive took */
 void conn_close(worker *w, conn *c);
 void conn_op_done(worker *w, conn *c);          /* frees a closing slot after its last op */
 void send_local(worker *w, conn *c, const uint8_t *p, uint32_t len, int status, int then_close);

@@ -51,6 +51,10 @@ void request_begin(worker *w, conn *c) {
     c->retries_done = 0; c->redispatched = 0; c->logged = 0;
     c->was_queued = 0; c->direct = 0; c->q_end = 0;
     c->server_reuse = 0; c->server_close = 0;
+    /* a replay that was waiting when its exchange ended otherwise (a 504, a page) is over:
+       left set, the next request's first send completion would be taken for the dead
+       connection's and answered 502 or sent twice */
+    c->replay_wait = 0;
     c->sdl = 0;
     c->t.start = w->now;
     c->t.accept_rt = 0;

@@ -145,6 +145,9 @@ static void on_response_recv_end(worker *w, conn *c, int res) {
 void on_response_recv(worker *w, conn *c, int res) {
     half *rs = &c->h[RESP];
     if (res <= 0) { on_response_recv_end(w, c, res); return; }
+    /* the server answered after all (bytes it sent before it closed): the request reached it,
+       so it must not be replayed when the send completes */
+    c->replay_wait = 0;
     rs->fill += (uint32_t)res;
     RP_ASSERT(rs->fill <= BUFSZ);
     if (rs->phase == PH_HEAD) { response_head(w, c); return; }

@@ -54,7 +54,17 @@ static void conn_timeout(worker *w, conn *c) {
         c->cdl = 0;
         if (rph == PH_HEAD) {
             if (c->pp_wait) { pp_abort(w, c); return; }                /* no PROXY header in time */
-            if (c->req_index > 0 && c->h[REQ].fill == 0) { conn_close(w, c); return; }   /* idle keep-alive */
+            if (c->req_index > 0 && c->h[REQ].fill == 0) {
+                /* a head being waited for takes received bytes at once: none may be queued here */
+                RP_ASSERT(!w->use_ms || PENDING(c) == 0);
+                if (!client_bytes_waiting(c)) { conn_close(w, c); return; }          /* idle keep-alive */
+                /* its next request is in the socket, not yet received (the multishot waits for
+                   provided buffers): closing would lose it. Its head's timeout from now on. */
+                const rp_listener_cfg *l = &w->e->listeners[c->listener];
+                uint32_t t = l->http_request_timeout_ms ? l->http_request_timeout_ms : c->client_to;
+                c->cdl = now + (t ? t : SOFT_IDLE_MS);
+                return;
+            }
             c->quiet_out = 1;              /* HAProxy logs 0 bytes for its 408 */
             send_page(w, c, 408, 'c', 'R'); return;
         }

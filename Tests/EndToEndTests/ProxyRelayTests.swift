@@ -2,6 +2,7 @@
 // modes, bodies in both directions, every locally generated status with HAProxy's bytes,
 // forwardfor, retries and redispatch, timeouts, and a concurrency run without leaks.
 import Foundation
+import Synchronization
 import Testing
 import Proxy
 import Origins
@@ -262,17 +263,23 @@ final class RelayFixture: @unchecked Sendable {   // read-only after init
         _ = try f.client().request("GET", path: "/warm")
         let fdsBefore = f.proxy.openFDCount() ?? -1
         let errors = ManagedCounter()
+        let what = Mutex<[String]>([])           // the first few, to say what went wrong
         DispatchQueue.concurrentPerform(iterations: 200) { i in
+            var k = 0
             do {
                 let c = try f.client()
-                for k in 0..<50 {
+                while k < 50 {
                     let r = try c.request("GET", path: "/c\(i)/\(k)")
-                    if r.status != 200 { errors.add() }
+                    if r.status != 200 { errors.add(); what.withLock { if $0.count < 5 { $0.append("client \(i) request \(k): status \(r.status)") } } }
+                    k += 1
                 }
                 c.close()
-            } catch { errors.add() }
+            } catch {
+                errors.add()
+                what.withLock { if $0.count < 5 { $0.append("client \(i) request \(k): \(error)") } }
+            }
         }
-        #expect(errors.value == 0)
+        #expect(errors.value == 0, "\(what.withLock { $0 })")
         // every client connection has been closed, and idle server connections are purged after
         // 5 s (HAProxy's pool-purge-delay): the proxy is back to its idle descriptors
         var fdsAfter = -2

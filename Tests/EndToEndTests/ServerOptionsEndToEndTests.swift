@@ -257,23 +257,50 @@ import Origins
     }
 
     /// `maxconn 1 maxqueue 1` and every request bound to the server by its cookie (no
-    /// redispatch): one is served, one waits, the third is refused with a 503.
+    /// redispatch): one is served, one waits, the third is refused with a 503. The server
+    /// holds its request until the third has its answer, and each request is sent once the
+    /// previous one is where it belongs (at the server, in the queue): a slow server and
+    /// staggered clients let the first finish before the third came on a loaded machine.
     @Test func maxqueueRefusesBeyondTheQueue() throws {
-        let app = try AppServer(name: "Q", port: 0)
-        defer { app.stop() }
-        let port = freePort()
-        let config = Self.defaults + """
+        var t = Array("/tmp/rp-mq-XXXXXX".utf8CString)
+        let dir = String(cString: mkdtemp(&t)!)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (i, binary) in Self.binaries.enumerated() {
+            let origin = try GatedOrigin()
+            defer { origin.stop() }
+            let port = freePort(), sock = "\(dir)/admin\(i).sock"
+            let config = "global\n    stats socket \(sock) level admin\n" + Self.defaults + """
 
-            listen l
-                bind 127.0.0.1:\(port)
-                timeout queue 5s
-                cookie SRV insert
-                server s 127.0.0.1:\(app.port) cookie s maxconn 1 maxqueue 1
-            """
-        let seen = try Self.eachProxy(config, ports: [port]) { _ in
-            Self.concurrentGets(port: port, path: "/q?sleep=600", count: 3, headers: [("Cookie", "SRV=s")], stagger: .milliseconds(100))
+                listen l
+                    bind 127.0.0.1:\(port)
+                    timeout queue 5s
+                    cookie SRV insert
+                    server s 127.0.0.1:\(origin.port) cookie s maxconn 1 maxqueue 1
+                """
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            try CLIClient.waitForSocket(sock)
+            let queued: () -> Int = {     // the server's qcur in `show stat`
+                let stat = (try? CLIClient.send("show stat", socket: sock)) ?? ""
+                let line = stat.split(separator: "\n").first { $0.hasPrefix("l,s,") }
+                return line.flatMap { Int($0.split(separator: ",", omittingEmptySubsequences: false)[2]) } ?? -1
+            }
+            let results = ResultBox(2)
+            for k in 0..<2 {
+                Thread {
+                    let r = try? RawHTTP.get(port: port, path: "/q\(k)", headers: [("Cookie", "SRV=s")], timeout: .seconds(10))
+                    results.set(k, r?.status ?? 0)
+                }.start()
+                if k == 0 { #expect(ProcessProbe.waitUntil { origin.held == 1 }, "\(binary): the first request reaches the server") }
+                else { #expect(ProcessProbe.waitUntil { queued() == 1 }, "\(binary): the second one waits in the queue") }
+            }
+            let third = (try? RawHTTP.get(port: port, path: "/q2", headers: [("Cookie", "SRV=s")], timeout: .seconds(10)))?.status ?? 0
+            #expect(third == 503, "\(binary)")
+            #expect(origin.held == 1)
+            origin.open()
+            results.wait()
+            #expect(results.values == [200, 200], "\(binary)")
         }
-        for statuses in seen { #expect(statuses == [200, 200, 503], "\(statuses)") }
     }
 
     @Test func preferLastServerWithHTTPReuseNever() throws {
@@ -423,19 +450,14 @@ import Origins
         }
     }
 
-    /// `count` GETs on their own connections, started `stagger` apart; their statuses sorted.
-    static func concurrentGets(port: UInt16, path: String, count: Int, headers: [(String, String)] = [],
-                               stagger: Duration = .zero) -> [Int] {
+    /// `count` GETs on their own connections, started together; their statuses sorted.
+    static func concurrentGets(port: UInt16, path: String, count: Int, headers: [(String, String)] = []) -> [Int] {
         let results = ResultBox(count)
-        var threads: [Thread] = []
         for i in 0..<count {
-            let t = Thread {
+            Thread {
                 let status = (try? RawHTTP.get(port: port, path: path, headers: headers, timeout: .seconds(10)))?.status ?? 0
                 results.set(i, status)
-            }
-            threads.append(t)
-            t.start()
-            if stagger > .zero { Thread.sleep(forTimeInterval: Double(stagger.components.attoseconds) / 1e18 + Double(stagger.components.seconds)) }
+            }.start()
         }
         results.wait()
         return results.values.sorted()

@@ -67,7 +67,8 @@ import Proxy
         let st = try CLIClient.send("show servers state", socket: dir + "/admin.sock")
             .split(separator: "\n").map { line -> String in
                 var w = line.split(separator: " ").map(String.init)
-                if w.count == 25 { w[9] = Int(w[9])! >= 100 ? "OLD" : "NEW" }     // the saved age goes on
+                if w.count == 25 { w[9] = Int(w[9])! >= 75 ? "OLD" : "NEW" }      // the saved age goes on (100 or 50 saved: a
+                // threshold between them, as a clock rounding may show 99 for a saved 100)
                 // s4's first check may or may not have run yet on a loaded machine.
                 if w.count == 25 && w[3] == "s4" && w[1] == "b1" { for i in [5, 9, 10, 11, 12] { w[i] = "*" } }
                 return w.joined(separator: " ")

@@ -30,11 +30,14 @@ import Testing
         let first = Sockets.now()
         try c.send("GET / HTTP/1.1\r\n")
         let r = try c.response(timeoutMs: 3000)
+        let seen = Sockets.now() - first
         #expect(r.status == 408)
-        #expect(Sockets.now() - first >= 400)
+        #expect(seen >= 400)
         #expect(eventually { h.heads.records.count == (keepAlive ? 2 : 1) })
         let d = h.heads.records.last
-        #expect(d?.term == "cR" && d?.bytesOut == 0 && (d?.tt ?? 0) >= 400 && (d?.tt ?? 9999) < 700)
+        // Tt counts from the first byte too: within what the client saw (counted from the idle
+        // start, it would hold the 300 ms before it); a loaded machine may make both late
+        #expect(d?.term == "cR" && d?.bytesOut == 0 && (d?.tt ?? 0) >= 400 && Int64(d?.tt ?? 99999) <= seen + 10, "Tt \(d?.tt ?? -1), client \(seen)")
     }
 
     /// Without `timeout http-request`, `timeout client` is an inactivity timeout on the head.

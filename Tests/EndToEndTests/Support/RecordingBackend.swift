@@ -5,11 +5,14 @@ import Glibc
 import Synchronization
 
 final class RecordingBackend: @unchecked Sendable {
-    // @unchecked: mutable state is in Mutexes; the fd is closed once by stop().
+    // @unchecked: mutable state is in Mutexes; the accept thread closes the fd, once.
     let port: UInt16
     private let fd: Int32
     private let received = Mutex<[String]>([])
     private let stopped = Atomic<Bool>(false)
+    /// The listening socket is still open (closed by the accept thread under this lock, so that
+    /// `stop` never shuts down a number another test's socket may have taken since).
+    private let listening = Mutex<Bool>(true)
     private let answer: @Sendable (String) -> [UInt8]
 
     /// `answer` gets the request head as text and returns the raw response bytes.
@@ -34,13 +37,14 @@ final class RecordingBackend: @unchecked Sendable {
 
     func stop() {
         stopped.store(true, ordering: .relaxed)
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
+        listening.withLock { open in if open { shutdown(fd, Int32(SHUT_RDWR)) } }   // wakes accept
     }
 
     private func acceptLoop() {
+        defer { listening.withLock { open in open = false; close(fd) } }
         while !stopped.load(ordering: .relaxed) {
             let c = accept(fd, nil, nil)
+            if c >= 0 { _ = fcntl(c, F_SETFD, FD_CLOEXEC) }   // not inherited by the proxies tests start
             if c < 0 { if errno == EINTR { continue }; return }
             let t = Thread { [self] in serve(c) }
             t.start()

@@ -15,7 +15,12 @@ final class RecordingOrigin: Sendable {
 
     private struct State {
         var connections: [[UInt8]] = []
-        var fds: [Int32] = []
+        /// The connections still open. A descriptor leaves this list when it is closed, under
+        /// the same lock `stop` shuts them down with: tests run in parallel in one process, and
+        /// a closed number may already be another test's socket (a shutdown of it cut that
+        /// test's connection: a 502 where the origin saw nothing, a client closed with 0 bytes).
+        var fds: Set<Int32> = []
+        var listenOpen = true
         var stopped = false
     }
 
@@ -50,14 +55,16 @@ final class RecordingOrigin: Sendable {
 
     /// Closes the listener and every connection.
     func stop() {
-        let fds: [Int32] = state.withLock { s in
-            if s.stopped { return [] }
+        state.withLock { s in
+            if s.stopped { return }
             s.stopped = true
-            return s.fds
+            if s.listenOpen { shutdown(listenFD, Int32(SHUT_RDWR)) }
+            for fd in s.fds { shutdown(fd, Int32(SHUT_RDWR)) }
         }
-        shutdown(listenFD, Int32(SHUT_RDWR))
-        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
     }
+
+    /// Connections accepted and not yet closed by the origin.
+    var openConnections: Int { state.withLock { $0.fds.count } }
 
     /// The bytes received so far, one entry per connection, in accept order.
     var connections: [[UInt8]] { state.withLock { $0.connections } }
@@ -78,15 +85,15 @@ final class RecordingOrigin: Sendable {
     private func acceptLoop() {
         while true {
             let fd = accept(listenFD, nil, nil)
+            if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }   // not inherited by the proxies tests start
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
-                Glibc.close(listenFD)
+                state.withLock { s in s.listenOpen = false; Glibc.close(listenFD) }
                 return
             }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)            // not inherited by the proxies tests start
             let index: Int? = state.withLock { s in
                 if s.stopped { return nil }
-                s.connections.append([]); s.fds.append(fd)
+                s.connections.append([]); s.fds.insert(fd)
                 return s.connections.count - 1
             }
             guard let index else { Glibc.close(fd); continue }
@@ -96,7 +103,7 @@ final class RecordingOrigin: Sendable {
     }
 
     private func serve(_ fd: Int32, _ index: Int) {
-        defer { Glibc.close(fd) }
+        defer { state.withLock { s in s.fds.remove(fd); Glibc.close(fd) } }
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

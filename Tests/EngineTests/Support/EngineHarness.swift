@@ -129,7 +129,9 @@ final class FakeHeads: @unchecked Sendable {   // options immutable; `done` behi
         call.pointee.close_after = close ? 1 : 0
         call.pointee.server_reuse = o.serverReuse ? 1 : 0
         call.pointee.connect_timeout_ms = o.connectTimeoutMs
-        call.pointee.server_timeout_ms = o.serverTimeoutMs
+        // `?timeout=MS` in the target: this request's server timeout (others keep the option's)
+        let own = target.split(separator: "timeout=").dropFirst().first.flatMap { UInt32($0.prefix { $0.isNumber }) }
+        call.pointee.server_timeout_ms = own ?? o.serverTimeoutMs
         call.pointee.queue_timeout_ms = o.queueTimeoutMs
         call.pointee.retries = o.retries
         call.pointee.abort_on_close = o.abortOnClose ? 1 : 0

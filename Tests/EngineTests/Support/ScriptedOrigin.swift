@@ -60,10 +60,15 @@ final class ScriptedOrigin: @unchecked Sendable {   // the listening fd and coun
     let port: UInt16
     private let accepted = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    /// The accept thread has closed the listening socket and returned.
+    private let exited = Atomic<Bool>(false)
     private let script: @Sendable (OriginConn, Int) throws -> Void
     private let thread: Thread
 
     var connectionsAccepted: Int { accepted.load(ordering: .relaxed) }
+    /// Connections whose script has returned and which the origin has closed.
+    var connectionsClosed: Int { finished.load(ordering: .acquiring) }
+    private let finished = Atomic<Int>(0)
 
     /// `script(conn, index)` runs once per accepted connection (index from 0), on its own thread;
     /// the connection is closed when it returns.
@@ -82,28 +87,36 @@ final class ScriptedOrigin: @unchecked Sendable {   // the listening fd and coun
     }
     private final class Box: @unchecked Sendable { weak var origin: ScriptedOrigin? }
 
+    /// Only this thread touches the listening socket, and it closes it itself: closed by
+    /// `stop` while this thread was between its check and its poll, the number could be another
+    /// test's socket by then (tests run in parallel in one process), whose connection this
+    /// thread would then accept and run its script on.
     private func acceptLoop() {
+        defer { close(fd); exited.store(true, ordering: .releasing) }
         while !stopping.load(ordering: .relaxed) {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, 50) == 1 else { continue }
             let c = accept(fd, nil, nil)
+            if c >= 0 { _ = fcntl(c, F_SETFD, FD_CLOEXEC) }   // not inherited by the proxies tests start
             if c < 0 { continue }
             let index = accepted.wrappingAdd(1, ordering: .relaxed).oldValue
             let script = self.script
-            Thread {
+            Thread { [self] in
                 let conn = OriginConn(fd: c)
                 try? script(conn, index)
                 close(c)
+                finished.add(1, ordering: .releasing)
             }.start()
         }
     }
 
+    /// Stops accepting; returns once the accept thread has closed the socket.
     func stop() {
         stopping.store(true, ordering: .relaxed)
-        usleep(60_000)
-        close(fd)
+        while !exited.load(ordering: .acquiring) { usleep(1000) }
     }
-    deinit { if !stopping.load(ordering: .relaxed) { stopping.store(true, ordering: .relaxed); close(fd) } }
+    /// Without `stop` the accept thread (which holds the origin while it runs) never started.
+    deinit { if !exited.load(ordering: .acquiring) { close(fd) } }
 }
 
 /// A body whose every byte depends on its offset, to see that nothing is lost or reordered.

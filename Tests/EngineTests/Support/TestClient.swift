@@ -27,7 +27,9 @@ extension Substring {
 }
 
 final class TestClient {
-    let fd: Int32
+    /// -1 once reset: the number may then belong to another test's socket (tests run in
+    /// parallel in one process), so it must never be closed a second time.
+    private(set) var fd: Int32
     private var buffer: [UInt8] = []
     private(set) var closed = false
     private(set) var wasReset = false
@@ -38,7 +40,11 @@ final class TestClient {
     func send(_ text: String) throws { try Sockets.sendAll(fd, Array(text.utf8)) }
     func send(_ bytes: [UInt8]) throws { try Sockets.sendAll(fd, bytes) }
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
-    func reset() { Sockets.reset(fd) }
+    func reset() {
+        guard fd >= 0 else { return }
+        Sockets.reset(fd)
+        fd = -1
+    }
 
     /// Reads more into the buffer; false at EOF/reset or when nothing came before `deadline`.
     private func fill(until deadline: Int64) throws -> Bool {
