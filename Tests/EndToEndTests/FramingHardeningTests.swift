@@ -234,6 +234,27 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
                     statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
         FramingCase("a Transfer-Encoding trailer is 400", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n",
                     statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
+        // HAProxy's 4-byte-at-a-time scan of the target lets a DEL (or a byte above 0x7f)
+        // through at some positions and not at others; ringproxy refuses it everywhere.
+        FramingCase("DEL inside the target is 400", "GET /e\u{7f}co HTTP/1.1\r\nHost: x\r\n\r\n",
+                    statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
+        FramingCase("DEL at the end of the target is 400", "GET /echo\u{7f} HTTP/1.1\r\nHost: x\r\n\r\n",
+                    statuses: [400], closed: true, origin: []),
+        // Whitespace before a trailer field's colon (RFC 9112 §5.1: reject); HAProxy forwards
+        // some names and refuses others (`X-T\t:`).
+        FramingCase("blank before a trailer's colon is 400", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer\t: t\r\n\r\n",
+                    statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
+        // An HTTP/1.0 GET, HEAD or DELETE with a body: 413 (differential fuzzer, 2 cases in 10,000).
+        FramingCase("HTTP/1.0 GET with a body is 413", "GET / HTTP/1.0\r\nContent-Length: 1\r\n\r\na",
+                    statuses: [413], closed: true, origin: []),
+        FramingCase("HTTP/1.0 DELETE with a chunked body is 413", "DELETE / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                    statuses: [413], closed: true, origin: []),
+        FramingCase("HTTP/1.0 GET with gzip, chunked is 413, not 422", "GET / HTTP/1.0\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+                    statuses: [413], closed: true, origin: []),
+        FramingCase("HTTP/1.0 POST with a body passes", "POST / HTTP/1.0\r\nContent-Length: 1\r\n\r\na",
+                    statuses: [200], closed: true),
+        FramingCase("HTTP/1.1 GET with a body passes", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na",
+                    statuses: [200], closed: false, origin: ["GET / HTTP/1.1 | host: x | content-length: 1 | body \"a\""]),
     ]
 
     /// A response with both Transfer-Encoding and Content-Length goes to the client as
