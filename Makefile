@@ -92,9 +92,9 @@ SANITIZE_FILTER ?= EndToEndTests\.|EngineTests\.
 SANITIZE_SINGLESHOT_FILTER ?= ProxyRelayTests|EngineExchangeTests
 SANITIZE_CI_FILTER ?= ProxyRelayTests|FramingHardeningTests|EngineTests\.
 SANITIZE_ENV = RINGPROXY_BIN=$(CURDIR)/.build/asan/debug/ringproxy RINGBENCH_BIN=$(CURDIR)/.build/asan/debug/ringbench \
-  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:log_path=$(SANITIZE_DIR)/reports/asan \
+  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:log_path=$(SANITIZE_DIR)/reports/sanitizer \
   LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitize/lsan.supp:print_suppressions=0 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SANITIZE_DIR)/reports/ubsan
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SANITIZE_DIR)/reports/sanitizer
 # Fails when a report file exists (prints each).
 SANITIZE_CHECK = n=$$(ls $(SANITIZE_DIR)/reports | wc -l); \
   if [ $$n -gt 0 ]; then for f in $(SANITIZE_DIR)/reports/*; do echo "== $$f"; head -60 $$f; done; \
