@@ -81,22 +81,29 @@ fuzz: deps
 # once in .build/asan (debug, so Swift's own overflow/bounds checks trap; the C engine with its
 # RP_ASSERTs on, UBSan fatal). Swift 6.3 has no -sanitize=undefined on Linux ("unsupported
 # option"), so UBSan covers the C code; ASan covers both. Every sanitizer report of any process
-# (the test runner, each ringproxy it starts) goes to a file in .build/sanitize/reports, and the
-# target fails if one appears, even when the tests passed (a child's report does not fail a test).
-# `sanitize`: the end-to-end and engine suites, then the relay and engine-exchange suites again
-# with RINGPROXY_SINGLESHOT=1 (single-shot receives). `sanitize-ci`: the short slice CI runs.
+# goes to a file in .build/sanitize/reports, and the target fails if one appears, even when the
+# tests passed (a child's report does not fail a test).
+# `sanitize`: (1) the end-to-end suites, every ringproxy/ringbench they start through
+# Tests/Sanitize/bin (leak detection on in those processes; off in the test runner, whose leaks
+# are XCTest's, swift-testing's and Foundation's); (2) the engine suites, which run the C engine
+# in the runner itself, with leak detection on; (3) the relay suite again with
+# RINGPROXY_SINGLESHOT=1 (single-shot receives; the engine suites cover both modes by argument).
+# `sanitize-ci`: the slice CI runs (relay, framing, engine).
 SANITIZE_BUILD := --build-path .build/asan -c debug -Xswiftc -sanitize=address \
   -Xcc -fsanitize=address,undefined -Xcc -fno-sanitize-recover=undefined -Xcc -DRP_ENABLE_ASSERTS
 SANITIZE_DIR := $(CURDIR)/.build/sanitize
-SANITIZE_FILTER ?= EndToEndTests\.|EngineTests\.
-SANITIZE_SINGLESHOT_FILTER ?= ProxyRelayTests|EngineExchangeTests
-SANITIZE_CI_FILTER ?= ProxyRelayTests|FramingHardeningTests|EngineTests\.
+SANITIZE_E2E_FILTER ?= EndToEndTests\.
+SANITIZE_SINGLESHOT_FILTER ?= ProxyRelayTests
+SANITIZE_CI_E2E_FILTER ?= ProxyRelayTests|FramingHardeningTests
 # Measures RSS per idle connection: ASan's redzones and shadow memory make it meaningless.
 SANITIZE_SKIP ?= ProxyIdleMemoryTests
-SANITIZE_ENV = RINGPROXY_BIN=$(CURDIR)/.build/asan/debug/ringproxy RINGBENCH_BIN=$(CURDIR)/.build/asan/debug/ringbench \
-  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:log_path=$(SANITIZE_DIR)/reports/sanitizer:suppressions=$(CURDIR)/Tests/Sanitize/asan.supp \
+SANITIZE_ASAN = halt_on_error=1:log_path=$(SANITIZE_DIR)/reports/sanitizer:suppressions=$(CURDIR)/Tests/Sanitize/asan.supp
+SANITIZE_ENV = RINGPROXY_BIN=$(CURDIR)/Tests/Sanitize/bin/ringproxy RINGBENCH_BIN=$(CURDIR)/Tests/Sanitize/bin/ringbench \
+  SANITIZE_BIN_DIR=$(CURDIR)/.build/asan/debug SANITIZE_CHILD_ASAN_OPTIONS=detect_leaks=1:$(SANITIZE_ASAN) \
+  ASAN_OPTIONS=detect_leaks=0:$(SANITIZE_ASAN) \
   LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitize/lsan.supp:print_suppressions=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SANITIZE_DIR)/reports/sanitizer
+SANITIZE_TEST = $(SWIFT) test $(SANITIZE_BUILD) --skip-build --skip '$(SANITIZE_SKIP)'
 # Fails when a report file exists (prints each).
 SANITIZE_CHECK = n=$$(ls $(SANITIZE_DIR)/reports | wc -l); \
   if [ $$n -gt 0 ]; then for f in $(SANITIZE_DIR)/reports/*; do echo "== $$f"; head -60 $$f; done; \
@@ -109,15 +116,17 @@ sanitize-build: deps-test
 
 sanitize: sanitize-build
 	@rm -rf $(SANITIZE_DIR); mkdir -p $(SANITIZE_DIR)/reports; rc=0; export $(SANITIZE_ENV); \
-	$(SWIFT) test $(SANITIZE_BUILD) --skip-build --filter '$(SANITIZE_FILTER)' --skip '$(SANITIZE_SKIP)' 2>&1 | tee $(SANITIZE_DIR)/tests.log; \
+	$(SANITIZE_TEST) --filter '$(SANITIZE_E2E_FILTER)' 2>&1 | tee $(SANITIZE_DIR)/e2e.log; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	ASAN_OPTIONS=detect_leaks=1:$(SANITIZE_ASAN) $(SANITIZE_TEST) --filter 'EngineTests\.' 2>&1 | tee $(SANITIZE_DIR)/engine.log; \
 	  [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
-	RINGPROXY_SINGLESHOT=1 $(SWIFT) test $(SANITIZE_BUILD) --skip-build --filter '$(SANITIZE_SINGLESHOT_FILTER)' 2>&1 \
-	  | tee $(SANITIZE_DIR)/singleshot.log; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	RINGPROXY_SINGLESHOT=1 $(SANITIZE_TEST) --filter '$(SANITIZE_SINGLESHOT_FILTER)' 2>&1 | tee $(SANITIZE_DIR)/singleshot.log; \
+	  [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
 	$(SANITIZE_CHECK)
 
 sanitize-ci: sanitize-build
 	@rm -rf $(SANITIZE_DIR); mkdir -p $(SANITIZE_DIR)/reports; rc=0; export $(SANITIZE_ENV); \
-	$(SWIFT) test $(SANITIZE_BUILD) --skip-build --filter '$(SANITIZE_CI_FILTER)' 2>&1 | tee $(SANITIZE_DIR)/tests.log; \
+	$(SANITIZE_TEST) --filter '$(SANITIZE_CI_E2E_FILTER)' 2>&1 | tee $(SANITIZE_DIR)/e2e.log; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	ASAN_OPTIONS=detect_leaks=1:$(SANITIZE_ASAN) $(SANITIZE_TEST) --filter 'EngineTests\.' 2>&1 | tee $(SANITIZE_DIR)/engine.log; \
 	  [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
 	$(SANITIZE_CHECK)
 

@@ -242,8 +242,10 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
                     statuses: [400], closed: true, origin: []),
         // Whitespace before a trailer field's colon (RFC 9112 §5.1: reject); HAProxy forwards
         // some names and refuses others (`X-T\t:`).
-        FramingCase("blank before a trailer's colon is 400", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer\t: t\r\n\r\n",
+        FramingCase("blank before a trailer's colon is 400", "POST /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer\t: t\r\n\r\n",
                     statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
+        FramingCase("blank before a short trailer's colon is 400 (HAProxy too)", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer\t: t\r\n\r\n",
+                    statuses: [400], closed: true, origin: []),
         // An HTTP/1.0 GET, HEAD or DELETE with a body: 413 (differential fuzzer, 2 cases in 10,000).
         FramingCase("HTTP/1.0 GET with a body is 413", "GET / HTTP/1.0\r\nContent-Length: 1\r\n\r\na",
                     statuses: [413], closed: true, origin: []),
