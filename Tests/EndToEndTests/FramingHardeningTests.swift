@@ -246,6 +246,11 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
                     statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
         FramingCase("blank before a short trailer's colon is 400 (HAProxy too)", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer\t: t\r\n\r\n",
                     statuses: [400], closed: true, origin: []),
+        // Empty elements of Transfer-Encoding are codings, as HAProxy splits the value.
+        FramingCase("an empty coding before chunked is 422", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+                    statuses: [422], closed: true, origin: []),
+        FramingCase("an empty coding after chunked is 400", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, ,\r\n\r\n0\r\n\r\n",
+                    statuses: [400], closed: true, origin: []),
         // An HTTP/1.0 GET, HEAD or DELETE with a body: 413 (differential fuzzer, 2 cases in 10,000).
         FramingCase("HTTP/1.0 GET with a body is 413", "GET / HTTP/1.0\r\nContent-Length: 1\r\n\r\na",
                     statuses: [413], closed: true, origin: []),

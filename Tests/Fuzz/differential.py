@@ -556,6 +556,9 @@ def explain(data, kind, h, r):
             and r["origin"][:len(h["origin"])] == h["origin"] and len(ha) < len(ra):
         return "benign: pipelined requests before the client's EOF: HAProxy may close after the first answer, ringproxy answers each"
     if kind == "origin-received-differently" and origin_difference(h["origin"], r["origin"]) == "header connection" \
+            and re.search(rb'(?i)\nconnection\s*:[^\n]*"[^\n]*close', data) and len(ha) > len(ra):
+        return "benign: `close` after a stray quote in Connection: ringproxy honours it, HAProxy reads it as quoted and keeps the connection"
+    if kind == "origin-received-differently" and origin_difference(h["origin"], r["origin"]) == "header connection" \
             and re.search(rb"(?i)\nconnection\s*:[^\n]*keep-alive\s*,", data):
         return "benign: HAProxy 2.6.12 garbles `Connection: keep-alive, X` (e.g. `Upgradeive, Upgrade`); ringproxy drops keep-alive cleanly"
     if r["answer"] == "silent-close" and not r["origin"] and chunked_trailers(data) is not None:

@@ -43,6 +43,11 @@ import Testing
         Case("Content-Length of commas only", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ,\r\n\r\n", .badContentLength),
         Case("Transfer-Encoding of commas only", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\n\r\n", .badTransferEncoding),
         Case("chunked not last", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", .badTransferEncoding),
+        // Empty elements are codings, as HAProxy 2.6.12 splits the value (differential fuzzer).
+        Case("empty coding before chunked (422)", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , chunked\r\n\r\n", .unsupportedTransferCoding),
+        Case("empty line before chunked (422)", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\nTransfer-Encoding: chunked\r\n\r\n", .unsupportedTransferCoding),
+        Case("empty coding after chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, ,\r\n\r\n", .badTransferEncoding),
+        Case("a quote joins the rest into one coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: iden\"tity, chunked\r\n\r\n", .badTransferEncoding),
         Case("gzip alone", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", .badTransferEncoding),
         Case("chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", .badTransferEncoding),
         Case("chunked on two lines", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", .badTransferEncoding),
@@ -68,6 +73,11 @@ import Testing
     @Test(arguments: cases) func refused(_ c: Case) {
         let p = request(c.raw)
         #expect(p.result == .invalid(c.error))
+    }
+
+    /// A comma after the last coding is not an empty coding (HAProxy 2.6.12 forwards it).
+    @Test func chunkedWithATrailingComma() {
+        #expect(request("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked,\r\n\r\n").result == .complete)
     }
 
     /// The 413 only for HTTP/1.0, only GET/HEAD/DELETE (exact case), only with a body.
