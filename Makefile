@@ -111,8 +111,8 @@ SANITIZE_CHECK = n=$$(ls $(SANITIZE_DIR)/reports | wc -l); \
   [ $$rc = 0 ] || { echo "sanitize: tests failed (see $(SANITIZE_DIR)/*.log)"; exit 1; }; echo "sanitize: no report"
 
 sanitize-build: deps-test
-	$(SWIFT) build $(SANITIZE_BUILD) --build-tests 2>&1 | grep -E "error|warning: unable|Build|Compiling ringproxy" || true
-	@test -x .build/asan/debug/ringproxy
+	@mkdir -p .build; $(SWIFT) build $(SANITIZE_BUILD) --build-tests > .build/sanitize-build.log 2>&1; rc=$$?; \
+	  grep -E "error:|Build" .build/sanitize-build.log; exit $$rc
 
 sanitize: sanitize-build
 	@rm -rf $(SANITIZE_DIR); mkdir -p $(SANITIZE_DIR)/reports; rc=0; export $(SANITIZE_ENV); \

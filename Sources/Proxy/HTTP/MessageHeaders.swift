@@ -66,7 +66,6 @@ struct MessageHeaders {
                         if chunkedCount == 0 { codingBeforeChunked = true }
                         chunkedLast = false
                     }
-                    return true
                 }
                 if f.value.isEmpty { return .badTransferEncoding }
             default:
