@@ -240,12 +240,6 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
                     statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
         FramingCase("DEL at the end of the target is 400", "GET /echo\u{7f} HTTP/1.1\r\nHost: x\r\n\r\n",
                     statuses: [400], closed: true, origin: []),
-        // Whitespace before a trailer field's colon (RFC 9112 §5.1: reject); HAProxy forwards
-        // some names and refuses others (`X-T\t:`).
-        FramingCase("blank before a trailer's colon is 400", "POST /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer\t: t\r\n\r\n",
-                    statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
-        FramingCase("blank before a short trailer's colon is 400 (HAProxy too)", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer\t: t\r\n\r\n",
-                    statuses: [400], closed: true, origin: []),
         // Empty elements of Transfer-Encoding are codings, as HAProxy splits the value.
         FramingCase("an empty coding before chunked is 422", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
                     statuses: [422], closed: true, origin: []),
@@ -264,6 +258,16 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
                     statuses: [200], closed: false, origin: ["GET / HTTP/1.1 | host: x | content-length: 1 | body \"a\""]),
     ]
 
+    /// Stricter than HAProxy where HAProxy's own answer varies from run to run (so only
+    /// ringproxy's is checked): whitespace before a trailer field's colon (RFC 9112 §5.1:
+    /// reject); 2.6.12 forwarded `X-Trailer\t: t` in some runs and refused it in others.
+    static let ringproxyOnlyCases: [FramingCase] = [
+        FramingCase("blank before a trailer's colon is 400", "POST /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer\t: t\r\n\r\n",
+                    statuses: [400], closed: true, origin: []),
+        FramingCase("blank before a trailer's colon after no data is 400", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer\t: t\r\n\r\n",
+                    statuses: [400], closed: true, origin: []),
+    ]
+
     /// A response with both Transfer-Encoding and Content-Length goes to the client as
     /// chunked, and the server connection is not used again.
     static let responseCases: [FramingCase] = [
@@ -273,7 +277,7 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
                     statuses: [200, 200], closed: false, originConnections: 2),
     ]
 
-    @Test(arguments: cases + fuzzCases + responseCases) func ringproxy(_ c: FramingCase) throws {
+    @Test(arguments: cases + fuzzCases + responseCases + ringproxyOnlyCases) func ringproxy(_ c: FramingCase) throws {
         c.check(try c.observe(binary: ProxyProcess.ringproxyBinary), "ringproxy")
     }
 
