@@ -236,8 +236,6 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
                     statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
         // HAProxy's 4-byte-at-a-time scan of the target lets a DEL (or a byte above 0x7f)
         // through at some positions and not at others; ringproxy refuses it everywhere.
-        FramingCase("DEL inside the target is 400", "GET /e\u{7f}co HTTP/1.1\r\nHost: x\r\n\r\n",
-                    statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
         FramingCase("DEL at the end of the target is 400", "GET /echo\u{7f} HTTP/1.1\r\nHost: x\r\n\r\n",
                     statuses: [400], closed: true, origin: []),
         // Empty elements of Transfer-Encoding are codings, as HAProxy splits the value.
@@ -259,12 +257,10 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
     ]
 
     /// Stricter than HAProxy where HAProxy's own answer varies from run to run (so only
-    /// ringproxy's is checked): whitespace before a trailer field's colon (RFC 9112 §5.1:
-    /// reject); 2.6.12 forwarded `X-Trailer\t: t` in some runs and refused it in others.
+    /// ringproxy's is checked): a DEL inside the target (2.6.12 forwarded `/e\x7fco` in one
+    /// run and closed without an answer under load in another).
     static let ringproxyOnlyCases: [FramingCase] = [
-        FramingCase("blank before a trailer's colon is 400", "POST /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer\t: t\r\n\r\n",
-                    statuses: [400], closed: true, origin: []),
-        FramingCase("blank before a trailer's colon after no data is 400", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer\t: t\r\n\r\n",
+        FramingCase("DEL inside the target is 400", "GET /e\u{7f}co HTTP/1.1\r\nHost: x\r\n\r\n",
                     statuses: [400], closed: true, origin: []),
     ]
 
