@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps deps-test build release bench fuzz regtests regtests-ci ci
+.PHONY: run test deps deps-test build release bench fuzz regtests regtests-ci ci sanitize sanitize-build sanitize-ci
 
 # Build dependencies: liburing-dev (io_uring), libpcre2-dev (regexes in rules, pcre2.h and
 # libpcre2-8.so), libcrypt-dev (userlist passwords, crypt.h and libcrypt.so).
@@ -76,6 +76,59 @@ fuzz: deps
 	    { tail -40 .build/fuzz/$$t.log; echo "fuzz: $$t FAILED (input in .build/fuzz/artifacts/)"; exit 1; }; \
 	  grep -E "^Done|stat::number_of_executed_units" .build/fuzz/$$t.log | head -1; \
 	done
+
+# AddressSanitizer + UndefinedBehaviorSanitizer: ringproxy, ringbench and the test targets built
+# once in .build/asan (debug, so Swift's own overflow/bounds checks trap; the C engine with its
+# RP_ASSERTs on, UBSan fatal). Swift 6.3 has no -sanitize=undefined on Linux ("unsupported
+# option"), so UBSan covers the C code; ASan covers both. Every sanitizer report of any process
+# goes to a file in .build/sanitize/reports, and the target fails if one appears, even when the
+# tests passed (a child's report does not fail a test).
+# `sanitize`: (1) the end-to-end suites, every ringproxy/ringbench they start through
+# Tests/Sanitize/bin (leak detection on in those processes; off in the test runner, whose leaks
+# are XCTest's, swift-testing's and Foundation's); (2) the engine suites, which run the C engine
+# in the runner itself, with leak detection on; (3) the relay suite again with
+# RINGPROXY_SINGLESHOT=1 (single-shot receives; the engine suites cover both modes by argument).
+# `sanitize-ci`: the slice CI runs (relay, framing, engine).
+SANITIZE_BUILD := --build-path .build/asan -c debug -Xswiftc -sanitize=address \
+  -Xcc -fsanitize=address,undefined -Xcc -fno-sanitize-recover=undefined -Xcc -DRP_ENABLE_ASSERTS
+SANITIZE_DIR := $(CURDIR)/.build/sanitize
+SANITIZE_E2E_FILTER ?= EndToEndTests\.
+SANITIZE_SINGLESHOT_FILTER ?= ProxyRelayTests
+SANITIZE_CI_E2E_FILTER ?= ProxyRelayTests|FramingHardeningTests
+# Measures RSS per idle connection: ASan's redzones and shadow memory make it meaningless.
+SANITIZE_SKIP ?= ProxyIdleMemoryTests
+SANITIZE_ASAN = halt_on_error=1:log_path=$(SANITIZE_DIR)/reports/sanitizer:suppressions=$(CURDIR)/Tests/Sanitize/asan.supp
+SANITIZE_ENV = RINGPROXY_BIN=$(CURDIR)/Tests/Sanitize/bin/ringproxy RINGBENCH_BIN=$(CURDIR)/Tests/Sanitize/bin/ringbench \
+  SANITIZE_BIN_DIR=$(CURDIR)/.build/asan/debug SANITIZE_CHILD_ASAN_OPTIONS=detect_leaks=1:$(SANITIZE_ASAN) \
+  ASAN_OPTIONS=detect_leaks=0:$(SANITIZE_ASAN) \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitize/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SANITIZE_DIR)/reports/sanitizer
+SANITIZE_TEST = $(SWIFT) test $(SANITIZE_BUILD) --skip-build --skip '$(SANITIZE_SKIP)'
+# Fails when a report file exists (prints each).
+SANITIZE_CHECK = n=$$(ls $(SANITIZE_DIR)/reports | wc -l); \
+  if [ $$n -gt 0 ]; then for f in $(SANITIZE_DIR)/reports/*; do echo "== $$f"; head -60 $$f; done; \
+  echo "sanitize: $$n sanitizer report(s) in $(SANITIZE_DIR)/reports"; exit 1; fi; \
+  [ $$rc = 0 ] || { echo "sanitize: tests failed (see $(SANITIZE_DIR)/*.log)"; exit 1; }; echo "sanitize: no report"
+
+sanitize-build: deps-test
+	@mkdir -p .build; $(SWIFT) build $(SANITIZE_BUILD) --build-tests > .build/sanitize-build.log 2>&1; rc=$$?; \
+	  grep -E "error:|Build" .build/sanitize-build.log; exit $$rc
+
+sanitize: sanitize-build
+	@rm -rf $(SANITIZE_DIR); mkdir -p $(SANITIZE_DIR)/reports; rc=0; export $(SANITIZE_ENV); \
+	$(SANITIZE_TEST) --filter '$(SANITIZE_E2E_FILTER)' 2>&1 | tee $(SANITIZE_DIR)/e2e.log; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	ASAN_OPTIONS=detect_leaks=1:$(SANITIZE_ASAN) $(SANITIZE_TEST) --filter 'EngineTests\.' 2>&1 | tee $(SANITIZE_DIR)/engine.log; \
+	  [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	RINGPROXY_SINGLESHOT=1 $(SANITIZE_TEST) --filter '$(SANITIZE_SINGLESHOT_FILTER)' 2>&1 | tee $(SANITIZE_DIR)/singleshot.log; \
+	  [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	$(SANITIZE_CHECK)
+
+sanitize-ci: sanitize-build
+	@rm -rf $(SANITIZE_DIR); mkdir -p $(SANITIZE_DIR)/reports; rc=0; export $(SANITIZE_ENV); \
+	$(SANITIZE_TEST) --filter '$(SANITIZE_CI_E2E_FILTER)' 2>&1 | tee $(SANITIZE_DIR)/e2e.log; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	ASAN_OPTIONS=detect_leaks=1:$(SANITIZE_ASAN) $(SANITIZE_TEST) --filter 'EngineTests\.' 2>&1 | tee $(SANITIZE_DIR)/engine.log; \
+	  [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	$(SANITIZE_CHECK)
 
 # HAProxy 2.6.12's own reg-tests through VTest (../shared/regtests, see its README).
 # `regtests`: the whole in-scope list (long; a failing test waits for VTest's 10 s timeout).

@@ -234,6 +234,34 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
                     statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
         FramingCase("a Transfer-Encoding trailer is 400", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n",
                     statuses: [400], closed: true, origin: [], haproxyStatuses: [200]),
+        // HAProxy's 4-byte-at-a-time scan of the target lets a DEL (or a byte above 0x7f)
+        // through at some positions and not at others; ringproxy refuses it everywhere.
+        FramingCase("DEL at the end of the target is 400", "GET /echo\u{7f} HTTP/1.1\r\nHost: x\r\n\r\n",
+                    statuses: [400], closed: true, origin: []),
+        // Empty elements of Transfer-Encoding are codings, as HAProxy splits the value.
+        FramingCase("an empty coding before chunked is 422", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+                    statuses: [422], closed: true, origin: []),
+        FramingCase("an empty coding after chunked is 400", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, ,\r\n\r\n0\r\n\r\n",
+                    statuses: [400], closed: true, origin: []),
+        // An HTTP/1.0 GET, HEAD or DELETE with a body: 413 (differential fuzzer, 2 cases in 10,000).
+        FramingCase("HTTP/1.0 GET with a body is 413", "GET / HTTP/1.0\r\nContent-Length: 1\r\n\r\na",
+                    statuses: [413], closed: true, origin: []),
+        FramingCase("HTTP/1.0 DELETE with a chunked body is 413", "DELETE / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                    statuses: [413], closed: true, origin: []),
+        FramingCase("HTTP/1.0 GET with gzip, chunked is 413, not 422", "GET / HTTP/1.0\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+                    statuses: [413], closed: true, origin: []),
+        FramingCase("HTTP/1.0 POST with a body passes", "POST / HTTP/1.0\r\nContent-Length: 1\r\n\r\na",
+                    statuses: [200], closed: true),
+        FramingCase("HTTP/1.1 GET with a body passes", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na",
+                    statuses: [200], closed: false, origin: ["GET / HTTP/1.1 | host: x | content-length: 1 | body \"a\""]),
+    ]
+
+    /// Stricter than HAProxy where HAProxy's own answer varies from run to run (so only
+    /// ringproxy's is checked): a DEL inside the target (2.6.12 forwarded `/e\x7fco` in one
+    /// run and closed without an answer under load in another).
+    static let ringproxyOnlyCases: [FramingCase] = [
+        FramingCase("DEL inside the target is 400", "GET /e\u{7f}co HTTP/1.1\r\nHost: x\r\n\r\n",
+                    statuses: [400], closed: true, origin: []),
     ]
 
     /// A response with both Transfer-Encoding and Content-Length goes to the client as
@@ -245,7 +273,7 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
                     statuses: [200, 200], closed: false, originConnections: 2),
     ]
 
-    @Test(arguments: cases + fuzzCases + responseCases) func ringproxy(_ c: FramingCase) throws {
+    @Test(arguments: cases + fuzzCases + responseCases + ringproxyOnlyCases) func ringproxy(_ c: FramingCase) throws {
         c.check(try c.observe(binary: ProxyProcess.ringproxyBinary), "ringproxy")
     }
 

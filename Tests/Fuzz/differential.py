@@ -497,6 +497,18 @@ def first_head(data):
     return d[:m.end()] if m else None
 
 
+def chunked_trailers(data):
+    """The trailer section of the first request's chunked body (bytes after the last chunk up
+    to the end), or None when the first request is not chunked."""
+    head = first_head(data)
+    if head is None or not re.search(rb"(?i)\ntransfer-encoding\s*:[^\n]*chunked", head):
+        return None
+    m = re.search(rb"(^|\n)0+(;[^\r\n]*)?\r?\n", data[data.find(head) + len(head):])
+    if not m:
+        return None
+    return data[data.find(head) + len(head) + m.end():]
+
+
 def explain(data, kind, h, r):
     """Why the two proxies differ, when it is one of the known reasons; None otherwise.
     `deliberate:` — ringproxy is stricter on purpose (README, "Stricter where it matters");
@@ -509,7 +521,7 @@ def explain(data, kind, h, r):
     if ra[0] == "400" or (ra[0] == "reset" and not r["origin"]):
         if head is not None:
             fields = head.split(b"\n")[1:]
-            if re.search(rb"\n[ \t]+\S", head):
+            if re.search(rb"\n[ \t]", head):
                 return "deliberate: obs-fold (a header line starting with a blank)"
             if b"\x00" in head:
                 return "deliberate: NUL in the head"
@@ -527,10 +539,43 @@ def explain(data, kind, h, r):
                 return "deliberate: chunked framing only a lenient reader accepts (bare LF, framing trailers)"
             if re.search(rb"(?i)\ncontent-length\s*:\s*\d{19,}", head):
                 return "deliberate: Content-Length above 2^63"
+            target = parts[1] if len(parts) > 2 else b""
+            if any(c >= 0x7f for c in target):
+                return "deliberate: DEL or non-ASCII byte in the request target (HAProxy's 4-byte scan passes some, by position)"
+            bare_lf = len(re.findall(rb"(?<!\r)\n", head))
+            if bare_lf and len(head) + bare_lf > 8192:
+                return "deliberate: bare-LF head whose CRLF copy exceeds 8 KiB"
+        trailers = chunked_trailers(data)
+        if trailers is not None and re.search(rb"(^|\n)[^:\r\n]*[ \t]:", trailers):
+            return "deliberate: blank before the colon of a trailer field (HAProxy forwards some, by length)"
+    if ra[0] == "200" and ha[0] in ("400", "reset") and r["origin"] and not h["origin"]:
+        trailers = chunked_trailers(data)
+        if trailers is not None and len(trailers) > 15000:
+            return "laxer: a trailer section too large for HAProxy's buffer (ringproxy streams it)"
+    if kind in ("origin-received-differently", "later-answer-differs") and 0 < len(h["origin"]) < len(r["origin"]) \
+            and r["origin"][:len(h["origin"])] == h["origin"] and len(ha) < len(ra):
+        return "benign: pipelined requests before the client's EOF: HAProxy may close after the first answer, ringproxy answers each"
+    if kind == "origin-received-differently" and origin_difference(h["origin"], r["origin"]) == "header connection" \
+            and re.search(rb'(?i)\nconnection\s*:[^\n]*"[^\n]*close', data) and len(ha) > len(ra):
+        return "benign: `close` after a stray quote in Connection: ringproxy honours it, HAProxy reads it as quoted and keeps the connection"
+    if kind == "origin-received-differently" and origin_difference(h["origin"], r["origin"]) == "header connection" \
+            and re.search(rb"(?i)\nconnection\s*:[^\n]*keep-alive\s*,", data):
+        return "benign: HAProxy 2.6.12 garbles `Connection: keep-alive, X` (e.g. `Upgradeive, Upgrade`); ringproxy drops keep-alive cleanly"
+    if r["answer"] == "silent-close" and not r["origin"] and chunked_trailers(data) is not None:
+        # The engine found the chunk framing error after it had forwarded the head (the
+        # request came in two reads): it closes without the 400 HAProxy sends.
+        if h["origin"]:
+            return "deliberate: chunked framing only a lenient reader accepts, found after the head was forwarded (no 400)"
+        if ha[0] == "400":
+            return "engine: a chunk framing error found after the head was forwarded closes without HAProxy's 400"
     if r["answer"] == "silent-close" and ha[0] == "400":
         return "engine: client EOF with an incomplete head gets no 400"
     if ra[0] == "400" and ha[0] in ("silent-close", "reset") and not h["origin"] and not r["origin"]:
         return "benign: both refuse; ringproxy with its 400 page"
+    if data.lstrip(b"\r\n").startswith(b"CONNECT ") and ha[0] == ra[0] and ha[1:] != ra[1:]:
+        return "pending: ringproxy does not tunnel after CONNECT's 2xx yet (tcp branch); it reads the bytes after as a request"
+    if kind == "later-answer-differs" and h["origin"] == r["origin"] and len(ra) > len(ha):
+        return "benign: client EOF after a request: HAProxy may close after its first answer, ringproxy answers the bytes left (400)"
     if kind == "later-answer-differs" and h["origin"] == r["origin"]:
         return "engine: client EOF after a request: HAProxy answers the bytes left with 400, ringproxy closes"
     if kind == "origin-received-differently" and len(h["origin"]) > len(r["origin"]):

@@ -10,6 +10,8 @@ import Testing
 enum Observed26 {
     static let badRequest = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"
     static let requestTimeout = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n"
+    /// HAProxy 2.6.12's answer to `GET / HTTP/1.0` with `Content-Length: 1` (socat, on the wire).
+    static let payloadTooLarge = "HTTP/1.1 413 Payload Too Large\r\nContent-length: 106\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n"
     static let unprocessable = "HTTP/1.1 422 Unprocessable Content\r\nContent-length: 116\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the contained instructions.\n</body></html>\n"
     static let forbiddenClose = "HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n"
     static let internalErrorClose = "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 97\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n"
@@ -33,6 +35,7 @@ enum Observed26 {
             #expect(text(ErrorPages.bytes(.badRequest, connection: c)) == Observed26.badRequest)
             #expect(text(ErrorPages.bytes(.requestTimeout, connection: c)) == Observed26.requestTimeout)
             #expect(text(ErrorPages.bytes(.unprocessableContent, connection: c)) == Observed26.unprocessable)
+            #expect(text(ErrorPages.bytes(.payloadTooLarge, connection: c)) == Observed26.payloadTooLarge)
         }
     }
 
@@ -95,7 +98,7 @@ extension HTTPErrorPagesTests {
     @Test func eachPageHasItsStatus() {
         for page in ErrorPage.allCases {
             for flavour in [ErrorPageFlavour.haproxy26, .haproxy14] {
-                let status = page == .unprocessableContent && flavour == .haproxy14 ? 400 : page.rawValue
+                let status = [.unprocessableContent, .payloadTooLarge].contains(page) && flavour == .haproxy14 ? 400 : page.rawValue
                 #expect(text(ErrorPages.bytes(page, connection: .none, flavour: flavour)).dropFirst(9).hasPrefix("\(status) "), "\(page) \(flavour)")
             }
         }

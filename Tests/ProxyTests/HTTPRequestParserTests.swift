@@ -43,11 +43,23 @@ import Testing
         Case("Content-Length of commas only", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ,\r\n\r\n", .badContentLength),
         Case("Transfer-Encoding of commas only", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\n\r\n", .badTransferEncoding),
         Case("chunked not last", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", .badTransferEncoding),
+        // Empty elements are codings, as HAProxy 2.6.12 splits the value (differential fuzzer).
+        Case("empty coding before chunked (422)", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , chunked\r\n\r\n", .unsupportedTransferCoding),
+        Case("empty line before chunked (422)", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\nTransfer-Encoding: chunked\r\n\r\n", .unsupportedTransferCoding),
+        Case("empty coding after chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, ,\r\n\r\n", .badTransferEncoding),
+        Case("a quote joins the rest into one coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: iden\"tity, chunked\r\n\r\n", .badTransferEncoding),
         Case("gzip alone", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", .badTransferEncoding),
         Case("chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", .badTransferEncoding),
         Case("chunked on two lines", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", .badTransferEncoding),
         Case("empty Transfer-Encoding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\n\r\n", .badTransferEncoding),
         Case("gzip then chunked (422)", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .unsupportedTransferCoding),
+        // HAProxy 2.6.12: an HTTP/1.0 GET, HEAD or DELETE with a body is refused with 413 (after
+        // the authority check, before the 422 of an unsupported coding).
+        Case("HTTP/1.0 GET with a body (413)", "GET / HTTP/1.0\r\nContent-Length: 1\r\n\r\n", .payloadInHTTP10GetHeadDelete),
+        Case("HTTP/1.0 HEAD with a body (413)", "HEAD / HTTP/1.0\r\nContent-Length: 5\r\n\r\n", .payloadInHTTP10GetHeadDelete),
+        Case("HTTP/1.0 DELETE chunked (413)", "DELETE / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", .payloadInHTTP10GetHeadDelete),
+        Case("HTTP/1.0 GET gzip, chunked (413, not 422)", "GET / HTTP/1.0\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .payloadInHTTP10GetHeadDelete),
+        Case("HTTP/1.0 GET with a body, host differs (400 first)", "GET http://y/ HTTP/1.0\r\nHost: x\r\nContent-Length: 1\r\n\r\n", .hostMismatch),
         Case("101 headers", "GET / HTTP/1.1\r\nHost: x\r\n" + manyHeaders + "\r\n", .tooManyHeaders),
         Case("absolute-form host differs", "GET http://y/echo HTTP/1.1\r\nHost: x\r\n\r\n", .hostMismatch),
         Case("absolute-form port differs", "GET http://x:8080/ HTTP/1.1\r\nHost: x\r\n\r\n", .hostMismatch),
@@ -63,8 +75,26 @@ import Testing
         #expect(p.result == .invalid(c.error))
     }
 
+    /// A comma after the last coding is not an empty coding (HAProxy 2.6.12 forwards it).
+    @Test func chunkedWithATrailingComma() {
+        #expect(request("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked,\r\n\r\n").result == .complete)
+    }
+
+    /// The 413 only for HTTP/1.0, only GET/HEAD/DELETE (exact case), only with a body.
+    @Test(arguments: [
+        "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n",
+        "GET / HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
+        "POST / HTTP/1.0\r\nContent-Length: 1\r\n\r\n",
+        "OPTIONS / HTTP/1.0\r\nContent-Length: 1\r\n\r\n",
+        "get / HTTP/1.0\r\nContent-Length: 1\r\n\r\n",
+        "DELETE / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ]) func bodyAcceptedOutsideHTTP10GetHeadDelete(_ raw: String) {
+        #expect(request(raw).result == .complete)
+    }
+
     @Test func statusForEachReason() {
         #expect(ParseError.unsupportedTransferCoding.requestStatus == 422)
+        #expect(ParseError.payloadInHTTP10GetHeadDelete.requestStatus == 413)
         #expect(ParseError.obsFold.requestStatus == 400)
         #expect(ParseError.multipleHost.requestStatus == 400)
     }

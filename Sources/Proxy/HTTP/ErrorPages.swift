@@ -3,9 +3,9 @@
 // ones come from 1.4.25's http_err_msgs[] (spec §4.3).
 //
 // HAProxy 2.6 produces them in two ways, and they differ:
-// - 400, 408 and 422 come from the HTTP/1 mux (the request could not be parsed): mixed-case
-//   headers, `Content-length`, and the connection is always closed afterwards (400 and 408
-//   say `Connection: close`; 422 says nothing but closes too).
+// - 400, 408, 413 and 422 come from the HTTP/1 mux (the request could not be parsed):
+//   mixed-case headers, `Content-length`, and the connection is always closed afterwards (400
+//   and 408 say `Connection: close`; 413 and 422 say nothing but close too).
 // - the others go through HTX: lower-case headers, and a last `connection:` header that
 //   depends on the client connection (ReplyConnection): `close` when it is being closed,
 //   `keep-alive` when it stays open for an HTTP/1.0 client, none when an HTTP/1.1 client
@@ -25,6 +25,7 @@ public enum ErrorPage: Int, Sendable, CaseIterable {
     case badRequest = 400
     case forbidden = 403
     case requestTimeout = 408
+    case payloadTooLarge = 413
     case unprocessableContent = 422
     case internalError = 500
     case badGateway = 502
@@ -78,11 +79,12 @@ public enum ErrorPages {
         case .badRequest: return 1
         case .forbidden: return 2
         case .requestTimeout: return 3
-        case .unprocessableContent: return 4
-        case .internalError: return 5
-        case .badGateway: return 6
-        case .serviceUnavailable: return 7
-        case .gatewayTimeout: return 8
+        case .payloadTooLarge: return 4
+        case .unprocessableContent: return 5
+        case .internalError: return 6
+        case .badGateway: return 7
+        case .serviceUnavailable: return 8
+        case .gatewayTimeout: return 9
         }
     }
 
@@ -97,6 +99,7 @@ public enum ErrorPages {
         case .badRequest: return ("400 Bad request", "Your browser sent an invalid request.")
         case .forbidden: return ("403 Forbidden", "Request forbidden by administrative rules.")
         case .requestTimeout: return ("408 Request Time-out", "Your browser didn't send a complete request in time.")
+        case .payloadTooLarge: return ("413 Payload Too Large", "The request entity exceeds the maximum allowed.")
         case .unprocessableContent: return ("422 Unprocessable Content", "The server cannot process the contained instructions.")
         case .internalError: return ("500 Internal Server Error", "An internal server error occurred.")
         case .badGateway: return ("502 Bad Gateway", "The server returned an invalid or incomplete response.")
@@ -106,12 +109,12 @@ public enum ErrorPages {
     }
 
     /// 1.4.25's texts: HTTP/1.0, "Server Error" (and its "occured"), "HAProxy: service ready.".
-    /// 1.4 has no 422 (it forwarded `gzip, chunked`): its 400 page stands in.
+    /// 1.4 has no 413 or 422 (it forwarded those requests): its 400 page stands in.
     private static func text14(_ page: ErrorPage) -> (String, String) {
         switch page {
         case .monitorReady: return ("200 OK", "HAProxy: service ready.")
         case .internalError: return ("500 Server Error", "An internal server error occured.")
-        case .unprocessableContent: return text14(.badRequest)
+        case .unprocessableContent, .payloadTooLarge: return text14(.badRequest)
         default: return text26(page)
         }
     }
@@ -143,7 +146,7 @@ public enum ErrorPages {
             let b = body(status, text)
             switch page {
             case .badRequest, .requestTimeout: return StaticBytes(mux(status: status, body: b, close: true), in: .process)
-            case .unprocessableContent: return StaticBytes(mux(status: status, body: b, close: false), in: .process)
+            case .unprocessableContent, .payloadTooLarge: return StaticBytes(mux(status: status, body: b, close: false), in: .process)
             default: return StaticBytes(htx(status: status, extra: "", body: b, connection: connection), in: .process)
             }
         }

@@ -58,7 +58,7 @@ struct MessageHeaders {
                 if let e = readContentLength(head, f.value) { return e }
             case 17 where head.equalsLowercased(f.name, "transfer-encoding"):
                 hasTransferEncoding = true
-                head.forEachElement(of: f.value) { c in
+                MessageHeaders.forEachCoding(head, f.value) { c in
                     if head.equalsLowercased(c, "chunked") {
                         chunkedCount += 1
                         chunkedLast = true
@@ -66,7 +66,6 @@ struct MessageHeaders {
                         if chunkedCount == 0 { codingBeforeChunked = true }
                         chunkedLast = false
                     }
-                    return true
                 }
                 if f.value.isEmpty { return .badTransferEncoding }
             default:
@@ -99,6 +98,35 @@ struct MessageHeaders {
             contentLengthCount += 1
             if next == end { return nil }
             i = next + 1
+        }
+    }
+
+    /// The codings of one Transfer-Encoding value, split as HAProxy 2.6.12 splits them: at
+    /// commas outside a quoted string, an empty element being a coding (not chunked) except
+    /// after a last comma. So `, chunked` is a coding before chunked (422), `chunked, ,` has
+    /// chunked not last (400), `chunked,` is chunked; a server that skips empty elements and
+    /// one that does not must never read the framing differently.
+    @inline(__always)
+    static func forEachCoding(_ head: MessageHead, _ value: ByteRange, _ body: (ByteRange) -> Void) {
+        let b = head.bytes
+        var i = Int(value.lo)
+        let end = Int(value.hi)
+        while i < end {
+            var hi = i
+            var quoted = false
+            while hi < end {
+                let c = b[hi]
+                if quoted && c == 0x5C { hi += 2; continue }            // backslash: quoted pair
+                if c == 0x22 { quoted.toggle() } else if c == asciiComma && !quoted { break }
+                hi += 1
+            }
+            hi = min(hi, end)
+            let next = hi + 1
+            var lo = i
+            while lo < hi && ByteClass.isBlank(b[lo]) { lo += 1 }
+            while hi > lo && ByteClass.isBlank(b[hi - 1]) { hi -= 1 }
+            body(ByteRange(lo, hi))
+            i = next
         }
     }
 

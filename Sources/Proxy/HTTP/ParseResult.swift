@@ -21,10 +21,17 @@ public enum ParseError: Equatable, Sendable {
     case multipleHost
     case hostMismatch            // absolute-form authority disagrees with Host
     case badWebSocketKey         // a WebSocket upgrade without a 24-byte Sec-WebSocket-Key
+    case payloadInHTTP10GetHeadDelete // HTTP/1.0 GET, HEAD or DELETE with a body (HAProxy 2.6.12: 413)
 
     /// The status HAProxy 2.6 answers a request refused for this reason with. (A refused
     /// response is always answered 502 by the caller.)
-    public var requestStatus: Int { self == .unsupportedTransferCoding ? 422 : 400 }
+    public var requestStatus: Int {
+        switch self {
+        case .unsupportedTransferCoding: return 422
+        case .payloadInHTTP10GetHeadDelete: return 413
+        default: return 400
+        }
+    }
 }
 
 public enum ParseResult: Equatable, Sendable {

@@ -14,6 +14,8 @@
 //   no obs-fold) and MessageHeaders (Content-Length, Transfer-Encoding).
 // - Transfer-Encoding: last coding must be chunked (else 400), chunked once; a coding before
 //   chunked (`gzip, chunked`) → .unsupportedTransferCoding, answered 422 like HAProxy 2.6.
+// - HTTP/1.0 GET, HEAD or DELETE with a body (Content-Length above 0 or chunked) → 413, as
+//   2.6.12 (Debian) does: an HTTP/1.0 server may read such a body as the next request.
 //   With chunked, Content-Length is ignored and `dropContentLength` is set (RFC 9112 §6.3).
 // - Host: at most one Host line (HAProxy 2.6 merges identical duplicates; issue 3 refuses
 //   them all). A target that is neither origin-form nor `*` must name the same host as Host,
@@ -66,10 +68,13 @@ public enum RequestParser {
         var summary = MessageHeaders()
         if let error = summary.read(head, request: true) { return .invalid(error) }
 
+        // Refusals HAProxy 2.6.12 makes only after its authority check (below).
+        var lateRefusal: ParseError? = nil
+
         // Framing (RFC 9112 §6.3): chunked wins over Content-Length, which is then dropped.
         if summary.hasTransferEncoding {
             if !summary.chunkedLast { return .invalid(.badTransferEncoding) }
-            if summary.codingBeforeChunked { return .invalid(.unsupportedTransferCoding) }
+            if summary.codingBeforeChunked { lateRefusal = .unsupportedTransferCoding }
             head.framing = .chunked
             head.dropContentLength = summary.contentLengthCount > 0
             head.framingForcesClose = summary.contentLengthCount > 0 || head.versionMinor == 0
@@ -78,6 +83,12 @@ public enum RequestParser {
             head.dropContentLength = summary.contentLengthCount > 1
         } else {
             head.framing = .none
+        }
+        // An HTTP/1.0 server may ignore the body of a GET, HEAD or DELETE and read it as the
+        // next request (smuggling): HAProxy 2.6.12 refuses such a request with 413.
+        if head.versionMinor == 0, head.framing != .none, head.framing != .contentLength(0),
+           Self.isGetHeadOrDelete(head) {
+            lateRefusal = .payloadInHTTP10GetHeadDelete
         }
 
         // Protocol upgrades (HAProxy 2.6: h1_postparse_req_hdrs, h1_search_websocket_key): with
@@ -111,7 +122,13 @@ public enum RequestParser {
             }
             RequestTarget.normalise(head)
         }
+        if let lateRefusal { return .invalid(lateRefusal) }
         return .complete
+    }
+
+    /// The method is exactly `GET`, `HEAD` or `DELETE` (methods are case-sensitive).
+    private static func isGetHeadOrDelete(_ head: RequestHead) -> Bool {
+        (head.isGetHeadPost && !head.isPost) || head.slice(head.method).elementsEqual("DELETE".utf8)
     }
 
     /// Checks and records `method SP+ target SP+ version` in [lo, end).

@@ -86,6 +86,14 @@ public final class PatternReference: @unchecked Sendable {
 
     static func newEntryID() -> UInt64 { nextEntryID.add(0x40, ordering: .relaxed).newValue }
 
+    /// Sets replaced less than a grace period ago are still retained here: release them.
+    deinit {
+        state.withLock { s in
+            for (old, _) in s.retired { old.release() }
+            s.retired = []
+        }
+    }
+
     /// Sets the entries before any view exists (inline patterns, known at compile time); a
     /// definition compiled again (several proxies) keeps the entries it has.
     func seed(_ keys: [String]) {

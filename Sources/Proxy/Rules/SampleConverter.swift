@@ -155,9 +155,16 @@ extension RuleContext {
             s = .string(b)
         case .strcmp(let v):
             guard var t = variable(v), SampleCast.convert(&t, to: .string, arena) else { return false }
+            // HAProxy's strncmp as glibc computes it (the difference of the first differing bytes,
+            // up to a NUL), here rather than strncmp itself: its magnitude is unspecified, and
+            // AddressSanitizer's strncmp answers only -1/1.
             let n = min(s.bytes.count, t.bytes.count)
-            var r: Int32 = n == 0 ? 0 : strncmp(s.bytes.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                                 t.bytes.baseAddress!.assumingMemoryBound(to: CChar.self), n)
+            var r: Int32 = 0
+            for i in 0..<n {
+                let a = s.bytes[i], b = t.bytes[i]
+                if a != b { r = Int32(a) - Int32(b); break }
+                if a == 0 { break }
+            }
             if r == 0 && s.bytes.count != t.bytes.count { r = s.bytes.count < t.bytes.count ? -1 : 1 }
             s = .int(Int64(r))
         case .bytes(let off, let len):

@@ -137,7 +137,7 @@ public final class RunningProxy: @unchecked Sendable {
         }
         let mailbox = WorkerMailbox(workers: workers)
         handler.mailbox = mailbox
-        mailbox.setWaker { [engine] w in engine.wake(worker: w) }
+        mailbox.setWaker { [weak engine] w in engine?.wake(worker: w) }      // weak: no cycle through the handler
         ServerStateActions.install(configuration: configuration, topology: topology, states: states, engine: engine,
                                    mailbox: mailbox, log: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)
         // Runtime API commands and the stats page's form (on worker threads) share one logger.
@@ -206,6 +206,11 @@ public final class RunningProxy: @unchecked Sendable {
         apiServer.stop()
         for f in logForwarders { f.stop() }
         handler.engine = nil
+        // The handler's callbacks into the runtime API hold `control`, which holds the handler:
+        // cut them so the proxy is freed with its last reference (LeakSanitizer's check at exit).
+        handler.statsAdjust = nil
+        handler.statsForm = nil
+        handler.peersSnapshot = nil
         engine.free()               // rings, sockets, buffers; nothing calls the engine any more
 
     }

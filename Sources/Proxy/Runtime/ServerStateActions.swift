@@ -14,8 +14,11 @@ enum ServerStateActions {
         let backendOf = servers.map(\.backend)
         let hasTrackers = servers.contains { $0.config.options.track != nil }
         guard hasTrackers || onDown.contains(true) || onUp.contains(true) else { return }
-        states.observe { [engine] changes, trackingEvents in
+        // `weak`: the table (held by the stream handler, which the engine holds) must not hold
+        // the engine, or the whole proxy is a reference cycle never freed (LeakSanitizer).
+        states.observe { [weak engine] changes, trackingEvents in
             for e in trackingEvents { log(e) }
+            guard let engine else { return }
             for c in changes where c.server < onDown.count {
                 var victims: [(Int, UInt8)] = []
                 if !c.up && onDown[c.server] { victims.append((c.server, UInt8(ascii: "D"))) }

@@ -82,6 +82,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     struct Pages {
         let badRequest = ErrorPages.bytes(.badRequest)
         let unprocessable = ErrorPages.bytes(.unprocessableContent)
+        let payloadTooLarge = ErrorPages.bytes(.payloadTooLarge)
         let noServerClose = ErrorPages.bytes(.serviceUnavailable, connection: .close)
         let noServerKeep = ErrorPages.bytes(.serviceUnavailable, connection: .none)
         let badGateway = ErrorPages.bytes(.badGateway, connection: .close)
@@ -286,7 +287,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.splice = fe.splice | be.splice
     }
 
-    /// 400 (or 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
+    /// 400 (or 413, 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
     private func refuse(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
                         _ fe: FrontendPlan, error: ParseError, counted: Bool = false) {
         var slot = StreamSlot()
@@ -306,7 +307,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             call.pointee.body = Int32(RP_BODY_NONE.rawValue)
             return
         }
-        let page = error.requestStatus == 422 ? pages.unprocessable : pages.badRequest
+        let page = error.requestStatus == 422 ? pages.unprocessable
+            : error.requestStatus == 413 ? pages.payloadTooLarge : pages.badRequest
         call.pointee.verdict = Int32(RP_RESPOND.rawValue)
         call.pointee.head_len = 0
         call.pointee.resp = page.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
