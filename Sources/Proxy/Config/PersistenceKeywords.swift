@@ -24,8 +24,8 @@ enum PersistenceKeywords {
             state.note(line.location, "'\(line.words.joined(separator: " "))' is legacy (removed in HAProxy 1.6); HAProxy 2.x spells it \(modernAppSession(session))")
         },
         ConfigKeyword("stick-table", [.frontend, .backend, .listen],
-                      "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T] [peers NAME] [srvkey name|addr]",
-                      "The table `stick` rules store server assignments in (size units k, m, g); `peers` shares it with a peers section.") { state, line throws(ConfigError) in
+                      "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T] [peers NAME] [srvkey name|addr] [store TYPE[(PERIOD)],...]",
+                      "The table `stick` rules store server assignments in, and `track-sc*` rules count in (`store`: conn_cnt, http_req_rate(10s), gpc0...); `peers` shares it with a peers section.") { state, line throws(ConfigError) in
             state.proxy.stickTable = try parseStickTable(line)
         },
         stick(.on, "Match the request on the table, and store its server if new."),
@@ -144,10 +144,13 @@ enum PersistenceKeywords {
                 table.serverKey = try line.oneOf(i + 1, "server key type", ["name", "addr"]); i += 2
             case "peers":
                 throw line.error("unknown argument 'peers' (a peers section's table is already shared with its peers)")
-            case "store", "nopurge", "write-to", "recv-only":
+            case "store":
+                guard let list = line.argument(i + 1) else { throw line.error("missing data type list after 'store'") }
+                try StickStoreSyntax.parse(list, into: &table.store, line: line); i += 2
+            case "nopurge", "write-to", "recv-only":
                 throw line.error("'\(word)' is not supported by ringproxy; expected 'type T [len N] size N [expire T]'")
             default:
-                throw line.error(EditDistance.unknownMessage("stick-table option", word, ["type", "len", "size", "expire", "peers", "srvkey"]))
+                throw line.error(EditDistance.unknownMessage("stick-table option", word, ["type", "len", "size", "expire", "peers", "srvkey", "store"]))
             }
         }
         guard sawType else { throw line.error("missing 'type'; expected 'stick-table type T [len N] size N [expire T]'") }
