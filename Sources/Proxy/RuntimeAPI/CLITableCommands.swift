@@ -35,7 +35,7 @@ extension RuntimeControl {
         let storesServer: Bool
     }
 
-    /// Session tables first (as before), then the tables only stick counters use.
+    /// Session tables and the tables only stick counters use.
     var cliTables: [CLITableRef] {
         let set = handler.stickTables
         var out = sessionTables.map { t -> CLITableRef in
@@ -50,7 +50,11 @@ extension RuntimeControl {
             out.append(CLITableRef(name: info.name, backend: nil, table: set.tables[i], type: type, size: info.capacity,
                                    counters: info.counters, storesServer: info.storesServer))
         }
-        return out
+        // HAProxy lists its tables last declared first.
+        let order = Dictionary(configuration.proxies.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return out.enumerated().sorted { a, b in
+            (order[a.element.name] ?? Int.max, a.offset) > (order[b.element.name] ?? Int.max, b.offset)
+        }.map(\.element)
     }
 
     /// Every session table, in configuration order.
