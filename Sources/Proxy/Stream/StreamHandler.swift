@@ -145,6 +145,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let w = workers[Int(call.pointee.worker)]
         let slotIndex = Int(call.pointee.slot)
         guard slotIndex < w.slotCount else { return }
+        defer { if w.rules != nil { releaseTrackersOfLocalReply(call, w, slotIndex) } }
         let head = w.request
         head.reset()
         let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
