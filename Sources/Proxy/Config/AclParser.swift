@@ -19,7 +19,7 @@ enum AclParser {
             throw line.error("unexpected '\(rest)' after ACL criterion '\(expr.text)'")
         }
         var criterion = AclCriterion(expression: expr)
-        let spec = SampleCatalog.fetches[expr.fetchName] ?? SampleCatalog.aclForm(expr.fetchName)!.0
+        let spec = SampleCatalog.fetches[expr.fetchName] ?? StickSampleSyntax.fetchSpec(expr.fetchName) ?? SampleCatalog.aclForm(expr.fetchName)!.0
         var match: AclMatch = implied ?? defaultMatch(for: expr.output, fetchDefault: spec.defaultMatch, converted: !expr.converters.isEmpty)
         if !context.allows(spec.usage) { criterion.neverMatches = true }
         var ignoreCase = false

@@ -39,12 +39,19 @@ enum HTTPRuleKeywords {
         "early-hint": "Send a 103 Early Hints header (not supported: error).",
         "add-acl": "Add a key to an ACL pattern file (at run time).", "del-acl": "Remove a key from an ACL pattern file.",
         "set-map": "Set a key's value in a map file (at run time).", "del-map": "Remove a key from a map file.",
+        "track-sc0": "Track stick counter 0: KEY (a sample) in the proxy's stick-table or `table T`.",
+        "track-sc1": "Track stick counter 1: KEY (a sample) in the proxy's stick-table or `table T`.",
+        "track-sc2": "Track stick counter 2: KEY (a sample) in the proxy's stick-table or `table T`.",
+        "sc-inc-gpc0": "Add 1 to gpc0 (and gpc0_rate) of tracked counter N: sc-inc-gpc0(N).",
+        "sc-inc-gpc1": "Add 1 to gpc1 (and gpc1_rate) of tracked counter N: sc-inc-gpc1(N).",
+        "sc-set-gpt0": "Set gpt0 of tracked counter N to an integer or a sample: sc-set-gpt0(N) VALUE.",
     ]
 
     static func ruleKeywords(_ set: HTTPRuleSet, _ actions: [String]) -> [ConfigKeyword] {
         actions.map { a in
             let paren = ["set-var", "set-var-fmt", "unset-var", "add-acl", "del-acl", "set-map", "del-map"].contains(a)
-            let arg = paren ? (a.hasSuffix("acl") || a.hasSuffix("map") ? "(FILE)" : "(SCOPE.NAME)") : ""
+            var arg = paren ? (a.hasSuffix("acl") || a.hasSuffix("map") ? "(FILE)" : "(SCOPE.NAME)") : ""
+            if a.hasPrefix("sc-") { arg = "(N)" }
             return ConfigKeyword("\(set.rawValue) \(a)", .proxies, "\(set.rawValue) \(a)\(arg) ... [if|unless COND]",
                                  summaries[a] ?? "") { state, line throws(ConfigError) in
                 if state.section == .defaults && state.proxy.name.isEmpty {

@@ -13,10 +13,12 @@ enum HTTPRuleParser {
     static let requestActions = ["allow", "deny", "tarpit", "return", "redirect", "auth", "set-header", "add-header",
         "del-header", "replace-header", "replace-value", "set-method", "set-path", "set-pathq", "set-query", "set-uri",
         "replace-path", "replace-pathq", "replace-uri", "set-var", "set-var-fmt", "unset-var", "set-log-level", "capture",
-        "use-service", "strict-mode", "early-hint", "add-acl", "del-acl", "set-map", "del-map"]
+        "use-service", "strict-mode", "early-hint", "add-acl", "del-acl", "set-map", "del-map",
+        "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0"]
     static let responseActions = ["allow", "deny", "return", "redirect", "set-header", "add-header", "del-header",
         "replace-header", "replace-value", "set-status", "set-var", "set-var-fmt", "unset-var", "set-log-level",
-        "capture", "strict-mode", "add-acl", "del-acl", "set-map", "del-map"]
+        "capture", "strict-mode", "add-acl", "del-acl", "set-map", "del-map",
+        "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0"]
     static let afterResponseActions = ["allow", "set-header", "add-header", "del-header", "replace-header",
         "replace-value", "set-status", "set-var", "set-var-fmt", "unset-var", "capture", "strict-mode"]
 
@@ -185,6 +187,9 @@ enum HTTPRuleParser {
             case "del-map": def = .delMap(file: file, key: key)
             default: def = .setMap(file: file, key: key, value: try LogFormatSyntax.parse(try r.value("value format"), context: ctx, line: line, state: &state))
             }
+        case "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0"
+            where set != .afterResponse:
+            def = try StickRuleSyntax.parse(action, param, &r, context: ctx, state: &state)
         default:
             throw line.error(EditDistance.unknownMessage("'\(set.rawValue)' action", action, actions(set)))
         }

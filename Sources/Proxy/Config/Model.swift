@@ -151,6 +151,8 @@ public struct StickTableConfig: Equatable, Sendable {
     public var peers: String? = nil
     /// `srvkey name|addr`: how a server is named in the table (and to peers).
     public var serverKey: String = "name"
+    /// `store ...`: the counters an entry carries (StickStoreSyntax).
+    public var store: [StickStoreItem] = []
     public init() {}
 }
 

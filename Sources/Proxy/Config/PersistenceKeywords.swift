@@ -24,9 +24,11 @@ enum PersistenceKeywords {
             state.note(line.location, "'\(line.words.joined(separator: " "))' is legacy (removed in HAProxy 1.6); HAProxy 2.x spells it \(modernAppSession(session))")
         },
         ConfigKeyword("stick-table", [.frontend, .backend, .listen],
-                      "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T] [peers NAME] [srvkey name|addr]",
-                      "The table `stick` rules store server assignments in (size units k, m, g); `peers` shares it with a peers section.") { state, line throws(ConfigError) in
-            state.proxy.stickTable = try parseStickTable(line)
+                      "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T] [peers NAME] [srvkey name|addr] [store TYPE[(PERIOD)],...]",
+                      "The table `stick` rules store server assignments in, and `track-sc*` rules count in (`store`: conn_cnt, http_req_rate(10s), gpc0...); `peers` shares it with a peers section.") { state, line throws(ConfigError) in
+            let table = try parseStickTable(line)
+            warnLocalCounters(table, line: line, state: &state)
+            state.proxy.stickTable = table
         },
         stick(.on, "Match the request on the table, and store its server if new."),
         stick(.match, "Match the request on the table only."),
@@ -117,6 +119,14 @@ enum PersistenceKeywords {
         return "\(ms)"
     }
 
+    /// Peers carry a table's server (server_id, server_key) only: counters stay per process.
+    static func warnLocalCounters(_ t: StickTableConfig, line: KeywordLine, state: inout ParseState) {
+        guard line.keyword != "stick-table" || t.peers != nil else { return }
+        let counters = t.store.filter { $0.type != StickDataType.serverID && $0.type != StickDataType.serverKey }
+        guard !counters.isEmpty else { return }
+        state.warn(line.location, "stick counters (\(counters.map(\.name).joined(separator: ", "))) are kept by this process only: ringproxy's peers carry server_id and server_key, not counters")
+    }
+
     /// `stick-table ...` (or a peers section's `table NAME ...`, where `peers` is not allowed).
     static func parseStickTable(_ line: KeywordLine, inPeersSection: Bool = false) throws(ConfigError) -> StickTableConfig {
         var table = StickTableConfig()
@@ -144,10 +154,13 @@ enum PersistenceKeywords {
                 table.serverKey = try line.oneOf(i + 1, "server key type", ["name", "addr"]); i += 2
             case "peers":
                 throw line.error("unknown argument 'peers' (a peers section's table is already shared with its peers)")
-            case "store", "nopurge", "write-to", "recv-only":
+            case "store":
+                guard let list = line.argument(i + 1) else { throw line.error("missing data type list after 'store'") }
+                try StickStoreSyntax.parse(list, into: &table.store, line: line); i += 2
+            case "nopurge", "write-to", "recv-only":
                 throw line.error("'\(word)' is not supported by ringproxy; expected 'type T [len N] size N [expire T]'")
             default:
-                throw line.error(EditDistance.unknownMessage("stick-table option", word, ["type", "len", "size", "expire", "peers", "srvkey"]))
+                throw line.error(EditDistance.unknownMessage("stick-table option", word, ["type", "len", "size", "expire", "peers", "srvkey", "store"]))
             }
         }
         guard sawType else { throw line.error("missing 'type'; expected 'stick-table type T [len N] size N [expire T]'") }

@@ -198,6 +198,10 @@ public enum HTTPActionDef: Equatable, Sendable {
     case delACL(file: String, key: LogFormatDef)
     case setMap(file: String, key: LogFormatDef, value: LogFormatDef)
     case delMap(file: String, key: LogFormatDef)
+    /// Stick counters (StickRuleSyntax): track-scN KEY [table T], sc-inc-gpc0/1(N), sc-set-gpt0(N) VALUE.
+    case trackSC(Int, SampleExprDef, table: String?)
+    case scIncGPC(gpc: Int, counter: Int)
+    case scSetGPT0(counter: Int, SampleExprDef)
 }
 
 public enum HTTPRuleSet: String, Sendable { case request = "http-request", response = "http-response", afterResponse = "http-after-response" }

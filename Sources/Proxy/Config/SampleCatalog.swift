@@ -31,6 +31,8 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case resHdrIP = "res.hdr_ip", resHdrVal = "res.hdr_val", resHdrNames = "res.hdr_names"
     case resCook = "res.cook", resCookCnt = "res.cook_cnt", resCookVal = "res.cook_val", resVer = "res.ver"
     case captureResHdr = "capture.res.hdr", captureResVer = "capture.res.ver"
+    // stick counters: sc_*, scN_*, src_* (StickSampleSyntax; the name says which)
+    case stickCounter = "sc_*"
 }
 
 /// A converter.
@@ -41,6 +43,7 @@ public enum ConverterKind: String, Sendable, CaseIterable {
     case crc32, djb2, sdbm, wt6, ltime, utime, httpDate = "http_date", iif, addItem = "add_item"
     case setVar = "set-var", unsetVar = "unset-var", captureReq = "capture-req", captureRes = "capture-res"
     case map                                   // map_<match>[_<output>] and map(); see MapSpec
+    case stickTable = "table_*"                // table_<data>(T) and in_table(T); see StickSampleSyntax
 }
 
 /// Where a fetch may be used (HAProxy's SMP_USE_* groups, reduced to what rules need).

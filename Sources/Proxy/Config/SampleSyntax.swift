@@ -72,6 +72,8 @@ enum SampleSyntax {
             spec = s
         } else if acl, let (s, m) = SampleCatalog.aclForm(name) {
             spec = s; implied = m
+        } else if let s = StickSampleSyntax.fetchSpec(name) {
+            spec = s
         } else {
             var known = Array(SampleCatalog.fetches.keys)
             if acl { known += SampleCatalog.aclSuffixBases.flatMap { b in SampleCatalog.aclSuffixes.keys.map { b + "_" + $0 } } }
@@ -80,6 +82,11 @@ enum SampleSyntax {
         // `str()`: an empty argument where one is mandatory (make_arg_list).
         if parens && args.isEmpty && spec.required > 0 { args = [""] }
         try checkArgs(args, spec.args, required: spec.required, what: "fetch method '\(name)'", line: line, state: &state)
+        if spec.kind == .stickCounter {
+            try StickSampleSyntax.checkCounter(name, args, line: line)
+            // src_X() reads the proxy's own table unless one is named.
+            if name.hasPrefix("src_") && (args.first ?? "").isEmpty { StickRuleSyntax.reference(state.proxy.name, line: line, state: &state) }
+        }
         var expr = SampleExprDef(fetch: spec.kind, fetchName: name, args: args, text: "", output: spec.output)
         if !context.allows(spec.usage) && !acl {
             throw line.error("sample fetch <\(text)> may not be reliably used here because it needs '\(SampleContext.need(spec.usage))' which is not available here")
@@ -98,7 +105,7 @@ enum SampleSyntax {
                 cparens = true
                 do { (cargs, i) = try arguments(b, from: i) } catch { throw line.error("converter '\(cname)': \(error.message)") }
             }
-            if cparens && cargs.isEmpty, let cs = SampleCatalog.converters[cname], cs.required > 0 { cargs = [""] }
+            if cparens && cargs.isEmpty, let cs = SampleCatalog.converters[cname] ?? StickSampleSyntax.converterSpec(cname), cs.required > 0 { cargs = [""] }
             if let m = SampleCatalog.mapForm(cname) {
                 guard (1...2).contains(cargs.count), !cargs[0].isEmpty else {
                     throw line.error("converter '\(cname)' expects a map file name and an optional default value")
@@ -115,7 +122,7 @@ enum SampleSyntax {
                 type = m.output
                 continue
             }
-            guard let cs = SampleCatalog.converters[cname] else {
+            guard let cs = SampleCatalog.converters[cname] ?? StickSampleSyntax.converterSpec(cname) else {
                 throw line.error(unknown("converter", cname, Array(SampleCatalog.converters.keys) + ["map", "map_str", "map_beg", "map_reg", "map_regm", "map_ip", "map_int", "map_dom", "map_end", "map_sub", "map_dir"]))
             }
             try checkArgs(cargs, cs.args, required: cs.required, what: "converter '\(cname)'", line: line, state: &state)

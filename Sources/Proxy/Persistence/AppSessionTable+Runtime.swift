@@ -10,6 +10,10 @@ extension AppSessionTable {
         public var expiresInMs: Int64
         /// A stable number for the entry (HAProxy prints the entry's address).
         public var id: UInt64
+        /// Streams tracking it (HAProxy's `use=`).
+        public var use: Int = 0
+        /// Its counter words (StickCounterLayout reads them).
+        public var data: [UInt64] = []
     }
 
     /// Every live entry, sorted by key (HAProxy walks its tree in key order).
@@ -20,9 +24,11 @@ extension AppSessionTable {
                 var e = s.newest
                 while e >= 0 {
                     let entry = s.entries[Int(e)]
-                    if entry.expiry > now {
-                        out.append(Snapshot(key: entry.key, server: Int(entry.server), expiresInMs: entry.expiry - now,
-                                            id: UInt64(si) << 32 | UInt64(e)))
+                    if entry.alive(now) {
+                        let w = s.words
+                        out.append(Snapshot(key: entry.key, server: Int(entry.server), expiresInMs: max(0, entry.expiry - now),
+                                            id: UInt64(si) << 32 | UInt64(e), use: Int(entry.refs),
+                                            data: w > 0 ? Array(s.data[(Int(e) * w)..<(Int(e) * w + w)]) : []))
                     }
                     e = entry.older
                 }
@@ -38,7 +44,8 @@ extension AppSessionTable {
             let t = truncated(k)
             let h = Self.hash(t)
             return shard(h).state.withLock { s -> Bool in
-                guard let e = Self.find(&s, t, h) else { return false }
+                // An entry a stream tracks stays, as in HAProxy.
+                guard let e = Self.find(&s, t, h), s.entries[e].refs == 0 else { return false }
                 Self.remove(&s, e)
                 return true
             }
@@ -47,7 +54,16 @@ extension AppSessionTable {
 
     /// Removes every entry.
     public func removeAll() {
-        for sh in shards { sh.state.withLock { s in while s.oldest >= 0 { Self.remove(&s, Int(s.oldest)) } } }
+        for sh in shards {
+            sh.state.withLock { s in
+                var e = Int(s.oldest)
+                while e >= 0 {
+                    let next = Int(s.entries[e].newer)
+                    if s.entries[e].refs == 0 { Self.remove(&s, e) }
+                    e = next
+                }
+            }
+        }
     }
 
     /// Creates or re-points the entry of `key` (`set table`, a reload's hand-over); the entry

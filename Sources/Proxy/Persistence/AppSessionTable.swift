@@ -10,6 +10,11 @@
 // entry is the tail; expiry and eviction both work from the tail. The size bound is split
 // evenly between shards; an insertion into a full shard evicts its least recently used
 // entry and counts an eviction. Time is passed in (milliseconds) so tests use a fake clock.
+//
+// Stick counters (AppSessionTable+Counters.swift): an entry may carry `dataWords` counter
+// words, kept in the shard beside the entries (index e owns data[e*W ..< e*W+W]) so the one
+// shard lock a lookup takes also covers the counters; an entry a stream tracks has `refs` > 0
+// and is neither expired, evicted nor cleared until the stream lets it go.
 
 import Synchronization
 
@@ -30,6 +35,8 @@ public final class AppSessionTable: Sendable {
     let perShard: Int
     let shards: [Shard]
     let evictionCounter = Atomic<Int>(0)
+    /// Counter words per entry (0: the table keeps servers only).
+    public let dataWords: Int
 
     struct Entry {
         var key: [UInt8]
@@ -40,6 +47,10 @@ public final class AppSessionTable: Sendable {
         var chain: Int32 = -1     // next entry with the same hash
         var newer: Int32 = -1
         var older: Int32 = -1
+        /// Streams tracking the entry (HAProxy's ref_cnt).
+        var refs: Int32 = 0
+
+        @inline(__always) func alive(_ now: Int64) -> Bool { expiry > now || refs > 0 }
     }
 
     struct ShardState {
@@ -49,6 +60,9 @@ public final class AppSessionTable: Sendable {
         var newest: Int32 = -1
         var oldest: Int32 = -1
         var count = 0
+        /// Counter words, `dataWords` per entry index.
+        var data: [UInt64] = []
+        var words = 0
     }
 
     final class Shard: Sendable {
@@ -57,12 +71,14 @@ public final class AppSessionTable: Sendable {
 
     /// - Parameters: keyLength: bytes of the id kept; timeoutMillis: idle expiry;
     ///   capacity: maximum number of entries (HAProxy's stick-table `size`).
-    public init(keyLength: Int, timeoutMillis: Int64, capacity: Int) {
+    public init(keyLength: Int, timeoutMillis: Int64, capacity: Int, dataWords: Int = 0) {
         self.keyLength = max(1, keyLength)
         self.timeoutMillis = timeoutMillis
         self.capacity = max(capacity, Self.shardCount)
+        self.dataWords = dataWords
         perShard = (self.capacity + Self.shardCount - 1) / Self.shardCount
         shards = (0..<Self.shardCount).map { _ in Shard() }
+        if dataWords > 0 { for sh in shards { sh.state.withLock { $0.words = dataWords } } }
     }
 
     public var evictions: Int { evictionCounter.load(ordering: .relaxed) }
@@ -80,7 +96,8 @@ public final class AppSessionTable: Sendable {
 
     /// FNV-1a's top bits barely change between keys that differ in their last characters
     /// (sequential session ids used 6 of the 64 shards): mix before taking them.
-    @inline(__always) func shard(_ h: UInt64) -> Shard { shards[Int(((h ^ (h >> 29)) &* 0xbf58476d1ce4e5b9) >> 58)] }
+    @inline(__always) func shard(_ h: UInt64) -> Shard { shards[shardIndex(h)] }
+    @inline(__always) func shardIndex(_ h: UInt64) -> Int { Int(((h ^ (h >> 29)) &* 0xbf58476d1ce4e5b9) >> 58) }
 
     /// The server of a session id; refreshes its expiry. nil when unknown or expired.
     public func lookupServer(_ key: UnsafeRawBufferPointer, now: Int64) -> StickServer? {
@@ -89,7 +106,7 @@ public final class AppSessionTable: Sendable {
         let timeout = timeoutMillis
         return shard(h).state.withLock { s -> StickServer? in
             guard let e = Self.find(&s, k, h) else { return nil }
-            if s.entries[e].expiry <= now { Self.remove(&s, e); return nil }
+            if !s.entries[e].alive(now) { Self.remove(&s, e); return nil }
             s.entries[e].expiry = now + timeout
             Self.touch(&s, e)
             // An entry made by `set table` without a server has roster -1 and id 0: no server.
@@ -142,7 +159,7 @@ public final class AppSessionTable: Sendable {
         let limit = perShard
         var evicted = false
         let result = shard(h).state.withLock { s -> StickServer in
-            if let e = Self.find(&s, k, h), s.entries[e].expiry > now {
+            if let e = Self.find(&s, k, h), s.entries[e].alive(now) {
                 let old = StickServer(roster: s.entries[e].server, id: s.entries[e].serverID)
                 var replace = false
                 switch overwrite {
@@ -157,9 +174,9 @@ public final class AppSessionTable: Sendable {
             } else if let e = Self.find(&s, k, h) {
                 Self.remove(&s, e)   // expired: replaced below
             }
-            if s.count >= limit, s.oldest >= 0 {
-                if s.entries[Int(s.oldest)].expiry > now { evicted = true }
-                Self.remove(&s, Int(s.oldest))
+            if s.count >= limit, let victim = Self.evictable(&s) {
+                if s.entries[victim].expiry > now { evicted = true }
+                Self.remove(&s, victim)
             }
             Self.insert(&s, Entry(key: Array(k), hash: h, server: server.roster, serverID: server.id, expiry: expiry))
             return server
@@ -184,7 +201,7 @@ public final class AppSessionTable: Sendable {
             var e = Int(s.oldest)
             while e >= 0 {
                 let x = s.entries[e]
-                if x.expiry > now { out.append(EntryCopy(key: x.key, server: StickServer(roster: x.server, id: x.serverID), expiry: x.expiry)) }
+                if x.alive(now) { out.append(EntryCopy(key: x.key, server: StickServer(roster: x.server, id: x.serverID), expiry: x.expiry)) }
                 e = Int(x.newer)
             }
             return out
@@ -198,8 +215,12 @@ public final class AppSessionTable: Sendable {
         for sh in shards {
             n += sh.state.withLock { s in
                 var removed = 0
-                while s.oldest >= 0 && s.entries[Int(s.oldest)].expiry <= now {
-                    Self.remove(&s, Int(s.oldest)); removed += 1
+                var kept = 0
+                while s.oldest >= 0 && s.entries[Int(s.oldest)].expiry <= now && kept < s.count {
+                    let e = Int(s.oldest)
+                    // A tracked entry stays (its stream refreshes it when done): to the front.
+                    if s.entries[e].refs > 0 { Self.touch(&s, e); kept += 1; continue }
+                    Self.remove(&s, e); removed += 1
                 }
                 return removed
             }
@@ -208,6 +229,17 @@ public final class AppSessionTable: Sendable {
     }
 
     // MARK: shard internals (called with the shard locked)
+
+    /// The least recently used entry no stream tracks (a few are looked at), if any.
+    static func evictable(_ s: inout ShardState) -> Int? {
+        var e = Int(s.oldest)
+        var looked = 0
+        while e >= 0 && looked < 16 {
+            if s.entries[e].refs == 0 { return e }
+            e = Int(s.entries[e].newer); looked += 1
+        }
+        return nil
+    }
 
     static func find(_ s: inout ShardState, _ k: UnsafeRawBufferPointer, _ h: UInt64) -> Int? {
         guard var e = s.heads[h].map(Int.init) else { return nil }
@@ -227,6 +259,11 @@ public final class AppSessionTable: Sendable {
         entry.chain = s.heads[entry.hash] ?? -1
         if let f = s.free.popLast() { e = Int(f); s.entries[e] = entry } else { e = s.entries.count; s.entries.append(entry) }
         s.heads[entry.hash] = Int32(e)
+        if s.words > 0 {
+            let need = (e + 1) * s.words
+            if s.data.count < need { s.data.append(contentsOf: repeatElement(0, count: need - s.data.count)) }
+            for i in (e * s.words)..<need { s.data[i] = 0 }
+        }
         linkNewest(&s, e)
         s.count += 1
     }

@@ -26,6 +26,10 @@ public struct StickTableInfo: Sendable {
     public var serverKeyIsAddress: Bool
     /// Server keys of every backend using the table (StickServer.roster indexes it).
     public var roster: [String]
+    /// The stick counters its entries carry (`store`).
+    public var counters: StickCounterLayout = .none
+    /// `store server_id`, or `stick` rules use it: `show table` prints server_id/server_key.
+    public var storesServer = false
 }
 
 public final class StickTableSet: Sendable {
@@ -58,7 +62,9 @@ public final class StickTableSet: Sendable {
                                         keyLength: keyType.fixedSize ?? length, wireKeySize: wireKeySize,
                                         expireMs: expire, capacity: capacity,
                                         peersSection: peers.flatMap { shared.contains($0) ? $0 : nil },
-                                        serverKeyIsAddress: t.serverKey == "addr", roster: []))
+                                        serverKeyIsAddress: t.serverKey == "addr", roster: [],
+                                        counters: StickCounterLayout(store: t.store),
+                                        storesServer: t.store.contains { $0.type == StickDataType.serverID }))
         }
         // Tables of proxies first (their own names), then those of peers sections.
         for p in c.proxies {
@@ -88,6 +94,7 @@ public final class StickTableSet: Sendable {
                 }
             }
             infos[ti].roster = roster
+            infos[ti].storesServer = true
             for pi in ordered {
                 let keys = c.proxies[pi].servers.map { index[Self.serverKey($0, address: infos[ti].serverKeyIsAddress)]! }
                 bindings[pi] = (ti, StickServerMap(rosterOfServer: keys, rosterCount: roster.count))
@@ -98,7 +105,7 @@ public final class StickTableSet: Sendable {
         self.bindings = bindings
         tables = infos.map { i in
             AppSessionTable(keyLength: i.keyLength, timeoutMillis: i.expireMs > 0 ? Int64(i.expireMs) : Int64.max / 4,
-                            capacity: i.capacity)
+                            capacity: i.capacity, dataWords: i.counters.words)
         }
     }
 

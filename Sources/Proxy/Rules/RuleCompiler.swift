@@ -76,8 +76,9 @@ final class ACLTable {
 }
 
 public enum RuleCompiler {
-    public static func compile(_ config: Configuration, topology: Topology, states: ServerStateTable?, workers: Int) throws -> CompiledRules {
-        var c = Compiler(config: config, topology: topology)
+    public static func compile(_ config: Configuration, topology: Topology, states: ServerStateTable?, workers: Int,
+                               stickTables: StickTableSet? = nil) throws -> CompiledRules {
+        var c = Compiler(config: config, topology: topology, stick: stickTables ?? StickTableSet(configuration: config))
         return try c.run(states: states, workers: workers)
     }
 
@@ -98,9 +99,13 @@ private struct Compiler {
     var userlistIndex: [String: Int] = [:]
     var userlists: [Userlist] = []
     var httpErrors: [String: [Int: ErrorPageMessage]] = [:]
+    let stick: StickTableSet
+    /// Some rule tracks or reads stick counters.
+    var usesStick = false
 
-    init(config: Configuration, topology: Topology) {
+    init(config: Configuration, topology: Topology, stick: StickTableSet) {
         self.config = config
+        self.stick = stick
         self.topology = topology
         files = PatternReferences(config.rules.patternRefs, files: config.rules.files)
         for (i, u) in config.rules.userlists.enumerated() { userlistIndex[u.name] = i; userlists.append(Userlist(u)) }
@@ -151,7 +156,8 @@ private struct Compiler {
             backendIDs: topology.backends.map { $0.proxy + 1 },
             serverNames: topology.backends.map { b in config.proxies[b.proxy].servers.map(\.name) },
             serverBase: topology.backends.map { $0.servers.lowerBound },
-            variables: variables.refs, userlists: userlists, states: states, workers: workers, pool: pool)
+            variables: variables.refs, userlists: userlists, states: states, workers: workers, pool: pool,
+            stick: usesStick ? stick : nil)
         return CompiledRules(configuration: config, tables: tables, acls: tables_, dynamicBackends: dynamic, proxies: programs, files: files, captures: captures,
                              logFormats: logFormats, uniqueIDFormats: uidFormats, uniqueIDHeaders: uidHeaders,
                              headerCaptures: hdrCaptures, responseHeaderCaptures: resCaptures)
@@ -269,7 +275,8 @@ private struct Compiler {
     // MARK: expressions
 
     mutating func expr(_ d: SampleExprDef, _ p: ProxyConfig) throws -> SampleExpr {
-        SampleExpr(fetch: try fetch(d), converters: try d.converters.map { try converter($0) }, output: d.output, text: d.text)
+        let f = d.fetch == .stickCounter ? try stickFetch(d, p) : try fetch(d)
+        return SampleExpr(fetch: f, converters: try d.converters.map { try converter($0) }, output: d.output, text: d.text)
     }
 
     mutating func fetch(_ d: SampleExprDef) throws -> Fetch {
@@ -385,6 +392,7 @@ private struct Compiler {
         case .captureResVer: return .captureResVer
         case .uniqueID: return .uniqueID
         case .status: return .status
+        case .stickCounter: return try stickFetchWithoutProxy()
         }
     }
 
@@ -458,6 +466,9 @@ private struct Compiler {
         case .unsetVar: return .unsetVar(varSlot(0)!)
         case .captureReq: return .captureReq(Int(int(0) ?? 0))
         case .captureRes: return .captureRes(Int(int(0) ?? 0))
+        case .stickTable:
+            usesStick = true
+            return .stickTable(try stickTable(a[0]), StickSampleSyntax.converterData[d.name]!)
         case .map:
             let spec = d.map!
             guard let f = files.file(a[0]) else { throw RuleCompileError(description: "map file '\(a[0])' was not loaded") }
@@ -553,6 +564,42 @@ private struct Compiler {
         case .delACL(let f, let k): return .patternFile(PatternFileAction(kind: .delACL, file: try file(f), key: try format(k, p), value: nil))
         case .setMap(let f, let k, let v): return .patternFile(PatternFileAction(kind: .setMap, file: try file(f), key: try format(k, p), value: try format(v, p)))
         case .delMap(let f, let k): return .patternFile(PatternFileAction(kind: .delMap, file: try file(f), key: try format(k, p), value: nil))
+        case .trackSC(let n, let key, let table):
+            usesStick = true
+            return .trackSC(n, try expr(key, p), table: try stickTable(table ?? p.name))
+        case .scIncGPC(let gpc, let n): usesStick = true; return .scIncGPC(gpc: gpc, counter: n)
+        case .scSetGPT0(let n, let e): usesStick = true; return .scSetGPT0(counter: n, try expr(e, p))
+        }
+    }
+
+    /// Stick-counter fetches are compiled by `expr`, which knows the proxy.
+    func stickFetchWithoutProxy() throws -> Fetch {
+        throw RuleCompileError(description: "internal: stick-counter fetch compiled without its proxy")
+    }
+
+    /// A stick table by configuration name (a proxy, or `SECTION/NAME` of a peers section).
+    func stickTable(_ name: String) throws -> Int {
+        guard let i = stick.byName[name] else { throw RuleCompileError(description: "unable to find stick table '\(name)'") }
+        return i
+    }
+
+    /// sc_X(N[,T]), scN_X([T]), src_X([T]).
+    mutating func stickFetch(_ d: SampleExprDef, _ p: ProxyConfig) throws -> Fetch {
+        usesStick = true
+        let name = StickSampleSyntax.fetchName(d.fetchName)!
+        let args = d.args
+        switch name.counter {
+        case -1:
+            let t = args.first.flatMap { $0.isEmpty ? nil : $0 } ?? p.name
+            return .stick(StickQuery(source: .client(table: try stickTable(t)), datum: name.datum))
+        case nil:
+            let n = Int(args[0]) ?? 0
+            let other = args.count > 1 && !args[1].isEmpty ? try stickTable(args[1]) : nil
+            return .stick(StickQuery(source: .counter(n, table: other), datum: name.datum))
+        case let n?:
+            let other = args.first.flatMap { $0.isEmpty ? nil : $0 }.map { try? stickTable($0) } ?? nil
+            if let t = args.first, !t.isEmpty, other == nil { _ = try stickTable(t) }
+            return .stick(StickQuery(source: .counter(n, table: other), datum: name.datum))
         }
     }
 

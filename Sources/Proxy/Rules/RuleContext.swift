@@ -27,6 +27,8 @@ final class SlotRuleState {
     var frontend = -1
     /// The request's number in the process (`%rt`).
     var requestID = 0
+    /// The stream's tracked stick counters (track-sc*).
+    var trackers = StickTrackers()
 
     init(variables: Int) {
         vars = VarStore(count: variables)
@@ -107,11 +109,14 @@ final class RuleTables: @unchecked Sendable {
     let serverNameBytes: [[StaticBytes]]
     /// Owns every constant the compiled rules point at (see ConstantPool).
     let pool: ConstantPool
+    /// The stick tables counters are tracked in (nil: the configuration tracks none).
+    let stick: StickTableSet?
 
     init(frontendNames: [String], frontendIDs: [Int], backendNames: [String], backendIDs: [Int],
          serverNames: [[String]], serverBase: [Int], variables: [VariableRef], userlists: [Userlist],
-         states: ServerStateTable?, workers: Int, pool: ConstantPool) {
+         states: ServerStateTable?, workers: Int, pool: ConstantPool, stick: StickTableSet? = nil) {
         self.pool = pool
+        self.stick = stick
         self.frontendNames = frontendNames; self.frontendIDs = frontendIDs
         self.backendNames = backendNames; self.backendIDs = backendIDs
         self.serverNames = serverNames; self.serverBase = serverBase

@@ -24,6 +24,9 @@ enum RuleAction {
     case useService
     case strictMode(Bool)
     case patternFile(PatternFileAction)
+    case trackSC(Int, SampleExpr, table: Int)
+    case scIncGPC(gpc: Int, counter: Int)
+    case scSetGPT0(counter: Int, SampleExpr)
 }
 
 struct CompiledRule {

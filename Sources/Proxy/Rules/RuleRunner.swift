@@ -112,6 +112,15 @@ extension RuleContext {
                 }
             }
             return true
+        case .trackSC(let n, let key, let table):
+            trackStickCounter(n, key, table: table)
+            return true
+        case .scIncGPC(let gpc, let n):
+            incrementTracked(gpc: gpc, counter: n)
+            return true
+        case .scSetGPT0(let n, let value):
+            setTrackedGPT0(counter: n, value)
+            return true
         default:
             return true
         }

@@ -28,6 +28,7 @@ enum Converter {
     case iif(StaticBytes, StaticBytes)
     case setVar(VarSlot), unsetVar(VarSlot), captureReq(Int), captureRes(Int)
     case map(PatternView, MapSpec, Sample?)
+    case stickTable(Int, StickDatum)
 
     /// The type the input is cast to first.
     var input: SampleType {
@@ -38,7 +39,7 @@ enum Converter {
         case .bool, .not, .odd, .even, .and, .or, .xor, .add, .sub, .mul, .div, .mod, .cpl, .neg, .ltime, .utime, .httpDate: return .int
         case .ipmask: return .addr
         case .iif: return .bool
-        case .setVar, .unsetVar: return .any
+        case .setVar, .unsetVar, .stickTable: return .any
         case .map(_, let spec, _):
             switch spec.match { case .ip: return .addr; case .int: return .int; default: return .string }
         }
@@ -221,6 +222,8 @@ extension RuleContext {
             unsetVariable(v)
         case .captureReq(let i):
             if let sl = slot, i < sl.requestCaptures.count { sl.requestCaptures[i].set(s.bytes) }
+        case .stickTable(let table, let datum):
+            return stickConvert(&s, table: table, datum)
         case .captureRes(let i):
             if let sl = slot, i < sl.responseCaptures.count { sl.responseCaptures[i].set(s.bytes) }
         case .map(let view, let spec, let dflt):

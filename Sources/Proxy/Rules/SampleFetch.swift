@@ -36,6 +36,7 @@ enum Fetch {
     case captureReqHdr(Int), captureResHdr(Int), captureReqMethod, captureReqURI, captureReqVer, captureResVer
     case uniqueID
     case status
+    case stick(StickQuery)
 }
 
 /// What a header value becomes: the text, an integer (hdr_val), an address (hdr_ip).
@@ -233,6 +234,7 @@ extension RuleContext {
             if case .httpAuthUser = f { return .string(user) }
             return .string(pass)
         case .httpFirstReq: return .bool(requestIndex == 0)
+        case .stick(let q): return stickFetch(q)
         case .protoHTTP: return .bool(true)
         case .captureReqHdr(let i):
             guard let s = slot, i < s.requestCaptures.count, s.requestCaptures[i].isSet else { return nil }

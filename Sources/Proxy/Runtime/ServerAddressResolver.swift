@@ -7,6 +7,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CUring       // sys/socket.h's SOCK_STREAM for a debug (per-file) build
 
 package enum ServerAddressResolver {
     /// The configuration with every server, `dispatch` and `addr` host name replaced by its

@@ -1,7 +1,9 @@
 // `show table [NAME [data.TYPE OP VALUE]... | key K]`, `clear table NAME [...]`,
 // `set table NAME key K [data.TYPE VALUE]...` on the session tables (a backend's stick-table,
-// or the table behind `appsession`). ringproxy's tables store the server only: `server_id`
-// (and `server_key`, always `-`); any other HAProxy data type is "not stored in this table".
+// or the table behind `appsession`) and the tables that keep stick counters (`store ...`).
+// A backend's table stores `server_id` (and `server_key`, always `-`); counter tables print
+// their data types in HAProxy's order (`gpc0=0 conn_rate(10000)=1 http_req_cnt=1`); a type
+// the table does not keep is "not stored in this table".
 
 extension RuntimeControl {
     enum TableAction { case show, clear, set }
@@ -22,6 +24,39 @@ extension RuntimeControl {
         let size: Int
     }
 
+    /// A table the runtime API shows: a backend's session table, or a counter table.
+    struct CLITableRef {
+        let name: String
+        let backend: BackendPlanInfo?
+        let table: AppSessionTable
+        let type: String
+        let size: Int
+        let counters: StickCounterLayout
+        let storesServer: Bool
+    }
+
+    /// Session tables and the tables only stick counters use.
+    var cliTables: [CLITableRef] {
+        let set = handler.stickTables
+        var out = sessionTables.map { t -> CLITableRef in
+            let i = set.tables.firstIndex { $0 === t.table }
+            return CLITableRef(name: t.name, backend: t.backend, table: t.table, type: t.type, size: t.size,
+                               counters: i.map { set.infos[$0].counters } ?? .none, storesServer: true)
+        }
+        for (i, info) in set.infos.enumerated() where info.counters.words > 0 && !out.contains(where: { $0.table === set.tables[i] }) {
+            let type: String
+            switch info.keyType { case .ip: type = "ip"; case .ipv6: type = "ipv6"; case .integer: type = "integer"
+                                  case .string: type = "string"; case .binary: type = "binary" }
+            out.append(CLITableRef(name: info.name, backend: nil, table: set.tables[i], type: type, size: info.capacity,
+                                   counters: info.counters, storesServer: info.storesServer))
+        }
+        // HAProxy lists its tables last declared first.
+        let order = Dictionary(configuration.proxies.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return out.enumerated().sorted { a, b in
+            (order[a.element.name] ?? Int.max, a.offset) > (order[b.element.name] ?? Int.max, b.offset)
+        }.map(\.element)
+    }
+
     /// Every session table, in configuration order.
     var sessionTables: [SessionTableRef] {
         handler.backendPlans.compactMap { b in
@@ -33,15 +68,19 @@ extension RuntimeControl {
         }
     }
 
-    func tableHead(_ t: SessionTableRef, now: Int64) -> String {
+    func tableHead(_ t: CLITableRef, now: Int64) -> String {
         "# table: \(t.name), type: \(t.type), size:\(t.size), used:\(t.table.snapshot(now: now).count)\n"
     }
 
-    func keyText(_ t: SessionTableRef, _ key: [UInt8]) -> String {
+    func keyText(_ t: CLITableRef, _ key: [UInt8]) -> String {
         if t.type == "ip" && key.count == 4 {
             // Keys are kept in HAProxy's (and the peers protocol's) form: network order.
             return key.map(String.init).joined(separator: ".")
         }
+        if t.type == "integer" && key.count == 4 {
+            return String(key.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        }
+        if t.type == "ipv6" && key.count == 16, let text = TextAddress.ipv6Text(key) { return text }
         var s = ""
         for b in key {
             if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\\") { s.unicodeScalars.append(UnicodeScalar(b)) }
@@ -50,28 +89,55 @@ extension RuntimeControl {
         return s
     }
 
-    func keyBytes(_ t: SessionTableRef, _ text: String) -> [UInt8]? {
+    func keyBytes(_ t: CLITableRef, _ text: String) -> [UInt8]? {
         if t.type == "ip" {
             let parts = text.split(separator: ".").compactMap { UInt32($0) }
             guard parts.count == 4, parts.allSatisfy({ $0 < 256 }) else { return nil }
             return parts.map { UInt8($0) }          // network order, as the tables keep it
         }
+        if t.type == "integer" {
+            guard let v = Int64(text) else { return nil }
+            let u = UInt32(truncatingIfNeeded: v)
+            return [UInt8(u >> 24), UInt8((u >> 16) & 0xff), UInt8((u >> 8) & 0xff), UInt8(u & 0xff)]
+        }
+        if t.type == "ipv6" { return TextAddress.ipv6Bytes(text) }
         return Array(text.utf8.prefix(t.table.keyLength))
     }
 
-    func entryLine(_ t: SessionTableRef, _ e: AppSessionTable.Snapshot) -> String {
-        "0x\(String(0x5000_0000_0000 + e.id * 64, radix: 16)): key=\(keyText(t, e.key)) use=0 exp=\(min(e.expiresInMs, Int64(Int32.max))) server_id=\(e.server + 1) server_key=-\n"
+    func entryLine(_ t: CLITableRef, _ e: AppSessionTable.Snapshot, now: Int64) -> String {
+        var line = "0x\(String(0x5000_0000_0000 + e.id * 64, radix: 16)): key=\(keyText(t, e.key)) use=\(e.use) exp=\(min(e.expiresInMs, Int64(Int32.max)))"
+        // HAProxy's order: by data type number (server_id 0, ..., server_key 19, http_fail_cnt 20).
+        var columns: [(Int, String)] = t.storesServer ? [(StickDataType.serverID, "server_id=\(e.server + 1)"), (StickDataType.serverKey, "server_key=-")] : []
+        e.data.withUnsafeBufferPointer { w in
+            for item in t.counters.stored where item.type != StickDataType.serverID && item.type != StickDataType.serverKey {
+                let v = t.counters.value(w, item.type, now: now) ?? 0
+                columns.append((item.type, item.isFrequency ? "\(item.name)(\(item.periodMs))=\(v)" : "\(item.name)=\(v)"))
+            }
+        }
+        for c in columns.sorted(by: { $0.0 < $1.0 }) { line += " " + c.1 }
+        return line + "\n"
+    }
+
+    /// A data type's value in a snapshot (server_id: the server's id).
+    func dataValue(_ t: CLITableRef, _ e: AppSessionTable.Snapshot, _ type: Int, now: Int64) -> Int? {
+        if type == StickDataType.serverID { return t.storesServer ? e.server + 1 : nil }
+        guard t.counters.has(type) else { return nil }
+        return e.data.withUnsafeBufferPointer { w in t.counters.value(w, type, now: now).map { Int(truncatingIfNeeded: $0) } }
+    }
+
+    func storesType(_ t: CLITableRef, _ type: Int) -> Bool {
+        type == StickDataType.serverID ? t.storesServer : t.counters.has(type)
     }
 
     func tableCommand(_ r: CLIRequest, _ s: CLISession, action: TableAction) -> CLIReply {
         let now = MonotonicClock.nowMs()
         guard !r[2].isEmpty else {
             guard action == .show else { return tableUsage(action) }
-            return .dump(sessionTables.map { tableHead($0, now: now) }.joined())
+            return .dump(cliTables.map { tableHead($0, now: now) }.joined())
         }
-        guard let t = sessionTables.first(where: { $0.name == r[2] }) else { return .error("No such table\n") }
+        guard let t = cliTables.first(where: { $0.name == r[2] }) else { return .error("No such table\n") }
         if r[3] == "key" { return tableEntry(t, r, s, action: action, now: now) }
-        var filters: [(type: String, op: String, value: Int)] = []
+        var filters: [(type: Int, op: String, value: Int)] = []
         if r[3].hasPrefix("data.") {
             guard action != .set else {
                 return .error("content-based lookup is only supported with the \"show\" and \"clear\" actions\n")
@@ -84,12 +150,13 @@ extension RuntimeControl {
                 guard r[base].hasPrefix("data."), Self.tableDataTypes.contains(type) else {
                     return .error("Filter entry #\(i + 1): Unknown data type\n")
                 }
-                guard type == "server_id" else { return .error("Filter entry #\(i + 1): Data type not stored in this table\n") }
+                let typeNumber = StickDataType.all.firstIndex { $0.name == type } ?? -1
+                guard typeNumber >= 0, storesType(t, typeNumber) else { return .error("Filter entry #\(i + 1): Data type not stored in this table\n") }
                 guard ["eq", "ne", "le", "ge", "lt", "gt"].contains(r[base + 1]) else {
                     return .error("Filter entry #\(i + 1): Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"\n")
                 }
                 guard let v = Int(r[base + 2]) else { return .error("Filter entry #\(i + 1): Require a valid integer value to compare against\n") }
-                filters.append((type, r[base + 1], v))
+                filters.append((typeNumber, r[base + 1], v))
                 i += 1
             }
             if !r[3 + 3 * i].isEmpty {
@@ -100,7 +167,7 @@ extension RuntimeControl {
         }
         let entries = t.table.snapshot(now: now).filter { e in
             filters.allSatisfy { f in
-                let v = e.server + 1
+                guard let v = dataValue(t, e, f.type, now: now) else { return false }
                 switch f.op {
                 case "eq": return v == f.value
                 case "ne": return v != f.value
@@ -115,7 +182,7 @@ extension RuntimeControl {
         case .show:
             var out = tableHead(t, now: now)
             guard s.level >= .operator else { return .dump(out + "# contents not dumped due to insufficient privileges\n") }
-            for e in entries { out += entryLine(t, e) }
+            for e in entries { out += entryLine(t, e, now: now) }
             return .dump(out)
         case .clear:
             guard s.level >= .operator else { return .permissionDenied }
@@ -134,19 +201,21 @@ extension RuntimeControl {
         }
     }
 
-    func tableEntry(_ t: SessionTableRef, _ r: CLIRequest, _ s: CLISession, action: TableAction, now: Int64) -> CLIReply {
+    func tableEntry(_ t: CLITableRef, _ r: CLIRequest, _ s: CLISession, action: TableAction, now: Int64) -> CLIReply {
         guard !r[4].isEmpty else { return .error("Key value expected\n") }
         guard let key = keyBytes(t, r[4]) else { return .error("Invalid key\n") }
         guard s.level >= .operator else { return .permissionDenied }
         switch action {
         case .show:
             guard let e = t.table.snapshot(now: now).first(where: { $0.key == key }) else { return .none }
-            return .dump(tableHead(t, now: now) + entryLine(t, e))
+            return .dump(tableHead(t, now: now) + entryLine(t, e, now: now))
         case .clear:
             t.table.remove(key)
             return .none
         case .set:
+            guard let backend = t.backend else { return setCounters(t, key, r, now: now) }
             var server = t.table.snapshot(now: now).first(where: { $0.key == key })?.server ?? -1
+            var counters: [(type: Int, value: UInt64)] = []
             var i = 5
             while !r[i].isEmpty {
                 guard r[i].hasPrefix("data.") else {
@@ -155,13 +224,19 @@ extension RuntimeControl {
                 }
                 let type = String(r[i].dropFirst(5))
                 guard Self.tableDataTypes.contains(type) else { return .error("Unknown data type\n") }
-                guard type == "server_id" else { return .error("Data type not stored in this table\n") }
+                let number = StickDataType.all.firstIndex { $0.name == type }!
+                guard storesType(t, number) else { return .error("Data type not stored in this table\n") }
                 guard let v = Int(r[i + 1]) else { return .error("Require a valid integer value to store\n") }
-                // An id that names no server of the backend designates none (HAProxy ignores it too).
-                server = v >= 1 && v <= t.backend.servers.count ? v - 1 : -1
+                if number == StickDataType.serverID {
+                    // An id that names no server of the backend designates none (HAProxy ignores it too).
+                    server = v >= 1 && v <= backend.servers.count ? v - 1 : -1
+                } else {
+                    counters.append((number, UInt64(truncatingIfNeeded: v)))
+                }
                 i += 2
             }
             t.table.set(key, server: server, now: now)
+            if !counters.isEmpty { t.table.setData(key, counters, layout: t.counters, now: now) }
             return .none
         }
     }
@@ -172,3 +247,48 @@ extension String {
         count >= n ? self : String(repeating: c, count: n - count) + self
     }
 }
+
+extension RuntimeControl {
+    /// `set table NAME key K [data.TYPE VALUE]...` on a counter table: the entry is created
+    /// if needed; each value replaces the counter (a rate counts it in the current period).
+    func setCounters(_ t: CLITableRef, _ key: [UInt8], _ r: CLIRequest, now: Int64) -> CLIReply {
+        var values: [(type: Int, value: UInt64)] = []
+        var i = 5
+        var problem: String? = nil
+        while !r[i].isEmpty {
+            guard r[i].hasPrefix("data.") else { problem = "\"data.<type>\" followed by a value expected\n"; break }
+            let type = String(r[i].dropFirst(5))
+            guard Self.tableDataTypes.contains(type) else { problem = "Unknown data type\n"; break }
+            let number = StickDataType.all.firstIndex { $0.name == type }!
+            guard storesType(t, number), number != StickDataType.serverID else { problem = "Data type not stored in this table\n"; break }
+            guard let v = Int(r[i + 1]) else { problem = "Require a valid integer value to store\n"; break }
+            values.append((number, UInt64(truncatingIfNeeded: v)))
+            i += 2
+        }
+        // HAProxy creates the entry and applies the values read before a bad word.
+        t.table.setData(key, values, layout: t.counters, now: now)
+        return problem.map { .error($0) } ?? .none
+    }
+}
+
+extension TextAddress {
+    /// 16 network-order bytes as inet_ntop writes them (`show table` keys).
+    static func ipv6Text(_ key: [UInt8]) -> String? {
+        var addr = in6_addr()
+        withUnsafeMutableBytes(of: &addr) { b in for i in 0..<16 { b[i] = key[i] } }
+        var text = [CChar](repeating: 0, count: 64)
+        guard inet_ntop(AF_INET6, &addr, &text, 64) != nil else { return nil }
+        return String(cString: text)
+    }
+
+    /// A textual IPv6 address as 16 network-order bytes.
+    static func ipv6Bytes(_ text: String) -> [UInt8]? {
+        var addr = in6_addr()
+        guard inet_pton(AF_INET6, text, &addr) == 1 else { return nil }
+        return withUnsafeBytes(of: &addr) { Array($0) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -44,6 +44,8 @@ extension StreamHandler {
         let compiled = rules!
         ctx.beginRequest(head, client: slot.client)
         let state = wr.slot(slotIndex)
+        // Trackers of an exchange whose end was not reported are let go first.
+        if state.trackers.any { releaseStickTrackers(state, now: w.nowMs, end: StickStreamEnd()) }
         state.beginTransaction(newConnection: call.pointee.request_index == 0, refs: compiled.tables.variables,
                                layout: compiled.captures[fe.proxy], frontend: fe.proxy)
         state.requestID = compiled.requestCounter.add(1, ordering: .relaxed).oldValue

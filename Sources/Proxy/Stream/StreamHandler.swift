@@ -121,7 +121,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
                 throw EngineError(description: "internal: server tables disagree at \(i)")
             }
         }
-        let compiled = try RuleCompiler.compile(configuration, topology: topology, states: states, workers: workers)
+        let compiled = try RuleCompiler.compile(configuration, topology: topology, states: states, workers: workers, stickTables: stickTables)
         rules = compiled.isActive ? compiled : nil
         patternFiles = compiled.files
         var ws: [WorkerContext] = []
@@ -146,6 +146,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let w = workers[Int(call.pointee.worker)]
         let slotIndex = Int(call.pointee.slot)
         guard slotIndex < w.slotCount else { return }
+        defer { if w.rules != nil { releaseTrackersOfLocalReply(call, w, slotIndex) } }
         let head = w.request
         head.reset()
         let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
@@ -558,6 +559,11 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
         // The log line.
         let ruleState = w.rules?.existingSlot(slotIndex)
+        if let st = ruleState, st.trackers.any {
+            releaseStickTrackers(st, now: w.nowMs, end: Self.stickStreamEnd(
+                status: status, bytesIn: info.bytes_in, bytesOut: info.bytes_out, server: Int(info.server),
+                denied: st.termination?.0 == UInt8(ascii: "P")))
+        }
         if slot.noLog || fe.log.isEmpty || ruleState?.logLevel == -1 { return }
         if !slot.active && info.bytes_in == 0 && status < 0 { return }      // nothing happened
         if !LogPolicy.shouldLog(dontLogNull: fe.dontLogNull, requestBytes: Int(info.bytes_in)) { return }
