@@ -18,7 +18,7 @@ public final class AllBackupsBalancer: Balancer {
         var tier = Array(repeating: -1, count: servers.count)
         for (t, i) in backupIndexes.enumerated() { tier[i] = t }
         tierOf = tier
-        backups = makeTier(backupIndexes.map { BalancedServer(weight: servers[$0].weight, backup: false) })
+        backups = makeTier(backupIndexes.map { var s = servers[$0]; s.backup = false; return s })
     }
 
     /// The backup tier's view of the states: its servers are usable when the backend's are.

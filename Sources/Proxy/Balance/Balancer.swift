@@ -26,8 +26,15 @@ extension Balancer {
 public struct BalancedServer: Equatable, Sendable {
     public var weight: Int
     public var backup: Bool
-    public init(weight: Int, backup: Bool = false) { self.weight = weight; self.backup = backup }
-    public init(_ config: ServerConfig) { weight = config.weight; backup = config.backup }
+    /// `maxconn` (0: no limit) and `id`: what `balance first` orders and fills servers by.
+    public var maxconn = 0
+    public var id: Int? = nil
+    public init(weight: Int, backup: Bool = false, maxconn: Int = 0, id: Int? = nil) {
+        self.weight = weight; self.backup = backup; self.maxconn = maxconn; self.id = id
+    }
+    public init(_ config: ServerConfig) {
+        weight = config.weight; backup = config.backup; maxconn = config.maxconn ?? 0; id = config.options.id
+    }
 }
 
 /// HAProxy's rule for backup servers (without `option allbackups`): they take traffic only
@@ -72,5 +79,6 @@ func makeBalancer(_ algorithm: BalanceAlgorithm, hashType: HashType, balanced s:
     case .urlParam(let name): return URLParamHashBalancer(servers: s, hashType: hashType, parameter: name)
     case .header(let name): return HeaderHashBalancer(servers: s, hashType: hashType, header: name, domainOnly: options.headerDomainOnly)
     case .random(let draws): return RandomBalancer(servers: s, draws: draws)
+    case .first: return FirstAvailableBalancer(servers: s)
     }
 }

@@ -1,11 +1,11 @@
 // `balance` and `hash-type`: how a backend picks a server when persistence does not.
 
 enum BalanceKeywords {
-    static let algorithms = ["roundrobin", "static-rr", "leastconn", "source", "uri", "url_param", "hdr(NAME)", "random"]
+    static let algorithms = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "url_param", "hdr(NAME)", "random"]
 
     static let all: [ConfigKeyword] = [
         ConfigKeyword("balance", .backendSide,
-                      "balance roundrobin|static-rr|leastconn|source|random[(N)]|uri [len N] [depth N] [whole] [path-only]|url_param NAME|hdr(NAME) [use_domain_only]",
+                      "balance roundrobin|static-rr|leastconn|first|source|random[(N)]|uri [len N] [depth N] [whole] [path-only]|url_param NAME|hdr(NAME) [use_domain_only]",
                       "Load-balancing algorithm (default roundrobin).") { state, line throws(ConfigError) in
             // `balance` alone means roundrobin, as in HAProxy.
             let name = line.argument(0) ?? "roundrobin"
@@ -17,6 +17,7 @@ enum BalanceKeywords {
             case "roundrobin": algorithm = .roundRobin
             case "static-rr": algorithm = .staticRoundRobin
             case "leastconn": algorithm = .leastConn
+            case "first": algorithm = .first
             case "source": algorithm = .source
             case "uri":
                 algorithm = .uri
@@ -55,7 +56,7 @@ enum BalanceKeywords {
                     }
                 } else if name.hasPrefix("rdp-cookie") {
                     throw line.error("'balance rdp-cookie' is not implemented yet in ringproxy (it needs TCP mode with payload inspection)")
-                } else if name == "first" || name == "hash" {
+                } else if name == "hash" {
                     throw line.error("algorithm '\(name)' is not implemented yet in ringproxy; expected one of \(algorithms.joined(separator: ", "))")
                 } else {
                     throw line.error(EditDistance.unknownMessage("algorithm", name, algorithms.map { $0 == "hdr(NAME)" ? "hdr" : $0 }))

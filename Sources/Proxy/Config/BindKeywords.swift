@@ -17,7 +17,11 @@ enum BindKeywords {
                 throw parsed.errors.count == 1 ? first : parsed.errors.last!
             }
             try check(parsed.options, addresses, line)
-            state.proxy.binds += addresses.map { BindConfig(address: $0, options: parsed.options, location: line.location) }
+            let unix = state.config.global.process.unixBind
+            state.proxy.binds += addresses.map { a in
+                guard case .unixPath = a else { return BindConfig(address: a, options: parsed.options, location: line.location) }
+                return BindConfig(address: unix.apply(to: a), options: unix.apply(to: parsed.options), location: line.location)
+            }
         },
         ConfigKeyword("stats socket", .global, "stats socket PATH|fd@N|[ADDR]:PORT [level user|operator|admin] [mode M] [user U] [group G] [expose-fd listeners] [severity-output none|number|string]",
                       "HAProxy's runtime API socket (the CLI), level `operator` by default; several allowed.") { state, line throws(ConfigError) in

@@ -64,6 +64,13 @@ enum LogKeywords {
             try line.expectArguments(0...0, "option log-health-checks")
             state.proxy.logging.healthChecks = !line.negated
         },
+        option("option logasap", .frontendSide, "Log a transaction as soon as the server's response headers arrive, before the body is transferred. Read, not applied yet: ringproxy logs when the transaction ends (final sizes and timers).") { state, line throws(ConfigError) in
+            try line.expectArguments(0...0, "option logasap")
+            state.proxy.logging.asSoonAsPossible = !line.negated
+            if !line.negated {
+                state.warn(line.location, "'option logasap' is read but not applied yet: ringproxy logs each transaction when it ends, with its final sizes and timers")
+            }
+        },
     ]
 
     static func option(_ name: String, _ sections: SectionSet, _ summary: String, _ handler: @escaping KeywordHandler) -> ConfigKeyword {

@@ -82,6 +82,8 @@ public struct ProxyLogOptions: Equatable, Sendable {
     public var separateErrors = false
     /// `option log-health-checks` (backend side): every check status change is logged.
     public var healthChecks = false
+    /// `option logasap`: read, not applied (ringproxy logs a transaction when it ends).
+    public var asSoonAsPossible = false
     public init() {}
 }
 

@@ -105,6 +105,8 @@ public enum BalanceAlgorithm: Equatable, Sendable {
     case header(String)
     /// `balance random[(DRAWS)]`: the least loaded of DRAWS random servers (default 2).
     case random(draws: Int)
+    /// `balance first`: the first server by id with a free slot below its maxconn.
+    case first
 }
 
 public enum HashType: String, Equatable, Sendable { case mapBased = "map-based", consistent }

@@ -11,6 +11,8 @@ public struct ProcessSettings: Equatable, Sendable {
     public var strictLimits = true
     /// `zero-warning`: a warning is fatal (as `-dW`).
     public var zeroWarning = false
+    /// `unix-bind`: defaults for the UNIX sockets of `bind` lines (UnixBindKeywords.swift).
+    public var unixBind = UnixBindDefaults()
     public init() {}
 }
 

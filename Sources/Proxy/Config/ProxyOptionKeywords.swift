@@ -21,6 +21,8 @@ enum ProxyOptionKeywords {
              notApplied: "the statistics have no per-listener lines yet") { $0.connection.socketStats = $1 },
         flag("option checkcache", .backendSide, "Refuse cacheable responses that carry a cookie.",
              notApplied: "ringproxy adds 'Cache-Control: private' with 'cookie … nocache' but does not block such responses") { $0.connection.checkCache = $1 },
+        flag("option http-buffer-request", .proxies, "Wait for the whole request body (or a full buffer) before choosing and connecting to a server.",
+             notApplied: "ringproxy connects to the server once the request head is in and forwards the body as it arrives, so rules do not see the body") { $0.connection.bufferRequest = $1 },
         ConfigKeyword("option http_proxy", .proxies, "option http_proxy", "Forward to the host named in an absolute request URI.", negatable: true) { state, line throws(ConfigError) in
             if line.negated { return }
             throw line.error("'option http_proxy' is not implemented yet in ringproxy (servers are chosen among 'server' lines)")

@@ -22,6 +22,8 @@ public struct ConnectionOptions: Equatable, Sendable {
     public var continuousStats = false
     public var socketStats = false
     public var checkCache = false
+    /// `option http-buffer-request` (read, see the keyword).
+    public var bufferRequest = false
     public init() {}
 }
 

@@ -116,6 +116,7 @@ public enum StatsCSV {
         case .urlParam: return "url_param"
         case .header: return "hdr"
         case .random: return "random"
+        case .first: return "first"
         }
     }
 

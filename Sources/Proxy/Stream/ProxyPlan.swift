@@ -150,7 +150,7 @@ enum PlanBuilder {
             }
             let rrLike: Bool
             switch p.balance {
-            case .roundRobin, .staticRoundRobin, .leastConn: rrLike = true
+            case .roundRobin, .staticRoundRobin, .leastConn, .first: rrLike = true
             default: rrLike = false
             }
             let connect = p.timeouts.connect ?? 0
@@ -173,7 +173,7 @@ enum PlanBuilder {
             switch p.balance {
             // HAProxy 2.6 prefers the server of a connection the client session still owns:
             // with HTTP/1 servers that is only with `http-reuse never` (checked on the wire).
-            case .roundRobin, .staticRoundRobin, .leastConn, .random:
+            case .roundRobin, .staticRoundRobin, .leastConn, .random, .first:
                 info.prefersLastServer = p.balancing.preferLastServer && p.httpReuse == "never"
             default: info.prefersLastServer = false        // hash-based: the hash decides (HAProxy)
             }
