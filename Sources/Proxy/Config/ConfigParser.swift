@@ -112,7 +112,7 @@ public enum ConfigParser {
             closeSection(&state)
             state.section = nil
             state.skippingSection = true
-            state.errors.append(ConfigError(location, head, "section '\(head)' is not supported by ringproxy; expected one of global, defaults, frontend, backend, listen, peers"))
+            state.errors.append(ConfigError(location, head, "section '\(head)' is not supported by ringproxy; expected one of \(ConfigSection.allCases.map(\.rawValue).joined(separator: ", "))"))
             return
         }
         if state.skippingSection { return }
