@@ -214,7 +214,12 @@ void client_data(worker *w, conn *c, uint32_t n) {
         RP_ASSERT(!rq->send);
         int err = 0;
         size_t used = half_body_take(rq, rq->buf, rq->fill, &err);
-        if (err) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
+        if (err) {
+            /* the body's framing broke after its head went to the server: with no response
+               begun, HAProxy answers 400 and logs PH; otherwise both sides just close (CD) */
+            if (c->h[RESP].phase == PH_HEAD && !c->h[RESP].send) { send_page(w, c, 400, 'P', 'H'); return; }
+            c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return;
+        }
         c->rkeep = rq->body_done ? (uint32_t)used : rq->fill;
         rq->iov[0].iov_base = rq->buf; rq->iov[0].iov_len = used; rq->iovcnt = used ? 1 : 0;
         if (rq->iovcnt) half_send(w, c, REQ);
