@@ -140,13 +140,13 @@ import Synchronization
             // stats page's connection while it closes)
             let counts = lines.map { $0["%ac/%fc/%bc/%sc/%rc"].split(separator: "/").compactMap { Int($0) } }
             let fc = counts.map { $0.count == 5 ? $0[1] : -1 }
+            // Both log after the response is out, from either thread: on a loaded machine the
+            // next client may already be counted, and the lines may arrive in either order.
+            // Some line sees all three connections, whichever thread accepted them: the count
+            // is process-wide.
+            #expect(fc.allSatisfy { (1...3).contains($0) } && fc.max() == 3, "\(side.name): \(lines)")
             if side.name == "ringproxy" {
-                #expect(fc == [1, 2, 3], "\(side.name): \(lines)")
                 #expect(counts.allSatisfy { $0.count == 5 && $0[0] >= $0[1] && Array($0[2...]) == [0, 0, 0] }, "\(side.name): \(lines)")
-            } else {
-                // HAProxy logs after its response is out: on a loaded machine the next client
-                // may already be counted (even for the first line)
-                #expect(fc.allSatisfy { (1...3).contains($0) } && fc.last == 3 && fc == fc.sorted(), "\(side.name): \(lines)")
             }
             let null = try RawHTTP(port: side.port)
             null.close()                                   // a connection closed without a byte
