@@ -111,7 +111,7 @@ func echoOrigin(body: String = "hello", extraHeaders: String = "") throws -> Scr
     }
 
     @Test func hardStopClosesEverythingAndFreesTheEngine() throws {
-        let origin = try ScriptedOrigin { conn, _ in _ = try conn.readHead(); _ = conn.seesClose(within: 5000) }
+        let origin = try ScriptedOrigin { conn, _ in _ = try conn.readHead(); _ = conn.seesClose(within: 30_000) }
         defer { origin.stop() }
         let h = try EngineHarness(HarnessOptions(servers: [origin.port]))
         let clients = try (0..<4).map { _ in try h.client() }
