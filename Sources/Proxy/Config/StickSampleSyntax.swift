@@ -32,18 +32,20 @@ public struct StickFetchName: Equatable, Sendable {
 }
 
 enum StickSampleSyntax {
+    /// Counters and rates read under the same name by the fetches (`sc0_http_req_rate`) and
+    /// the converters (`table_http_req_rate`).
+    static let counterNames: [(String, Int)] = [
+        ("conn_cnt", StickDataType.connCnt), ("conn_cur", StickDataType.connCur), ("conn_rate", StickDataType.connRate), ("sess_cnt", StickDataType.sessCnt),
+        ("sess_rate", StickDataType.sessRate), ("http_req_cnt", StickDataType.httpReqCnt), ("http_req_rate", StickDataType.httpReqRate),
+        ("http_err_cnt", StickDataType.httpErrCnt), ("http_err_rate", StickDataType.httpErrRate), ("http_fail_cnt", StickDataType.httpFailCnt),
+        ("http_fail_rate", StickDataType.httpFailRate), ("bytes_in_rate", StickDataType.bytesInRate), ("bytes_out_rate", StickDataType.bytesOutRate),
+        ("gpc0_rate", StickDataType.gpc0Rate), ("gpc1_rate", StickDataType.gpc1Rate),
+    ]
+
     /// Data suffixes shared by sc*_, src_ fetches (HAProxy's names).
     static let fetchData: [String: StickDatum] = {
         var d: [String: StickDatum] = [:]
-        for (name, type) in [("conn_cnt", StickDataType.connCnt), ("conn_cur", StickDataType.connCur),
-                             ("conn_rate", StickDataType.connRate), ("sess_cnt", StickDataType.sessCnt),
-                             ("sess_rate", StickDataType.sessRate), ("http_req_cnt", StickDataType.httpReqCnt),
-                             ("http_req_rate", StickDataType.httpReqRate), ("http_err_cnt", StickDataType.httpErrCnt),
-                             ("http_err_rate", StickDataType.httpErrRate), ("http_fail_cnt", StickDataType.httpFailCnt),
-                             ("http_fail_rate", StickDataType.httpFailRate), ("bytes_in_rate", StickDataType.bytesInRate),
-                             ("bytes_out_rate", StickDataType.bytesOutRate), ("gpc0_rate", StickDataType.gpc0Rate),
-                             ("gpc1_rate", StickDataType.gpc1Rate), ("get_gpc0", StickDataType.gpc0),
-                             ("get_gpc1", StickDataType.gpc1), ("get_gpt0", StickDataType.gpt0)] {
+        for (name, type) in counterNames + [("get_gpc0", StickDataType.gpc0), ("get_gpc1", StickDataType.gpc1), ("get_gpt0", StickDataType.gpt0)] {
             d[name] = .value(type)
         }
         d["kbytes_in"] = .kilobytes(StickDataType.bytesInCnt)
@@ -59,15 +61,7 @@ enum StickSampleSyntax {
     /// Converter names after `table_` (and `in_table`).
     static let converterData: [String: StickDatum] = {
         var d: [String: StickDatum] = [:]
-        for (name, type) in [("conn_cnt", StickDataType.connCnt), ("conn_cur", StickDataType.connCur),
-                             ("conn_rate", StickDataType.connRate), ("sess_cnt", StickDataType.sessCnt),
-                             ("sess_rate", StickDataType.sessRate), ("http_req_cnt", StickDataType.httpReqCnt),
-                             ("http_req_rate", StickDataType.httpReqRate), ("http_err_cnt", StickDataType.httpErrCnt),
-                             ("http_err_rate", StickDataType.httpErrRate), ("http_fail_cnt", StickDataType.httpFailCnt),
-                             ("http_fail_rate", StickDataType.httpFailRate), ("bytes_in_rate", StickDataType.bytesInRate),
-                             ("bytes_out_rate", StickDataType.bytesOutRate), ("gpc0", StickDataType.gpc0),
-                             ("gpc0_rate", StickDataType.gpc0Rate), ("gpc1", StickDataType.gpc1),
-                             ("gpc1_rate", StickDataType.gpc1Rate), ("gpt0", StickDataType.gpt0)] {
+        for (name, type) in counterNames + [("gpc0", StickDataType.gpc0), ("gpc1", StickDataType.gpc1), ("gpt0", StickDataType.gpt0)] {
             d["table_" + name] = .value(type)
         }
         d["table_kbytes_in"] = .kilobytes(StickDataType.bytesInCnt)

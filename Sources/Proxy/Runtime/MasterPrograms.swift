@@ -33,16 +33,10 @@ extension MasterProcess {
             alert("cannot start program '\(p.name)': '\(p.command.first ?? "")' not found in PATH")
             return
         }
-        var uid: Int32 = -1, gid: Int32 = -1
-        if let user = p.user {
-            guard let pw = getpwnam(user) else { alert("cannot start program '\(p.name)': no such user '\(user)'"); return }
-            uid = Int32(bitPattern: pw.pointee.pw_uid)
-            if p.group == nil { gid = Int32(bitPattern: pw.pointee.pw_gid) }
-        }
-        if let group = p.group {
-            guard let gr = getgrnam(group) else { alert("cannot start program '\(p.name)': no such group '\(group)'"); return }
-            gid = Int32(bitPattern: gr.pointee.gr_gid)
-        }
+        let ids: (uid: uid_t?, gid: gid_t?)
+        do { ids = try ProcessControl.resolveIDs(user: p.user, group: p.group) }
+        catch { alert("cannot start program '\(p.name)': \(error)"); return }
+        let uid = ids.uid.map { Int32(bitPattern: $0) } ?? -1, gid = ids.gid.map { Int32(bitPattern: $0) } ?? -1
         let argv = p.command.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         let pid = rp_spawn_as(path, argv, environ, uid, gid)
