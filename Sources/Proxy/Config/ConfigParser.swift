@@ -32,10 +32,24 @@ public enum ConfigParser {
                 continue
             }
             feed(String(decoding: data, as: UTF8.self), file: path, into: &state)
+            if let missing = missingFinalLineFeed(data) {
+                // HAProxy refuses it: a file cut short while being written must not start.
+                state.errors.append(ConfigError(file: path, line: missing.line, keyword: "",
+                                                message: "Missing LF on last line, file might have been truncated at position \(missing.position)."))
+            }
         }
         // Set once the files are read, as HAProxy does (the files cannot see it themselves).
         state.environment.set("HAPROXY_CFGFILES", files.joined(separator: ";"))
         return try finish(&state)
+    }
+
+    /// The last line of a non-empty file that does not end with a line feed: its number and
+    /// HAProxy's "position" (the line's length plus one).
+    static func missingFinalLineFeed(_ data: Data) -> (line: Int, position: Int)? {
+        guard let last = data.last, last != UInt8(ascii: "\n") else { return nil }
+        let lineFeeds = data.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        let start = (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? data.startIndex
+        return (lineFeeds + 1, data.endIndex - start + 1)
     }
 
     /// A directory stands for its `*.cfg` files in lexical order, as with `haproxy -f DIR`.
