@@ -302,3 +302,42 @@ enum ConfigFiles {
         ])
     }
 }
+
+
+@Suite(.serialized) struct HeaderNamePolicyTests {
+    /// `exact`: compare answers byte for byte (only where the proxy makes them: HAProxy writes
+    /// a server's header names in lower case, see the README).
+    static func requests(exact: Bool) -> [RuleExchange] {
+        [
+            .get("/plain", ["X-Ok: 1"]),
+            .get("/underscore", ["X-my_hdr: on", "X-Ok: 1"], exact: exact),
+            .get("/several", ["X_a-1: on", "X-b-2: on", "x.dot: 1", "X-c_: 2"], exact: exact),
+            RuleExchange("GET /keep HTTP/1.1\r\nHost: t\r\nX_bad: 1\r\n\r\n", exact: exact),
+            RuleExchange("GET /again HTTP/1.1\r\nHost: t\r\n\r\n", reuse: true),
+        ]
+    }
+
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
+    func deleteInTheFrontendJudgesHeadersItsRulesAdded() throws {
+        let config = rulesConfig("""
+        http-request set-header X-Added_by rule
+        option http-restrict-req-hdr-names delete
+        """)
+        try RuleDifferential.compare("delete", config, Self.requests(exact: false))
+    }
+
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
+    func rejectInTheBackendAnswers403AfterTheFrontendsRules() throws {
+        let config = rulesConfig("""
+        http-request set-header X-From-Fe yes if { path /plain }
+        http-request set-header X-From_Fe yes if { path /again }
+        """, backend: "option http-restrict-req-hdr-names reject")
+        try RuleDifferential.compare("reject", config, Self.requests(exact: true))
+    }
+
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
+    func preserveFromDefaultsForwardsEverything() throws {
+        let config = rulesConfig("option http-restrict-req-hdr-names preserve")
+        try RuleDifferential.compare("preserve", config, Self.requests(exact: false))
+    }
+}

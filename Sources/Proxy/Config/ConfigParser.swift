@@ -66,7 +66,13 @@ public enum ConfigParser {
     /// HAProxy sections that ringproxy does not implement: an error, then their lines are skipped.
     static let unsupportedSections: Set<String> = [
         "resolvers", "mailers", "cache", "log-forward",
-        "fcgi-app", "dynamic-update", "namespace_list", "crt-store", "traces",
+        "dynamic-update", "namespace_list", "crt-store", "traces",
+    ]
+
+    /// HAProxy sections that do nothing until something refers to them, and whose users
+    /// ringproxy refuses: read past with a warning (`use-fcgi-app` is an error).
+    static let skippedSections: [String: String] = [
+        "fcgi-app": "FastCGI is not implemented in ringproxy; a backend's 'use-fcgi-app' is refused",
     ]
 
     static func feed(_ text: String, file: String, into state: inout ParseState) {
@@ -115,11 +121,18 @@ public enum ConfigParser {
 
     static func handle(_ words: [String], at location: SourceLocation, state: inout ParseState) {
         let head = words[0]
-        if sectionHeaders.contains(head) || unsupportedSections.contains(head) {
+        if sectionHeaders.contains(head) || unsupportedSections.contains(head) || skippedSections[head] != nil {
             state.sectionName = words.count > 1 && !words[1].isEmpty ? words[1] : head
         }
         if sectionHeaders.contains(head), let section = ConfigSection(rawValue: head) {
             openSection(section, words, at: location, state: &state)
+            return
+        }
+        if let why = skippedSections[head] {
+            closeSection(&state)
+            state.section = nil
+            state.skippingSection = true
+            state.config.warnings.append("\(location): section '\(head)\(words.count > 1 ? " " + words[1] : "")' is skipped: \(why)")
             return
         }
         if unsupportedSections.contains(head) {

@@ -255,6 +255,8 @@ public struct ProxyRules: Equatable, Sendable {
     public var uniqueIDHeader: String? = nil
     public var tarpitTimeout: Int? = nil
     public var bufferRequest = false
+    /// `option http-restrict-req-hdr-names`.
+    public var headerNamePolicy = HeaderNamePolicy.preserve
     public init() {}
     public var isEmpty: Bool { self == ProxyRules() }
     public static func == (a: ProxyRules, b: ProxyRules) -> Bool {
@@ -263,6 +265,7 @@ public struct ProxyRules: Equatable, Sendable {
             && a.errorPages.map(\.status) == b.errorPages.map(\.status) && a.errorPages.map(\.source) == b.errorPages.map(\.source)
             && a.logFormat == b.logFormat && a.errorLogFormat == b.errorLogFormat && a.uniqueIDFormat == b.uniqueIDFormat
             && a.uniqueIDHeader == b.uniqueIDHeader && a.tarpitTimeout == b.tarpitTimeout && a.bufferRequest == b.bufferRequest
+            && a.headerNamePolicy == b.headerNamePolicy
             && a.logFormatText?.0 == b.logFormatText?.0 && a.errorLogFormatText?.0 == b.errorLogFormatText?.0
             && a.uniqueIDFormatText?.0 == b.uniqueIDFormatText?.0
     }

@@ -180,6 +180,7 @@ private struct Compiler {
         let r = p.rules
         let hasRules = !r.httpRequest.isEmpty || !r.httpResponse.isEmpty || !r.httpAfterResponse.isEmpty
             || !r.redirects.isEmpty || !r.statsRules.isEmpty || !r.errorPages.isEmpty || !r.errorReplies.isEmpty
+            || r.headerNamePolicy != .preserve
         guard hasRules else { return nil }
         let acls = table.acls
         func cond(_ c: Condition?, _ loc: SourceLocation) throws -> CompiledCondition? {
@@ -217,6 +218,7 @@ private struct Compiler {
             tarpitTimeoutMs: r.tarpitTimeout ?? p.timeouts.tarpit ?? p.timeouts.connect ?? 0,
             httpClose: p.connectionMode == .close, pool: pool)
         program.errorReplies = replies
+        program.headerNamePolicy = r.headerNamePolicy
         return program
     }
 

@@ -147,6 +147,10 @@ final class ProxyRuleProgram {
     let realm: StaticBytes
     let tarpitTimeoutMs: Int
     let httpClose: Bool
+    /// `option http-restrict-req-hdr-names`, applied after the http-request rules.
+    var headerNamePolicy = HeaderNamePolicy.preserve
+    /// What `reject` answers: the proxy's 403, as `http-request deny` would.
+    let headerNameDeny = ReplyProgram(status: 403, contentType: nil, headers: [], body: .errorPage(.proxyDefault))
 
     init(name: String, acls: [CompiledACL], httpRequest: [CompiledRule], httpResponse: [CompiledRule],
          afterResponse: [CompiledRule], redirects: [CompiledRule], statsRules: [CompiledRule],

@@ -93,7 +93,13 @@ extension StreamHandler {
             }
         }
         switch outcome {
-        case .next, .stop: return .proceed
+        case .next, .stop:
+            if p.headerNamePolicy != .preserve, !ctx.request.restrictHeaderNames(p.headerNamePolicy) {
+                let fp = rules!.proxies[fe.proxy]
+                localReply(.deny(p.headerNameDeny), requestSide: true, call, w, wr, slotIndex, &slot, fe, head, fe: fp, be: backend)
+                return .answered
+            }
+            return .proceed
         case .service:
             slot.closeAfter = true
             w.slots[slotIndex] = slot
