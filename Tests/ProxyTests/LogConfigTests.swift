@@ -129,6 +129,26 @@ func haproxyAccepts(_ text: String) -> Bool? {
     }
 
     /// The accepted forms are accepted by HAProxy 2.6 as well (no invented syntax).
+    /// Addresses get HAProxy's second, legacy expansion (bare `${VAR}`, unset = empty), and an
+    /// empty host means every address: reg-tests write `log ${S1_addr}:${S1_port}` with names
+    /// VTest never sets.
+    @Test func targetsExpandVariablesAndAcceptAnEmptyHost() throws {
+        let text = Self.frontend("""
+             log ${LOGHOST}:${LOGPORT} local0
+             log ${UNSET_addr}:${UNSET_port} daemon
+             log :5515 local1
+            """)
+        var env = ConfigEnvironment()
+        env.set("LOGHOST", "127.0.0.9"); env.set("LOGPORT", "1514")
+        let c = try ConfigParser.parse(text: text, file: "t.cfg", environment: env)
+        let l = try #require(c.proxy(named: "f")).loggers
+        #expect(l.map(\.address) == [.udp(host: "127.0.0.9", port: 1514, family: nil), .udp(host: "0.0.0.0", port: 514, family: nil),
+                                      .udp(host: "0.0.0.0", port: 5515, family: nil)])
+        if haproxyAccepts("global\n") != nil {
+            #expect(haproxyAccepts(Self.frontend("log ${UNSET_addr}:${UNSET_port} daemon\n log :5515 local1")) == true)
+        }
+    }
+
     @Test(.enabled(if: haproxyAccepts("global\n") != nil, "haproxy is not installed")) func haproxyAcceptsTheSameForms() {
         let text = Self.frontend("""
              log 127.0.0.1:5514 len 2048 format rfc5424 sample 1,3-4:5 local0 info notice

@@ -39,7 +39,9 @@ enum LogAddressParser {
         for (prefix, f) in [("udp4@", AF_INET), ("ipv4@", AF_INET), ("udp6@", AF_INET6), ("ipv6@", AF_INET6), ("udp@", 0)] {
             if let r = text.dropPrefix(prefix) { rest = r; family = f == 0 ? nil : Int32(f); break }
         }
-        let (host, portText) = AddressParser.split(rest)
+        var (host, portText) = AddressParser.split(rest)
+        // `:PORT` or `:` (e.g. an unset `${VAR}:${PORT}`): every address, as in HAProxy.
+        if host.isEmpty && portText != nil { host = family == Int32(AF_INET6) ? "::" : "0.0.0.0" }
         guard AddressParser.isIP(host) || AddressParser.isHostname(host) else {
             throw line.error("invalid address '\(host)' in log target '\(text)'; expected one of \(forms)")
         }

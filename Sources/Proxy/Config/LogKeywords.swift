@@ -21,7 +21,7 @@ enum LogKeywords {
                 if state.section == .global { state.config.global.loggers = [] } else { state.proxy.loggers = [] }
                 return
             }
-            let logger = try parse(line, inGlobal: state.section == .global)
+            let logger = try parse(line, inGlobal: state.section == .global, environment: state.environment)
             if state.section == .global { state.config.global.loggers.append(logger) } else { state.proxy.loggers.append(logger) }
         },
         ConfigKeyword("log-tag", [.global, .defaults, .frontend, .backend, .listen], "log-tag TAG",
@@ -83,7 +83,7 @@ enum LogKeywords {
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static func parse(_ line: KeywordLine, inGlobal: Bool) throws(ConfigError) -> LoggerConfig {
+    static func parse(_ line: KeywordLine, inGlobal: Bool, environment: ConfigEnvironment) throws(ConfigError) -> LoggerConfig {
         var logger = LoggerConfig()
         logger.location = line.location
         if line.argument(0) == "global" && line.argumentCount == 1 {
@@ -94,7 +94,7 @@ enum LogKeywords {
         guard line.argumentCount >= 2 else {
             throw line.error(line.argumentCount == 0 ? "missing target and facility; expected '\(syntax)'" : "missing facility; expected '\(syntax)'")
         }
-        logger.address = try LogAddressParser.parse(line.argument(0)!, line)
+        logger.address = try LogAddressParser.parse(environment.expandInAddress(line.argument(0)!), line)
         var i = 1
         if line.argument(i) == "len" {
             guard let text = line.argument(i + 1), let n = Int(text), (80...65535).contains(n) else {

@@ -80,7 +80,7 @@ enum PeersKeywords {
         case "log":
             syntax = "log ADDR[:PORT] FACILITY [LEVEL [MINLEVEL]]"
             peersHandler = { state, line throws(ConfigError) in
-                let logger = try LogKeywords.parse(line, inGlobal: true)
+                let logger = try LogKeywords.parse(line, inGlobal: true, environment: state.environment)
                 state.peers.current?.loggers.append(logger)
             }
         default:

@@ -23,6 +23,8 @@ public final class HealthChecker: @unchecked Sendable {
     /// Sessions of a server, for X-Haproxy-Server-State (scur, backend connections, queue)
     /// and the "N sessions active" of DOWN messages; set by the runtime before start().
     public var load: @Sendable (_ server: Int) -> (current: Int, backend: Int, queued: Int) = { _ in (0, 0, 0) }
+    /// An agent's `maxconn:N`: the runtime applies it as `set maxconn server` would.
+    public var agentMaxconnChanged: @Sendable (_ server: Int, _ maxconn: Int) -> Void = { _, _ in }
 
     /// Longest wait between two looks at `stopping`.
     static let maxSleepMs: Int64 = 50
@@ -244,7 +246,10 @@ public final class HealthChecker: @unchecked Sendable {
             }
             for e in events { onEvent(e) }
         }
-        if let m = reply.maxconn { table.setAgentMaxconn(slot, m) }
+        if let m = reply.maxconn {
+            table.setAgentMaxconn(slot, m)
+            agentMaxconnChanged(slot, m)
+        }
     }
 
     static func transition(from a: HealthStateMachine.State, to b: HealthStateMachine.State) -> HealthTransition? {

@@ -368,7 +368,7 @@ public final class ServerStateTable: Sendable {
         return (isBalanceable(server) ? currentWeight(server) : 0, pool.reduce(0) { $0 + currentWeight($1) })
     }
 
-    /// `maxconn:N` an agent asked for (published; not applied by the engine yet).
+    /// `maxconn:N` an agent asked for (the runtime applies it: HealthChecker.agentMaxconnChanged).
     public func agentMaxconn(_ server: Int) -> Int? {
         let v = slots[server].agentMaxconn.load(ordering: .relaxed)
         return v < 0 ? nil : v

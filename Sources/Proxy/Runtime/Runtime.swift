@@ -147,6 +147,7 @@ public final class RunningProxy: @unchecked Sendable {
                                  listenerFrontends: listeners.map(\.frontend),
                                  logEvent: { e in apiLoggerLock.lock(); apiLogger(e); apiLoggerLock.unlock() })
         handler.statsAdjust = { [control] m in control.decorate(&m) }
+        checker?.agentMaxconnChanged = { [control] slot, v in control.applyServerMaxconn(slot, v) }
         handler.statsForm = { [control] body in control.applyStatsForm(body) }
         // What `_getsocks` hands over: every listening socket, with its bind's interface.
         let binds = topology.binds(configuration)

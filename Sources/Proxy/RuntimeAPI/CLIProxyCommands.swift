@@ -79,10 +79,16 @@ extension RuntimeControl {
         let digits = value.prefix { $0.isNumber || $0 == "-" || $0 == "+" }
         guard !digits.isEmpty, let v = Int(digits) else { return .error("maxconn string empty or preceded by garbage") }
         guard digits.count == value.count else { return .error("Trailing garbage in maxconn string") }
+        applyServerMaxconn(slot, v)
+        return .none
+    }
+
+    /// A server's maxconn changed at run time (`set maxconn server`, an agent's `maxconn:N`):
+    /// the engine's limit and what the statistics show (slim).
+    public func applyServerMaxconn(_ slot: Int, _ v: Int) {
         serverMaxconn.withLock { $0[slot] = v }
         engine?.setServerMaxconn(slot, max(0, v))
         kickWorkers()
-        return .none
     }
 
     func setRateLimit(_ r: CLIRequest) -> CLIReply {
