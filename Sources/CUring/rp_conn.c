@@ -174,6 +174,7 @@ void log_done(worker *w, conn *c) {
     d.local_answer = c->server < 0;
     d.client = &c->caddr;
     d.request_index = c->req_index;
+    d.cli_fd = c->fd[CLI];
     if (w->e->cfg.cb.on_done) w->e->cfg.cb.on_done(w->e->cfg.cb.ctx, &d);
 }
 

@@ -165,6 +165,9 @@ typedef struct conn {
     uint64_t bytes_in, bytes_out;
     int quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
     int head_begun;            /* the request's first byte is in (its timers start there) */
+    int body_wait;             /* the head is in; Swift waits for its body (http-buffer-request) */
+    int cto_runs;              /* client_timeout_runs: the client timeout is not stopped once the
+                                  request is read */
     int srv_draining;          /* exchange over, client kept: waiting for the server ops to end */
     char term0, term1;
     int logged;

@@ -58,7 +58,7 @@ void request_begin(worker *w, conn *c) {
     c->sdl = 0;
     c->t.start = w->now;
     c->t.accept_rt = 0;
-    c->head_begun = 0;
+    c->head_begun = 0; c->body_wait = 0; c->cto_runs = 0;
     if (c->rkeep < rq->fill) {
         memmove(rq->buf, rq->buf + c->rkeep, rq->fill - c->rkeep);
         rq->fill -= c->rkeep; c->rkeep = 0;
@@ -109,10 +109,21 @@ void request_head(worker *w, conn *c) {
     call->connect_timeout_ms = call->server_timeout_ms = call->client_timeout_ms = 0;
     call->direct = 0;
     call->lb_assigned = 0; call->client_fin_timeout_ms = 0; call->splice = 0; call->tunnel = 0;
+    call->body_wait = 0; call->client_closed = c->cli_eof && c->body_wait; call->cli_fd = c->fd[CLI];
+    call->client_timeout_runs = 0;
     w->e->cfg.cb.on_request(w->e->cfg.cb.ctx, call);
     if (call->client_timeout_ms) c->client_to = call->client_timeout_ms;
 
+    if (call->client_closed && call->verdict != RP_RESPOND) {
+        /* gone while its body was awaited: HAProxy has run the rules and aborts before any
+           server is assigned, with no answer (CR, status -1) */
+        c->t.head = w->now;
+        c->term0 = 'C'; c->term1 = 'R'; c->status = -1;
+        conn_close(w, c);
+        return;
+    }
     if (call->verdict == RP_NEED_MORE) {
+        c->body_wait = call->body_wait != 0;
         if (call->head_too_big) { send_page(w, c, 400, 'P', 'R'); return; }
         crecv_arm(w, c);
         return;
@@ -157,7 +168,8 @@ void request_head(worker *w, conn *c) {
     c->replayable = rq->body_done;
     memcpy(c->iov0, rq->iov, (size_t)n * sizeof *rq->iov); c->iovcnt0 = n;
     c->rkeep = rq->body_done ? off + (uint32_t)used : rq->fill;
-    c->cdl = 0;
+    c->cto_runs = call->client_timeout_runs != 0;
+    c->cdl = c->cto_runs && c->client_to ? w->now + c->client_to : 0;
     req_phase(c, PH_CONNECT);
     connect_start(w, c);
 }
@@ -175,6 +187,7 @@ void client_eof(worker *w, conn *c, int res) {
     if (c->tunnel) { tunnel_client_eof(w, c, res); return; }
     int ph = rq->phase;
     if (ph == PH_HEAD) {
+        if (c->body_wait) { request_head(w, c); return; }            /* decide with what is here */
         if (rq->fill > 0 || c->req_index == 0) {
             c->quiet_out = 1;               /* HAProxy logs 0 bytes for this page */
             send_page(w, c, 400, 'C', 'R'); return;
@@ -263,7 +276,7 @@ void on_request_sent(worker *w, conn *c, int res) {
     if (res < 0) { on_request_send_error(w, c); return; }
     rq->iovcnt = iov_advance(rq->iov, rq->iovcnt, (size_t)res);
     if (rq->iovcnt > 0) { half_send(w, c, REQ); return; }
-    if (rq->body_done) { req_phase(c, PH_DONE); c->cdl = 0; return; }
+    if (rq->body_done) { req_phase(c, PH_DONE); if (!c->cto_runs) c->cdl = 0; return; }
     /* more request body to come */
     req_phase(c, PH_BODY);
     int splice_th = w->e->cfg.splice_threshold;

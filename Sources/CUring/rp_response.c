@@ -18,6 +18,7 @@ void response_head(worker *w, conn *c) {
     /* a soft stop asks for `Connection: close` on every response still to come */
     call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = c->close_after || w->stopping;
     call->server_reuse = c->server_reuse; call->resp = NULL; call->tunnel = 0;
+    call->body_wait = 0; call->client_closed = 0; call->cli_fd = c->fd[CLI];
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE) {
         if (call->head_too_big) { send_page(w, c, 502, 'P', 'H'); return; }

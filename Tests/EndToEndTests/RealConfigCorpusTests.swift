@@ -15,10 +15,7 @@ import Testing
     /// ringproxy's gaps (docs/haproxy-compatibility.md, "Real configurations"). The value is what
     /// ringproxy's error names.
     static let stillRefused: [String: String] = [
-        "haproxy-examples-auth.cfg": "'stats': unknown 'stats' argument 'scope'",     // userlist/http_auth work (rules); stats scope does not yet
-        "clarin-inforex.cfg": "'tune.bufsize': 65536 is larger than ringproxy's per-connection buffers",
         "k8s-haproxy-example.cfg": "section 'resolvers' is not supported by ringproxy",  // and server-template
-        "haproxy-examples-transparent_proxy.cfg": "'usesrc' (transparent proxying with the client's address) is not implemented yet",
     ]
 
     /// HAProxy 2.6 accepts these; ringproxy refuses them because they use what is out of its

@@ -135,8 +135,12 @@ import Testing
         let b = try #require(backend(" source 127.0.0.3\n server s 127.0.0.1:80\n server t 127.0.0.1:80 source 0.0.0.0:1024"))
         #expect(b.connection.source == SourceAddress(host: "127.0.0.3"))
         #expect(b.servers[1].options.source == SourceAddress(host: "0.0.0.0", ports: 1024...1024))
-        let e = ConfigTestSupport.errors(ConfigTestSupport.backend(" source 127.0.0.3 usesrc clientip\n server s 127.0.0.1:80"))
-        #expect(e.first?.message.contains("'usesrc' (transparent proxying with the client's address) is not implemented yet") == true)
+        // usesrc: read, with a warning naming what is not done (no transparent proxying)
+        let u = try #require(ConfigTestSupport.parse(ConfigTestSupport.backend(" source 127.0.0.3 usesrc clientip\n server s 127.0.0.1:80")))
+        #expect(u.proxy(named: "b")?.connection.source == SourceAddress(host: "127.0.0.3"))
+        #expect(u.warnings.count == 1 && u.warnings[0].contains("'source … usesrc clientip' is read but not applied") && u.warnings[0].contains("leave from '127.0.0.3'"))
+        #expect(ConfigTestSupport.errors(ConfigTestSupport.backend(" source 127.0.0.3 usesrc\n server s 127.0.0.1:80")).first?.message.contains("missing address after 'usesrc'") == true)
+        #expect(ConfigTestSupport.errors(ConfigTestSupport.backend(" source 127.0.0.3 usesrc client x\n server s 127.0.0.1:80")).first?.message.contains("unexpected argument 'x'") == true)
     }
 
     @Test func initAddrPolicy() {

@@ -64,6 +64,16 @@ typedef struct rp_head_call {
                                       // failure before the relay closes the connection, no page).
                                       // Response: a 101 (the request is over; what the client
                                       // sends after it goes to the server as it is).
+    int body_wait;                    // out, with RP_NEED_MORE: the head is complete and its body
+                                      // is awaited (`option http-buffer-request`)
+    int client_closed;                // in: the client sent its EOF while its body was awaited;
+                                      // decide with what is here. RP_FORWARD then means "no
+                                      // answer": the exchange ends before any server (CR, -1)
+    int cli_fd;                       // in: the client socket (getsockname for dst / %fi, only
+                                      // when the configuration reads them)
+    int client_timeout_runs;          // out, RP_FORWARD: `timeout client` keeps running while the
+                                      // response is awaited (a mode tcp frontend whose backend is
+                                      // HTTP, as HAProxy's upgraded stream: expiry logs cD)
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.
@@ -85,6 +95,7 @@ typedef struct rp_done_info {
     int local_answer;                 // answered by the proxy itself (error page, stats...)
     const struct sockaddr_storage *client;
     uint32_t request_index;
+    int cli_fd;                       // the client socket, still open (-1 when gone)
 } rp_done_info;
 
 typedef struct rp_callbacks {

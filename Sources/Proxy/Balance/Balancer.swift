@@ -76,7 +76,7 @@ func makeBalancer(_ algorithm: BalanceAlgorithm, hashType: HashType, balanced s:
     case .leastConn: return LeastConnBalancer(servers: s)
     case .source: return SourceHashBalancer(servers: s, hashType: hashType)
     case .uri: return URIHashBalancer(servers: s, hashType: hashType, options: options)
-    case .urlParam(let name): return URLParamHashBalancer(servers: s, hashType: hashType, parameter: name)
+    case .urlParam(let name): return URLParamHashBalancer(servers: s, hashType: hashType, parameter: name, checkPost: options.urlParamCheckPost)
     case .header(let name): return HeaderHashBalancer(servers: s, hashType: hashType, header: name, domainOnly: options.headerDomainOnly)
     case .random(let draws): return RandomBalancer(servers: s, draws: draws)
     case .first: return FirstAvailableBalancer(servers: s)

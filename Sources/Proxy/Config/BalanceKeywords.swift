@@ -5,13 +5,13 @@ enum BalanceKeywords {
 
     static let all: [ConfigKeyword] = [
         ConfigKeyword("balance", .backendSide,
-                      "balance roundrobin|static-rr|leastconn|first|source|random[(N)]|uri [len N] [depth N] [whole] [path-only]|url_param NAME|hdr(NAME) [use_domain_only]",
+                      "balance roundrobin|static-rr|leastconn|first|source|random[(N)]|uri [len N] [depth N] [whole] [path-only]|url_param NAME [check_post]|hdr(NAME) [use_domain_only]",
                       "Load-balancing algorithm (default roundrobin).") { state, line throws(ConfigError) in
             // `balance` alone means roundrobin, as in HAProxy.
             let name = line.argument(0) ?? "roundrobin"
             var options = state.proxy.balancing
             options.uriLength = nil; options.uriDepth = nil; options.uriWhole = false; options.uriPathOnly = false
-            options.headerDomainOnly = false
+            options.headerDomainOnly = false; options.urlParamCheckPost = false
             let algorithm: BalanceAlgorithm
             switch name {
             case "roundrobin": algorithm = .roundRobin
@@ -38,8 +38,9 @@ enum BalanceKeywords {
             case "url_param":
                 guard let param = line.argument(1) else { throw line.error("missing parameter name; expected 'balance url_param NAME'") }
                 if let extra = line.argument(2) {
-                    throw line.error(extra == "check_post" ? "'check_post' (hashing a POST body) is not implemented yet in ringproxy"
-                                                           : "'url_param' only accepts the 'check_post' modifier (got '\(extra)')")
+                    guard extra == "check_post" else { throw line.error("'url_param' only accepts the 'check_post' modifier (got '\(extra)')") }
+                    if let more = line.argument(3) { throw line.error("unexpected argument '\(more)' after 'check_post'") }
+                    options.urlParamCheckPost = true
                 }
                 algorithm = .urlParam(param)
             default:

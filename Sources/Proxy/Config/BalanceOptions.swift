@@ -9,6 +9,9 @@ public struct BalanceOptions: Equatable, Sendable {
     public var uriWhole = false
     /// `balance uri path-only`: scheme and authority of an absolute URI are left out.
     public var uriPathOnly = false
+    /// `balance url_param NAME check_post`: a POST without the parameter in its query string
+    /// is hashed on the parameter in its body (what of it is in the buffer).
+    public var urlParamCheckPost = false
     /// `balance hdr(NAME) use_domain_only`: only the second-level domain is hashed.
     public var headerDomainOnly = false
     /// A `balance` line was read (here or in the defaults): `dispatch` is then ignored.

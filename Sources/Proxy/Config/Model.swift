@@ -285,9 +285,11 @@ public struct StatsConfig: Equatable, Sendable {
     public var showNode: String? = nil
     public var showDescription: String? = nil
     public var adminCondition: Condition? = nil
+    /// `stats scope NAME|.`: the page shows only these proxies (empty: all).
+    public var scopes: [String] = []
     public init() {}
     public static func == (a: StatsConfig, b: StatsConfig) -> Bool {
-        a.enabled == b.enabled && a.uri == b.uri && a.realm == b.realm && a.refresh == b.refresh &&
+        a.enabled == b.enabled && a.uri == b.uri && a.realm == b.realm && a.refresh == b.refresh && a.scopes == b.scopes &&
         a.hideVersion == b.hideVersion && a.showLegends == b.showLegends && a.adminCondition == b.adminCondition &&
         a.showNode == b.showNode && a.showDescription == b.showDescription &&
         a.auths.map { $0.user + ":" + $0.password } == b.auths.map { $0.user + ":" + $0.password }

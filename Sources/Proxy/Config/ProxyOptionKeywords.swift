@@ -21,8 +21,7 @@ enum ProxyOptionKeywords {
              notApplied: "the statistics have no per-listener lines yet") { $0.connection.socketStats = $1 },
         flag("option checkcache", .backendSide, "Refuse cacheable responses that carry a cookie.",
              notApplied: "ringproxy adds 'Cache-Control: private' with 'cookie … nocache' but does not block such responses") { $0.connection.checkCache = $1 },
-        flag("option http-buffer-request", .proxies, "Wait for the whole request body (or a full buffer) before choosing and connecting to a server.",
-             notApplied: "ringproxy connects to the server once the request head is in and forwards the body as it arrives, so rules do not see the body") { $0.connection.bufferRequest = $1 },
+        flag("option http-buffer-request", .proxies, "Wait for the whole request body (or a full buffer) before the rules run and a server is chosen (req.body fetches, `balance url_param … check_post`).") { $0.connection.bufferRequest = $1 },
         ConfigKeyword("option http_proxy", .proxies, "option http_proxy", "Forward to the host named in an absolute request URI.", negatable: true) { state, line throws(ConfigError) in
             if line.negated { return }
             throw line.error("'option http_proxy' is not implemented yet in ringproxy (servers are chosen among 'server' lines)")
@@ -51,9 +50,13 @@ enum ProxyOptionKeywords {
                       "The source address (and port or port range) of connections to the servers.") { state, line throws(ConfigError) in
             guard let text = line.argument(0) else { throw line.error("missing address; expected 'source ADDR[:PORT[-PORT]]'") }
             if let extra = line.argument(1) {
-                throw line.error(extra == "usesrc" ? "'usesrc' (transparent proxying with the client's address) is not implemented yet in ringproxy"
-                                                   : extra == "interface" ? "'source … interface' (binding server connections to a device) is not implemented yet in ringproxy"
-                                                   : "unexpected argument '\(extra)'; expected 'source ADDR[:PORT[-PORT]]'")
+                guard extra == "usesrc" else {
+                    throw line.error(extra == "interface" ? "'source … interface' (binding server connections to a device) is not implemented yet in ringproxy"
+                                                          : "unexpected argument '\(extra)'; expected 'source ADDR[:PORT[-PORT]] [usesrc …]'")
+                }
+                guard let what = line.argument(2) else { throw line.error("missing address after 'usesrc'; expected 'usesrc client|clientip|hdr_ip(NAME)|ADDR[:PORT]'") }
+                if let more = line.argument(3) { throw line.error("unexpected argument '\(more)' after 'usesrc \(what)'") }
+                state.warn(line.location, "'source … usesrc \(what)' is read but not applied: ringproxy does not proxy transparently (IP_TRANSPARENT), so connections to the servers leave from '\(text)', not from the client's address")
             }
             state.proxy.connection.source = try SourceAddress.parse(text, line)
         },

@@ -22,7 +22,7 @@ public struct ConnectionOptions: Equatable, Sendable {
     public var continuousStats = false
     public var socketStats = false
     public var checkCache = false
-    /// `option http-buffer-request` (read, see the keyword).
+    /// `option http-buffer-request`: the body is awaited before the rules (RequestBodyWait).
     public var bufferRequest = false
     public init() {}
 }

@@ -23,6 +23,7 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case httpAuth = "http_auth", httpAuthGroup = "http_auth_group", httpAuthType = "http_auth_type"
     case httpAuthUser = "http_auth_user", httpAuthPass = "http_auth_pass", httpFirstReq = "http_first_req"
     case reqProtoHTTP = "req.proto_http"
+    case reqBody = "req.body", reqBodyLen = "req.body_len", reqBodySize = "req.body_size", reqBodyParam = "req.body_param"
     case captureReqHdr = "capture.req.hdr", captureReqMethod = "capture.req.method"
     case captureReqURI = "capture.req.uri", captureReqVer = "capture.req.ver"
     case uniqueID = "unique-id"
@@ -205,6 +206,10 @@ public enum SampleCatalog {
             ("req.ver", f(.reqVer, [], 0, .string, .requestHeaders)),
             ("req_ver", f(.reqVer, [], 0, .string, .requestHeaders)),
             ("req.proto_http", f(.reqProtoHTTP, [], 0, .bool, .requestPermanent)),
+            ("req.body", f(.reqBody, [], 0, .binary, .requestHeaders)),
+            ("req.body_len", f(.reqBodyLen, [], 0, .int, .requestHeaders)),
+            ("req.body_size", f(.reqBodySize, [], 0, .int, .requestHeaders)),
+            ("req.body_param", f(.reqBodyParam, [.string, .string], 0, .string, .requestHeaders)),
             ("req_proto_http", f(.reqProtoHTTP, [], 0, .bool, .requestPermanent)),
             ("http_auth", f(.httpAuth, [.userlist], 1, .bool, .requestHeaders)),
             ("http_auth_group", f(.httpAuthGroup, [.userlist], 1, .string, .requestHeaders)),

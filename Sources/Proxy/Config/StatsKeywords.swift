@@ -41,6 +41,13 @@ enum StatsKeywords {
         stats("show-desc", "stats show-desc [TEXT]", "Show a description on the page (default: the global `description`).") { stats, line throws(ConfigError) in
             stats.showDescription = line.arguments.joined(separator: " ")
         },
+        ConfigKeyword("stats scope", .proxies, "stats scope NAME|.",
+                      "Show only this proxy on the page (`.`: the section itself; repeatable; default all).") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "stats scope NAME|.")
+            let name = line.argument(0)!
+            state.proxy.stats.scopes.append(name == "." ? state.proxy.name : name)
+            state.proxy.stats.enabled = true
+        },
         ConfigKeyword("stats admin", [.frontend, .backend, .listen], "stats admin if|unless COND",
                       "Allow enabling/disabling servers from the page when COND matches.") { state, line throws(ConfigError) in
             guard let word = line.argument(0), word == "if" || word == "unless" else {

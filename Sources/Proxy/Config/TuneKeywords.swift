@@ -1,8 +1,8 @@
 // The `tune.*` keywords ringproxy implements (the others match IgnoredKeywords' `tune.*`).
 
 enum TuneKeywords {
-    /// The engine's buffers are fixed (EngineBuffers.receiveBytes): a larger tune.bufsize
-    /// cannot be honoured, so it is refused rather than silently capped.
+    /// The engine's buffers are fixed (EngineBuffers.receiveBytes): a larger tune.bufsize is
+    /// capped there, with a warning that says so (heads are then limited as with that size).
     static let largestBufferSize = EngineBuffers.receiveBytes
     /// Below this a request line and a few headers no longer fit (HAProxy warns that very low
     /// values break things; ringproxy refuses them).
@@ -17,7 +17,9 @@ enum TuneKeywords {
                 throw line.error("\(n) is too small; expected \(smallestBufferSize)..\(largestBufferSize)")
             }
             guard n <= largestBufferSize else {
-                throw line.error("\(n) is larger than ringproxy's per-connection buffers (\(largestBufferSize) bytes); expected \(smallestBufferSize)..\(largestBufferSize)")
+                state.warn(line.location, "'tune.bufsize \(n)' is larger than ringproxy's per-connection buffers: \(largestBufferSize) bytes are used (a request or response head must fit in \(largestBufferSize) − tune.maxrewrite bytes; bodies are streamed whatever their size)")
+                state.config.global.tune.bufferSize = largestBufferSize
+                return
             }
             state.config.global.tune.bufferSize = n
         },

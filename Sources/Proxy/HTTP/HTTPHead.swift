@@ -118,21 +118,27 @@ public final class RequestHead: MessageHead {
     public var isGetHeadPost: Bool = false
     public var isConnect: Bool = false
     public var expectContinue: Bool = false
-    /// Scheme-based normalisation (RequestTarget.normalise): the `:port` to cut from the
-    /// target (empty: none), and the value every Host header takes (nil: unchanged).
+    /// Scheme-based normalisation (RequestTarget.normalise, checkConnect): the `:port` to cut
+    /// from the target and the one cut from the Host value (empty: none). The Host field's
+    /// value range already ends before its cut, so rules and fetches read the Host as HAProxy's
+    /// parser leaves it; the forwarded head drops the cut (RequestNormalisation).
     public var targetPortCut: ByteRange = .empty
-    public var normalisedHost: ByteRange? = nil
+    public var hostPortCut: ByteRange = .empty
     /// Spaces beyond the first between method and target, and target and version (usually
     /// empty): not forwarded, as HAProxy writes the request line with single spaces.
     public var extraSpaceBeforeTarget: ByteRange = .empty
     public var extraSpaceBeforeVersion: ByteRange = .empty
     /// `Connection: upgrade` with a body: the Upgrade headers are not forwarded.
     public var dropUpgrade: Bool = false
+    /// The body's bytes in the buffer after the head (first chunk's data when chunked), set
+    /// only for a backend that hashes POST bodies (`balance url_param … check_post`).
+    public var bufferedBody = UnsafeRawBufferPointer(start: nil, count: 0)
     public override func reset() {
         super.reset(); method = .empty; target = .empty; requestLine = .empty
         isHead = false; isPost = false; isGetHeadPost = false; isConnect = false; expectContinue = false
-        targetPortCut = .empty; normalisedHost = nil
+        targetPortCut = .empty; hostPortCut = .empty
         extraSpaceBeforeTarget = .empty; extraSpaceBeforeVersion = .empty; dropUpgrade = false
+        bufferedBody = UnsafeRawBufferPointer(start: nil, count: 0)
     }
 }
 

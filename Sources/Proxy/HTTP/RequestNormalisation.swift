@@ -15,14 +15,6 @@ enum RequestNormalisation {
             var u = 0
             while let k = head.findHeader("upgrade", from: u) { rewrite.delete(head.fields[k].line); u = k + 1 }
         }
-        guard let host = head.normalisedHost else { return }
-        var i = 0
-        while let k = head.findHeader("host", from: i) {
-            let v = head.fields[k].value
-            let m = rewrite.mark
-            rewrite.put(head.slice(host))
-            rewrite.edit(at: Int(v.lo), cutTo: Int(v.hi), from: m)
-            i = k + 1
-        }
+        if !head.hostPortCut.isEmpty { rewrite.delete(head.hostPortCut) }
     }
 }

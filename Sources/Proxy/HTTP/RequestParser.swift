@@ -109,18 +109,16 @@ public enum RequestParser {
 
         // The target's authority against Host, then the scheme-based normalisation (HAProxy 2.6).
         if head.isConnect {
-            var host: ByteRange? = nil
-            if let error = RequestTarget.checkConnect(head, hostIndex: summary.hostIndex, normalisedHost: &host) {
+            if let error = RequestTarget.checkConnect(head, hostIndex: summary.hostIndex) {
                 return .invalid(error)
             }
-            head.normalisedHost = host
         } else {
             if summary.hostIndex >= 0, let authority = head.targetAuthority, !authority.isEmpty,
                !RequestTarget.authorityMatchesHost(head, authority: authority, host: head.fields[summary.hostIndex].value,
                                                    scheme: head.absoluteScheme) {
                 return .invalid(.hostMismatch)
             }
-            RequestTarget.normalise(head)
+            RequestTarget.normalise(head, hostIndex: summary.hostIndex)
         }
         if let lateRefusal { return .invalid(lateRefusal) }
         return .complete

@@ -136,9 +136,9 @@ enum RequestTarget {
 
     /// HAProxy 2.6's check of a CONNECT target (h1_validate_connect_authority): `host:port`
     /// with a port (else .badTarget); a Host header names the same host and port, or the same
-    /// host without a port when the port is 80 or 443 (else .hostMismatch). `normalisedHost`
-    /// gets the Host value to forward instead, when HAProxy drops its default port.
-    static func checkConnect(_ head: RequestHead, hostIndex: Int, normalisedHost: inout ByteRange?) -> ParseError? {
+    /// host without a port when the port is 80 or 443 (else .hostMismatch). A Host port of 80
+    /// or 443 is cut (HAProxy forwards and matches `Host: h`; an empty port stays).
+    static func checkConnect(_ head: RequestHead, hostIndex: Int) -> ParseError? {
         guard let authority = head.targetAuthority else { return .badTarget }
         let a = split(head, authority)
         guard let port = a.port, !port.isEmpty else { return .badTarget }
@@ -146,7 +146,7 @@ enum RequestTarget {
         let h = split(head, head.fields[hostIndex].value)
         if let hp = h.port, !hp.isEmpty {
             guard equalCaseInsensitive(head, h.host, a.host), head.slice(hp).elementsEqual(head.slice(port)) else { return .hostMismatch }
-            if isDefaultPort(head, port, scheme: nil) { normalisedHost = h.host }
+            if isDefaultPort(head, port, scheme: nil) { cutHostPort(head, hostIndex, h.host) }
             return nil
         }
         return isDefaultPort(head, port, scheme: nil) && equalCaseInsensitive(head, h.host, a.host) ? nil : .hostMismatch
@@ -154,12 +154,21 @@ enum RequestTarget {
 
     /// HAProxy 2.6's scheme-based normalisation (http_scheme_based_normalize): an
     /// absolute-form target whose port is the scheme's default (or empty) loses it, and
-    /// every Host header takes the target's host. Records the cut and the new Host value.
-    static func normalise(_ head: RequestHead) {
+    /// the Host header loses its own port when that is the scheme's default (or empty) too.
+    static func normalise(_ head: RequestHead, hostIndex: Int) {
         guard let scheme = head.absoluteScheme, let authority = head.absoluteAuthority else { return }
         let a = split(head, hostPort(head, authority))
         guard let port = a.port, isDefaultPort(head, port, scheme: scheme) else { return }
         head.targetPortCut = ByteRange(Int(port.lo) - 1, Int(port.hi))
-        head.normalisedHost = a.host
+        guard hostIndex >= 0 else { return }
+        let h = split(head, head.fields[hostIndex].value)
+        if let hp = h.port, isDefaultPort(head, hp, scheme: scheme) { cutHostPort(head, hostIndex, h.host) }
+    }
+
+    /// The Host value becomes `host`; the `:port` after it is recorded as cut.
+    @inline(__always) static func cutHostPort(_ head: RequestHead, _ hostIndex: Int, _ host: ByteRange) {
+        let v = head.fields[hostIndex].value
+        head.hostPortCut = ByteRange(Int(host.hi), Int(v.hi))
+        head.fields[hostIndex].value = ByteRange(Int(v.lo), Int(host.hi))
     }
 }

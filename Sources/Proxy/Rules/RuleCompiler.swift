@@ -39,10 +39,16 @@ public final class CompiledRules: @unchecked Sendable {
     let requestCounter = Atomic<Int>(0)
     /// The configuration needs per-connection rule state (variables, captures...).
     let needsSlotState: Bool
+    /// Some fetch or log field reads the local address (the stream layer asks the socket then).
+    let usesLocalAddress: Bool
+    /// Some fetch reads the request body (the stream layer hands the buffered bytes over then).
+    let usesRequestBody: Bool
 
     init(configuration: Configuration, tables: RuleTables, acls: [ACLTable], dynamicBackends: [[LogFormatProgram?]], proxies: [ProxyRuleProgram?], files: PatternReferences, captures: [CaptureLayout],
          logFormats: [LogFormatProgram?], uniqueIDFormats: [LogFormatProgram?], uniqueIDHeaders: [StaticBytes?],
-         headerCaptures: [[(name: [UInt8], slot: Int)]], responseHeaderCaptures: [[(name: [UInt8], slot: Int)]]) {
+         headerCaptures: [[(name: [UInt8], slot: Int)]], responseHeaderCaptures: [[(name: [UInt8], slot: Int)]],
+         usesLocalAddress: Bool = false, usesRequestBody: Bool = false) {
+        self.usesLocalAddress = usesLocalAddress; self.usesRequestBody = usesRequestBody
         self.configuration = configuration; self.acls = acls; self.dynamicBackends = dynamicBackends
         self.tables = tables; self.proxies = proxies; self.files = files; self.captures = captures
         self.logFormats = logFormats; self.uniqueIDFormats = uniqueIDFormats; self.uniqueIDHeaders = uniqueIDHeaders
@@ -102,6 +108,10 @@ private struct Compiler {
     let stick: StickTableSet
     /// Some rule tracks or reads stick counters.
     var usesStick = false
+    /// Some fetch or log field reads the accepted connection's local address (dst, %fi...).
+    var usesLocalAddress = false
+    /// Some fetch reads the request body (req.body...).
+    var usesRequestBody = false
 
     init(config: Configuration, topology: Topology, stick: StickTableSet) {
         self.config = config
@@ -160,7 +170,8 @@ private struct Compiler {
             stick: usesStick ? stick : nil)
         return CompiledRules(configuration: config, tables: tables, acls: tables_, dynamicBackends: dynamic, proxies: programs, files: files, captures: captures,
                              logFormats: logFormats, uniqueIDFormats: uidFormats, uniqueIDHeaders: uidHeaders,
-                             headerCaptures: hdrCaptures, responseHeaderCaptures: resCaptures)
+                             headerCaptures: hdrCaptures, responseHeaderCaptures: resCaptures,
+                             usesLocalAddress: usesLocalAddress, usesRequestBody: usesRequestBody)
     }
 
     // MARK: proxies
@@ -326,8 +337,14 @@ private struct Compiler {
             return .variable(VarSlot(scope: v.scope, index: variables.slot(v)), dflt)
         case .src: return .src
         case .srcPort: return .srcPort
-        case .dst: return .dst
-        case .dstPort: return .dstPort
+        case .dst: usesLocalAddress = true; return .dst
+        case .dstPort: usesLocalAddress = true; return .dstPort
+        case .reqBody: usesRequestBody = true; return .requestBody
+        case .reqBodyLen: usesRequestBody = true; return .requestBodyLength
+        case .reqBodySize: usesRequestBody = true; return .requestBodySize
+        case .reqBodyParam:
+            usesRequestBody = true
+            return .requestBodyParam(name: Array((str(0) ?? "").utf8), caseInsensitive: str(1) == "i")
         case .soID: return .soID
         case .feName: return .feName
         case .feID: return .feID
@@ -495,7 +512,9 @@ private struct Compiler {
         LogFormatProgram(nodes: try d.nodes.map { n in
             switch n {
             case .literal(let t): return .literal(StaticBytes(Array(t.utf8), in: pool))
-            case .field(let f, let o): return .field(f, mandatory ? o.union(.mandatory) : o)
+            case .field(let f, let o):
+                if f == .frontendIP || f == .frontendPort { usesLocalAddress = true }
+                return .field(f, mandatory ? o.union(.mandatory) : o)
             case .sample(let e, let o): return .sample(try expr(e, p), mandatory ? o.union(.mandatory) : o)
             }
         }, http: http, pool: pool)

@@ -172,6 +172,8 @@ public final class RuleContext {
     var logRecord: UnsafePointer<HTTPLogRecord>? = nil
     /// The unique id of the transaction (unique-id-format), in the slot.
     var uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// What of the request body is in the buffer (RequestBodyFetch.swift).
+    var body = RequestBodyBytes()
 
     /// crypt_r state, made on the first password check.
     lazy var crypt = CryptScratch()
@@ -186,6 +188,8 @@ public final class RuleContext {
         arena.reset()
         formatArena.reset()
         request.load(request: head)
+        body = RequestBodyBytes()
+        local = .none; localPort = 0
         originalMethod = head.slice(head.method)
         requestLoaded = true
         responseLoaded = false

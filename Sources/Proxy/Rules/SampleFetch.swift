@@ -37,6 +37,9 @@ enum Fetch {
     case uniqueID
     case status
     case stick(StickQuery)
+    /// req.body, req.body_len, req.body_size, req.body_param (RequestBodyFetch.swift).
+    case requestBody, requestBodyLength, requestBodySize
+    case requestBodyParam(name: [UInt8], caseInsensitive: Bool)
 }
 
 /// What a header value becomes: the text, an integer (hdr_val), an address (hdr_ip).
@@ -64,6 +67,8 @@ extension RuleContext {
             return cookieValue(d, name, kind, &c)
         case .urlParam(let name, let delim, let int):
             return urlParamValue(name, delim, int, &c)
+        case .requestBodyParam(let name, let ci):
+            return bodyParamValue(name, ci, &c)
         default:
             if c.done { return nil }
             c.done = true
@@ -109,6 +114,7 @@ extension RuleContext {
         case .dst: return address(local)
         case .dstPort: return local == .none ? nil : .int(Int64(localPort))
         case .soID: return .int(1)
+        case .requestBody, .requestBodyLength, .requestBodySize: return bodySample(f)
         case .feName: return stringConstant(tables.frontendNameBytes[frontend])
         case .feID: return .int(Int64(tables.frontendIDs[frontend]))
         case .beName:

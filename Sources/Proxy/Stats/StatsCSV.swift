@@ -42,6 +42,8 @@ public enum StatsCSV {
         public var legends = false
         /// `scope=TEXT`: only proxies whose name contains TEXT, ignoring case (HAProxy's strnistr).
         public var scope: String? = nil
+        /// `stats scope` lines of the page's section: only these proxies (empty: all).
+        public var proxies: [String] = []
         /// `show stat <iid> <type> <sid>`: proxy id (-1: any), type mask (1 frontend, 2 backend,
         /// 4 server; -1: all) and server id (-1: any).
         public var proxyID = -1
@@ -68,6 +70,7 @@ public enum StatsCSV {
         var out: [Row] = []
         for p in m.configuration.proxies {
             if let scope = o.scope, !scope.isEmpty, !p.name.lowercased().contains(scope.lowercased()) { continue }
+            if !o.proxies.isEmpty && !o.proxies.contains(p.name) { continue }
             if o.proxyID != -1 && m.proxyID(p.name) != o.proxyID { continue }
             if p.isFrontend && o.typeMask & 1 != 0 { out.append(frontendRow(m, p)) }
             if p.isBackend, let b = m.states.backendIndex(named: p.name) {

@@ -14,6 +14,8 @@ public enum StatsHTML {
         for p in m.configuration.proxies {
             // `scope=`: HAProxy's case-insensitive substring match on the proxy name.
             if let scope = request.scope, !p.name.lowercased().contains(scope.lowercased()) { continue }
+            // `stats scope`: the section's own list, exact names (HAProxy's stat_scope).
+            if !config.scopes.isEmpty && !config.scopes.contains(p.name) { continue }
             h += proxyTable(m, p, request: request, form: admin && p.isBackend && !p.servers.isEmpty ? config : nil)
         }
         h += legend

@@ -75,6 +75,7 @@ public enum StatsResponse {
             o.hideDown = req.upOnly
             o.hideMaintenance = req.hideMaintenance
             o.scope = req.scope
+            o.proxies = config.scopes
             o.legends = config.showLegends
             return ok(body: req.isHead ? "" : StatsCSV.render(model(), options: o), contentType: "text/plain",
                       refreshSeconds: refresh, connection: connection, head: req.isHead)

@@ -26,6 +26,11 @@ public final class FrontendPlan: @unchecked Sendable {
     public var proxy = 0
     /// `mode tcp`: its connections are relayed as raw bytes (StreamHandler+TCP.swift).
     public var tcp = false
+    /// `option http-buffer-request` applies to its requests (RequestBodyWait).
+    public var waitsForBody = false
+    /// A `mode tcp` frontend whose backend is HTTP (HAProxy upgrades the stream): its client
+    /// timeout keeps running while the response is awaited.
+    public var upgradedFromTCP = false
 
     init(name: String, config: ProxyConfig, ownBackend: Int?, mode: ConnectionMode, forwardFor: ForwardedFor?,
          monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, log: ProxyLog,
@@ -71,6 +76,8 @@ public final class BackendPlanInfo: @unchecked Sendable {
     public var prefersLastServer = false
     /// `option http-pretend-keepalive`: the server is not told the connection will close.
     public var pretendKeepAlive = false
+    /// `balance url_param … check_post`: the balancer reads the buffered body.
+    public var hashesPostBody = false
 
     init(name: String, plan: BackendPlan, servers: Range<Int>, serverNames: [String], mode: ConnectionMode,
          forwardFor: ForwardedFor?, connectTimeout: Int, serverTimeout: Int, queueTimeout: Int, retries: Int,
@@ -133,6 +140,8 @@ enum PlanBuilder {
             plan.splice = spliceBits(p.connection)
             plan.proxy = f.proxy
             plan.tcp = config.relaysTCP(frontend: p)
+            plan.waitsForBody = RequestBodyWait.frontendWaits(config, topo, frontend: p, ownBackend: f.ownBackend)
+            plan.upgradedFromTCP = p.mode == .tcp && !plan.tcp
             return plan
         }
     }
@@ -178,6 +187,7 @@ enum PlanBuilder {
             default: info.prefersLastServer = false        // hash-based: the hash decides (HAProxy)
             }
             info.pretendKeepAlive = p.connection.pretendKeepAlive
+            info.hashesPostBody = p.balancing.urlParamCheckPost
             info.proxy = b.proxy
             info.statsURI = p.stats.enabled && p.kind == .backend ? Array(p.stats.uri.utf8) : nil
             return info

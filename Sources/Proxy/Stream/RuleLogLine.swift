@@ -12,7 +12,7 @@ extension StreamHandler {
     /// Logs the transaction with its log-format or its captures; false when neither applies
     /// (the caller writes the plain line).
     func logWithRules(_ r: inout HTTPLogRecord, _ w: WorkerContext, _ fe: FrontendPlan, frontend: Int, slotIndex: Int,
-                      slot: StreamSlot, server: Int32, client: UnsafePointer<sockaddr_storage>?) -> Bool {
+                      slot: StreamSlot, server: Int32, client: UnsafePointer<sockaddr_storage>?, localFD: Int32 = -1) -> Bool {
         guard let compiled = rules, let wr = w.rules else { return false }
         let format = compiled.logFormats[fe.proxy]
         let layout = compiled.captures[fe.proxy]
@@ -22,7 +22,9 @@ extension StreamHandler {
         let ctx = wr.context
         // The state this transaction left; a connection that never got a request has none.
         let state = wr.existingSlot(slotIndex)
-        let sameTransaction = state != nil && slot.active && state!.frontend == fe.proxy
+        // (not a request the parser refused: HAProxy answers those without a stream, so
+        // with no captures: `%hr` is empty, not `{}`)
+        let sameTransaction = state != nil && slot.active && !slot.badRequest && state!.frontend == fe.proxy
         ctx.arena.reset()
         ctx.formatArena.reset()
         ctx.phase = .log
@@ -34,6 +36,8 @@ extension StreamHandler {
         ctx.server = Int(server)
         ctx.client = slot.client
         ctx.clientPort = Self.socketAddress(client) ?? 0
+        ctx.local = .none; ctx.localPort = 0
+        if compiled.usesLocalAddress, let (a, port) = Self.localAddress(fd: localFD) { ctx.local = a; ctx.localPort = port }
         ctx.requestLine = r.requestLine ?? UnsafeRawBufferPointer(start: nil, count: 0)
         ctx.nowMs = w.nowMs
         let nowUs = WallClock.nowUs()

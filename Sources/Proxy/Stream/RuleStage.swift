@@ -55,6 +55,15 @@ extension StreamHandler {
         ctx.requestLine = w.lines.line(slot: slotIndex, length: slot.requestLineLength)
         ctx.nowMs = w.nowMs
         Self.socketAddress(call.pointee.client).map { ctx.clientPort = $0 }
+        if compiled.usesLocalAddress, let (a, port) = Self.localAddress(fd: call.pointee.cli_fd) { ctx.local = a; ctx.localPort = port }
+        if compiled.usesRequestBody, Int(call.pointee.head_len) <= Int(call.pointee.len) {
+            // what of the body is in the buffer (all of it when the proxy waited for it)
+            let at = Int(call.pointee.head_len)
+            ctx.body.raw = UnsafeRawBufferPointer(start: call.pointee.buf + at, count: Int(call.pointee.len) - at)
+            ctx.body.chunked = head.framing == .chunked
+            if case .contentLength(let n) = head.framing { ctx.body.declaredLength = n }
+            ctx.body.available = true
+        }
         ctx.uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
         // `capture request header`: the last value of each, from the request as received.
         for c in compiled.headerCaptures[fe.proxy] {

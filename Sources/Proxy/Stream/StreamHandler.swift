@@ -167,6 +167,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             return
         case .complete:
             if fe.statsURI != nil && statsPostIncomplete(call, fe, head, bytes) { return }
+            if fe.waitsForBody && awaitBody(call, w, slotIndex, fe, head, bytes, consumed: consumed) { return }
         }
         var slot = StreamSlot()
         slot.active = true
@@ -212,6 +213,14 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         slot.backend = Int32(bi)
         if let wr = w.rules, backendRequestRules(call, w, wr, slotIndex, &slot, fe, be, head) == .answered { return }
         if let s = be.statsURI, be.proxy != fe.proxy, serveStats(call, w, slotIndex, &slot, fe, head, uri: s, config: configuration.proxies[be.proxy], proxy: be.proxy, bytes) { return }
+        if call.pointee.client_closed != 0 {
+            // the client left while its body was awaited: no server is chosen (the engine ends
+            // the exchange, CR); HAProxy logs the backend with <NOSRV>
+            w.slots[slotIndex] = slot
+            call.pointee.verdict = Int32(RP_FORWARD.rawValue)
+            call.pointee.server_out = -1
+            return
+        }
         let rw = w.requestRewrite
         rw.reset()
         let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
@@ -220,6 +229,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             let last = Int(w.lastServer[slotIndex])
             if be.servers.contains(last) { preferred = last - be.servers.lowerBound }
         }
+        if be.hashesPostBody && head.isPost { head.bufferedBody = Self.bodyBytes(call, head) }
         let d = w.deciders[bi].decideRequest(head: head, client: slot.client, states: bstates, rewrite: rw, now: w.nowMs,
                                              preferred: preferred)
         slot.decision = d
@@ -286,6 +296,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
         call.pointee.client_fin_timeout_ms = fe.clientFinMs
         call.pointee.splice = fe.splice | be.splice
+        call.pointee.client_timeout_runs = fe.upgradedFromTCP ? 1 : 0
     }
 
     /// 400 (or 413, 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
@@ -599,9 +610,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         r.srvconn = info.server >= 0 && info.unassigned == 0 && Int(info.server) < serverOfSlot.count ? total(layout.serverRow(Int(info.server)), .scur) : 0
         r.retries = Int(info.retries)
         r.redispatched = info.redispatched != 0
-        r.requestLine = (slot.active && !slot.badRequest) ? w.lines.line(slot: slotIndex, length: slot.requestLineLength) : nil
+        r.requestLine = (slot.active && !slot.badRequest) || slot.waitingBody ? w.lines.line(slot: slotIndex, length: slot.requestLineLength) : nil
         if rules != nil, logWithRules(&r, w, fe, frontend: Int(info.frontend), slotIndex: slotIndex, slot: slot,
-                                      server: info.unassigned == 0 ? info.server : -1, client: info.client) { return }
+                                      server: info.unassigned == 0 ? info.server : -1, client: info.client, localFD: info.cli_fd) { return }
         w.syslog.logTransaction(r, to: fe.log)
     }
 

@@ -25,6 +25,8 @@ struct StreamSlot {
     var serverCounted = false
     /// `redir PREFIX`: the server (global index) whose redirect answered, for the log and counters.
     var redirectServer: Int32 = -1
+    /// Not active yet: its body is awaited (http-buffer-request); the log of a 408 shows its line.
+    var waitingBody = false
 }
 
 /// Per worker storage for the request lines the log prints (they must outlive the head buffer

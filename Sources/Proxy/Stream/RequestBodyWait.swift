@@ -1,0 +1,91 @@
+// `option http-buffer-request`: a request whose body is not all in the buffer yet is not
+// processed; the engine keeps reading (RP_NEED_MORE with body_wait) and calls again, until
+// the body is whole, the buffer is full, or the client leaves (client_closed: decided with
+// what is there; HAProxy then logs CR with no server) or times out (the engine's 408, cR).
+// Only frontends that can reach the option pay for this (FrontendPlan.waitsForBody).
+
+import CUring
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum RequestBodyWait {
+    /// Whether the body is still to come. A CONNECT, a body-less request, one that expects a
+    /// `100 Continue` (ringproxy does not send HAProxy's own interim answer: the server does)
+    /// and a full buffer go on at once.
+    static func mustWait(_ head: RequestHead, body: UnsafeRawBufferPointer, bufferFull: Bool) -> Bool {
+        if bufferFull || head.isConnect || head.expectContinue { return false }
+        switch head.framing {
+        case .contentLength(let n): return Int64(body.count) < n
+        case .chunked: return !ChunkedBody.isComplete(body)
+        case .none, .untilClose: return false
+        }
+    }
+
+    /// Frontends whose requests wait: the option on the frontend, or on a backend it names
+    /// (default_backend, its own, or any use_backend target). HAProxy waits in the backend
+    /// for a backend's option, after the frontend's rules; ringproxy waits before them.
+    static func frontendWaits(_ config: Configuration, _ topo: Topology, frontend p: ProxyConfig, ownBackend: Int?) -> Bool {
+        if p.connection.bufferRequest { return true }
+        func named(_ name: String?) -> Bool {
+            guard let name, let bi = topo.backendByName[name] else { return false }
+            return config.proxies[topo.backends[bi].proxy].connection.bufferRequest
+        }
+        if let own = ownBackend, config.proxies[topo.backends[own].proxy].connection.bufferRequest { return true }
+        if named(p.defaultBackend) { return true }
+        if p.useBackends.contains(where: { $0.dynamic != nil }) {
+            return config.proxies.contains { $0.kind == .backend && $0.connection.bufferRequest }
+        }
+        return p.useBackends.contains { named($0.backend) }
+    }
+}
+
+extension StreamHandler {
+    /// The request's body is awaited: remember its line for the log of a 408 and ask for more.
+    func awaitBody(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
+                   _ fe: FrontendPlan, _ head: RequestHead, _ bytes: UnsafeRawBufferPointer, consumed: Int) -> Bool {
+        guard fe.waitsForBody, call.pointee.client_closed == 0,
+              RequestBodyWait.mustWait(head, body: UnsafeRawBufferPointer(rebasing: bytes[consumed...]),
+                                       bufferFull: call.pointee.head_too_big != 0) else { return false }
+        var slot = StreamSlot()
+        slot.frontend = call.pointee.frontend
+        slot.waitingBody = true
+        if !fe.log.loggers.isEmpty { slot.requestLineLength = w.lines.save(slot: slotIndex, head) }
+        w.slots[slotIndex] = slot
+        call.pointee.body_wait = 1
+        return true
+    }
+
+    /// The body bytes in the buffer: the data itself, or a chunked body's first chunk.
+    static func bodyBytes(_ call: UnsafeMutablePointer<rp_head_call>, _ head: RequestHead) -> UnsafeRawBufferPointer {
+        let at = Int(call.pointee.head_len), len = Int(call.pointee.len)
+        guard at <= len else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        var raw = UnsafeRawBufferPointer(start: call.pointee.buf + at, count: len - at)
+        switch head.framing {
+        case .contentLength(let n): raw = UnsafeRawBufferPointer(rebasing: raw[0..<min(raw.count, Int(clamping: n))])
+        case .chunked:
+            var first = UnsafeRawBufferPointer(start: nil, count: 0)
+            var seen = false
+            ChunkedBody.forEachData(raw) { part in if !seen { first = part; seen = true } }
+            raw = first
+        default: break
+        }
+        return raw
+    }
+
+    /// The local address of an accepted socket (dst, dst_port, %fi, %fp), asked only by
+    /// configurations that read it.
+    static func localAddress(fd: Int32) -> (ClientAddress, Int)? {
+        guard fd >= 0 else { return nil }
+        var ss = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &ss) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { return nil }
+        return withUnsafePointer(to: &ss) { p in
+            let a = clientAddress(p)
+            return a == .none ? nil : (a, socketAddress(p) ?? 0)
+        }
+    }
+}
