@@ -1,6 +1,10 @@
 // A raw HTTP/1.x client for end-to-end tests: exact bytes out, one response at a time in,
 // with the bytes as received kept for inspection.
 import Glibc
+// The C targets include <sys/socket.h> too; depending on which module the compiler loads first
+// in a batch, the socket constants belong to one of them: import both so they resolve.
+import CBench
+import CUring
 
 struct RawHTTPError: Error, CustomStringConvertible {
     let description: String

@@ -2,6 +2,10 @@
 // answers with bytes chosen by the test from the request, one connection per thread.
 import Foundation
 import Glibc
+// The C targets include <sys/socket.h> too; depending on which module the compiler loads first
+// in a batch, the socket constants belong to one of them: import both so they resolve.
+import CBench
+import CUring
 import Synchronization
 
 final class RecordingBackend: @unchecked Sendable {

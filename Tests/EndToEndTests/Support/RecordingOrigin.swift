@@ -5,6 +5,10 @@
 // bare LF or a second request hidden in a body shows up as a difference.
 import Foundation
 import Glibc
+// The C targets include <sys/socket.h> too; depending on which module the compiler loads first
+// in a batch, the socket constants belong to one of them: import both so they resolve.
+import CBench
+import CUring
 import Synchronization
 
 final class RecordingOrigin: Sendable {
