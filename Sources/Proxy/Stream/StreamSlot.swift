@@ -25,6 +25,8 @@ struct StreamSlot {
     var serverCounted = false
     /// `redir PREFIX`: the server (global index) whose redirect answered, for the log and counters.
     var redirectServer: Int32 = -1
+    /// The request is a CONNECT: a 2xx answer turns the connection into a tunnel.
+    var isConnect = false
 }
 
 /// Per worker storage for the request lines the log prints (they must outlive the head buffer
