@@ -22,6 +22,14 @@ enum { RP_SPLICE_REQUEST = 1, RP_SPLICE_RESPONSE = 2 };
 #define RP_MAX_IOV 64
 
 /// One head handed to Swift (request or response) and the action Swift writes back.
+/// Which idle server connections a request may take (`http-reuse`; rp_reuse.c).
+enum rp_reuse {
+    RP_REUSE_ANY = 0,                 // any idle connection of the server (`always`; later requests)
+    RP_REUSE_NEW,                     // a new connection (`safe`: a client connection's first request)
+    RP_REUSE_PROVEN,                  // one that carried more than one request (`aggressive`: a first request)
+    RP_REUSE_PRIVATE,                 // only the one this client connection opened (`never`)
+};
+
 typedef struct rp_head_call {
     /* in */
     int worker;
@@ -64,6 +72,8 @@ typedef struct rp_head_call {
                                       // failure before the relay closes the connection, no page).
                                       // Response: a 101 (the request is over; what the client
                                       // sends after it goes to the server as it is).
+    int reuse;                        // RP_FORWARD: the idle server connections the request may
+                                      // be sent on (`http-reuse`, enum rp_reuse)
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.

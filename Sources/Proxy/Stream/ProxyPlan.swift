@@ -71,6 +71,8 @@ public final class BackendPlanInfo: @unchecked Sendable {
     public var prefersLastServer = false
     /// `option http-pretend-keepalive`: the server is not told the connection will close.
     public var pretendKeepAlive = false
+    /// `http-reuse`: which idle server connections a request may take.
+    public var reuse = HTTPReuse.safe
 
     init(name: String, plan: BackendPlan, servers: Range<Int>, serverNames: [String], mode: ConnectionMode,
          forwardFor: ForwardedFor?, connectTimeout: Int, serverTimeout: Int, queueTimeout: Int, retries: Int,
@@ -178,6 +180,7 @@ enum PlanBuilder {
             default: info.prefersLastServer = false        // hash-based: the hash decides (HAProxy)
             }
             info.pretendKeepAlive = p.connection.pretendKeepAlive
+            info.reuse = HTTPReuse(keyword: p.httpReuse)
             info.proxy = b.proxy
             info.statsURI = p.stats.enabled && p.kind == .backend ? Array(p.stats.uri.utf8) : nil
             return info
