@@ -260,6 +260,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         if !leading.isEmpty { rw.delete(leading) }
         RequestNormalisation.apply(head: head, rewrite: rw)
         ContentLengthRewrite.apply(head: head, rewrite: rw)
+        TEHeaderRewrite.apply(head: head, rewrite: rw)
         if let xff = be.forwardFor ?? fe.forwardFor, let client = call.pointee.client {
             xff.append(head: head, rewrite: rw, socketAddress: UnsafeRawPointer(client))
         }
@@ -287,6 +288,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
         call.pointee.client_fin_timeout_ms = fe.clientFinMs
         call.pointee.splice = fe.splice | be.splice
+        call.pointee.reuse = be.reuse.enginePolicy(first: call.pointee.request_index == 0)
     }
 
     /// 400 (or 413, 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
