@@ -592,8 +592,6 @@ def explain(data, kind, h, r):
         return "engine: client EOF with an incomplete head gets no 400"
     if ra[0] == "400" and ha[0] in ("silent-close", "reset") and not h["origin"] and not r["origin"]:
         return "benign: both refuse; ringproxy with its 400 page"
-    if data.lstrip(b"\r\n").startswith(b"CONNECT ") and ha[0] == ra[0] and ha[1:] != ra[1:]:
-        return "pending: ringproxy does not tunnel after CONNECT's 2xx yet (tcp branch); it reads the bytes after as a request"
     if kind == "later-answer-differs" and h["origin"] == r["origin"] and len(ra) > len(ha):
         return "benign: client EOF after a request: HAProxy may close after its first answer, ringproxy answers the bytes left (400)"
     if kind == "later-answer-differs" and h["origin"] == r["origin"]:
