@@ -4,6 +4,7 @@
 // a strict, naive server would (lines end with CRLF only; Content-Length or chunked), so a
 // bare LF or a second request hidden in a body shows up as a difference.
 import Foundation
+import CUring             // SHUT_RDWR: its declaration is seen through CUring's <sys/socket.h> (debug builds of this target)
 import Glibc
 import Synchronization
 
