@@ -78,9 +78,9 @@ final class ScriptedOrigin: @unchecked Sendable {   // the listening fd and coun
 
     /// `script(conn, index)` runs once per accepted connection (index from 0), on its own thread;
     /// the connection is closed when it returns.
-    init(backlog: Int32 = 128, receiveBuffer: Int32 = 0, port: UInt16 = 0,
+    init(backlog: Int32 = 128, receiveBuffer: Int32 = 0, port wanted: UInt16 = 0,
          script: @escaping @Sendable (OriginConn, Int) throws -> Void) throws {
-        let l = try Sockets.listen(backlog: backlog, port: port)
+        let l = try Sockets.listen(backlog: backlog, port: wanted)
         if receiveBuffer > 0 {          // inherited by accepted sockets: a small TCP window
             var v = receiveBuffer
             setsockopt(l.fd, SOL_SOCKET, SO_RCVBUF, &v, socklen_t(MemoryLayout<Int32>.size))
