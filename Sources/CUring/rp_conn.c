@@ -65,6 +65,7 @@ conn *conn_alloc(worker *w) {
     c->gen = gen;
     c->state = C_ACTIVE;
     c->fd[CLI] = c->fd[SRV] = -1; c->server = -1;
+    c->own_fd = c->own_server = -1;
     c->pu.pipe[0] = c->pu.pipe[1] = -1;
     c->ms.pend = c->ms.inl; c->ms.pcap = PEND_INLINE;
     c->status = -1;
@@ -78,6 +79,7 @@ static void conn_free(worker *w, conn *c) {
     xb_detach(w, c);
     if (c->fd[CLI] >= 0) close(c->fd[CLI]);
     if (c->fd[SRV] >= 0) close(c->fd[SRV]);
+    if (c->own_fd >= 0) { close(c->own_fd); c->own_fd = -1; }
     pipe_release(w, &c->pu);
     free(c->local); c->local = NULL;
     free(c->pp_dst); c->pp_dst = NULL;

@@ -187,9 +187,14 @@ typedef struct conn {
     uint8_t pp_wait;           /* accept-proxy: the header has not been received yet */
     uint8_t tunnel;            /* mode tcp: raw bytes both ways (rp_tunnel.c) */
     struct sockaddr_storage *pp_dst;   /* the destination it carried (malloc), else NULL */
+    /* http-reuse (rp_reuse.c) */
+    uint8_t reuse;             /* enum rp_reuse of the exchange */
+    uint32_t srv_uses;         /* requests the server connection has carried, this one included */
+    int own_fd, own_server;    /* `never`: the idle server connection this client connection keeps */
+    uint32_t own_uses;
 } conn;
 
-typedef struct pool_entry { int fd; int64_t since; } pool_entry;
+typedef struct pool_entry { int fd; uint32_t uses; int64_t since; } pool_entry;
 
 /* Events counted by a worker (plain fields: only the worker writes them; rp_test.h's snapshot
    copies them once per loop turn when the engine was created with test_hooks). */
@@ -359,8 +364,13 @@ void on_connect(worker *w, conn *c, int res);
 int server_replay(worker *w, conn *c);
 
 /* rp_pool.c */
-int pool_take(worker *w, int server);
-void pool_put(worker *w, int server, int fd);
+int pool_take(worker *w, int server, uint32_t min_uses, uint32_t *uses);   /* -1: none */
+void pool_put(worker *w, int server, int fd, uint32_t uses);
+
+/* rp_reuse.c: http-reuse */
+int reuse_take(worker *w, conn *c);             /* an idle server connection for c's request, or -1 */
+int reuse_keep(worker *w, conn *c, int sfd);    /* 1: kept (pool, or c's own); 0: close it */
+void reuse_drop_server(worker *w, int server);
 void pool_purge(worker *w);
 
 /* rp_srvopt.c: server options; each is off (and costs one test) when not configured */

@@ -5,18 +5,24 @@
 #include <string.h>
 #include <unistd.h>
 
-int pool_take(worker *w, int server) {
-    while (w->pool_n[server] > 0) {
-        pool_entry *pe = &w->pool[server][--w->pool_n[server]];
-        int fd = pe->fd;
+/* The most recently used idle connection to `server` that has carried at least `min_uses`
+   requests (its count in *uses), or -1. */
+int pool_take(worker *w, int server, uint32_t min_uses, uint32_t *uses) {
+    int k = w->pool_n[server];
+    while (k-- > 0) {
+        pool_entry pe = w->pool[server][k];
+        if (pe.uses < min_uses) continue;
+        memmove(&w->pool[server][k], &w->pool[server][k + 1], (size_t)(w->pool_n[server] - k - 1) * sizeof(pool_entry));
+        w->pool_n[server]--;
         srvopt_idle_count(w, server, -1);
+        *uses = pe.uses;
         /* Recently used: trust it (a request that finds it dead is replayed on a fresh
            connection). Idle for a while: check the server has not closed it meanwhile. */
-        if (pe->since + 1000 > w->now) return fd;
+        if (pe.since + 1000 > w->now) return pe.fd;
         char b;
-        ssize_t r = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (r < 0 && errno == EAGAIN) return fd;      /* alive and quiet */
-        close(fd);                                   /* closed by the server, or garbage */
+        ssize_t r = recv(pe.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r < 0 && errno == EAGAIN) return pe.fd;   /* alive and quiet */
+        close(pe.fd);                                /* closed by the server, or garbage */
     }
     return -1;
 }
@@ -38,7 +44,7 @@ void pool_purge(worker *w) {
     }
 }
 
-void pool_put(worker *w, int server, int fd) {
+void pool_put(worker *w, int server, int fd, uint32_t uses) {
     RP_ASSERT(fd >= 0 && server >= 0 && server < w->e->cfg.nservers);
     if (w->pool_n[server] >= w->pool_cap) {   /* full: drop the coldest */
         close(w->pool[server][0].fd);
@@ -48,6 +54,7 @@ void pool_put(worker *w, int server, int fd) {
     }
     w->pool[server][w->pool_n[server]].fd = fd;
     w->pool[server][w->pool_n[server]].since = w->now;
+    w->pool[server][w->pool_n[server]].uses = uses;
     w->pool_n[server]++;
     srvopt_idle_count(w, server, +1);
 }

@@ -91,13 +91,13 @@ void exchange_done(worker *w, conn *c) {
     int sfd = c->fd[SRV];
     int sops = server_ops(c);
     int reuse = c->server_reuse && !c->server_close && rs->body_done && rq->phase == PH_DONE && sfd >= 0
-                && rs->fill == 0 && !sops && srvopt_pool_ok(w, c);
+                && rs->fill == 0 && !sops;
     log_done(w, c);
     srv_release(w, c);
     /* a soft stop closes only what the response announced (response_head) or what is idle */
     int keep = !c->close_after && rq->phase == PH_DONE && (!c->cli_eof || request_bytes_left(w, c));
     if (sfd >= 0) {
-        if (reuse) { pool_put(w, c->server, sfd); c->fd[SRV] = -1; COUNT(w, pool_puts); }
+        if (reuse && reuse_keep(w, c, sfd)) { c->fd[SRV] = -1; COUNT(w, pool_puts); }
         else if (!sops) { close(sfd); c->fd[SRV] = -1; }
         else {
             /* an op is still on the server socket (an error page cut the exchange): the

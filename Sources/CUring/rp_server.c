@@ -20,9 +20,10 @@ void connect_start(worker *w, conn *c) {
     c->pooled_server = 0;
     RP_ASSERT(c->fd[SRV] < 0);
     if (c->server_reuse) {
-        int fd = pool_take(w, c->server);
+        int fd = reuse_take(w, c);
         if (fd >= 0) {
             c->fd[SRV] = fd; c->pooled_server = 1; c->t.connected = w->now;
+            c->srv_uses++;
             COUNT(w, pool_hits);
             request_send_head(w, c);
             return;
@@ -36,6 +37,7 @@ void connect_start(worker *w, conn *c) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (e->servers[c->server].sock_opts && srvopt_socket(w, c->server, fd) < 0) { close(fd); send_page(w, c, 503, 'R', 'C'); return; }
     c->fd[SRV] = fd;
+    c->srv_uses = 1;
     COUNT(w, connects);
     struct io_uring_sqe *s = sqe_get(w);
     io_uring_prep_connect(s, fd, (const struct sockaddr *)sa, w->saddrlen[c->server]);

@@ -131,6 +131,8 @@ int rp_worker_shutdown_server(rp_engine *e, int wi, int server, char why) {
         conn_close(w, c);
     }
     int fd;
-    while ((fd = pool_take(w, server)) >= 0) close(fd);
+    uint32_t uses;
+    while ((fd = pool_take(w, server, 0, &uses)) >= 0) close(fd);
+    reuse_drop_server(w, server);
     return n;
 }

@@ -14,7 +14,7 @@ private let haproxyInstalled = HAProxyProcess.isInstalled
         let rules = """
             option http-buffer-request
             http-request deny deny_status 403 if { req.body_param(action) -m str drop }
-            http-request set-header X-Body "%[req.body_param(user)]|%[req.body_param(USER,i)]|%[req.body_len]|%[req.body_size]|%[req.body,hex]"
+            http-request set-header X-Body "%[req.body_param(user)]|%[req.body_param(USER)]|%[req.body_len]|%[req.body_size]|%[req.body,hex]"
             http-request set-header X-Host "%[req.hdr(host)]"
             """
         try RuleDifferential.compare("body", rulesConfig(rules), [

@@ -117,13 +117,16 @@ func echoOrigin(body: String = "hello", extraHeaders: String = "") throws -> Scr
         let clients = try (0..<4).map { _ in try h.client() }
         for c in clients { try c.send("GET / HTTP/1.1\r\n\r\n") }
         // each connected to the origin (which holds them), its request forwarded
-        #expect(eventually { origin.connectionsAccepted == 4 && TCPTable.inodes { $0.remote == origin.port }.count == 4 })
+        // (by its peers' ports: another test's socket may still be connected to an earlier
+        // listener of the same port number, EngineTestSupportTests)
+        let mine = { (e: TCPTable.Entry) in e.remote == origin.port && origin.acceptedPeerPorts.contains(e.local) }
+        #expect(eventually { origin.connectionsAccepted == 4 && TCPTable.inodes(mine).count == 4 })
         // the engine's sockets, by inode: its listener, the ends of the clients' connections and
         // its connections to the origin (other suites open and close descriptors meanwhile, in
         // this process: a count of all of them could not tell the engine's apart)
         let listener = TCPTable.inodes { $0.local == h.port && $0.remote == 0 }
         let accepted = TCPTable.inodes { $0.local == h.port && $0.remote != 0 }
-        let toOrigin = TCPTable.inodes { $0.remote == origin.port }
+        let toOrigin = TCPTable.inodes(mine)
         #expect(listener.count == 1 && accepted.count == 4 && toOrigin.count == 4)
         let engine = listener.union(accepted).union(toOrigin)
         #expect(openSocketInodes().isSuperset(of: engine))

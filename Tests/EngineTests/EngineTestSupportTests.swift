@@ -22,6 +22,25 @@ import Testing
         }
     }
 
+    /// The flake of EngineExchangeTests.hardStop… (toOrigin.count 5): a port number is handed
+    /// out again within a run, and a socket still connected to its earlier listener (here a
+    /// client the earlier server closed, in CLOSE_WAIT) has the same remote port as the new
+    /// origin's connections. The origin's peer ports tell its own apart.
+    @Test func aStaleConnectionToAnEarlierListenerOfThePortIsNotTheOrigins() throws {
+        let earlier = try Sockets.listen()
+        let stale = try Sockets.connect(port: earlier.port)
+        defer { close(stale) }
+        let a = accept(earlier.fd, nil, nil)
+        close(a); close(earlier.fd)                   // `stale` is left in CLOSE_WAIT
+        let origin = try ScriptedOrigin(port: earlier.port) { conn, _ in _ = conn.seesClose(within: 5_000) }
+        defer { origin.stop() }
+        let fresh = try Sockets.connect(port: origin.port)
+        defer { close(fresh) }
+        #expect(eventually { origin.connectionsAccepted == 1 })
+        #expect(TCPTable.inodes { $0.remote == origin.port }.count == 2)           // the old count
+        #expect(TCPTable.inodes { $0.remote == origin.port && origin.acceptedPeerPorts.contains($0.local) }.count == 1)
+    }
+
     @Test func aStoppedOriginHasClosedItsListenerAndAcceptsNothing() throws {
         let o = try ScriptedOrigin { conn, _ in _ = try conn.readHead() }
         o.stop()

@@ -509,6 +509,49 @@ def chunked_trailers(data):
     return data[data.find(head) + len(head) + m.end():]
 
 
+def later_heads(data):
+    """The heads that follow the first one in `data` (pipelined requests), as far as they can
+    be told apart without framing the bodies."""
+    out = []
+    for m in re.finditer(rb"\r?\n\r?\n", data):
+        rest = data[m.end():]
+        head = first_head(rest)
+        if head is not None and re.match(rb"[A-Za-z]+ ", rest.lstrip(b"\r\n")):
+            out.append(head)
+    return out
+
+
+def deliberate_head(head, forwarded):
+    """The reason ringproxy refuses `head` on purpose where HAProxy may accept it (README,
+    "Stricter where it matters"), or None. `forwarded`: HAProxy forwarded something."""
+    fields = head.split(b"\n")[1:]
+    if re.search(rb"\n[ \t]", head):
+        return "deliberate: obs-fold (a header line starting with a blank)"
+    if b"\x00" in head:
+        return "deliberate: NUL in the head"
+    if sum(1 for f in fields if re.match(rb"(?i)host\s*:", f)) > 1:
+        return "deliberate: more than one Host header"
+    line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if b"\t" in line:
+        return "deliberate: HTAB in the request line"
+    parts = line.split(b" ")
+    if parts and parts[-1].startswith(b"HTTP/") and parts[-1] not in (b"HTTP/1.0", b"HTTP/1.1"):
+        return "deliberate: HTTP version other than 1.0 and 1.1"
+    if re.match(rb"\S+ +[A-Za-z][A-Za-z0-9+.-]*://([^/@ ]*@)?(/| )", line):
+        return "deliberate: empty authority in an absolute-form target"
+    if re.search(rb"(?i)\ntransfer-encoding\s*:[^\n]*chunked", head) and forwarded:
+        return "deliberate: chunked framing only a lenient reader accepts (bare LF, framing trailers)"
+    if re.search(rb"(?i)\ncontent-length\s*:\s*\d{19,}", head):
+        return "deliberate: Content-Length above 2^63"
+    target = parts[1] if len(parts) > 2 else b""
+    if any(c >= 0x7f for c in target):
+        return "deliberate: DEL or non-ASCII byte in the request target (HAProxy's 4-byte scan passes some, by position)"
+    bare_lf = len(re.findall(rb"(?<!\r)\n", head))
+    if bare_lf and len(head) + bare_lf > 8192:
+        return "deliberate: bare-LF head whose CRLF copy exceeds 8 KiB"
+    return None
+
+
 def explain(data, kind, h, r):
     """Why the two proxies differ, when it is one of the known reasons; None otherwise.
     `deliberate:` — ringproxy is stricter on purpose (README, "Stricter where it matters");
@@ -519,32 +562,9 @@ def explain(data, kind, h, r):
     head = first_head(data)
     ra, ha = r["answer"].split("/"), h["answer"].split("/")
     if ra[0] == "400" or (ra[0] == "reset" and not r["origin"]):
-        if head is not None:
-            fields = head.split(b"\n")[1:]
-            if re.search(rb"\n[ \t]", head):
-                return "deliberate: obs-fold (a header line starting with a blank)"
-            if b"\x00" in head:
-                return "deliberate: NUL in the head"
-            if sum(1 for f in fields if re.match(rb"(?i)host\s*:", f)) > 1:
-                return "deliberate: more than one Host header"
-            line = head.split(b"\n", 1)[0].rstrip(b"\r")
-            if b"\t" in line:
-                return "deliberate: HTAB in the request line"
-            parts = line.split(b" ")
-            if parts and parts[-1].startswith(b"HTTP/") and parts[-1] not in (b"HTTP/1.0", b"HTTP/1.1"):
-                return "deliberate: HTTP version other than 1.0 and 1.1"
-            if re.match(rb"\S+ +[A-Za-z][A-Za-z0-9+.-]*://([^/@ ]*@)?(/| )", line):
-                return "deliberate: empty authority in an absolute-form target"
-            if re.search(rb"(?i)\ntransfer-encoding\s*:[^\n]*chunked", head) and h["origin"]:
-                return "deliberate: chunked framing only a lenient reader accepts (bare LF, framing trailers)"
-            if re.search(rb"(?i)\ncontent-length\s*:\s*\d{19,}", head):
-                return "deliberate: Content-Length above 2^63"
-            target = parts[1] if len(parts) > 2 else b""
-            if any(c >= 0x7f for c in target):
-                return "deliberate: DEL or non-ASCII byte in the request target (HAProxy's 4-byte scan passes some, by position)"
-            bare_lf = len(re.findall(rb"(?<!\r)\n", head))
-            if bare_lf and len(head) + bare_lf > 8192:
-                return "deliberate: bare-LF head whose CRLF copy exceeds 8 KiB"
+        why = deliberate_head(head, h["origin"]) if head is not None else None
+        if why:
+            return why
         trailers = chunked_trailers(data)
         if trailers is not None and re.search(rb"(^|\n)[^:\r\n]*[ \t]:", trailers):
             return "deliberate: blank before the colon of a trailer field (HAProxy forwards some, by length)"
@@ -572,12 +592,18 @@ def explain(data, kind, h, r):
         return "engine: client EOF with an incomplete head gets no 400"
     if ra[0] == "400" and ha[0] in ("silent-close", "reset") and not h["origin"] and not r["origin"]:
         return "benign: both refuse; ringproxy with its 400 page"
-    if data.lstrip(b"\r\n").startswith(b"CONNECT ") and ha[0] == ra[0] and ha[1:] != ra[1:]:
-        return "pending: ringproxy does not tunnel after CONNECT's 2xx yet (tcp branch); it reads the bytes after as a request"
     if kind == "later-answer-differs" and h["origin"] == r["origin"] and len(ra) > len(ha):
         return "benign: client EOF after a request: HAProxy may close after its first answer, ringproxy answers the bytes left (400)"
     if kind == "later-answer-differs" and h["origin"] == r["origin"]:
         return "engine: client EOF after a request: HAProxy answers the bytes left with 400, ringproxy closes"
+    k = len(r["origin"])
+    if kind in ("origin-received-differently", "later-answer-differs") and 0 < k < len(h["origin"]) \
+            and h["origin"][:k] == r["origin"] and len(ra) > k and ra[k] == "400":
+        # ringproxy answered the first requests as HAProxy did and refused a later one
+        for later in later_heads(data):
+            why = deliberate_head(later, True)
+            if why:
+                return why.replace("deliberate: ", "deliberate (a pipelined request): ", 1)
     if kind == "origin-received-differently" and len(h["origin"]) > len(r["origin"]):
         return "engine: a pipelined request received before the client's EOF is dropped"
     if kind == "later-answer-differs" and len(ha) > len(ra) and ha[1] == "200":
@@ -655,6 +681,7 @@ async def main_async(args):
     slow = collections.Counter()
     reasons = collections.Counter()
     unexplained = []
+    reason_examples = collections.defaultdict(list)   # the first examples of each explained reason
     started = time.time()
     findings = open(os.path.join(args.out, "findings.jsonl"), "w")
     next_case = [0]
@@ -685,6 +712,10 @@ async def main_async(args):
                 totals["disagreeing cases"] += 1
                 why = explain(data, ks[0], h, r)
                 reasons[why or "unexplained"] += 1
+                if why is not None and len(reason_examples[why]) < args.examples:
+                    reason_examples[why].append({"case": case_id, "request": escape(data),
+                                                 "split": len(segments[0]) if len(segments) > 1 else None,
+                                                 "haproxy": h, "ringproxy": r, "kinds": ks})
                 if why is None and len(unexplained) < args.examples * 20:
                     unexplained.append({"case": case_id, "request": escape(data), "haproxy": h, "ringproxy": r, "kinds": ks})
             for kind in ks:
@@ -717,6 +748,10 @@ async def main_async(args):
     with open(os.path.join(args.out, "unexplained.jsonl"), "w") as f:
         for u in unexplained:
             f.write(json.dumps(u, default=lambda b: escape(b)) + "\n")
+    with open(os.path.join(args.out, "reasons.jsonl"), "w") as f:
+        for why, cases in reason_examples.items():
+            for u in cases:
+                f.write(json.dumps(dict(u, reason=why), default=lambda b: escape(b)) + "\n")
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))

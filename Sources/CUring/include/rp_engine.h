@@ -22,6 +22,14 @@ enum { RP_SPLICE_REQUEST = 1, RP_SPLICE_RESPONSE = 2 };
 #define RP_MAX_IOV 64
 
 /// One head handed to Swift (request or response) and the action Swift writes back.
+/// Which idle server connections a request may take (`http-reuse`; rp_reuse.c).
+enum rp_reuse {
+    RP_REUSE_ANY = 0,                 // any idle connection of the server (`always`; later requests)
+    RP_REUSE_NEW,                     // a new connection (`safe`: a client connection's first request)
+    RP_REUSE_PROVEN,                  // one that carried more than one request (`aggressive`: a first request)
+    RP_REUSE_PRIVATE,                 // only the one this client connection opened (`never`)
+};
+
 typedef struct rp_head_call {
     /* in */
     int worker;
@@ -74,6 +82,8 @@ typedef struct rp_head_call {
     int client_timeout_runs;          // out, RP_FORWARD: `timeout client` keeps running while the
                                       // response is awaited (a mode tcp frontend whose backend is
                                       // HTTP, as HAProxy's upgraded stream: expiry logs cD)
+    int reuse;                        // RP_FORWARD: the idle server connections the request may
+                                      // be sent on (`http-reuse`, enum rp_reuse)
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.

@@ -209,7 +209,7 @@ public enum SampleCatalog {
             ("req.body", f(.reqBody, [], 0, .binary, .requestHeaders)),
             ("req.body_len", f(.reqBodyLen, [], 0, .int, .requestHeaders)),
             ("req.body_size", f(.reqBodySize, [], 0, .int, .requestHeaders)),
-            ("req.body_param", f(.reqBodyParam, [.string, .string], 0, .string, .requestHeaders)),
+            ("req.body_param", f(.reqBodyParam, [.string], 0, .string, .requestHeaders)),
             ("req_proto_http", f(.reqProtoHTTP, [], 0, .bool, .requestPermanent)),
             ("http_auth", f(.httpAuth, [.userlist], 1, .bool, .requestHeaders)),
             ("http_auth_group", f(.httpAuthGroup, [.userlist], 1, .string, .requestHeaders)),

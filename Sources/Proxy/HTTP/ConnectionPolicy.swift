@@ -51,9 +51,10 @@ public enum ConnectionPolicy {
     /// Edits the response's Connection headers for the client side. `requestMinor` is the
     /// HTTP minor version of the request this response answers.
     public static func rewriteResponse(head: ResponseHead, rewrite: HeadRewrite,
-                                       clientKeepsAlive: Bool, requestMinor: Int) {
+                                       clientKeepsAlive: Bool, requestMinor: Int, tunnel: Bool = false) {
         let upgrade = stripCloseAndKeepAlive(head, rewrite)
-        if upgrade { return }
+        // a tunnel (an upgrade, a 2xx to CONNECT) ends with the connection: nothing to announce
+        if upgrade || tunnel { return }
         if clientKeepsAlive {
             if head.versionMinor == 0 || requestMinor == 0 {
                 rewrite.appendHeader(at: head.endOfHeaders, line: "Connection: keep-alive\r\n")

@@ -84,6 +84,12 @@ public enum RequestParser {
         } else {
             head.framing = .none
         }
+        // A CONNECT request has no body (HAProxy 2.6 drops its Content-Length and does not apply
+        // a Transfer-Encoding): what follows its head belongs to the tunnel a 2xx opens.
+        if head.isConnect {
+            head.framing = .none
+            head.dropContentLength = summary.contentLengthCount > 0
+        }
         // An HTTP/1.0 server may ignore the body of a GET, HEAD or DELETE and read it as the
         // next request (smuggling): HAProxy 2.6.12 refuses such a request with 413.
         if head.versionMinor == 0, head.framing != .none, head.framing != .contentLength(0),

@@ -45,7 +45,7 @@ extension RuleContext {
         return UnsafeRawBufferPointer(start: out, count: n)
     }
 
-    /// `req.body_param(NAME[,i])`: the body read as `a=1&b=2` (HAProxy's smp_fetch_body_param).
+    /// `req.body_param([NAME])` (2.6 takes no case flag): the body read as `a=1&b=2` (HAProxy's smp_fetch_body_param).
     func bodyParamValue(_ name: [UInt8], _ ignoreCase: Bool, _ c: inout FetchCursor) -> Sample? {
         guard !c.done, requestLoaded, phase == .request, body.available, let u = bodyData() else { c.done = true; return nil }
         var pos = c.offset

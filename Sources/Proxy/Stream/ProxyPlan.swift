@@ -78,6 +78,8 @@ public final class BackendPlanInfo: @unchecked Sendable {
     public var pretendKeepAlive = false
     /// `balance url_param … check_post`: the balancer reads the buffered body.
     public var hashesPostBody = false
+    /// `http-reuse`: which idle server connections a request may take.
+    public var reuse = HTTPReuse.safe
 
     init(name: String, plan: BackendPlan, servers: Range<Int>, serverNames: [String], mode: ConnectionMode,
          forwardFor: ForwardedFor?, connectTimeout: Int, serverTimeout: Int, queueTimeout: Int, retries: Int,
@@ -188,6 +190,7 @@ enum PlanBuilder {
             }
             info.pretendKeepAlive = p.connection.pretendKeepAlive
             info.hashesPostBody = p.balancing.urlParamCheckPost
+            info.reuse = HTTPReuse(keyword: p.httpReuse)
             info.proxy = b.proxy
             info.statsURI = p.stats.enabled && p.kind == .backend ? Array(p.stats.uri.utf8) : nil
             return info

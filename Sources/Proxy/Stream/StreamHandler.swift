@@ -174,6 +174,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         slot.frontend = Int32(fi)
         slot.client = Self.clientAddress(call.pointee.client)
         slot.isHeadRequest = head.isHead
+        slot.isConnect = head.isConnect
         slot.requestMinor = Int8(head.versionMinor)
         // kept for the log line only (a 1 KiB slot per connection: not touched when nothing logs)
         // the rules read it too (capture.req.method/uri/ver, %r and the %H fields)
@@ -269,6 +270,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         if !leading.isEmpty { rw.delete(leading) }
         RequestNormalisation.apply(head: head, rewrite: rw)
         ContentLengthRewrite.apply(head: head, rewrite: rw)
+        TEHeaderRewrite.apply(head: head, rewrite: rw)
         if let xff = be.forwardFor ?? fe.forwardFor, let client = call.pointee.client {
             xff.append(head: head, rewrite: rw, socketAddress: UnsafeRawPointer(client))
         }
@@ -297,6 +299,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.client_fin_timeout_ms = fe.clientFinMs
         call.pointee.splice = fe.splice | be.splice
         call.pointee.client_timeout_runs = fe.upgradedFromTCP ? 1 : 0
+        call.pointee.reuse = be.reuse.enginePolicy(first: call.pointee.request_index == 0)
     }
 
     /// 400 (or 413, 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
@@ -468,7 +471,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // closes the client connection after it (issue 15 item 9)
         if head.framing == .chunked && head.versionMinor == 0 { closeAfter = true }
         if head.wantsClose || head.framingForcesClose { serverReuse = false }
-        let upgraded = head.status == 101          // the connection becomes a tunnel (rp_tunnel.c)
+        // the connection becomes a tunnel (rp_tunnel.c): a 101, or a 2xx to a CONNECT
+        let upgraded = head.status == 101 || (w.slots[slotIndex].isConnect && head.status / 100 == 2)
         if upgraded { closeAfter = true; serverReuse = false }
         if let wr = w.rules, responseRules(call, w, wr, slotIndex, head, rw) == .answered { return }
         if bi >= 0 {
@@ -479,7 +483,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
         ContentLengthRewrite.apply(head: head, rewrite: rw)
         ConnectionPolicy.rewriteResponse(head: head, rewrite: rw, clientKeepsAlive: !closeAfter,
-                                         requestMinor: Int(w.slots[slotIndex].requestMinor))
+                                         requestMinor: Int(w.slots[slotIndex].requestMinor), tunnel: upgraded)
         guard setHead(call, rw, head), !rw.overflowed, fitsEngineCopy(head, rw, consumed: consumed) else {
             badGateway(call, w, slotIndex)
             return

@@ -27,6 +27,8 @@ struct StreamSlot {
     var redirectServer: Int32 = -1
     /// Not active yet: its body is awaited (http-buffer-request); the log of a 408 shows its line.
     var waitingBody = false
+    /// The request is a CONNECT: a 2xx answer turns the connection into a tunnel.
+    var isConnect = false
 }
 
 /// Per worker storage for the request lines the log prints (they must outlive the head buffer

@@ -1,5 +1,6 @@
 // A raw HTTP/1.x client for end-to-end tests: exact bytes out, one response at a time in,
 // with the bytes as received kept for inspection.
+import CUring             // SHUT_RDWR: its declaration is seen through CUring's <sys/socket.h> (debug builds of this target)
 import Glibc
 // The C targets include <sys/socket.h> too; depending on which module the compiler loads first
 // in a batch, the socket constants belong to one of them: import both so they resolve.

@@ -1,6 +1,7 @@
 // A backend for differential tests: records every request head (and body) it receives and
 // answers with bytes chosen by the test from the request, one connection per thread.
 import Foundation
+import CUring             // SHUT_RDWR: its declaration is seen through CUring's <sys/socket.h> (debug builds of this target)
 import Glibc
 // The C targets include <sys/socket.h> too; depending on which module the compiler loads first
 // in a batch, the socket constants belong to one of them: import both so they resolve.

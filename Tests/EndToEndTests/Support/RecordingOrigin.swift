@@ -4,6 +4,7 @@
 // a strict, naive server would (lines end with CRLF only; Content-Length or chunked), so a
 // bare LF or a second request hidden in a body shows up as a difference.
 import Foundation
+import CUring             // SHUT_RDWR: its declaration is seen through CUring's <sys/socket.h> (debug builds of this target)
 import Glibc
 // The C targets include <sys/socket.h> too; depending on which module the compiler loads first
 // in a batch, the socket constants belong to one of them: import both so they resolve.

@@ -66,14 +66,21 @@ final class ScriptedOrigin: @unchecked Sendable {   // the listening fd and coun
     private let thread: Thread
 
     var connectionsAccepted: Int { accepted.load(ordering: .relaxed) }
+    /// The client ports of the connections this origin accepted: a port number the kernel hands
+    /// out is often handed out again in one test run, and a socket of another test still
+    /// connected to an earlier listener of this port (half-closed, in a pool) has it as its
+    /// remote port too; these tell this origin's own connections apart.
+    var acceptedPeerPorts: Set<UInt16> { peers.withLock { $0 } }
+    private let peers = Mutex<Set<UInt16>>([])
     /// Connections whose script has returned and which the origin has closed.
     var connectionsClosed: Int { finished.load(ordering: .acquiring) }
     private let finished = Atomic<Int>(0)
 
     /// `script(conn, index)` runs once per accepted connection (index from 0), on its own thread;
     /// the connection is closed when it returns.
-    init(backlog: Int32 = 128, receiveBuffer: Int32 = 0, script: @escaping @Sendable (OriginConn, Int) throws -> Void) throws {
-        let l = try Sockets.listen(backlog: backlog)
+    init(backlog: Int32 = 128, receiveBuffer: Int32 = 0, port wanted: UInt16 = 0,
+         script: @escaping @Sendable (OriginConn, Int) throws -> Void) throws {
+        let l = try Sockets.listen(backlog: backlog, port: wanted)
         if receiveBuffer > 0 {          // inherited by accepted sockets: a small TCP window
             var v = receiveBuffer
             setsockopt(l.fd, SOL_SOCKET, SO_RCVBUF, &v, socklen_t(MemoryLayout<Int32>.size))
@@ -96,9 +103,12 @@ final class ScriptedOrigin: @unchecked Sendable {   // the listening fd and coun
         while !stopping.load(ordering: .relaxed) {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, 50) == 1 else { continue }
-            let c = accept(fd, nil, nil)
+            var peer = sockaddr_in()
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let c = withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(fd, $0, &len) } }
             if c >= 0 { _ = fcntl(c, F_SETFD, FD_CLOEXEC) }   // not inherited by the proxies tests start
             if c < 0 { continue }
+            peers.withLock { _ = $0.insert(UInt16(bigEndian: peer.sin_port)) }
             let index = accepted.wrappingAdd(1, ordering: .relaxed).oldValue
             let script = self.script
             Thread { [self] in

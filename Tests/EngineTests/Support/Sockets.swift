@@ -8,13 +8,13 @@ struct SocketError: Error, CustomStringConvertible {
 }
 
 enum Sockets {
-    /// A TCP socket listening on 127.0.0.1 with a port the kernel picks.
-    static func listen(backlog: Int32 = 128) throws -> (fd: Int32, port: UInt16) {
+    /// A TCP socket listening on 127.0.0.1 with a port the kernel picks (or `port`).
+    static func listen(backlog: Int32 = 128, port wanted: UInt16 = 0) throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(Glibc.SOCK_STREAM.rawValue) | Int32(Glibc.SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError("socket: errno \(errno)") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var a = loopback(port: 0)
+        var a = loopback(port: wanted)
         let r = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard r == 0, Glibc.listen(fd, backlog) == 0 else { close(fd); throw SocketError("bind/listen: errno \(errno)") }
         return (fd, port(of: fd))

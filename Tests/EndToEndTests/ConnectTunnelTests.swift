@@ -1,0 +1,93 @@
+// A CONNECT answered with a 2xx becomes a tunnel, as in HAProxy 2.6: after the response head
+// both sides' bytes are relayed as they are (the server's bytes after its head included), and
+// half-closes are passed on. Run through ringproxy and, where it is installed, HAProxy 2.6.
+import Foundation
+import Glibc
+import Testing
+
+@Suite(.serialized) struct ConnectTunnelTests {
+    /// Answers the CONNECT with `status`, then (for a 2xx) echoes upper-cased until the client
+    /// half-closes, then writes "bye" and closes.
+    static func connectingOrigin(status: String, headers: String = "", early: String = "") throws -> ScriptedTCPOrigin {
+        try ScriptedTCPOrigin { peer, _ in
+            guard peer.readHead() != nil else { return }
+            peer.write("HTTP/1.1 \(status)\r\n\(headers)\r\n\(early)")
+            var pending = peer.buffer                  // bytes the client sent right after its head
+            var b = [UInt8](repeating: 0, count: 65536)
+            while true {
+                if !pending.isEmpty { peer.write(pending.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }); pending = [] }
+                let n = b.withUnsafeMutableBytes { recv(peer.fd, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { break }
+                pending = Array(b[0..<n])
+            }
+            peer.write("bye")
+        }
+    }
+
+    static func config(_ port: UInt16, _ origin: UInt16) -> String {
+        """
+        defaults
+            mode http
+            timeout client 5s
+            timeout server 5s
+            timeout connect 1s
+        listen l
+            bind 127.0.0.1:\(port)
+            server s 127.0.0.1:\(origin)
+
+        """
+    }
+
+    static var binaries: [String] { [ProxyProcess.ringproxyBinary] + (HAProxyProcess.executable.map { [$0] } ?? []) }
+
+    /// (status line, extra response headers, server bytes right after the head, client bytes
+    /// in the same send as the CONNECT head)
+    @Test(arguments: [("200 Connection established", "", "", ""),
+                      ("200 OK", "Content-Length: 0\r\n", "hi ", "early "),
+                      ("204 No Content", "", "", "early ")])
+    func aTwoHundredMakesATunnel(_ a: (String, String, String, String)) throws {
+        let (status, headers, serverEarly, clientEarly) = a
+        var seen: [String] = []
+        for binary in Self.binaries {
+            let origin = try Self.connectingOrigin(status: status, headers: headers, early: serverEarly)
+            defer { origin.stop() }
+            let port = freePort()
+            let p = try ProxyProcess(config: Self.config(port, origin.port), binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            let c = try RawHTTP(port: port)
+            try c.send("CONNECT backend.example:443 HTTP/1.1\r\nHost: backend.example:443\r\n\r\n" + clientEarly)
+            let r = try c.readResponse(forHEAD: true)      // no body: what follows is the tunnel's
+            var text = "\(r.status) \(r.header("Connection") ?? "-") "
+            try c.send("abc")
+            shutdown(c.fd, Int32(SHUT_WR))
+            text += String(decoding: try c.readAllUntilClose(), as: UTF8.self)
+            seen.append(text)
+        }
+        let code = status.prefix(3)
+        let want = "\(code) - " + serverEarly + clientEarly.uppercased() + "ABCbye"
+        #expect(seen[0] == want, "\(seen)")
+        #expect(seen.allSatisfy { $0 == want }, "\(seen)")
+    }
+
+    /// A CONNECT refused by the server (407) is not a tunnel: the connection goes on in HTTP.
+    @Test func aRefusedConnectStaysHTTP() throws {
+        var seen: [String] = []
+        for binary in Self.binaries {
+            let origin = try RecordingOrigin(reply: "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+            defer { origin.stop() }
+            let port = freePort()
+            let p = try ProxyProcess(config: Self.config(port, origin.port), binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            let c = try RawHTTP(port: port)
+            try c.send("CONNECT backend.example:443 HTTP/1.1\r\nHost: backend.example:443\r\n\r\n")
+            let r1 = try c.readResponse()
+            try c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            let r2 = try c.readResponse()
+            let requests = origin.connections.flatMap { StrictFraming.messages($0).map(\.requestLine) }
+            seen.append("\(r1.status) \(r2.status) \(requests)")
+        }
+        let want = "407 407 [\"CONNECT backend.example:443 HTTP/1.1\", \"GET / HTTP/1.1\"]"
+        #expect(seen[0] == want, "\(seen)")
+        #expect(seen.allSatisfy { $0 == want }, "\(seen)")
+    }
+}
