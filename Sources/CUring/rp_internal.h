@@ -165,6 +165,8 @@ typedef struct conn {
     uint64_t bytes_in, bytes_out;
     int quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
     int head_begun;            /* the request's first byte is in (its timers start there) */
+    int64_t inspect_dl;        /* mode tcp: the end of tcp-request inspect-delay (0: not inspecting) */
+    uint8_t inspect_final;     /* mode tcp: the inspection ends now (delay passed, client closed) */
     int srv_draining;          /* exchange over, client kept: waiting for the server ops to end */
     char term0, term1;
     int logged;

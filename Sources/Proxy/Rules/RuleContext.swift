@@ -172,6 +172,10 @@ public final class RuleContext {
     var logRecord: UnsafePointer<HTTPLogRecord>? = nil
     /// The unique id of the transaction (unique-id-format), in the slot.
     var uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The worker's outbox to the peers thread, and which stick tables are shared (counter
+    /// changes of those are sent to peers: StickCounterSync.swift).
+    var stickUpdates: StickUpdateQueue? = nil
+    var sharedStickTables: [Bool] = []
 
     /// crypt_r state, made on the first password check.
     lazy var crypt = CryptScratch()
