@@ -35,7 +35,7 @@ enum TCPRuleKeywords {
             rules("tcp-request content", .content, .proxies,
                   "Rules on the request's first bytes (within inspect-delay; HTTP fetches in mode tcp wait for a complete head)."),
             rules("tcp-response content", .response, .backendSide,
-                  "Rules on the response (mode http: with the http-response rules' head; not run in mode tcp)."),
+                  "Not supported yet: an error naming the line."),
             ConfigKeyword("tcp-request inspect-delay", .proxies, "tcp-request inspect-delay TIME",
                           "How long tcp-request content rules may wait for the data they need.") { state, line throws(ConfigError) in
                 try line.expectArguments(1...1, "tcp-request inspect-delay TIME")
@@ -71,6 +71,9 @@ enum TCPRuleKeywords {
     }
 
     static func parse(_ stage: TCPRuleStage, _ line: KeywordLine, state: inout ParseState) throws(ConfigError) -> TCPRuleDef {
+        if stage == .response {
+            throw line.error("'tcp-response content' rules are not supported by ringproxy yet")
+        }
         guard let word = line.argument(0) else {
             throw line.error("expects an action; expected one of \(actions(stage).joined(separator: ", "))")
         }

@@ -51,3 +51,12 @@ public struct TCPRuleSets: Equatable, Sendable {
     public init() {}
     public var isEmpty: Bool { connection.isEmpty && session.isEmpty && content.isEmpty && response.isEmpty }
 }
+
+/// A table named `SECTION/NAME`: a peers section's `table NAME` (HAProxy's name for it).
+enum PeersTableName {
+    static func declared(_ name: String, in peers: PeersConfiguration) -> Bool {
+        guard let slash = name.firstIndex(of: "/") else { return false }
+        let section = String(name[..<slash]), table = String(name[name.index(after: slash)...])
+        return peers.section(named: section)?.tables.contains { $0.name == table } ?? false
+    }
+}
