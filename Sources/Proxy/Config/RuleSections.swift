@@ -76,7 +76,7 @@ enum RuleSections {
             case .backend where !proxies.contains(where: { $0.isBackend && $0.name == r.name }):
                 state.errors.append(ConfigError(r.location, r.keyword, "unable to find backend '\(r.name)'"))
             case .table where !proxies.contains(where: { $0.name == r.name && $0.stickTable != nil })
-                && !PeersTableName.declared(r.name, in: state.config.peers):
+                && !PeersTableName.declared(r.name, in: state.config.peers.sections + state.peers.sections + (state.peers.current.map { [$0] } ?? [])):
                 state.errors.append(ConfigError(r.location, r.keyword, "unable to find table '\(r.name)'"))
             default: break
             }

@@ -54,9 +54,9 @@ public struct TCPRuleSets: Equatable, Sendable {
 
 /// A table named `SECTION/NAME`: a peers section's `table NAME` (HAProxy's name for it).
 enum PeersTableName {
-    static func declared(_ name: String, in peers: PeersConfiguration) -> Bool {
+    static func declared(_ name: String, in sections: [PeersSectionConfig]) -> Bool {
         guard let slash = name.firstIndex(of: "/") else { return false }
         let section = String(name[..<slash]), table = String(name[name.index(after: slash)...])
-        return peers.section(named: section)?.tables.contains { $0.name == table } ?? false
+        return sections.contains { $0.name == section && $0.tables.contains { $0.name == table } }
     }
 }
