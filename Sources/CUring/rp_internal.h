@@ -168,6 +168,8 @@ typedef struct conn {
     int body_wait;             /* the head is in; Swift waits for its body (http-buffer-request) */
     int cto_runs;              /* client_timeout_runs: the client timeout is not stopped once the
                                   request is read */
+    int64_t inspect_dl;        /* mode tcp: the end of tcp-request inspect-delay (0: not inspecting) */
+    uint8_t inspect_final;     /* mode tcp: the inspection ends now (delay passed, client closed) */
     int srv_draining;          /* exchange over, client kept: waiting for the server ops to end */
     char term0, term1;
     int logged;

@@ -104,6 +104,7 @@ void request_head(worker *w, conn *c) {
     call->frontend = c->frontend; call->buf = rq->buf; call->len = rq->fill;
     call->client = &c->caddr; call->request_index = c->req_index; call->server = -1;
     call->head_too_big = rq->fill >= BUFSZ;
+    call->inspect_again = c->inspect_dl != 0; call->inspect_final = c->inspect_final || call->head_too_big;
     call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->resp = NULL; call->resp_len = 0;
     call->server_out = -1; call->close_after = 0; call->server_reuse = 0; call->status_hint = 0;
     call->connect_timeout_ms = call->server_timeout_ms = call->client_timeout_ms = 0;
@@ -121,6 +122,23 @@ void request_head(worker *w, conn *c) {
         c->t.head = w->now;
         c->term0 = 'C'; c->term1 = 'R'; c->status = -1;
         conn_close(w, c);
+        return;
+    }
+    if (call->verdict == RP_DROP || call->verdict == RP_DROP_QUIET) {   /* tcp-request reject */
+        c->t.head = w->now;
+        c->term0 = 'P'; c->term1 = 'R'; c->status = -1;
+        if (call->verdict == RP_DROP_QUIET) c->logged = 1;
+        conn_close(w, c);
+        return;
+    }
+    if (call->verdict == RP_NEED_MORE && w->e->listeners[c->listener].tcp_mode && c->req_index == 0 && !c->inspect_final) {
+        /* tcp-request content rules wait for bytes, within inspect-delay */
+        if (!c->inspect_dl) {
+            c->inspect_dl = w->now + (call->inspect_ms ? call->inspect_ms : 1);
+            c->cdl = c->inspect_dl;
+            tw_schedule(w, c);
+        }
+        crecv_arm(w, c);
         return;
     }
     if (call->verdict == RP_NEED_MORE) {
@@ -187,6 +205,10 @@ void client_eof(worker *w, conn *c, int res) {
     c->cli_eof = 1;
     if (c->pp_wait) { pp_abort(w, c); return; }        /* gone before its PROXY header */
     if (c->tunnel) { tunnel_client_eof(w, c, res); return; }
+    if (c->inspect_dl && rq->phase == PH_HEAD) {         /* mode tcp: the rules decide on what came */
+        if (res < 0) { c->term0 = 'C'; c->term1 = 'R'; c->status = -1; conn_close(w, c); return; }
+        c->inspect_final = 1; request_head(w, c); return;
+    }
     int ph = rq->phase;
     if (ph == PH_HEAD) {
         if (c->body_wait) { request_head(w, c); return; }            /* decide with what is here */
@@ -221,6 +243,7 @@ void client_data(worker *w, conn *c, uint32_t n) {
     RP_ASSERT(rq->fill <= BUFSZ);
     c->bytes_in += n;
     if (rq->phase == PH_HEAD) {
+        if (c->inspect_dl) { request_head(w, c); return; }  /* mode tcp: its inspect deadline stays */
         if (!c->head_begun) head_started(w, c); else head_more(w, c);
         request_head(w, c);
         return;

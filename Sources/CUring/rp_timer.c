@@ -54,6 +54,7 @@ static void conn_timeout(worker *w, conn *c) {
         c->cdl = 0;
         if (rph == PH_HEAD) {
             if (c->pp_wait) { pp_abort(w, c); return; }                /* no PROXY header in time */
+            if (c->inspect_dl) { c->inspect_final = 1; request_head(w, c); return; }  /* inspect-delay over */
             if (c->req_index > 0 && c->h[REQ].fill == 0) {
                 /* a head being waited for takes received bytes at once: none may be queued here */
                 RP_ASSERT(!w->use_ms || PENDING(c) == 0);

@@ -27,10 +27,7 @@ import Testing
 
     /// HAProxy 2.6 accepts these; ringproxy refuses them only for what the `mode tcp` and
     /// stick-counter work brings (tcp-request rules…). Flip them to accepted when it lands.
-    static let waitsForTCPOrStickCounters: [String: String] = [
-        "harisekhon-mysql.cfg": "'tcp-request' is a HAProxy keyword that ringproxy does not implement",
-        "harisekhon-redis.cfg": "'tcp-request' is a HAProxy keyword that ringproxy does not implement",
-    ]
+    static let waitsForTCPOrStickCounters: [String: String] = [:]
 
     /// HAProxy 2.6 refuses these itself (TLS certificates or Lua files that are not there, keywords
     /// removed in 2.1 or 2.5, addresses on `listen` lines, host names that do not resolve, a last

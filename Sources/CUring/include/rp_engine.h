@@ -14,6 +14,10 @@ enum rp_verdict {
     RP_FORWARD = 1,         // send the rewritten head (+ body) to `server`
     RP_RESPOND = 2,         // answer with `resp` bytes locally; `close_after` says what then
     RP_INTERIM = 3,         // (response) a 1xx head: forward it, then wait for the final head
+    RP_DROP = 4,            // (request) close the client connection now, no byte sent; logged
+                            // (tcp-request content reject: PR)
+    RP_DROP_QUIET = 5,      // (request) the same, with no log line (tcp-request connection
+                            // reject, silent-drop)
 };
 
 enum rp_body { RP_BODY_NONE = 0, RP_BODY_LENGTH = 1, RP_BODY_CHUNKED = 2, RP_BODY_CLOSE = 3 };
@@ -41,9 +45,15 @@ typedef struct rp_head_call {
     uint32_t request_index;           // 0 for the first request of the client connection
     int server;                       // (response) the server that answered
     int head_too_big;                 // buffer full without a complete head
+    int inspect_again;                // mode tcp: a later call of the same inspection (the
+                                      // connection-time rules already ran)
+    int inspect_final;                // mode tcp: the inspect delay passed or the client closed:
+                                      // no more bytes will be waited for
     /* out */
     int verdict;
     uint32_t head_len;                // bytes of the original head consumed
+    uint32_t inspect_ms;              // mode tcp, RP_NEED_MORE: wait for bytes at most this long
+                                      // from the first such answer (tcp-request inspect-delay)
     struct iovec iov[RP_MAX_IOV];     // the head to send, as slices (copied if outside buf)
     int iovcnt;
     int body;                         // enum rp_body

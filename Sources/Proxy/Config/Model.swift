@@ -351,6 +351,8 @@ public struct ProxyConfig: Sendable {
     public var compression = CompressionSettings()
     /// http-request/-response rules, captures, errorfiles, log-format (added by the rules engine).
     public var rules = ProxyRules()
+    /// tcp-request / tcp-response rules and inspect delays (TCPRulesModel.swift).
+    public var tcpRules = TCPRuleSets()
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }

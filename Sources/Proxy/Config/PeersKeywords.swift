@@ -298,7 +298,6 @@ enum PeersKeywords {
             throw line.error("stick-table name '\(name)' conflicts with table declared in \(conflict.kind.rawValue) '\(name)' at \(conflict.location)")
         }
         let table = try PersistenceKeywords.parseStickTable(tableLine, inPeersSection: true)
-        PersistenceKeywords.warnLocalCounters(table, line: line, state: &state)
         section.tables.append(PeersTableConfig(name: name, table: table, location: line.location))
         state.peers.current = section
     }

@@ -27,7 +27,6 @@ enum PersistenceKeywords {
                       "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T] [peers NAME] [srvkey name|addr] [store TYPE[(PERIOD)],...]",
                       "The table `stick` rules store server assignments in, and `track-sc*` rules count in (`store`: conn_cnt, http_req_rate(10s), gpc0...); `peers` shares it with a peers section.") { state, line throws(ConfigError) in
             let table = try parseStickTable(line)
-            warnLocalCounters(table, line: line, state: &state)
             state.proxy.stickTable = table
         },
         stick(.on, "Match the request on the table, and store its server if new."),
@@ -117,14 +116,6 @@ enum PersistenceKeywords {
             return "\(ms / factor)\(unit)"
         }
         return "\(ms)"
-    }
-
-    /// Peers carry a table's server (server_id, server_key) only: counters stay per process.
-    static func warnLocalCounters(_ t: StickTableConfig, line: KeywordLine, state: inout ParseState) {
-        guard line.keyword != "stick-table" || t.peers != nil else { return }
-        let counters = t.store.filter { $0.type != StickDataType.serverID && $0.type != StickDataType.serverKey }
-        guard !counters.isEmpty else { return }
-        state.warn(line.location, "stick counters (\(counters.map(\.name).joined(separator: ", "))) are kept by this process only: ringproxy's peers carry server_id and server_key, not counters")
     }
 
     /// `stick-table ...` (or a peers section's `table NAME ...`, where `peers` is not allowed).

@@ -25,6 +25,7 @@ enum ProxyChecks {
         defer { RuleSections.endOfConfiguration(&state) }
         TrackChecks.run(&state)
         TCPModeChecks.run(&state)
+        TCPRuleKeywords.endOfConfiguration(&state)
         let backends = state.config.proxies.filter(\.isBackend).map(\.name)
         for proxy in state.config.proxies {
             for rule in proxy.useBackends where rule.dynamic == nil && !backends.contains(rule.backend) {

@@ -75,7 +75,8 @@ enum RuleSections {
                 state.errors.append(ConfigError(r.location, r.keyword, "unknown http-errors section '\(r.name)'"))
             case .backend where !proxies.contains(where: { $0.isBackend && $0.name == r.name }):
                 state.errors.append(ConfigError(r.location, r.keyword, "unable to find backend '\(r.name)'"))
-            case .table where !proxies.contains(where: { $0.name == r.name && $0.stickTable != nil }):
+            case .table where !proxies.contains(where: { $0.name == r.name && $0.stickTable != nil })
+                && !PeersTableName.declared(r.name, in: state.config.peers.sections + state.peers.sections + (state.peers.current.map { [$0] } ?? [])):
                 state.errors.append(ConfigError(r.location, r.keyword, "unable to find table '\(r.name)'"))
             default: break
             }

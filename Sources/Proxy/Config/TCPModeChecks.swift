@@ -12,12 +12,6 @@ enum TCPModeChecks {
             let p = state.config.proxies[i]
             if p.isFrontend && p.mode == .http { httpFrontend(p, byName, &state) }
             if p.mode == .tcp { ignoreHTTPSettings(i, &state) }
-            if p.isFrontend && p.mode == .tcp {
-                for rule in p.useBackends {
-                    state.errors.append(ConfigError(rule.location, "use_backend",
-                        "'use_backend' in a 'mode tcp' \(p.kind.rawValue) is not supported yet by ringproxy: its connections go to its default backend"))
-                }
-            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 enum UnsupportedKeywords {
     static let names: Set<String> = [
-        "tcp-request", "tcp-response", "reqadd", "reqrep", "reqdel", "reqirep", "reqidel",
+        "reqadd", "reqrep", "reqdel", "reqirep", "reqidel",
         "rspadd", "rsprep", "rspdel", "rspirep", "rspidel", "reqallow", "reqdeny", "reqtarpit",
         "rate-limit", "http-check",
         "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template",

@@ -47,9 +47,15 @@ final class SharedStickTable {
     let rosterIndex: [[UInt8]: Int32]
     let rosterKeys: [[UInt8]]
     var log: StickUpdateLog
+    /// What the definition message announces: server_id and server_key, and the counters
+    /// the table stores (with their periods).
+    let announcedTypes: UInt64
+    let definitionParams: [UInt8]
 
     init(setIndex: Int, localID: Int, info: StickTableInfo, table: AppSessionTable, logCapacity: Int) {
         self.setIndex = setIndex; self.localID = localID; self.info = info; self.table = table
+        announcedTypes = StickDataType.storedByStickRules | info.counters.storedBits
+        definitionParams = info.counters.definitionParams
         wireName = Array(info.wireName.utf8)
         rosterKeys = info.roster.map { Array($0.utf8) }
         var idx: [[UInt8]: Int32] = [:]
@@ -738,7 +744,10 @@ final class PeersSectionState {
         let server = StickServer(roster: roster, id: Int32(clamping: data.serverID ?? 0))
         let key = UnsafeRawBufferPointer(rebasing: b[keyStart..<keyStart + keyLength])
         let expiry = info.expireMs > 0 ? now + expireMs : Int64.max / 4
-        if keyLength > 0 { tables[t].table.applyRemote(key, server: server, expiry: expiry, now: now) }
+        if keyLength > 0 {
+            tables[t].table.applyRemote(key, server: server, expiry: expiry, now: now)
+            tables[t].table.applyRemoteCounters(key, data.counters, layout: info.counters, now: now)
+        }
         updatesReceived += 1
         return true
     }
@@ -803,7 +812,7 @@ final class PeersSectionState {
         guard p.lastLocalTable != t else { return }
         let s = tables[t]
         w.define(localID: s.localID, name: s.wireName, keyType: s.info.keyType.wireType, keySize: s.info.wireKeySize,
-                 dataTypes: StickDataType.storedByStickRules, expireMs: s.info.expireMs)
+                 dataTypes: s.announcedTypes, expireMs: s.info.expireMs, params: s.definitionParams)
         p.lastLocalTable = t
     }
 
@@ -834,7 +843,7 @@ final class PeersSectionState {
             guard let r = tables[t].log.record(id) else { break }
             let identifier = firstAfterAnnounce || p.tables[t].lastPushed == 0 || id &- p.tables[t].lastPushed != 1
             r.key.withUnsafeBytes { key in
-                writeUpdate(p, t, &w, key: key, server: r.server, id: id, identifier: identifier, remainingMs: nil)
+                writeUpdate(p, t, &w, key: key, server: r.server, id: id, identifier: identifier, remainingMs: nil, now: now)
             }
             p.tables[t].lastPushed = id
             firstAfterAnnounce = false
@@ -856,7 +865,7 @@ final class PeersSectionState {
                 let remaining: Int32? = timed ? (tables[t].info.expireMs > 0 ? Int32(clamping: max(0, e.expiry - now)) : 0) : nil
                 let id = p.tables[t].walkID
                 e.key.withUnsafeBytes { key in
-                    writeUpdate(p, t, &w, key: key, server: e.server, id: id, identifier: first, remainingMs: remaining)
+                    writeUpdate(p, t, &w, key: key, server: e.server, id: id, identifier: first, remainingMs: remaining, now: now)
                 }
                 first = false
                 p.tables[t].walkID &+= 1
@@ -869,8 +878,17 @@ final class PeersSectionState {
 
     /// One update message (HAProxy's peer_prepare_updatemsg).
     private func writeUpdate(_ p: PeerState, _ t: Int, _ w: inout PeersMessageWriter, key: UnsafeRawBufferPointer,
-                             server: StickServer, id: UInt32, identifier: Bool, remainingMs: Int32?) {
+                             server: StickServer, id: UInt32, identifier: Bool, remainingMs: Int32?, now: Int64) {
         let s = tables[t]
+        // A table with counters sends the entry's values of now (and its server).
+        var server = server
+        var words: [UInt64] = []
+        if s.info.counters.words > 0 || server.roster == StickServer.countersOnly,
+           let snap = s.table.peerSnapshot(key, now: now) {
+            server = snap.server
+            words = snap.words
+        }
+        if server.roster == StickServer.countersOnly { server = StickServer(roster: -1, id: 0) }
         w.beginBody()
         if identifier { w.bodyUInt32(id) }
         if let r = remainingMs { w.bodyUInt32(UInt32(bitPattern: r)) }
@@ -884,8 +902,11 @@ final class PeersSectionState {
             w.bodyBytes(UnsafeRawBufferPointer(rebasing: key[0..<n]))
             w.bodyZeros(s.info.wireKeySize - n)
         }
-        // server_id, then server_key (bit order).
+        // Every announced type in bit order: server_id, the counters, server_key, the rest.
         w.bodyVarint(UInt64(bitPattern: Int64(server.id)))
+        for bit in 1..<StickDataType.serverKey where s.announcedTypes & (1 << UInt64(bit)) != 0 {
+            s.info.counters.encode(bit, words, now: now, into: &w)
+        }
         if server.roster >= 0 && Int(server.roster) < s.rosterKeys.count {
             let text = s.rosterKeys[Int(server.roster)]
             let (slot, known) = p.dictionary.slotForSending(server.roster)
@@ -902,6 +923,9 @@ final class PeersSectionState {
             }
         } else {
             w.bodyVarint(0)
+        }
+        for bit in (StickDataType.serverKey + 1)..<StickDataType.all.count where s.announcedTypes & (1 << UInt64(bit)) != 0 {
+            s.info.counters.encode(bit, words, now: now, into: &w)
         }
         let type: UInt8
         switch (identifier, remainingMs != nil) {

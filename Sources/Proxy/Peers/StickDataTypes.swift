@@ -87,6 +87,8 @@ struct ReceivedStickData: Equatable {
     var serverID: Int64? = nil
     /// The server key: the dictionary entry's text (after the peer's cache is applied).
     var serverKey: [UInt8]? = nil
+    /// The counters' values (StickCounterSync.swift).
+    var counters: [ReceivedCounter] = []
 }
 
 /// Per-connection dictionary caches for server_key (HAProxy's dcache, 128 entries each way).
@@ -128,8 +130,11 @@ enum StickDataCodec {
                 case .signed, .unsigned, .unsignedLong:
                     guard let v = PeersVarint.decode(b, &i, end: end) else { return nil }
                     if bit == StickDataType.serverID { data.serverID = Int64(Int32(truncatingIfNeeded: v)) }
+                    else if !d.isArray { data.counters.append(ReceivedCounter(type: bit, a: v)) }
                 case .frequency:
-                    for _ in 0..<3 { guard PeersVarint.decode(b, &i, end: end) != nil else { return nil } }
+                    guard let a = PeersVarint.decode(b, &i, end: end), let c1 = PeersVarint.decode(b, &i, end: end),
+                          let c2 = PeersVarint.decode(b, &i, end: end) else { return nil }
+                    if !d.isArray { data.counters.append(ReceivedCounter(type: bit, a: a, b: c1, c: c2)) }
                 case .dictionary:
                     guard let length = PeersVarint.decode(b, &i, end: end) else { return nil }
                     guard length > 0 else { continue }                 // no entry

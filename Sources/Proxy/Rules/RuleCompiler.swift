@@ -35,6 +35,8 @@ public final class CompiledRules: @unchecked Sendable {
     let responseHeaderCaptures: [[(name: [UInt8], slot: Int)]]
     /// Anything at all: when false, the stream layer skips the rule machinery entirely.
     public let isActive: Bool
+    /// Per configuration proxy: its tcp-request / tcp-response rules (nil: none).
+    let tcp: [TCPRuleProgram?]
     /// HAProxy's request counter (`%rt`, the stream's unique id): one per request, process-wide.
     let requestCounter = Atomic<Int>(0)
     /// The configuration needs per-connection rule state (variables, captures...).
@@ -47,14 +49,15 @@ public final class CompiledRules: @unchecked Sendable {
     init(configuration: Configuration, tables: RuleTables, acls: [ACLTable], dynamicBackends: [[LogFormatProgram?]], proxies: [ProxyRuleProgram?], files: PatternReferences, captures: [CaptureLayout],
          logFormats: [LogFormatProgram?], uniqueIDFormats: [LogFormatProgram?], uniqueIDHeaders: [StaticBytes?],
          headerCaptures: [[(name: [UInt8], slot: Int)]], responseHeaderCaptures: [[(name: [UInt8], slot: Int)]],
-         usesLocalAddress: Bool = false, usesRequestBody: Bool = false) {
+         usesLocalAddress: Bool = false, usesRequestBody: Bool = false, tcp: [TCPRuleProgram?] = []) {
         self.usesLocalAddress = usesLocalAddress; self.usesRequestBody = usesRequestBody
+        self.tcp = tcp
         self.configuration = configuration; self.acls = acls; self.dynamicBackends = dynamicBackends
         self.tables = tables; self.proxies = proxies; self.files = files; self.captures = captures
         self.logFormats = logFormats; self.uniqueIDFormats = uniqueIDFormats; self.uniqueIDHeaders = uniqueIDHeaders
         self.headerCaptures = headerCaptures; self.responseHeaderCaptures = responseHeaderCaptures
         isActive = proxies.contains { $0 != nil } || dynamicBackends.contains { $0.contains { $0 != nil } } || logFormats.contains { $0 != nil } || captures.contains { !$0.request.isEmpty || !$0.response.isEmpty }
-            || uniqueIDFormats.contains { $0 != nil }
+            || uniqueIDFormats.contains { $0 != nil } || tcp.contains { $0 != nil }
         needsSlotState = isActive
     }
 
@@ -95,7 +98,7 @@ public enum RuleCompiler {
     }
 }
 
-private struct Compiler {
+struct Compiler {
     let config: Configuration
     let topology: Topology
     let variables = VariableTable()
@@ -136,9 +139,11 @@ private struct Compiler {
         var uidHeaders: [StaticBytes?] = []
         var hdrCaptures: [[(name: [UInt8], slot: Int)]] = []
         var resCaptures: [[(name: [UInt8], slot: Int)]] = []
+        var tcp: [TCPRuleProgram?] = []
         for p in config.proxies {
             let table = try aclTable(p)
             tables_.append(table)
+            tcp.append(try tcpProgram(p, table))
             dynamic.append(try p.useBackends.map { r in try r.dynamic.map { try format($0, p) } })
             programs.append(try program(p, table))
             var layout = CaptureLayout()
@@ -171,7 +176,7 @@ private struct Compiler {
         return CompiledRules(configuration: config, tables: tables, acls: tables_, dynamicBackends: dynamic, proxies: programs, files: files, captures: captures,
                              logFormats: logFormats, uniqueIDFormats: uidFormats, uniqueIDHeaders: uidHeaders,
                              headerCaptures: hdrCaptures, responseHeaderCaptures: resCaptures,
-                             usesLocalAddress: usesLocalAddress, usesRequestBody: usesRequestBody)
+                             usesLocalAddress: usesLocalAddress, usesRequestBody: usesRequestBody, tcp: tcp)
     }
 
     // MARK: proxies

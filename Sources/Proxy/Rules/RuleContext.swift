@@ -174,6 +174,10 @@ public final class RuleContext {
     var uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
     /// What of the request body is in the buffer (RequestBodyFetch.swift).
     var body = RequestBodyBytes()
+    /// The worker's outbox to the peers thread, and which stick tables are shared (counter
+    /// changes of those are sent to peers: StickCounterSync.swift).
+    var stickUpdates: StickUpdateQueue? = nil
+    var sharedStickTables: [Bool] = []
 
     /// crypt_r state, made on the first password check.
     lazy var crypt = CryptScratch()

@@ -46,6 +46,7 @@ extension RuleContext {
         let info = set.infos[ti]
         guard let ref = set.tables[ti].track(k, now: nowMs, layout: info.counters, request: true) else { return }
         sl.trackers.set(n, table: ti, ref: ref)
+        stickCounterTouched(table: ti, ref: ref)
     }
 
     /// sc-inc-gpc0(N) / sc-inc-gpc1(N): +1 on the counter and its rate.
@@ -60,6 +61,7 @@ extension RuleContext {
             layout.add(w, type, 1, now: now)
             layout.add(w, StickDataType.rateOf(type)!, 1, now: now)
         }
+        stickCounterTouched(table: ti, ref: sl.trackers.ref(n))
     }
 
     /// sc-set-gpt0(N) VALUE.
@@ -71,6 +73,7 @@ extension RuleContext {
         let now = nowMs
         let v = UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: s.int))
         set.tables[ti].withTracked(sl.trackers.ref(n)) { w, _ in layout.set(w, StickDataType.gpt0, v, now: now) }
+        stickCounterTouched(table: ti, ref: sl.trackers.ref(n))
     }
 
     /// A stick-counter fetch.

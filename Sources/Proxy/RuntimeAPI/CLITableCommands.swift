@@ -33,6 +33,8 @@ extension RuntimeControl {
         let size: Int
         let counters: StickCounterLayout
         let storesServer: Bool
+        /// server_key is printed for tables stick rules use (HAProxy stores it for them only).
+        var storesServerKey = true
     }
 
     /// Session tables and the tables only stick counters use.
@@ -48,7 +50,8 @@ extension RuntimeControl {
             switch info.keyType { case .ip: type = "ip"; case .ipv6: type = "ipv6"; case .integer: type = "integer"
                                   case .string: type = "string"; case .binary: type = "binary" }
             out.append(CLITableRef(name: info.name, backend: nil, table: set.tables[i], type: type, size: info.capacity,
-                                   counters: info.counters, storesServer: info.storesServer))
+                                   counters: info.counters, storesServer: info.storesServer,
+                                   storesServerKey: info.storesServer && !info.roster.isEmpty))
         }
         // HAProxy lists its tables last declared first.
         let order = Dictionary(configuration.proxies.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -105,9 +108,11 @@ extension RuntimeControl {
     }
 
     func entryLine(_ t: CLITableRef, _ e: AppSessionTable.Snapshot, now: Int64) -> String {
-        var line = "0x\(String(0x5000_0000_0000 + e.id * 64, radix: 16)): key=\(keyText(t, e.key)) use=\(e.use) exp=\(min(e.expiresInMs, Int64(Int32.max)))"
+        var line = "0x\(String(0x5000_0000_0000 + e.id * 64, radix: 16)): key=\(keyText(t, e.key)) use=\(e.use) exp=\(e.expiresInMs > Int64(Int32.max) ? 0 : e.expiresInMs)"
         // HAProxy's order: by data type number (server_id 0, ..., server_key 19, http_fail_cnt 20).
-        var columns: [(Int, String)] = t.storesServer ? [(StickDataType.serverID, "server_id=\(e.server + 1)"), (StickDataType.serverKey, "server_key=-")] : []
+        // (a table that never expires prints exp=0, as HAProxy's)
+        var columns: [(Int, String)] = t.storesServer ? [(StickDataType.serverID, "server_id=\(e.server + 1)")] : []
+        if t.storesServer && t.storesServerKey { columns.append((StickDataType.serverKey, "server_key=-")) }
         e.data.withUnsafeBufferPointer { w in
             for item in t.counters.stored where item.type != StickDataType.serverID && item.type != StickDataType.serverKey {
                 let v = t.counters.value(w, item.type, now: now) ?? 0

@@ -77,6 +77,7 @@ extension StreamHandler {
         if let cookie = compiled.configuration.proxies[fe.proxy].rules.captures.cookie {
             captureCookie(ctx, state, cookie.name, cookie.length, response: false)
         }
+        if let tp = compiled.tcp[fe.proxy], tcpRulesBeforeHTTP(tp, call, w, wr, slotIndex, &slot) == .answered { return .answered }
         guard let p = compiled.proxies[fe.proxy] else { return .proceed }
         return requestRules(p, call, w, wr, slotIndex, &slot, fe, head, backend: nil)
     }
@@ -86,6 +87,7 @@ extension StreamHandler {
                              _ slotIndex: Int, _ slot: inout StreamSlot, _ fe: FrontendPlan, _ be: BackendPlanInfo,
                              _ head: RequestHead) -> RuleStageResult {
         wr.context.backend = Int(slot.backend)
+        if be.proxy != fe.proxy, let tp = rules!.tcp[be.proxy], tcpRulesBeforeHTTP(tp, call, w, wr, slotIndex, &slot) == .answered { return .answered }
         guard be.proxy != fe.proxy, let p = rules!.proxies[be.proxy] else { return .proceed }
         return requestRules(p, call, w, wr, slotIndex, &slot, fe, head, backend: p)
     }

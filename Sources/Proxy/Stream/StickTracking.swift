@@ -6,11 +6,14 @@
 import CUring
 
 extension StreamHandler {
-    func releaseStickTrackers(_ state: SlotRuleState, now: Int64, end: StickStreamEnd) {
+    func releaseStickTrackers(_ state: SlotRuleState, now: Int64, end: StickStreamEnd, touch ctx: RuleContext? = nil) {
         guard let set = rules?.tables.stick else { state.trackers = StickTrackers(); return }
         for n in 0..<3 {
             let ti = state.trackers.table(n)
             guard ti >= 0 else { continue }
+            // conn_cur goes down: peers hear of it (the key is read while the reference holds
+            // the entry; the peers thread reads the values later, when it sends)
+            ctx?.stickCounterTouched(table: ti, ref: state.trackers.ref(n))
             set.tables[ti].release(state.trackers.ref(n), now: now, layout: set.infos[ti].counters, end: end)
         }
         state.trackers = StickTrackers()
@@ -23,7 +26,7 @@ extension StreamHandler {
         guard call.pointee.verdict == Int32(RP_RESPOND.rawValue), let st = w.rules?.existingSlot(slotIndex), st.trackers.any else { return }
         releaseStickTrackers(st, now: w.nowMs, end: Self.stickStreamEnd(
             status: Int(call.pointee.status_hint), bytesIn: UInt64(call.pointee.head_len), bytesOut: UInt64(call.pointee.resp_len),
-            server: -1, denied: st.termination?.0 == UInt8(ascii: "P")))
+            server: -1, denied: st.termination?.0 == UInt8(ascii: "P")), touch: w.rules?.context)
     }
 
     /// What an exchange that ended did, for its trackers.

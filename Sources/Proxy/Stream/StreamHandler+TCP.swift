@@ -1,8 +1,9 @@
 // mode tcp: a frontend's connection goes to its backend's server as soon as it is accepted,
 // and the engine relays its bytes both ways without looking at them (rp_tunnel.c). Only the
-// decisions are made here: which backend (default_backend, or the listen section itself),
-// which server (the backend's balancer, by the client address: roundrobin, leastconn, source,
-// first…), the timeouts, retries and redispatch. The log line and counters are onDone's.
+// decisions are made here: the tcp-request rules (TCPRuleStage.swift), which backend
+// (use_backend rules on layer-4 fetches, default_backend, or the listen section itself),
+// which server (the backend's balancer, by the client address: roundrobin, leastconn,
+// source, first…), the timeouts, retries and redispatch. The log line and counters are onDone's.
 import CUring
 import Synchronization
 
@@ -13,6 +14,27 @@ extension StreamHandler {
         slot.active = true
         slot.frontend = Int32(fi)
         slot.client = Self.clientAddress(call.pointee.client)
+        let first = call.pointee.inspect_again == 0
+        if first { beginTCPRuleState(call, w, slotIndex, fi, fe, client: slot.client) }
+        else { resumeTCPRuleState(call, w, slotIndex, fi, client: slot.client) }
+        // tcp-request connection / session / content rules of the frontend.
+        if let tp = rules?.tcp[fe.proxy], let wr = w.rules {
+            let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
+            let (verdict, content) = tcpRequestRules(tp, call, wr, w, first: first, bytes, client: slot.client)
+            switch verdict {
+            case .accept: break
+            case .needMore:
+                call.pointee.verdict = Int32(RP_NEED_MORE.rawValue)
+                call.pointee.inspect_ms = UInt32(clamping: tp.inspectDelayMs)
+                return
+            case .reject, .close:
+                dropTCP(call, w, wr, slotIndex, &slot, quiet: !content, fe)
+                return
+            case .silentDrop:
+                dropTCP(call, w, wr, slotIndex, &slot, quiet: true, fe)
+                return
+            }
+        }
         call.pointee.tunnel = 1
         call.pointee.head_len = 0
         call.pointee.body = Int32(RP_BODY_CLOSE.rawValue)
@@ -20,13 +42,34 @@ extension StreamHandler {
         call.pointee.server_reuse = 0
         call.pointee.verdict = Int32(RP_FORWARD.rawValue)
         call.pointee.server_out = -1               // no server: the engine closes (SC, <NOSRV>)
-        beginTCPRuleState(call, w, slotIndex, fi, fe, client: slot.client)
-        guard let bi = w.routers[fi].defaultBackend ?? fe.ownBackend else {
+        let router = w.routers[fi]
+        let routed: Int?
+        if router.rules.isEmpty { routed = router.defaultBackend }
+        else if let wr = w.rules { routed = router.select(wr.context) }
+        else {
+            let head = w.request                   // empty: layer-4 fetches only
+            head.reset()
+            routed = router.select(request: head, clientAddress: slot.client)
+        }
+        guard let bi = routed ?? fe.ownBackend else {
             w.slots[slotIndex] = slot
             return
         }
         let be = backends[bi]
         slot.backend = Int32(bi)
+        // The backend's tcp-request content rules (on what the frontend's waited for).
+        if be.proxy != fe.proxy, let tp = rules?.tcp[be.proxy], !tp.content.isEmpty, let wr = w.rules {
+            wr.context.backend = bi
+            switch wr.context.runTCP(tp.content, acls: tp.acls, headMissing: false, waiting: false) {
+            case .accept, .needMore: break
+            case .reject, .close:
+                dropTCP(call, w, wr, slotIndex, &slot, quiet: false, fe)
+                return
+            case .silentDrop:
+                dropTCP(call, w, wr, slotIndex, &slot, quiet: true, fe)
+                return
+            }
+        }
         let head = w.request                       // empty: no HTTP here (cookies find nothing)
         head.reset()
         let rw = w.requestRewrite
@@ -64,9 +107,25 @@ extension StreamHandler {
         call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
     }
 
+    /// The connection is closed without a byte: a content reject is logged (PR), a
+    /// connection reject or a silent drop is not (HAProxy has no stream yet / drops quietly).
+    private func dropTCP(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ wr: WorkerRules, _ slotIndex: Int,
+                         _ slot: inout StreamSlot, quiet: Bool, _ fe: FrontendPlan) {
+        let state = wr.slot(slotIndex)
+        if quiet {
+            if state.trackers.any { releaseStickTrackers(state, now: w.nowMs, end: StickStreamEnd()) }
+            slot.active = false                    // no log line, no end report
+        } else {
+            state.termination = (UInt8(ascii: "P"), UInt8(ascii: "R"))
+            w.counters.add(fe.counterRow, .dreq)
+        }
+        w.slots[slotIndex] = slot
+        call.pointee.verdict = Int32(quiet ? RP_DROP_QUIET.rawValue : RP_DROP.rawValue)
+    }
+
     /// When the configuration has rules (a `log-format` among them), the connection's rule
     /// state starts afresh as for a new connection, so that its log line reads this connection
-    /// and not what the slot held before. No rule runs: HTTP rules are ignored in mode tcp.
+    /// and not what the slot held before. No HTTP rule runs: HTTP rules are ignored in mode tcp.
     private func beginTCPRuleState(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
                                    _ fi: Int, _ fe: FrontendPlan, client: ClientAddress) {
         guard let wr = w.rules, let compiled = rules else { return }
@@ -75,6 +134,7 @@ extension StreamHandler {
         head.reset()
         ctx.beginRequest(head, client: client)
         let state = wr.slot(slotIndex)
+        if state.trackers.any { releaseStickTrackers(state, now: w.nowMs, end: StickStreamEnd()) }
         state.beginTransaction(newConnection: true, refs: compiled.tables.variables,
                                layout: compiled.captures[fe.proxy], frontend: fe.proxy)
         state.requestID = compiled.requestCounter.add(1, ordering: .relaxed).oldValue
@@ -85,5 +145,22 @@ extension StreamHandler {
         ctx.nowMs = w.nowMs
         Self.socketAddress(call.pointee.client).map { ctx.clientPort = $0 }
         ctx.uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
+    /// A later call of the same inspection: the connection's rule state (variables, trackers)
+    /// is kept; the worker's context is pointed at it again.
+    private func resumeTCPRuleState(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
+                                    _ fi: Int, client: ClientAddress) {
+        guard let wr = w.rules else { return }
+        let ctx = wr.context
+        let head = w.request
+        head.reset()
+        ctx.beginRequest(head, client: client)
+        ctx.slot = wr.slot(slotIndex)
+        ctx.frontend = fi
+        ctx.requestIndex = 0
+        ctx.requestLine = w.lines.line(slot: slotIndex, length: 0)
+        ctx.nowMs = w.nowMs
+        Self.socketAddress(call.pointee.client).map { ctx.clientPort = $0 }
     }
 }

@@ -134,7 +134,13 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             let wc = WorkerContext(routers: routers, deciders: deciders, slots: slotsPerWorker,
                                    counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets),
                                    limits: configuration.global.tune.headLimits)
-            if let r = rules { wc.rules = WorkerRules(r, worker: i, slotCount: slotsPerWorker) }
+            if let r = rules {
+                wc.rules = WorkerRules(r, worker: i, slotCount: slotsPerWorker)
+                if let q = queue, let set = r.tables.stick {
+                    wc.rules!.context.stickUpdates = q
+                    wc.rules!.context.sharedStickTables = set.infos.map { $0.peersSection != nil }
+                }
+            }
             ws.append(wc)
         }
         self.workers = ws
@@ -577,7 +583,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         if let st = ruleState, st.trackers.any {
             releaseStickTrackers(st, now: w.nowMs, end: Self.stickStreamEnd(
                 status: status, bytesIn: info.bytes_in, bytesOut: info.bytes_out, server: Int(info.server),
-                denied: st.termination?.0 == UInt8(ascii: "P")))
+                denied: st.termination?.0 == UInt8(ascii: "P")), touch: w.rules?.context)
         }
         if slot.noLog || fe.log.isEmpty || ruleState?.logLevel == -1 { return }
         if !slot.active && info.bytes_in == 0 && status < 0 { return }      // nothing happened

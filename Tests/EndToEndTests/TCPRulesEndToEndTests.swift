@@ -1,0 +1,157 @@
+// tcp-request rules and use_backend in mode tcp, end to end, each case run through ringproxy
+// and (where installed) HAProxy 2.6 with the same configuration and traffic: connection rules
+// close a client before any byte, content rules wait (within inspect-delay) for the HTTP head
+// their fetches read, use_backend picks a backend on layer-4 and on inspected fetches, and in
+// mode http the content rules run before the http-request rules.
+import Foundation
+import Glibc
+import Testing
+
+@Suite(.serialized) struct TCPRulesEndToEndTests {
+    static let defaults = """
+        defaults
+            mode tcp
+            timeout client 5s
+            timeout server 5s
+            timeout connect 1s
+        """
+
+    /// An origin that reads a request head, then answers its name and closes.
+    static func named(_ name: String) throws -> ScriptedTCPOrigin {
+        try ScriptedTCPOrigin { peer, _ in
+            _ = peer.readHead(timeout: .seconds(5))
+            peer.write(name)
+        }
+    }
+
+    /// Sends `pieces` (pausing between them, as a slow client would), reads to the end.
+    static func exchange(_ port: UInt16, _ pieces: [String], source: String? = nil) throws -> String {
+        let c = try RawHTTP(port: port, source: source)
+        for (i, p) in pieces.enumerated() {
+            if i > 0 { usleep(60_000) }
+            try c.send(p)
+        }
+        return String(decoding: TCPModeEndToEndTests.readAll(c.fd), as: UTF8.self)
+    }
+
+    @Test func contentRulesWaitForTheHeadAndUseBackendRoutes() throws {
+        let one = try Self.named("ONE"), two = try Self.named("TWO"), three = try Self.named("THREE")
+        defer { one.stop(); two.stop(); three.stop() }
+        let port = freePort()
+        let config = Self.defaults + """
+
+            frontend f
+                bind 127.0.0.1:\(port)
+                tcp-request inspect-delay 3s
+                tcp-request content reject if { path_beg /deny }
+                use_backend three if { src 127.0.0.2 }
+                use_backend two if { path_beg /two }
+                default_backend one
+            backend one
+                server s 127.0.0.1:\(one.port)
+            backend two
+                server s 127.0.0.1:\(two.port)
+            backend three
+                server s 127.0.0.1:\(three.port)
+
+            """
+        var seen: [[String]] = []
+        for binary in TCPModeEndToEndTests.binaries() {
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            seen.append([
+                try Self.exchange(port, ["GET /a HTTP/1.1\r\nHost: x\r\n\r\n"]),
+                try Self.exchange(port, ["GET /two HTTP/1.1\r\nHost: x\r\n\r\n"]),
+                try Self.exchange(port, ["GET /t", "wo HTTP/1.1\r\nHost: x\r", "\n\r\n"]),   // the head in three pieces
+                try Self.exchange(port, ["GET /deny HTTP/1.1\r\nHost: x\r\n\r\n"]),
+                try Self.exchange(port, ["GET /two HTTP/1.1\r\nHost: x\r\n\r\n"], source: "127.0.0.2"),
+            ])
+        }
+        #expect(seen[0] == ["ONE", "TWO", "TWO", "", "THREE"], "ringproxy: \(seen[0])")
+        #expect(seen.allSatisfy { $0 == seen[0] }, "\(seen)")
+    }
+
+    @Test func inspectDelayEndsWithWhatCame() throws {
+        let one = try ScriptedTCPOrigin { peer, _ in
+            var b = [UInt8](repeating: 0, count: 256)
+            let n = b.withUnsafeMutableBytes { recv(peer.fd, $0.baseAddress, $0.count, 0) }
+            peer.write("ONE:" + String(decoding: b[0..<max(0, n)], as: UTF8.self))
+        }
+        defer { one.stop() }
+        let port = freePort()
+        // An incomplete HTTP head: the rule waits for the rest until the delay ends, then sees
+        // no path and lets it through; the bytes that waited go to the server.
+        let config = Self.defaults + """
+
+            listen l
+                bind 127.0.0.1:\(port)
+                tcp-request inspect-delay 200ms
+                tcp-request content reject if { path_beg /deny }
+                server s 127.0.0.1:\(one.port)
+
+            """
+        var seen: [String] = []
+        for binary in TCPModeEndToEndTests.binaries() {
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            let start = ContinuousClock.now
+            seen.append(try Self.exchange(port, ["GET /x HTTP/1.1\r\n"]))
+            #expect(ContinuousClock.now - start >= .milliseconds(180), "\(binary): answered before the delay")
+        }
+        #expect(seen.allSatisfy { $0 == "ONE:GET /x HTTP/1.1\r\n" }, "\(seen)")
+    }
+
+    @Test(arguments: [
+        ("tcp-request connection reject if { src 127.0.0.1 }", ""),
+        ("tcp-request connection accept if { src 127.0.0.1 }\n    tcp-request connection reject", "hello"),
+        ("tcp-request session reject if { src 127.0.0.1 }", ""),
+        ("tcp-request content reject unless { src 127.0.0.2 }", ""),
+        ("tcp-request content silent-drop if { src 127.0.0.1 }", ""),
+        ("tcp-request connection reject if { src 127.0.0.2 }", "hello"),
+    ])
+    func connectionRules(_ rules: String, _ want: String) throws {
+        let origin = try ScriptedTCPOrigin { peer, _ in peer.write("hello") }
+        defer { origin.stop() }
+        let port = freePort()
+        let config = Self.defaults + "\nlisten l\n    bind 127.0.0.1:\(port)\n    \(rules)\n    server s 127.0.0.1:\(origin.port)\n"
+        for binary in TCPModeEndToEndTests.binaries() {
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            let c = try RawHTTP(port: port)
+            let got = String(decoding: TCPModeEndToEndTests.readAll(c.fd, timeout: .seconds(3)), as: UTF8.self)
+            #expect(got == want, "\(binary): \(rules)")
+        }
+    }
+
+    @Test func httpModeContentRulesRunBeforeHTTPRequestRules() throws {
+        let port = freePort()
+        let config = """
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 1s
+            frontend f
+                bind 127.0.0.1:\(port)
+                tcp-request content reject if { path_beg /deny }
+                tcp-request content set-var(txn.who) str(tcp)
+                http-request set-var(txn.who) str(http) if { path_beg /http }
+                http-request return status 200 content-type text/plain lf-string "by %[var(txn.who)]"
+
+            """
+        var seen: [[String]] = []
+        for binary in TCPModeEndToEndTests.binaries() {
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            seen.append(try ["/a", "/http", "/deny"].map { path in
+                let c = try RawHTTP(port: port)
+                try c.send("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return String(decoding: try c.readAllUntilClose(), as: UTF8.self)
+            })
+        }
+        #expect(seen[0][0].hasPrefix("HTTP/1.1 200") && seen[0][0].hasSuffix("by tcp"), "\(seen[0][0])")
+        #expect(seen[0][1].hasSuffix("by http"))
+        #expect(seen[0][2] == "")
+        #expect(seen.allSatisfy { $0 == seen[0] }, "\(seen)")
+    }
+}

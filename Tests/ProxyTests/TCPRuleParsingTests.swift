@@ -1,0 +1,100 @@
+// tcp-request / tcp-response rules in the configuration: what each stage accepts, what is an
+// error naming file:line, and what an unconditional `expect-proxy layer4` does to listeners.
+import Testing
+@testable import Proxy
+
+@Suite struct TCPRuleParsingTests {
+    func parse(_ text: String) throws -> Configuration { try ConfigParser.parse(text: text, file: "t.cfg") }
+    func errors(_ text: String) -> [String] {
+        do { _ = try ConfigParser.parse(text: text, file: "t.cfg"); return [] } catch { return error.errors.map(\.description) }
+    }
+    func tcpFrontend(_ rules: String) -> String {
+        """
+        frontend fe
+            mode tcp
+            bind 127.0.0.1:8080
+        \(rules.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            default_backend be
+        backend be
+            mode tcp
+            server s 127.0.0.1:9000
+        """
+    }
+
+    @Test func stagesAndActions() throws {
+        let c = try parse(tcpFrontend("""
+        stick-table type ip size 1k store gpc0,conn_cnt
+        tcp-request inspect-delay 5s
+        tcp-request connection accept if { src 10.0.0.0/8 }
+        tcp-request connection reject if { src 192.168.0.0/16 }
+        tcp-request session track-sc1 src
+        tcp-request content track-sc0 src
+        tcp-request content sc-inc-gpc0(0)
+        tcp-request content set-var(sess.who) src
+        tcp-request content unset-var(sess.who)
+        tcp-request content silent-drop if { sc0_get_gpc0 gt 10 }
+        tcp-request content capture src len 20
+        """))
+        let t = c.proxies[0].tcpRules
+        #expect(t.inspectDelay == 5000)
+        #expect(t.connection.map(\.action) == [.accept, .reject])
+        #expect(t.connection[0].condition != nil)
+        #expect(t.session.count == 1 && t.session[0].stage == .session)
+        #expect(t.content.count == 6)
+        if case .common(.trackSC(0, let key, nil)) = t.content[0].action { #expect(key.text == "src") } else { Issue.record("\(t.content[0].action)") }
+        #expect(t.content[4].action == .silentDrop)
+        #expect(c.proxies[0].rules.captures.request.count == 1)
+        #expect(t.content[4].location.line == 13)
+    }
+
+    @Test func unsupportedIsAnErrorNamingTheLine() {
+        let e = errors(tcpFrontend("tcp-request content set-dst ipv4(1.2.3.4)"))
+        #expect(e.first?.contains("t.cfg:4") == true)
+        #expect(e.first?.contains("action 'set-dst' in 'tcp-request content' rules is not supported by ringproxy") == true)
+        #expect(errors(tcpFrontend("tcp-request content rejct")).first?.contains("did you mean 'reject'") == true)
+        #expect(errors(tcpFrontend("tcp-request content expect-proxy layer4")).first != nil)   // connection rules only
+        #expect(errors(tcpFrontend("tcp-request connection expect-proxy layer4 if { src 10.0.0.1 }")).first?
+            .contains("a conditional 'expect-proxy layer4' is not supported by ringproxy") == true)
+        #expect(errors(tcpFrontend("tcp-request content reject foo")).first?.contains("unexpected 'foo'") == true)
+        #expect(errors("defaults\n    tcp-request content reject\n").first?.contains("not allowed in anonymous 'defaults' section") == true)
+        #expect(errors(tcpFrontend("tcp-request frobnicate reject")).first != nil)
+    }
+
+    @Test func unconditionalExpectProxySetsTheListeners() throws {
+        let c = try parse(tcpFrontend("tcp-request connection track-sc0 src table be\ntcp-request connection expect-proxy layer4"
+                                      + "\nstick-table type ip size 1k store conn_cnt"))
+        #expect(c.proxies[0].binds.allSatisfy { $0.options.acceptProxy })
+        #expect(errors(tcpFrontend("tcp-request connection reject if { src 10.0.0.1 }\ntcp-request connection expect-proxy layer4")).first?
+            .contains("after a rule that may end the rule set") == true)
+    }
+
+    @Test func useBackendInModeTCP() throws {
+        let c = try parse("""
+        frontend fe
+            mode tcp
+            bind 127.0.0.1:8080
+            use_backend two if { src 127.0.0.2 }
+            default_backend one
+        backend one
+            mode tcp
+            server s 127.0.0.1:9000
+        backend two
+            mode tcp
+            server s 127.0.0.1:9001
+        """)
+        #expect(c.proxies[0].useBackends.count == 1)
+    }
+
+    @Test func rulesCompileIntoPrograms() throws {
+        let c = try parse(tcpFrontend("tcp-request inspect-delay 1s\ntcp-request content reject if { path_beg /x }\ntcp-request connection accept"))
+        let compiled = try RuleCompiler.compile(c, topology: Topology(c), states: nil, workers: 1)
+        let p = try #require(compiled.tcp[0])
+        #expect(p.inspectDelayMs == 1000)
+        #expect(p.contentReadsHTTP)
+        #expect(p.hasAcceptRules)
+        #expect(compiled.tcp[1] == nil)            // the backend has none: nothing to run
+        #expect(compiled.isActive)
+        let plain = try parse(tcpFrontend("tcp-request inspect-delay 1s\ntcp-request content reject if { src 10.0.0.1 }"))
+        #expect(try RuleCompiler.compile(plain, topology: Topology(plain), states: nil, workers: 1).tcp[0]?.contentReadsHTTP == false)
+    }
+}
