@@ -1,7 +1,7 @@
 // `show table [NAME [data.TYPE OP VALUE]... | key K]`, `clear table NAME [...]`,
 // `set table NAME key K [data.TYPE VALUE]...` on the session tables (a backend's stick-table,
 // or the table behind `appsession`) and the tables that keep stick counters (`store ...`).
-// A backend's table stores `server_id` (and `server_key`, always `-`); counter tables print
+// A backend's table stores `server_id` and `server_key` (the learned server's key, `-` for an entry `set table` made); counter tables print
 // their data types in HAProxy's order (`gpc0=0 conn_rate(10000)=1 http_req_cnt=1`); a type
 // the table does not keep is "not stored in this table".
 
@@ -33,6 +33,8 @@ extension RuntimeControl {
         let size: Int
         let counters: StickCounterLayout
         let storesServer: Bool
+        /// The server keys entries name (server_key): the table's roster.
+        var roster: [String] = []
     }
 
     /// Session tables and the tables only stick counters use.
@@ -41,14 +43,15 @@ extension RuntimeControl {
         var out = sessionTables.map { t -> CLITableRef in
             let i = set.tables.firstIndex { $0 === t.table }
             return CLITableRef(name: t.name, backend: t.backend, table: t.table, type: t.type, size: t.size,
-                               counters: i.map { set.infos[$0].counters } ?? .none, storesServer: true)
+                               counters: i.map { set.infos[$0].counters } ?? .none, storesServer: true,
+                               roster: i.map { set.infos[$0].roster } ?? t.backend.serverNames)
         }
         for (i, info) in set.infos.enumerated() where info.counters.words > 0 && !out.contains(where: { $0.table === set.tables[i] }) {
             let type: String
             switch info.keyType { case .ip: type = "ip"; case .ipv6: type = "ipv6"; case .integer: type = "integer"
                                   case .string: type = "string"; case .binary: type = "binary" }
             out.append(CLITableRef(name: info.name, backend: nil, table: set.tables[i], type: type, size: info.capacity,
-                                   counters: info.counters, storesServer: info.storesServer))
+                                   counters: info.counters, storesServer: info.storesServer, roster: info.roster))
         }
         // HAProxy lists its tables last declared first.
         let order = Dictionary(configuration.proxies.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -107,7 +110,7 @@ extension RuntimeControl {
     func entryLine(_ t: CLITableRef, _ e: AppSessionTable.Snapshot, now: Int64) -> String {
         var line = "0x\(String(0x5000_0000_0000 + e.id * 64, radix: 16)): key=\(keyText(t, e.key)) use=\(e.use) exp=\(min(e.expiresInMs, Int64(Int32.max)))"
         // HAProxy's order: by data type number (server_id 0, ..., server_key 19, http_fail_cnt 20).
-        var columns: [(Int, String)] = t.storesServer ? [(StickDataType.serverID, "server_id=\(e.server + 1)"), (StickDataType.serverKey, "server_key=-")] : []
+        var columns: [(Int, String)] = t.storesServer ? [(StickDataType.serverID, "server_id=\(e.server + 1)"), (StickDataType.serverKey, "server_key=\(e.serverKey >= 0 && e.serverKey < t.roster.count ? t.roster[e.serverKey] : "-")")] : []
         e.data.withUnsafeBufferPointer { w in
             for item in t.counters.stored where item.type != StickDataType.serverID && item.type != StickDataType.serverKey {
                 let v = t.counters.value(w, item.type, now: now) ?? 0
