@@ -28,11 +28,14 @@ public struct StatsListener: Sendable, Equatable {
         return out
     }
 
-    /// HAProxy's listener ids: explicit ones kept, the others take the lowest free number.
+    /// HAProxy's listener ids (check_config_validity): explicit ones kept; the others take the
+    /// first free number from a counter that moves on after every listener, explicit or not
+    /// (ids 1, 7, 3, 2, 5 for `bind`, `bind id 7`, `bind`, `bind id 2`, `bind`).
     static func listenerIDs(_ binds: [BindConfig]) -> [Int] {
         var used = Set(binds.compactMap(\.options.id))
         var next = 1
         return binds.map { b in
+            defer { next += 1 }
             if let id = b.options.id { return id }
             while used.contains(next) { next += 1 }
             used.insert(next)
