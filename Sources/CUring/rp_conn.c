@@ -120,7 +120,7 @@ static void conn_closed_count(worker *w, conn *c) {
     w->active--;
     atomic_fetch_sub(&w->e->active, 1);
     const rp_callbacks *cb = &w->e->cfg.cb;
-    if (cb->on_connection) cb->on_connection(cb->ctx, w->id, c->frontend, 0);
+    if (cb->on_connection) cb->on_connection(cb->ctx, w->id, c->frontend, c->listener, 0);
     if (c->listener >= 0) {
         w->lactive[c->listener]--;
         accept_resume(w, c->listener);
@@ -157,7 +157,7 @@ void log_done(worker *w, conn *c) {
     if (rq->phase == PH_HEAD && rq->fill == 0 && c->req_index > 0 && c->status < 0) return; /* idle keep-alive */
     rp_done_info d;
     memset(&d, 0, sizeof d);
-    d.worker = w->id; d.slot = conn_slot(w, c); d.frontend = c->frontend;
+    d.worker = w->id; d.slot = conn_slot(w, c); d.frontend = c->frontend; d.listener = c->listener;
     d.server = c->server; d.status = c->status;
     d.bytes_in = c->bytes_in; d.bytes_out = c->bytes_out;
     int64_t end = w->now;

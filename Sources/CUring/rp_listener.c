@@ -119,7 +119,7 @@ void on_accept(worker *w, int li, int res, uint32_t flags) {
     rate_counted(w);
     if (!rate_allows(w)) w->rate_blocked = 1;
     const rp_callbacks *cb = &w->e->cfg.cb;
-    if (cb->on_connection) cb->on_connection(cb->ctx, w->id, c->frontend, 1);
+    if (cb->on_connection) cb->on_connection(cb->ctx, w->id, c->frontend, li, 1);
     /* maxconn: stop accepting when full; excess clients wait in the kernel's backlog */
     if (!below_limits(w, li) && w->accepting[li]) cancel_ud(w, ud_encode(OP_ACCEPT, 0, (uint32_t)li));
     request_begin(w, c);

@@ -101,7 +101,7 @@ void request_head(worker *w, conn *c) {
     rp_head_call *call = &w->call;
     memset(call, 0, offsetof(rp_head_call, iov));
     call->worker = w->id; call->slot = conn_slot(w, c);
-    call->frontend = c->frontend; call->buf = rq->buf; call->len = rq->fill;
+    call->frontend = c->frontend; call->listener = c->listener; call->buf = rq->buf; call->len = rq->fill;
     call->client = &c->caddr; call->request_index = c->req_index; call->server = -1;
     call->head_too_big = rq->fill >= BUFSZ;
     call->inspect_again = c->inspect_dl != 0; call->inspect_final = c->inspect_final || call->head_too_big;

@@ -12,7 +12,7 @@ void response_head(worker *w, conn *c) {
     rp_head_call *call = &w->call;
     memset(call, 0, offsetof(rp_head_call, iov));
     call->worker = w->id; call->slot = conn_slot(w, c);
-    call->frontend = c->frontend; call->buf = rs->buf; call->len = rs->fill;
+    call->frontend = c->frontend; call->listener = c->listener; call->buf = rs->buf; call->len = rs->fill;
     call->client = &c->caddr; call->request_index = c->req_index; call->server = c->server;
     call->head_too_big = rs->fill >= BUFSZ;
     /* a soft stop asks for `Connection: close` on every response still to come */

@@ -2,7 +2,7 @@
 // HAProxy 2.6's: the same configuration (the one of its reg-test contrib/prometheus.vtc) gives
 // the same metric families, the same objects and labels, NaN for the same unset fields, and
 // the `scope` / `no-maint` query parameters choose the same parts (a bad one is a 400).
-// Listener metrics (`option socket-stats`) are left out: ringproxy has no per-listener counters.
+// Listener metrics (`option socket-stats`) are compared in ListenerStatsTests.
 import Foundation
 import Testing
 

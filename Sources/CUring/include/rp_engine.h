@@ -39,6 +39,7 @@ typedef struct rp_head_call {
     int worker;
     uint32_t slot;                    // connection slot (stable for the connection's life)
     int frontend;                     // index of the frontend whose listener accepted it
+    int listener;                     // index of that listener (rp_engine_cfg.listeners)
     const uint8_t *buf;               // bytes received so far, head first
     uint32_t len;
     const struct sockaddr_storage *client;
@@ -101,6 +102,7 @@ typedef struct rp_done_info {
     int worker;
     uint32_t slot;
     int frontend;
+    int listener;                     // the listener that accepted the client connection
     int server;                       // -1 when none
     int status;                       // final status sent to the client, -1 when none
     uint64_t bytes_in;                // request bytes received from the client
@@ -131,9 +133,10 @@ typedef struct rp_callbacks {
     void (*on_done)(void *ctx, const rp_done_info *info);
     /// Once per loop turn of a worker, after its completions: flush batched work (syslog).
     void (*on_turn)(void *ctx, int worker);
-    /// A client connection of `frontend` opened (1) or closed (0) on `worker` (HAProxy's
-    /// frontend sessions are connections). Optional. A close comes after the last on_done.
-    void (*on_connection)(void *ctx, int worker, int frontend, int opened);
+    /// A client connection of `frontend`, accepted by `listener`, opened (1) or closed (0) on
+    /// `worker` (HAProxy's frontend sessions are connections). Optional. A close comes after
+    /// the last on_done.
+    void (*on_connection)(void *ctx, int worker, int frontend, int listener, int opened);
 } rp_callbacks;
 
 typedef struct rp_listener_cfg {

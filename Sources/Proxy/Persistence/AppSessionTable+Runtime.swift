@@ -7,6 +7,8 @@ extension AppSessionTable {
     public struct Snapshot: Sendable, Equatable {
         public var key: [UInt8]
         public var server: Int
+        /// The roster index of the server the entry was learned for (server_key), -1: none.
+        public var serverKey: Int = -1
         public var expiresInMs: Int64
         /// A stable number for the entry (HAProxy prints the entry's address).
         public var id: UInt64
@@ -26,7 +28,8 @@ extension AppSessionTable {
                     let entry = s.entries[Int(e)]
                     if entry.alive(now) {
                         let w = s.words
-                        out.append(Snapshot(key: entry.key, server: Int(entry.server), expiresInMs: max(0, entry.expiry - now),
+                        out.append(Snapshot(key: entry.key, server: Int(entry.server), serverKey: Int(entry.serverKey),
+                                            expiresInMs: max(0, entry.expiry - now),
                                             id: UInt64(si) << 32 | UInt64(e), use: Int(entry.refs),
                                             data: w > 0 ? Array(s.data[(Int(e) * w)..<(Int(e) * w + w)]) : []))
                     }
@@ -70,7 +73,7 @@ extension AppSessionTable {
     /// expires `ttlMs` from now (default: the table's timeout).
     public func set(_ key: [UInt8], server: Int, now: Int64, ttlMs: Int64? = nil) {
         key.withUnsafeBytes { k in
-            _ = store(k, server: server, now: now - (ttlMs.map { timeoutMillis - $0 } ?? 0), overwrite: .always)
+            _ = store(k, server: server, now: now - (ttlMs.map { timeoutMillis - $0 } ?? 0), overwrite: .always, learned: false)
         }
     }
 }

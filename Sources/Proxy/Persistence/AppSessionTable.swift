@@ -44,6 +44,9 @@ public final class AppSessionTable: Sendable {
         var server: Int32
         var serverID: Int32
         var expiry: Int64
+        /// HAProxy's server_key: the roster index of the server the entry was learned for
+        /// (-1: never learned, as an entry `set table` made). `set table` leaves it as it is.
+        var serverKey: Int32 = -1
         var chain: Int32 = -1     // next entry with the same hash
         var newer: Int32 = -1
         var older: Int32 = -1
@@ -134,25 +137,25 @@ public final class AppSessionTable: Sendable {
     /// the entry designates afterwards.
     @discardableResult
     public func storeServer(_ key: UnsafeRawBufferPointer, server: StickServer, now: Int64, overwrite: Overwrite = .never,
-                            isStale: (StickServer) -> Bool = { _ in false }) -> StickServer {
-        put(key, server: server, expiry: now + timeoutMillis, now: now, overwrite: overwrite, isStale: isStale)
+                            learned: Bool = true, isStale: (StickServer) -> Bool = { _ in false }) -> StickServer {
+        put(key, server: server, expiry: now + timeoutMillis, now: now, overwrite: overwrite, learned: learned, isStale: isStale)
     }
 
     /// `storeServer` with a roster index as the server (id: index + 1).
     @discardableResult
     public func store(_ key: UnsafeRawBufferPointer, server: Int, now: Int64, overwrite: Overwrite = .never,
-                      isStale: (Int) -> Bool = { _ in false }) -> Int {
+                      learned: Bool = true, isStale: (Int) -> Bool = { _ in false }) -> Int {
         Int(storeServer(key, server: StickServer(roster: Int32(server), id: Int32(server + 1)), now: now,
-                        overwrite: overwrite, isStale: { isStale(Int($0.roster)) }).roster)
+                        overwrite: overwrite, learned: learned, isStale: { isStale(Int($0.roster)) }).roster)
     }
 
     /// An entry learned from a peer: replaces the server and the expiry date whatever they were.
     public func applyRemote(_ key: UnsafeRawBufferPointer, server: StickServer, expiry: Int64, now: Int64) {
-        put(key, server: server, expiry: expiry, now: now, overwrite: .always, isStale: { _ in false })
+        put(key, server: server, expiry: expiry, now: now, overwrite: .always, learned: true, isStale: { _ in false })
     }
 
     private func put(_ key: UnsafeRawBufferPointer, server: StickServer, expiry: Int64, now: Int64,
-                     overwrite: Overwrite, isStale: (StickServer) -> Bool) -> StickServer {
+                     overwrite: Overwrite, learned: Bool, isStale: (StickServer) -> Bool) -> StickServer {
         let k = truncated(key)
         guard k.count > 0 else { return server }
         let h = Self.hash(k)
@@ -167,7 +170,10 @@ public final class AppSessionTable: Sendable {
                 case .always: replace = true
                 case .ifStale: replace = old != server && isStale(old)
                 }
-                if replace { s.entries[e].server = server.roster; s.entries[e].serverID = server.id }
+                if replace {
+                    s.entries[e].server = server.roster; s.entries[e].serverID = server.id
+                    if learned { s.entries[e].serverKey = server.roster }
+                }
                 s.entries[e].expiry = expiry
                 Self.touch(&s, e)
                 return StickServer(roster: s.entries[e].server, id: s.entries[e].serverID)
@@ -178,7 +184,8 @@ public final class AppSessionTable: Sendable {
                 if s.entries[victim].expiry > now { evicted = true }
                 Self.remove(&s, victim)
             }
-            Self.insert(&s, Entry(key: Array(k), hash: h, server: server.roster, serverID: server.id, expiry: expiry))
+            Self.insert(&s, Entry(key: Array(k), hash: h, server: server.roster, serverID: server.id, expiry: expiry,
+                                  serverKey: learned ? server.roster : -1))
             return server
         }
         if evicted { evictionCounter.add(1, ordering: .relaxed) }

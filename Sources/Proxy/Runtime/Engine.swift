@@ -14,7 +14,7 @@ package protocol HeadHandler: AnyObject {
     func onRedispatch(worker: Int, slot: UInt32, failedServer: Int, head: UnsafeRawBufferPointer) -> Int
     func onDone(_ info: UnsafePointer<rp_done_info>)
     func onTurn(worker: Int)
-    func onConnection(worker: Int, frontend: Int, opened: Bool)
+    func onConnection(worker: Int, frontend: Int, listener: Int, opened: Bool)
 }
 
 package struct EngineError: Error, CustomStringConvertible {
@@ -106,9 +106,9 @@ private func cbTurn(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32) {
     let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     h.onTurn(worker: Int(worker))
 }
-private func cbConnection(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ frontend: Int32, _ opened: Int32) {
+private func cbConnection(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ frontend: Int32, _ listener: Int32, _ opened: Int32) {
     let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
-    h.onConnection(worker: Int(worker), frontend: Int(frontend), opened: opened != 0)
+    h.onConnection(worker: Int(worker), frontend: Int(frontend), listener: Int(listener), opened: opened != 0)
 }
 private func cbDone(_ ctx: UnsafeMutableRawPointer?, _ info: UnsafePointer<rp_done_info>?) {
     let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler

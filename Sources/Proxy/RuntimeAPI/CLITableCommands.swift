@@ -1,7 +1,7 @@
 // `show table [NAME [data.TYPE OP VALUE]... | key K]`, `clear table NAME [...]`,
 // `set table NAME key K [data.TYPE VALUE]...` on the session tables (a backend's stick-table,
 // or the table behind `appsession`) and the tables that keep stick counters (`store ...`).
-// A backend's table stores `server_id` (and `server_key`, always `-`); counter tables print
+// A backend's table stores `server_id` and `server_key` (the learned server's key, `-` for an entry `set table` made); counter tables print
 // their data types in HAProxy's order (`gpc0=0 conn_rate(10000)=1 http_req_cnt=1`); a type
 // the table does not keep is "not stored in this table".
 
@@ -35,6 +35,8 @@ extension RuntimeControl {
         let storesServer: Bool
         /// server_key is printed for tables stick rules use (HAProxy stores it for them only).
         var storesServerKey = true
+        /// The server keys entries name (server_key): the table's roster.
+        var roster: [String] = []
     }
 
     /// Session tables and the tables only stick counters use.
@@ -43,7 +45,8 @@ extension RuntimeControl {
         var out = sessionTables.map { t -> CLITableRef in
             let i = set.tables.firstIndex { $0 === t.table }
             return CLITableRef(name: t.name, backend: t.backend, table: t.table, type: t.type, size: t.size,
-                               counters: i.map { set.infos[$0].counters } ?? .none, storesServer: true)
+                               counters: i.map { set.infos[$0].counters } ?? .none, storesServer: true,
+                               roster: i.map { set.infos[$0].roster } ?? t.backend.serverNames)
         }
         for (i, info) in set.infos.enumerated() where info.counters.words > 0 && !out.contains(where: { $0.table === set.tables[i] }) {
             let type: String
@@ -51,7 +54,7 @@ extension RuntimeControl {
                                   case .string: type = "string"; case .binary: type = "binary" }
             out.append(CLITableRef(name: info.name, backend: nil, table: set.tables[i], type: type, size: info.capacity,
                                    counters: info.counters, storesServer: info.storesServer,
-                                   storesServerKey: info.storesServer && !info.roster.isEmpty))
+                                   storesServerKey: info.storesServer && !info.roster.isEmpty, roster: info.roster))
         }
         // HAProxy lists its tables last declared first.
         let order = Dictionary(configuration.proxies.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -112,7 +115,9 @@ extension RuntimeControl {
         // HAProxy's order: by data type number (server_id 0, ..., server_key 19, http_fail_cnt 20).
         // (a table that never expires prints exp=0, as HAProxy's)
         var columns: [(Int, String)] = t.storesServer ? [(StickDataType.serverID, "server_id=\(e.server + 1)")] : []
-        if t.storesServer && t.storesServerKey { columns.append((StickDataType.serverKey, "server_key=-")) }
+        if t.storesServer && t.storesServerKey {
+            columns.append((StickDataType.serverKey, "server_key=\(e.serverKey >= 0 && e.serverKey < t.roster.count ? t.roster[e.serverKey] : "-")"))
+        }
         e.data.withUnsafeBufferPointer { w in
             for item in t.counters.stored where item.type != StickDataType.serverID && item.type != StickDataType.serverKey {
                 let v = t.counters.value(w, item.type, now: now) ?? 0

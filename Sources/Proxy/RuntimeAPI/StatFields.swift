@@ -18,7 +18,7 @@ struct StatField: Sendable {
     func spec(_ type: StatObjectType) -> (tags: FieldTags, type: FieldType)? {
         let raw: String?
         switch type {
-        case .frontend: raw = frontend
+        case .frontend, .listener: raw = frontend       // a listener's fields are a subset of its frontend's
         case .backend: raw = backend
         case .server: raw = server
         }
@@ -28,9 +28,13 @@ struct StatField: Sendable {
 }
 
 public enum StatObjectType: Sendable {
-    case frontend, backend, server
-    var letter: String { self == .frontend ? "F" : self == .backend ? "B" : "S" }
-    var json: String { self == .frontend ? "Frontend" : self == .backend ? "Backend" : "Server" }
+    case frontend, backend, server, listener
+    var letter: String {
+        switch self { case .frontend: "F"; case .backend: "B"; case .server: "S"; case .listener: "L" }
+    }
+    var json: String {
+        switch self { case .frontend: "Frontend"; case .backend: "Backend"; case .server: "Server"; case .listener: "Listener" }
+    }
 }
 
 enum StatFields {

@@ -45,7 +45,7 @@ public enum StatsCSV {
         /// `stats scope` lines of the page's section: only these proxies (empty: all).
         public var proxies: [String] = []
         /// `show stat <iid> <type> <sid>`: proxy id (-1: any), type mask (1 frontend, 2 backend,
-        /// 4 server; -1: all) and server id (-1: any).
+        /// 4 server, 8 listener; -1: all) and server id (-1: any; a listener's id for listeners).
         public var proxyID = -1
         public var typeMask = -1
         public var serverID = -1
@@ -68,11 +68,18 @@ public enum StatsCSV {
     /// The rows of a dump, in HAProxy's order: per proxy, frontend, servers, backend.
     static func rows(_ m: StatsModel, options o: Options) -> [Row] {
         var out: [Row] = []
-        for p in m.configuration.proxies {
+        for (pi, p) in m.configuration.proxies.enumerated() {
             if let scope = o.scope, !scope.isEmpty, !p.name.lowercased().contains(scope.lowercased()) { continue }
             if !o.proxies.isEmpty && !o.proxies.contains(p.name) { continue }
             if o.proxyID != -1 && m.proxyID(p.name) != o.proxyID { continue }
             if p.isFrontend && o.typeMask & 1 != 0 { out.append(frontendRow(m, p)) }
+            if p.isFrontend && o.typeMask & 8 != 0 {
+                for l in m.counters.layout.listeners where l.proxy == pi && (o.serverID == -1 || l.id == o.serverID) {
+                    var r = listenerRow(m, p, l)
+                    if o.legends { r["addr"] = l.addressText(bound: m.listenerAddresses[l.listener]) }
+                    out.append(r)
+                }
+            }
             if p.isBackend, let b = m.states.backendIndex(named: p.name) {
                 if o.typeMask & 4 != 0 {
                     let ids = ObjectIDs.servers(p)
@@ -168,6 +175,35 @@ public enum StatsCSV {
         r["-"] = "-"
         r.set(muxColumns, "0")
         return r
+    }
+
+    /// A listener's row (`option socket-stats`): the frontend's session, byte and error
+    /// counters for the connections this listener accepted, as HAProxy 2.6 fills them.
+    static func listenerRow(_ m: StatsModel, _ p: ProxyConfig, _ l: StatsListener) -> Row {
+        let c = m.counters
+        let row = l.row
+        var r = Row()
+        r.objectType = .listener
+        r["pxname"] = p.name; r["svname"] = l.name
+        r["scur"] = "\(c[row, .scur])"; r["smax"] = "\(c[row, .smax])"; r["stot"] = "\(c[row, .stot])"
+        r["bin"] = "\(c[row, .bin])"; r["bout"] = "\(c[row, .bout])"
+        r["dreq"] = "\(c[row, .dreq])"; r["dresp"] = "\(c[row, .dresp])"; r["ereq"] = "\(c[row, .ereq])"
+        let maxconn = l.bind.options.maxconn ?? 0
+        r["slim"] = "\(maxconn)"
+        r["status"] = listenerStatus(maxconn: maxconn, current: c[row, .scur])
+        r["pid"] = "\(m.processNumber)"
+        r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "\(l.id)"; r["type"] = "3"
+        r["mode"] = p.mode.rawValue
+        r.set(["dcon", "dses", "wrew", "eint"], "0")
+        r["-"] = "-"
+        r.set(["ssl_sess", "ssl_reused_sess", "ssl_failed_handshake"], "0")
+        return r
+    }
+
+    /// HAProxy's get_li_status: FULL once the listener's own maxconn is reached, else OPEN
+    /// (WAITING is a listener held by a global limit, which ringproxy leaves to the kernel's backlog).
+    static func listenerStatus(maxconn: Int, current: UInt64) -> String {
+        maxconn > 0 && current >= UInt64(maxconn) ? "FULL" : "OPEN"
     }
 
     static func serverRow(_ m: StatsModel, _ p: ProxyConfig, slot: Int, sid: Int) -> Row {

@@ -156,6 +156,17 @@ public enum StatsHTML {
                 "\(c[row, .scur])", "\(c[row, .smax])", "\(m.frontendMaxconn(p))", "\(c[row, .stot])", "", "",
                 bytes(c[row, .bin]), bytes(c[row, .bout]), "\(c[row, .dreq])", "\(c[row, .dresp])",
                 "\(c[row, .ereq])", "", "", "", "", "OPEN", "", "", "", "", "", "", "", ""])
+            // `option socket-stats`: one row per listener, as HAProxy's `socket` rows.
+            let pi = m.configuration.proxies.firstIndex { $0.name == p.name }
+            for l in c.layout.listeners where l.proxy == pi {
+                let r = l.row
+                t += tr("socket", l.name, checkbox: form.map { _ in "" }, [
+                    "", "", "", "", "", "",
+                    "\(c[r, .scur])", "\(c[r, .smax])", "\(l.bind.options.maxconn ?? 0)", "\(c[r, .stot])", "", "",
+                    bytes(c[r, .bin]), bytes(c[r, .bout]), "\(c[r, .dreq])", "\(c[r, .dresp])",
+                    "\(c[r, .ereq])", "", "", "", "", StatsCSV.listenerStatus(maxconn: l.bind.options.maxconn ?? 0, current: c[r, .scur]),
+                    "", "", "", "", "", "", "", ""])
+            }
         }
         if p.isBackend, let b = m.states.backendIndex(named: p.name), let brow = c.layout.backendRows[p.name] {
             for (i, slot) in m.states.backends[b].servers.enumerated() {

@@ -56,6 +56,10 @@ public struct StatsModel: Sendable {
         return ObjectIDs.proxies(configuration)[i]        // `id N`, else HAProxy's numbering
     }
 
+    /// The addresses inherited listening sockets (`fd@N`) are bound to, by engine listener
+    /// index, for the listener rows' `addr` column.
+    public var listenerAddresses: [Int: String] = [:]
+
     /// A server's address when changed at run time (`set server addr`), else nil.
     public var serverAddresses: [Int: String] = [:]
     public func serverAddress(_ slot: Int) -> String? { serverAddresses[slot] }

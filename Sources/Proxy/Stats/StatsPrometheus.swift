@@ -39,10 +39,14 @@ public enum StatsPrometheus {
                 metric(name, objects.servers.flatMap { s in
                     serverSamples(suffix, s, m).map { ("proxy=\"\(s.proxy)\",server=\"\(s.name)\"" + comma($0.labels), $0.value) }
                 })
+            case "listener" where query.scope.contains(.listener):
+                metric(name, objects.listeners.flatMap { l in
+                    listenerSamples(suffix, l.row, m).map { ("proxy=\"\(l.proxy)\",listener=\"\(l.name)\"" + comma($0.labels), $0.value) }
+                })
             case "sticktable" where query.scope.contains(.sticktable):
                 metric(name, tables.map { t in ("name=\"\(t.name)\",type=\"\(t.type)\"", suffix == "size" ? "\(t.size)" : "\(t.used)") })
             default:
-                continue        // listeners: ringproxy has no per-listener counters yet (`option socket-stats` warns)
+                continue
             }
         }
         return out
@@ -55,11 +59,15 @@ public enum StatsPrometheus {
         struct Server { let proxy: String; let name: String; let slot: Int; let row: StatsCSV.Row }
         struct Backend { let name: String; let row: StatsCSV.Row; let servers: [Int] }
         var frontends: [(name: String, row: StatsCSV.Row)] = []
+        var listeners: [(proxy: String, name: String, row: StatsCSV.Row)] = []
         var backends: [Backend] = []
         var servers: [Server] = []
         init(_ m: StatsModel, hideMaintenance: Bool) {
-            for p in m.configuration.proxies {
+            for (pi, p) in m.configuration.proxies.enumerated() {
                 if p.isFrontend { frontends.append((p.name, StatsCSV.frontendRow(m, p))) }
+                for l in m.counters.layout.listeners where l.proxy == pi {
+                    listeners.append((p.name, l.name, StatsCSV.listenerRow(m, p, l)))
+                }
                 guard p.isBackend, let b = m.states.backendIndex(named: p.name) else { continue }
                 for (sid, slot) in m.states.backends[b].servers.enumerated() {
                     if hideMaintenance && m.states.view(slot, nowMs: m.nowMs).maintenance { continue }
@@ -93,6 +101,12 @@ public enum StatsPrometheus {
         case nil:
             return []
         }
+    }
+
+    /// A listener's status is one of WAITING, OPEN, FULL (HAProxy's li_status).
+    static func listenerSamples(_ suffix: String, _ row: StatsCSV.Row, _ m: StatsModel) -> [Sample] {
+        guard suffix == "status" else { return samples(suffix, row, m) }
+        return ["WAITING", "OPEN", "FULL"].map { ("state=\"\($0)\"", row["status"] == $0 ? "1" : "0") }
     }
 
     static func backendSamples(_ suffix: String, _ b: Objects.Backend, _ objects: Objects, _ m: StatsModel) -> [Sample] {

@@ -112,11 +112,7 @@ extension StreamHandler {
             }
             return .proceed
         case .service:
-            slot.closeAfter = true
-            w.slots[slotIndex] = slot
-            let reply = StatsResponse.prometheus(statsModel(), target: head.string(head.target),
-                                                 connection: StatsResponse.Connection(http11: head.versionMinor == 1), head: head.isHead)
-            respond(call, reply.bytes, w, status: reply.status, close: true)
+            answerPrometheus(call, w, slotIndex, &slot, fe, head)
             return .answered
         case .reply(let kind):
             let fp = rules!.proxies[fe.proxy]
@@ -155,7 +151,11 @@ extension StreamHandler {
         slot.closeAfter = close
         w.slots[slotIndex] = slot
         respondBytes(call, bytes, status: ctx.response.status, close: close)
-        if prepared.isError { w.counters.add(fe.counterRow, .dreq) }
+        if prepared.isError {
+            w.counters.add(fe.counterRow, .dreq)
+            let lrow = listenerRow(Int(call.pointee.listener))
+            if lrow >= 0 { w.counters.add(lrow, .dreq) }
+        }
     }
 
     /// http-after-response rules: the backend's then the frontend's (once for a listen).

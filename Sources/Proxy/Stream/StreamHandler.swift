@@ -202,11 +202,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         if let wr = w.rules, frontendRequestRules(call, w, wr, slotIndex, &slot, fe, head) == .answered { return }
         if let s = fe.statsURI, serveStats(call, w, slotIndex, &slot, fe, head, uri: s, config: fe.config, proxy: fe.proxy, bytes) { return }
         if let p = fe.prometheusURI, p.withUnsafeBytes({ MonitorURI.matches(target: head.slice(head.path), uri: $0) }) {
-            slot.closeAfter = true
-            w.slots[slotIndex] = slot
-            let reply = StatsResponse.prometheus(statsModel(), target: head.string(head.target),
-                                                 connection: StatsResponse.Connection(http11: head.versionMinor == 1), head: head.isHead)
-            respond(call, reply.bytes, w, status: reply.status, close: true)
+            answerPrometheus(call, w, slotIndex, &slot, fe, head)
             return
         }
 
@@ -321,6 +317,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             w.counters.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
         }
         w.counters.add(fe.counterRow, .ereq)
+        let lrow = listenerRow(Int(call.pointee.listener))
+        if lrow >= 0 { w.counters.add(lrow, .ereq) }
         w.rules?.existingSlot(slotIndex)?.clearOutcome()
         if ruledErrorPage(error.requestStatus, call, w, slotIndex, fe, backend: -1, requestMinor: 1, clientClose: true).done {
             call.pointee.head_len = 0
@@ -341,16 +339,25 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
     /// A frontend session is a client connection, as in HAProxy: scur counts the open ones,
     /// stot, conn_tot and the session rate count them once, whatever their requests.
-    package func onConnection(worker: Int, frontend: Int, opened: Bool) {
+    /// A listener with `option socket-stats` counts its sessions too.
+    package func onConnection(worker: Int, frontend: Int, listener: Int, opened: Bool) {
         let w = workers[worker]
         guard frontend >= 0, frontend < frontends.count else { return }
         let row = frontends[frontend].counterRow
+        let lrow = listenerRow(listener)
         if opened {
             w.counters.sessionStarted(row, nowSecond: w.nowSecond)
             w.counters.add(row, .connTot)
+            if lrow >= 0 { w.counters.sessionStarted(lrow, nowSecond: w.nowSecond) }
         } else {
             w.counters.sessionEnded(row)
+            if lrow >= 0 { w.counters.sessionEnded(lrow) }
         }
+    }
+
+    /// The counter row of an engine listener (`option socket-stats`), -1 when it has none.
+    @inline(__always) func listenerRow(_ listener: Int) -> Int {
+        listener >= 0 && listener < layout.listenerRows.count ? layout.listenerRows[listener] : -1
     }
 
     /// A counter summed over every worker (the log's %fc/%bc/%sc are process-wide).
@@ -541,11 +548,14 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let c = w.counters
         c.add(fe.counterRow, .bin, info.bytes_in)
         c.add(fe.counterRow, .bout, info.bytes_out)
+        let lrow = listenerRow(Int(info.listener))
+        if lrow >= 0 { c.add(lrow, .bin, info.bytes_in); c.add(lrow, .bout, info.bytes_out) }
         if status > 0 { c.response(fe.counterRow, status: status) }
         if !slot.active && (status == 400 || status == 408) {
             // the engine's own 400 (a client gone before its head was complete, even without a
             // byte) and 408: HAProxy counts both as bad requests
             c.add(fe.counterRow, .ereq)
+            if lrow >= 0 { c.add(lrow, .ereq) }
             c.requestReceived(fe.counterRow, nowSecond: w.nowSecond)
         }
         var serverName: String? = nil
@@ -666,6 +676,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         m.pid = getpid()
         m.defaultMaxconn = configuration.global.maxconn ?? 2000
         m.uptimeSeconds = Int((now - startMs) / 1000)
+        if !layout.listeners.isEmpty { m.listenerAddresses = ListenerBoundAddresses.read(layout.listeners) }
         statsAdjust?(&m)
         m.peers = peersSnapshot?()
         return m
