@@ -100,9 +100,9 @@ void crecv_arm_opt(worker *w, conn *c, int poll_first) {
 void srecv_arm_opt(worker *w, conn *c, int poll_first) {
     half *h = &c->h[RESP];
     if (h->recv || c->state != C_ACTIVE || c->fd[SRV] < 0) return;
-    RP_ASSERT(h->fill < BUFSZ && c->xb);
+    RP_ASSERT(h->fill < RSBUFSZ && c->xb);
     struct io_uring_sqe *s = sqe_get(w);
-    io_uring_prep_recv(s, c->fd[SRV], h->buf + h->fill, BUFSZ - h->fill, 0);
+    io_uring_prep_recv(s, c->fd[SRV], h->buf + h->fill, RSBUFSZ - h->fill, 0);
     if (poll_first) s->ioprio |= IORING_RECVSEND_POLL_FIRST;
     io_uring_sqe_set_data64(s, conn_ud(w, c, OP_RECV_RESP));
     h->recv = 1; c->inflight++;

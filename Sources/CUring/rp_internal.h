@@ -32,7 +32,10 @@
 #define RP_DEBUG 0
 #endif
 
-#define BUFSZ 32768            /* per direction per connection; heads are limited to 16 KiB */
+#define BUFSZ 32768            /* the request half's buffer; a head must fit in it (either direction) */
+/* The response half's buffer: a 64 KiB response (head and body) in one receive and one send.
+   Its pages beyond the first are touched only by large responses (the block is mmap'ed). */
+#define RSBUFSZ 131072
 #define INSZ 8192              /* copies of inserted header bytes, per direction */
 #define TW_SLOTS 512           /* timer wheel: 512 slots of 8 ms */
 #define TW_TICK_MS 8
@@ -126,7 +129,8 @@ typedef struct xbuf {
     struct msghdr msg[2];
     uint8_t ins[2][INSZ];
     uint8_t pp[112];           /* the PROXY header of a new server connection (rp_ppconn.c) */
-    uint8_t buf[2][BUFSZ];
+    uint8_t rqbuf[BUFSZ];
+    uint8_t rsbuf[RSBUFSZ];
 } xbuf;
 
 typedef struct conn {

@@ -12,7 +12,10 @@ void response_head(worker *w, conn *c) {
     rp_head_call *call = &w->call;
     memset(call, 0, offsetof(rp_head_call, iov));
     call->worker = w->id; call->slot = conn_slot(w, c);
-    call->frontend = c->frontend; call->listener = c->listener; call->buf = rs->buf; call->len = rs->fill;
+    call->frontend = c->frontend; call->listener = c->listener; call->buf = rs->buf;
+    /* a head must end within BUFSZ bytes, as a request's: Swift sees no more than that (what
+       follows it in the larger response buffer is body, taken by the engine) */
+    call->len = rs->fill < BUFSZ ? rs->fill : BUFSZ;
     call->client = &c->caddr; call->request_index = c->req_index; call->server = c->server;
     call->head_too_big = rs->fill >= BUFSZ;
     /* a soft stop asks for `Connection: close` on every response still to come */
@@ -150,7 +153,7 @@ void on_response_recv(worker *w, conn *c, int res) {
        so it must not be replayed when the send completes */
     c->replay_wait = 0;
     rs->fill += (uint32_t)res;
-    RP_ASSERT(rs->fill <= BUFSZ);
+    RP_ASSERT(rs->fill <= RSBUFSZ);
     if (rs->phase == PH_HEAD) { response_head(w, c); return; }
     if (rs->phase == PH_BODY) {
         RP_ASSERT(!rs->send);

@@ -28,7 +28,7 @@ int xb_attach(worker *w, conn *c) {
     c->xb = b;
     for (int d = REQ; d <= RESP; d++) {
         half *h = &c->h[d];
-        h->buf = b->buf[d]; h->ins = b->ins[d]; h->iov = b->iov[d]; h->msg = &b->msg[d];
+        h->buf = d == REQ ? b->rqbuf : b->rsbuf; h->ins = b->ins[d]; h->iov = b->iov[d]; h->msg = &b->msg[d];
     }
     c->iov0 = b->iov0;
     return 0;

@@ -17,6 +17,8 @@ public final class SyslogSender {
     let datagramBatches: [DatagramBatch]
     let lineBatches: [LineBatch]
     let ringBatches: [RingBatch]
+    /// Whether any destination exists (no logger: the per-turn check costs nothing).
+    public let hasBatches: Bool
     var dates = LogDateCache()          // header dates
     var lineDates = LogDateCache()      // dates inside log lines
     /// When set (by the runtime), datagram batches go through the worker's io_uring.
@@ -51,6 +53,7 @@ public final class SyslogSender {
         datagramBatches = Array(byFamily.values)
         lineBatches = Array(byFD.values)
         ringBatches = Array(byRing.values)
+        hasBatches = !(datagramBatches.isEmpty && lineBatches.isEmpty && ringBatches.isEmpty)
     }
 
     deinit { scratch.deallocate() }

@@ -646,7 +646,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             w.nextSweepMs = w.nowMs + 5000
             for b in backends { _ = b.plan.session?.table.sweep(now: w.nowMs) }
         }
-        if w.syslog.queued > 0 {
+        if w.syslog.hasBatches && w.syslog.queued > 0 {
             w.nowSecond = UInt64(WallClock.nowMs() / 1000)
             w.syslog.flush()
         } else if w.nowMs & 0x3ff < 16 {
