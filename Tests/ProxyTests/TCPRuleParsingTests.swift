@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func unconditionalExpectProxySetsTheListeners() throws {
-        let c = try parse(tcpFrontend("tcp-request connection track-sc0 src table be\ntcp-request connection expect-proxy layer4"
+        let c = try parse(tcpFrontend("tcp-request connection track-sc0 src table fe\ntcp-request connection expect-proxy layer4"
                                       + "\nstick-table type ip size 1k store conn_cnt"))
         #expect(c.proxies[0].binds.allSatisfy { $0.options.acceptProxy })
         #expect(errors(tcpFrontend("tcp-request connection reject if { src 10.0.0.1 }\ntcp-request connection expect-proxy layer4")).first?

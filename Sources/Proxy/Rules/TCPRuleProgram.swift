@@ -127,7 +127,8 @@ extension Compiler {
 enum TCPRuleUsage {
     static func readsHTTP(_ rules: [TCPRuleDef], _ p: ProxyConfig) -> Bool {
         func http(_ e: SampleExprDef) -> Bool {
-            guard let spec = SampleCatalog.fetches[e.fetchName] else { return false }
+            // ACL forms (`path_beg`, `hdr_dom(host)`) name their fetch with the match suffix.
+            guard let spec = SampleCatalog.fetches[e.fetchName] ?? SampleCatalog.aclForm(e.fetchName)?.0 else { return false }
             switch spec.usage {
             case .requestHeaders, .requestPermanent, .eitherDirection: return true
             default: return false
