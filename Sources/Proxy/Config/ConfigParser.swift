@@ -316,6 +316,7 @@ public enum ConfigParser {
         RingKeywords.checkReferences(&state)
         CheckKeywords.endOfConfiguration(&state)
         PeersChecks.endOfConfiguration(&state)
+        RuleSections.compileCheck(&state)
         if !state.errors.isEmpty { throw ConfigErrors(errors: state.errors, warnings: state.config.warnings) }
         return state.config
     }

@@ -108,6 +108,11 @@ enum RuleSections {
                 }
             }
         }
+    }
+
+    /// Compiles the rules once to report what only the compiler sees; last, once the peers
+    /// sections are in the configuration (a `table peers/NAME` names one of their tables).
+    static func compileCheck(_ state: inout ParseState) {
         if state.errors.isEmpty, let problem = RuleCompiler.check(state.config) {
             state.errors.append(ConfigError(file: "", line: 0, keyword: "", message: problem))
         }
