@@ -9,19 +9,7 @@ import Testing
     /// Answers the CONNECT with `status`, then (for a 2xx) echoes upper-cased until the client
     /// half-closes, then writes "bye" and closes.
     static func connectingOrigin(status: String, headers: String = "", early: String = "") throws -> ScriptedTCPOrigin {
-        try ScriptedTCPOrigin { peer, _ in
-            guard peer.readHead() != nil else { return }
-            peer.write("HTTP/1.1 \(status)\r\n\(headers)\r\n\(early)")
-            var pending = peer.buffer                  // bytes the client sent right after its head
-            var b = [UInt8](repeating: 0, count: 65536)
-            while true {
-                if !pending.isEmpty { peer.write(pending.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }); pending = [] }
-                let n = b.withUnsafeMutableBytes { recv(peer.fd, $0.baseAddress, $0.count, 0) }
-                if n <= 0 { break }
-                pending = Array(b[0..<n])
-            }
-            peer.write("bye")
-        }
+        try HTTPUpgradeTunnelTests.tunnelOrigin(answer: "HTTP/1.1 \(status)\r\n\(headers)\r\n\(early)")
     }
 
     static func config(_ port: UInt16, _ origin: UInt16) -> String {

@@ -9,9 +9,15 @@ import Testing
     /// Answers the upgrade with a 101, then echoes upper-cased until the client half-closes,
     /// then writes "bye" and closes.
     static func upgradingOrigin() throws -> ScriptedTCPOrigin {
+        try tunnelOrigin(answer: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nConnection: Upgrade\r\n\r\n")
+    }
+
+    /// Reads a request head, writes `answer`, then echoes upper-cased until the client
+    /// half-closes, then writes "bye" and closes (ConnectTunnelTests too).
+    static func tunnelOrigin(answer: String) throws -> ScriptedTCPOrigin {
         try ScriptedTCPOrigin { peer, _ in
             guard peer.readHead() != nil else { return }
-            peer.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nConnection: Upgrade\r\n\r\n")
+            peer.write(answer)
             var pending = peer.buffer                  // bytes the client sent right after its head
             var b = [UInt8](repeating: 0, count: 65536)
             while true {

@@ -7,6 +7,12 @@ enum AclParser {
     static let matchNames = ["found", "bool", "int", "ip", "bin", "len", "str", "sub", "reg", "beg", "end", "dir", "dom"]
     static let intOperators = ["eq", "ge", "gt", "le", "lt"]
 
+    /// The fetch an ACL criterion names: a sample fetch, a stick counter fetch, or an ACL form
+    /// whose name carries its match method (`path_beg`, `hdr_dom(host)`).
+    static func fetchSpec(_ name: String) -> FetchSpec? {
+        SampleCatalog.fetches[name] ?? StickSampleSyntax.fetchSpec(name) ?? SampleCatalog.aclForm(name)?.0
+    }
+
     /// Parses `CRITERION [flags] PATTERN...` between arguments `start` and `end` (excluded).
     static func parse(name: String, _ line: KeywordLine, from start: Int, to end: Int, state: inout ParseState,
                       context: SampleContext = .request) throws(ConfigError) -> AclDefinition {
@@ -19,7 +25,7 @@ enum AclParser {
             throw line.error("unexpected '\(rest)' after ACL criterion '\(expr.text)'")
         }
         var criterion = AclCriterion(expression: expr)
-        let spec = SampleCatalog.fetches[expr.fetchName] ?? StickSampleSyntax.fetchSpec(expr.fetchName) ?? SampleCatalog.aclForm(expr.fetchName)!.0
+        let spec = fetchSpec(expr.fetchName)!
         var match: AclMatch = implied ?? defaultMatch(for: expr.output, fetchDefault: spec.defaultMatch, converted: !expr.converters.isEmpty)
         if !context.allows(spec.usage) { criterion.neverMatches = true }
         var ignoreCase = false

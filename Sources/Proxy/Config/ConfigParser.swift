@@ -128,17 +128,17 @@ public enum ConfigParser {
             openSection(section, words, at: location, state: &state)
             return
         }
-        if let why = skippedSections[head] {
+        if skippedSections[head] != nil || unsupportedSections.contains(head) {
+            // Its lines are read past, up to the next section.
             closeSection(&state)
             state.section = nil
             state.skippingSection = true
+        }
+        if let why = skippedSections[head] {
             state.config.warnings.append("\(location): section '\(head)\(words.count > 1 ? " " + words[1] : "")' is skipped: \(why)")
             return
         }
         if unsupportedSections.contains(head) {
-            closeSection(&state)
-            state.section = nil
-            state.skippingSection = true
             state.errors.append(ConfigError(location, head, "section '\(head)' is not supported by ringproxy; expected one of \(ConfigSection.allCases.map(\.rawValue).joined(separator: ", "))"))
             return
         }

@@ -127,8 +127,7 @@ extension Compiler {
 enum TCPRuleUsage {
     static func readsHTTP(_ rules: [TCPRuleDef], _ p: ProxyConfig) -> Bool {
         func http(_ e: SampleExprDef) -> Bool {
-            // ACL forms (`path_beg`, `hdr_dom(host)`) name their fetch with the match suffix.
-            guard let spec = SampleCatalog.fetches[e.fetchName] ?? SampleCatalog.aclForm(e.fetchName)?.0 else { return false }
+            guard let spec = AclParser.fetchSpec(e.fetchName) else { return false }
             switch spec.usage {
             case .requestHeaders, .requestPermanent, .eitherDirection: return true
             default: return false
