@@ -62,9 +62,9 @@ import Testing
 
     @Test func serverCookieWithoutBackendCookieIsAWarning() throws {
         // HAProxy accepts these values and ignores them; the reference seed.cfg has them.
-        let c = try #require(ConfigTestSupport.parse("backend b\n server s 127.0.0.1:80 cookie 11\n server t 127.0.0.1:81 cookie 12\n"))
-        #expect(c.warnings == ["t.cfg:2: 'server': cookie value ignored for s '11', t '12': backend 'b' has no 'cookie' directive"])
-        let withCookie = try #require(ConfigTestSupport.parse("backend b\n server s 127.0.0.1:80 cookie 11\n cookie SRV insert\n"))
+        let c = try #require(ConfigTestSupport.parse("backend b\n mode http\n server s 127.0.0.1:80 cookie 11\n server t 127.0.0.1:81 cookie 12\n"))
+        #expect(c.warnings == ["t.cfg:3: 'server': cookie value ignored for s '11', t '12': backend 'b' has no 'cookie' directive"])
+        let withCookie = try #require(ConfigTestSupport.parse("backend b\n mode http\n server s 127.0.0.1:80 cookie 11\n cookie SRV insert\n"))
         #expect(withCookie.warnings.isEmpty)
     }
 

@@ -64,7 +64,7 @@ import Testing
         let c = try #require(ConfigTestSupport.parse(text))
         let f2 = try #require(c.proxy(named: "f2"))
         #expect(f2.timeouts.client == 9000)
-        #expect(f2.mode == .http && f2.maxconn == nil && !f2.httpLog && f2.connectionMode == .keepAlive && f2.loggers.isEmpty)
+        #expect(f2.mode == .tcp && f2.maxconn == nil && !f2.httpLog && f2.connectionMode == .keepAlive && f2.loggers.isEmpty)
         #expect(f2.monitorURI == nil)
         let b2 = try #require(c.proxy(named: "b2"))
         #expect(b2.timeouts.connect == nil && b2.retries == 3 && b2.balance == .roundRobin && b2.cookie == nil)

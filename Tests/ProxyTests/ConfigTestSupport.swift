@@ -36,6 +36,6 @@ enum ConfigTestSupport {
     }
 
     static func frontend(_ body: String) -> String {
-        "frontend f\n bind :8080\n" + body + "\nbackend b\n server s 127.0.0.1:80\n"
+        "defaults\n mode http\nfrontend f\n bind :8080\n" + body + "\nbackend b\n server s 127.0.0.1:80\n"
     }
 }

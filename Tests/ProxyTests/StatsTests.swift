@@ -7,16 +7,19 @@ private let loc = Proxy.SourceLocation(file: "t", line: 1)
 func capturedConfig() -> Configuration {
     var c = Configuration()
     var f = ProxyConfig(kind: .frontend, name: "F", location: loc)
-    f.defaultBackend = "B"
+    f.mode = .http; f.defaultBackend = "B"
     f.useBackends = [BackendSwitchRule(backend: "B", condition: nil, location: loc)]
     var b = ProxyConfig(kind: .backend, name: "B", location: loc)
+    b.mode = .http
     for (n, port) in [("A", 24081), ("Z", 24089)] {
         var s = ServerConfig(name: n, host: "127.0.0.1", port: port, location: loc)
         s.check = true; s.inter = 500; s.rise = 3; s.fall = 3
         b.servers.append(s)
     }
-    let none = ProxyConfig(kind: .backend, name: "NONE", location: loc)
+    var none = ProxyConfig(kind: .backend, name: "NONE", location: loc)
+    none.mode = .http
     var admin = ProxyConfig(kind: .listen, name: "admin", location: loc)
+    admin.mode = .http
     admin.stats.enabled = true; admin.stats.uri = "/st"; admin.stats.realm = "Foo Bar"
     admin.stats.auths = [(user: "u", password: "p")]; admin.stats.refresh = 5000
     var t = ProxyConfig(kind: .frontend, name: "T", location: loc)

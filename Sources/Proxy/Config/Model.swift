@@ -305,7 +305,7 @@ public struct ProxyConfig: Sendable {
     public var kind: ProxyKind
     public var name: String
     public var location: SourceLocation
-    public var mode: ProxyMode = .http
+    public var mode: ProxyMode = .tcp
     public var binds: [BindConfig] = []
     public var maxconn: Int? = nil
     public var timeouts = Timeouts()
