@@ -2,6 +2,8 @@
 // request is not left waiting for a timeout. An incomplete body ends the exchange at once (both
 // connections closed, nothing answered, logged with status -1 and a client-side termination); an
 // incomplete head is answered 400 and logged CR.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

@@ -4,6 +4,8 @@
 // CONNECT answered 2xx is a tunnel (the bytes after its head go to the server as they are).
 // Each case runs through ringproxy and, where it is installed, HAProxy 2.6; the expectations
 // are what HAProxy 2.6.12 does.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

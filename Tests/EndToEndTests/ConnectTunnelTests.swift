@@ -1,6 +1,8 @@
 // A CONNECT answered with a 2xx becomes a tunnel, as in HAProxy 2.6: after the response head
 // both sides' bytes are relayed as they are (the server's bytes after its head included), and
 // half-closes are passed on. Run through ringproxy and, where it is installed, HAProxy 2.6.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

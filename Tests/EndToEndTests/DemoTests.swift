@@ -1,5 +1,7 @@
 // `ringproxy` with no arguments (issue 7): start the demo, then run every command it prints
 // and check each gives the result it describes.
+import CBench
+import CUring
 import Foundation
 import Testing
 import Proxy

@@ -3,6 +3,8 @@
 // its connections (and which request on it) served each one. What matters is the pattern: a
 // first request of a client connection on a new server connection (`safe`), on one that has
 // already carried two requests (`aggressive`), on its own connection only (`never`).
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

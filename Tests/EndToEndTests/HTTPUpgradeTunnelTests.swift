@@ -1,6 +1,8 @@
 // An HTTP connection upgraded by a 101 Switching Protocols (WebSocket and the like) becomes a
 // tunnel: after the 101 both sides' bytes are relayed as they are, and half-closes passed on.
 // Run through ringproxy and, where it is installed, HAProxy 2.6.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

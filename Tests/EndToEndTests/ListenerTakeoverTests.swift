@@ -3,6 +3,8 @@
 // so a client loop that opens a new connection per request sees no refused or reset connection
 // across reloads (`-x SOCK -sf OLD`), and neither does wrk with `Connection: close`. Without
 // `expose-fd listeners` the old process hands nothing over and the new one refuses to start.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

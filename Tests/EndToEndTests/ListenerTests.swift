@@ -1,5 +1,7 @@
 // Every kind of `bind`, tested by connecting to it: an inherited socket (`fd@${VAR}`, as VTest
 // and systemd hand them over), UNIX and abstract sockets, and TCP binds with socket options.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

@@ -2,6 +2,8 @@
 // configuration and the same requests through both, every line received by a UDP collector, a
 // UNIX datagram collector and stdout, compared byte for byte once dates, pids, client ports,
 // timers and byte counts are blanked.
+import CBench
+import CUring
 import Foundation
 import Testing
 import Glibc

@@ -1,4 +1,6 @@
 // The back-end under concurrent keep-alive load, and its clean shutdown.
+import CBench
+import CUring
 import Testing
 import Foundation
 import Glibc

@@ -8,6 +8,8 @@
 // Each instance also has PROBE backends that only `stick match` the shared tables: their
 // servers have weight 0 (never load-balanced), and NOBODY answers everything not found, so a probe
 // says whether (and where) an instance knows an entry without storing anything.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Synchronization

@@ -1,5 +1,7 @@
 // Helpers for the Process* suites: waiting on conditions, processes the test did not spawn
 // (a daemon), whether anything listens on a port, and requests run on a background thread.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Synchronization

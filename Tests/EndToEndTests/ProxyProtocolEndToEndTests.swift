@@ -3,6 +3,8 @@
 // address it carries is the client's for X-Forwarded-For, `balance source` and the log line;
 // a missing or bad header closes the connection without an answer) and `send-proxy` /
 // `send-proxy-v2` (the header bytes a server receives, compared byte for byte).
+import CBench
+import CUring
 import CUring
 import Foundation
 import Glibc

@@ -3,6 +3,8 @@
 // with its queue time; with `option abortonclose` a client leaving while the response is awaited
 // aborts it (400, CH); frontend scur counts open client connections, %ac/%fc are process-wide, and
 // a connection closed without a byte (or timed out) counts as HAProxy counts it.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

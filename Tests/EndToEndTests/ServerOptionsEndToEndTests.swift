@@ -3,6 +3,8 @@
 // traffic: dispatch, UNIX socket servers, redir, source, tcpka, nolinger, pool-max-conn,
 // minconn/fullconn, maxqueue, prefer-last-server, allbackups, http-pretend-keepalive,
 // persist, on-marked-down shutdown-sessions and track.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

@@ -2,6 +2,8 @@
 // 2.6 with the same configuration and traffic: bytes relayed both ways untouched (the server
 // may speak first), half-closes passed on, the balancer's choices, a connection closed without
 // a byte when no server can be reached, and the `option tcplog` line.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

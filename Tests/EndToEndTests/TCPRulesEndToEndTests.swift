@@ -71,6 +71,69 @@ import Testing
         #expect(seen.allSatisfy { $0 == seen[0] }, "\(seen)")
     }
 
+    /// TLS passthrough: wait for the ClientHello, route on its SNI and ALPN, refuse old
+    /// versions, without terminating TLS (the origins answer their name to whatever comes).
+    @Test func tlsPassthroughRoutesOnTheClientHello() throws {
+        func origin(_ name: String) throws -> ScriptedTCPOrigin {
+            try ScriptedTCPOrigin { peer, _ in
+                var b = [UInt8](repeating: 0, count: 4096)
+                _ = b.withUnsafeMutableBytes { recv(peer.fd, $0.baseAddress, $0.count, 0) }
+                peer.write(name)
+            }
+        }
+        let a = try origin("A"), b = try origin("B"), acme = try origin("ACME"), other = try origin("OTHER")
+        defer { a.stop(); b.stop(); acme.stop(); other.stop() }
+        let port = freePort()
+        let config = Self.defaults + """
+
+            frontend f
+                bind 127.0.0.1:\(port)
+                tcp-request inspect-delay 3s
+                tcp-request content reject if { req.ssl_ver lt 3.1 }
+                tcp-request content accept if { req_ssl_hello_type 1 }
+                use_backend acme if { req.ssl_alpn acme-tls/1 }
+                use_backend a if { req.ssl_sni -i a.test }
+                use_backend b if { req_ssl_sni -m end .b.test }
+                default_backend other
+            backend a
+                server s 127.0.0.1:\(a.port)
+            backend b
+                server s 127.0.0.1:\(b.port)
+            backend acme
+                server s 127.0.0.1:\(acme.port)
+            backend other
+                server s 127.0.0.1:\(other.port)
+
+            """
+        func exchange(_ bytes: [UInt8], split: [Int] = []) throws -> String {
+            let c = try RawHTTP(port: port)
+            var from = 0
+            for cut in split + [bytes.count] {
+                if from > 0 { usleep(60_000) }            // a slow client: the hello in pieces
+                try c.send(Array(bytes[from..<cut]))
+                from = cut
+            }
+            return String(decoding: TCPModeEndToEndTests.readAll(c.fd), as: UTF8.self)
+        }
+        let helloA = tlsClientHello(sni: "A.test", alpn: ["h2", "http/1.1"])
+        var seen: [[String]] = []
+        for binary in TCPModeEndToEndTests.binaries() {
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            seen.append([
+                try exchange(helloA),
+                try exchange(helloA, split: [3, 20, 60]),
+                try exchange(tlsClientHello(sni: "www.b.test")),
+                try exchange(tlsClientHello(sni: "a.test", alpn: ["acme-tls/1"])),
+                try exchange(tlsClientHello()),
+                try exchange(tlsClientHello(sni: "a.test", recordVersion: 0x0300, clientVersion: 0x0300)),
+                try exchange(Array("GET / HTTP/1.0\r\n\r\n".utf8)),
+            ])
+        }
+        #expect(seen[0] == ["A", "A", "B", "ACME", "OTHER", "", "OTHER"], "ringproxy: \(seen[0])")
+        #expect(seen.allSatisfy { $0 == seen[0] }, "\(seen)")
+    }
+
     @Test func inspectDelayEndsWithWhatCame() throws {
         let one = try ScriptedTCPOrigin { peer, _ in
             var b = [UInt8](repeating: 0, count: 256)

@@ -71,8 +71,16 @@ enum AclParser {
         var patterns: [String] = []
         var op: String? = nil
         let numeric = match == .int || match == .length
-        while i < end, let word = line.argument(i) {
+        // req.ssl_ver matches dotted versions (`3.1`, `3.1:3.3`, `lt 3.1`), as HAProxy's "ver" patterns.
+        let dotted = spec.kind == .reqSSLVer && match == .int && expr.converters.isEmpty && implied == nil && !explicitMatch
+        while i < end, var word = line.argument(i) {
             i += 1
+            if dotted && !(intOperators.contains(word) && op == nil && patterns.isEmpty) {
+                guard let n = dottedVersionRange(word) else {
+                    throw line.error("error detected while parsing ACL '\(name)' : '\(word)' is not a dotted version (MAJOR.MINOR)")
+                }
+                word = n
+            }
             if numeric && intOperators.contains(word) && op == nil && patterns.isEmpty { op = word; continue }
             patterns.append(op.map { rangeText($0, word) } ?? word)
         }
@@ -103,6 +111,25 @@ enum AclParser {
                                 patterns: patterns, location: line.location)
         def.criterion = criterion
         return def
+    }
+
+    /// `MAJOR.MINOR` (or a range `A.B:C.D`, either end open) as the integer range
+    /// MAJOR × 65536 + MINOR that req.ssl_ver returns.
+    static func dottedVersionRange(_ p: String) -> String? {
+        func one(_ t: Substring) -> String? {
+            if t.isEmpty { return "" }
+            let parts = t.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let major = Int(parts[0]), major >= 0 else { return nil }
+            let minor = parts.count == 2 ? Int(parts[1]) : 0
+            guard let minor, minor >= 0, minor < 65536 else { return nil }
+            return String(major << 16 | minor)
+        }
+        let ends = p.split(separator: ":", omittingEmptySubsequences: false)
+        guard ends.count <= 2, !p.isEmpty else { return nil }
+        guard let low = one(ends[0]) else { return nil }
+        if ends.count == 1 { return low }
+        guard let high = one(ends[1]) else { return nil }
+        return low + ":" + high
     }
 
     /// HAProxy picks the match method from the output type when none is given.

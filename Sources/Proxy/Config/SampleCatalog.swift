@@ -24,6 +24,9 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case httpAuthUser = "http_auth_user", httpAuthPass = "http_auth_pass", httpFirstReq = "http_first_req"
     case reqProtoHTTP = "req.proto_http"
     case reqBody = "req.body", reqBodyLen = "req.body_len", reqBodySize = "req.body_size", reqBodyParam = "req.body_param"
+    // the request buffer of a TCP stream (a TLS ClientHello: TLSClientHello.swift)
+    case reqSSLSNI = "req.ssl_sni", reqSSLHelloType = "req.ssl_hello_type", reqSSLVer = "req.ssl_ver"
+    case reqSSLALPN = "req.ssl_alpn", reqSSLECExt = "req.ssl_ec_ext", reqSSLSTExt = "req.ssl_st_ext"
     case captureReqHdr = "capture.req.hdr", captureReqMethod = "capture.req.method"
     case captureReqURI = "capture.req.uri", captureReqVer = "capture.req.ver"
     case uniqueID = "unique-id"
@@ -51,6 +54,7 @@ public enum ConverterKind: String, Sendable, CaseIterable {
 public enum SampleUsage: Sendable {
     case anywhere
     case requestHeaders          // HTTP request rules only
+    case requestBuffer           // the request's first bytes: tcp-request content rules (and HTTP request rules)
     case requestPermanent        // request rules, response rules and logs (method, captures)
     case responseHeaders         // HTTP response rules only
     case responsePermanent       // response rules and logs (status)
@@ -71,6 +75,7 @@ public enum SampleContext: Sendable {
         case (.backend, _): return true
         case (.requestHeaders, .frontendRequest), (.eitherDirection, .frontendRequest): return true
         case (.requestHeaders, .request), (.eitherDirection, .request), (.eitherDirection, .response): return true
+        case (.requestBuffer, .frontendRequest), (.requestBuffer, .request): return true
         case (.requestPermanent, _): return true
         case (.responseHeaders, .response), (.responsePermanent, .response), (.responsePermanent, .log): return true
         case (.server, .response), (.server, .log): return true
@@ -84,6 +89,7 @@ public enum SampleContext: Sendable {
         case .requestHeaders, .requestPermanent: return "HTTP request headers"
         case .responseHeaders, .responsePermanent: return "HTTP response headers"
         case .eitherDirection: return "HTTP headers"
+        case .requestBuffer: return "request buffer"
         case .server: return "a server"
         case .backend: return "backend"
         case .anywhere: return "nothing"
@@ -211,6 +217,15 @@ public enum SampleCatalog {
             ("req.body_size", f(.reqBodySize, [], 0, .int, .requestHeaders)),
             ("req.body_param", f(.reqBodyParam, [.string], 0, .string, .requestHeaders)),
             ("req_proto_http", f(.reqProtoHTTP, [], 0, .bool, .requestPermanent)),
+            ("req.ssl_sni", f(.reqSSLSNI, [], 0, .string, .requestBuffer)),
+            ("req_ssl_sni", f(.reqSSLSNI, [], 0, .string, .requestBuffer)),
+            ("req.ssl_hello_type", f(.reqSSLHelloType, [], 0, .int, .requestBuffer)),
+            ("req_ssl_hello_type", f(.reqSSLHelloType, [], 0, .int, .requestBuffer)),
+            ("req.ssl_ver", f(.reqSSLVer, [], 0, .int, .requestBuffer)),
+            ("req_ssl_ver", f(.reqSSLVer, [], 0, .int, .requestBuffer)),
+            ("req.ssl_alpn", f(.reqSSLALPN, [], 0, .string, .requestBuffer)),
+            ("req.ssl_ec_ext", f(.reqSSLECExt, [], 0, .bool, .requestBuffer)),
+            ("req.ssl_st_ext", f(.reqSSLSTExt, [], 0, .int, .requestBuffer)),
             ("http_auth", f(.httpAuth, [.userlist], 1, .bool, .requestHeaders)),
             ("http_auth_group", f(.httpAuthGroup, [.userlist], 1, .string, .requestHeaders)),
             ("http_auth_type", f(.httpAuthType, [], 0, .string, .requestHeaders)),

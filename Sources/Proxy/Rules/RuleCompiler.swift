@@ -408,6 +408,12 @@ struct Compiler {
         case .httpAuthPass: return .httpAuthPass
         case .httpFirstReq: return .httpFirstReq
         case .reqProtoHTTP: return .protoHTTP
+        case .reqSSLSNI: return .tlsHello(.serverName)
+        case .reqSSLHelloType: return .tlsHello(.helloType)
+        case .reqSSLVer: return .tlsHello(.version)
+        case .reqSSLALPN: return .tlsHello(.alpn)
+        case .reqSSLECExt: return .tlsHello(.supportedGroups)
+        case .reqSSLSTExt: return .tlsHello(.sessionTicket)
         case .captureReqHdr: return .captureReqHdr(Int(int(0) ?? 0))
         case .captureResHdr: return .captureResHdr(Int(int(0) ?? 0))
         case .captureReqMethod: return .captureReqMethod

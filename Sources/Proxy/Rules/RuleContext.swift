@@ -174,6 +174,12 @@ public final class RuleContext {
     var uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
     /// What of the request body is in the buffer (RequestBodyFetch.swift).
     var body = RequestBodyBytes()
+    /// mode tcp: the stream's first bytes while its content rules and use_backend rules run
+    /// (the engine's buffer, valid only during that call; empty otherwise).
+    var payload = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// A fetch found `payload` too short to answer yet (HAProxy's SMP_F_MAY_CHANGE): within
+    /// the inspect delay the rule set waits for more instead of taking the condition as false.
+    var payloadMayChange = false
     /// The worker's outbox to the peers thread, and which stick tables are shared (counter
     /// changes of those are sent to peers: StickCounterSync.swift).
     var stickUpdates: StickUpdateQueue? = nil

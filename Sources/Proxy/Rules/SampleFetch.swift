@@ -40,6 +40,8 @@ enum Fetch {
     /// req.body, req.body_len, req.body_size, req.body_param (RequestBodyFetch.swift).
     case requestBody, requestBodyLength, requestBodySize
     case requestBodyParam(name: [UInt8], caseInsensitive: Bool)
+    /// req.ssl_*: the TLS ClientHello in the stream's first bytes (TLSClientHelloFetch.swift).
+    case tlsHello(TLSHelloField)
 }
 
 /// What a header value becomes: the text, an integer (hdr_val), an address (hdr_ip).
@@ -115,6 +117,7 @@ extension RuleContext {
         case .dstPort: return local == .none ? nil : .int(Int64(localPort))
         case .soID: return .int(1)
         case .requestBody, .requestBodyLength, .requestBodySize: return bodySample(f)
+        case .tlsHello(let field): return tlsHelloSample(field)
         case .feName: return stringConstant(tables.frontendNameBytes[frontend])
         case .feID: return .int(Int64(tables.frontendIDs[frontend]))
         case .beName:

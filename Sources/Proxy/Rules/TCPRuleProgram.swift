@@ -55,7 +55,14 @@ extension RuleContext {
     func runTCP(_ rules: [TCPCompiledRule], acls: [CompiledACL], headMissing: Bool, waiting: Bool) -> TCPRuleVerdict {
         if headMissing && waiting { return .needMore }
         for r in rules {
-            if let c = r.condition, !evaluate(c, acls) { continue }
+            if let c = r.condition {
+                payloadMayChange = false
+                if !evaluate(c, acls) {
+                    // A payload fetch could not answer yet: wait for more bytes (HAProxy: ACL_TEST_MISS).
+                    if payloadMayChange && waiting { return .needMore }
+                    continue
+                }
+            }
             switch r.action {
             case .accept: return .accept
             case .reject: return .reject

@@ -15,6 +15,8 @@ extension StreamHandler {
         slot.frontend = Int32(fi)
         slot.client = Self.clientAddress(call.pointee.client)
         let first = call.pointee.inspect_again == 0
+        // The payload fetches read the engine's buffer only during this call.
+        defer { w.rules?.context.payload = UnsafeRawBufferPointer(start: nil, count: 0) }
         if first { beginTCPRuleState(call, w, slotIndex, fi, fe, client: slot.client) }
         else { resumeTCPRuleState(call, w, slotIndex, fi, client: slot.client) }
         // tcp-request connection / session / content rules of the frontend.

@@ -20,6 +20,7 @@ extension StreamHandler {
                 if v != .accept { return (v, false) }
             }
         }
+        ctx.payload = bytes                        // cleared by forwardTCP when its call ends
         guard !tp.content.isEmpty else { return (.accept, true) }
         var headMissing = false
         if tp.contentReadsHTTP {

@@ -1,5 +1,7 @@
 // A runtime API client for end-to-end tests: connects to a UNIX (or TCP) stats socket, sends
 // bytes, half-closes when asked, and reads until the proxy closes (or a prompt appears).
+import CBench
+import CUring
 import Glibc
 
 enum CLIClient {

@@ -1,6 +1,8 @@
 // Picking TCP/UDP ports for a test: random in 20000-29999 (the range agreed for this machine,
 // outside the kernel's ephemeral range so an outgoing connection cannot take it meanwhile),
 // checked free by binding, never handed out twice in one test run.
+import CBench
+import CUring
 import Glibc
 import Synchronization
 

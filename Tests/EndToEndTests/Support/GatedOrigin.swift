@@ -1,6 +1,8 @@
 // An origin that holds every request until the test opens its gate: tests of queues and
 // connection limits wait for "the server holds N requests" instead of guessing with a slow
 // server and staggered clients how far a loaded machine got.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Synchronization

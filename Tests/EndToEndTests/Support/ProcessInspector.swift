@@ -1,4 +1,6 @@
 // What /proc says about a process: its open descriptors and the TCP ports it listens on.
+import CBench
+import CUring
 import Foundation
 import Glibc
 

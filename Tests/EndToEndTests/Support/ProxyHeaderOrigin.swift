@@ -1,6 +1,8 @@
 // An origin server behind a proxy with `send-proxy` / `send-proxy-v2`: it takes the PROXY
 // header off the start of each connection (rp_pp_parse), keeps it, and answers each request
 // after it with a fixed 200. What the tests compare is the header bytes, exactly.
+import CBench
+import CUring
 import CUring
 import Foundation
 import Glibc
