@@ -151,11 +151,14 @@ class Placement:
         self.seen = {r: set() for r in watched}
         self.allowed = {r: set() for r in watched}
         self.stop_ev = threading.Event()
+        self.ticks = {}                   # pid -> last (user+system) ticks seen (wrk exits before the end)
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def sample(self):
         for role, (pids, _) in self.watched.items():
             for pid in pids():
+                u, st = cpu_ticks(pid)
+                if u + st: self.ticks[pid] = u + st
                 for t in tasks(pid):
                     try:
                         fields = stat_fields(pid, t)
@@ -383,7 +386,9 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         la0 = loadavg()
         cmds = {name: wrk_command(scen, port, self.a, load_cpus) for name, _, port in runs}
         c0 = {name: cpu_ticks(p.pid) if p else (0, 0) for name, p, _ in runs}
-        t0 = cpu_times()
+        t0, w0 = cpu_times(), time.time()
+        npid0 = self.nginx[0].pid
+        ng0 = sum(sum(cpu_ticks(q)) for q in [npid0] + children(npid0))
         gens = {name: subprocess.Popen(cmds[name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                 for name, _, _ in runs}
         npid = self.nginx[0].pid
@@ -394,7 +399,11 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         with Placement(watched) as pl:
             outs = {name: g.communicate()[0] for name, g in gens.items()}
         c1 = {name: cpu_ticks(p.pid) if p else (0, 0) for name, p, _ in runs}
-        t1 = cpu_times()
+        t1, elapsed = cpu_times(), time.time() - w0
+        ng1 = sum(sum(cpu_ticks(q)) for q in [npid0] + children(npid0))
+        gen_ticks = sum(pl.ticks.get(g.pid, 0) for g in gens.values())
+        # what the measured processes themselves took of their CPUs (the rest is other work)
+        share_load = (ng1 - ng0 + gen_ticks) / TICK / max(elapsed, 1e-9)
         (busy0, steal0), (busy1, steal1) = busy_fraction(t0, t1, 0), busy_fraction(t0, t1, 1)
         checks = pl.check()
         placed = all(ok for *_, ok in checks)
@@ -407,13 +416,15 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
                 sys.exit(f"load generator failed: {' '.join(cmds[name])}\n{out}")
             per = lambda i: (c1[name][i] - c0[name][i]) / TICK * 1e6 / max(total, 1) if p else float("nan")
             us, us_user, us_sys = per(0) + per(1), per(0), per(1)
+            share_proxy = (sum(c1[name]) - sum(c0[name])) / TICK / max(elapsed, 1e-9) if p else float("nan")
             r = dict(rps=req, p50=p50, p99=p99, cpu=us, cpu_user=us_user, cpu_sys=us_sys, errors=errs, requests=total,
-                     load=la0, busy0=busy0, busy1=busy1, steal0=steal0, steal1=steal1, placed=placed,
+                     load=la0, busy0=busy0, busy1=busy1, steal0=steal0, steal1=steal1,
+                     share_proxy=share_proxy, share_load=share_load, placed=placed,
                      placement={role: dict(seen=sorted(s), allowed=sorted(al), wanted=sorted(wa)) for role, s, al, wa, _ in checks})
             self.results.setdefault((scen, name), []).append(r)
             print(f"  {scen:9} round {rnd+1} {name:9} {req:10.0f} req/s  p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  "
                   f"{us:7.1f} µs/req (user {us_user:.1f})  errors {errs}  CPU0 {busy0*100:.0f}% CPU1 {busy1*100:.0f}% busy "
-                  f"(steal {steal0*100:.0f}/{steal1*100:.0f}%)  load {' '.join(la0)}  {where}", flush=True)
+                  f"(steal {steal0*100:.0f}/{steal1*100:.0f}%; proxy {share_proxy*100:.0f}% of a CPU, wrk+nginx {share_load*100:.0f}%)  load {' '.join(la0)}  {where}", flush=True)
             if rnd == 0 and name != "direct": print(f"    $ {' '.join(cmds[name])}", flush=True)
 
     def wrk_scenario(self, scen):
@@ -568,12 +579,13 @@ def report(b, scenarios, a):
         m = {}
         for name in names:
             rs = b.results[(scen, name)]
-            m[name] = {k: med(rs, k) for k in ("rps", "p50", "p99", "cpu", "cpu_user", "busy0", "busy1")}
+            m[name] = {k: med(rs, k) for k in ("rps", "p50", "p99", "cpu", "cpu_user", "busy0", "busy1", "share_proxy", "share_load")}
             m[name]["errors"] = sum(r["errors"] for r in rs)
             placed = all(r["placed"] for r in rs)
             cpu = "" if name == "direct" else f"{m[name]['cpu']:11.1f} {m[name]['cpu_user']:10.1f}"
             print(f"{scen:10} {name:10} {m[name]['rps']:10.0f} {m[name]['p50']:8.3f} {m[name]['p99']:8.3f} {cpu:>22} "
-                  f"{m[name]['errors']:7d}  {'ok' if placed else 'WRONG CPUs'}  busy CPU0 {m[name]['busy0']*100:.0f}% CPU1 {m[name]['busy1']*100:.0f}%")
+                  f"{m[name]['errors']:7d}  {'ok' if placed else 'WRONG CPUs'}  busy CPU0 {m[name]['busy0']*100:.0f}% CPU1 {m[name]['busy1']*100:.0f}%; "
+                  f"proxy {m[name]['share_proxy']*100:.0f}%, wrk+nginx {m[name]['share_load']*100:.0f}% of a CPU")
         h = m["haproxy"]
         for v in variants(a):
             x = m[v]
@@ -594,6 +606,12 @@ def report(b, scenarios, a):
             for v in variants(a) + ["haproxy"]:
                 rps = [y["rps"] / x["rps"] for x, y in zip(b.results[(scen, v)], d)]
                 print(f"{scen:10} direct/{v[:10]:10} req/s per round: {' '.join(f'{x:.3f}' for x in rps)} (median {statistics.median(rps):.3f})")
+        floors = [f for f in a.proxies if f in a.floors]
+        for v in floors[1:]:
+            # a floor_proxy switch against the first floor, round by round
+            pairs = [x["cpu"] / y["cpu"] for x, y in zip(b.results[(scen, v)], b.results[(scen, floors[0])])]
+            print(f"{scen:10} {v[:10]:10} CPU/req vs {floors[0]}, per round: {' '.join(f'{x:.3f}' for x in pairs)} "
+                  f"(median {statistics.median(pairs):.3f}, {len(pairs)} rounds)")
         for v in variants(a)[1:]:
             # before/after: the variant against the first build, round by round (adjacent runs)
             pairs = [x["cpu"] / y["cpu"] for x, y in zip(b.results[(scen, v)], b.results[(scen, "ringproxy")])]
