@@ -27,6 +27,12 @@ where each ran; a thread seen outside its CPU set fails the run's placement chec
   benchmarks/wrk_compare.py [--rounds 3] [--duration 5] [--scenarios keepalive,close,...]
                             [--json FILE] [--flamegraphs DIR]
 
+--floor NAME[=FLAGS] (repeatable): also measure benchmarks/tools/floor_proxy.c, a forwarder that
+parses nothing (each client connection paired with one server connection, bytes copied both ways),
+compiled with cc into the scratch directory: the least CPU any proxy can spend per request here.
+64k and 1m also run wrk straight to nginx ("direct"). Every run reports how busy CPU 0 and CPU 1
+were (/proc/stat, hypervisor steal excluded), so a req/s result says which side limited it.
+
 --flamegraphs DIR: after the measured rounds of keepalive and close, one extra (unmeasured) run
 per proxy under `perf record -e cpu-clock -g`, rendered to DIR/<proxy>-<scenario>.svg by
 benchmarks/flamegraph.py.
@@ -67,6 +73,26 @@ def wait_port(port, timeout=10):
 
 def loadavg():
     return open("/proc/loadavg").read().split()[:3]
+
+
+def cpu_times():
+    """Per-CPU jiffies from /proc/stat: {cpu: (busy, idle+iowait, steal)}."""
+    out = {}
+    for line in open("/proc/stat"):
+        m = re.match(r"cpu(\d+) (.*)", line)
+        if not m: continue
+        v = [int(x) for x in m.group(2).split()]
+        idle, steal = v[3] + v[4], v[7] if len(v) > 7 else 0
+        out[int(m.group(1))] = (sum(v[:8]) - idle - steal, idle, steal)
+    return out
+
+
+def busy_fraction(t0, t1, cpu):
+    """Share of CPU `cpu`'s time between two cpu_times() readings spent busy (steal excluded from
+    both), and the share stolen by the hypervisor."""
+    d = [b - a for a, b in zip(t0[cpu], t1[cpu])]
+    total = max(sum(d), 1)
+    return d[0] / max(d[0] + d[1], 1), d[2] / total
 
 
 def tasks(pid):
@@ -125,11 +151,14 @@ class Placement:
         self.seen = {r: set() for r in watched}
         self.allowed = {r: set() for r in watched}
         self.stop_ev = threading.Event()
+        self.ticks = {}                   # pid -> last (user+system) ticks seen (wrk exits before the end)
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def sample(self):
         for role, (pids, _) in self.watched.items():
             for pid in pids():
+                u, st = cpu_ticks(pid)
+                if u + st: self.ticks[pid] = u + st
                 for t in tasks(pid):
                     try:
                         fields = stat_fields(pid, t)
@@ -314,14 +343,26 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         b1, b2 = self.nginx[1]
         path_cfg = os.path.join(self.tmp, f"{name}-{scen}.cfg")
         open(path_cfg, "w").write(proxy_config(scen, port, b1, b2, self.a.idle))
-        binary = self.a.haproxy if name == "haproxy" else self.a.binaries[name]
-        cmd = [binary, "-f", path_cfg, "-db"]
+        if name in self.a.floors:
+            # no configuration: it pairs each client connection with a server connection, round robin
+            cmd = [self.floor_binary(), "-l", str(port), "-s", f"{b1},{b2}"] + self.a.floors[name]
+        else:
+            binary = self.a.haproxy if name == "haproxy" else self.a.binaries[name]
+            cmd = [binary, "-f", path_cfg, "-db"]
         p = self.start(cmd, cpus)
         if not wait_port(port):
             self.err.flush()
             tail = open(os.path.join(self.tmp, "err.log")).read().splitlines()[-5:]
             sys.exit(f"{name} did not start: {' | '.join(tail)}")
         return p, port
+
+    def floor_binary(self):
+        """benchmarks/tools/floor_proxy.c, compiled once per run into the scratch directory."""
+        out = os.path.join(self.tmp, "floor_proxy")
+        if not os.path.exists(out):
+            src = os.path.join(ROOT, "benchmarks", "tools", "floor_proxy.c")
+            subprocess.run(["cc", "-O2", "-Wall", "-o", out, src, "-luring"], check=True)
+        return out
 
     def stop(self, p):
         if p.poll() is None:
@@ -345,6 +386,9 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         la0 = loadavg()
         cmds = {name: wrk_command(scen, port, self.a, load_cpus) for name, _, port in runs}
         c0 = {name: cpu_ticks(p.pid) if p else (0, 0) for name, p, _ in runs}
+        t0, w0 = cpu_times(), time.time()
+        npid0 = self.nginx[0].pid
+        ng0 = sum(sum(cpu_ticks(q)) for q in [npid0] + children(npid0))
         gens = {name: subprocess.Popen(cmds[name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                 for name, _, _ in runs}
         npid = self.nginx[0].pid
@@ -355,6 +399,12 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         with Placement(watched) as pl:
             outs = {name: g.communicate()[0] for name, g in gens.items()}
         c1 = {name: cpu_ticks(p.pid) if p else (0, 0) for name, p, _ in runs}
+        t1, elapsed = cpu_times(), time.time() - w0
+        ng1 = sum(sum(cpu_ticks(q)) for q in [npid0] + children(npid0))
+        gen_ticks = sum(pl.ticks.get(g.pid, 0) for g in gens.values())
+        # what the measured processes themselves took of their CPUs (the rest is other work)
+        share_load = (ng1 - ng0 + gen_ticks) / TICK / max(elapsed, 1e-9)
+        (busy0, steal0), (busy1, steal1) = busy_fraction(t0, t1, 0), busy_fraction(t0, t1, 1)
         checks = pl.check()
         placed = all(ok for *_, ok in checks)
         where = " ".join(f"{role}@{fmt_cpus(s)}" + ("" if ok else f"(!wanted {fmt_cpus(wa)})") for role, s, _, wa, ok in checks)
@@ -366,12 +416,15 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
                 sys.exit(f"load generator failed: {' '.join(cmds[name])}\n{out}")
             per = lambda i: (c1[name][i] - c0[name][i]) / TICK * 1e6 / max(total, 1) if p else float("nan")
             us, us_user, us_sys = per(0) + per(1), per(0), per(1)
+            share_proxy = (sum(c1[name]) - sum(c0[name])) / TICK / max(elapsed, 1e-9) if p else float("nan")
             r = dict(rps=req, p50=p50, p99=p99, cpu=us, cpu_user=us_user, cpu_sys=us_sys, errors=errs, requests=total,
-                     load=la0, placed=placed,
+                     load=la0, busy0=busy0, busy1=busy1, steal0=steal0, steal1=steal1,
+                     share_proxy=share_proxy, share_load=share_load, placed=placed,
                      placement={role: dict(seen=sorted(s), allowed=sorted(al), wanted=sorted(wa)) for role, s, al, wa, _ in checks})
             self.results.setdefault((scen, name), []).append(r)
             print(f"  {scen:9} round {rnd+1} {name:9} {req:10.0f} req/s  p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  "
-                  f"{us:7.1f} µs/req (user {us_user:.1f})  errors {errs}  load {' '.join(la0)}  {where}", flush=True)
+                  f"{us:7.1f} µs/req (user {us_user:.1f})  errors {errs}  CPU0 {busy0*100:.0f}% CPU1 {busy1*100:.0f}% busy "
+                  f"(steal {steal0*100:.0f}/{steal1*100:.0f}%; proxy {share_proxy*100:.0f}% of a CPU, wrk+nginx {share_load*100:.0f}%)  load {' '.join(la0)}  {where}", flush=True)
             if rnd == 0 and name != "direct": print(f"    $ {' '.join(cmds[name])}", flush=True)
 
     def wrk_scenario(self, scen):
@@ -382,7 +435,7 @@ http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 300s; sen
         targets = {}
         for name in self.a.proxies:
             targets[name] = self.start_proxy(name, scen, proxy_cpus)
-        if scen == "1m": targets["direct"] = (None, self.nginx[1][0])
+        if scen in ("1m", "64k"): targets["direct"] = (None, self.nginx[1][0])
         names = list(targets)
         for rnd in range(self.a.rounds):
             k = rnd % len(names)
@@ -522,16 +575,17 @@ def report(b, scenarios, a):
         print(f"{'scenario':10} {'proxy':10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11} {'errors':>7}  placement")
     for scen in scenarios:
         if scen == "idle": continue
-        names = a.proxies + (["direct"] if scen == "1m" else [])
+        names = a.proxies + (["direct"] if scen in ("1m", "64k") else [])
         m = {}
         for name in names:
             rs = b.results[(scen, name)]
-            m[name] = {k: med(rs, k) for k in ("rps", "p50", "p99", "cpu", "cpu_user")}
+            m[name] = {k: med(rs, k) for k in ("rps", "p50", "p99", "cpu", "cpu_user", "busy0", "busy1", "share_proxy", "share_load")}
             m[name]["errors"] = sum(r["errors"] for r in rs)
             placed = all(r["placed"] for r in rs)
             cpu = "" if name == "direct" else f"{m[name]['cpu']:11.1f} {m[name]['cpu_user']:10.1f}"
             print(f"{scen:10} {name:10} {m[name]['rps']:10.0f} {m[name]['p50']:8.3f} {m[name]['p99']:8.3f} {cpu:>22} "
-                  f"{m[name]['errors']:7d}  {'ok' if placed else 'WRONG CPUs'}")
+                  f"{m[name]['errors']:7d}  {'ok' if placed else 'WRONG CPUs'}  busy CPU0 {m[name]['busy0']*100:.0f}% CPU1 {m[name]['busy1']*100:.0f}%; "
+                  f"proxy {m[name]['share_proxy']*100:.0f}%, wrk+nginx {m[name]['share_load']*100:.0f}% of a CPU")
         h = m["haproxy"]
         for v in variants(a):
             x = m[v]
@@ -540,6 +594,24 @@ def report(b, scenarios, a):
                   f"{x['cpu']/h['cpu']:11.2f}")
             if "direct" in m:
                 print(f"{scen:10} {(v[:6] + '/direct'):10} {x['rps']/m['direct']['rps']:10.2f}")
+        for v in variants(a):
+            # every build against HAProxy, round by round (adjacent runs of the same round)
+            hs = b.results[(scen, "haproxy")]
+            cpu = [x["cpu"] / y["cpu"] for x, y in zip(b.results[(scen, v)], hs)]
+            rps = [x["rps"] / y["rps"] for x, y in zip(b.results[(scen, v)], hs)]
+            print(f"{scen:10} {v[:10]:10} vs haproxy per round: CPU/req {' '.join(f'{x:.3f}' for x in cpu)} "
+                  f"(median {statistics.median(cpu):.3f}); req/s {' '.join(f'{x:.3f}' for x in rps)} (median {statistics.median(rps):.3f})")
+        if "direct" in m:
+            d = b.results[(scen, "direct")]
+            for v in variants(a) + ["haproxy"]:
+                rps = [y["rps"] / x["rps"] for x, y in zip(b.results[(scen, v)], d)]
+                print(f"{scen:10} direct/{v[:10]:10} req/s per round: {' '.join(f'{x:.3f}' for x in rps)} (median {statistics.median(rps):.3f})")
+        floors = [f for f in a.proxies if f in a.floors]
+        for v in floors[1:]:
+            # a floor_proxy switch against the first floor, round by round
+            pairs = [x["cpu"] / y["cpu"] for x, y in zip(b.results[(scen, v)], b.results[(scen, floors[0])])]
+            print(f"{scen:10} {v[:10]:10} CPU/req vs {floors[0]}, per round: {' '.join(f'{x:.3f}' for x in pairs)} "
+                  f"(median {statistics.median(pairs):.3f}, {len(pairs)} rounds)")
         for v in variants(a)[1:]:
             # before/after: the variant against the first build, round by round (adjacent runs)
             pairs = [x["cpu"] / y["cpu"] for x, y in zip(b.results[(scen, v)], b.results[(scen, "ringproxy")])]
@@ -600,13 +672,21 @@ def main():
     ap.add_argument("--haproxy", default=shutil.which("haproxy") or "/usr/sbin/haproxy")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=PATH",
                     help="another ringproxy build measured in the same rounds (before/after comparisons)")
+    ap.add_argument("--floor", action="append", default=[], metavar="NAME[=FLAGS]",
+                    help="also measure benchmarks/tools/floor_proxy.c (a forwarder that parses nothing: the floor "
+                         "of any proxy's CPU) under NAME, with floor_proxy's FLAGS (e.g. floorfix='-F')")
     a = ap.parse_args()
     a.binaries = {"ringproxy": a.ringproxy}
     for v in a.variant:
         name, _, path = v.partition("=")
         if not path or name in ("haproxy", "direct", "ringproxy"): sys.exit(f"--variant {v}: want NAME=PATH")
         a.binaries[name] = path
-    a.proxies = list(a.binaries) + ["haproxy"]
+    a.floors = {}
+    for f in a.floor:
+        name, _, flags = f.partition("=")
+        if name in a.binaries or name in ("haproxy", "direct"): sys.exit(f"--floor {f}: name taken")
+        a.floors[name] = flags.split()
+    a.proxies = list(a.binaries) + list(a.floors) + ["haproxy"]
     scenarios = ["1m" if s == "big" else s for s in a.scenarios.split(",")]
     for s in scenarios:
         if s not in PINNED: sys.exit(f"unknown scenario {s}")
