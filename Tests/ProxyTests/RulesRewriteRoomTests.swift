@@ -69,7 +69,7 @@ import Testing
             return p.bytes.withUnsafeBytes { b in
                 guard case .complete = RequestParser.parse(b, into: h) else { return .reply(.badRequest) }
                 ctx.beginRequest(h, client: .v4(1))
-                ctx.request.limitRewrites(headHTX: h.htxBytes, bufferedBody: h.bodyBytesHeld(received: b.count), h.limits)
+                ctx.request.limitRewrites(headHTX: h.htxBytes, bufferedBody: h.bodyBytesHeld(received: b.count), HeadLimits(bufferSize: 2048, maxRewrite: 128))
                 p.slot.beginTransaction(newConnection: true, refs: p.compiled.tables.variables, layout: p.compiled.captures[0], frontend: 0)
                 ctx.slot = p.slot
                 return ctx.run(p.compiled.proxies[0]!.httpRequest, of: p.compiled.proxies[0]!)
