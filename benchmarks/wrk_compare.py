@@ -14,6 +14,9 @@ Scenarios (--scenarios, comma-separated):
              cores, wrk and the origins sharing them
   64k        64 KiB responses, keep-alive (req/s is the metric)
   1m         1 MiB responses, keep-alive, also measured on a direct connection to the origin
+  rules      keepalive plus issue 11's rule cost: five header rules (request set/add/del-header,
+             response set/del-header) and a per-client rate limit (stick-table http_req_rate,
+             track-sc0 src, deny 429 above a limit no run reaches)
   idle       10,000 idle keep-alive client connections (one request each): RSS growth per
              connection, a request on a new connection meanwhile, RSS after they close
 "big" is accepted as an old name of "1m".
@@ -53,8 +56,9 @@ TARGETS = {
     "reference": ("cpu", "<=", 0.8),
     "64k": ("rps", ">=", 1.5),
     "1m": ("direct", ">=", 0.75),
+    "rules": ("cpu", "<=", 1.0),
 }
-PINNED = {"keepalive": True, "close": True, "reference": False, "64k": True, "1m": True, "idle": True}
+PINNED = {"keepalive": True, "rules": True, "close": True, "reference": False, "64k": True, "1m": True, "idle": True}
 SMALL_BODY = "x" * 99 + "\n"          # ~100 B responses
 
 
@@ -262,7 +266,7 @@ defaults
     {mode}
 frontend fe
     bind 127.0.0.1:{port}
-    default_backend be
+{RULES if scen == "rules" else ""}    default_backend be
 backend be
     balance roundrobin
     http-reuse always
@@ -272,7 +276,18 @@ backend be
 """
 
 
-SCEN_PATH = {"keepalive": "/small", "close": "/small", "reference": "/small", "64k": "/64k", "1m": "/1m", "idle": "/small"}
+# Issue 11's rule-cost configuration: five header rules and a rate limit per client address.
+RULES = """    stick-table type ip size 100k expire 30s store http_req_rate(10s)
+    http-request track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 1000000000 }
+    http-request set-header X-Forwarded-Proto http
+    http-request add-header X-Proxy ringbench
+    http-request del-header X-Debug
+    http-response set-header X-Frame-Options DENY
+    http-response del-header X-Powered-By
+"""
+
+SCEN_PATH = {"keepalive": "/small", "rules": "/small", "close": "/small", "reference": "/small", "64k": "/64k", "1m": "/1m", "idle": "/small"}
 
 
 def ringbench_command(scen, port, a, cpus):

@@ -143,6 +143,11 @@ void request_head(worker *w, conn *c) {
     }
     if (call->verdict == RP_NEED_MORE) {
         c->body_wait = call->body_wait != 0;
+        if (c->body_wait && call->inspect_ms) {
+            /* `wait-for-body time T`: 408 once T has passed since the head began */
+            c->cdl = c->t.start + call->inspect_ms;
+            tw_schedule(w, c);
+        }
         if (call->head_too_big) { send_page(w, c, 400, 'P', 'R'); return; }
         crecv_arm(w, c);
         return;

@@ -54,7 +54,9 @@ typedef struct rp_head_call {
     int verdict;
     uint32_t head_len;                // bytes of the original head consumed
     uint32_t inspect_ms;              // mode tcp, RP_NEED_MORE: wait for bytes at most this long
-                                      // from the first such answer (tcp-request inspect-delay)
+                                      // from the first such answer (tcp-request inspect-delay);
+                                      // with body_wait: the body may take this long from the
+                                      // head's start (http-request wait-for-body time T)
     struct iovec iov[RP_MAX_IOV];     // the head to send, as slices (copied if outside buf)
     int iovcnt;
     int body;                         // enum rp_body

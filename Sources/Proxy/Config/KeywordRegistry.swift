@@ -6,7 +6,7 @@ public enum KeywordRegistry {
     public static let keywords: [ConfigKeyword] =
         (GlobalKeywords.all + ProcessKeywords.all + UnixBindKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + ProxyOptionKeywords.all
         + LogKeywords.all + BalanceKeywords.all + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + StatsKeywords.all
-        + RuntimeAPIKeywords.all + HTTPRuleKeywords.all + HeaderNamePolicyKeywords.all + TCPRuleKeywords.all + TuneKeywords.all + IgnoredKeywords.all)
+        + RuntimeAPIKeywords.all + HTTPRuleKeywords.all + ExperimentalKeywords.all + OriginalToKeywords.all + AcceptInvalidRequestKeywords.all + HeaderNamePolicyKeywords.all + TCPRuleKeywords.all + TuneKeywords.all + IgnoredKeywords.all)
         .map(PeersKeywords.overlay) + RingKeywords.all + ProgramKeywords.all + CheckKeywords.all + PeersKeywords.all + CompressionKeywords.all
 
     static let byName: [String: ConfigKeyword] = Dictionary(keywords.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

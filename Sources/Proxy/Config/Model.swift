@@ -55,6 +55,8 @@ public struct GlobalSettings: Sendable {
     public var logging = GlobalLogOptions()
     /// uid/gid, node, description, strict-limits, zero-warning (ProcessSettings.swift).
     public var process = ProcessSettings()
+    /// `expose-experimental-directives` (URINormalizerSyntax.swift).
+    public var exposeExperimentalDirectives = false
     public init() {}
 }
 
@@ -353,6 +355,10 @@ public struct ProxyConfig: Sendable {
     public var rules = ProxyRules()
     /// tcp-request / tcp-response rules and inspect delays (TCPRulesModel.swift).
     public var tcpRules = TCPRuleSets()
+    /// `option originalto [except NET] [header NAME]` (OriginalToKeywords.swift).
+    public var originalTo: ForwardForConfig? = nil
+    /// `option accept-invalid-http-request` (AcceptInvalidRequestKeywords.swift).
+    public var acceptInvalidHTTPRequest = false
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }

@@ -202,6 +202,12 @@ public enum HTTPActionDef: Equatable, Sendable {
     case trackSC(Int, SampleExprDef, table: String?)
     case scIncGPC(gpc: Int, counter: Int)
     case scSetGPT0(counter: Int, SampleExprDef)
+    /// `normalize-uri NORMALIZER` (URINormalizerSyntax.swift).
+    case normalizeURI(URINormalizer)
+    /// `set-src|set-src-port|set-dst|set-dst-port EXPR` (AddressOverride.swift).
+    case setAddress(AddressOverride.Target, SampleExprDef)
+    /// `wait-for-body time T [at-least N]` (WaitForBodySyntax.swift).
+    case waitForBody(timeMs: Int, atLeast: Int)
 }
 
 public enum HTTPRuleSet: String, Sendable { case request = "http-request", response = "http-response", afterResponse = "http-after-response" }

@@ -9,7 +9,7 @@ enum UnsupportedKeywords {
         "tcp-check", "use-server", "force-persist", "ignore-persist", "persist", "server-template",
         "disabled", "enabled", "filter", "email-alert", "external-check",
         "monitor", "monitor-net", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
-        "nbcores", "lua-load", "h1-case-adjust", "expose-experimental-directives",
+        "nbcores", "lua-load", "h1-case-adjust",
     ]
 
     static func message(_ keyword: String) -> String {

@@ -58,6 +58,9 @@ public class MessageHead {
     public var hasBareLineFeed: Bool = false
     /// HTX bytes of the header lines (see HeadLimits).
     public var headerHTXBytes: Int = 0
+    /// `option accept-invalid-http-request`: a `#` in the request target is accepted (set by
+    /// the caller before parsing; not reset).
+    public var acceptsFragment = false
     /// Size limits (tune.bufsize, tune.maxrewrite, tune.http.maxhdr); fixed for the head's life.
     public let limits: HeadLimits
 

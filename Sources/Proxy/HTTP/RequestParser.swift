@@ -150,7 +150,7 @@ public enum RequestParser {
         let targetLo = i
         while i < end && b[i] != asciiSP {
             // `#` starts a fragment, which a client never sends (2.6.12 refuses it: CVE-2023-45539).
-            if !ByteClass.isTargetChar(b[i]) || b[i] == 35 { return .badTarget }
+            if !ByteClass.isTargetChar(b[i]) || (b[i] == 35 && !head.acceptsFragment) { return .badTarget }
             i += 1
         }
         if i == targetLo { return .badRequestLine }

@@ -57,6 +57,10 @@ extension RuleContext {
             var r = errorPage(500, fe: fe, be: be)
             r.term = (UInt8(ascii: "I"), phaseChar)
             return r
+        case .badRequest:
+            var r = errorPage(400, fe: fe, be: be)
+            r.term = (UInt8(ascii: "P"), phaseChar)
+            return r
         }
     }
 

@@ -39,6 +39,9 @@ public final class MessageView {
     private(set) var overflowed = false
     /// Anything changed since `load`.
     private(set) var changed = false
+    /// HTX bytes rewrites may still add before HAProxy's buffer would be full (RewriteRoom.swift);
+    /// Int.max when not limited. A rewrite that does not fit fails (strict mode decides).
+    var rewriteRoom = Int.max
 
     // Start line. Request: method, uri; response: status, reason. Version minor for both.
     var method = Span.empty
@@ -57,7 +60,7 @@ public final class MessageView {
     deinit { entries.deallocate(); buffer.deallocate() }
 
     private func clear() {
-        count = 0; used = 0; overflowed = false; changed = false
+        count = 0; used = 0; overflowed = false; changed = false; rewriteRoom = .max
         method = .empty; uri = .empty; methodChanged = false; uriChanged = false
         status = 0; reason = .empty; statusChanged = false; versionMinor = 1
     }
@@ -158,6 +161,14 @@ public final class MessageView {
         return s
     }
 
+    /// Takes `delta` HTX bytes of the rewrite room; false (nothing taken) when they do not fit.
+    @inline(__always) private func fits(_ delta: Int) -> Bool {
+        guard rewriteRoom != .max else { return true }
+        if delta > rewriteRoom { return false }
+        rewriteRoom -= delta
+        return true
+    }
+
     /// A value without its surrounding blanks (HAProxy reads header values so).
     @inline(__always) static func trimmed(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         let (l, h) = Bytes.trim(b, 0, b.count)
@@ -167,7 +178,9 @@ public final class MessageView {
     @discardableResult
     func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
         guard count < MessageView.entryCapacity else { overflowed = true; return false }
-        guard let n = store(name), let v = store(Self.trimmed(value)) else { return false }
+        let tv = Self.trimmed(value)
+        guard fits(HeadLimits.headerHTX(name: name.count, value: tv.count)) else { return false }
+        guard let n = store(name), let v = store(tv) else { return false }
         entries[count] = Entry(name: n, value: v, original: -1, deleted: false, valueChanged: false)
         count += 1
         changed = true
@@ -176,6 +189,7 @@ public final class MessageView {
 
     func delete(_ i: Int) {
         guard !entries[i].deleted else { return }
+        if rewriteRoom != .max { rewriteRoom += HeadLimits.headerHTX(name: entries[i].name.count, value: entries[i].value.count) }
         entries[i].deleted = true
         changed = true
     }
@@ -191,7 +205,8 @@ public final class MessageView {
 
     @discardableResult
     func setValue(_ i: Int, _ value: UnsafeRawBufferPointer) -> Bool {
-        guard let v = store(Self.trimmed(value)) else { return false }
+        let tv = Self.trimmed(value)
+        guard fits(tv.count - entries[i].value.count), let v = store(tv) else { return false }
         entries[i].value = v
         entries[i].valueChanged = true
         changed = true
@@ -200,21 +215,21 @@ public final class MessageView {
 
     @discardableResult
     func setMethod(_ b: UnsafeRawBufferPointer) -> Bool {
-        guard let s = store(b) else { return false }
+        guard fits(b.count - method.count), let s = store(b) else { return false }
         method = s; methodChanged = true; changed = true
         return true
     }
 
     @discardableResult
     func setURI(_ b: UnsafeRawBufferPointer) -> Bool {
-        guard let s = store(b) else { return false }
+        guard fits(b.count - uri.count), let s = store(b) else { return false }
         uri = s; uriChanged = true; changed = true
         return true
     }
 
     @discardableResult
     func setStatus(_ code: Int, reason r: UnsafeRawBufferPointer) -> Bool {
-        guard let s = store(r) else { return false }
+        guard fits(r.count - reason.count), let s = store(r) else { return false }
         status = code; reason = s; statusChanged = true; changed = true
         return true
     }

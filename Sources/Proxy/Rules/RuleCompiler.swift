@@ -601,6 +601,11 @@ struct Compiler {
             return .trackSC(n, try expr(key, p), table: try stickTable(table ?? p.name))
         case .scIncGPC(let gpc, let n): usesStick = true; return .scIncGPC(gpc: gpc, counter: n)
         case .scSetGPT0(let n, let e): usesStick = true; return .scSetGPT0(counter: n, try expr(e, p))
+        case .normalizeURI(let n): return .normalizeURI(n)
+        case .waitForBody: return .allowNothing
+        case .setAddress(let t, let e):
+            if t == .dst || t == .dstPort { usesLocalAddress = true }
+            return .setAddress(t, try expr(e, p))
         }
     }
 

@@ -168,6 +168,8 @@ public final class RuleContext {
     var nowMs: Int64 = 0
     /// Set by `strict-mode off` for the rest of the rule set.
     var strict = true
+    /// A set-src/set-dst rule changed `client`/`local` (AddressOverride.swift).
+    var addressesOverridden = false
     /// The log record at log time.
     var logRecord: UnsafePointer<HTTPLogRecord>? = nil
     /// The unique id of the transaction (unique-id-format), in the slot.
@@ -209,6 +211,7 @@ public final class RuleContext {
         server = -1
         status = -1
         strict = true
+        addressesOverridden = false
     }
 
     /// The view of the message being processed.

@@ -27,6 +27,10 @@ enum RuleAction {
     case trackSC(Int, SampleExpr, table: Int)
     case scIncGPC(gpc: Int, counter: Int)
     case scSetGPT0(counter: Int, SampleExpr)
+    case normalizeURI(URINormalizer)
+    /// A rule whose work was done before the rules ran (wait-for-body: RequestBodyWait).
+    case allowNothing
+    case setAddress(AddressOverride.Target, SampleExpr)
 }
 
 struct CompiledRule {

@@ -20,6 +20,8 @@ enum LocalReplyKind {
     case auth(StaticBytes)
     /// A failed rewrite in strict mode, or another internal error.
     case internalError
+    /// A request a rule found malformed (normalize-uri … strict).
+    case badRequest
 }
 
 extension RuleContext {
@@ -39,6 +41,12 @@ extension RuleContext {
                 return .reply(.auth(realm.count > 0 ? realm : program.realm))
             case .useService: return .service
             case .strictMode(let on): strict = on
+            case .normalizeURI(let n):
+                switch normalizeURI(n) {
+                case .done: break
+                case .invalid: return .reply(.badRequest)
+                case .failed: if strict { return .reply(.internalError) }
+                }
             default:
                 if !apply(r.action) && strict { return .reply(.internalError) }
             }
@@ -120,6 +128,9 @@ extension RuleContext {
             return true
         case .scSetGPT0(let n, let value):
             setTrackedGPT0(counter: n, value)
+            return true
+        case .setAddress(let t, let e):
+            overrideAddress(t, e)
             return true
         default:
             return true

@@ -22,12 +22,19 @@ public final class FrontendPlan: @unchecked Sendable {
     /// `timeout client-fin` (0: the client timeout goes on) and the `option splice-*` bits.
     public var clientFinMs: UInt32 = 0
     public var splice: Int32 = 0
+    /// `option originalto` (ForwardingHeaders.swift).
+    public var originalTo: ForwardedFor? = nil
+    /// `option accept-invalid-http-request`: a `#` in the target is accepted.
+    public var acceptsFragment = false
     /// Index in Configuration.proxies (the rule programs are indexed by it).
     public var proxy = 0
     /// `mode tcp`: its connections are relayed as raw bytes (StreamHandler+TCP.swift).
     public var tcp = false
     /// `option http-buffer-request` applies to its requests (RequestBodyWait).
     public var waitsForBody = false
+    /// `http-request wait-for-body time T at-least N`: T (0: the head's timeout) and N.
+    public var bodyWaitMs: UInt32 = 0
+    public var bodyWaitAtLeast = 0
     /// A `mode tcp` frontend whose backend is HTTP (HAProxy upgrades the stream): its client
     /// timeout keeps running while the response is awaited.
     public var upgradedFromTCP = false
@@ -70,6 +77,8 @@ public final class BackendPlanInfo: @unchecked Sendable {
     public var dispatch: Int? = nil
     /// `option splice-request/response` bits (RP_SPLICE_*).
     public var splice: Int32 = 0
+    /// `option originalto` (ForwardingHeaders.swift).
+    public var originalTo: ForwardedFor? = nil
     /// `redir PREFIX` of each server (nil: no server of the backend has one).
     var redirects: [[UInt8]?]? = nil
     /// `option prefer-last-server` with a non-deterministic algorithm.
@@ -120,6 +129,14 @@ enum PlanBuilder {
         return Array(acl.patterns[0].utf8)
     }
 
+    static func originalTo(_ p: ProxyConfig) throws -> ForwardedFor? {
+        guard let c = p.originalTo else { return nil }
+        guard let x = ForwardedFor(c) else {
+            throw EngineError(description: "\(p.location): option originalto: invalid 'except' network '\(c.exceptNetwork ?? "")'")
+        }
+        return x
+    }
+
     static func frontends(_ config: Configuration, _ topo: Topology, _ layout: CounterLayout, _ logs: LogTargets) throws -> [FrontendPlan] {
         try topo.frontends.map { f in
             let p = config.proxies[f.proxy]
@@ -140,9 +157,15 @@ enum PlanBuilder {
                 counterRow: layout.frontendRows[p.name] ?? 0)
             plan.clientFinMs = UInt32(clamping: p.timeouts.clientFin ?? 0)
             plan.splice = spliceBits(p.connection)
+            plan.originalTo = try originalTo(p)
+            plan.acceptsFragment = p.acceptInvalidHTTPRequest
             plan.proxy = f.proxy
             plan.tcp = config.relaysTCP(frontend: p)
             plan.waitsForBody = RequestBodyWait.frontendWaits(config, topo, frontend: p, ownBackend: f.ownBackend)
+            if let wfb = RequestBodyWait.waitForBodyRule(config, topo, frontend: p, ownBackend: f.ownBackend) {
+                plan.bodyWaitMs = UInt32(clamping: wfb.ms)
+                plan.bodyWaitAtLeast = wfb.atLeast
+            }
             plan.upgradedFromTCP = p.mode == .tcp && !plan.tcp
             return plan
         }
@@ -178,6 +201,7 @@ enum PlanBuilder {
                 counterRow: layout.backendRows[p.name] ?? 0)
             info.dispatch = b.dispatch
             info.splice = spliceBits(p.connection)
+            info.originalTo = try originalTo(p)
             if p.servers.contains(where: { $0.options.redirectPrefix != nil }) {
                 info.redirects = p.servers.map { $0.options.redirectPrefix.map { Array($0.utf8) } }
             }

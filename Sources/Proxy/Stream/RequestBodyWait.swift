@@ -26,17 +26,39 @@ enum RequestBodyWait {
     /// (default_backend, its own, or any use_backend target). HAProxy waits in the backend
     /// for a backend's option, after the frontend's rules; ringproxy waits before them.
     static func frontendWaits(_ config: Configuration, _ topo: Topology, frontend p: ProxyConfig, ownBackend: Int?) -> Bool {
-        if p.connection.bufferRequest { return true }
+        reaches(config, topo, frontend: p, ownBackend: ownBackend) { $0.connection.bufferRequest }
+            || waitForBodyRule(config, topo, frontend: p, ownBackend: ownBackend) != nil
+    }
+
+    /// Whether the frontend or a backend it can route to satisfies `test`.
+    static func reaches(_ config: Configuration, _ topo: Topology, frontend p: ProxyConfig, ownBackend: Int?,
+                        _ test: (ProxyConfig) -> Bool) -> Bool {
+        if test(p) { return true }
         func named(_ name: String?) -> Bool {
             guard let name, let bi = topo.backendByName[name] else { return false }
-            return config.proxies[topo.backends[bi].proxy].connection.bufferRequest
+            return test(config.proxies[topo.backends[bi].proxy])
         }
-        if let own = ownBackend, config.proxies[topo.backends[own].proxy].connection.bufferRequest { return true }
+        if let own = ownBackend, test(config.proxies[topo.backends[own].proxy]) { return true }
         if named(p.defaultBackend) { return true }
         if p.useBackends.contains(where: { $0.dynamic != nil }) {
-            return config.proxies.contains { $0.kind == .backend && $0.connection.bufferRequest }
+            return config.proxies.contains { $0.kind == .backend && test($0) }
         }
         return p.useBackends.contains { named($0.backend) }
+    }
+
+    /// `http-request wait-for-body time T [at-least N]` in the frontend or a backend it can
+    /// reach: the shortest time and the smallest size among them.
+    static func waitForBodyRule(_ config: Configuration, _ topo: Topology, frontend p: ProxyConfig, ownBackend: Int?) -> (ms: Int, atLeast: Int)? {
+        var found: (ms: Int, atLeast: Int)? = nil
+        _ = reaches(config, topo, frontend: p, ownBackend: ownBackend) { px in
+            for r in px.rules.httpRequest {
+                if case .waitForBody(let ms, let n) = r.action {
+                    found = found.map { (min($0.ms, ms), min($0.atLeast, n)) } ?? (ms, n)
+                }
+            }
+            return false
+        }
+        return found
     }
 }
 
@@ -44,9 +66,12 @@ extension StreamHandler {
     /// The request's body is awaited: remember its line for the log of a 408 and ask for more.
     func awaitBody(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
                    _ fe: FrontendPlan, _ head: RequestHead, _ bytes: UnsafeRawBufferPointer, consumed: Int) -> Bool {
+        let body = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
         guard fe.waitsForBody, call.pointee.client_closed == 0,
-              RequestBodyWait.mustWait(head, body: UnsafeRawBufferPointer(rebasing: bytes[consumed...]),
-                                       bufferFull: call.pointee.head_too_big != 0) else { return false }
+              RequestBodyWait.mustWait(head, body: body, bufferFull: call.pointee.head_too_big != 0) else { return false }
+        // wait-for-body at-least N: enough of it is here
+        if fe.bodyWaitAtLeast > 0 && body.count >= fe.bodyWaitAtLeast { return false }
+        call.pointee.inspect_ms = fe.bodyWaitMs
         var slot = StreamSlot()
         slot.frontend = call.pointee.frontend
         slot.waitingBody = true

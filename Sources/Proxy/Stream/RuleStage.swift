@@ -43,6 +43,7 @@ extension StreamHandler {
         let ctx = wr.context
         let compiled = rules!
         ctx.beginRequest(head, client: slot.client)
+        ctx.request.limitRewrites(headHTX: head.htxBytes, bufferedBody: head.bodyBytesHeld(received: Int(call.pointee.len)), head.limits)
         let state = wr.slot(slotIndex)
         // Trackers of an exchange whose end was not reported are let go first.
         if state.trackers.any { releaseStickTrackers(state, now: w.nowMs, end: StickStreamEnd()) }
@@ -186,6 +187,7 @@ extension StreamHandler {
         ctx.arena.reset()
         ctx.formatArena.reset()
         ctx.response.load(response: head)
+        ctx.response.limitRewrites(headHTX: head.htxBytes, bufferedBody: head.bodyBytesHeld(received: Int(call.pointee.len)), head.limits)
         ctx.responseLoaded = true
         ctx.requestLoaded = false
         ctx.phase = .response

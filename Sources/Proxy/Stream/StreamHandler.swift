@@ -159,6 +159,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let fi = Int(call.pointee.frontend)
         let fe = frontends[fi]
         if fe.tcp { forwardTCP(call, w, slotIndex, fi, fe); return }
+        head.acceptsFragment = fe.acceptsFragment
         var parsed = RequestParser.parse(bytes, into: head)
         let consumed = head.headLength
         if parsed == .complete && head.hasBareLineFeed {
@@ -273,9 +274,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         RequestNormalisation.apply(head: head, rewrite: rw)
         ContentLengthRewrite.apply(head: head, rewrite: rw)
         TEHeaderRewrite.apply(head: head, rewrite: rw)
-        if let xff = be.forwardFor ?? fe.forwardFor, let client = call.pointee.client {
-            xff.append(head: head, rewrite: rw, socketAddress: UnsafeRawPointer(client))
-        }
+        appendForwardingHeaders(call, w, head, rw, fe, be)
         let serverMode: ConnectionMode = (fe.mode == .close || be.mode == .close) ? .close : .keepAlive
         ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: be.pretendKeepAlive ? .keepAlive : serverMode)
         let keep = ConnectionPolicy.clientKeepsAlive(head, mode: serverMode)
