@@ -54,8 +54,9 @@ extension RuleContext {
             r.isError = false
             return r
         case .internalError:
+            // A failed rewrite: HAProxy blames the proxy (PR--/PH--), not an internal error.
             var r = errorPage(500, fe: fe, be: be)
-            r.term = (UInt8(ascii: "I"), phaseChar)
+            r.term = (UInt8(ascii: "P"), phaseChar)
             return r
         case .badRequest:
             var r = errorPage(400, fe: fe, be: be)
