@@ -29,6 +29,8 @@ final class SlotRuleState {
     var requestID = 0
     /// The stream's tracked stick counters (track-sc*).
     var trackers = StickTrackers()
+    /// The last rule that ended a rule set (last_rule_file/line; BufferFetch.swift).
+    var lastRule = RuleOrigin.none
 
     init(variables: Int) {
         vars = VarStore(count: variables)
@@ -63,6 +65,7 @@ final class SlotRuleState {
         termination = nil
         localStatus = 0
         localReply = false
+        lastRule = .none
         requestCookie = nil
         responseCookie = nil
     }
@@ -178,6 +181,8 @@ public final class RuleContext {
     /// changes of those are sent to peers: StickCounterSync.swift).
     var stickUpdates: StickUpdateQueue? = nil
     var sharedStickTables: [Bool] = []
+    /// The buffers content rules read (req.len, req.payload…: BufferFetch.swift).
+    var content = ContentBytes()
 
     /// crypt_r state, made on the first password check.
     lazy var crypt = CryptScratch()

@@ -40,6 +40,8 @@ enum Fetch {
     /// req.body, req.body_len, req.body_size, req.body_param (RequestBodyFetch.swift).
     case requestBody, requestBodyLength, requestBodySize
     case requestBodyParam(name: [UInt8], caseInsensitive: Bool)
+    /// req.len, req.payload*, res.*, wait_end, last_rule_* (BufferFetch.swift).
+    case content(ContentFetch)
 }
 
 /// What a header value becomes: the text, an integer (hdr_val), an address (hdr_ip).
@@ -115,6 +117,7 @@ extension RuleContext {
         case .dstPort: return local == .none ? nil : .int(Int64(localPort))
         case .soID: return .int(1)
         case .requestBody, .requestBodyLength, .requestBodySize: return bodySample(f)
+        case .content(let cf): return contentSample(cf)
         case .feName: return stringConstant(tables.frontendNameBytes[frontend])
         case .feID: return .int(Int64(tables.frontendIDs[frontend]))
         case .beName:

@@ -60,6 +60,8 @@ extension StreamHandler {
         // The backend's tcp-request content rules (on what the frontend's waited for).
         if be.proxy != fe.proxy, let tp = rules?.tcp[be.proxy], !tp.content.isEmpty, let wr = w.rules {
             wr.context.backend = bi
+            wr.context.content.request = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
+            defer { wr.context.content.clearBuffers() }
             switch wr.context.runTCP(tp.content, acls: tp.acls, headMissing: false, waiting: false) {
             case .accept, .needMore: break
             case .reject, .close:

@@ -262,7 +262,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             return
         }
 
-        // Header edits, in HAProxy's order: rules, body framing, X-Forwarded-For, Connection last.
+        // Header edits, in HAProxy's order: rules, unique-id-header, body framing, X-Forwarded-For, Connection last.
+        if let wr = w.rules { applyUniqueID(call, wr, frontend: fe.proxy) }
         if let wr = w.rules, !wr.context.request.emitEdits(request: head, into: rw) || wr.context.request.overflowed {
             w.slots[slotIndex] = slot
             refuse(call, w, slotIndex, fe, error: .headTooLarge, counted: true)
@@ -320,7 +321,10 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let lrow = listenerRow(Int(call.pointee.listener))
         if lrow >= 0 { w.counters.add(lrow, .ereq) }
         w.rules?.existingSlot(slotIndex)?.clearOutcome()
-        if ruledErrorPage(error.requestStatus, call, w, slotIndex, fe, backend: -1, requestMinor: 1, clientClose: true).done {
+        // a request the parser refused has no stream in HAProxy (its H1 mux answers): no
+        // http-after-response rules
+        if ruledErrorPage(error.requestStatus, call, w, slotIndex, fe, backend: -1, requestMinor: 1, clientClose: true,
+                          afterResponse: counted).done {
             call.pointee.head_len = 0
             call.pointee.close_after = 1
             call.pointee.body = Int32(RP_BODY_NONE.rawValue)
@@ -488,6 +492,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let upgraded = head.status == 101 || (w.slots[slotIndex].isConnect && head.status / 100 == 2)
         if upgraded { closeAfter = true; serverReuse = false }
         if let wr = w.rules, responseRules(call, w, wr, slotIndex, head, rw) == .answered { return }
+        if call.pointee.server_reuse == 0 { serverReuse = false }   // tcp-response content close
         if bi >= 0 {
             let be = backends[bi]
             let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
