@@ -138,7 +138,7 @@ extension StreamHandler {
         state.termination = prepared.term
         state.localStatus = ctx.response.status
         state.localReply = true
-        let clientClose = !ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode)
+        let clientClose = !ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode)
         if prepared.sendNothing {
             prepared.close = true
             slot.closeAfter = true

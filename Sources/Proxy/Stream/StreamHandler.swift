@@ -192,7 +192,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
         let target = head.slice(head.target)
         if let m = fe.monitorURI, m.withUnsafeBytes({ MonitorURI.matches(head, uri: $0) }) {
-            let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode)
+            let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode)
             slot.noLog = true
             slot.closeAfter = !keep
             w.slots[slotIndex] = slot
@@ -279,7 +279,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
         let serverMode: ConnectionMode = (fe.mode == .close || be.mode == .close) ? .close : .keepAlive
         ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: be.pretendKeepAlive ? .keepAlive : serverMode)
-        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: serverMode)
+        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode == .close || be.clientMode == .close ? .close : .keepAlive)
         slot.closeAfter = !keep
         guard setHead(call, rw, head), !rw.overflowed, fitsEngineCopy(head, rw, consumed: consumed) else {
             w.slots[slotIndex] = slot
@@ -374,7 +374,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     /// No backend matched, or no server is usable: HAProxy's 503, logged `<NOSRV>` `SC--`.
     private func noServer(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
                           _ slot: inout StreamSlot, _ fe: FrontendPlan, _ head: RequestHead) {
-        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode) && head.framing == .none
+        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode) && head.framing == .none
         slot.closeAfter = !keep
         let ruled = ruledErrorPage(503, call, w, slotIndex, fe, backend: Int(slot.backend), requestMinor: head.versionMinor, clientClose: !keep)
         if ruled.done {
