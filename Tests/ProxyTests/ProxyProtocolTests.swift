@@ -198,9 +198,9 @@ import Testing
         let o = try #require(c.proxies.first?.servers.first?.options.proxyV2Options)
         #expect(o.crc32c && o.uniqueID && !o.authority)
         let tls = ConfigTestSupport.errors(ConfigTestSupport.backend(" server s 127.0.0.1:80 send-proxy-v2 proxy-v2-options ssl"))
-        #expect(tls.count == 1 && tls[0].contains("TLS"), "\(tls)")
+        #expect(tls.count == 1 && tls[0].description.contains("TLS"), "\(tls)")
         let unknown = ConfigTestSupport.errors(ConfigTestSupport.backend(" server s 127.0.0.1:80 proxy-v2-options crc32c,bogus"))
-        #expect(unknown.count == 1 && unknown[0].contains("unknown option 'bogus'"), "\(unknown)")
+        #expect(unknown.count == 1 && unknown[0].description.contains("unknown option 'bogus'"), "\(unknown)")
     }
 
     /// TLVs appended by rp_pp_add_tlvs make a header rp_pp_parse_tlvs accepts (the CRC32C is
