@@ -83,6 +83,8 @@ static void conn_free(worker *w, conn *c) {
     pipe_release(w, &c->pu);
     free(c->local); c->local = NULL;
     free(c->pp_dst); c->pp_dst = NULL;
+    free(c->pp_in); c->pp_in = NULL;
+    free(c->pp_out); c->pp_out = NULL;
     tw_unlink(w, c);
     c->state = C_FREE;
     c->gen++;
@@ -154,7 +156,8 @@ void log_done(worker *w, conn *c) {
     if (c->logged) return;
     c->logged = 1;
     const half *rq = &c->h[REQ];
-    if (rq->phase == PH_HEAD && rq->fill == 0 && c->req_index > 0 && c->status < 0) return; /* idle keep-alive */
+    /* idle keep-alive (not a later request a rule dropped once its head was read: t.head) */
+    if (rq->phase == PH_HEAD && rq->fill == 0 && c->req_index > 0 && c->status < 0 && !c->t.head) return;
     rp_done_info d;
     memset(&d, 0, sizeof d);
     d.worker = w->id; d.slot = conn_slot(w, c); d.frontend = c->frontend; d.listener = c->listener;

@@ -193,6 +193,8 @@ typedef struct conn {
     uint8_t pp_wait;           /* accept-proxy: the header has not been received yet */
     uint8_t tunnel;            /* mode tcp: raw bytes both ways (rp_tunnel.c) */
     struct sockaddr_storage *pp_dst;   /* the destination it carried (malloc), else NULL */
+    rp_pp_tlvs *pp_in;         /* the v2 TLVs it carried that fetches read (malloc), else NULL */
+    struct pp_out *pp_out;     /* proxy-v2-options: the unique id to send, the header (malloc) */
     /* http-reuse (rp_reuse.c) */
     uint8_t reuse;             /* enum rp_reuse of the exchange */
     uint32_t srv_uses;         /* requests the server connection has carried, this one included */
@@ -436,6 +438,7 @@ int any_accepting(worker *w);
 void pp_abort(worker *w, conn *c);              /* no valid header: close, nothing logged */
 int pp_receive(worker *w, conn *c);             /* 1: header consumed, request bytes follow */
 void pp_prepend(worker *w, conn *c);            /* header first in the server's first send */
+void pp_keep_unique_id(conn *c, const uint8_t *id, uint32_t len);  /* for proxy-v2-options unique-id */
 
 /* rp_tunnel.c: mode tcp, raw bytes both ways until both sides closed */
 int tunnel_begin(worker *w, conn *c);           /* 1: a tcp listener's connection went to Swift */

@@ -8,6 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* proxy-v2-options: what the next server connection's header carries besides addresses. */
+struct pp_out {
+    uint32_t unique_id_len;
+    uint8_t unique_id[128];
+    uint8_t hdr[RP_PP_V2_MAX_BUILD + RP_PP_V2_MAX_TLVS];
+};
+
+/* The request's unique id (unique-id-format), for a server with `proxy-v2-options unique-id`:
+   copied now, as Swift's bytes live only during its call. */
+void pp_keep_unique_id(conn *c, const uint8_t *id, uint32_t len) {
+    if (!c->pp_out && !(c->pp_out = calloc(1, sizeof *c->pp_out))) return;
+    if (len > sizeof c->pp_out->unique_id) len = 0;       /* HAProxy sends none above 128 */
+    c->pp_out->unique_id_len = len;
+    if (len) memcpy(c->pp_out->unique_id, id, len);
+}
+
 /* A connection that never sent a valid header is closed as HAProxy closes it: no answer, and
    no request log line (there was no request). */
 void pp_abort(worker *w, conn *c) {
@@ -22,7 +38,8 @@ int pp_receive(worker *w, conn *c) {
     half *rq = &c->h[REQ];
     struct sockaddr_storage src, dst;
     int has = 0;
-    int n = rp_pp_parse(rq->buf, rq->fill, &src, &dst, &has);
+    rp_pp_tlv_refs refs;
+    int n = rp_pp_parse_tlvs(rq->buf, rq->fill, &src, &dst, &has, &refs);
     if (n == RP_PP_INVALID) { pp_abort(w, c); return 0; }
     if (n == RP_PP_MISSING) { crecv_arm(w, c); return 0; }
     RP_ASSERT((uint32_t)n <= rq->fill);
@@ -31,6 +48,16 @@ int pp_receive(worker *w, conn *c) {
         c->caddr = src;
         if (!c->pp_dst) c->pp_dst = malloc(sizeof *c->pp_dst);
         if (c->pp_dst) *c->pp_dst = dst;
+    }
+    if (refs.authority_len || refs.unique_id_len) {
+        /* kept for fc_pp_authority / fc_pp_unique_id and `proxy-v2-options authority` */
+        if (!c->pp_in) c->pp_in = calloc(1, sizeof *c->pp_in);
+        if (c->pp_in) {
+            c->pp_in->authority_len = refs.authority_len;
+            memcpy(c->pp_in->authority, rq->buf + refs.authority_off, refs.authority_len);
+            c->pp_in->unique_id_len = refs.unique_id_len;
+            memcpy(c->pp_in->unique_id, rq->buf + refs.unique_id_off, refs.unique_id_len);
+        }
     }
     memmove(rq->buf, rq->buf + n, rq->fill - (uint32_t)n);
     rq->fill -= (uint32_t)n;
@@ -54,9 +81,24 @@ void pp_prepend(worker *w, conn *c) {
         if (getsockname(c->fd[CLI], (struct sockaddr *)&local, &l) < 0) local.ss_family = AF_UNSPEC;
         dst = &local;
     }
-    uint32_t len = rp_pp_build(version, &c->caddr, dst, c->xb->pp);
+    int opts = w->e->servers[c->server].pp_opts;
+    uint8_t *out = c->xb->pp;
+    uint32_t len;
+    if (version == 2 && opts && (c->pp_out || (c->pp_out = calloc(1, sizeof *c->pp_out)))) {
+        /* proxy-v2-options: the header and its TLVs, in the connection's own buffer */
+        out = c->pp_out->hdr;
+        len = rp_pp_build(2, &c->caddr, dst, out);
+        const rp_pp_tlvs *in = c->pp_in;
+        len = rp_pp_add_tlvs(out, len, opts & RP_PP_OPT_CRC32C,
+                             (opts & RP_PP_OPT_AUTHORITY) && in ? in->authority : NULL,
+                             (opts & RP_PP_OPT_AUTHORITY) && in ? in->authority_len : 0,
+                             (opts & RP_PP_OPT_UNIQUE_ID) ? c->pp_out->unique_id : NULL,
+                             (opts & RP_PP_OPT_UNIQUE_ID) ? c->pp_out->unique_id_len : 0);
+    } else {
+        len = rp_pp_build(version, &c->caddr, dst, out);
+    }
     memmove(rq->iov + 1, rq->iov, (size_t)rq->iovcnt * sizeof *rq->iov);
-    rq->iov[0].iov_base = c->xb->pp; rq->iov[0].iov_len = len;
+    rq->iov[0].iov_base = out; rq->iov[0].iov_len = len;
     rq->iovcnt++;
     c->server_reuse = 0;
 }

@@ -109,7 +109,7 @@ static uint32_t crc32c(const uint8_t *p, size_t n) {
 }
 
 /* TLVs after the addresses: each must fit; the ones HAProxy checks are checked. */
-static int v2_tlvs(const uint8_t *p, uint32_t off, uint32_t total) {
+static int v2_tlvs(const uint8_t *p, uint32_t off, uint32_t total, rp_pp_tlv_refs *refs) {
     while (off < total) {
         if (off + 3 > total) return -1;
         uint8_t type = p[off];
@@ -126,8 +126,14 @@ static int v2_tlvs(const uint8_t *p, uint32_t off, uint32_t total) {
             if (crc32c(tmp, total) != want) return -1;
             break;
         }
-        case 0x05: if (l > 128) return -1; break;     /* PP2_TYPE_UNIQUE_ID */
-        case 0x02: if (l > 255) return -1; break;     /* PP2_TYPE_AUTHORITY */
+        case 0x05:                                    /* PP2_TYPE_UNIQUE_ID */
+            if (l > 128) return -1;
+            if (refs) { refs->unique_id_off = (uint16_t)(off + 3); refs->unique_id_len = (uint16_t)l; }
+            break;
+        case 0x02:                                    /* PP2_TYPE_AUTHORITY */
+            if (l > 255) return -1;
+            if (refs) { refs->authority_off = (uint16_t)(off + 3); refs->authority_len = (uint16_t)l; }
+            break;
         default: break;
         }
         off += 3 + l;
@@ -136,7 +142,7 @@ static int v2_tlvs(const uint8_t *p, uint32_t off, uint32_t total) {
 }
 
 static int parse_v2(const uint8_t *p, uint32_t len, struct sockaddr_storage *src,
-                    struct sockaddr_storage *dst, int *has_addr) {
+                    struct sockaddr_storage *dst, int *has_addr, rp_pp_tlv_refs *refs) {
     if (len < V2_HEAD) return RP_PP_MISSING;
     if ((p[12] & 0xf0) != 0x20) return RP_PP_INVALID;
     uint32_t total = V2_HEAD + (((uint32_t)p[14] << 8) | p[15]);
@@ -168,20 +174,26 @@ static int parse_v2(const uint8_t *p, uint32_t len, struct sockaddr_storage *src
     } else {
         return (int)total;                            /* other families: addresses kept, as HAProxy */
     }
-    if (v2_tlvs(p, off, total) < 0) return RP_PP_INVALID;
+    if (v2_tlvs(p, off, total, refs) < 0) return RP_PP_INVALID;
     *has_addr = 1;
     return (int)total;
 }
 
 int rp_pp_parse(const uint8_t *p, uint32_t len, struct sockaddr_storage *src,
                 struct sockaddr_storage *dst, int *has_addr) {
+    return rp_pp_parse_tlvs(p, len, src, dst, has_addr, NULL);
+}
+
+int rp_pp_parse_tlvs(const uint8_t *p, uint32_t len, struct sockaddr_storage *src,
+                     struct sockaddr_storage *dst, int *has_addr, rp_pp_tlv_refs *refs) {
     *has_addr = 0;
+    if (refs) memset(refs, 0, sizeof *refs);
     if (len == 0) return RP_PP_MISSING;
     /* which format: compare what is there with both prefixes */
     static const uint8_t v1sig[6] = { 'P', 'R', 'O', 'X', 'Y', ' ' };
     uint32_t n1 = len < 6 ? len : 6, n2 = len < 12 ? len : 12;
     if (memcmp(p, v1sig, n1) == 0) return len < 6 ? RP_PP_MISSING : parse_v1(p, len, src, dst, has_addr);
-    if (memcmp(p, v2sig, n2) == 0) return len < 12 ? RP_PP_MISSING : parse_v2(p, len, src, dst, has_addr);
+    if (memcmp(p, v2sig, n2) == 0) return len < 12 ? RP_PP_MISSING : parse_v2(p, len, src, dst, has_addr, refs);
     return RP_PP_INVALID;
 }
 
@@ -240,4 +252,29 @@ uint32_t rp_pp_build(int version, const struct sockaddr_storage *src, const stru
     }
     int n = snprintf((char *)out, RP_PP_V1_MAX + 1, "PROXY %s %s %s %u %u\r\n", v4 ? "TCP4" : "TCP6", s, d, sp, dp);
     return n > 0 && n <= RP_PP_V1_MAX ? (uint32_t)n : 0;
+}
+
+static uint32_t put_tlv(uint8_t *out, uint8_t type, const uint8_t *v, uint32_t l) {
+    out[0] = type; out[1] = (uint8_t)(l >> 8); out[2] = (uint8_t)l;
+    if (l) memcpy(out + 3, v, l);
+    return 3 + l;
+}
+
+uint32_t rp_pp_add_tlvs(uint8_t *out, uint32_t len, int crc, const uint8_t *authority, uint32_t authority_len,
+                        const uint8_t *unique_id, uint32_t unique_id_len) {
+    uint32_t crc_at = 0;
+    if (crc) {
+        static const uint8_t zero[4] = { 0, 0, 0, 0 };
+        crc_at = len + 3;
+        len += put_tlv(out + len, 0x03, zero, 4);
+    }
+    if (authority && authority_len > 0 && authority_len <= 255) len += put_tlv(out + len, 0x02, authority, authority_len);
+    if (unique_id && unique_id_len > 0 && unique_id_len <= 128) len += put_tlv(out + len, 0x05, unique_id, unique_id_len);
+    out[14] = (uint8_t)((len - V2_HEAD) >> 8); out[15] = (uint8_t)(len - V2_HEAD);
+    if (crc) {
+        uint32_t c = crc32c(out, len);
+        out[crc_at] = (uint8_t)(c >> 24); out[crc_at + 1] = (uint8_t)(c >> 16);
+        out[crc_at + 2] = (uint8_t)(c >> 8); out[crc_at + 3] = (uint8_t)c;
+    }
+    return len;
 }

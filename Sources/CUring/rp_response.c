@@ -22,10 +22,20 @@ void response_head(worker *w, conn *c) {
     call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = c->close_after || w->stopping;
     call->server_reuse = c->server_reuse; call->resp = NULL; call->tunnel = 0;
     call->body_wait = 0; call->client_closed = 0; call->cli_fd = c->fd[CLI];
+    call->pp_in = c->pp_in; call->pp_unique_id = NULL; call->pp_unique_id_len = 0;
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE) {
         if (call->head_too_big) { send_page(w, c, 502, 'P', 'H'); return; }
         srecv_arm(w, c);
+        return;
+    }
+    if (call->verdict == RP_DROP || call->verdict == RP_DROP_QUIET) {
+        /* tcp-response content reject: both connections closed, nothing sent (PD, no Tr,
+           status -1 as HAProxy) */
+        c->term0 = 'P'; c->term1 = 'D';
+        c->server_reuse = 0; c->server_close = 1;
+        if (call->verdict == RP_DROP_QUIET) c->logged = 1;
+        conn_close(w, c);
         return;
     }
     if (call->verdict == RP_RESPOND) {   /* invalid response: 502, the client kept as HAProxy keeps it */

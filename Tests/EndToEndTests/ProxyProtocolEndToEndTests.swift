@@ -242,4 +242,71 @@ import Origins
         #expect(conns.count == 2, "a connection with a PROXY header serves one client's request only")
         #expect(conns.allSatisfy { String(decoding: $0.header ?? [], as: UTF8.self) == want }, "\(conns.map { String(decoding: $0.header ?? [], as: UTF8.self) })")
     }
+
+    /// A v2 header with TLVs appended (type, value) and its length field updated.
+    static func v2HeaderWithTLVs(_ tlvs: [(UInt8, String)]) -> [UInt8] {
+        var h = v2Header("192.0.2.7", 40000, "198.51.100.1", 8080)
+        for (t, v) in tlvs {
+            let b = Array(v.utf8)
+            h += [t, UInt8(b.count >> 8), UInt8(b.count & 0xff)] + b
+        }
+        let n = h.count - 16
+        h[14] = UInt8(n >> 8); h[15] = UInt8(n & 0xff)
+        return h
+    }
+
+    /// fc_pp_authority and fc_pp_unique_id read the TLVs of the client's v2 header.
+    @Test func receivedTLVFetches() throws {
+        let port = freePort()
+        let config = Self.defaults + """
+
+            frontend f
+                bind 127.0.0.1:\(port) accept-proxy
+                http-request return status 200 content-type text/plain lf-string "a=%[fc_pp_authority] u=%[fc_pp_unique_id] h=%[fc_pp_authority,hex]"
+
+            """
+        let seen = try Self.eachProxy(config, ports: [port]) { _ -> [String] in
+            try [Self.v2HeaderWithTLVs([(0x02, "example.org"), (0x05, "ID-42")]), Self.v2HeaderWithTLVs([]),
+                 Array(Self.v1Header.utf8)].map { header in
+                let c = try RawHTTP(port: port)
+                try c.send(header + Array("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+                let raw = String(decoding: try c.readAllUntilClose(), as: UTF8.self)
+                return raw.components(separatedBy: "\r\n\r\n").last ?? raw
+            }
+        }
+        #expect(seen[0] == ["a=example.org u=ID-42 h=6578616D706C652E6F7267", "a= u= h=", "a= u= h="], "ringproxy: \(seen[0])")
+        #expect(seen.allSatisfy { $0 == seen[0] }, "\(seen)")
+    }
+
+    /// proxy-v2-options crc32c, authority (the client's own header's), unique-id (the
+    /// frontend's unique-id-format): the header a server receives, byte for byte as HAProxy's.
+    @Test(arguments: ["crc32c,authority,unique-id", "unique-id", "authority", "crc32c"])
+    func sendProxyV2Options(_ options: String) throws {
+        let port = freePort()
+        let origin = try ProxyHeaderOrigin()
+        defer { origin.stop() }
+        let config = Self.defaults + """
+
+            frontend f
+                bind 127.0.0.1:\(port) accept-proxy
+                unique-id-format TEST-%[req.hdr(in)]
+                default_backend b
+            backend b
+                server s 127.0.0.1:\(origin.port) send-proxy-v2 proxy-v2-options \(options)
+
+            """
+        let seen = try Self.eachProxy(config, ports: [port]) { _ -> [UInt8] in
+            origin.reset()
+            let c = try RawHTTP(port: port)
+            try c.send(Self.v2HeaderWithTLVs([(0x02, "example.org")]) + Array("GET /p HTTP/1.1\r\nHost: x\r\nin: foo\r\n\r\n".utf8))
+            #expect(try c.readResponse().status == 200)
+            return origin.wait { $0.first?.requests == 1 }.first?.header ?? []
+        }
+        // what the options ask for is in the header (and HAProxy sends the same bytes)
+        let text = String(decoding: seen[0], as: UTF8.self)
+        #expect(text.contains("example.org") == options.contains("authority"), "\(seen[0])")
+        #expect(text.contains("TEST-foo") == options.contains("unique-id"), "\(seen[0])")
+        #expect(seen[0].count == 16 + Int(seen[0][14]) << 8 + Int(seen[0][15]))
+        #expect(seen.allSatisfy { $0 == seen[0] }, "\(seen)")
+    }
 }

@@ -189,7 +189,41 @@ import Testing
         #expect(c.proxies.first { $0.name == "f" }?.binds.first?.options.acceptProxy == true)
         let servers = try #require(c.proxies.first { $0.name == "b" }?.servers)
         #expect(servers.map(\.options.sendProxyVersion) == [2, 1, 0, 2])
-        let errors = ConfigTestSupport.errors(ConfigTestSupport.backend(" server s 127.0.0.1:80 send-proxy-v2-ssl proxy-v2-options authority"))
+        let errors = ConfigTestSupport.errors(ConfigTestSupport.backend(" server s 127.0.0.1:80 send-proxy-v2-ssl proxy-v2-options cert-cn"))
         #expect(errors.count == 2, "\(errors)")
+    }
+
+    @Test func proxyV2OptionsParse() throws {
+        let c = try ConfigParser.parse(text: ConfigTestSupport.backend(" server s 127.0.0.1:80 send-proxy-v2 proxy-v2-options crc32c,unique-id"), file: "t.cfg")
+        let o = try #require(c.proxies.first?.servers.first?.options.proxyV2Options)
+        #expect(o.crc32c && o.uniqueID && !o.authority)
+        let tls = ConfigTestSupport.errors(ConfigTestSupport.backend(" server s 127.0.0.1:80 send-proxy-v2 proxy-v2-options ssl"))
+        #expect(tls.count == 1 && tls[0].description.contains("TLS"), "\(tls)")
+        let unknown = ConfigTestSupport.errors(ConfigTestSupport.backend(" server s 127.0.0.1:80 proxy-v2-options crc32c,bogus"))
+        #expect(unknown.count == 1 && unknown[0].description.contains("unknown option 'bogus'"), "\(unknown)")
+    }
+
+    /// TLVs appended by rp_pp_add_tlvs make a header rp_pp_parse_tlvs accepts (the CRC32C is
+    /// right) and whose authority and unique id it finds again.
+    @Test func tlvsRoundTrip() {
+        var s = sockaddr_storage(), d = sockaddr_storage()
+        withUnsafeMutableBytes(of: &s) { $0.baseAddress!.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_family = sa_family_t(AF_INET) }
+        withUnsafeMutableBytes(of: &d) { $0.baseAddress!.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_family = sa_family_t(AF_INET) }
+        var out = [UInt8](repeating: 0, count: Int(RP_PP_V2_MAX_BUILD) + Int(RP_PP_V2_MAX_TLVS))
+        let authority = Array("example.org".utf8), uid = Array("ID-1".utf8)
+        let n = out.withUnsafeMutableBufferPointer { o -> UInt32 in
+            let base = rp_pp_build(2, &s, &d, o.baseAddress)
+            return rp_pp_add_tlvs(o.baseAddress, base, 1, authority, UInt32(authority.count), uid, UInt32(uid.count))
+        }
+        #expect(n == 28 + 7 + 14 + 7)
+        var refs = rp_pp_tlv_refs()
+        var src = sockaddr_storage(), dst = sockaddr_storage()
+        var has: Int32 = 0
+        let r = rp_pp_parse_tlvs(out, n, &src, &dst, &has, &refs)
+        #expect(r == Int32(n))
+        #expect(Array(out[Int(refs.authority_off)..<Int(refs.authority_off) + Int(refs.authority_len)]) == authority)
+        #expect(Array(out[Int(refs.unique_id_off)..<Int(refs.unique_id_off) + Int(refs.unique_id_len)]) == uid)
+        out[Int(refs.unique_id_off)] ^= 1                 // a changed byte: the checksum no longer holds
+        #expect(rp_pp_parse_tlvs(out, n, &src, &dst, &has, &refs) == Int32(RP_PP_INVALID))
     }
 }

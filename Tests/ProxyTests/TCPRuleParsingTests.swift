@@ -98,3 +98,61 @@ import Testing
         #expect(try RuleCompiler.compile(plain, topology: Topology(plain), states: nil, workers: 1).tcp[0]?.contentReadsHTTP == false)
     }
 }
+
+/// tcp-response content and the layer-6 fetches in the configuration.
+@Suite struct TCPResponseRuleParsingTests {
+    func parsed(_ text: String) -> (Configuration?, [String]) {
+        do { return (try ConfigParser.parse(text: text, file: "t.cfg"), []) } catch { return (nil, error.errors.map(\.description)) }
+    }
+    func backend(_ mode: String, _ rules: String) -> String {
+        """
+        defaults
+            mode \(mode)
+        listen l
+            bind 127.0.0.1:8080
+        \(rules.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            server s 127.0.0.1:9000
+        """
+    }
+
+    @Test func responseRulesInModeHTTP() throws {
+        let (c, errors) = parsed(backend("http", """
+        tcp-response inspect-delay 2s
+        tcp-response content set-var(txn.x) res.len
+        tcp-response content reject if { res.payload(0,4) -m str HTTP } !WAIT_END
+        tcp-response content close if { res.len gt 100 }
+        tcp-response content accept
+        """))
+        #expect(errors.isEmpty, "\(errors)")
+        let t = try #require(c?.proxies.first?.tcpRules)
+        #expect(t.responseInspectDelay == 2000)
+        #expect(t.response.count == 4)
+        #expect(t.response.map(\.location.line) == [6, 7, 8, 9])
+        #expect(RuleCompiler.check(c!) == nil)
+    }
+
+    @Test func responseRulesInModeTCPAreAnError() {
+        let (_, errors) = parsed(backend("tcp", "tcp-response inspect-delay 1s\ntcp-response content reject"))
+        #expect(errors.count == 1 && errors[0].contains("t.cfg:6") && errors[0].contains("mode tcp"), "\(errors)")
+    }
+
+    @Test func responseRulesWithoutDelayWarn() throws {
+        let (c, errors) = parsed(backend("http", "tcp-response content reject"))
+        #expect(errors.isEmpty)
+        #expect(c?.warnings.contains { $0.contains("never evaluated without 'tcp-response inspect-delay'") } == true, "\(c?.warnings ?? [])")
+    }
+
+    @Test func bufferFetches() {
+        let (c, errors) = parsed(backend("tcp", """
+        tcp-request inspect-delay 100ms
+        tcp-request content accept if { req.len eq 14 } { req.payload(0,14) -m bin 2A310D0A }
+        tcp-request content accept if { req_len gt 3 } { req.payload_lv(0,2,+1) -m found }
+        tcp-request content reject
+        """))
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(c.map { RuleCompiler.check($0) } == .some(nil))
+        // a response buffer fetch in a request rule is HAProxy's error
+        let (_, bad) = parsed(backend("tcp", "tcp-request content set-var(txn.x) res.len"))
+        #expect(bad.count == 1 && bad[0].contains("L6 response contents"), "\(bad)")
+    }
+}

@@ -14,8 +14,8 @@ enum rp_verdict {
     RP_FORWARD = 1,         // send the rewritten head (+ body) to `server`
     RP_RESPOND = 2,         // answer with `resp` bytes locally; `close_after` says what then
     RP_INTERIM = 3,         // (response) a 1xx head: forward it, then wait for the final head
-    RP_DROP = 4,            // (request) close the client connection now, no byte sent; logged
-                            // (tcp-request content reject: PR)
+    RP_DROP = 4,            // close the client connection now, no byte sent; logged
+                            // (tcp-request content reject: PR; tcp-response content reject: PD)
     RP_DROP_QUIET = 5,      // (request) the same, with no log line (tcp-request connection
                             // reject, silent-drop)
 };
@@ -33,6 +33,14 @@ enum rp_reuse {
     RP_REUSE_PROVEN,                  // one that carried more than one request (`aggressive`: a first request)
     RP_REUSE_PRIVATE,                 // only the one this client connection opened (`never`)
 };
+
+/// The TLVs of a received PROXY v2 header that fetches read (fc_pp_authority,
+/// fc_pp_unique_id); kept per client connection, only when the header had them.
+typedef struct rp_pp_tlvs {
+    uint16_t authority_len, unique_id_len;
+    uint8_t authority[255];
+    uint8_t unique_id[128];
+} rp_pp_tlvs;
 
 typedef struct rp_head_call {
     /* in */
@@ -97,6 +105,9 @@ typedef struct rp_head_call {
                                       // HTTP, as HAProxy's upgraded stream: expiry logs cD)
     int reuse;                        // RP_FORWARD: the idle server connections the request may
                                       // be sent on (`http-reuse`, enum rp_reuse)
+    const rp_pp_tlvs *pp_in;          // in: the TLVs the client's PROXY v2 header carried, or NULL
+    const uint8_t *pp_unique_id;      // out, RP_FORWARD: the unique id for a server with
+    uint32_t pp_unique_id_len;        //   `proxy-v2-options unique-id` (copied), or NULL
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.
@@ -182,7 +193,12 @@ typedef struct rp_server_cfg {
     uint16_t src_port_lo, src_port_hi;
     int send_proxy;                   // 1 / 2: a PROXY header v1 / v2 first on each new connection
                                       // (such connections are never pooled)
+    int pp_opts;                      // RP_PP_OPT_* bits: the v2 TLVs to add (proxy-v2-options)
 } rp_server_cfg;
+
+/// `proxy-v2-options` that need no TLS: the TLVs a v2 header carries (rp_ppconn.c).
+enum { RP_PP_OPT_CRC32C = 1, RP_PP_OPT_AUTHORITY = 2, RP_PP_OPT_UNIQUE_ID = 4 };
+
 
 /// The pages the engine sends by itself (timeouts, server failures).
 enum rp_page { RP_PAGE_400, RP_PAGE_408, RP_PAGE_502, RP_PAGE_503, RP_PAGE_504, RP_PAGES };

@@ -37,6 +37,14 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case captureResHdr = "capture.res.hdr", captureResVer = "capture.res.ver"
     // stick counters: sc_*, scN_*, src_* (StickSampleSyntax; the name says which)
     case stickCounter = "sc_*"
+    // layer-6 contents (BufferFetch.swift): the bytes of the request / response buffer
+    case reqLen = "req.len", reqPayload = "req.payload", reqPayloadLV = "req.payload_lv"
+    case resLen = "res.len", resPayload = "res.payload", resPayloadLV = "res.payload_lv"
+    case waitEnd = "wait_end"
+    // the last rule that ended a rule set (HAProxy 2.6's last_rule_file / last_rule_line)
+    case lastRuleFile = "last_rule_file", lastRuleLine = "last_rule_line"
+    // the TLVs of the client's PROXY v2 header
+    case fcPPAuthority = "fc_pp_authority", fcPPUniqueID = "fc_pp_unique_id"
 }
 
 /// A converter.
@@ -61,6 +69,8 @@ public enum SampleUsage: Sendable {
     case eitherDirection         // hdr, cookie: the message being processed
     case server                  // once a server is chosen: response rules and logs
     case backend                 // once a backend is chosen: not in a frontend's request rules
+    case requestContent          // the request's bytes (HAProxy's L6REQ): content rules onwards
+    case responseContent         // the response's bytes (L6RES): response rules only
 }
 
 /// Where an expression is evaluated.
@@ -79,6 +89,8 @@ public enum SampleContext: Sendable {
         case (.requestPermanent, _): return true
         case (.responseHeaders, .response), (.responsePermanent, .response), (.responsePermanent, .log): return true
         case (.server, .response), (.server, .log): return true
+        case (.requestContent, .request), (.requestContent, .frontendRequest), (.requestContent, .response): return true
+        case (.responseContent, .response): return true
         default: return false
         }
     }
@@ -92,6 +104,8 @@ public enum SampleContext: Sendable {
         case .requestBuffer: return "request buffer"
         case .server: return "a server"
         case .backend: return "backend"
+        case .requestContent: return "L6 request contents"
+        case .responseContent: return "L6 response contents"
         case .anywhere: return "nothing"
         }
     }
@@ -260,6 +274,20 @@ public enum SampleCatalog {
             ("resp_ver", f(.resVer, [], 0, .string, .responseHeaders)),
             ("capture.res.hdr", f(.captureResHdr, [.integer], 1, .string, .responsePermanent)),
             ("capture.res.ver", f(.captureResVer, [], 0, .string, .requestPermanent)),
+            ("req.len", f(.reqLen, [], 0, .int, .requestContent)),
+            ("req_len", f(.reqLen, [], 0, .int, .requestContent)),
+            ("req.payload", f(.reqPayload, [.integer, .integer], 2, .binary, .requestContent)),
+            ("payload", f(.reqPayload, [.integer, .integer], 2, .binary, .requestContent)),
+            ("req.payload_lv", f(.reqPayloadLV, [.integer, .integer, .string], 2, .binary, .requestContent)),
+            ("payload_lv", f(.reqPayloadLV, [.integer, .integer, .string], 2, .binary, .requestContent)),
+            ("res.len", f(.resLen, [], 0, .int, .responseContent)),
+            ("res.payload", f(.resPayload, [.integer, .integer], 2, .binary, .responseContent)),
+            ("res.payload_lv", f(.resPayloadLV, [.integer, .integer, .string], 2, .binary, .responseContent)),
+            ("wait_end", f(.waitEnd, [], 0, .bool, .anywhere)),
+            ("last_rule_file", f(.lastRuleFile, [], 0, .string, .anywhere)),
+            ("last_rule_line", f(.lastRuleLine, [], 0, .int, .anywhere)),
+            ("fc_pp_authority", f(.fcPPAuthority, [], 0, .string, .anywhere)),
+            ("fc_pp_unique_id", f(.fcPPUniqueID, [], 0, .string, .anywhere)),
         ]
         return Dictionary(list, uniquingKeysWith: { a, _ in a })
     }()

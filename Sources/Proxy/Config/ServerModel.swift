@@ -46,6 +46,8 @@ public struct ServerOptions: Equatable, Sendable {
     public var sendProxyV1 = false
     public var sendProxyV2 = false
     public var sendProxyVersion: Int { sendProxyV2 ? 2 : sendProxyV1 ? 1 : 0 }
+    /// `proxy-v2-options`: the TLVs a v2 header carries (ProxyV2Options.swift).
+    public var proxyV2Options = ProxyV2Options()
     public init() {}
 }
 

@@ -37,7 +37,6 @@ enum ServerOptionParser {
     ]
     /// Known to HAProxy, not implemented yet by ringproxy: what is missing.
     static let notYet: [String: String] = [
-        "proxy-v2-options": "PROXY protocol v2 TLVs",
         "check-via-socks4": "SOCKS4", "socks4": "SOCKS4", "observe": "traffic observation",
         "on-error": "traffic observation", "error-limit": "traffic observation", "namespace": "network namespaces",
         "resolvers": "resolvers sections (DNS at run time)", "resolve-opts": "resolvers sections (DNS at run time)",
@@ -114,6 +113,7 @@ enum ServerOptionParser {
             throw line.error("server option '\(option)' is not implemented yet in ringproxy (\(missing))")
         }
         switch option {
+        case "proxy-v2-options": server.options.proxyV2Options = try ProxyV2Options.parse(value ?? "", line)
         case "send-proxy": server.options.sendProxyV1 = true
         case "no-send-proxy": server.options.sendProxyV1 = false
         case "send-proxy-v2": server.options.sendProxyV2 = true

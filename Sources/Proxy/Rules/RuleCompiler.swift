@@ -115,6 +115,8 @@ struct Compiler {
     var usesLocalAddress = false
     /// Some fetch reads the request body (req.body...).
     var usesRequestBody = false
+    /// Rule file names, one constant each (RuleOrigin).
+    let origins = RuleOriginTable()
 
     init(config: Configuration, topology: Topology, stick: StickTableSet) {
         self.config = config
@@ -204,7 +206,10 @@ struct Compiler {
             return try table.condition(c, loc)
         }
         func rules(_ list: [HTTPRuleDef], _ set: HTTPRuleSet) throws -> [CompiledRule] {
-            try list.map { d in CompiledRule(condition: try cond(d.condition, d.location), action: try action(d, p, set)) }
+            try list.map { d in
+                CompiledRule(condition: try cond(d.condition, d.location), action: try action(d, p, set),
+                             origin: origins.origin(d.location, pool))
+            }
         }
         var pages: [Int: ErrorPageMessage] = [:]
         for e in r.errorPages {
@@ -423,6 +428,8 @@ struct Compiler {
         case .uniqueID: return .uniqueID
         case .status: return .status
         case .stickCounter: return try stickFetchWithoutProxy()
+        case .reqLen, .reqPayload, .reqPayloadLV, .resLen, .resPayload, .resPayloadLV, .waitEnd, .lastRuleFile, .lastRuleLine, .fcPPAuthority, .fcPPUniqueID:
+            return .content(try ContentFetch.compile(d.fetch, a))
         }
     }
 

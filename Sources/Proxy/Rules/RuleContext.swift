@@ -29,6 +29,8 @@ final class SlotRuleState {
     var requestID = 0
     /// The stream's tracked stick counters (track-sc*).
     var trackers = StickTrackers()
+    /// The last rule that ended a rule set (last_rule_file/line; BufferFetch.swift).
+    var lastRule = RuleOrigin.none
 
     init(variables: Int) {
         vars = VarStore(count: variables)
@@ -63,6 +65,7 @@ final class SlotRuleState {
         termination = nil
         localStatus = 0
         localReply = false
+        lastRule = .none
         requestCookie = nil
         responseCookie = nil
     }
@@ -176,16 +179,12 @@ public final class RuleContext {
     var uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
     /// What of the request body is in the buffer (RequestBodyFetch.swift).
     var body = RequestBodyBytes()
-    /// mode tcp: the stream's first bytes while its content rules and use_backend rules run
-    /// (the engine's buffer, valid only during that call; empty otherwise).
-    var payload = UnsafeRawBufferPointer(start: nil, count: 0)
-    /// A fetch found `payload` too short to answer yet (HAProxy's SMP_F_MAY_CHANGE): within
-    /// the inspect delay the rule set waits for more instead of taking the condition as false.
-    var payloadMayChange = false
     /// The worker's outbox to the peers thread, and which stick tables are shared (counter
     /// changes of those are sent to peers: StickCounterSync.swift).
     var stickUpdates: StickUpdateQueue? = nil
     var sharedStickTables: [Bool] = []
+    /// The buffers content rules read (req.len, req.payload…: BufferFetch.swift).
+    var content = ContentBytes()
 
     /// crypt_r state, made on the first password check.
     lazy var crypt = CryptScratch()

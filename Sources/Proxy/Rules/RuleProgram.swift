@@ -36,6 +36,8 @@ enum RuleAction {
 struct CompiledRule {
     let condition: CompiledCondition?
     let action: RuleAction
+    /// Where it was written (last_rule_file/line when it ends its rule set).
+    var origin = RuleOrigin.none
 }
 
 /// How `del-header` picks names.

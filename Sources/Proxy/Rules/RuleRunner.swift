@@ -30,16 +30,18 @@ extension RuleContext {
         for r in rules {
             if let c = r.condition, !evaluate(c, program.acls) { continue }
             switch r.action {
-            case .allow: return .stop
-            case .deny(let p): return .reply(.deny(p))
-            case .tarpit(let p): return .reply(.tarpit(p))
-            case .returnReply(let p): return .reply(.returnReply(p))
+            case .allow: ruleEnded(r.origin); return .stop
+            case .deny(let p): ruleEnded(r.origin); return .reply(.deny(p))
+            case .tarpit(let p): ruleEnded(r.origin); return .reply(.tarpit(p))
+            case .returnReply(let p): ruleEnded(r.origin); return .reply(.returnReply(p))
             case .redirect(let p):
                 if p.ignoreEmpty && p.kind == .location, (render(p.target)?.count ?? 0) == 0 { continue }
+                ruleEnded(r.origin)
                 return .reply(.redirect(p))
             case .auth(let realm):
+                ruleEnded(r.origin)
                 return .reply(.auth(realm.count > 0 ? realm : program.realm))
-            case .useService: return .service
+            case .useService: ruleEnded(r.origin); return .service
             case .strictMode(let on): strict = on
             case .normalizeURI(let n):
                 switch normalizeURI(n) {
@@ -48,7 +50,7 @@ extension RuleContext {
                 case .failed: if strict { return .reply(.internalError) }
                 }
             default:
-                if !apply(r.action) && strict { return .reply(.internalError) }
+                if !apply(r.action) && strict { ruleEnded(r.origin); return .reply(.internalError) }
             }
         }
         return .next

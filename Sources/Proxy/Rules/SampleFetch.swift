@@ -42,6 +42,8 @@ enum Fetch {
     case requestBodyParam(name: [UInt8], caseInsensitive: Bool)
     /// req.ssl_*: the TLS ClientHello in the stream's first bytes (TLSClientHelloFetch.swift).
     case tlsHello(TLSHelloField)
+    /// req.len, req.payload*, res.*, wait_end, last_rule_* (BufferFetch.swift).
+    case content(ContentFetch)
 }
 
 /// What a header value becomes: the text, an integer (hdr_val), an address (hdr_ip).
@@ -118,6 +120,7 @@ extension RuleContext {
         case .soID: return .int(1)
         case .requestBody, .requestBodyLength, .requestBodySize: return bodySample(f)
         case .tlsHello(let field): return tlsHelloSample(field)
+        case .content(let cf): return contentSample(cf)
         case .feName: return stringConstant(tables.frontendNameBytes[frontend])
         case .feID: return .int(Int64(tables.frontendIDs[frontend]))
         case .beName:

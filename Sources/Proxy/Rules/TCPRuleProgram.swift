@@ -13,6 +13,8 @@ struct TCPCompiledRule {
     }
     let condition: CompiledCondition?
     let action: Action
+    /// Where it was written (last_rule_file/line when it ends the set).
+    var origin = RuleOrigin.none
 }
 
 /// What a tcp rule set decided.
@@ -54,20 +56,20 @@ extension RuleContext {
     /// "wait" rather than "no match").
     func runTCP(_ rules: [TCPCompiledRule], acls: [CompiledACL], headMissing: Bool, waiting: Bool) -> TCPRuleVerdict {
         if headMissing && waiting { return .needMore }
+        content.final = !waiting
         for r in rules {
             if let c = r.condition {
-                payloadMayChange = false
-                if !evaluate(c, acls) {
-                    // A payload fetch could not answer yet: wait for more bytes (HAProxy: ACL_TEST_MISS).
-                    if payloadMayChange && waiting { return .needMore }
-                    continue
+                switch evaluateContent(c, acls) {
+                case .pass: break
+                case .fail: continue
+                case .miss: return .needMore          // a value more bytes may change: wait
                 }
             }
             switch r.action {
-            case .accept: return .accept
-            case .reject: return .reject
-            case .silentDrop: return .silentDrop
-            case .close: return .close
+            case .accept: ruleEnded(r.origin); return .accept
+            case .reject: ruleEnded(r.origin); return .reject
+            case .silentDrop: ruleEnded(r.origin); return .silentDrop
+            case .close: ruleEnded(r.origin); return .close
             case .expectProxy: continue
             case .apply(let a):
                 switch a {
@@ -121,11 +123,13 @@ extension Compiler {
                     let set: HTTPRuleSet = d.stage == .response ? .response : .request
                     a = .apply(try action(HTTPRuleDef(action: h, condition: nil, location: d.location), p, set))
                 }
-                return TCPCompiledRule(condition: condition, action: a)
+                return TCPCompiledRule(condition: condition, action: a, origin: origins.origin(d.location, pool))
             }
         }
         return TCPRuleProgram(acls: table.acls, connection: try compile(t.connection), session: try compile(t.session),
-                              content: try compile(t.content), response: try compile(t.response),
+                              content: try compile(t.content),
+                              // HAProxy 2.6 installs the response analyser only with a delay
+                              response: (t.responseInspectDelay ?? 0) > 0 ? try compile(t.response) : [],
                               inspectDelayMs: t.inspectDelay ?? 0, contentReadsHTTP: TCPRuleUsage.readsHTTP(t.content, p))
     }
 }

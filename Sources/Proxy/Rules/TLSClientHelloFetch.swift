@@ -1,4 +1,4 @@
-// The req.ssl_* fetches: a TLS ClientHello read from the payload of a TCP stream (the
+// The req.ssl_* fetches: a TLS ClientHello read from the first bytes of a TCP stream (the
 // TLS-passthrough setup: route on the SNI without terminating TLS). Bytes that are not
 // yet enough to answer mark the sample as one that may change, so that tcp-request content
 // rules wait within the inspect delay, as HAProxy's do.
@@ -7,10 +7,10 @@ enum TLSHelloField { case serverName, helloType, version, alpn, supportedGroups,
 
 extension RuleContext {
     func tlsHelloSample(_ field: TLSHelloField) -> Sample? {
-        let b = payload
+        let b = content.request
         func answer<T>(_ r: TLSSample<T>, _ make: (T) -> Sample) -> Sample? {
             switch r {
-            case .incomplete: payloadMayChange = true; return nil
+            case .incomplete: content.mayChange = true; return nil
             case .absent: return nil
             case .value(let v): return make(v)
             }

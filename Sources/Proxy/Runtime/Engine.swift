@@ -232,6 +232,7 @@ package final class Engine: @unchecked Sendable {
         }
         c.sock_opts = opts
         c.send_proxy = Int32(s.sendProxy)
+        c.pp_opts = Int32(s.proxyV2Options)
         return c
     }
 

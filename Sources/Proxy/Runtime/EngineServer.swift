@@ -6,6 +6,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CUring
 
 public struct EngineServer: Equatable, Sendable {
     public var host: String
@@ -29,6 +30,8 @@ public struct EngineServer: Equatable, Sendable {
     public var source: SourceAddress? = nil
     /// `send-proxy` (1) / `send-proxy-v2` (2): PROXY header version on new connections, 0 = none.
     public var sendProxy = 0
+    /// RP_PP_OPT_* bits (proxy-v2-options).
+    public var proxyV2Options = 0
     public init(host: String, port: Int) { self.host = host; self.port = port }
 }
 
@@ -67,6 +70,7 @@ public enum EngineServerTable {
             e.tfo = c.options.tfo
             e.userTimeoutMs = c.options.tcpUserTimeout
             e.sendProxy = c.options.sendProxyVersion
+            e.proxyV2Options = c.options.proxyV2Options.engineBits
             e.source = c.options.source ?? proxy.connection.source
             if c.options.socket != nil { e.keepAlive = false; e.tfo = false; e.userTimeoutMs = nil; e.source = nil }
             out.append(e)
@@ -98,5 +102,12 @@ public enum EngineServerTable {
             if let n = p.identity.fullconn, n > 0 { return n }
             return max(1, (reach[b] + 9) / 10)
         }
+    }
+}
+
+extension ProxyV2Options {
+    /// The engine's RP_PP_OPT_* bits.
+    var engineBits: Int {
+        (crc32c ? Int(RP_PP_OPT_CRC32C) : 0) | (authority ? Int(RP_PP_OPT_AUTHORITY) : 0) | (uniqueID ? Int(RP_PP_OPT_UNIQUE_ID) : 0)
     }
 }

@@ -38,6 +38,9 @@ public final class FrontendPlan: @unchecked Sendable {
     /// A `mode tcp` frontend whose backend is HTTP (HAProxy upgrades the stream): its client
     /// timeout keeps running while the response is awaited.
     public var upgradedFromTCP = false
+    /// The client side's mode: `httpclose` closes it, `http-server-close` keeps it (only the
+    /// server connection closes), as HAProxy.
+    public var clientMode: ConnectionMode = .keepAlive
 
     init(name: String, config: ProxyConfig, ownBackend: Int?, mode: ConnectionMode, forwardFor: ForwardedFor?,
          monitorURI: [UInt8]?, statsURI: [UInt8]?, prometheusURI: [UInt8]?, log: ProxyLog,
@@ -75,6 +78,8 @@ public final class BackendPlanInfo: @unchecked Sendable {
     /// The engine server of `dispatch ADDR:PORT` (Topology.dispatchAddresses), used when no
     /// server is chosen.
     public var dispatch: Int? = nil
+    /// The client side's mode (`httpclose` closes it; `http-server-close` does not).
+    public var clientMode: ConnectionMode = .keepAlive
     /// `option splice-request/response` bits (RP_SPLICE_*).
     public var splice: Int32 = 0
     /// `option originalto` (ForwardingHeaders.swift).
@@ -155,6 +160,7 @@ enum PlanBuilder {
                 prometheusURI: prometheusURI(p),
                 log: logs.log(of: p.name), dontLogNull: p.dontLogNull,
                 counterRow: layout.frontendRows[p.name] ?? 0)
+            plan.clientMode = p.connectionMode == .close ? .close : .keepAlive
             plan.clientFinMs = UInt32(clamping: p.timeouts.clientFin ?? 0)
             plan.splice = spliceBits(p.connection)
             plan.originalTo = try originalTo(p)
@@ -200,6 +206,7 @@ enum PlanBuilder {
                 abortOnClose: p.abortOnClose,
                 counterRow: layout.backendRows[p.name] ?? 0)
             info.dispatch = b.dispatch
+            info.clientMode = p.connectionMode == .close ? .close : .keepAlive
             info.splice = spliceBits(p.connection)
             info.originalTo = try originalTo(p)
             if p.servers.contains(where: { $0.options.redirectPrefix != nil }) {

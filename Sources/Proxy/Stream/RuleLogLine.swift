@@ -28,6 +28,7 @@ extension StreamHandler {
         ctx.arena.reset()
         ctx.formatArena.reset()
         ctx.phase = .log
+        ctx.content = ContentBytes()           // no engine pointer of another exchange
         ctx.requestLoaded = false
         ctx.responseLoaded = false
         ctx.slot = sameTransaction ? state : nil

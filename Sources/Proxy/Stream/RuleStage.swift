@@ -66,6 +66,7 @@ extension StreamHandler {
             ctx.body.available = true
         }
         ctx.uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
+        ctx.content.pp = call.pointee.pp_in
         // `capture request header`: the last value of each, from the request as received.
         for c in compiled.headerCaptures[fe.proxy] {
             var last: UnsafeRawBufferPointer? = nil
@@ -88,7 +89,7 @@ extension StreamHandler {
                              _ slotIndex: Int, _ slot: inout StreamSlot, _ fe: FrontendPlan, _ be: BackendPlanInfo,
                              _ head: RequestHead) -> RuleStageResult {
         wr.context.backend = Int(slot.backend)
-        if be.proxy != fe.proxy, let tp = rules!.tcp[be.proxy], tcpRulesBeforeHTTP(tp, call, w, wr, slotIndex, &slot) == .answered { return .answered }
+        if be.proxy != fe.proxy, let tp = rules!.tcp[be.proxy], tcpRulesBeforeHTTP(tp, call, w, wr, slotIndex, &slot, frontend: false) == .answered { return .answered }
         guard be.proxy != fe.proxy, let p = rules!.proxies[be.proxy] else { return .proceed }
         return requestRules(p, call, w, wr, slotIndex, &slot, fe, head, backend: p)
     }
@@ -138,7 +139,7 @@ extension StreamHandler {
         state.termination = prepared.term
         state.localStatus = ctx.response.status
         state.localReply = true
-        let clientClose = !ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode)
+        let clientClose = !ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode)
         if prepared.sendNothing {
             prepared.close = true
             slot.closeAfter = true
@@ -195,6 +196,7 @@ extension StreamHandler {
         ctx.backend = bi
         ctx.server = Int(call.pointee.server)
         ctx.slot = wr.existingSlot(slotIndex)
+        ctx.content.pp = call.pointee.pp_in
         ctx.requestLine = w.lines.line(slot: slotIndex, length: slot.requestLineLength)
         if let st = ctx.slot {
             for c in compiled.responseHeaderCaptures[fe.proxy] {
@@ -209,6 +211,8 @@ extension StreamHandler {
                 captureCookie(ctx, st, cookie.name, cookie.length, response: true)
             }
         }
+        if bi >= 0, let tp = compiled.tcp[backends[bi].proxy], !tp.response.isEmpty,
+           tcpResponseRules(tp, call, w, wr, slotIndex, backend: bi) == .answered { return .answered }
         var outcome: RuleOutcome = .next
         if let bp, !bp.httpResponse.isEmpty { outcome = ctx.run(bp.httpResponse, of: bp) }
         if case .reply = outcome {} else if let fp, fp !== bp, !fp.httpResponse.isEmpty {
@@ -347,12 +351,13 @@ extension StreamHandler {
     /// 400, 502), through the proxies' errorfiles and http-after-response rules. False when
     /// neither applies: the caller sends its static page.
     func ruledErrorPage(_ status: Int, _ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
-                        _ fe: FrontendPlan, backend bi: Int, requestMinor: Int, clientClose: Bool) -> (close: Bool, done: Bool) {
+                        _ fe: FrontendPlan, backend bi: Int, requestMinor: Int, clientClose: Bool,
+                        afterResponse: Bool = true) -> (close: Bool, done: Bool) {
         guard let wr = w.rules, let compiled = rules else { return (false, false) }
         let fp = compiled.proxies[fe.proxy]
         let bp = bi >= 0 && backends[bi].proxy != fe.proxy ? compiled.proxies[backends[bi].proxy] : nil
         let usesPages = (fp?.errorPages[status] != nil) || (bp?.errorPages[status] != nil)
-        let usesRules = !(fp?.afterResponse.isEmpty ?? true) || !(bp?.afterResponse.isEmpty ?? true)
+        let usesRules = afterResponse && (!(fp?.afterResponse.isEmpty ?? true) || !(bp?.afterResponse.isEmpty ?? true))
         guard usesPages || usesRules else { return (false, false) }
         let ctx = wr.context
         ctx.frontend = Int(call.pointee.frontend)
@@ -362,7 +367,7 @@ extension StreamHandler {
         ctx.responseLoaded = true
         ctx.requestLoaded = false
         ctx.status = status
-        afterResponseRules(wr, fe: fp, be: bp)
+        if usesRules { afterResponseRules(wr, fe: fp, be: bp) }
         if prepared.sendNothing {
             respondBytes(call, UnsafeRawBufferPointer(start: nil, count: 0), status: status, close: true)
             return (true, true)

@@ -6,7 +6,7 @@ import CUring
 extension StreamHandler {
     func answerPrometheus(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
                           _ slot: inout StreamSlot, _ fe: FrontendPlan, _ head: RequestHead) {
-        let wantsKeep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode) && head.framing == .none
+        let wantsKeep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode) && head.framing == .none
         let reply = StatsResponse.prometheus(statsModel(), target: head.string(head.target),
                                              connection: StatsResponse.Connection(http11: head.versionMinor == 1, keepAlive: wantsKeep),
                                              head: head.isHead)

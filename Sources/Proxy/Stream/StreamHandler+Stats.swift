@@ -30,7 +30,7 @@ extension StreamHandler {
             respond(call, StatsResponse.unauthorized(realm: config.realm), w, status: 401, close: true)
             return
         }
-        var keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode)
+        var keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode)
         let admin = statsAdminAllowed(config, w, Int(call.pointee.frontend), head, slot.client)
         // The body (a form, or anything sent with a GET) is consumed so that the connection
         // can go on with the next request; one that did not arrive whole closes it.

@@ -15,8 +15,8 @@ extension StreamHandler {
         slot.frontend = Int32(fi)
         slot.client = Self.clientAddress(call.pointee.client)
         let first = call.pointee.inspect_again == 0
-        // The payload fetches read the engine's buffer only during this call.
-        defer { w.rules?.context.payload = UnsafeRawBufferPointer(start: nil, count: 0) }
+        // The content fetches read the engine's buffer only during this call.
+        defer { w.rules?.context.content.clearBuffers() }
         if first { beginTCPRuleState(call, w, slotIndex, fi, fe, client: slot.client) }
         else { resumeTCPRuleState(call, w, slotIndex, fi, client: slot.client) }
         // tcp-request connection / session / content rules of the frontend.
@@ -62,6 +62,8 @@ extension StreamHandler {
         // The backend's tcp-request content rules (on what the frontend's waited for).
         if be.proxy != fe.proxy, let tp = rules?.tcp[be.proxy], !tp.content.isEmpty, let wr = w.rules {
             wr.context.backend = bi
+            wr.context.content.request = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
+            defer { wr.context.content.clearBuffers() }
             switch wr.context.runTCP(tp.content, acls: tp.acls, headMissing: false, waiting: false) {
             case .accept, .needMore: break
             case .reject, .close:

@@ -193,7 +193,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
         let target = head.slice(head.target)
         if let m = fe.monitorURI, m.withUnsafeBytes({ MonitorURI.matches(head, uri: $0) }) {
-            let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode)
+            let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode)
             slot.noLog = true
             slot.closeAfter = !keep
             w.slots[slotIndex] = slot
@@ -263,7 +263,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             return
         }
 
-        // Header edits, in HAProxy's order: rules, body framing, X-Forwarded-For, Connection last.
+        // Header edits, in HAProxy's order: rules, unique-id-header, body framing, X-Forwarded-For, Connection last.
+        if let wr = w.rules { applyUniqueID(call, wr, frontend: fe.proxy) }
         if let wr = w.rules, !wr.context.request.emitEdits(request: head, into: rw) || wr.context.request.overflowed {
             w.slots[slotIndex] = slot
             refuse(call, w, slotIndex, fe, error: .headTooLarge, counted: true)
@@ -277,7 +278,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         appendForwardingHeaders(call, w, head, rw, fe, be)
         let serverMode: ConnectionMode = (fe.mode == .close || be.mode == .close) ? .close : .keepAlive
         ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: be.pretendKeepAlive ? .keepAlive : serverMode)
-        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: serverMode)
+        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode == .close || be.clientMode == .close ? .close : .keepAlive)
         slot.closeAfter = !keep
         guard setHead(call, rw, head), !rw.overflowed, fitsEngineCopy(head, rw, consumed: consumed) else {
             w.slots[slotIndex] = slot
@@ -319,7 +320,10 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let lrow = listenerRow(Int(call.pointee.listener))
         if lrow >= 0 { w.counters.add(lrow, .ereq) }
         w.rules?.existingSlot(slotIndex)?.clearOutcome()
-        if ruledErrorPage(error.requestStatus, call, w, slotIndex, fe, backend: -1, requestMinor: 1, clientClose: true).done {
+        // a request the parser refused has no stream in HAProxy (its H1 mux answers): no
+        // http-after-response rules
+        if ruledErrorPage(error.requestStatus, call, w, slotIndex, fe, backend: -1, requestMinor: 1, clientClose: true,
+                          afterResponse: counted).done {
             call.pointee.head_len = 0
             call.pointee.close_after = 1
             call.pointee.body = Int32(RP_BODY_NONE.rawValue)
@@ -369,7 +373,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     /// No backend matched, or no server is usable: HAProxy's 503, logged `<NOSRV>` `SC--`.
     private func noServer(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ slotIndex: Int,
                           _ slot: inout StreamSlot, _ fe: FrontendPlan, _ head: RequestHead) {
-        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.mode) && head.framing == .none
+        let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode) && head.framing == .none
         slot.closeAfter = !keep
         let ruled = ruledErrorPage(503, call, w, slotIndex, fe, backend: Int(slot.backend), requestMinor: head.versionMinor, clientClose: !keep)
         if ruled.done {
@@ -487,6 +491,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let upgraded = head.status == 101 || (w.slots[slotIndex].isConnect && head.status / 100 == 2)
         if upgraded { closeAfter = true; serverReuse = false }
         if let wr = w.rules, responseRules(call, w, wr, slotIndex, head, rw) == .answered { return }
+        if call.pointee.server_reuse == 0 { serverReuse = false }   // tcp-response content close
         if bi >= 0 {
             let be = backends[bi]
             let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)

@@ -14,13 +14,16 @@ extension StreamHandler {
                          _ w: WorkerContext, first: Bool, _ bytes: UnsafeRawBufferPointer,
                          client: ClientAddress) -> (TCPRuleVerdict, Bool) {
         let ctx = wr.context
+        ctx.content.pp = call.pointee.pp_in
         if first && tp.hasAcceptRules {
             for set in [tp.connection, tp.session] where !set.isEmpty {
                 let v = ctx.runTCP(set, acls: tp.acls, headMissing: false, waiting: false)
                 if v != .accept { return (v, false) }
             }
         }
-        ctx.payload = bytes                        // cleared by forwardTCP when its call ends
+        // The buffer is the engine's: forwardTCP clears it when its call ends (use_backend
+        // rules read it too: req.ssl_sni).
+        ctx.content.request = bytes
         guard !tp.content.isEmpty else { return (.accept, true) }
         var headMissing = false
         if tp.contentReadsHTTP {
@@ -47,18 +50,21 @@ extension StreamHandler {
     /// session rules run on the connection's first request (ringproxy reads the head before
     /// any rule; a rejected connection is closed then). nil: go on.
     func tcpRulesBeforeHTTP(_ tp: TCPRuleProgram, _ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext,
-                            _ wr: WorkerRules, _ slotIndex: Int, _ slot: inout StreamSlot) -> RuleStageResult {
+                            _ wr: WorkerRules, _ slotIndex: Int, _ slot: inout StreamSlot, frontend: Bool = true) -> RuleStageResult {
         let ctx = wr.context
         var verdict = TCPRuleVerdict.accept
         var content = false
-        if call.pointee.request_index == 0 && tp.hasAcceptRules {
+        // (a backend runs no connection or session rules, even ones its named defaults had)
+        if frontend && call.pointee.request_index == 0 && tp.hasAcceptRules {
             for set in [tp.connection, tp.session] where !set.isEmpty && verdict == .accept {
                 verdict = ctx.runTCP(set, acls: tp.acls, headMissing: false, waiting: false)
             }
         }
         if verdict == .accept && !tp.content.isEmpty {
             content = true
+            ctx.content.request = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
             verdict = ctx.runTCP(tp.content, acls: tp.acls, headMissing: false, waiting: false)
+            ctx.content.clearBuffers()
         }
         switch verdict {
         case .accept, .needMore: return .proceed

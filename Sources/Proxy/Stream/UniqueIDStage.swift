@@ -1,0 +1,21 @@
+// unique-id-format / unique-id-header, as HAProxy's http_process_request: once the rules have
+// run, the frontend's format makes the request's unique id (unless a fetch made it already),
+// `unique-id-header` adds it to the request, and a server with `proxy-v2-options unique-id`
+// gets it in its PROXY v2 header (the engine copies it: pp_unique_id). Frontends without a
+// unique-id-format skip this with one optional test.
+
+import CUring
+
+extension StreamHandler {
+    func applyUniqueID(_ call: UnsafeMutablePointer<rp_head_call>, _ wr: WorkerRules, frontend proxy: Int) {
+        guard let compiled = rules, let format = compiled.uniqueIDFormats[proxy] else { return }
+        let ctx = wr.context
+        if ctx.uniqueID.count == 0, let id = ctx.render(format) { ctx.uniqueID = id }
+        guard ctx.uniqueID.count > 0 else { return }
+        if let header = compiled.uniqueIDHeaders[proxy] {
+            _ = ctx.request.append(name: header.buffer, value: ctx.uniqueID)
+        }
+        call.pointee.pp_unique_id = ctx.uniqueID.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        call.pointee.pp_unique_id_len = UInt32(ctx.uniqueID.count)
+    }
+}
