@@ -167,6 +167,7 @@ typedef struct conn {
     struct { int64_t accept_rt, start, head, conn_first, conn_start, connected, resp; } t;
     int status;
     uint64_t bytes_in, bytes_out;
+    uint64_t spliced[2];       /* body bytes read by the splice pump, per direction (h1 stats) */
     int quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
     int head_begun;            /* the request's first byte is in (its timers start there) */
     int body_wait;             /* the head is in; Swift waits for its body (http-buffer-request) */

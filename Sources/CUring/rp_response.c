@@ -202,6 +202,9 @@ void on_response_sent(worker *w, conn *c, int res) {
     if (splice_th > 0 && (c->splice_bits & RP_SPLICE_RESPONSE)) splice_th = 1;   /* option splice-response */
     if (rs->body == RP_BODY_LENGTH && splice_th > 0 && rs->remain >= splice_th) {
         if (pump_start(w, c, RESP, rs->remain) == 0) return;
+    } else if (rs->body == RP_BODY_CLOSE && (c->splice_bits & RP_SPLICE_RESPONSE) && !c->tunnel) {
+        /* a response delimited by the server's close: spliced until its end of stream */
+        if (pump_start(w, c, RESP, -1) == 0) return;
     }
     if (c->tunnel) { tunnel_touch(w, c); srecv_arm(w, c); return; }
     c->sdl = c->server_to ? w->now + c->server_to : 0;

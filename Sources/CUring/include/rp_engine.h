@@ -120,6 +120,8 @@ typedef struct rp_done_info {
     const struct sockaddr_storage *client;
     uint32_t request_index;
     int cli_fd;                       // the client socket, still open (-1 when gone)
+    uint64_t spliced_req;             // request body bytes moved client -> server by splice(2)
+    uint64_t spliced_resp;            // response body bytes moved server -> client by splice(2)
 } rp_done_info;
 
 typedef struct rp_callbacks {

@@ -549,6 +549,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         c.add(fe.counterRow, .bout, info.bytes_out)
         let lrow = listenerRow(Int(info.listener))
         if lrow >= 0 { c.add(lrow, .bin, info.bytes_in); c.add(lrow, .bout, info.bytes_out) }
+        let spliced = info.spliced_req | info.spliced_resp != 0
+        if spliced { c.add(fe.counterRow, .h1SplicedIn, info.spliced_req); c.add(fe.counterRow, .h1SplicedOut, info.spliced_resp) }
         if status > 0 { c.response(fe.counterRow, status: status) }
         if !slot.active && (status == 400 || status == 408) {
             // the engine's own 400 (a client gone before its head was complete, even without a
@@ -566,6 +568,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             if info.tc >= 0 && info.tr >= 0 { c.exchangeTimes(be.counterRow, queue: info.tw, connect: info.tc, response: info.tr, total: info.tt) }
             c.add(be.counterRow, .bin, info.bytes_in)
             c.add(be.counterRow, .bout, info.bytes_out)
+            if spliced { c.add(be.counterRow, .h1SplicedIn, info.spliced_resp); c.add(be.counterRow, .h1SplicedOut, info.spliced_req) }
             if status > 0 { c.response(be.counterRow, status: status) }
             let server = info.server >= 0 ? Int(info.server) : Int(slot.redirectServer)
             if info.unassigned != 0 {
