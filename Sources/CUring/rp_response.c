@@ -22,6 +22,7 @@ void response_head(worker *w, conn *c) {
     call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = c->close_after || w->stopping;
     call->server_reuse = c->server_reuse; call->resp = NULL; call->tunnel = 0;
     call->body_wait = 0; call->client_closed = 0; call->cli_fd = c->fd[CLI];
+    call->client_timeout_ms = call->server_timeout_ms = 0;
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE) {
         if (call->head_too_big) { send_page(w, c, 502, 'P', 'H'); return; }
@@ -75,7 +76,11 @@ void response_head(worker *w, conn *c) {
     c->sdl = 0;
     c->cdl = c->client_to ? w->now + c->client_to : 0;
     tw_schedule(w, c);
-    if (call->tunnel && rs->body == RP_BODY_CLOSE) tunnel_upgrade(w, c);
+    if (call->tunnel && rs->body == RP_BODY_CLOSE) {
+        if (call->client_timeout_ms) c->client_to = call->client_timeout_ms;     /* timeout tunnel */
+        if (call->server_timeout_ms) c->server_to = call->server_timeout_ms;
+        tunnel_upgrade(w, c);
+    }
     half_send(w, c, RESP);
 }
 

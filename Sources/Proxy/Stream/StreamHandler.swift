@@ -507,7 +507,13 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.status_hint = Int32(w.rules?.context.responseLoaded == true ? w.rules!.context.response.status : head.status)
         call.pointee.close_after = closeAfter ? 1 : 0
         call.pointee.server_reuse = serverReuse ? 1 : 0
-        if upgraded { call.pointee.body = Int32(RP_BODY_CLOSE.rawValue); call.pointee.tunnel = 1 }
+        if upgraded {
+            call.pointee.body = Int32(RP_BODY_CLOSE.rawValue); call.pointee.tunnel = 1
+            // `timeout tunnel` replaces both sides' timeouts once the tunnel is established
+            if bi >= 0, let t = configuration.proxies[backends[bi].proxy].timeouts.tunnel {
+                call.pointee.client_timeout_ms = UInt32(clamping: t); call.pointee.server_timeout_ms = UInt32(clamping: t)
+            }
+        }
     }
 
     // MARK: redispatch
