@@ -84,11 +84,12 @@ import Testing
     /// `timeout tunnel` takes over from `timeout client`/`server` once a 101 or a CONNECT's 200
     /// made the connection a tunnel: a silent tunnel is closed after it (long before the 20 s
     /// client and server timeouts), by ringproxy as by HAProxy.
-    @Test(arguments: ["GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
+    @Test(arguments: ["GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        + "Sec-WebSocket-Version: 13\r\nConnection: Upgrade\r\n\r\n",
                       "CONNECT backend.example:443 HTTP/1.1\r\nHost: backend.example:443\r\n\r\n"])
     func timeoutTunnelAppliesOnceTheTunnelIsUp(_ request: String) throws {
         let answer = request.hasPrefix("GET")
-            ? "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+            ? "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nConnection: Upgrade\r\n\r\n"
             : "HTTP/1.1 200 Connection established\r\n\r\n"
         for binary in Self.binaries {
             let origin = try HTTPUpgradeTunnelTests.tunnelOrigin(answer: answer)
