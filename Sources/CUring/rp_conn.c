@@ -180,6 +180,7 @@ void log_done(worker *w, conn *c) {
     d.client = &c->caddr;
     d.request_index = c->req_index;
     d.cli_fd = c->fd[CLI];
+    d.spliced_req = c->spliced[REQ]; d.spliced_resp = c->spliced[RESP];
     if (w->e->cfg.cb.on_done) w->e->cfg.cb.on_done(w->e->cfg.cb.ctx, &d);
 }
 

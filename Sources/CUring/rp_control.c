@@ -172,6 +172,7 @@ void rp_worker_set_server_addr(rp_engine *e, int wi, int server, const struct so
     w->saddr[server] = *a; w->saddrlen[server] = len;
     /* idle connections to the old address are of no more use */
     while (w->pool_n[server] > 0) { close(w->pool[server][--w->pool_n[server]].fd); srvopt_idle_count(w, server, -1); }
+    idle_publish(w, server);
 }
 
 void rp_worker_set_limit(rp_engine *e, int wi, int limit) {

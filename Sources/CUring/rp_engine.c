@@ -91,6 +91,7 @@ int rp_engine_create(const rp_engine_cfg *cfg, rp_engine **out, char *err, int e
             w->lfd[l] = fd;
         }
     }
+    if (steal_init(e) < 0) goto nomem;
     atomic_store(&e->active, 0);
     atomic_store(&e->stop, 0);
     *out = e;
@@ -153,6 +154,7 @@ void rp_engine_free(rp_engine *e) {
     if (running) { rp_engine_stop(e, 0); rp_engine_join(e); }
     listeners_close_all(e);
     if (e->w) for (int i = 0; i < e->nw; i++) worker_free(&e->w[i]);
+    steal_free(e);
     free(e->w); free(e->listeners); free(e->servers); free(e->srv_active); free(e->srv_queued);
     free(e->srv_qmax); free(e->be_queued); free(e->be_qmax); free(e->srv_idle); free(e->srv_waiting);
     free((void *)e->cfg.cpu_masks); free(e->snap);

@@ -167,6 +167,7 @@ typedef struct conn {
     struct { int64_t accept_rt, start, head, conn_first, conn_start, connected, resp; } t;
     int status;
     uint64_t bytes_in, bytes_out;
+    uint64_t spliced[2];       /* body bytes read by the splice pump, per direction (h1 stats) */
     int quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
     int head_begun;            /* the request's first byte is in (its timers start there) */
     int body_wait;             /* the head is in; Swift waits for its body (http-buffer-request) */
@@ -200,6 +201,7 @@ typedef struct conn {
     uint32_t srv_uses;         /* requests the server connection has carried, this one included */
     int own_fd, own_server;    /* `never`: the idle server connection this client connection keeps */
     uint32_t own_uses;
+    uint8_t steal_wait;        /* parked: another worker's idle connection was asked for (rp_steal.c) */
 } conn;
 
 typedef struct pool_entry { int fd; uint32_t uses; int64_t since; } pool_entry;
@@ -262,6 +264,8 @@ typedef struct worker {
     uint64_t turns;
     worker_counts n;
     int64_t last_dump;
+    struct steal_box *box;     /* asks and answers from other workers (rp_steal.c); NULL: one worker */
+    atomic_int steal_pending;  /* the box holds messages: set by posters, read once per loop turn */
 } worker;
 
 struct rp_engine {
@@ -289,6 +293,9 @@ struct rp_engine {
     atomic_int *srv_idle;      /* per server, all workers: pooled idle connections (pool-max-conn) */
     atomic_int *srv_waiting;   /* per server, all workers: requests in its FIFOs, persistent or not
                                   (maxqueue, minconn's load) */
+    atomic_int *idle_pub;      /* per worker (rows of idle_stride), per server: its pooled idle
+                                  connections, stored by that worker only (rp_steal.c) */
+    int idle_stride;
 };
 
 /* ---------- small helpers ---------- */
@@ -370,10 +377,28 @@ void on_response_sent(worker *w, conn *c, int res);
 void connect_start(worker *w, conn *c);
 void on_connect(worker *w, conn *c, int res);
 int server_replay(worker *w, conn *c);
+void connect_with(worker *w, conn *c, int fd);  /* on idle connection fd (>= 0), or a new one */
+#define REUSE_PARKED (-2)                        /* reuse_take: another worker's is on its way */
 
 /* rp_pool.c */
 int pool_take(worker *w, int server, uint32_t min_uses, uint32_t *uses);   /* -1: none */
 void pool_put(worker *w, int server, int fd, uint32_t uses);
+
+/* Publishes this worker's idle count for `server` (a plain store: no read-modify-write). */
+static inline void idle_publish(worker *w, int server) {
+    rp_engine *e = w->e;
+    if (e->idle_pub) atomic_store_explicit(&e->idle_pub[(size_t)w->id * (size_t)e->idle_stride + (size_t)server], w->pool_n[server], memory_order_relaxed);
+}
+
+/* rp_steal.c: idle server connections taken from another worker */
+int steal_init(rp_engine *e);                   /* after the workers; nothing with one worker */
+void steal_free(rp_engine *e);
+int steal_ask(worker *w, conn *c, uint32_t min_uses);   /* 1: c is parked until the answer */
+void steal_run(worker *w);                      /* the box's messages (when `pending`) */
+void steal_close(worker *w);                    /* the worker's loop has ended */
+static inline int steal_pending(worker *w) {
+    return atomic_load_explicit(&w->steal_pending, memory_order_relaxed);
+}
 
 /* rp_reuse.c: http-reuse */
 int reuse_take(worker *w, conn *c);             /* an idle server connection for c's request, or -1 */

@@ -14,6 +14,7 @@ int pool_take(worker *w, int server, uint32_t min_uses, uint32_t *uses) {
         if (pe.uses < min_uses) continue;
         memmove(&w->pool[server][k], &w->pool[server][k + 1], (size_t)(w->pool_n[server] - k - 1) * sizeof(pool_entry));
         w->pool_n[server]--;
+        idle_publish(w, server);
         srvopt_idle_count(w, server, -1);
         *uses = pe.uses;
         /* Recently used: trust it (a request that finds it dead is replayed on a fresh
@@ -40,6 +41,7 @@ void pool_purge(worker *w) {
         if (k) {
             memmove(&w->pool[s][0], &w->pool[s][k], (size_t)(w->pool_n[s] - k) * sizeof(pool_entry));
             w->pool_n[s] -= k;
+            idle_publish(w, s);
         }
     }
 }
@@ -56,5 +58,6 @@ void pool_put(worker *w, int server, int fd, uint32_t uses) {
     w->pool[server][w->pool_n[server]].since = w->now;
     w->pool[server][w->pool_n[server]].uses = uses;
     w->pool_n[server]++;
+    idle_publish(w, server);
     srvopt_idle_count(w, server, +1);
 }

@@ -23,6 +23,7 @@ void response_head(worker *w, conn *c) {
     call->server_reuse = c->server_reuse; call->resp = NULL; call->tunnel = 0;
     call->body_wait = 0; call->client_closed = 0; call->cli_fd = c->fd[CLI];
     call->pp_in = c->pp_in; call->pp_unique_id = NULL; call->pp_unique_id_len = 0;
+    call->client_timeout_ms = call->server_timeout_ms = 0;
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE) {
         if (call->head_too_big) { send_page(w, c, 502, 'P', 'H'); return; }
@@ -85,7 +86,11 @@ void response_head(worker *w, conn *c) {
     c->sdl = 0;
     c->cdl = c->client_to ? w->now + c->client_to : 0;
     tw_schedule(w, c);
-    if (call->tunnel && rs->body == RP_BODY_CLOSE) tunnel_upgrade(w, c);
+    if (call->tunnel && rs->body == RP_BODY_CLOSE) {
+        if (call->client_timeout_ms) c->client_to = call->client_timeout_ms;     /* timeout tunnel */
+        if (call->server_timeout_ms) c->server_to = call->server_timeout_ms;
+        tunnel_upgrade(w, c);
+    }
     half_send(w, c, RESP);
 }
 
@@ -212,6 +217,9 @@ void on_response_sent(worker *w, conn *c, int res) {
     if (splice_th > 0 && (c->splice_bits & RP_SPLICE_RESPONSE)) splice_th = 1;   /* option splice-response */
     if (rs->body == RP_BODY_LENGTH && splice_th > 0 && rs->remain >= splice_th) {
         if (pump_start(w, c, RESP, rs->remain) == 0) return;
+    } else if (rs->body == RP_BODY_CLOSE && (c->splice_bits & RP_SPLICE_RESPONSE) && !c->tunnel) {
+        /* a response delimited by the server's close: spliced until its end of stream */
+        if (pump_start(w, c, RESP, -1) == 0) return;
     }
     if (c->tunnel) { tunnel_touch(w, c); srecv_arm(w, c); return; }
     c->sdl = c->server_to ? w->now + c->server_to : 0;

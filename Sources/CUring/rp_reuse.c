@@ -16,11 +16,16 @@ int reuse_take(worker *w, conn *c) {
         if (c->own_server == c->server && c->reuse == RP_REUSE_PRIVATE) { c->srv_uses = c->own_uses; return fd; }
         close(fd);                               /* this request goes to another server */
     }
+    uint32_t min_uses;
     switch (c->reuse) {
     case RP_REUSE_NEW: case RP_REUSE_PRIVATE: return -1;
-    case RP_REUSE_PROVEN: return pool_take(w, c->server, 2, &c->srv_uses);
-    default: return pool_take(w, c->server, 0, &c->srv_uses);
+    case RP_REUSE_PROVEN: min_uses = 2; break;
+    default: min_uses = 0; break;
     }
+    int fd = pool_take(w, c->server, min_uses, &c->srv_uses);
+    if (fd >= 0) return fd;
+    /* none here: another worker's, when one has some (rp_steal.c) */
+    return w->box && steal_ask(w, c, min_uses) ? REUSE_PARKED : -1;
 }
 
 /* c's exchange is over and its server connection sfd may serve again: 1 when kept (in the

@@ -18,20 +18,29 @@ void connect_start(worker *w, conn *c) {
     c->t.conn_start = w->now;
     if (!c->t.conn_first) c->t.conn_first = w->now;
     c->pooled_server = 0;
+    c->steal_wait = 0;                           /* a late answer goes to the pool */
     RP_ASSERT(c->fd[SRV] < 0);
+    int fd = -1;
     if (c->server_reuse) {
-        int fd = reuse_take(w, c);
-        if (fd >= 0) {
-            c->fd[SRV] = fd; c->pooled_server = 1; c->t.connected = w->now;
-            c->srv_uses++;
-            COUNT(w, pool_hits);
-            request_send_head(w, c);
-            return;
-        }
+        fd = reuse_take(w, c);
+        if (fd == REUSE_PARKED) return;          /* connect_with() when the answer comes */
+    }
+    connect_with(w, c, fd);
+}
+
+void connect_with(worker *w, conn *c, int fd) {
+    const rp_engine *e = w->e;
+    RP_ASSERT(c->fd[SRV] < 0 && !c->steal_wait);
+    if (fd >= 0) {
+        c->fd[SRV] = fd; c->pooled_server = 1; c->t.connected = w->now;
+        c->srv_uses++;
+        COUNT(w, pool_hits);
+        request_send_head(w, c);
+        return;
     }
     /* this worker's copy of the address: `set server addr` changes it on this thread */
     const struct sockaddr_storage *sa = &w->saddr[c->server];
-    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) { send_page(w, c, 503, 'R', 'C'); return; }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

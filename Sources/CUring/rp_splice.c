@@ -1,6 +1,7 @@
-// The splice pump for the rest of a large Content-Length body: synchronous non-blocking
-// splice(2) socket -> pipe -> socket until both sides would block, then an io_uring poll on the
-// side that blocks. Pipes come from a small per-worker pool.
+// The splice pump for the rest of a large Content-Length body, or of a response delimited by
+// the server's close (`option splice-response`): synchronous non-blocking splice(2) socket ->
+// pipe -> socket until both sides would block, then an io_uring poll on the side that blocks.
+// Pipes come from a small per-worker pool.
 #include "rp_internal.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +48,12 @@ static void pump_done(worker *w, conn *c) {
     COUNT(w, splices_done);
     half *h = &c->h[dir];
     h->remain = 0; h->body_done = 1;
-    if (dir == RESP) { exchange_done(w, c); return; }
+    if (dir == RESP) {
+        /* a body delimited by close ended with the server's EOF: the client's ends after it */
+        if (h->body == RP_BODY_CLOSE) { c->server_close = 1; c->close_after = 1; }
+        exchange_done(w, c);
+        return;
+    }
     req_phase(c, PH_DONE); h->fill = 0; c->rkeep = 0;
     c->cdl = 0;
     c->ms.splice = 0;
@@ -67,27 +73,33 @@ void pump_run(worker *w, conn *c) {
                 if (p->dir == RESP) c->bytes_out += (uint64_t)n;
             } else if (n < 0 && errno != EAGAIN) { pump_fail(w, c, dst_side); return; }
         }
-        if (p->to_read > 0 && p->in_pipe < PUMP_CHUNK) {
-            size_t want = (size_t)(p->to_read < PUMP_CHUNK ? p->to_read : PUMP_CHUNK);
+        if (p->to_read != 0 && p->in_pipe < PUMP_CHUNK) {
+            /* to_read < 0: until the source's end of stream */
+            size_t want = (size_t)(p->to_read < 0 || p->to_read >= PUMP_CHUNK ? PUMP_CHUNK : p->to_read);
             ssize_t n = splice(p->src, NULL, p->pipe[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
-                p->to_read -= n; p->in_pipe += n; progressed = 1;
+                if (p->to_read > 0) p->to_read -= n;
+                p->in_pipe += n; progressed = 1;
+                c->spliced[p->dir] += (uint64_t)n;
                 if (p->dir == REQ) c->bytes_in += (uint64_t)n;
-            } else if (n == 0 || errno != EAGAIN) { pump_fail(w, c, src_side); return; }
+            } else if (n == 0 && p->to_read < 0) { p->to_read = 0; progressed = 1; }
+            else if (n == 0 || errno != EAGAIN) { pump_fail(w, c, src_side); return; }
         }
         if (p->to_read == 0 && p->in_pipe == 0) { pump_done(w, c); return; }
         if (!progressed) break;
     }
     /* would block: wait for the side that blocks */
     if (p->in_pipe > 0 && !p->pollout) poll_arm(w, c, p->dst, 1);
-    else if (p->in_pipe == 0 && p->to_read > 0 && !p->pollin) poll_arm(w, c, p->src, 0);
+    else if (p->in_pipe == 0 && p->to_read != 0 && !p->pollin) poll_arm(w, c, p->src, 0);
     if (p->dir == RESP) { c->sdl = w->now + c->server_to; } else { c->cdl = w->now + c->client_to; }
     tw_schedule(w, c);
 }
 
+/* remain < 0: the body ends with the source's end of stream. */
 int pump_start(worker *w, conn *c, int dir, int64_t remain) {
     pump *p = &c->pu;
     RP_ASSERT(!p->active && !p->pollin && !p->pollout);
+    RP_ASSERT(remain != 0 && (remain > 0 || c->h[dir].body == RP_BODY_CLOSE));
     if (pipe_get(w, p->pipe) < 0) return -1;
     p->active = 1; p->dir = dir; p->in_pipe = 0; p->to_read = remain;
     COUNT(w, splices);

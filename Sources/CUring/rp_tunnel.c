@@ -47,6 +47,7 @@ void tunnel_client_eof(worker *w, conn *c, int res) {
     if (res < 0) { c->term0 = 'C'; c->term1 = 'D'; conn_close(w, c); return; }
     rq->body_done = 1;
     req_phase(c, PH_DONE);
+    if (c->client_fin_to) { c->client_to = c->client_fin_to; tunnel_touch(w, c); }   /* timeout client-fin */
     if (c->fd[SRV] >= 0) shutdown(c->fd[SRV], SHUT_WR);
     if (c->h[RESP].phase == PH_DONE) conn_close(w, c);
 }

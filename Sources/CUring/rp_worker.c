@@ -234,6 +234,7 @@ void *worker_main(void *arg) {
             }
         }
         if (count) io_uring_cq_advance(&w->ring, count);
+        if (steal_pending(w)) steal_run(w);
         timers_run(w);
         rate_resume(w);
         if (w->now >= w->next_purge) { pool_purge(w); xb_trim(w); conn_trim(w); w->next_purge = w->now + 1000; }
@@ -242,6 +243,7 @@ void *worker_main(void *arg) {
         w->turns++;
         if (hooks) snapshot_publish(w);
     }
+    steal_close(w);
     io_uring_submit(&w->ring);
     if (hooks) snapshot_publish(w);
     io_uring_queue_exit(&w->ring);

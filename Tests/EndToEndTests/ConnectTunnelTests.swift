@@ -80,4 +80,47 @@ import Testing
         #expect(seen[0] == want, "\(seen)")
         #expect(seen.allSatisfy { $0 == want }, "\(seen)")
     }
+
+    /// `timeout tunnel` takes over from `timeout client`/`server` once a 101 or a CONNECT's 200
+    /// made the connection a tunnel: a silent tunnel is closed after it (long before the 20 s
+    /// client and server timeouts), by ringproxy as by HAProxy.
+    @Test(arguments: ["GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        + "Sec-WebSocket-Version: 13\r\nConnection: Upgrade\r\n\r\n",
+                      "CONNECT backend.example:443 HTTP/1.1\r\nHost: backend.example:443\r\n\r\n"])
+    func timeoutTunnelAppliesOnceTheTunnelIsUp(_ request: String) throws {
+        let answer = request.hasPrefix("GET")
+            ? "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nConnection: Upgrade\r\n\r\n"
+            : "HTTP/1.1 200 Connection established\r\n\r\n"
+        for binary in Self.binaries {
+            let origin = try HTTPUpgradeTunnelTests.tunnelOrigin(answer: answer)
+            defer { origin.stop() }
+            let port = freePort()
+            let config = """
+                defaults
+                    mode http
+                    timeout client 20s
+                    timeout server 20s
+                    timeout connect 1s
+                    timeout tunnel 400ms
+                listen l
+                    bind 127.0.0.1:\(port)
+                    server s 127.0.0.1:\(origin.port)
+
+                """
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            let c = try RawHTTP(port: port)
+            try c.send(request)
+            let r = try c.readResponse(forHEAD: true)
+            #expect(r.status == (request.hasPrefix("GET") ? 101 : 200), "\(binary)")
+            // one exchange through the tunnel: it is up, and activity pushes the timeout back
+            try c.send("ping")
+            let echoed = String(decoding: try c.readBytes(4), as: UTF8.self)
+            #expect(echoed == "PING", "\(binary)")
+            let start = ContinuousClock.now
+            #expect(c.isClosed(within: .seconds(8)), "\(binary): the silent tunnel stays open")
+            let waited = ContinuousClock.now - start
+            #expect(waited >= .milliseconds(300) && waited < .seconds(8), "\(binary): closed after \(waited)")
+        }
+    }
 }

@@ -24,15 +24,14 @@ import Testing
 
     /// For each client in turn (each keeps its connection for its requests, then closes it and
     /// waits for the proxy to close it too), the X-Conn of each response.
-    static func pattern(binary: String, reuse: String?, serverOptions: String, requestsPerClient: [Int]) throws -> [[String]] {
+    static func pattern(binary: String, reuse: String?, serverOptions: String, requestsPerClient: [Int], threads: Int = 1) throws -> [[String]] {
         let origin = try countingOrigin()
         defer { origin.stop() }
         let port = freePort()
-        // one thread: ringproxy's idle server connections are per worker thread (a client
-        // accepted by another thread does not see them; README), HAProxy's are shared
+        // one thread unless asked: which thread accepts a client is the kernel's choice
         let config = """
             global
-                nbthread 1
+                nbthread \(threads)
             defaults
                 mode http
                 timeout client 5s
@@ -86,6 +85,19 @@ import Testing
             var got = try Self.pattern(binary: binary, reuse: reuse, serverOptions: options, requestsPerClient: requests)
             if reuse == "aggressive" { got = got.map { $0.map { String($0.split(separator: "/").last ?? "") } } }
             #expect(got == want, "\(binary) http-reuse \(reuse ?? "(default)"): \(got)")
+        }
+    }
+
+    /// Idle server connections are shared by the worker threads, as HAProxy's: with two threads,
+    /// clients land on either (the kernel spreads them), and every client's later requests
+    /// still find the first client's connection, whichever thread pooled it last.
+    @Test func idleConnectionsAreSharedByTheThreads() throws {
+        let clients = 8
+        let want = (0..<clients).map { k in k == 0 ? ["0/0", "0/1", "0/2"] : ["\(k)/0", "0/\(2 * k + 1)", "0/\(2 * k + 2)"] }
+        for binary in Self.binaries {
+            let got = try Self.pattern(binary: binary, reuse: "safe", serverOptions: "pool-max-conn 1",
+                                       requestsPerClient: Array(repeating: 3, count: clients), threads: 2)
+            #expect(got == want, "\(binary): \(got)")
         }
     }
 }

@@ -45,6 +45,41 @@ import Testing
         #expect(origin.connectionsAccepted == 1)
     }
 
+    /// A response delimited by the server's close (no Content-Length, not chunked), with
+    /// `option splice-response`: spliced until the server's EOF, then the client connection
+    /// closes at once (not at its timeout); the spliced bytes are reported for the h1 stats.
+    @Test(arguments: [false, true]) func closeDelimitedResponseIsSplicedThenTheClientCloses(splice: Bool) throws {
+        let size = 1 << 20
+        let body = pattern(size, seed: 7)
+        let origin = try ScriptedOrigin { conn, _ in
+            _ = try conn.readHead(timeoutMs: 10000)
+            try conn.write("HTTP/1.1 200 OK\r\n\r\n")
+            try conn.write(body)
+            // the origin's connection closes when the script returns: the body's end
+        }
+        defer { origin.stop() }
+        // a client timeout far beyond the test's wait: a close seen in time is the engine's
+        let h = try EngineHarness(HarnessOptions(servers: [origin.port], spliceResponse: splice, clientTimeoutMs: 30000, serverTimeoutMs: 30000))
+        defer { h.stop() }
+        let c = try h.client()
+        try c.send("GET /stream HTTP/1.1\r\n\r\n")
+        let r = try c.response(timeoutMs: 10000)
+        #expect(r.status == 200 && r.body.count == size && r.body == body)
+        let s = h.freshStats()
+        #expect(s.splices == (splice ? 1 : 0) && s.splices_done == (splice ? 1 : 0))
+        #expect(eventually { h.heads.records.count == 1 })
+        let d = try #require(h.heads.records.first)
+        #expect(d.status == 200 && d.term == "--")
+        #expect(d.bytesOut >= UInt64(size))
+        #expect(d.splicedReq == 0)
+        if splice {
+            // what came with the head went by copy; the rest (most of it) by splice
+            #expect(d.splicedResp > UInt64(size / 2) && d.splicedResp <= UInt64(size))
+        } else {
+            #expect(d.splicedResp == 0)
+        }
+    }
+
     @Test func exhaustedProvidedBuffersPauseReceivesWithoutLosingBytes() throws {
         let size = 1 << 20
         let origin = try ScriptedOrigin(receiveBuffer: 4096) { conn, _ in

@@ -92,7 +92,9 @@ typedef struct rp_head_call {
                                       // have closed. Request: mode tcp (head_len 0, no head; a
                                       // failure before the relay closes the connection, no page).
                                       // Response: a 101 (the request is over; what the client
-                                      // sends after it goes to the server as it is).
+                                      // sends after it goes to the server as it is); its
+                                      // client/server_timeout_ms, when not 0, replace both
+                                      // sides' timeouts from then on (`timeout tunnel`).
     int body_wait;                    // out, with RP_NEED_MORE: the head is complete and its body
                                       // is awaited (`option http-buffer-request`)
     int client_closed;                // in: the client sent its EOF while its body was awaited;
@@ -131,6 +133,8 @@ typedef struct rp_done_info {
     const struct sockaddr_storage *client;
     uint32_t request_index;
     int cli_fd;                       // the client socket, still open (-1 when gone)
+    uint64_t spliced_req;             // request body bytes moved client -> server by splice(2)
+    uint64_t spliced_resp;            // response body bytes moved server -> client by splice(2)
 } rp_done_info;
 
 typedef struct rp_callbacks {

@@ -16,6 +16,9 @@ public enum CounterField: Int, CaseIterable, Sendable {
     /// HAProxy's sliding sums over the last 512 requests (`qtime` = qtimeSum / min(req_tot,
     /// 512)...) and the largest seen (`qtime_max`...).
     case qtimeSum, qtimeMax, ctimeSum, ctimeMax, rtimeSum, rtimeMax, ttimeSum, ttimeMax
+    /// HAProxy's h1 mux module: body bytes moved by splice(2), received on / sent from the
+    /// row's side (a frontend's client connections, a backend's server connections).
+    case h1SplicedIn, h1SplicedOut
 
     public static let count = allCases.count
 

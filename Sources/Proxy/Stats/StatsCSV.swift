@@ -149,6 +149,10 @@ public enum StatsCSV {
         return last == 0 ? "-1" : "\(m.nowSecond >= last ? m.nowSecond - last : 0)"
     }
 
+    static func splicedBytes(_ r: inout Row, _ c: CountersSnapshot, row: Int) {
+        r["h1_spliced_bytes_in"] = "\(c[row, .h1SplicedIn])"; r["h1_spliced_bytes_out"] = "\(c[row, .h1SplicedOut])"
+    }
+
     static func frontendRow(_ m: StatsModel, _ p: ProxyConfig) -> Row {
         let c = m.counters
         let row = c.layout.frontendRows[p.name]!
@@ -174,6 +178,7 @@ public enum StatsCSV {
         }
         r["-"] = "-"
         r.set(muxColumns, "0")
+        splicedBytes(&r, c, row: row)
         return r
     }
 
@@ -299,6 +304,7 @@ public enum StatsCSV {
         r["mode"] = p.mode.rawValue
         r["-"] = "-"
         r.set(muxColumns, "0")
+        splicedBytes(&r, c, row: row)
         return r
     }
 }

@@ -512,7 +512,13 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.status_hint = Int32(w.rules?.context.responseLoaded == true ? w.rules!.context.response.status : head.status)
         call.pointee.close_after = closeAfter ? 1 : 0
         call.pointee.server_reuse = serverReuse ? 1 : 0
-        if upgraded { call.pointee.body = Int32(RP_BODY_CLOSE.rawValue); call.pointee.tunnel = 1 }
+        if upgraded {
+            call.pointee.body = Int32(RP_BODY_CLOSE.rawValue); call.pointee.tunnel = 1
+            // `timeout tunnel` replaces both sides' timeouts once the tunnel is established
+            if bi >= 0, let t = configuration.proxies[backends[bi].proxy].timeouts.tunnel {
+                call.pointee.client_timeout_ms = UInt32(clamping: t); call.pointee.server_timeout_ms = UInt32(clamping: t)
+            }
+        }
     }
 
     // MARK: redispatch
@@ -554,6 +560,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         c.add(fe.counterRow, .bout, info.bytes_out)
         let lrow = listenerRow(Int(info.listener))
         if lrow >= 0 { c.add(lrow, .bin, info.bytes_in); c.add(lrow, .bout, info.bytes_out) }
+        let spliced = info.spliced_req | info.spliced_resp != 0
+        if spliced { c.add(fe.counterRow, .h1SplicedIn, info.spliced_req); c.add(fe.counterRow, .h1SplicedOut, info.spliced_resp) }
         if status > 0 { c.response(fe.counterRow, status: status) }
         if !slot.active && (status == 400 || status == 408) {
             // the engine's own 400 (a client gone before its head was complete, even without a
@@ -571,6 +579,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             if info.tc >= 0 && info.tr >= 0 { c.exchangeTimes(be.counterRow, queue: info.tw, connect: info.tc, response: info.tr, total: info.tt) }
             c.add(be.counterRow, .bin, info.bytes_in)
             c.add(be.counterRow, .bout, info.bytes_out)
+            if spliced { c.add(be.counterRow, .h1SplicedIn, info.spliced_resp); c.add(be.counterRow, .h1SplicedOut, info.spliced_req) }
             if status > 0 { c.response(be.counterRow, status: status) }
             let server = info.server >= 0 ? Int(info.server) : Int(slot.redirectServer)
             if info.unassigned != 0 {

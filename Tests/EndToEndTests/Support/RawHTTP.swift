@@ -173,6 +173,16 @@ final class RawHTTP {
         return buffer
     }
 
+    /// The next `count` bytes (buffered first); throws when the peer closes before or on timeout.
+    func readBytes(_ count: Int, timeout: Duration = .seconds(5)) throws -> [UInt8] {
+        let deadline = ContinuousClock.now + timeout
+        while buffer.count < count {
+            guard try fill(until: deadline) else { throw RawHTTPError("closed after \(buffer.count) of \(count) bytes") }
+        }
+        defer { buffer.removeFirst(count) }
+        return Array(buffer[0..<count])
+    }
+
     /// True when the peer closes (EOF or reset) within `within`; bytes that arrive meanwhile
     /// are kept for the next read.
     func isClosed(within: Duration = .milliseconds(200)) -> Bool {

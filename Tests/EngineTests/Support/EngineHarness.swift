@@ -13,6 +13,8 @@ struct HarnessOptions {
     var singleShot = false
     var bufringEntries: Int32 = 0
     var spliceThreshold: Int32 = 0
+    /// `option splice-response`: every response body is spliced (RP_SPLICE_RESPONSE).
+    var spliceResponse = false
     var clientTimeoutMs: UInt32 = 5000
     var httpRequestTimeoutMs: UInt32 = 0
     var keepAliveTimeoutMs: UInt32 = 0
@@ -39,6 +41,8 @@ struct DoneRecord: Sendable {
     var tw: Int32
     var requestIndex: UInt32
     var unassigned: Bool
+    var splicedReq: UInt64 = 0
+    var splicedResp: UInt64 = 0
 }
 
 final class FakeHeads: @unchecked Sendable {   // options immutable; `done` behind a mutex
@@ -135,6 +139,7 @@ final class FakeHeads: @unchecked Sendable {   // options immutable; `done` behi
         call.pointee.queue_timeout_ms = o.queueTimeoutMs
         call.pointee.retries = o.retries
         call.pointee.abort_on_close = o.abortOnClose ? 1 : 0
+        if o.spliceResponse { call.pointee.splice = Int32(RP_SPLICE_RESPONSE) }
     }
 
     private func respond(_ call: UnsafeMutablePointer<rp_head_call>, _ page: UnsafeMutableBufferPointer<UInt8>, status: Int32, close: Bool) {
@@ -180,7 +185,7 @@ final class FakeHeads: @unchecked Sendable {   // options immutable; `done` behi
         let term = String(decoding: [UInt8(bitPattern: i.term.0), UInt8(bitPattern: i.term.1)], as: UTF8.self)
         let r = DoneRecord(status: Int(i.status), term: term, server: Int(i.server), bytesIn: i.bytes_in,
                            bytesOut: i.bytes_out, tt: i.tt, tw: i.tw, requestIndex: i.request_index,
-                           unassigned: i.unassigned != 0)
+                           unassigned: i.unassigned != 0, splicedReq: i.spliced_req, splicedResp: i.spliced_resp)
         done.withLock { $0.append(r) }
     }
 }
