@@ -132,7 +132,7 @@ public final class ServerStateTable: Sendable {
                 st.checkHealth = 0; st.checkPaused = true
             } else if s.resolutionPending {
                 st.admin = [.resolutionMaint]; st.op = .stopped
-                st.checkHealth = 0; st.checkPaused = true
+                st.checkHealth = 0; st.checkPaused = s.checked
             }
             statuses.append(st)
             slots[i].word.store(Self.pack(st), ordering: .relaxed)

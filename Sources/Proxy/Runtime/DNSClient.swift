@@ -23,6 +23,7 @@ public enum DNSOutcome: Equatable, Sendable {
     case nx, timeout, refused, noData, other
 
     public var records: [DNSRecord] { if case .records(let r) = self { return r }; return [] }
+    public var isValid: Bool { if case .records = self { return true }; return false }
 }
 
 public enum DNSClient {

@@ -29,13 +29,14 @@ final class DNSResolverThread: @unchecked Sendable {
 
     private var groups: [Group]
     private let control: RuntimeControl
+    private let checker: HealthChecker?
     private let running = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private var thread: Thread?
     private let tickMs: Int
 
     /// nil when no server uses a resolvers section.
-    init?(configuration: Configuration, control: RuntimeControl) {
+    init?(configuration: Configuration, control: RuntimeControl, checker: HealthChecker?) {
         var groups: [Group] = []
         var index: [String: Int] = [:]
         let now = MonotonicClock.nowMs()
@@ -61,6 +62,7 @@ final class DNSResolverThread: @unchecked Sendable {
         guard !groups.isEmpty else { return nil }
         self.groups = groups
         self.control = control
+        self.checker = checker
         tickMs = max(10, groups.map(\.resolvers.timeoutResolve).min() ?? 1000)
     }
 
@@ -122,19 +124,34 @@ final class DNSResolverThread: @unchecked Sendable {
             if now - group.lastValidMs < Int64(hold) { return }
             answer = []
         }
+        // HAProxy names the resolvers and the name server that answered; libresolv does not
+        // say which one did: the first is named.
+        let updater = "\(r.name)/\(r.nameservers.first?.name ?? "-")"
         let next = ResolutionPlan.assign(current: group.current, answer: answer, allowDuplicates: group.allowDuplicates)
         for (i, slot) in group.slots.enumerated() {
             let old = group.current[i], new = next[i]
             guard old != new else { continue }
             if let new {
                 let port = new.port ?? (group.ports[i] == 0 ? 80 : group.ports[i])
-                control.applyResolvedAddress(slot, host: new.address, port: port, hostname: new.hostname)
-                if old == nil { control.setResolutionMaintenance(slot, false) }
+                checker?.followAddress(server: slot, host: new.address, port: port)
+                control.applyResolvedAddress(slot, host: new.address, port: port, hostname: new.hostname, by: updater)
+                if old == nil { control.leaveResolutionMaintenance(slot, hostname: new.hostname ?? group.fqdn, fromSRV: group.isSRV) }
             } else {
-                control.setResolutionMaintenance(slot, true)
+                control.enterResolutionMaintenance(slot, reason: group.isSRV && outcome.isValid ? "entry removed from SRV record" : Self.reason(outcome))
             }
         }
         groups[g].current = next
+    }
+
+    /// HAProxy's reasons for a server left without an address.
+    static func reason(_ o: DNSOutcome) -> String {
+        switch o {
+        case .records: "No IP for server "
+        case .nx, .noData: "DNS NX status"
+        case .timeout: "DNS timeout status"
+        case .refused: "DNS refused status"
+        case .other: "unspecified DNS error"
+        }
     }
 
     static func holdKey(_ o: DNSOutcome) -> String {

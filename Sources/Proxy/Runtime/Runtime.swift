@@ -161,7 +161,7 @@ public final class RunningProxy: @unchecked Sendable {
                 return info
             }
         }
-        resolver = DNSResolverThread(configuration: configuration, control: control)
+        resolver = DNSResolverThread(configuration: configuration, control: control, checker: checker)
         apiServer = RuntimeAPIServer(control: control)
         try apiServer.bind()
     }

@@ -4,10 +4,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 
 extension RuntimeControl {
     /// Points the workers at `host:port` for `slot`; logs HAProxy's "changed its IP" line.
-    package func applyResolvedAddress(_ slot: Int, host: String, port: Int, hostname: String?) {
+    package func applyResolvedAddress(_ slot: Int, host: String, port: Int, hostname: String?, by updater: String) {
         let old = serverAddress(slot)
         guard let (ss, len) = makeSockaddr(host: host, port: port) else { return }
         serverAddresses.withLock { $0[slot] = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
@@ -17,14 +18,31 @@ extension RuntimeControl {
         let oldIP = AddressParser.isIP(old.host) && old.port != 0 ? old.host : "(none)"
         if oldIP != host {
             logEvent(HealthEvent(backend: info.proxyName, server: info.name, level: ServerStateControl.notice,
-                                 message: "\(info.proxyName)/\(info.name) changed its IP from \(oldIP) to \(host) by DNS cache."))
+                                 message: "\(info.proxyName)/\(info.name) changed its IP from \(oldIP) to \(host) by \(updater)."))
         }
     }
 
-    /// Sets or clears maintenance (resolution) of `slot`, logging the state change.
-    package func setResolutionMaintenance(_ slot: Int, _ on: Bool) {
-        if on { resolvedNames.withLock { _ = $0.removeValue(forKey: slot) } }
-        for e in states.setForcedFlag(.resolutionMaint, on, server: slot) { logEvent(e) }
+    /// Puts `slot` in maintenance (resolution) for `reason`, with HAProxy's message.
+    package func enterResolutionMaintenance(_ slot: Int, reason: String) {
+        resolvedNames.withLock { _ = $0.removeValue(forKey: slot) }
+        for var e in states.setForcedFlag(.resolutionMaint, true, server: slot) {
+            e.message = e.message.replacingFirst(" is going DOWN for maintenance", with: " is going DOWN for maintenance (\(reason))")
+            logEvent(e)
+        }
+    }
+
+    /// Takes `slot` out of maintenance (resolution) now that it has an address (HAProxy's two
+    /// lines). `fromSRV`: HAProxy also keeps SRV_ADMF_HMAINT set on a slot an SRV record filled
+    /// (shown as 64 in `show servers state`), without effect on the traffic.
+    package func leaveResolutionMaintenance(_ slot: Int, hostname: String, fromSRV: Bool) {
+        _ = states.setForcedFlag(.resolutionMaint, false, server: slot)
+        if fromSRV { _ = states.setForcedFlag(.hostnameMaint, true, server: slot) }
+        let info = states.servers[slot]
+        let up = states.isUp(slot) ? "UP" : "DOWN"
+        for m in ["Server \(info.proxyName)/\(info.name) ('\(hostname)') is \(up)/READY (resolves again).",
+                  "Server \(info.proxyName)/\(info.name) administratively READY thanks to valid DNS answer."] {
+            logEvent(HealthEvent(backend: info.proxyName, server: info.name, level: ServerStateControl.notice, message: m))
+        }
     }
 
     /// `show servers state`'s srv_fqdn and srvrecord of `slot`.
@@ -33,5 +51,12 @@ extension RuntimeControl {
         guard s.options.resolution != nil, let name = s.options.hostname ?? s.options.template?.fqdn else { return ("-", "-") }
         if name.hasPrefix("_") { return (resolvedNames.withLock { $0[slot] } ?? "-", name) }
         return (name, "-")
+    }
+}
+
+private extension String {
+    func replacingFirst(_ what: String, with replacement: String) -> String {
+        guard let r = range(of: what) else { return self }
+        return replacingCharacters(in: r, with: replacement)
     }
 }
