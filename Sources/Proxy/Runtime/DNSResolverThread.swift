@@ -22,6 +22,7 @@ final class DNSResolverThread: @unchecked Sendable {
         var preferIPv6: Bool
         var networks: [IPv4Network]
         var allowDuplicates: Bool
+        var ignoreWeight: Bool
         var lastQueryMs: Int64 = .min
         var lastValidMs: Int64
         var isSRV: Bool { fqdn.hasPrefix("_") }
@@ -55,7 +56,7 @@ final class DNSResolverThread: @unchecked Sendable {
                     index[key] = groups.count
                     groups.append(Group(resolvers: section, fqdn: fqdn, slots: [slot], ports: [s.port], current: [target],
                                         preferIPv6: s.options.resolvePrefer != "ipv4", networks: r.networks.compactMap(IPv4Network.init),
-                                        allowDuplicates: r.allowDuplicateIP, lastValidMs: now))
+                                        allowDuplicates: r.allowDuplicateIP, ignoreWeight: r.ignoreWeight, lastValidMs: now))
                 }
             }
         }
@@ -135,6 +136,7 @@ final class DNSResolverThread: @unchecked Sendable {
                 let port = new.port ?? (group.ports[i] == 0 ? 80 : group.ports[i])
                 checker?.followAddress(server: slot, host: new.address, port: port)
                 control.applyResolvedAddress(slot, host: new.address, port: port, hostname: new.hostname, by: updater)
+                if !group.ignoreWeight, let w = new.serverWeight, w != old?.serverWeight { control.applyResolvedWeight(slot, w) }
                 if old == nil { control.leaveResolutionMaintenance(slot, hostname: new.hostname ?? group.fqdn, fromSRV: group.isSRV) }
             } else {
                 control.enterResolutionMaintenance(slot, reason: group.isSRV && outcome.isValid ? "entry removed from SRV record" : Self.reason(outcome))

@@ -9,11 +9,14 @@ public struct ResolvedTarget: Equatable, Sendable, CustomStringConvertible {
     public var address: String
     /// nil: the server's configured port (A/AAAA); set from SRV records.
     public var port: Int?
-    /// SRV: the target host name.
+    /// SRV: the target host name and the record's weight.
     public var hostname: String?
-    public init(address: String, port: Int? = nil, hostname: String? = nil) {
-        self.address = address; self.port = port; self.hostname = hostname
+    public var weight: Int?
+    public init(address: String, port: Int? = nil, hostname: String? = nil, weight: Int? = nil) {
+        self.address = address; self.port = port; self.hostname = hostname; self.weight = weight
     }
+    /// HAProxy's server weight for an SRV weight (0...65535 → 1...256).
+    public var serverWeight: Int? { weight.map { $0 / 256 + 1 } }
     public var description: String { port.map { "\(address):\($0)" } ?? address }
 }
 
@@ -42,7 +45,7 @@ public enum ResolutionPlan {
             var a = addresses(records, owner: r.target, preferIPv6: preferIPv6, networks: networks)
             if a.isEmpty { a = addresses(lookup(r.target), owner: nil, preferIPv6: preferIPv6, networks: networks) }
             guard let first = a.first else { return nil }
-            return ResolvedTarget(address: first, port: r.port, hostname: r.target)
+            return ResolvedTarget(address: first, port: r.port, hostname: r.target, weight: r.weight)
         }
     }
 

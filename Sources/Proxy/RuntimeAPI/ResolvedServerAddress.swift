@@ -45,6 +45,12 @@ extension RuntimeControl {
         }
     }
 
+    /// An SRV record's weight (unless `resolve-opts ignore-weight`), as `set server weight`.
+    package func applyResolvedWeight(_ slot: Int, _ weight: Int) {
+        guard states.status(slot).userWeight != weight else { return }
+        for e in states.setWeight(server: slot, String(weight)).events { logEvent(e) }
+    }
+
     /// `show servers state`'s srv_fqdn and srvrecord of `slot`.
     func resolutionNames(_ slot: Int) -> (fqdn: String, srvRecord: String) {
         let s = serverConfig(slot)
