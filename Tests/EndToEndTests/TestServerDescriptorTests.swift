@@ -2,6 +2,8 @@
 // server has closed may be another test's socket a moment later. A server that shut down or
 // closed a number after closing it cut some other test's connection (a client "closed with 0
 // bytes", a 502 where the origin saw nothing). These check that the servers stopped doing that.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

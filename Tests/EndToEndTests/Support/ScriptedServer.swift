@@ -1,6 +1,8 @@
 // A TCP server on 127.0.0.1 that plays a script on every connection (send bytes, read N
 // bytes, wait, close) and records what each connection sent it: the stand-in for SMTP, MySQL,
 // PostgreSQL, Redis, LDAP servers and odd HTTP servers in health-check tests.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Synchronization

@@ -1,5 +1,7 @@
 // An origin whose every connection runs a test's script (read a head, write exact bytes, stall,
 // close...), for reproducing a faulty server byte for byte in front of both proxies.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Synchronization

@@ -1,4 +1,6 @@
 // A UDP listener on 127.0.0.1 standing in for syslog (spec Appendix B): records every datagram.
+import CBench
+import CUring
 import Glibc
 import Synchronization
 
