@@ -122,7 +122,7 @@ import Testing
             asked.append(name)
             return name == "b.x" ? [DNSRecord(kind: .a, owner: "b.x", address: "10.0.0.2")] : []
         }
-        #expect(targets == [ResolvedTarget(address: "10.0.0.1", port: 81, hostname: "a.x"), ResolvedTarget(address: "10.0.0.2", port: 82, hostname: "b.x")])
+        #expect(targets == [ResolvedTarget(address: "10.0.0.1", port: 81, hostname: "a.x", weight: 0), ResolvedTarget(address: "10.0.0.2", port: 82, hostname: "b.x", weight: 0)])
         #expect(asked == ["b.x"])
     }
 
