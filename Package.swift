@@ -28,6 +28,8 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wno-unused-function"])],
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("pthread")]
         ),
+        // DNS queries of the resolver thread over glibc's libresolv (Sources/CResolv/include/rp_dns.h).
+        .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
         // Origin servers for the demo and the tests (an echo server, a PHP-like app): plain
         // POSIX sockets and threads, independent of the proxy on purpose.
         .target(name: "Origins"),
@@ -36,7 +38,7 @@ let package = Package(
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(
             name: "Proxy",
-            dependencies: ["CUring", "CPCRE2", "CCrypt"],
+            dependencies: ["CUring", "CPCRE2", "CCrypt", "CResolv"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
         .executableTarget(name: "ringproxy", dependencies: ["Proxy", "Origins"]),
@@ -45,7 +47,7 @@ let package = Package(
             dependencies: ["CBench", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Sources/Bench"
         ),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "CUring"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "CUring", "CResolv"]),
         // The C engine on its own, in-process, with a fake head handler (no HTTP parsing).
         .testTarget(name: "EngineTests", dependencies: ["CUring"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Proxy", "CUring", "CBench", "Origins"]),

@@ -14,9 +14,7 @@ import Testing
     /// HAProxy 2.6 accepts these, they need no TLS, HTTP/2 or Lua, and ringproxy refuses them:
     /// ringproxy's gaps (docs/haproxy-compatibility.md, "Real configurations"). The value is what
     /// ringproxy's error names.
-    static let stillRefused: [String: String] = [
-        "k8s-haproxy-example.cfg": "section 'resolvers' is not supported by ringproxy",  // and server-template
-    ]
+    static let stillRefused: [String: String] = [:]
 
     /// HAProxy 2.6 accepts these; ringproxy refuses them because they use what is out of its
     /// scope (TLS, Lua, HTTP/2, SOCKS4), and must say so. The value is what ringproxy's error names.

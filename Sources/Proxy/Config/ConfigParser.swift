@@ -65,7 +65,7 @@ public enum ConfigParser {
     static let sectionHeaders: Set<String> = Set(ConfigSection.allCases.map(\.rawValue))
     /// HAProxy sections that ringproxy does not implement: an error, then their lines are skipped.
     static let unsupportedSections: Set<String> = [
-        "resolvers", "mailers", "cache", "log-forward",
+        "mailers", "cache", "log-forward",
         "dynamic-update", "namespace_list", "crt-store", "traces",
     ]
 
@@ -200,6 +200,7 @@ public enum ConfigParser {
         state.proxyIsDiscarded = false
         if section == .ring { return RingKeywords.open(words, at: location, state: &state) }
         if section == .program { return ProgramKeywords.open(words, at: location, state: &state) }
+        if section == .resolvers { return ResolversKeywords.open(words, at: location, state: &state) }
         if section == .peers { PeersKeywords.openSection(words, at: location, state: &state); return }
         guard let kind = section.proxyKind else {
             if section != .global { RuleSections.open(section, words, at: location, state: &state); return }
@@ -244,7 +245,7 @@ public enum ConfigParser {
         guard let section = state.section, !state.skippingSection else { return }
         state.section = nil
         switch section {
-        case .global, .ring, .userlist, .httpErrors: return
+        case .global, .ring, .userlist, .httpErrors, .resolvers: return
         case .program: ProgramKeywords.close(&state)
         case .peers: PeersKeywords.closeSection(&state)
         case .defaults:
@@ -316,6 +317,7 @@ public enum ConfigParser {
         RingKeywords.checkReferences(&state)
         CheckKeywords.endOfConfiguration(&state)
         PeersChecks.endOfConfiguration(&state)
+        ResolversKeywords.checkReferences(&state)
         RuleSections.compileCheck(&state)
         if !state.errors.isEmpty { throw ConfigErrors(errors: state.errors, warnings: state.config.warnings) }
         return state.config

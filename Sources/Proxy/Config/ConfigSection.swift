@@ -9,10 +9,12 @@ public enum ConfigSection: String, Sendable, CaseIterable {
     case userlist, httpErrors = "http-errors"
     /// `program NAME`: a command the master runs (ProgramKeywords).
     case program
+    /// `resolvers NAME`: name servers for run-time DNS (ResolversKeywords).
+    case resolvers
 
     var proxyKind: ProxyKind? {
         switch self {
-        case .global, .peers, .userlist, .httpErrors, .program: nil
+        case .global, .peers, .userlist, .httpErrors, .program, .resolvers: nil
         case .defaults: .defaults
         case .frontend: .frontend
         case .backend: .backend
@@ -36,6 +38,7 @@ public struct SectionSet: OptionSet, Sendable {
     public static let userlist = SectionSet(rawValue: 128)
     public static let httpErrors = SectionSet(rawValue: 256)
     public static let program = SectionSet(rawValue: 512)
+    public static let resolvers = SectionSet(rawValue: 1024)
     /// Every proxy section, defaults included.
     public static let proxies: SectionSet = [.defaults, .frontend, .backend, .listen]
     /// Where frontend-side keywords go.
@@ -55,6 +58,7 @@ public struct SectionSet: OptionSet, Sendable {
         case .userlist: self = .userlist
         case .httpErrors: self = .httpErrors
         case .program: self = .program
+        case .resolvers: self = .resolvers
         }
     }
 

@@ -50,6 +50,14 @@ public enum InitAddrPolicy {
                 var server = configuration.proxies[p].servers[s]
                 guard server.options.socket == nil, !server.host.isEmpty, !AddressParser.isIP(server.host) else { continue }
                 let name = "\(proxyName)/\(server.name)"
+                if server.host.hasPrefix("_"), server.options.resolution?.resolvers.isEmpty == false {
+                    // An SRV label: only the resolvers can answer it. The slot waits in
+                    // maintenance (resolution) for its record, as in HAProxy.
+                    server.options.hostname = server.host
+                    server.options.unresolved = true
+                    configuration.proxies[p].servers[s] = server
+                    continue
+                }
                 switch resolve(host: server.host, methods: server.options.initAddr, family: server.options.addressFamily,
                                dontFail: dontFail, lookup: lookup) {
                 case .address(let a, let fellBack):

@@ -27,6 +27,8 @@ public struct Configuration: Sendable {
     public var rules = GlobalRules()
     /// `program` sections (ProgramModel.swift), run by the master in master-worker mode.
     public var programs: [ProgramConfig] = []
+    /// `resolvers` sections (ResolversModel.swift).
+    public var resolvers: [ResolversConfig] = []
     public init() {}
     public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
 }

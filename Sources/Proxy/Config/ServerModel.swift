@@ -14,7 +14,7 @@ public struct ServerOptions: Equatable, Sendable {
     public var id: Int? = nil
     /// `init-addr last,libc,none,IP`: how the address is found at start (default last,libc).
     public var initAddr: [String] = ["last", "libc"]
-    /// `resolve-prefer ipv4|ipv6`: guides `resolvers` sections (which ringproxy does not have),
+    /// `resolve-prefer ipv4|ipv6`: guides `resolvers` sections (default ipv6, as HAProxy),
     /// not the start-up lookup, as in HAProxy.
     public var resolvePrefer: String? = nil
     /// `minconn`: with the backend's `fullconn`, the dynamic limit between minconn and maxconn.
@@ -48,6 +48,10 @@ public struct ServerOptions: Equatable, Sendable {
     public var sendProxyVersion: Int { sendProxyV2 ? 2 : sendProxyV1 ? 1 : 0 }
     /// `proxy-v2-options`: the TLVs a v2 header carries (ProxyV2Options.swift).
     public var proxyV2Options = ProxyV2Options()
+    /// `resolvers R` (+ resolve-net/resolve-opts): resolved again at run time (ResolversModel.swift).
+    public var resolution: ServerResolution? = nil
+    /// Made by a `server-template` line.
+    public var template: ServerTemplateOrigin? = nil
     public init() {}
 }
 

@@ -39,8 +39,7 @@ enum ServerOptionParser {
     static let notYet: [String: String] = [
         "check-via-socks4": "SOCKS4", "socks4": "SOCKS4", "observe": "traffic observation",
         "on-error": "traffic observation", "error-limit": "traffic observation", "namespace": "network namespaces",
-        "resolvers": "resolvers sections (DNS at run time)", "resolve-opts": "resolvers sections (DNS at run time)",
-        "resolve-net": "resolvers sections (DNS at run time)", "log-proto": "log servers in ring sections",
+        "log-proto": "log servers in ring sections",
     ]
 
     static var known: [String] { (withValue.union(flags)).sorted() }
@@ -152,6 +151,8 @@ enum ServerOptionParser {
                 throw line.error("invalid init-addr method '\(m)'; expected last, libc, none or an IP address")
             }
             server.options.initAddr = methods
+        case "resolvers", "resolve-net", "resolve-opts":
+            try ServerResolutionOptions.apply(option, v, line, &server)
         case "resolve-prefer":
             guard v == "ipv4" || v == "ipv6" else { throw line.error("invalid resolve-prefer '\(v)'; expected ipv4 or ipv6") }
             server.options.resolvePrefer = v

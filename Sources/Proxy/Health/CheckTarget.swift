@@ -22,6 +22,8 @@ public struct CheckTarget: Sendable {
     var isAgent = false
     /// The PROXY header's version on check connections: 2 when the server has send-proxy-v2.
     var proxyVersion = 1
+    /// Checks go where the server is (no `addr`): they follow a run-time DNS change.
+    var followsServerAddress = false
 
     /// One target per server with `check` in every backend (a `disabled` one is checked once
     /// it leaves maintenance), and one per server with `agent-check` (agents run during
@@ -31,8 +33,11 @@ public struct CheckTarget: Sendable {
         for proxy in configuration.proxies where proxy.isBackend {
             let program = (try? CheckProgramBuilder.program(for: proxy)) ?? .layer4
             for s in proxy.servers where s.check {
+                // A slot waiting for its first DNS answer is checked once it has an address
+                // (HealthChecker.followAddress); until then it is in maintenance.
+                let awaitsDNS = s.options.unresolved && s.options.resolution != nil && s.checkAddr == nil
                 guard let slot = table.slot(backend: proxy.name, server: s.name),
-                      let addr = SocketAddress(host: s.checkAddr ?? s.host, port: s.checkPort ?? s.port)
+                      let addr = SocketAddress(host: s.checkAddr ?? (awaitsDNS ? "0.0.0.0" : s.host), port: s.checkPort ?? max(s.port, awaitsDNS ? 1 : 0))
                 else { continue }
                 // HAProxy: checks speak the PROXY protocol when the server's traffic does and
                 // they go to the server's own address and port (no `port`/`addr`), or with
@@ -44,6 +49,7 @@ public struct CheckTarget: Sendable {
                                     connectTimeoutMs: proxy.timeouts.connect, checkTimeoutMs: proxy.timeouts.check,
                                     logHealthChecks: proxy.logging.healthChecks)
                 t.proxyVersion = s.options.sendProxyV2 ? 2 : 1
+                t.followsServerAddress = s.checkAddr == nil && s.options.resolution != nil
                 out.append(t)
             }
             for s in proxy.servers where s.checkSettings.agent.enabled {

@@ -14,6 +14,8 @@ public final class HealthChecker: @unchecked Sendable {
     // happen-after the thread through pthread_create/pthread_join. `stopping` is atomic.
 
     public let table: ServerStateTable
+    /// Addresses the resolvers gave servers at run time (slot → host, port).
+    let resolvedAddresses = Mutex<[Int: (host: String, port: Int)]>([:])
     let onEvent: @Sendable (HealthEvent) -> Void
     let stopping = Atomic<Bool>(false)
     var probes: [Probe]
@@ -152,8 +154,13 @@ public final class HealthChecker: @unchecked Sendable {
             probes[i].nextDueMs = now + Int64(t.intervals.inter)
             return
         }
+        var address = t.address
+        if t.followsServerAddress, let a = resolvedAddresses.withLock({ $0[t.server] }),
+           let moved = SocketAddress(host: a.host, port: t.checkPort ?? a.port) {
+            address = moved
+        }
         var ctx = CheckContext(
-            address: t.address, serverPort: t.serverPort, checkPort: t.checkPort, sendProxy: t.sendProxy && !t.isAgent,
+            address: address, serverPort: t.serverPort, checkPort: t.checkPort, sendProxy: t.sendProxy && !t.isAgent,
             backendName: t.backendName, serverName: t.serverName, interMs: t.intervals.inter,
             connectTimeoutMs: t.connectTimeoutMs, checkTimeoutMs: t.checkTimeoutMs,
             serverState: { [unowned self] in self.serverStateHeader(i) },
@@ -311,3 +318,11 @@ public final class HealthChecker: @unchecked Sendable {
 }
 
 func errnoText(_ e: Int32) -> String { String(cString: strerror(e)) }
+
+extension HealthChecker {
+    /// The resolvers moved `server`: its next checks go to `host` (and `port` unless the
+    /// server has its own check `port`).
+    func followAddress(server: Int, host: String, port: Int) {
+        resolvedAddresses.withLock { $0[server] = (host, port) }
+    }
+}

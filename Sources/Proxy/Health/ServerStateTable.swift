@@ -25,6 +25,8 @@ public final class ServerStateTable: Sendable {
         public let weight: Int
         /// `track`: the server whose state this one follows (ServerTracking.swift).
         public var tracked: Int? = nil
+        /// Waits for its first DNS answer: starts in maintenance (resolution), HAProxy's RMAINT.
+        public var resolutionPending = false
     }
 
     public struct BackendInfo: Sendable {
@@ -100,6 +102,7 @@ public final class ServerStateTable: Sendable {
                 servers.append(ServerInfo(backendIndex: b, proxyName: proxy.name, name: s.name,
                                           backup: s.backup, checked: s.check, disabled: s.disabled,
                                           rise: s.rise, fall: s.fall, weight: s.weight))
+                servers[servers.count - 1].resolutionPending = s.options.unresolved && !s.disabled
             }
             // Hashes (map-based or consistent) keep their map or ring as built: like
             // static-rr, they accept only 0% and 100% at run time in ringproxy.
@@ -127,6 +130,9 @@ public final class ServerStateTable: Sendable {
             if s.disabled {
                 st.admin = [.configMaint, .forcedMaint]; st.op = .stopped
                 st.checkHealth = 0; st.checkPaused = true
+            } else if s.resolutionPending {
+                st.admin = [.resolutionMaint]; st.op = .stopped
+                st.checkHealth = 0; st.checkPaused = s.checked
             }
             statuses.append(st)
             slots[i].word.store(Self.pack(st), ordering: .relaxed)

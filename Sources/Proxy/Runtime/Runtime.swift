@@ -58,6 +58,8 @@ public final class RunningProxy: @unchecked Sendable {
     /// The runtime API (`stats socket`): its commands' view of the proxy and its sockets.
     public let control: RuntimeControl
     let apiServer: RuntimeAPIServer
+    /// Run-time DNS of servers with `resolvers` (nil when none has).
+    let resolver: DNSResolverThread?
     let logForwarders: [LogRingForwarder]
     /// The peers thread (nil without `peers` sections).
     public let peers: PeersRuntime?
@@ -159,6 +161,7 @@ public final class RunningProxy: @unchecked Sendable {
                 return info
             }
         }
+        resolver = DNSResolverThread(configuration: configuration, control: control, checker: checker)
         apiServer = RuntimeAPIServer(control: control)
         try apiServer.bind()
     }
@@ -178,6 +181,7 @@ public final class RunningProxy: @unchecked Sendable {
         apiServer.start(always: alwaysServeCLI)
         for f in logForwarders { f.start() }
         peers?.start()
+        resolver?.start()
     }
 
     /// A connected runtime API socket handed over by the master.
@@ -196,6 +200,7 @@ public final class RunningProxy: @unchecked Sendable {
         control.settings.withLock { $0.stopping = true }
         if soft { peers?.beginSoftStop() }
         checker?.stop()
+        resolver?.stop()
         engine.stop(soft: soft)
         if soft && !engine.listenersExported {
             // Not handed to a new process: stop listening now (queued connections are refused).

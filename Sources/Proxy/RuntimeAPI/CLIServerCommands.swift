@@ -37,10 +37,11 @@ extension RuntimeControl {
         let sid = (b.servers.firstIndex(of: slot) ?? 0) + 1
         let checkPort = s.checkPort ?? 0
         let checkAddr = s.checkAddr ?? "-"
-        return "\(proxyID(b.name)) \(b.name) \(sid) \(info.name) \(addr.host) "
+        let names = resolutionNames(slot)
+        return "\(proxyID(b.name)) \(b.name) \(sid) \(info.name) \(AddressParser.isIP(addr.host) || s.options.socket != nil ? addr.host : "-") "
             + "\(st.op.rawValue) \(st.admin.rawValue) \(st.userWeight) \(st.initialWeight) \(v.lastChangeSeconds) "
             + "\(st.lastStatus.haproxyCode) \(st.lastStatus.haproxyResult) \(st.checkHealth) \(st.checkStateFlags) 0 "
-            + "0 0 - \(addr.port) - 0 \(checkPort) \(checkAddr) - 0"
+            + "0 0 \(names.fqdn) \(addr.port) \(names.srvRecord) 0 \(checkPort) \(checkAddr) - 0"
     }
 
     func showServersState(_ backend: String) -> CLIReply {

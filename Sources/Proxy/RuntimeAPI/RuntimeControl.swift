@@ -50,6 +50,8 @@ public final class RuntimeControl: @unchecked Sendable {
     public let cliSocketNames = Mutex<[(String, CLILevel)]>([])
     /// Server addresses changed by `set server addr` (slot → "ip:port"), for the stats dumps.
     public let serverAddresses = Mutex<[Int: String]>([:])
+    /// Host names the resolver thread found for SRV slots (slot → target), for `show servers state`.
+    public let resolvedNames = Mutex<[Int: String]>([:])
 
     package init(configuration: Configuration, handler: StreamHandler, engine: Engine?, mailbox: WorkerMailbox?,
                 listenerFrontends: [Int] = [], logEvent: @escaping @Sendable (HealthEvent) -> Void = { _ in }) {
