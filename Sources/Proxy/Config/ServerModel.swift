@@ -46,6 +46,8 @@ public struct ServerOptions: Equatable, Sendable {
     public var sendProxyV1 = false
     public var sendProxyV2 = false
     public var sendProxyVersion: Int { sendProxyV2 ? 2 : sendProxyV1 ? 1 : 0 }
+    /// A slot reserved at start for a server `add server` may create (DynamicServerSlots).
+    public var reservedSlot = false
     public init() {}
 }
 

@@ -81,6 +81,8 @@ public final class ServerStateTable: Sendable {
     /// Wall clock minus monotonic clock at start: ages are counted in whole wall-clock
     /// seconds, as HAProxy's `now.tv_sec - last_change` does.
     let wallOffsetMs: Int64 = WallClock.nowMs() - MonotonicClock.nowMs()
+    /// Which slots are listed, and the servers `add server` created (ServerRoster.swift).
+    public let roster: ServerRoster
 
     /// Whole wall-clock seconds between two monotonic instants.
     func seconds(from: Int64, to: Int64) -> Int {
@@ -115,6 +117,7 @@ public final class ServerStateTable: Sendable {
         trackers = servers.indices.map { i in servers.indices.filter { servers[$0].tracked == i } }
         self.servers = servers
         self.backends = backends
+        self.roster = ServerRoster(reserved: configuration.proxies.filter(\.isBackend).flatMap { $0.servers.map(\.options.reservedSlot) })
         self.slots = servers.map { _ in Slot() }
         self.checkInfos = Mutex(servers.map { _ in "" })
         self.backendSlots = backends.map { _ in BackendSlot() }
