@@ -13,11 +13,18 @@ public final class ServerRoster: Sendable {
         /// `proto h2`: accepted as HAProxy does, but ringproxy speaks HTTP/1.x to servers, so
         /// such a server is never put in service (`enable server` refuses).
         public var http2 = false
+        /// Order of creation: HAProxy lists dynamic servers after the configured ones, in the
+        /// order they were added (a reused slot does not move a server up).
+        var sequence = 0
+        /// Not yet out of maintenance: HAProxy's stats show an effective weight of 1 until its
+        /// first state change computes it.
+        var weightComputed = false
     }
 
     /// Slots reserved at start for `add server` (DynamicServerSlots), by slot.
     public let reserved: [Bool]
     struct State {
+        var nextSequence = 0
         var members: [Int: Member] = [:]
         /// Configured servers removed by `del server`.
         var deleted: Set<Int> = []
@@ -41,7 +48,26 @@ public final class ServerRoster: Sendable {
     /// True once any slot changed (lets listings skip the per-slot look-ups otherwise).
     public var changed: Bool { state.withLock { !$0.members.isEmpty || !$0.deleted.isEmpty } }
 
-    func fill(_ slot: Int, _ m: Member) { state.withLock { $0.members[slot] = m } }
+    func fill(_ slot: Int, _ m: Member) {
+        state.withLock { s in
+            var m = m
+            m.sequence = s.nextSequence
+            s.nextSequence += 1
+            s.members[slot] = m
+        }
+    }
+
+    /// A dynamic server left maintenance: its effective weight is computed from now on.
+    func leftMaintenance(_ slot: Int) {
+        guard reserved[slot] else { return }
+        state.withLock { $0.members[slot]?.weightComputed = true }
+    }
+
+    /// The `weight` column of a dynamic server never out of maintenance (HAProxy's 1); nil otherwise.
+    public func initialEffectiveWeight(_ slot: Int) -> Int? {
+        guard reserved[slot] else { return nil }
+        return state.withLock { s in s.members[slot].map { $0.weightComputed ? nil : 1 } ?? nil }
+    }
 
     /// Removes a server: a reserved slot becomes vacant again, a configured one is gone.
     func remove(_ slot: Int) {
@@ -55,8 +81,26 @@ extension ServerStateTable {
     /// A server's name now (a dynamic server's is only known at run time).
     public func name(_ slot: Int) -> String { roster.member(slot)?.name ?? servers[slot].name }
 
-    /// The listed servers of a backend, in slot order.
-    public func listedServers(backend b: Int) -> [Int] { backends[b].servers.filter { roster.isListed($0) } }
+    /// The listed servers of a backend, as HAProxy lists them: the configured ones not deleted,
+    /// then the dynamic ones in the order they were added.
+    public func listedServers(backend b: Int) -> [Int] { listedPositions(backend: b).map(\.1) }
+
+    /// The same with each server's position in its backend's slots (its index in the
+    /// configuration's server list).
+    public func listedPositions(backend b: Int) -> [(Int, Int)] {
+        let all = backends[b].servers
+        let (members, deleted) = roster.state.withLock { ($0.members, $0.deleted) }
+        var out: [(Int, Int)] = []
+        var dynamic: [(Int, Int, Int)] = []
+        for (i, slot) in all.enumerated() {
+            if roster.reserved[slot] {
+                if let m = members[slot] { dynamic.append((m.sequence, i, slot)) }
+            } else if !deleted.contains(slot) {
+                out.append((i, slot))
+            }
+        }
+        return out + dynamic.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
+    }
 
     /// The initial weight (`iweight`): a dynamic server's `weight`, else the configured one.
     public func initialWeight(_ slot: Int) -> Int { roster.member(slot)?.config.weight ?? servers[slot].weight }
@@ -117,6 +161,7 @@ extension ServerStateTable {
     func markConfigDisabled(_ slot: Int, nowMs: Int64 = MonotonicClock.nowMs()) {
         withControl(nowMs: nowMs) { st in
             st.statuses[slot].admin.insert(.configMaint)
+            st.statuses[slot].checkPaused = true
             st.touch(slot)
         }
     }

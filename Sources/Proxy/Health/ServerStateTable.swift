@@ -402,6 +402,7 @@ public final class ServerStateTable: Sendable {
             for i in st.touched {
                 let old = before[i], new = st.statuses[i]
                 let s = slots[i]
+                if old.admin.inMaintenance && !new.admin.inMaintenance { roster.leftMaintenance(i) }
                 if old.op != new.op || old.admin != new.admin {
                     let since = s.lastChangeMs.load(ordering: .relaxed)
                     if old.op == .stopped && new.op != .stopped && !old.admin.inMaintenance {

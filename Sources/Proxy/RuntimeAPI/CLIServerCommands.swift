@@ -64,7 +64,7 @@ extension RuntimeControl {
         var out = "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[\(workers)]\n"
         for b in list {
             let be = states.backends[b]
-            for (i, slot) in be.servers.enumerated() where states.roster.isListed(slot) {
+            for (i, slot) in states.listedPositions(backend: b) {
                 let addr = serverAddress(slot)
                 let used = engine?.serverActive(slot) ?? 0
                 let perThread = (0..<workers).map { _ in "0" }.joined(separator: " ")

@@ -83,7 +83,7 @@ public enum StatsCSV {
             if p.isBackend, let b = m.states.backendIndex(named: p.name) {
                 if o.typeMask & 4 != 0 {
                     let ids = ObjectIDs.servers(p)
-                    for (sid, slot) in m.states.backends[b].servers.enumerated() where m.states.roster.isListed(slot) {
+                    for (sid, slot) in m.states.listedPositions(backend: b) {
                         if o.serverID != -1 && ids[sid] != o.serverID { continue }
                         let v = m.states.view(slot, nowMs: m.nowMs)
                         if o.hideMaintenance && v.maintenance { continue }
@@ -125,7 +125,7 @@ public enum StatsCSV {
         case .uri: return "uri"
         case .urlParam: return "url_param"
         case .header: return "hdr"
-        case .random: return "random"
+        case .random: return "unknown"      // HAProxy 2.6's name table lacks random
         case .first: return "first"
         }
     }
@@ -223,7 +223,7 @@ public enum StatsCSV {
         r["econ"] = "\(c[row, .econ])"; r["eresp"] = "\(c[row, .eresp])"
         r["wretr"] = "\(c[row, .wretr])"; r["wredis"] = "\(c[row, .wredis])"
         r["status"] = m.states.statusWord(slot)
-        r["weight"] = "\(v.userWeight)"; r["uweight"] = "\(v.userWeight)"
+        r["weight"] = "\(m.states.roster.initialEffectiveWeight(slot) ?? v.userWeight)"; r["uweight"] = "\(v.userWeight)"
         r["act"] = info.backup ? "0" : "1"; r["bck"] = info.backup ? "1" : "0"
         r["lastchg"] = "\(v.lastChangeSeconds)"
         r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "\(ObjectIDs.servers(p)[sid - 1])"; r["type"] = "2"

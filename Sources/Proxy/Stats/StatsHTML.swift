@@ -169,7 +169,7 @@ public enum StatsHTML {
             }
         }
         if p.isBackend, let b = m.states.backendIndex(named: p.name), let brow = c.layout.backendRows[p.name] {
-            for (i, slot) in m.states.backends[b].servers.enumerated() where m.states.roster.isListed(slot) {
+            for (i, slot) in m.states.listedPositions(backend: b) {
                 if request.upOnly && !m.states.isUp(slot) { continue }
                 if request.hideMaintenance && m.states.view(slot, nowMs: m.nowMs).maintenance { continue }
                 t += serverRow(m, p.servers[i], slot: slot, checkbox: form.map { _ in StatsAdminHTML.checkbox(p.servers[i].name) })

@@ -69,7 +69,7 @@ public enum StatsPrometheus {
                     listeners.append((p.name, l.name, StatsCSV.listenerRow(m, p, l)))
                 }
                 guard p.isBackend, let b = m.states.backendIndex(named: p.name) else { continue }
-                for (sid, slot) in m.states.backends[b].servers.enumerated() where m.states.roster.isListed(slot) {
+                for (sid, slot) in m.states.listedPositions(backend: b) {
                     if hideMaintenance && m.states.view(slot, nowMs: m.nowMs).maintenance { continue }
                     servers.append(Server(proxy: p.name, name: m.states.name(slot), slot: slot,
                                           row: StatsCSV.serverRow(m, p, slot: slot, sid: sid + 1)))
