@@ -164,3 +164,76 @@ import CUring
         #expect(!(try w.page("/metrics")).contains("dyn1"))
     }
 }
+
+/// Real runtime API clients from Debian against ringproxy and HAProxy on the same configuration:
+/// socat (one-shot and prompt mode) and the Prometheus HAProxy exporter scraping the stats socket.
+@Suite(.serialized) struct RuntimeRealClientTests {
+    static let socat = "/usr/bin/socat"
+    static let exporter = "/usr/bin/prometheus-haproxy-exporter"
+
+    /// `input` written to the socket by socat, what came back.
+    static func viaSocat(_ input: String, socket: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: socat)
+        p.arguments = ["-t", "2", "-", "UNIX-CONNECT:\(socket)"]
+        let inPipe = Pipe(), outPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        inPipe.fileHandleForWriting.write(Data(input.utf8))
+        try inPipe.fileHandleForWriting.close()
+        let data = outPipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test(.enabled(if: HAProxyProcess.isInstalled && FileManager.default.isExecutableFile(atPath: socat), "needs haproxy and socat"))
+    func socatOneShotAndPromptAnswerAsHAProxy() throws {
+        let pair = try CLIPair(ports: 2, RuntimeDynamicServerTests.template)
+        func both(_ input: (UInt16) -> String) throws -> (String, String) {
+            let a = try Self.viaSocat(input(pair.hapPorts[1]), socket: pair.hapSocket)
+            let b = try Self.viaSocat(input(pair.rpPorts[1]), socket: pair.rpSocket)
+            return (pair.normalize(a, ports: pair.hapPorts, socket: pair.dir), pair.normalize(b, ports: pair.rpPorts, socket: pair.dir))
+        }
+        let inputs: [(UInt16) -> String] = [
+            { _ in "show servers state\n" },
+            { p in "add server rr/b 127.0.0.1:\(p)\n" },
+            { _ in "show servers state rr;show stat;get weight rr/b\n" },
+            { p in "prompt\nshow cli level\nadd server rr/c 127.0.0.1:\(p) weight 4\nenable server rr/c\nshow servers state rr\ndisable server rr/c\ndel server rr/c\ndel server rr/zz\nshow stat\nquit\n" },
+        ]
+        for (i, input) in inputs.enumerated() {
+            let (a, b) = try both(input)
+            #expect(!a.isEmpty && a == b, "input \(i):\n--- haproxy\n\(a)\n--- ringproxy\n\(b)")
+        }
+    }
+
+    /// The exporter's samples about the proxies (process and scrape metrics left out), with
+    /// their values.
+    static func proxySamples(_ metrics: String) -> [String] {
+        metrics.split(separator: "\n").map(String.init).filter {
+            ($0.hasPrefix("haproxy_server_") || $0.hasPrefix("haproxy_backend_up") || $0.hasPrefix("haproxy_up"))
+                && !$0.contains("_seconds") && !$0.contains("last_")
+        }.sorted()
+    }
+
+    @Test(.enabled(if: HAProxyProcess.isInstalled && FileManager.default.isExecutableFile(atPath: exporter), "needs haproxy and prometheus-haproxy-exporter"))
+    func exporterScrapesAddedServersAsFromHAProxy() throws {
+        let pair = try CLIPair(ports: 2, RuntimeDynamicServerTests.template)
+        for (socket, port) in [(pair.hapSocket, pair.hapPorts[1]), (pair.rpSocket, pair.rpPorts[1])] {
+            #expect(try CLIClient.send("add server rr/b 127.0.0.1:\(port)", socket: socket) == "New server registered.\n\n")
+            #expect(try CLIClient.send("add server rr/c 127.0.0.1:\(port)", socket: socket) == "New server registered.\n\n")
+            #expect(try CLIClient.send("enable server rr/b", socket: socket) == "\n")
+        }
+        func scrape(_ socket: String) throws -> [String] {
+            let port = freePort()
+            let e = try ProxyProcess(arguments: ["--web.listen-address=127.0.0.1:\(port)", "--haproxy.scrape-uri=unix:\(socket)"],
+                                     binary: Self.exporter, waitForPorts: [port])
+            defer { _ = e.stop() }
+            return Self.proxySamples(try RawHTTP.get(port: port, path: "/metrics").bodyText)
+        }
+        let a = try scrape(pair.hapSocket), b = try scrape(pair.rpSocket)
+        #expect(a.contains("haproxy_up 1") && a.contains { $0.hasPrefix("haproxy_server_up{backend=\"rr\",server=\"c\"} 0") })
+        #expect(a == b, "--- haproxy\n\(a.joined(separator: "\n"))\n--- ringproxy\n\(b.joined(separator: "\n"))")
+    }
+}
