@@ -38,6 +38,8 @@ public enum DynamicServerSlots {
                                      location: SourceLocation(file: "<dynamic>", line: 0))
                 s.disabled = true
                 s.options.reservedSlot = true
+                // HAProxy 2.6 keeps no idle connection to a dynamic server (its src_ilim is 0).
+                s.options.poolMaxConn = 0
                 configuration.proxies[i].servers.append(s)
             }
         }

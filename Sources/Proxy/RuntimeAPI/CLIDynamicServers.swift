@@ -38,6 +38,7 @@ extension RuntimeControl {
         case .success(let s): server = s
         case .failure(let e): return e.reply
         }
+        server.options.poolMaxConn = 0      // no idle connections kept, as HAProxy 2.6 (src_ilim 0)
         var http2 = false
         var i = 4
         while i < r.words.count {
