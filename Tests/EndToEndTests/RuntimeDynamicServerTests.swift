@@ -124,7 +124,7 @@ import CUring
         #expect(servedByB >= 10, "b served \(servedByB) of 40 round-robin requests")
         let stat = try w.cli("show stat")
         let bRow = stat.split(separator: "\n").first { $0.hasPrefix("be1,b,") }
-        #expect(bRow != nil, stat)
+        #expect(bRow != nil, "\(stat)")
         // stot (column 8) counts what b served.
         if let bRow { #expect(bRow.split(separator: ",", omittingEmptySubsequences: false)[7] == "\(servedByB)", "\(bRow)") }
         #expect(try w.cli("del server be1/b") == "Only servers in maintenance mode can be deleted.\n\n")
@@ -149,7 +149,7 @@ import CUring
         let w = try World()
         #expect(try w.cli("add server be1/dyn1 127.0.0.1:\(w.b.port)") == "New server registered.\n\n")
         let csv = try w.cli("show stat")
-        #expect(csv.contains("\nbe1,dyn1,") && !csv.contains("vacant"), csv)
+        #expect(csv.contains("\nbe1,dyn1,") && !csv.contains("vacant"), "\(csv)")
         // Only the configured server and the added one: one server row each on the page and
         // in the exporter's per-server state metric (7 states per server).
         let html = try w.page("/st")
