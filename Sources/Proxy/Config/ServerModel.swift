@@ -52,6 +52,8 @@ public struct ServerOptions: Equatable, Sendable {
     public var resolution: ServerResolution? = nil
     /// Made by a `server-template` line.
     public var template: ServerTemplateOrigin? = nil
+    /// A slot reserved at start for a server `add server` may create (DynamicServerSlots).
+    public var reservedSlot = false
     public init() {}
 }
 

@@ -164,7 +164,7 @@ extension ServerStateTable {
 
     func event(_ st: inout ServerStateControl.State, _ i: Int, _ level: Int, _ text: String) {
         let info = servers[i]
-        st.events.append(HealthEvent(backend: info.proxyName, server: info.name, level: level, message: text + "."))
+        st.events.append(HealthEvent(backend: info.proxyName, server: name(i), level: level, message: text + "."))
     }
 
     func backendDown(_ st: inout ServerStateControl.State, _ b: Int) {

@@ -83,6 +83,8 @@ public final class ServerStateTable: Sendable {
     /// Wall clock minus monotonic clock at start: ages are counted in whole wall-clock
     /// seconds, as HAProxy's `now.tv_sec - last_change` does.
     let wallOffsetMs: Int64 = WallClock.nowMs() - MonotonicClock.nowMs()
+    /// Which slots are listed, and the servers `add server` created (ServerRoster.swift).
+    public let roster: ServerRoster
 
     /// Whole wall-clock seconds between two monotonic instants.
     func seconds(from: Int64, to: Int64) -> Int {
@@ -118,6 +120,7 @@ public final class ServerStateTable: Sendable {
         trackers = servers.indices.map { i in servers.indices.filter { servers[$0].tracked == i } }
         self.servers = servers
         self.backends = backends
+        self.roster = ServerRoster(reserved: configuration.proxies.filter(\.isBackend).flatMap { $0.servers.map(\.options.reservedSlot) })
         self.slots = servers.map { _ in Slot() }
         self.checkInfos = Mutex(servers.map { _ in "" })
         self.backendSlots = backends.map { _ in BackendSlot() }
@@ -405,6 +408,7 @@ public final class ServerStateTable: Sendable {
             for i in st.touched {
                 let old = before[i], new = st.statuses[i]
                 let s = slots[i]
+                if old.admin.inMaintenance && !new.admin.inMaintenance { roster.leftMaintenance(i) }
                 if old.op != new.op || old.admin != new.admin {
                     let since = s.lastChangeMs.load(ordering: .relaxed)
                     if old.op == .stopped && new.op != .stopped && !old.admin.inMaintenance {

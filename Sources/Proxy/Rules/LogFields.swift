@@ -21,6 +21,10 @@ extension RuleContext {
             Self.text(b.buffer, o, into: &w)
         case .server:
             if server >= 0 && backend >= 0 {
+                if !dynamicServerNames.isEmpty, let name = dynamicServerNames[server] {
+                    name.withUnsafeBytes { Self.text($0, o, into: &w) }
+                    return
+                }
                 Self.text(tables.serverNameBytes[backend][server - tables.serverBase[backend]].buffer, o, into: &w)
             } else { Self.text(HeaderNames.noServer.buffer, o, into: &w) }
         case .serverIP, .serverPort, .backendIP, .backendPort:

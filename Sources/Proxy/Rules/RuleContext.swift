@@ -160,6 +160,8 @@ public final class RuleContext {
     var backend = -1
     /// Global server index, -1 before one is chosen.
     var server = -1
+    /// Names of the servers `add server` created on this worker (global index → name).
+    var dynamicServerNames: [Int: [UInt8]] = [:]
     var requestIndex = 0
     /// The original request line (capture.req.*, %r).
     var requestLine = UnsafeRawBufferPointer(start: nil, count: 0)

@@ -80,6 +80,7 @@ public final class RunningProxy: @unchecked Sendable {
         var configuration = configuration
         let saved = ServerStateLoading(configuration)
         saved.adjust(&configuration)
+        DynamicServerSlots.reserve(&configuration)        // room for `add server`
         let topology = Topology(configuration)
         let allowedCPUs = CPUPlacement.allowedCPUs()          // nbthread's default, as HAProxy
         let workers = max(1, configuration.global.nbthread ?? allowedCPUs.count)

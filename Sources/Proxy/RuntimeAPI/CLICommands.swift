@@ -80,6 +80,14 @@ public enum CLICommands {
             guard allowed(s, .admin) else { return .permissionDenied }
             return c.setServer(r)
         },
+        CLICommand("add server", "add server <bk>/<srv>", "create a new server") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.addServer(r)
+        },
+        CLICommand("del server", "del server <bk>/<srv>", "remove a dynamically added server") { r, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return c.deleteServer(r)
+        },
         CLICommand("disable server", "disable server (DEPRECATED)", "disable a server for maintenance (use 'set server' instead)") { r, s, c in
             guard allowed(s, .admin) else { return .permissionDenied }
             return c.adminServer(r[2], .maint)

@@ -38,7 +38,7 @@ extension RuntimeControl {
         let checkPort = s.checkPort ?? 0
         let checkAddr = s.checkAddr ?? "-"
         let names = resolutionNames(slot)
-        return "\(proxyID(b.name)) \(b.name) \(sid) \(info.name) \(AddressParser.isIP(addr.host) || s.options.socket != nil ? addr.host : "-") "
+        return "\(proxyID(b.name)) \(b.name) \(sid) \(states.name(slot)) \(AddressParser.isIP(addr.host) || s.options.socket != nil ? addr.host : "-") "
             + "\(st.op.rawValue) \(st.admin.rawValue) \(st.userWeight) \(st.initialWeight) \(v.lastChangeSeconds) "
             + "\(st.lastStatus.haproxyCode) \(st.lastStatus.haproxyResult) \(st.checkHealth) \(st.checkStateFlags) 0 "
             + "0 0 \(names.fqdn) \(addr.port) \(names.srvRecord) 0 \(checkPort) \(checkAddr) - 0"
@@ -52,7 +52,7 @@ extension RuntimeControl {
         }
         let now = MonotonicClock.nowMs()
         var out = "\(Self.serverStateVersion)\n# \(Self.serverStateFields)\n"
-        for b in list { for slot in states.backends[b].servers { out += serverStateLine(slot, nowMs: now) + "\n" } }
+        for b in list { for slot in states.listedServers(backend: b) { out += serverStateLine(slot, nowMs: now) + "\n" } }
         return .dump(out)
     }
 
@@ -65,11 +65,11 @@ extension RuntimeControl {
         var out = "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[\(workers)]\n"
         for b in list {
             let be = states.backends[b]
-            for (i, slot) in be.servers.enumerated() {
+            for (i, slot) in states.listedPositions(backend: b) {
                 let addr = serverAddress(slot)
                 let used = engine?.serverActive(slot) ?? 0
                 let perThread = (0..<workers).map { _ in "0" }.joined(separator: " ")
-                out += "\(be.name)/\(states.servers[slot].name) \(proxyID(be.name))/\(i + 1) \(addr.host) \(addr.port) - 5000 \(used) \(used) \(used) 0 0 -1 0 \(perThread)\n"
+                out += "\(be.name)/\(states.name(slot)) \(proxyID(be.name))/\(i + 1) \(addr.host) \(addr.port) - 5000 \(used) \(used) \(used) 0 0 -1 0 \(perThread)\n"
             }
         }
         return .dump(out)
@@ -90,7 +90,7 @@ extension RuntimeControl {
             return .error("No such backend.\n")
         case .failure(let e): return e.reply
         case .success(let (_, slot)):
-            return .dump("\(states.currentWeight(slot)) (initial \(states.servers[slot].weight))\n")
+            return .dump("\(states.currentWeight(slot)) (initial \(states.initialWeight(slot)))\n")
         }
     }
 
@@ -108,6 +108,7 @@ extension RuntimeControl {
         switch findServer(arg) {
         case .failure(let e): return e.reply
         case .success(let (_, slot)):
+            if action == .ready, let refused = refusesService(slot) { return refused }
             report(states.apply(action, server: slot, sessions: { [self] in sessions(ofServer: $0) }))
             return .none
         }
@@ -149,7 +150,9 @@ extension RuntimeControl {
             return w.error.map { .error($0) } ?? .none
         case "state":
             switch r[4] {
-            case "ready": report(states.apply(.ready, server: slot, sessions: sessions))
+            case "ready":
+                if let refused = refusesService(slot) { return refused }
+                report(states.apply(.ready, server: slot, sessions: sessions))
             case "drain": report(states.apply(.drain, server: slot, sessions: sessions))
             case "maint": report(states.apply(.maint, server: slot, sessions: sessions))
             default: return .error("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n")

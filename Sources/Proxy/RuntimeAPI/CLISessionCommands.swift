@@ -61,7 +61,7 @@ extension RuntimeControl {
         var be = "<NONE>", srv = "<none>"
         if c.server >= 0, Int(c.server) < states.servers.count {
             let info = states.servers[Int(c.server)]
-            be = info.proxyName; srv = info.name
+            be = info.proxyName; srv = states.name(Int(c.server))
         }
         let age = StatsHTML.duration(Int(max(0, c.age_ms) / 1000))
         let exp = c.cdl_ms >= 0 ? StatsHTML.duration(Int(c.cdl_ms / 1000)) : ""

@@ -50,6 +50,7 @@ extension RuntimeControl {
     /// What the runtime changed, for every stats rendering (the CLI's and the stats page's).
     public func decorate(_ m: inout StatsModel) {
         m.serverAddresses = serverAddresses.withLock { $0 }
+        if states.roster.changed { states.withDynamicServers(&m.configuration) }
         m.serverMaxconnOverride = serverMaxconn.withLock { $0 }
         let plans = handler.frontendPlans
         for (fi, v) in frontendMaxconn.withLock({ $0 }) { m.frontendMaxconnOverride[plans[fi].name] = v }

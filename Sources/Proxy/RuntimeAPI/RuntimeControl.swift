@@ -98,15 +98,16 @@ public final class RuntimeControl: @unchecked Sendable {
         }
         let list = states.backends[b].servers
         if sname.hasPrefix("#"), let id = Int(sname.dropFirst()) {
-            guard id >= 1 && id <= list.count else { return .failure(.message("No such server.\n")) }
+            guard id >= 1 && id <= list.count, states.roster.isListed(list[id - 1]) else { return .failure(.message("No such server.\n")) }
             return .success((b, list[id - 1]))
         }
-        guard let s = list.first(where: { states.servers[$0].name == sname }) else { return .failure(.message("No such server.\n")) }
+        guard let s = list.first(where: { states.roster.isListed($0) && states.name($0) == sname }) else { return .failure(.message("No such server.\n")) }
         return .success((b, s))
     }
 
     /// The configuration of a server slot.
     public func serverConfig(_ slot: Int) -> ServerConfig {
+        if let m = states.roster.member(slot) { return m.config }
         let info = states.servers[slot]
         return configuration.proxy(named: info.proxyName)!.servers.first { $0.name == info.name }!
     }

@@ -12,7 +12,7 @@ extension RuntimeControl {
             return states.backendIndex(named: configuration.proxies[pi].name)
         }, apply: { [self] b, name, action in
             // findserver(): by name only; a duplicated name is unknown.
-            let matches = states.backends[b].servers.filter { states.servers[$0].name == name }
+            let matches = states.backends[b].servers.filter { states.roster.isListed($0) && states.name($0) == name }
             guard matches.count == 1 else { return .unknown }
             return apply(action, server: matches[0])
         })

@@ -83,7 +83,7 @@ public enum StatsCSV {
             if p.isBackend, let b = m.states.backendIndex(named: p.name) {
                 if o.typeMask & 4 != 0 {
                     let ids = ObjectIDs.servers(p)
-                    for (sid, slot) in m.states.backends[b].servers.enumerated() {
+                    for (sid, slot) in m.states.listedPositions(backend: b) {
                         if o.serverID != -1 && ids[sid] != o.serverID { continue }
                         let v = m.states.view(slot, nowMs: m.nowMs)
                         if o.hideMaintenance && v.maintenance { continue }
@@ -101,7 +101,7 @@ public enum StatsCSV {
                     var r = backendRow(m, p, index: b)
                     if o.hideDown || o.hideMaintenance {
                         // HAProxy then says how many servers are up: `UP (2/3)`.
-                        let list = m.states.backends[b].servers
+                        let list = m.states.listedServers(backend: b)
                         r["status"] += " (\(list.filter { m.states.isUp($0) }.count)/\(list.count))"
                     }
                     if o.legends {
@@ -125,7 +125,7 @@ public enum StatsCSV {
         case .uri: return "uri"
         case .urlParam: return "url_param"
         case .header: return "hdr"
-        case .random: return "random"
+        case .random: return "unknown"      // HAProxy 2.6's name table lacks random
         case .first: return "first"
         }
     }
@@ -218,7 +218,7 @@ public enum StatsCSV {
         let v = m.states.view(slot, nowMs: m.nowMs)
         var r = Row()
         r.objectType = .server
-        r["pxname"] = p.name; r["svname"] = info.name
+        r["pxname"] = p.name; r["svname"] = m.states.name(slot)
         common(&r, m, c, row: row)
         r["qcur"] = "\(c[row, .qcur])"; r["qmax"] = "\(c[row, .qmax])"
         if let mc = m.serverMaxconnOverride[slot] ?? p.servers[sid - 1].maxconn, mc > 0 { r["slim"] = "\(mc)" }
@@ -228,7 +228,7 @@ public enum StatsCSV {
         r["econ"] = "\(c[row, .econ])"; r["eresp"] = "\(c[row, .eresp])"
         r["wretr"] = "\(c[row, .wretr])"; r["wredis"] = "\(c[row, .wredis])"
         r["status"] = m.states.statusWord(slot)
-        r["weight"] = "\(v.userWeight)"; r["uweight"] = "\(v.userWeight)"
+        r["weight"] = "\(m.states.roster.initialEffectiveWeight(slot) ?? v.userWeight)"; r["uweight"] = "\(v.userWeight)"
         r["act"] = info.backup ? "0" : "1"; r["bck"] = info.backup ? "1" : "0"
         r["lastchg"] = "\(v.lastChangeSeconds)"
         r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "\(ObjectIDs.servers(p)[sid - 1])"; r["type"] = "2"
@@ -286,7 +286,7 @@ public enum StatsCSV {
         r["act"] = "\(w.active)"; r["bck"] = "\(w.backup)"
         r["chkdown"] = "\(v.downTransitions)"
         r["lastchg"] = "\(v.lastChangeSeconds)"
-        if !p.servers.isEmpty { r["downtime"] = "\(v.downtimeSeconds)" }
+        if !m.states.listedServers(backend: index).isEmpty { r["downtime"] = "\(v.downtimeSeconds)" }
         r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "0"; r["type"] = "1"
         r["lbtot"] = "\(c[row, .lbtot])"
         r["cli_abrt"] = "\(c[row, .cliAbrt])"; r["srv_abrt"] = "\(c[row, .srvAbrt])"

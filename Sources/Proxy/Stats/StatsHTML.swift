@@ -16,7 +16,7 @@ public enum StatsHTML {
             if let scope = request.scope, !p.name.lowercased().contains(scope.lowercased()) { continue }
             // `stats scope`: the section's own list, exact names (HAProxy's stat_scope).
             if !config.scopes.isEmpty && !config.scopes.contains(p.name) { continue }
-            h += proxyTable(m, p, request: request, form: admin && p.isBackend && !p.servers.isEmpty ? config : nil)
+            h += proxyTable(m, p, request: request, form: admin && p.isBackend && m.hasListedServers(p) ? config : nil)
         }
         h += legend
         h += "</main></body></html>\n"
@@ -114,7 +114,7 @@ public enum StatsHTML {
 
     static func summary(_ m: StatsModel, request: StatsRequest, config: StatsConfig) -> String {
         var servers = 0, up = 0
-        for s in m.states.servers.indices { servers += 1; if m.states.isUp(s) { up += 1 } }
+        for s in m.states.servers.indices where m.states.roster.isListed(s) { servers += 1; if m.states.isUp(s) { up += 1 } }
         var cur: UInt64 = 0
         for (_, row) in m.counters.layout.frontendRows { cur += m.counters[row, .scur] }
         let base = esc(config.uri)
@@ -169,7 +169,7 @@ public enum StatsHTML {
             }
         }
         if p.isBackend, let b = m.states.backendIndex(named: p.name), let brow = c.layout.backendRows[p.name] {
-            for (i, slot) in m.states.backends[b].servers.enumerated() {
+            for (i, slot) in m.states.listedPositions(backend: b) {
                 if request.upOnly && !m.states.isUp(slot) { continue }
                 if request.hideMaintenance && m.states.view(slot, nowMs: m.nowMs).maintenance { continue }
                 t += serverRow(m, p.servers[i], slot: slot, checkbox: form.map { _ in StatsAdminHTML.checkbox(p.servers[i].name) })
@@ -183,7 +183,7 @@ public enum StatsHTML {
                 bytes(c[brow, .bin]), bytes(c[brow, .bout]), "\(c[brow, .dreq])", "\(c[brow, .dresp])",
                 "", "\(c[brow, .econ])", "\(c[brow, .eresp])", "\(c[brow, .wretr])", "\(c[brow, .wredis])",
                 "\(duration(v.lastChangeSeconds)) \(m.backendStatus(p, index: b))", "", "\(w.weight)", "\(w.active)", "\(w.backup)",
-                "", "\(v.downTransitions)", p.servers.isEmpty ? "" : duration(v.downtimeSeconds), ""])
+                "", "\(v.downTransitions)", !m.hasListedServers(p) ? "" : duration(v.downtimeSeconds), ""])
         }
         t += "</tbody></table></div>"
         if form != nil, let b = m.states.backendIndex(named: p.name) { t += StatsAdminHTML.formEnd(backendID: m.proxyID(m.states.backends[b].name)) }

@@ -66,7 +66,7 @@ public struct StatsModel: Sendable {
 
     /// Backend `status`: UP while it has usable weight, or when it has no servers at all.
     public func backendStatus(_ b: ProxyConfig, index: Int) -> String {
-        b.servers.isEmpty || states.backendHasServer(index) ? "UP" : "DOWN"
+        states.listedServers(backend: index).isEmpty || states.backendHasServer(index) ? "UP" : "DOWN"
     }
 
     /// Sum of the current weights of the servers taking load-balanced traffic (active ones,

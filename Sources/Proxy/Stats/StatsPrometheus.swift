@@ -69,12 +69,12 @@ public enum StatsPrometheus {
                     listeners.append((p.name, l.name, StatsCSV.listenerRow(m, p, l)))
                 }
                 guard p.isBackend, let b = m.states.backendIndex(named: p.name) else { continue }
-                for (sid, slot) in m.states.backends[b].servers.enumerated() {
+                for (sid, slot) in m.states.listedPositions(backend: b) {
                     if hideMaintenance && m.states.view(slot, nowMs: m.nowMs).maintenance { continue }
-                    servers.append(Server(proxy: p.name, name: p.servers[sid].name, slot: slot,
+                    servers.append(Server(proxy: p.name, name: m.states.name(slot), slot: slot,
                                           row: StatsCSV.serverRow(m, p, slot: slot, sid: sid + 1)))
                 }
-                backends.append(Backend(name: p.name, row: StatsCSV.backendRow(m, p, index: b), servers: m.states.backends[b].servers))
+                backends.append(Backend(name: p.name, row: StatsCSV.backendRow(m, p, index: b), servers: m.states.listedServers(backend: b)))
             }
         }
     }

@@ -201,7 +201,7 @@ enum PlanBuilder {
                 connectTimeout: connect, serverTimeout: p.timeouts.server ?? 0,
                 queueTimeout: p.timeouts.queue ?? connect,
                 retries: p.retries,
-                redispatchLoadBalanced: p.redispatch ? (rrLike && p.servers.count > 1 ? 2 : 1) : 0,
+                redispatchLoadBalanced: p.redispatch ? (rrLike && p.servers.filter({ !$0.options.reservedSlot }).count > 1 ? 2 : 1) : 0,
                 redispatchPersistent: p.redispatch ? 1 : 0,
                 abortOnClose: p.abortOnClose,
                 counterRow: layout.backendRows[p.name] ?? 0)

@@ -29,6 +29,8 @@ final class WorkerContext {
     var localAnswer: [UInt8] = []
     /// The rule engine's per-worker state (nil when the configuration has no rules).
     var rules: WorkerRules? = nil
+    /// Names of the servers `add server` created (global slot → name; StreamHandler+DynamicServers).
+    var dynamicServerNames: [Int: String] = [:]
     /// Refreshed once per loop turn.
     var nowMs: Int64 = MonotonicClock.nowMs()
     var nowSecond: UInt64 = UInt64(WallClock.nowMs() / 1000)
@@ -589,7 +591,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             } else if server >= 0 && server < serverOfSlot.count {     // not a dispatch address
                 let global = server
                 let row = layout.serverRow(global)
-                serverName = be.serverNames[serverOfSlot[global]]
+                serverName = w.dynamicServerNames.isEmpty ? be.serverNames[serverOfSlot[global]]
+                    : w.dynamicServerNames[global] ?? be.serverNames[serverOfSlot[global]]
                 if slot.serverCounted { c.sessionEnded(row) }
                 if info.tc >= 0 && info.tr >= 0 { c.exchangeTimes(row, queue: info.tw, connect: info.tc, response: info.tr, total: info.tt) }
                 c.add(row, .bin, info.bytes_in)

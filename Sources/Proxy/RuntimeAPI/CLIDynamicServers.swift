@@ -1,0 +1,200 @@
+// `add server` and `del server` (management.txt §9.3): HAProxy 2.6's checks, order and texts.
+// A new server takes one of the vacant slots reserved at start (DynamicServerSlots); the
+// workers learn its address and name through their mailboxes, so no lock is taken on the
+// request path. It starts in forced maintenance, as HAProxy's dynamic servers do.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension RuntimeControl {
+    /// Options HAProxy refuses on a dynamic server ("'X' option is not accepted for dynamic server").
+    static let notDynamicOptions: Set<String> = [
+        "cookie", "init-addr", "redir", "resolvers", "resolve-opts", "resolve-prefer", "resolve-net",
+    ]
+    /// Options HAProxy accepts on a dynamic server that ringproxy applies at run time.
+    static let dynamicOptionsApplied: Set<String> = ["weight", "maxconn", "disabled", "enabled", "proto"]
+
+    /// `b/s` → (backend name, server name), or nil when either part is missing.
+    static func splitServerPath(_ text: String) -> (String, String)? {
+        guard let slash = text.firstIndex(of: "/") else { return nil }
+        let b = String(text[..<slash]), s = String(text[text.index(after: slash)...])
+        return b.isEmpty || s.isEmpty ? nil : (b, s)
+    }
+
+    func addServer(_ r: CLIRequest) -> CLIReply {
+        guard let (bname, sname) = Self.splitServerPath(r[2]) else { return .error("Require 'backend/server'.\n") }
+        guard let pi = proxyIndex(bname), configuration.proxies[pi].isBackend,
+              let b = states.backendIndex(named: configuration.proxies[pi].name) else {
+            return .error("No such backend.\n")
+        }
+        let proxy = configuration.proxies[pi]
+        guard DynamicServerSlots.acceptsDynamicServers(proxy) else {
+            return .error("Backend must use a dynamic load balancing to support dynamic servers.\n")
+        }
+        let address = r[3]
+        guard !address.isEmpty else { return .error("'server' expects <name> and <addr>[:<port>] as arguments.\n") }
+        var server: ServerConfig
+        switch Self.dynamicServerAddress(sname, address) {
+        case .success(let s): server = s
+        case .failure(let e): return e.reply
+        }
+        server.options.poolMaxConn = 0      // no idle connections kept, as HAProxy 2.6 (src_ilim 0)
+        var http2 = false
+        var i = 4
+        while i < r.words.count {
+            let option = r[i]
+            if Self.notDynamicOptions.contains(option) { return .error("'\(option)' option is not accepted for dynamic server\n") }
+            guard ServerOptionParser.withValue.contains(option) || ServerOptionParser.flags.contains(option) else {
+                return .error("unknown keyword '\(option)'.\n")
+            }
+            let takesValue = ServerOptionParser.withValue.contains(option)
+            let value = r[i + 1]
+            if takesValue && value.isEmpty { return .error("'\(option)' expects \(ServerOptionParser.expected(option)) as an argument.\n") }
+            guard Self.dynamicOptionsApplied.contains(option) else {
+                return .error("'\(option)' option is not supported yet on a dynamic server by ringproxy.\n")
+            }
+            switch option {
+            case "weight":
+                guard let w = Int(value), (0...256).contains(w) else {
+                    return .error("weight of server \(sname) is not within 0 and 256 (\(value)).\n")
+                }
+                server.weight = w
+            case "maxconn":
+                guard let n = Int(value), n >= 0 else { return .error("'maxconn' expects an integer argument.\n") }
+                server.maxconn = n
+            case "disabled": server.disabled = true
+            case "enabled": server.disabled = false
+            case "proto":
+                guard value == "h1" || value == "h2" else { return .error("'proto' :  unknown MUX protocol '\(value)'.\n") }
+                http2 = value == "h2"
+            default: break
+            }
+            i += takesValue ? 2 : 1
+        }
+        // HAProxy: h2 needs an HTTP backend.
+        if http2 && proxy.mode != .http { return .error("MUX protocol is not usable for server.\n") }
+        if states.listedServers(backend: b).contains(where: { states.name($0) == sname }) {
+            return .error("Already exists a server with the same name in backend.\n")
+        }
+        guard let slot = states.backends[b].servers.first(where: { states.roster.reserved[$0] && !states.roster.isListed($0) }) else {
+            return .error("ringproxy has no room left for a dynamic server in backend '\(bname)' (\(DynamicServerSlots.perBackend) are reserved at start per backend when a stats socket exists).\n")
+        }
+        guard let (ss, len) = makeSockaddr(host: server.options.socket?.description ?? server.host, port: server.port == 0 ? 80 : server.port) else {
+            return .error("Invalid address '\(address)'.\n")
+        }
+        // The workers first: counters of an earlier occupant cleared, the address (this also
+        // closes idle connections to an earlier occupant), the name for their logs.
+        if let engine, let mailbox {
+            _ = mailbox.gather { [handler] w in
+                handler.resetServerCounters(worker: w, slot: slot)
+                engine.setServerAddress(worker: w, server: slot, ss, len)
+                handler.setDynamicServerName(worker: w, slot: slot, sname)
+            }
+        }
+        serverAddresses.withLock { $0[slot] = server.options.socket?.description ?? (server.host.contains(":") ? "[\(server.host)]:\(server.port)" : "\(server.host):\(server.port)") }
+        if let m = server.maxconn, m > 0 { applyServerMaxconn(slot, m) }
+        states.occupy(slot, ServerRoster.Member(name: sname, config: server, http2: http2))
+        if server.disabled { states.markConfigDisabled(slot) }
+        return .message("New server registered.\n")
+    }
+
+    /// The address argument of `add server`: an IP address with an optional port, or a UNIX
+    /// socket (`unix@`, `/path`, `abns@`). Host names are not resolved at run time by ringproxy.
+    static func dynamicServerAddress(_ name: String, _ written: String) -> Result<ServerConfig, CLIError> {
+        let location = SourceLocation(file: "<cli>", line: 0)
+        if let path = written.dropPrefix("unix@") ?? (written.hasPrefix("/") ? written : nil) {
+            guard !path.isEmpty, path.utf8.count < 108 else { return .failure(.message("invalid UNIX socket path '\(path)'.\n")) }
+            var s = ServerConfig(name: name, host: "", port: 0, location: location)
+            s.options.socket = .unixPath(path)
+            return .success(s)
+        }
+        if let abstract = written.dropPrefix("abns@"), !abstract.isEmpty {
+            var s = ServerConfig(name: name, host: "", port: 0, location: location)
+            s.options.socket = .abstractNamespace(abstract)
+            return .success(s)
+        }
+        var text = written
+        if let rest = text.dropPrefix("ipv4@") ?? text.dropPrefix("ipv6@") { text = rest }
+        let (host, portText) = AddressParser.split(text)
+        guard AddressParser.isIP(host) else {
+            if AddressParser.isHostname(host) {
+                return .failure(.message("ringproxy does not resolve host names at run time yet: give '\(host)' as an IP address.\n"))
+            }
+            return .failure(.message("Invalid address '\(written)'.\n"))
+        }
+        var port = 0
+        if let portText, !portText.isEmpty {
+            if portText.hasPrefix("+") || portText.hasPrefix("-") {
+                return .failure(.message("port offsets ('\(portText)') are not implemented yet in ringproxy.\n"))
+            }
+            guard let p = Int(portText), (0...65535).contains(p) else { return .failure(.message("invalid port '\(portText)'.\n")) }
+            port = p
+        }
+        return .success(ServerConfig(name: name, host: host, port: port, location: location))
+    }
+
+    func deleteServer(_ r: CLIRequest) -> CLIReply {
+        guard let (bname, sname) = Self.splitServerPath(r[2]) else { return .error("Require 'backend/server'.\n") }
+        guard let pi = proxyIndex(bname), configuration.proxies[pi].isBackend,
+              let b = states.backendIndex(named: configuration.proxies[pi].name) else {
+            return .error("No such backend.\n")
+        }
+        guard let slot = states.listedServers(backend: b).first(where: { states.name($0) == sname }) else {
+            return .error("No such server.\n")
+        }
+        if isReferenced(slot, backend: configuration.proxies[pi].name, server: sname) {
+            return .error("This server cannot be removed at runtime due to other configuration elements pointing to it.\n")
+        }
+        guard states.view(slot, nowMs: MonotonicClock.nowMs()).admin.inMaintenance else {
+            return .error("Only servers in maintenance mode can be deleted.\n")
+        }
+        let queued = engine?.queue(server: slot).current ?? 0
+        if sessions(ofServer: slot) > 0 || (engine?.serverActive(slot) ?? 0) > 0 || queued > 0 {
+            return .error("Server still has connections attached to it, cannot remove it.\n")
+        }
+        states.vacate(slot)
+        serverAddresses.withLock { $0[slot] = nil }
+        if serverMaxconn.withLock({ $0.removeValue(forKey: slot) }) != nil { engine?.setServerMaxconn(slot, 0) }
+        // Idle connections to it are closed (setting the address drops the slot's idle pool)
+        // and the workers forget its name.
+        if let engine, let mailbox, let (ss, len) = makeSockaddr(host: "0.0.0.0", port: 80) {
+            _ = mailbox.gather { [handler] w in
+                engine.setServerAddress(worker: w, server: slot, ss, len)
+                handler.setDynamicServerName(worker: w, slot: slot, nil)
+            }
+        }
+        return .message("Server deleted.\n")
+    }
+
+    /// HAProxy's SRV_F_NON_PURGEABLE: a server that tracks or is tracked, or that a rule, an
+    /// ACL or a sample fetch names (`srv_sess_rate(b/s)`, `use-server s`).
+    func isReferenced(_ slot: Int, backend: String, server: String) -> Bool {
+        if states.roster.reserved[slot] { return false }       // dynamic: nothing in the configuration names it
+        if states.servers[slot].tracked != nil || !states.trackers[slot].isEmpty { return true }
+        return ServerReferences.names(configuration, backend: backend, server: server)
+    }
+
+    /// `enable server` / `set server state ready` on a server ringproxy cannot serve.
+    func refusesService(_ slot: Int) -> CLIReply? {
+        guard states.roster.member(slot)?.http2 == true else { return nil }
+        return .error("ringproxy speaks HTTP/1.x to servers: a 'proto h2' server stays in maintenance.\n")
+    }
+}
+
+/// Whether a configuration names a server outside its own `server` line.
+enum ServerReferences {
+    /// Looks for the server's `backend/server` path, or its bare name in its backend's rules, as
+    /// a whole word of the parsed configuration (sample fetch arguments, `use-server` targets).
+    static func names(_ configuration: Configuration, backend: String, server: String) -> Bool {
+        let quotedPath = "\"\(backend)/\(server)\""
+        var text = ""
+        for p in configuration.proxies {
+            var q = p
+            q.servers = []
+            text = String(reflecting: q)
+            if text.contains(quotedPath) { return true }
+            if p.name == backend && text.contains("\"\(server)\"") { return true }
+        }
+        return String(reflecting: configuration.global).contains(quotedPath)
+    }
+}
