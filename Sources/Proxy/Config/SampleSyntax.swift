@@ -132,6 +132,8 @@ enum SampleSyntax {
             }
             expr.converters.append(.init(kind: cs.kind, name: cname, args: cargs))
             type = cs.output == .any ? type : cs.output
+            // json_query's output is what the path finds: an integer with 'int', else text (or a boolean)
+            if cs.kind == .jsonQuery { type = cargs.count > 1 ? .int : .string }
         }
         expr.text = String(decoding: b[0..<i], as: UTF8.self)
         expr.output = type
