@@ -11,7 +11,8 @@ import Testing
             ("A", "'$.a.b[1].c'"), ("N", "'$.n'"), ("I", "'$.i','int'"), ("I2", "'$.n','int'"), ("T", "'$.t'"),
             ("F", "'$.f'"), ("K", "'$.my\\\\.key'"), ("Z", "'$.z'"), ("O", "'$.a'"), ("M", "'$.missing'"), ("X", "'$.a.b[0]'"),
         ]
-        var p = try RulesProbe(frontendConfig(q.map { "http-request set-header X-\($0.0) \"<%[req.fhdr(j),json_query(\($0.1))]>\"" }
+        // unquoted, as json_query.vtc writes it: "$" inside double quotes would start an environment variable
+        var p = try RulesProbe(frontendConfig(q.map { "http-request set-header X-\($0.0) <%[req.fhdr(j),json_query(\($0.1))]>" }
             .joined(separator: "\n")))
         let doc = #"{"a": {"b": [1, {"c": "x\u00e9\"y"}]}, "n": 4.5, "i": -4, "t": true, "f": false, "my.key": "v", "z": null}"#
         p.request("GET / HTTP/1.1\r\nJ: \(doc)\r\n\r\n")
