@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (README): `make run` and `make test`.
-# Both install what is missing first (liburing-dev, libpcre2-dev, libcrypt-dev; haproxy/nginx/wrk for comparison tests).
+# Both install what is missing first (liburing-dev, libpcre2-dev, libcrypt-dev, libssl-dev, libxxhash-dev; haproxy/nginx/wrk for comparison tests).
 SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -7,8 +7,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test deps deps-test build release bench fuzz regtests regtests-ci ci sanitize sanitize-build sanitize-ci
 
 # Build dependencies: liburing-dev (io_uring), libpcre2-dev (regexes in rules, pcre2.h and
-# libpcre2-8.so), libcrypt-dev (userlist passwords, crypt.h and libcrypt.so).
-DEPS_PKGS := liburing:liburing-dev libpcre2-8:libpcre2-dev libcrypt:libcrypt-dev
+# libpcre2-8.so), libcrypt-dev (userlist passwords, crypt.h and libcrypt.so), libssl-dev (libcrypto:
+# digest/hmac/sha1/sha2 converters), libxxhash-dev (xxh32/xxh64/xxh3 converters).
+DEPS_PKGS := liburing:liburing-dev libpcre2-8:libpcre2-dev libcrypt:libcrypt-dev libcrypto:libssl-dev libxxhash:libxxhash-dev
 
 deps:
 	@missing=""; command -v pkg-config >/dev/null || missing=" pkgconf"; for d in $(DEPS_PKGS); do \

@@ -36,9 +36,12 @@ let package = Package(
         // PCRE2 (regexes in rules, as HAProxy's USE_PCRE2) and libcrypt (userlist passwords).
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
+        // libcrypto (digest/hmac/sha1/sha2 converters, as HAProxy's OpenSSL) and libxxhash (xxh*).
+        .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto"),
+        .systemLibrary(name: "CXXHash", path: "Sources/CXXHash"),
         .target(
             name: "Proxy",
-            dependencies: ["CUring", "CPCRE2", "CCrypt", "CResolv"],
+            dependencies: ["CUring", "CPCRE2", "CCrypt", "CResolv", "CLibCrypto", "CXXHash"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
         .executableTarget(name: "ringproxy", dependencies: ["Proxy", "Origins"]),

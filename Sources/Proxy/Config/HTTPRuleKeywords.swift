@@ -15,6 +15,8 @@ enum HTTPRuleKeywords {
 
     static let summaries: [String: String] = [
         "allow": "Stop evaluating this rule set; the message goes on.",
+        "reject": "Close the client connection at once, without a response (counted as denied).",
+        "set-timeout": "server|tunnel TIME|EXPR: this stream's server or tunnel timeout (backends only).",
         "deny": "Answer with an error (403 for requests, 502 for responses) or the given reply.",
         "tarpit": "Hold the connection for `timeout tarpit`, then answer 500 (or the given reply).",
         "return": "Answer with this status, headers and body (string, file, log-format, errorfile).",

@@ -10,7 +10,7 @@ import Glibc
 
 enum HTTPRuleParser {
     /// The actions each rule set accepts.
-    static let requestActions = ["allow", "deny", "tarpit", "return", "redirect", "auth", "set-header", "add-header",
+    static let requestActions = ["allow", "reject", "set-timeout", "deny", "tarpit", "return", "redirect", "auth", "set-header", "add-header",
         "del-header", "replace-header", "replace-value", "set-method", "set-path", "set-pathq", "set-query", "set-uri",
         "replace-path", "replace-pathq", "replace-uri", "set-var", "set-var-fmt", "unset-var", "set-log-level", "capture",
         "use-service", "strict-mode", "early-hint", "add-acl", "del-acl", "set-map", "del-map",
@@ -37,6 +37,21 @@ enum HTTPRuleParser {
         let def: HTTPActionDef
         switch action {
         case "allow": def = .allow
+        case "reject" where set == .request: def = .reject
+        case "set-timeout" where set == .request:
+            let which = try r.value("timeout name (server or tunnel)")
+            guard let kind = StreamTimeoutKind(rawValue: which) else {
+                throw line.error("'set-timeout' expects 'server' or 'tunnel', got '\(which)'")
+            }
+            guard state.proxy.kind != .frontend else {
+                throw line.error("'set-timeout': proxy '\(state.proxy.name)' has no backend capability")
+            }
+            let text = try r.value("timeout value or sample expression")
+            if case .value(let ms, _) = ConfigUnits.time(text) {
+                def = .setTimeout(kind, try SampleSyntax.parseWhole("int(\(ms))", context: ctx, line: line, state: &state))
+            } else {
+                def = .setTimeout(kind, try SampleSyntax.parseWhole(text, context: ctx, line: line, state: &state))
+            }
         case "deny", "tarpit":
             // As parse_http_deny: no argument, or only `deny_status N`, is the legacy form that
             // sends the proxy's error page; anything else is a full reply.

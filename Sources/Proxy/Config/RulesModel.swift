@@ -167,6 +167,10 @@ public enum HeaderNameMatch: String, Equatable, Sendable { case exact = "str", b
 /// One `http-request`/`http-response`/`http-after-response` action.
 public enum HTTPActionDef: Equatable, Sendable {
     case allow
+    /// http-request reject: the connection is closed, no response.
+    case reject
+    /// http-request set-timeout server|tunnel VALUE (a time constant is an int() expression).
+    case setTimeout(StreamTimeoutKind, SampleExprDef)
     case deny(ReplyDef)
     case tarpit(ReplyDef)
     case returnReply(ReplyDef)

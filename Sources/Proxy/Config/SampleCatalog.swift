@@ -9,8 +9,10 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case alwaysTrue = "always_true", alwaysFalse = "always_false", env, date, hostname, nbproc, proc, thread, nbthread, pid
     case rand, uuid, str, bool, int, ipv4, ipv6, bin, meth, variable = "var", stopping
     // connection and proxies
-    case src, srcPort = "src_port", dst, dstPort = "dst_port", soID = "so_id"
+    case src, srcPort = "src_port", dst, dstPort = "dst_port", soID = "so_id", soName = "so_name"
     case feName = "fe_name", feID = "fe_id", beName = "be_name", beID = "be_id", srvName = "srv_name", srvID = "srv_id"
+    case beServerTimeout = "be_server_timeout", beTunnelTimeout = "be_tunnel_timeout"
+    case curServerTimeout = "cur_server_timeout", curTunnelTimeout = "cur_tunnel_timeout", feClientTimeout = "fe_client_timeout"
     case nbsrv, sslFC = "ssl_fc", sslCUsed = "ssl_c_used", sslFCHasSNI = "ssl_fc_has_sni", sslFCSNI = "ssl_fc_sni"
     // request
     case method, path, pathq, query, url, base, baseq, base32, url32, urlIP = "url_ip", urlPort = "url_port"
@@ -56,6 +58,8 @@ public enum ConverterKind: String, Sendable, CaseIterable {
     case setVar = "set-var", unsetVar = "unset-var", captureReq = "capture-req", captureRes = "capture-res"
     case map                                   // map_<match>[_<output>] and map(); see MapSpec
     case stickTable = "table_*"                // table_<data>(T) and in_table(T); see StickSampleSyntax
+    case sha1, sha2, digest, hmac, crc32c, xxh32, xxh64, xxh3, secureMemcmp = "secure_memcmp", be2dec, be2hex
+    case jsonQuery = "json_query"
 }
 
 /// Where a fetch may be used (HAProxy's SMP_USE_* groups, reduced to what rules need).
@@ -114,6 +118,8 @@ public enum SampleContext: Sendable {
 /// What an argument must be.
 public enum SampleArgKind: Sendable {
     case string, integer, ipv4, ipv6, mask4, mask6, regex, userlist, table, backend, variable, file, dateUnit
+    /// A variable name, or empty for none (concat's and add_item's middle argument).
+    case optionalVariable
 }
 
 public struct FetchSpec: Sendable {
@@ -180,6 +186,12 @@ public enum SampleCatalog {
             ("dst", f(.dst, [], 0, .addr, .anywhere, .ip)),
             ("dst_port", f(.dstPort, [], 0, .int, .anywhere)),
             ("so_id", f(.soID, [], 0, .int, .anywhere)),
+            ("so_name", f(.soName, [], 0, .string, .anywhere)),
+            ("be_server_timeout", f(.beServerTimeout, [], 0, .int, .backend)),
+            ("be_tunnel_timeout", f(.beTunnelTimeout, [], 0, .int, .backend)),
+            ("cur_server_timeout", f(.curServerTimeout, [], 0, .int, .backend)),
+            ("cur_tunnel_timeout", f(.curTunnelTimeout, [], 0, .int, .backend)),
+            ("fe_client_timeout", f(.feClientTimeout, [], 0, .int, .anywhere)),
             ("fe_name", f(.feName, [], 0, .string, .anywhere)),
             ("fe_id", f(.feID, [], 0, .int, .anywhere)),
             ("be_name", f(.beName, [], 0, .string, .backend)),
@@ -341,7 +353,7 @@ public enum SampleCatalog {
             ("field", c(.field, [.integer, .string, .integer], 2, .string, .string)),
             ("word", c(.word, [.integer, .string, .integer], 2, .string, .string)),
             ("regsub", c(.regsub, [.regex, .string, .string], 2, .string, .string)),
-            ("concat", c(.concat, [.string, .variable, .string], 1, .string, .string)),
+            ("concat", c(.concat, [.string, .optionalVariable, .string], 1, .string, .string)),
             ("strcmp", c(.strcmp, [.variable], 1, .string, .int)),
             ("bytes", c(.bytes, [.integer, .integer], 1, .binary, .binary)),
             ("ltrim", c(.ltrim, [.string], 1, .string, .string)),
@@ -357,11 +369,23 @@ public enum SampleCatalog {
             ("utime", c(.utime, [.string, .integer], 1, .int, .string)),
             ("http_date", c(.httpDate, [.integer, .string], 0, .int, .string)),
             ("iif", c(.iif, [.string, .string], 2, .bool, .string)),
-            ("add_item", c(.addItem, [.string, .variable, .string], 2, .string, .string)),
+            ("add_item", c(.addItem, [.string, .optionalVariable, .string], 2, .string, .string)),
             ("set-var", c(.setVar, [.variable], 1, .any, .any)),
             ("unset-var", c(.unsetVar, [.variable], 1, .any, .any)),
             ("capture-req", c(.captureReq, [.integer], 1, .string, .string)),
             ("capture-res", c(.captureRes, [.integer], 1, .string, .string)),
+            ("sha1", c(.sha1, [], 0, .binary, .binary)),
+            ("sha2", c(.sha2, [.integer], 0, .binary, .binary)),
+            ("digest", c(.digest, [.string], 1, .binary, .binary)),
+            ("hmac", c(.hmac, [.string, .string], 2, .binary, .binary)),
+            ("crc32c", c(.crc32c, [.integer], 0, .binary, .int)),
+            ("xxh32", c(.xxh32, [.integer], 0, .binary, .int)),
+            ("xxh64", c(.xxh64, [.integer], 0, .binary, .int)),
+            ("xxh3", c(.xxh3, [.integer], 0, .binary, .int)),
+            ("secure_memcmp", c(.secureMemcmp, [.variable], 1, .binary, .bool)),
+            ("be2dec", c(.be2dec, [.string, .integer, .integer], 2, .binary, .string)),
+            ("be2hex", c(.be2hex, [.string, .integer, .integer], 0, .binary, .string)),
+            ("json_query", c(.jsonQuery, [.string, .string], 1, .string, .any)),
         ]
         return Dictionary(list, uniquingKeysWith: { a, _ in a })
     }()

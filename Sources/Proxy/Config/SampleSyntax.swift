@@ -132,6 +132,8 @@ enum SampleSyntax {
             }
             expr.converters.append(.init(kind: cs.kind, name: cname, args: cargs))
             type = cs.output == .any ? type : cs.output
+            // json_query's output is what the path finds: an integer with 'int', else text (or a boolean)
+            if cs.kind == .jsonQuery { type = cargs.count > 1 ? .int : .string }
         }
         expr.text = String(decoding: b[0..<i], as: UTF8.self)
         expr.output = type
@@ -193,6 +195,8 @@ enum SampleSyntax {
                 state.config.rules.references.append(.init(kind: .table, name: a, location: line.location, keyword: line.keyword))
             case .backend:
                 state.config.rules.references.append(.init(kind: .backend, name: a, location: line.location, keyword: line.keyword))
+            case .optionalVariable:
+                if !a.isEmpty && variable(a) == nil { throw line.error("\(what): invalid variable name '\(a)'; expected SCOPE.NAME with SCOPE one of proc, sess, txn, req, res, or nothing") }
             case .dateUnit:
                 if !["s", "ms", "us"].contains(a) { throw line.error("\(what): unit '\(a)' must be one of s, ms, us") }
             }
@@ -210,6 +214,21 @@ enum SampleSyntax {
         case .field, .word:
             if Int64(args[0]) == 0 { throw line.error("converter '\(c.kind.rawValue)': the index must not be 0") }
             if args[1].isEmpty { throw line.error("converter '\(c.kind.rawValue)': empty separators") }
+        case .sha2:
+            if let a = args.first, !["224", "256", "384", "512"].contains(a) {
+                throw line.error("converter 'sha2': unsupported number of bits '\(a)'; expected 224, 256, 384 or 512")
+            }
+        case .digest, .hmac:
+            if DigestAlgorithm(args[0]) == nil { throw line.error("converter '\(c.kind.rawValue)': unknown digest '\(args[0])'") }
+        case .be2dec, .be2hex:
+            if args.count > 1, let n = Int64(args[1]), n < 1 || n > (c.kind == .be2dec ? 8 : Int64(Int32.max)) {
+                throw line.error("converter '\(c.kind.rawValue)': chunk size '\(args[1])' must be between 1 and \(c.kind == .be2dec ? "8" : "2147483647")")
+            }
+        case .secureMemcmp:
+            break
+        case .jsonQuery:
+            if args.count > 1 && args[1] != "int" { throw line.error("converter 'json_query': output type '\(args[1])' is not supported; expected 'int'") }
+            if JSONPath(args[0], integer: false) == nil { throw line.error("converter 'json_query': unsupported JSON path '\(args[0])'") }
         case .json:
             if let a = args.first, !a.isEmpty, !["ascii", "utf8", "utf8s", "utf8p", "utf8ps"].contains(a) {
                 throw line.error("converter 'json': unexpected input code '\(a)'; expected ascii, utf8, utf8s, utf8p or utf8ps")

@@ -31,7 +31,7 @@ extension RuleContext {
             Self.text(nil, o.union(.mandatory), into: &w)
         case .hostname: Self.text(LogIdentity.hostname.buffer, o, into: &w)
         case .pid: number(Int64(LogIdentity.pid), o, into: &w)
-        case .uniqueID: Self.text(uniqueID.count > 0 ? uniqueID : nil, o, into: &w)
+        case .uniqueID: Self.text(uniqueIDValue(), o, into: &w)
         case .status:
             let st = r?.status ?? (responseLoaded ? response.status : status)
             number(Int64(st), o, into: &w)

@@ -61,7 +61,14 @@ public final class CompiledRules: @unchecked Sendable {
         needsSlotState = isActive
     }
 
-    public func makeContext(worker: Int) -> RuleContext { RuleContext(tables: tables, worker: worker) }
+    public func makeContext(worker: Int) -> RuleContext {
+        let c = RuleContext(tables: tables, worker: worker)
+        // by frontend (the context's `frontend` index: frontends in configuration order), not by proxy
+        let frontends = configuration.proxies.indices.filter { configuration.proxies[$0].isFrontend }
+        c.uniqueIDFormats = frontends.map { uniqueIDFormats[$0] }
+        c.uniqueIDHeaders = frontends.map { uniqueIDHeaders[$0] }
+        return c
+    }
 }
 
 /// A proxy's compiled ACLs and how conditions name them.
@@ -174,7 +181,14 @@ struct Compiler {
             serverNames: topology.backends.map { b in config.proxies[b.proxy].servers.map(\.name) },
             serverBase: topology.backends.map { $0.servers.lowerBound },
             variables: variables.refs, userlists: userlists, states: states, workers: workers, pool: pool,
-            stick: usesStick ? stick : nil)
+            stick: usesStick ? stick : nil,
+            listenerNames: config.proxies.filter(\.isFrontend).flatMap { $0.binds.map(\.options.name) },
+            listenerIDs: config.proxies.filter(\.isFrontend).flatMap { StatsListener.listenerIDs($0.binds) },
+            timeouts: ProxyTimeoutTable(frontendClient: topology.frontends.map { config.proxies[$0.proxy].timeouts.client ?? 0 },
+                                        backendServer: topology.backends.map { config.proxies[$0.proxy].timeouts.server ?? 0 },
+                                        backendTunnel: topology.backends.map { config.proxies[$0.proxy].timeouts.tunnel ?? 0 },
+                                        frontendServer: topology.frontends.map { config.proxies[$0.proxy].timeouts.server ?? 0 },
+                                        frontendTunnel: topology.frontends.map { config.proxies[$0.proxy].timeouts.tunnel ?? 0 }))
         return CompiledRules(configuration: config, tables: tables, acls: tables_, dynamicBackends: dynamic, proxies: programs, files: files, captures: captures,
                              logFormats: logFormats, uniqueIDFormats: uidFormats, uniqueIDHeaders: uidHeaders,
                              headerCaptures: hdrCaptures, responseHeaderCaptures: resCaptures,
@@ -356,6 +370,12 @@ struct Compiler {
             usesRequestBody = true
             return .requestBodyParam(name: Array((str(0) ?? "").utf8), caseInsensitive: str(1) == "i")
         case .soID: return .soID
+        case .soName: return .soName
+        case .beServerTimeout: return .timeout(.beServer)
+        case .beTunnelTimeout: return .timeout(.beTunnel)
+        case .curServerTimeout: return .timeout(.curServer)
+        case .curTunnelTimeout: return .timeout(.curTunnel)
+        case .feClientTimeout: return .timeout(.feClient)
         case .feName: return .feName
         case .feID: return .feID
         case .beName: return .beName
@@ -503,6 +523,13 @@ struct Compiler {
         case .unsetVar: return .unsetVar(varSlot(0)!)
         case .captureReq: return .captureReq(Int(int(0) ?? 0))
         case .captureRes: return .captureRes(Int(int(0) ?? 0))
+        case .sha1, .sha2, .digest, .hmac, .crc32c, .xxh32, .xxh64, .xxh3, .secureMemcmp, .be2dec, .be2hex:
+            return .hashing(try HashConverter.compile(d.kind, a, varSlot))
+        case .jsonQuery:
+            guard let path = JSONPath(a[0], integer: a.count > 1 && a[1] == "int") else {
+                throw RuleCompileError(description: "converter 'json_query': unsupported JSON path '\(a[0])'")
+            }
+            return .jsonQuery(path)
         case .stickTable:
             usesStick = true
             return .stickTable(try stickTable(a[0]), StickSampleSyntax.converterData[d.name]!)
@@ -569,6 +596,8 @@ struct Compiler {
         func slot(_ v: VariableRef) -> VarSlot { VarSlot(scope: v.scope, index: variables.slot(v)) }
         switch d.action {
         case .allow: return .allow
+        case .reject: return .reject
+        case .setTimeout(let k, let e): return .setTimeout(k, try expr(e, p))
         case .deny(let r): return .deny(try reply(r, p))
         case .tarpit(let r): return .tarpit(try reply(r, p))
         case .returnReply(let r): return .returnReply(try reply(r, p))

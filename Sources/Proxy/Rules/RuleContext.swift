@@ -31,6 +31,10 @@ final class SlotRuleState {
     var trackers = StickTrackers()
     /// The last rule that ended a rule set (last_rule_file/line; BufferFetch.swift).
     var lastRule = RuleOrigin.none
+    /// The transaction's unique ID once generated (UniqueID.swift).
+    var uniqueID = CaptureSlot(capacity: UniqueIDLimits.length)
+    /// set-timeout's overrides for this transaction (StreamTimeouts.swift).
+    var timeouts = StreamTimeoutOverrides()
 
     init(variables: Int) {
         vars = VarStore(count: variables)
@@ -42,6 +46,7 @@ final class SlotRuleState {
     func clearOutcome() {
         logLevel = nil; termination = nil; localStatus = 0; localReply = false
         requestCookie = nil; responseCookie = nil
+        uniqueID.clear()
         for i in 0..<requestCaptures.count { requestCaptures[i].clear() }
         for i in 0..<responseCaptures.count { responseCaptures[i].clear() }
     }
@@ -68,6 +73,8 @@ final class SlotRuleState {
         lastRule = .none
         requestCookie = nil
         responseCookie = nil
+        uniqueID.clear()
+        timeouts = StreamTimeoutOverrides()
     }
 }
 
@@ -114,11 +121,20 @@ final class RuleTables: @unchecked Sendable {
     let pool: ConstantPool
     /// The stick tables counters are tracked in (nil: the configuration tracks none).
     let stick: StickTableSet?
+    /// Per engine listener (frontends' bind lines in order): its `name` and its ID.
+    let listenerNameBytes: [StaticBytes?]
+    let listenerIDs: [Int]
+    /// The configured timeouts, for be_server_timeout and friends.
+    let timeouts: ProxyTimeoutTable
 
     init(frontendNames: [String], frontendIDs: [Int], backendNames: [String], backendIDs: [Int],
          serverNames: [[String]], serverBase: [Int], variables: [VariableRef], userlists: [Userlist],
-         states: ServerStateTable?, workers: Int, pool: ConstantPool, stick: StickTableSet? = nil) {
+         states: ServerStateTable?, workers: Int, pool: ConstantPool, stick: StickTableSet? = nil,
+         listenerNames: [String?] = [], listenerIDs: [Int] = [], timeouts: ProxyTimeoutTable = ProxyTimeoutTable()) {
         self.pool = pool
+        self.timeouts = timeouts
+        listenerNameBytes = listenerNames.map { $0.map { StaticBytes(Array($0.utf8), in: pool) } }
+        self.listenerIDs = listenerIDs
         self.stick = stick
         self.frontendNames = frontendNames; self.frontendIDs = frontendIDs
         self.backendNames = backendNames; self.backendIDs = backendIDs
@@ -157,6 +173,13 @@ public final class RuleContext {
     var local: ClientAddress = .none
     var localPort = 0
     var frontend = 0
+    /// Per proxy: unique-id-format and unique-id-header (set by CompiledRules.makeContext).
+    var uniqueIDFormats: [LogFormatProgram?] = []
+    var uniqueIDHeaders: [StaticBytes?] = []
+    let uniqueIDScratch = UnsafeMutableRawPointer.allocate(byteCount: UniqueIDLimits.length, alignment: 8)
+    deinit { uniqueIDScratch.deallocate() }
+    /// The engine listener (bind line) that accepted the connection, -1 when unknown (so_id, so_name).
+    var listener = -1
     var backend = -1
     /// Global server index, -1 before one is chosen.
     var server = -1

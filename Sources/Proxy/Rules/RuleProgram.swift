@@ -5,6 +5,8 @@
 /// One compiled action.
 enum RuleAction {
     case allow
+    case reject
+    case setTimeout(StreamTimeoutKind, SampleExpr)
     case deny(ReplyProgram)
     case tarpit(ReplyProgram)
     case returnReply(ReplyProgram)

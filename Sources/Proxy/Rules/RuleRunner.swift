@@ -9,6 +9,8 @@ enum RuleOutcome {
     case stop
     case reply(LocalReplyKind)
     case service
+    /// http-request reject: close the client connection without a response.
+    case reject
 }
 
 /// A reply the proxy makes instead of forwarding (or instead of the server's response).
@@ -31,6 +33,7 @@ extension RuleContext {
             if let c = r.condition, !evaluate(c, program.acls) { continue }
             switch r.action {
             case .allow: ruleEnded(r.origin); return .stop
+            case .reject: ruleEnded(r.origin); return .reject
             case .deny(let p): ruleEnded(r.origin); return .reply(.deny(p))
             case .tarpit(let p): ruleEnded(r.origin); return .reply(.tarpit(p))
             case .returnReply(let p): ruleEnded(r.origin); return .reply(.returnReply(p))
@@ -90,6 +93,9 @@ extension RuleContext {
             return v.setStatus(code, reason: reason.buffer)
         case .setVar(let slotRef, let expr):
             if let s = evaluate(expr) { setVariable(slotRef, s) }
+            return true
+        case .setTimeout(let kind, let expr):
+            applySetTimeout(kind, expr)
             return true
         case .setVarFormat(let slotRef, let fmt):
             if let b = render(fmt) { setVariable(slotRef, .string(b)) }

@@ -29,6 +29,8 @@ enum Converter {
     case setVar(VarSlot), unsetVar(VarSlot), captureReq(Int), captureRes(Int)
     case map(PatternView, MapSpec, Sample?)
     case stickTable(Int, StickDatum)
+    case hashing(HashConverter)                // HashConverters.swift
+    case jsonQuery(JSONPath)                   // JSONQuery.swift
 
     /// The type the input is cast to first.
     var input: SampleType {
@@ -40,6 +42,8 @@ enum Converter {
         case .ipmask: return .addr
         case .iif: return .bool
         case .setVar, .unsetVar, .stickTable: return .any
+        case .hashing(let h): return h.input
+        case .jsonQuery: return .string
         case .map(_, let spec, _):
             switch spec.match { case .ip: return .addr; case .int: return .int; default: return .string }
         }
@@ -224,6 +228,10 @@ extension RuleContext {
             if let sl = slot, i < sl.requestCaptures.count { sl.requestCaptures[i].set(s.bytes) }
         case .stickTable(let table, let datum):
             return stickConvert(&s, table: table, datum)
+        case .hashing(let h):
+            return convertHash(h, &s)
+        case .jsonQuery(let path):
+            return jsonQuery(path, &s)
         case .captureRes(let i):
             if let sl = slot, i < sl.responseCaptures.count { sl.responseCaptures[i].set(s.bytes) }
         case .map(let view, let spec, let dflt):
@@ -485,9 +493,11 @@ enum UTF8Reader {
         else if b0 & 0xF0 == 0xE0 { len = 3; initial = UInt32(b0 & 0x0F) }
         else if b0 & 0xF8 == 0xF0 { len = 4; initial = UInt32(b0 & 0x07) }
         else { return (0, 1, false) }
-        guard i + len <= s.count else { return (0, s.count - i, false) }
         var cp = initial
         for k in 1..<len {
+            // A truncated or broken sequence ends at the first byte that does not continue it
+            // (json(utf8s) then drops only the broken bytes: "-\xE0-" gives "--").
+            guard i + k < s.count else { return (0, k, false) }
             let b = s[i + k]
             guard b & 0xC0 == 0x80 else { return (0, k, false) }
             cp = cp << 6 | UInt32(b & 0x3F)

@@ -19,7 +19,8 @@ enum Fetch {
     case uuid
     case thread, nbthread
     case variable(VarSlot, Sample?)
-    case src, srcPort, dst, dstPort, soID
+    case src, srcPort, dst, dstPort, soID, soName
+    case timeout(TimeoutFetch)              // StreamTimeouts.swift
     case feName, feID, beName, beID, srvName, srvID
     case nbsrv(Int)                              // -1: the current backend
     case method, path, pathq, query, url, base(withQuery: Bool), base32, url32, urlIP, urlPort
@@ -117,7 +118,14 @@ extension RuleContext {
         case .srcPort: return client == .none ? nil : .int(Int64(clientPort))
         case .dst: return address(local)
         case .dstPort: return local == .none ? nil : .int(Int64(localPort))
-        case .soID: return .int(1)
+        case .soID:
+            // the bind line's `id`, or the one HAProxy numbers it with (1 when the listener is unknown)
+            return .int(Int64(listener >= 0 && listener < tables.listenerIDs.count ? tables.listenerIDs[listener] : 1))
+        case .timeout(let t): return timeoutFetch(t)
+        case .soName:
+            // the bind line's `name` (none: no sample, as HAProxy's smp_fetch_so_name)
+            guard listener >= 0 && listener < tables.listenerNameBytes.count, let n = tables.listenerNameBytes[listener] else { return nil }
+            return stringConstant(n)
         case .requestBody, .requestBodyLength, .requestBodySize: return bodySample(f)
         case .tlsHello(let field): return tlsHelloSample(field)
         case .content(let cf): return contentSample(cf)
@@ -267,8 +275,8 @@ extension RuleContext {
             guard status >= 0 || responseLoaded else { return nil }
             return versionSample(response.versionMinor)
         case .uniqueID:
-            guard uniqueID.count > 0 else { return nil }
-            return .string(uniqueID)
+            guard let id = uniqueIDValue() else { return nil }
+            return .string(id)
         case .status:
             if phase == .response, responseLoaded { return .int(Int64(response.status)) }
             return status >= 0 ? .int(Int64(status)) : nil

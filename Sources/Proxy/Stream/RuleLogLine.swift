@@ -33,6 +33,7 @@ extension StreamHandler {
         ctx.responseLoaded = false
         ctx.slot = sameTransaction ? state : nil
         ctx.frontend = frontend
+        ctx.listener = -1               // not known here: so_id/so_name in a log-format are not filled
         ctx.backend = slot.active ? Int(slot.backend) : -1
         ctx.server = Int(server)
         ctx.client = slot.client

@@ -52,6 +52,7 @@ extension StreamHandler {
         state.requestID = compiled.requestCounter.add(1, ordering: .relaxed).oldValue
         ctx.slot = state
         ctx.frontend = Int(slot.frontend)
+        ctx.listener = Int(call.pointee.listener)
         ctx.requestIndex = Int(call.pointee.request_index)
         ctx.requestLine = w.lines.line(slot: slotIndex, length: slot.requestLineLength)
         ctx.nowMs = w.nowMs
@@ -115,6 +116,18 @@ extension StreamHandler {
             return .proceed
         case .service:
             answerPrometheus(call, w, slotIndex, &slot, fe, head)
+            return .answered
+        case .reject:
+            // As HAProxy's http-request reject: no response, the connection closed, the request
+            // counted as denied and logged with PR.
+            let state = wr.slot(slotIndex)
+            state.termination = (UInt8(ascii: "P"), UInt8(ascii: "R"))
+            w.counters.add(fe.counterRow, .dreq)
+            let lrow = listenerRow(Int(call.pointee.listener))
+            if lrow >= 0 { w.counters.add(lrow, .dreq) }
+            slot.closeAfter = true
+            w.slots[slotIndex] = slot
+            call.pointee.verdict = Int32(RP_DROP.rawValue)
             return .answered
         case .reply(let kind):
             let fp = rules!.proxies[fe.proxy]
@@ -193,6 +206,7 @@ extension StreamHandler {
         ctx.requestLoaded = false
         ctx.phase = .response
         ctx.frontend = fi
+        ctx.listener = Int(call.pointee.listener)
         ctx.backend = bi
         ctx.server = Int(call.pointee.server)
         ctx.slot = wr.existingSlot(slotIndex)
@@ -361,6 +375,7 @@ extension StreamHandler {
         guard usesPages || usesRules else { return (false, false) }
         let ctx = wr.context
         ctx.frontend = Int(call.pointee.frontend)
+        ctx.listener = Int(call.pointee.listener)
         ctx.backend = bi
         let prepared = ctx.errorPage(status, fe: fp, be: bp)
         ctx.phase = .response

@@ -144,6 +144,7 @@ extension StreamHandler {
         state.requestID = compiled.requestCounter.add(1, ordering: .relaxed).oldValue
         ctx.slot = state
         ctx.frontend = fi
+        ctx.listener = Int(call.pointee.listener)
         ctx.requestIndex = 0
         ctx.requestLine = w.lines.line(slot: slotIndex, length: 0)
         ctx.nowMs = w.nowMs
@@ -162,6 +163,7 @@ extension StreamHandler {
         ctx.beginRequest(head, client: client)
         ctx.slot = wr.slot(slotIndex)
         ctx.frontend = fi
+        ctx.listener = Int(call.pointee.listener)
         ctx.requestIndex = 0
         ctx.requestLine = w.lines.line(slot: slotIndex, length: 0)
         ctx.nowMs = w.nowMs

@@ -293,7 +293,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.close_after = keep ? 0 : 1
         call.pointee.server_reuse = serverMode == .keepAlive && !(head.framingForcesClose && head.versionMinor == 0) ? 1 : 0
         call.pointee.connect_timeout_ms = UInt32(clamping: be.connectTimeout)
-        call.pointee.server_timeout_ms = UInt32(clamping: be.serverTimeout)
+        call.pointee.server_timeout_ms = UInt32(clamping: w.rules?.existingSlot(slotIndex)?.timeouts.server ?? be.serverTimeout)
         call.pointee.queue_timeout_ms = UInt32(clamping: be.queueTimeout)
         call.pointee.retries = Int32(be.retries)
         call.pointee.redispatch = d.direct ? be.redispatchPersistent : be.redispatchLoadBalanced

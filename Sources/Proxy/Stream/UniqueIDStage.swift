@@ -10,7 +10,10 @@ extension StreamHandler {
     func applyUniqueID(_ call: UnsafeMutablePointer<rp_head_call>, _ wr: WorkerRules, frontend proxy: Int) {
         guard let compiled = rules, let format = compiled.uniqueIDFormats[proxy] else { return }
         let ctx = wr.context
-        if ctx.uniqueID.count == 0, let id = ctx.render(format) { ctx.uniqueID = id }
+        _ = format
+        // rendered once per transaction and kept in the slot's rule state (UniqueID.swift), so
+        // the response rules and the log see the same ID as the header and the PROXY TLV
+        if let id = ctx.uniqueIDValue() { ctx.uniqueID = id }
         guard ctx.uniqueID.count > 0 else { return }
         if let header = compiled.uniqueIDHeaders[proxy] {
             _ = ctx.request.append(name: header.buffer, value: ctx.uniqueID)
