@@ -3,6 +3,8 @@
 // loop sees no failed connection) and soft-stops the old one; a configuration with errors
 // keeps the current worker; the master CLI's `show proc`, `help` and `@1 …`; the master's
 // messages and exit code; sd_notify READY/RELOADING/STOPPING with NOTIFY_SOCKET.
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Testing

@@ -1,5 +1,7 @@
 // Issue 3, process behaviour at start: user/group applied after binding (a missing one is a
 // clear error), a port already in use, and io_uring refused by the kernel.
+import CBench
+import CUring
 import Foundation
 import Testing
 import Proxy

@@ -1,6 +1,8 @@
 // A DNS server for tests, in the test process: UDP on 127.0.0.1 (ephemeral port), answering
 // SRV and A queries from a table the test changes while the proxy runs. Unknown names get
 // NXDOMAIN; known names without records of the asked type get an empty NOERROR (NODATA).
+import CBench
+import CUring
 import Foundation
 import Glibc
 import Synchronization
