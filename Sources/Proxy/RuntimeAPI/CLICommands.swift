@@ -82,13 +82,10 @@ public enum CLICommands {
         },
         CLICommand("add server", "add server <bk>/<srv>", "create a new server") { r, s, c in
             guard allowed(s, .admin) else { return .permissionDenied }
-            let reply = c.addServer(r)
-            if case .error = reply { s.rawOutput = true }      // HAProxy ends these errors without the empty line
-            return reply
+            return c.addServer(r)
         },
         CLICommand("del server", "del server <bk>/<srv>", "remove a dynamically added server") { r, s, c in
             guard allowed(s, .admin) else { return .permissionDenied }
-            s.rawOutput = true                                  // HAProxy ends every answer without the empty line
             return c.deleteServer(r)
         },
         CLICommand("disable server", "disable server (DEPRECATED)", "disable a server for maintenance (use 'set server' instead)") { r, s, c in
