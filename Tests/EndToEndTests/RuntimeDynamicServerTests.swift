@@ -127,9 +127,9 @@ import CUring
         #expect(bRow != nil, "\(stat)")
         // stot (column 8) counts what b served.
         if let bRow { #expect(bRow.split(separator: ",", omittingEmptySubsequences: false)[7] == "\(servedByB)", "\(bRow)") }
-        #expect(try w.cli("del server be1/b") == "Only servers in maintenance mode can be deleted.\n\n")
+        #expect(try w.cli("del server be1/b") == "Only servers in maintenance mode can be deleted.\n")
         #expect(try w.cli("disable server be1/b") == "\n")
-        #expect(try w.cli("del server be1/b") == "Server deleted.\n\n")
+        #expect(try w.cli("del server be1/b") == "Server deleted.\n")
         let aBefore = w.a.requestsServed
         for _ in 0..<20 { #expect(w.status() == 200) }
         #expect(w.b.requestsServed == servedByB)
@@ -158,7 +158,7 @@ import CUring
         let serverStates = metrics.split(separator: "\n").filter { $0.hasPrefix("haproxy_server_status{proxy=\"be1\"") }
         #expect(Set(serverStates.compactMap { line in line.range(of: #"server="[^"]+""#, options: .regularExpression).map { String(line[$0]) } }) == ["server=\"a\"", "server=\"dyn1\""], "\(serverStates)")
         #expect(metrics.contains("haproxy_server_status{proxy=\"be1\",server=\"dyn1\",state=\"MAINT\"} 1"))
-        #expect(try w.cli("del server be1/dyn1") == "Server deleted.\n\n")
+        #expect(try w.cli("del server be1/dyn1") == "Server deleted.\n")
         #expect(!(try w.cli("show stat")).contains("dyn1"))
         #expect(!(try w.page("/st")).contains("dyn1"))
         #expect(!(try w.page("/metrics")).contains("dyn1"))

@@ -50,7 +50,7 @@ import Testing
         #expect(errors.count == 5, "\(text)")
         #expect(text.contains { $0.contains("unknown server option 'chek' (did you mean 'check'?)") })
         #expect(text.contains { $0.contains("weight") })
-        #expect(text.contains { $0.contains("'proxy-v2-options' is not implemented yet") })
+        #expect(text.contains { $0.contains("'proxy-v2-options ssl' describes a TLS connection") })
         #expect(text.contains { $0.contains("port") && !$0.contains("weight") && !$0.contains("maxconn") })
         #expect(text.contains { $0.contains("maxconn") })
     }

@@ -119,11 +119,6 @@ enum TCPRuleKeywords {
     /// Once every section is read: an unconditional `expect-proxy layer4` that every
     /// connection reaches makes the proxy's listeners expect a PROXY header (as accept-proxy).
     static func endOfConfiguration(_ state: inout ParseState) {
-        for p in state.config.proxies where p.kind != .frontend {
-            if let r = p.tcpRules.response.first, (p.tcpRules.responseInspectDelay ?? 0) == 0 {
-                state.warn(r.location, "'tcp-response content' rules of \(p.kind.rawValue) '\(p.name)' are never evaluated without 'tcp-response inspect-delay' (as HAProxy 2.6)")
-            }
-        }
         for p in state.config.proxies where p.mode == .tcp && p.kind != .frontend {
             // the relay of a TCP stream does not stop for the server's first bytes yet
             if let r = p.tcpRules.response.first, (p.tcpRules.responseInspectDelay ?? 0) > 0 {

@@ -129,7 +129,7 @@ extension Compiler {
         return TCPRuleProgram(acls: table.acls, connection: try compile(t.connection), session: try compile(t.session),
                               content: try compile(t.content),
                               // HAProxy 2.6 installs the response analyser only with a delay
-                              response: (t.responseInspectDelay ?? 0) > 0 ? try compile(t.response) : [],
+                              response: try compile(t.response),
                               inspectDelayMs: t.inspectDelay ?? 0, contentReadsHTTP: TCPRuleUsage.readsHTTP(t.content, p))
     }
 }

@@ -82,10 +82,13 @@ public enum CLICommands {
         },
         CLICommand("add server", "add server <bk>/<srv>", "create a new server") { r, s, c in
             guard allowed(s, .admin) else { return .permissionDenied }
-            return c.addServer(r)
+            let reply = c.addServer(r)
+            if case .error(let m) = reply, RuntimeControl.singleLineFeedErrors.contains(m) { s.rawOutput = true }
+            return reply
         },
         CLICommand("del server", "del server <bk>/<srv>", "remove a dynamically added server") { r, s, c in
             guard allowed(s, .admin) else { return .permissionDenied }
+            s.rawOutput = true                                  // HAProxy ends every answer with one line feed
             return c.deleteServer(r)
         },
         CLICommand("disable server", "disable server (DEPRECATED)", "disable a server for maintenance (use 'set server' instead)") { r, s, c in

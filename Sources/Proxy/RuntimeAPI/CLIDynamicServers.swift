@@ -21,15 +21,22 @@ extension RuntimeControl {
         return b.isEmpty || s.isEmpty ? nil : (b, s)
     }
 
+    /// HAProxy ends these (the path and backend checks of `add server`) with one line feed;
+    /// the server line's own errors end with an empty line, as other errors.
+    static let requirePath = "Require 'backend/server'.\n"
+    static let noBackend = "No such backend.\n"
+    static let notDynamicBalance = "Backend must use a dynamic load balancing to support dynamic servers.\n"
+    static let singleLineFeedErrors: Set<String> = [requirePath, noBackend, notDynamicBalance]
+
     func addServer(_ r: CLIRequest) -> CLIReply {
-        guard let (bname, sname) = Self.splitServerPath(r[2]) else { return .error("Require 'backend/server'.\n") }
+        guard let (bname, sname) = Self.splitServerPath(r[2]) else { return .error(Self.requirePath) }
         guard let pi = proxyIndex(bname), configuration.proxies[pi].isBackend,
               let b = states.backendIndex(named: configuration.proxies[pi].name) else {
-            return .error("No such backend.\n")
+            return .error(Self.noBackend)
         }
         let proxy = configuration.proxies[pi]
         guard DynamicServerSlots.acceptsDynamicServers(proxy) else {
-            return .error("Backend must use a dynamic load balancing to support dynamic servers.\n")
+            return .error(Self.notDynamicBalance)
         }
         let address = r[3]
         guard !address.isEmpty else { return .error("'server' expects <name> and <addr>[:<port>] as arguments.\n") }
