@@ -35,12 +35,16 @@ extension RuleContext {
         return s.uniqueID.bytes.withUnsafeBytes { arena.copy($0) }
     }
 
-    /// After the request rules: the ID is generated, and `unique-id-header` added to the request.
-    func finishUniqueID() {
-        guard frontend >= 0, frontend < uniqueIDFormats.count, uniqueIDFormats[frontend] != nil,
-              let id = uniqueIDValue() else { return }
+    /// After the request rules: the ID is generated and kept for the rest of the transaction,
+    /// and `unique-id-header` added to the request. nil: the frontend makes no ID.
+    @discardableResult
+    func finishUniqueID() -> UnsafeRawBufferPointer? {
+        guard frontend >= 0, frontend < uniqueIDFormats.count, uniqueIDFormats[frontend] != nil else { return nil }
+        if let id = uniqueIDValue() { uniqueID = id }
+        guard uniqueID.count > 0 else { return nil }
         if frontend < uniqueIDHeaders.count, let name = uniqueIDHeaders[frontend] {
-            _ = request.append(name: name.buffer, value: id)
+            _ = request.append(name: name.buffer, value: uniqueID)
         }
+        return uniqueID
     }
 }

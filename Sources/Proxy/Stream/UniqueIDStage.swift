@@ -8,17 +8,10 @@ import CUring
 
 extension StreamHandler {
     func applyUniqueID(_ call: UnsafeMutablePointer<rp_head_call>, _ wr: WorkerRules, frontend proxy: Int) {
-        guard let compiled = rules, let format = compiled.uniqueIDFormats[proxy] else { return }
-        let ctx = wr.context
-        _ = format
         // rendered once per transaction and kept in the slot's rule state (UniqueID.swift), so
         // the response rules and the log see the same ID as the header and the PROXY TLV
-        if let id = ctx.uniqueIDValue() { ctx.uniqueID = id }
-        guard ctx.uniqueID.count > 0 else { return }
-        if let header = compiled.uniqueIDHeaders[proxy] {
-            _ = ctx.request.append(name: header.buffer, value: ctx.uniqueID)
-        }
-        call.pointee.pp_unique_id = ctx.uniqueID.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        call.pointee.pp_unique_id_len = UInt32(ctx.uniqueID.count)
+        guard rules?.uniqueIDFormats[proxy] != nil, let id = wr.context.finishUniqueID() else { return }
+        call.pointee.pp_unique_id = id.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        call.pointee.pp_unique_id_len = UInt32(id.count)
     }
 }
