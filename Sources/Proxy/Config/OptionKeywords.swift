@@ -34,26 +34,33 @@ enum OptionKeywords {
                 state.proxy.forwardFor = nil
                 return
             }
-            var ff = ForwardForConfig()
-            var i = 0
-            while let word = line.argument(i) {
-                switch word {
-                case "except":
-                    guard let net = line.argument(i + 1) else { throw line.error("missing network after 'except'; expected e.g. 'except 127.0.0.0/8'") }
-                    guard AddressParser.isNetwork(net) else { throw line.error("invalid network '\(net)' after 'except'; expected ADDR[/MASK]") }
-                    ff.exceptNetwork = net; i += 2
-                case "header":
-                    guard let name = line.argument(i + 1), !name.isEmpty else { throw line.error("missing header name after 'header'") }
-                    ff.header = name; i += 2
-                case "if-none":
-                    ff.ifNone = true; i += 1
-                default:
-                    throw line.error(EditDistance.unknownMessage("option", word, ["except", "header", "if-none"]))
-                }
-            }
+            let ff = try forwardingOptions(line, ForwardForConfig(), allowIfNone: true)
             state.proxy.forwardFor = ff
         },
     ]
+
+    /// The words `option forwardfor` and `option originalto` share (`except NET`, `header
+    /// NAME`; forwardfor also `if-none`), applied to `base`.
+    static func forwardingOptions(_ line: KeywordLine, _ base: ForwardForConfig, allowIfNone: Bool) throws(ConfigError) -> ForwardForConfig {
+        var c = base
+        var i = 0
+        while let word = line.argument(i) {
+            switch word {
+            case "except":
+                guard let net = line.argument(i + 1) else { throw line.error("missing network after 'except'; expected e.g. 'except 127.0.0.0/8'") }
+                guard AddressParser.isNetwork(net) else { throw line.error("invalid network '\(net)' after 'except'; expected ADDR[/MASK]") }
+                c.exceptNetwork = net; i += 2
+            case "header":
+                guard let name = line.argument(i + 1), !name.isEmpty else { throw line.error("missing header name after 'header'") }
+                c.header = name; i += 2
+            case "if-none" where allowIfNone:
+                c.ifNone = true; i += 1
+            default:
+                throw line.error(EditDistance.unknownMessage("option", word, allowIfNone ? ["except", "header", "if-none"] : ["except", "header"]))
+            }
+        }
+        return c
+    }
 
     static func connectionMode(_ name: String, _ mode: HttpConnectionMode, _ summary: String, modern: String?) -> ConfigKeyword {
         ConfigKeyword(name, .proxies, name, summary, modern: modern, negatable: modern == nil) { state, line throws(ConfigError) in
