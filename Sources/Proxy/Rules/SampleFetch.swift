@@ -436,8 +436,9 @@ extension RuleContext {
                 return value
             }
             if c.offset > value.count { c.entry += 1; c.offset = 0; continue }
-            // One element: up to the next unquoted comma, trimmed.
-            var e = c.offset
+            // One element: up to the next unquoted comma, trimmed. The bytes before the first
+            // comma or quote change nothing: skip them a word at a time (most values have neither).
+            var e = HeaderElements.firstCommaOrQuote(value, from: c.offset)
             var quoted = false
             while e < value.count {
                 let ch = value[e]
