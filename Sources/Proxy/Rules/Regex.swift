@@ -12,6 +12,8 @@ public final class Regex: @unchecked Sendable {
     public let caseless: Bool
     /// Capturing groups in the pattern.
     public let groups: Int
+    /// `^(literal)` patterns: `matches` compares bytes instead of running PCRE2.
+    let literal: RegexAnchoredLiteral?
 
     public struct CompileError: Error, CustomStringConvertible { public let description: String }
 
@@ -36,6 +38,7 @@ public final class Regex: @unchecked Sendable {
         self.pattern = pattern
         self.caseless = caseless
         groups = Int(count)
+        literal = RegexAnchoredLiteral(pattern: pattern, caseless: caseless)
     }
     deinit { pcre2_code_free_8(code) }
 
@@ -47,7 +50,8 @@ public final class Regex: @unchecked Sendable {
     /// Whether the regex matches somewhere in `subject`.
     @inline(__always)
     public func matches(_ subject: UnsafeRawBufferPointer, _ scratch: RegexScratch) -> Bool {
-        search(subject, from: 0, scratch) > 0
+        if let literal, let answer = literal.matches(subject) { return answer }
+        return search(subject, from: 0, scratch) > 0
     }
 
     /// Searches from `from`; returns pcre2_match's result (> 0: matched, captures are in
