@@ -13,7 +13,7 @@ import Testing
         "^(cookie.bench.test)", "^cookie.bench.test", "^(COOKIE.bench.test)", "^(www.example.com/)", "^a:b/c",
         "^(9ai9)", "^c", "^(cookie-bench_test)",
         // not literal: PCRE2 only (the recogniser must refuse them)
-        "^(cookie|www)", "cookie.bench", "^(a)b)", "^()", "^(a.*)", "^a\\.b", "^[a-z]+",
+        "^(cookie|www)", "cookie.bench", "^()", "^(a.*)", "^a\\.b", "^[a-z]+",
     ]
 
     @Test func literalPatternsAnswerAsPCRE2() throws {
