@@ -253,7 +253,7 @@ final class TestListener {
         let checker = HealthChecker(table: table, targets: CheckTarget.targets(configuration: cfg, table: table)) { e in
             events.withLock { $0.append((MonotonicClock.nowMs(), e)) }
         }
-        checker.start()
+        try checker.start()
         defer { checker.stop() }
         // Let it become fully UP (two successes).
         usleep(350_000)
@@ -327,7 +327,7 @@ final class TestHTTPResponder: @unchecked Sendable {
         let checker = HealthChecker(table: table, targets: CheckTarget.targets(configuration: cfg, table: table)) { e in
             events.withLock { $0.append(e) }
         }
-        checker.start()
+        try checker.start()
         try await Task.sleep(for: .milliseconds(timeoutMs + 150))
         checker.stop()
         return (table, events.withLock { $0 })

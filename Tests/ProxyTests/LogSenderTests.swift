@@ -111,7 +111,7 @@ struct DatagramReceiver {
         sender.log(level: 6, to: targets.log(of: "F"), message: "second")
         sender.flush()
         let forwarder = LogRingForwarder(ring: targets.rings[0], server: c.rings[0].servers[0])
-        forwarder.start()
+        try forwarder.start()
         defer { forwarder.stop() }
 
         var tv = timeval(tv_sec: 3, tv_usec: 0)

@@ -19,7 +19,7 @@ public final class HealthChecker: @unchecked Sendable {
     let onEvent: @Sendable (HealthEvent) -> Void
     let stopping = Atomic<Bool>(false)
     var probes: [Probe]
-    var thread: pthread_t? = nil
+    var thread: ControlThread? = nil
     /// `node` of the X-Haproxy-Server-State header (HAProxy: the host name by default).
     let node: String
     /// Sessions of a server, for X-Haproxy-Server-State (scur, backend connections, queue)
@@ -58,21 +58,14 @@ public final class HealthChecker: @unchecked Sendable {
         return probes[h].machine.state
     }
 
-    public func start() {
+    public func start() throws {
         guard thread == nil else { return }
-        let box = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        let rc = pthread_create(&t, nil, { arg in
-            let checker = Unmanaged<HealthChecker>.fromOpaque(arg!).takeRetainedValue()
-            checker.run()
-            return nil
-        }, box.toOpaque())
-        if rc == 0 { thread = t } else { box.release() }
+        thread = try ControlThread(name: "checks") { self.run() }
     }
 
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        if let t = thread { pthread_join(t, nil); thread = nil }
+        thread?.join(); thread = nil
     }
 
     // MARK: the loop

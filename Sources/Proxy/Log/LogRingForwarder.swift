@@ -12,26 +12,19 @@ public final class LogRingForwarder: @unchecked Sendable {
     let ring: LogRing
     let server: RingServerConfig
     let stopping = Atomic<Bool>(false)
-    var thread: pthread_t? = nil
+    var thread: ControlThread? = nil
     /// Lines sent so far (tests).
     public let forwarded = Atomic<Int>(0)
 
     public init(ring: LogRing, server: RingServerConfig) { self.ring = ring; self.server = server }
 
-    public func start() {
-        let box = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        let rc = pthread_create(&t, nil, { arg in
-            let f = Unmanaged<LogRingForwarder>.fromOpaque(arg!).takeRetainedValue()
-            f.run()
-            return nil
-        }, box.toOpaque())
-        if rc == 0 { thread = t } else { box.release() }
+    public func start() throws {
+        thread = try ControlThread(name: "log-ring") { self.run() }
     }
 
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        if let t = thread { pthread_join(t, nil); thread = nil }
+        thread?.join(); thread = nil
     }
 
     func run() {

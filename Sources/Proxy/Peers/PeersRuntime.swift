@@ -25,7 +25,7 @@ public final class PeersRuntime: @unchecked Sendable {
     let tableOwner: [(section: Int, table: Int)?]
     var listeners: [(section: Int, fd: Int32)] = []
     let logger: PeersEventLogger
-    var thread: pthread_t? = nil
+    var thread: ControlThread? = nil
     let stopRequested = Atomic<Bool>(false)
     let softStopRequested = Atomic<Bool>(false)
     /// Set by the thread once the soft-stop hand-over is over (or was not needed).
@@ -91,16 +91,9 @@ public final class PeersRuntime: @unchecked Sendable {
 
     // MARK: control (main thread)
 
-    public func start() {
+    public func start() throws {
         guard thread == nil, !sections.isEmpty else { handOverDone.store(true, ordering: .releasing); return }
-        let box = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        let rc = pthread_create(&t, nil, { arg in
-            let runtime = Unmanaged<PeersRuntime>.fromOpaque(arg!).takeRetainedValue()
-            runtime.run()
-            return nil
-        }, box.toOpaque())
-        if rc == 0 { thread = t } else { box.release() }
+        thread = try ControlThread(name: "peers") { self.run() }
     }
 
     /// Soft stop: close the peers listeners and remote sessions, and teach the new process.
@@ -120,7 +113,7 @@ public final class PeersRuntime: @unchecked Sendable {
     public func stop() {
         stopRequested.store(true, ordering: .releasing)
         poke()
-        if let t = thread { pthread_join(t, nil); thread = nil }
+        thread?.join(); thread = nil
         for l in listeners { close(l.fd) }
         listeners.removeAll()
     }

@@ -33,7 +33,7 @@ final class DNSResolverThread: @unchecked Sendable {
     private let checker: HealthChecker?
     private let running = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
-    private var thread: Thread?
+    private var thread: ControlThread?
     private let tickMs: Int
 
     /// nil when no server uses a resolvers section.
@@ -67,18 +67,15 @@ final class DNSResolverThread: @unchecked Sendable {
         tickMs = max(10, groups.map(\.resolvers.timeoutResolve).min() ?? 1000)
     }
 
-    func start() {
+    func start() throws {
         running.store(true, ordering: .relaxed)
-        let t = Thread { [self] in loop() }
-        t.name = "resolvers"
-        thread = t
-        t.start()
+        thread = try ControlThread(name: "resolvers") { [self] in loop() }
     }
 
     func stop() {
         guard running.exchange(false, ordering: .relaxed) else { return }
         wake.signal()
-        while thread?.isFinished == false { usleep(1000) }
+        thread?.join(); thread = nil
     }
 
     private func loop() {

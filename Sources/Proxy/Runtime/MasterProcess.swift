@@ -86,7 +86,8 @@ public final class MasterProcess: @unchecked Sendable {
         startPrograms(configuration.programs)
         guard startWorker(takeoverFrom: nil) else { return 1 }
         // Only now: a client that connected at once (`@1 …`) must find the worker listed.
-        cli?.start()
+        do { try cli?.start() }
+        catch { alert("master CLI: \(error)"); return 1 }
 
         while true {
             var fds = [pollfd(fd: sfd, events: Int16(POLLIN), revents: 0),

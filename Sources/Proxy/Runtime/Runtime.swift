@@ -178,11 +178,11 @@ public final class RunningProxy: @unchecked Sendable {
     /// worker's master hands connections over).
     public func start(alwaysServeCLI: Bool = false) throws {
         try engine.start()
-        checker?.start()
-        apiServer.start(always: alwaysServeCLI)
-        for f in logForwarders { f.start() }
-        peers?.start()
-        resolver?.start()
+        try checker?.start()
+        try apiServer.start(always: alwaysServeCLI)
+        for f in logForwarders { try f.start() }
+        try peers?.start()
+        try resolver?.start()
     }
 
     /// A connected runtime API socket handed over by the master.

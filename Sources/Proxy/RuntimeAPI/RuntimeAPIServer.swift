@@ -52,7 +52,7 @@ public final class RuntimeAPIServer: @unchecked Sendable {
     var listeners: [Listener] = []
     var clients: [Client] = []
     let stopping = Atomic<Bool>(false)
-    var thread: pthread_t? = nil
+    var thread: ControlThread? = nil
     /// A pipe that wakes the poll loop for stop() and for connections handed over.
     var wake: (read: Int32, write: Int32) = (-1, -1)
     /// Connections the master handed over (`@1 show info`, `-x` of a reload), to adopt.
@@ -107,16 +107,9 @@ public final class RuntimeAPIServer: @unchecked Sendable {
     public var isEmpty: Bool { listeners.isEmpty }
 
     /// Starts the thread; `always`: even without a socket (connections may be handed over).
-    public func start(always: Bool = false) {
+    public func start(always: Bool = false) throws {
         guard !listeners.isEmpty || always, thread == nil else { return }
-        let box = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        let rc = pthread_create(&t, nil, { arg in
-            let server = Unmanaged<RuntimeAPIServer>.fromOpaque(arg!).takeRetainedValue()
-            server.run()
-            return nil
-        }, box.toOpaque())
-        if rc == 0 { thread = t } else { box.release() }
+        thread = try ControlThread(name: "runtime-api") { self.run() }
     }
 
     /// Stops the thread; `removeSockets`: unlink the UNIX socket files (not when a new
@@ -124,7 +117,7 @@ public final class RuntimeAPIServer: @unchecked Sendable {
     public func stop(removeSockets: Bool = true) {
         stopping.store(true, ordering: .relaxed)
         if wake.write >= 0 { var b: UInt8 = 1; _ = write(wake.write, &b, 1) }
-        if let t = thread { pthread_join(t, nil); thread = nil }
+        thread?.join(); thread = nil
         for c in clients { close(c.fd) }
         clients.removeAll()
         for l in listeners {
