@@ -53,7 +53,7 @@ final class PseudoTerminal: @unchecked Sendable {
     func screen(since mark: Int = 0) -> String {
         let bytes = output.withLock { Array($0[min(mark, $0.count)...]) }
         let text = String(decoding: bytes, as: UTF8.self)
-        return text.replacingOccurrences(of: #"\u{1B}(\[[0-9;?]*[A-Za-z@~]|\([AB0]|[=>])"#, with: " ", options: .regularExpression)
+        return text.replacingOccurrences(of: #"\x{1B}(\[[0-9;?]*[A-Za-z@~]|\([AB0]|[=>])"#, with: " ", options: .regularExpression)
     }
 
     func send(_ bytes: String) {

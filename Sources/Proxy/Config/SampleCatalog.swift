@@ -119,6 +119,8 @@ public enum SampleContext: Sendable {
 /// What an argument must be.
 public enum SampleArgKind: Sendable {
     case string, integer, ipv4, ipv6, mask4, mask6, regex, userlist, table, backend, variable, file, dateUnit
+    /// `[BACKEND/]SERVER` (a bare name is a server of the proxy the expression is in).
+    case server
     /// A variable name, or empty for none (concat's and add_item's middle argument).
     case optionalVariable
 }
@@ -200,9 +202,9 @@ public enum SampleCatalog {
             ("srv_name", f(.srvName, [], 0, .string, .server)),
             ("srv_id", f(.srvID, [], 0, .int, .server)),
             ("nbsrv", f(.nbsrv, [.backend], 0, .int, .anywhere)),
-            ("srv_sess_rate", f(.srvSessRate, [.string], 1, .int, .anywhere)),
-            ("srv_conn", f(.srvConn, [.string], 1, .int, .anywhere)),
-            ("srv_is_up", f(.srvIsUp, [.string], 1, .bool, .anywhere)),
+            ("srv_sess_rate", f(.srvSessRate, [.server], 1, .int, .anywhere)),
+            ("srv_conn", f(.srvConn, [.server], 1, .int, .anywhere)),
+            ("srv_is_up", f(.srvIsUp, [.server], 1, .bool, .anywhere)),
             ("ssl_fc", f(.sslFC, [], 0, .bool, .anywhere)),
             ("ssl_c_used", f(.sslCUsed, [], 0, .bool, .anywhere)),
             ("ssl_fc_has_sni", f(.sslFCHasSNI, [], 0, .bool, .anywhere)),

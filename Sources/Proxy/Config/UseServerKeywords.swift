@@ -23,4 +23,15 @@ enum UseServerKeywords {
             state.proxy.useServers.append(UseServerRule(server: server, condition: condition, location: line.location))
         },
     ]
+
+    /// A rule must name a server of its backend (HAProxy: "unable to find server 'X' referenced
+    /// in a 'use-server' rule").
+    static func endOfConfiguration(_ state: inout ParseState) {
+        for proxy in state.config.proxies {
+            for rule in proxy.useServers where !proxy.servers.contains(where: { $0.name == rule.server }) {
+                state.errors.append(ConfigError(rule.location, "use-server",
+                    "\(proxy.kind.rawValue) '\(proxy.name)' : unable to find server '\(rule.server)' referenced in a 'use-server' rule."))
+            }
+        }
+    }
 }
