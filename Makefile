@@ -24,6 +24,10 @@ deps-test: deps
 	  echo "installing haproxy, wrk and curl (comparison anchors and the demo test)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy wrk curl >/dev/null || \
 	  echo "warning: could not install haproxy/wrk; the comparison tests will be skipped"; }
+	@command -v hatop >/dev/null && command -v socat >/dev/null && [ -x /usr/bin/prometheus-haproxy-exporter ] || { \
+	  echo "installing hatop, socat and prometheus-haproxy-exporter (real runtime API clients, tested side by side)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq hatop socat prometheus-haproxy-exporter >/dev/null || \
+	  echo "warning: could not install hatop/socat/prometheus-haproxy-exporter; their tests will be skipped"; }
 	@[ -f /usr/include/pcre2.h ] && command -v cc >/dev/null && command -v make >/dev/null || { \
 	  echo "installing libpcre2-dev, gcc and make (VTest, which runs HAProxy's reg-tests, is built with them)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpcre2-dev gcc make >/dev/null; }

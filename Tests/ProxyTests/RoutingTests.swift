@@ -88,3 +88,29 @@ import Testing
         #expect(throws: (any Error).self) { try acl(.path, .regex, ["("]) }
     }
 }
+
+/// `use-server` and the `[BACKEND/]SERVER` argument of srv_conn / srv_sess_rate / srv_is_up:
+/// what the parser keeps and HAProxy's refusals.
+@Suite struct UseServerConfigTests {
+    @Test func rulesAreKeptInOrder() throws {
+        let c = try #require(ConfigTestSupport.parse(ConfigTestSupport.backend("""
+             use-server s2 if { path_beg /two }
+             use-server s1 unless { srv_is_up(s2) }
+             server s1 127.0.0.1:81
+             server s2 127.0.0.1:82
+            """)))
+        let b = try #require(c.proxies.first { $0.name == "b" })
+        #expect(b.useServers.map(\.server) == ["s2", "s1"])
+        #expect(b.useServers[1].condition.unless)
+    }
+
+    @Test func anUnknownServerOrAMissingConditionIsRefused() {
+        let unknown = ConfigTestSupport.errors(ConfigTestSupport.backend(" use-server s9 if TRUE\n server s1 127.0.0.1:81"))
+        #expect(unknown.map(\.message) == ["backend 'b' : unable to find server 's9' referenced in a 'use-server' rule."])
+        let bare = ConfigTestSupport.errors(ConfigTestSupport.backend(" use-server s1\n server s1 127.0.0.1:81"))
+        #expect(bare.map(\.message) == ["'use-server' requires either 'if' or 'unless' followed by a condition."])
+        let fetch = ConfigTestSupport.errors(ConfigTestSupport.frontend(" acl busy srv_conn(b/s9) gt 1"))
+        #expect(fetch.map(\.message) == ["unable to find server 's9' in proxy 'b'"])
+        #expect(fetch.first?.line == 5)
+    }
+}

@@ -361,6 +361,8 @@ public struct ProxyConfig: Sendable {
     public var originalTo: ForwardForConfig? = nil
     /// `option accept-invalid-http-request` (AcceptInvalidRequestKeywords.swift).
     public var acceptInvalidHTTPRequest = false
+    /// `use-server NAME if|unless COND` rules, in order (UseServerKeywords.swift).
+    public var useServers: [UseServerRule] = []
     public init(kind: ProxyKind, name: String, location: SourceLocation) { self.kind = kind; self.name = name; self.location = location }
     public var isFrontend: Bool { kind == .frontend || kind == .listen }
     public var isBackend: Bool { kind == .backend || kind == .listen }

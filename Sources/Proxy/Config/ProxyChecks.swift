@@ -25,6 +25,7 @@ enum ProxyChecks {
         defer { RuleSections.endOfConfiguration(&state) }
         TrackChecks.run(&state)
         TCPModeChecks.run(&state)
+        UseServerKeywords.endOfConfiguration(&state)
         TCPRuleKeywords.endOfConfiguration(&state)
         let backends = state.config.proxies.filter(\.isBackend).map(\.name)
         for proxy in state.config.proxies {

@@ -75,6 +75,13 @@ enum RuleSections {
                 state.errors.append(ConfigError(r.location, r.keyword, "unknown http-errors section '\(r.name)'"))
             case .backend where !proxies.contains(where: { $0.isBackend && $0.name == r.name }):
                 state.errors.append(ConfigError(r.location, r.keyword, "unable to find backend '\(r.name)'"))
+            case .server:
+                // `BACKEND/SERVER` (ServerFetches.swift resolves it when the rules are compiled)
+                let parts = r.name.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                let (b, s) = (parts[0], parts.count > 1 ? parts[1] : "")
+                if !proxies.contains(where: { $0.isBackend && $0.name == b && $0.servers.contains { $0.name == s } }) {
+                    state.errors.append(ConfigError(r.location, r.keyword, "unable to find server '\(s)' in proxy '\(b)'"))
+                }
             case .table where !proxies.contains(where: { $0.name == r.name && $0.stickTable != nil })
                 && !PeersTableName.declared(r.name, in: state.config.peers.sections + state.peers.sections + (state.peers.current.map { [$0] } ?? [])):
                 state.errors.append(ConfigError(r.location, r.keyword, "unable to find table '\(r.name)'"))

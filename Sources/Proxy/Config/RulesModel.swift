@@ -341,7 +341,7 @@ public struct GlobalRules: Equatable, Sendable {
     /// (kind, name, where): userlists, tables and backends named by expressions.
     public var references: [Reference] = []
     public struct Reference: Equatable, Sendable {
-        public enum Kind: String, Sendable { case userlist, table, backend, httpErrors = "http-errors" }
+        public enum Kind: String, Sendable { case userlist, table, backend, server, httpErrors = "http-errors" }
         public var kind: Kind
         public var name: String
         public var location: SourceLocation

@@ -13,6 +13,7 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case feName = "fe_name", feID = "fe_id", beName = "be_name", beID = "be_id", srvName = "srv_name", srvID = "srv_id"
     case beServerTimeout = "be_server_timeout", beTunnelTimeout = "be_tunnel_timeout"
     case curServerTimeout = "cur_server_timeout", curTunnelTimeout = "cur_tunnel_timeout", feClientTimeout = "fe_client_timeout"
+    case srvSessRate = "srv_sess_rate", srvConn = "srv_conn", srvIsUp = "srv_is_up"   // ServerFetches.swift
     case nbsrv, sslFC = "ssl_fc", sslCUsed = "ssl_c_used", sslFCHasSNI = "ssl_fc_has_sni", sslFCSNI = "ssl_fc_sni"
     // request
     case method, path, pathq, query, url, base, baseq, base32, url32, urlIP = "url_ip", urlPort = "url_port"
@@ -118,6 +119,8 @@ public enum SampleContext: Sendable {
 /// What an argument must be.
 public enum SampleArgKind: Sendable {
     case string, integer, ipv4, ipv6, mask4, mask6, regex, userlist, table, backend, variable, file, dateUnit
+    /// `[BACKEND/]SERVER` (a bare name is a server of the proxy the expression is in).
+    case server
     /// A variable name, or empty for none (concat's and add_item's middle argument).
     case optionalVariable
 }
@@ -199,6 +202,9 @@ public enum SampleCatalog {
             ("srv_name", f(.srvName, [], 0, .string, .server)),
             ("srv_id", f(.srvID, [], 0, .int, .server)),
             ("nbsrv", f(.nbsrv, [.backend], 0, .int, .anywhere)),
+            ("srv_sess_rate", f(.srvSessRate, [.server], 1, .int, .anywhere)),
+            ("srv_conn", f(.srvConn, [.server], 1, .int, .anywhere)),
+            ("srv_is_up", f(.srvIsUp, [.server], 1, .bool, .anywhere)),
             ("ssl_fc", f(.sslFC, [], 0, .bool, .anywhere)),
             ("ssl_c_used", f(.sslCUsed, [], 0, .bool, .anywhere)),
             ("ssl_fc_has_sni", f(.sslFCHasSNI, [], 0, .bool, .anywhere)),

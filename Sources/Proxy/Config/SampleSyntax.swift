@@ -195,6 +195,9 @@ enum SampleSyntax {
                 state.config.rules.references.append(.init(kind: .table, name: a, location: line.location, keyword: line.keyword))
             case .backend:
                 state.config.rules.references.append(.init(kind: .backend, name: a, location: line.location, keyword: line.keyword))
+            case .server:
+                let path = a.contains("/") ? a : "\(state.proxy.name)/\(a)"
+                state.config.rules.references.append(.init(kind: .server, name: path, location: line.location, keyword: line.keyword))
             case .optionalVariable:
                 if !a.isEmpty && variable(a) == nil { throw line.error("\(what): invalid variable name '\(a)'; expected SCOPE.NAME with SCOPE one of proc, sess, txn, req, res, or nothing") }
             case .dateUnit:

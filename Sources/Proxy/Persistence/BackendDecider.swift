@@ -90,9 +90,11 @@ public final class BackendDecider {
     /// `now` is a monotonic clock in milliseconds (session expiry); `wallSeconds` the UNIX
     /// date in seconds for the cookie dates (nil: the clock is read when needed).
     /// `preferred`: the server of the connection's previous request (`option prefer-last-server`),
-    /// taken when no persistence applies and it is usable.
+    /// taken when no persistence applies and it is usable. `useServer`: the server a `use-server`
+    /// rule named (already checked usable), taken unless the persistence cookie named one.
     public func decideRequest(head: RequestHead, client: ClientAddress, states: some ServerStates,
-                              rewrite: HeadRewrite, now: Int64, wallSeconds: Int64? = nil, preferred: Int? = nil) -> RequestDecision {
+                              rewrite: HeadRewrite, now: Int64, wallSeconds: Int64? = nil, preferred: Int? = nil,
+                              useServer: Int? = nil) -> RequestDecision {
         var d = RequestDecision(server: nil, direct: false, cookieDirect: false,
                                 cookieLogChar: CookieLogChar.unused, requestIsPost: head.isPost,
                                 redispatched: false, sessionKey: .none)
@@ -103,6 +105,8 @@ public final class BackendDecider {
             d.cookieFirstDate = r.firstDate
             if let s = r.server { d.server = s; d.direct = true; d.cookieDirect = true }
         }
+        // `use-server` (ServerSwitch): after the cookie, before the session table and the balancer.
+        if d.server == nil, let s = useServer { d.server = s; d.direct = true }
         if let session = plan.session {
             let r = session.processRequest(head, client: client, states: states, now: now, updates: updates)
             d.sessionKey = r.key

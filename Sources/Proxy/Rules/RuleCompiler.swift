@@ -312,7 +312,7 @@ struct Compiler {
     // MARK: expressions
 
     mutating func expr(_ d: SampleExprDef, _ p: ProxyConfig) throws -> SampleExpr {
-        let f = d.fetch == .stickCounter ? try stickFetch(d, p) : try fetch(d)
+        let f = d.fetch == .stickCounter ? try stickFetch(d, p) : ServerFetches.kinds.contains(d.fetch) ? try serverFetch(d, p) : try fetch(d)
         return SampleExpr(fetch: f, converters: try d.converters.map { try converter($0) }, output: d.output, text: d.text)
     }
 
@@ -448,6 +448,7 @@ struct Compiler {
         case .uniqueID: return .uniqueID
         case .status: return .status
         case .stickCounter: return try stickFetchWithoutProxy()
+        case .srvSessRate, .srvConn, .srvIsUp: return try serverFetch(d, nil)
         case .reqLen, .reqPayload, .reqPayloadLV, .resLen, .resPayload, .resPayloadLV, .waitEnd, .lastRuleFile, .lastRuleLine, .fcPPAuthority, .fcPPUniqueID:
             return .content(try ContentFetch.compile(d.fetch, a))
         }

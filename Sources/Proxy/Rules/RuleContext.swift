@@ -126,6 +126,8 @@ final class RuleTables: @unchecked Sendable {
     let listenerIDs: [Int]
     /// The configured timeouts, for be_server_timeout and friends.
     let timeouts: ProxyTimeoutTable
+    /// The workers' counters, for srv_sess_rate / srv_conn (attached once they exist).
+    let serverCounters = WorkerCountersReader()
 
     init(frontendNames: [String], frontendIDs: [Int], backendNames: [String], backendIDs: [Int],
          serverNames: [[String]], serverBase: [Int], variables: [VariableRef], userlists: [Userlist],

@@ -23,6 +23,7 @@ enum Fetch {
     case timeout(TimeoutFetch)              // StreamTimeouts.swift
     case feName, feID, beName, beID, srvName, srvID
     case nbsrv(Int)                              // -1: the current backend
+    case server(ServerFetch, Int)                // srv_sess_rate & co of a server (global index; ServerFetches.swift)
     case method, path, pathq, query, url, base(withQuery: Bool), base32, url32, urlIP, urlPort
     case urlParam(name: [UInt8], delim: UInt8, int: Bool)
     /// hdr/req.hdr/res.hdr (full: fhdr); name nil: every header.
@@ -143,6 +144,7 @@ extension RuleContext {
         case .srvID:
             guard server >= 0, backend >= 0 else { return nil }
             return .int(Int64(server - tables.serverBase[backend] + 1))
+        case .server(let f, let g): return serverSample(f, g)
         case .nbsrv(let b):
             let be = b >= 0 ? b : backend
             guard be >= 0, let st = tables.states else { return nil }

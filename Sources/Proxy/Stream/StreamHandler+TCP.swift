@@ -78,9 +78,10 @@ extension StreamHandler {
         head.reset()
         let rw = w.requestRewrite
         rw.reset()
-        let d = w.deciders[bi].decideRequest(head: head, client: slot.client,
-                                             states: BackendServerStates(table: states, base: be.servers.lowerBound),
-                                             rewrite: rw, now: w.nowMs)
+        let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
+        let useServer = w.serverSwitches[bi]?.select(w.rules?.context, request: head, client: slot.client, states: bstates)
+        let d = w.deciders[bi].decideRequest(head: head, client: slot.client, states: bstates,
+                                             rewrite: rw, now: w.nowMs, useServer: useServer)
         slot.decision = d
         w.counters.sessionStarted(be.counterRow, nowSecond: w.nowSecond)
         let global: Int

@@ -31,6 +31,8 @@ final class WorkerContext {
     var rules: WorkerRules? = nil
     /// Names of the servers `add server` created (global slot → name; StreamHandler+DynamicServers).
     var dynamicServerNames: [Int: String] = [:]
+    /// Per backend: its `use-server` rules (nil: none).
+    var serverSwitches: [ServerSwitch?] = []
     /// Refreshed once per loop turn.
     var nowMs: Int64 = MonotonicClock.nowMs()
     var nowSecond: UInt64 = UInt64(WallClock.nowMs() / 1000)
@@ -136,6 +138,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             let wc = WorkerContext(routers: routers, deciders: deciders, slots: slotsPerWorker,
                                    counters: WorkerCounters(layout: layout), syslog: SyslogSender(targets: logTargets),
                                    limits: configuration.global.tune.headLimits)
+            wc.serverSwitches = try topology.backends.map { try ServerSwitch.make(compiled, proxy: $0.proxy, worker: i) }
             if let r = rules {
                 wc.rules = WorkerRules(r, worker: i, slotCount: slotsPerWorker)
                 if let q = queue, let set = r.tables.stick {
@@ -146,6 +149,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             ws.append(wc)
         }
         self.workers = ws
+        compiled.tables.serverCounters.attach(ws.map(\.counters))
     }
 
     // MARK: request
@@ -236,8 +240,9 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             if be.servers.contains(last) { preferred = last - be.servers.lowerBound }
         }
         if be.hashesPostBody && head.isPost { head.bufferedBody = Self.bodyBytes(call, head) }
+        let useServer = w.serverSwitches[bi]?.select(w.rules?.context, request: head, client: slot.client, states: bstates)
         let d = w.deciders[bi].decideRequest(head: head, client: slot.client, states: bstates, rewrite: rw, now: w.nowMs,
-                                             preferred: preferred)
+                                             preferred: preferred, useServer: useServer)
         slot.decision = d
         w.counters.sessionStarted(be.counterRow, nowSecond: w.nowSecond)
         w.counters.add(be.counterRow, .reqTot)
