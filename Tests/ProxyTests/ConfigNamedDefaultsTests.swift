@@ -127,7 +127,7 @@ extension HAProxyAnchor {
 /// startup/default_rules.vtc), with HAProxy 2.6.12's messages; each case is checked with
 /// `haproxy -c` where installed.
 @Suite struct ConfigDefaultsRulesTests {
-    static let rejected: [(String, String)] = [
+    static let cases: [(String, String)] = [
         ("""
          defaults invalid
              tcp-response inspect-delay 5s
@@ -173,8 +173,8 @@ extension HAProxyAnchor {
          """, "a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules (defaults section at t.cfg:1)."),
     ]
 
-    @Test(arguments: 0..<rejected.count) func rejected(_ i: Int) throws {
-        let (text, message) = Self.rejected[i]
+    @Test(arguments: 0..<cases.count) func rejected(_ i: Int) throws {
+        let (text, message) = Self.cases[i]
         let errors = ConfigTestSupport.errors(text)
         #expect(errors.contains { $0.description.contains(message) }, "\(errors)")
         if HAProxyAnchor.path != nil {
@@ -193,7 +193,7 @@ extension HAProxyAnchor {
                 server www 127.0.0.1:80
             defaults fr
                 mode http
-                http-request set-header x-test1 "%[fe_conn]"
+                http-request set-header x-test1 "%[fe_name]"
             frontend fe from fr
                 bind 127.0.0.1:18093
                 default_backend be
