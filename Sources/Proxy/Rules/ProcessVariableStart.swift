@@ -85,14 +85,14 @@ public final class ProcessVariableAccess: @unchecked Sendable {
         var text = words[3]
         if words.count > 4 {
             guard words[3] == "fmt" || words[3] == "expr" else {
-                return "'set var': arg type must be either 'expr' or 'fmt' but got '\(words[3])'.\n"
+                return "'set var': arg type must be either 'expr' or 'fmt' but got '\(words[3])'."
             }
             isFormat = words[3] == "fmt"
             text = words[4...].joined(separator: " ")
         }
         let name = words[2]
         guard let v = SampleSyntax.variable(name), v.scope == .proc else {
-            return "'set var': cannot set variable '\(name)', only scope 'proc' is permitted here.\n"
+            return "'set var': cannot set variable '\(name)', only scope 'proc' is permitted here."
         }
         var state = ParseState()
         state.section = .global
@@ -106,7 +106,7 @@ public final class ProcessVariableAccess: @unchecked Sendable {
                 try ProcessVariableKeywords.checkInternal(e, line)
                 setting = ProcessVariableSetting(variable: v, value: .expression(e), location: line.location)
             }
-        } catch { return "\(error.message)\n" }
+        } catch { return error.message }
         return lock.withLock { _ -> String? in
             var config = rules.configuration
             config.global.processVariables = [setting]
@@ -115,7 +115,7 @@ public final class ProcessVariableAccess: @unchecked Sendable {
             for r in rules.tables.variables { _ = c.variables.slot(r) }
             let known = c.variables.count
             let compiled: [InitialProcessVariable]
-            do { compiled = try c.processVariableStart() } catch { return "\(error)\n" }
+            do { compiled = try c.processVariableStart() } catch { return "\(error)" }
             if c.variables.count != known { return "Variable not found.\n" }
             let ctx = RuleContext(tables: rules.tables, worker: 0)
             ctx.applyProcessVariables(compiled)

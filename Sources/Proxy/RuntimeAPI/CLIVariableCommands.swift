@@ -11,7 +11,7 @@ extension CLICommands {
             case "": return .message("experimental-mode is \(s.experimentalMode ? "ON" : "OFF")\n")
             case "on": s.experimentalMode = true
             case "off": s.experimentalMode = false
-            default: return .error("'experimental-mode' only supports 'on' and 'off'.\n")
+            default: return .none   // HAProxy 2.6 ignores any other word
             }
             return .none
         },
