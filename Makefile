@@ -20,9 +20,9 @@ deps:
 
 # haproxy: differential tests compare against it; wrk: benchmark script; both optional at run time.
 deps-test: deps
-	@command -v haproxy >/dev/null && command -v wrk >/dev/null && command -v curl >/dev/null || { \
-	  echo "installing haproxy, wrk and curl (comparison anchors and the demo test)"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy wrk curl >/dev/null || \
+	@command -v haproxy >/dev/null && command -v wrk >/dev/null && command -v curl >/dev/null && command -v socat >/dev/null || { \
+	  echo "installing haproxy, wrk, curl and socat (comparison anchors, the demo test, reg-tests that need socat)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy wrk curl socat >/dev/null || \
 	  echo "warning: could not install haproxy/wrk; the comparison tests will be skipped"; }
 	@command -v hatop >/dev/null && command -v socat >/dev/null && [ -x /usr/bin/prometheus-haproxy-exporter ] || { \
 	  echo "installing hatop, socat and prometheus-haproxy-exporter (real runtime API clients, tested side by side)"; \

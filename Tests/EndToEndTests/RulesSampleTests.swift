@@ -89,4 +89,93 @@ private let haproxyInstalled = HAProxyProcess.isInstalled
             .get("/xyz", ["X-N: 50", "X-F:"]),
         ])
     }
+
+    /// `set-var`/`set-var-fmt` in `global` (proc variables set at start, reading earlier ones)
+    /// and set-var's conditions (action and converter), side by side with HAProxy 2.6.
+    @Test(.enabled(if: haproxyInstalled, "haproxy is not installed"))
+    func processVariablesAndSetVarConditions() throws {
+        let global = """
+            set-var proc.int12 int(12)
+            set-var proc.int5 var(proc.str60,60),div(proc.int12)
+            set-var proc.str1 str("this is")
+            set-var-fmt proc.str "%[var(proc.str1)] a string"
+            set-var proc.empty str()
+        """
+        let rules = """
+        http-request set-var(txn.a) int(5)
+        http-request set-var(txn.a,ifgt) int(2)
+        http-request set-var(txn.a,ifgt) int(9)
+        http-request set-var(txn.b,ifnotset) str(first)
+        http-request set-var(txn.b,ifnotset) str(second)
+        http-request set-var(txn.c,ifexists) str(x)
+        http-request set-var(txn.d,ifnotempty) str()
+        http-request set-var(txn.e,ifempty) str()
+        http-request set-var(txn.e2,ifempty) int(0)
+        http-request set-var(proc.int12,ifnotexists) int(1)
+        http-request set-var(proc.fresh,ifexists) str(proc-exists)
+        http-request set-var(txn.f,iflt) int(9)
+        http-request set-var(txn.f,iflt,ifset) int(3)
+        http-request set-var(txn.f,iflt,ifset) int(30)
+        http-request set-var(txn.s) str(text)
+        http-request set-var(txn.s,ifgt) int(1)
+        http-request set-var(txn.g) req.hdr(x-in),set-var(txn.h,ifnotempty,ifnotset)
+        http-request unset-var(txn.b)
+        http-request set-var(txn.b,ifset) str(third)
+        http-request set-header X-V "a=%[var(txn.a)] b=%[var(txn.b)] c=%[var(txn.c)] d=%[var(txn.d)] e=%[var(txn.e)] e2=%[var(txn.e2)] f=%[var(txn.f)] s=%[var(txn.s)] h=%[var(txn.h)]"
+        http-request set-header X-P "%[var(proc.int12)] %[var(proc.int5)] %[var(proc.str)] %[var(proc.fresh)] [%[var(proc.empty)]]"
+        http-request set-var(proc.int5) var(proc.int5),add(proc.int12)
+        """
+        try RuleDifferential.compare("vars", rulesConfig(rules, global: global), [
+            .get("/a", ["X-In: abc"]),
+            .get("/b"),
+            .get("/c", ["X-In: "]),
+        ])
+    }
+
+    /// A rule-made header value goes out with the blanks the rule put around it (HAProxy sends
+    /// what the rule produced), while fetches read it trimmed (url_dec/url_enc reg-tests).
+    @Test(.enabled(if: haproxyInstalled, "haproxy is not installed"))
+    func ruleMadeHeaderValuesKeepTheirBlanks() throws {
+        let config = rulesConfig("""
+        http-request set-var(txn.u) url
+        http-request return status 200 hdr x-r "  both  " if { path /r }
+        http-request set-header x-q "  both  "
+        http-request set-header x-seen "%[req.hdr(x-q)]|"
+        http-response set-header url_dec0 "%[var(txn.u),url_dec] "
+        http-response add-header x-l "  lead"
+        http-response set-header x-srv "%[res.hdr(x-srv)] "
+        http-response replace-value x-srv ^(.*)$ "\\1  "
+        """)
+        let exchanges: [RuleExchange] = [.get("/bla+%20?foo%3Dbar%2B42+42%20", exact: true), .get("/r", exact: true)]
+        let ours = try RuleDifferential.run(config, exchanges, haproxy: false)
+        let theirs = try RuleDifferential.run(config, exchanges, haproxy: true)
+        // Header lines as sent (names lower-cased: HAProxy's HTX writes them so), blanks kept.
+        func lines(_ raw: String) -> [String] {
+            raw.components(separatedBy: "\r\n\r\n")[0].components(separatedBy: "\r\n").dropFirst().compactMap { l in
+                guard let colon = l.firstIndex(of: ":") else { return nil }
+                return l[..<colon].lowercased() + l[colon...]
+            }.filter { !$0.hasPrefix("content-length") && !$0.hasPrefix("connection") }.sorted()
+        }
+        for i in exchanges.indices {
+            #expect(lines(ours.exactAnswers[i]) == lines(theirs.exactAnswers[i]), "#\(i)\n ours:    \(ours.exactAnswers[i].debugDescription)\n haproxy: \(theirs.exactAnswers[i].debugDescription)")
+        }
+        #expect(lines(ours.exactAnswers[0]).contains("url_dec0: /bla+ ?foo=bar+42 42  "))   // url_dec's own blank, then the rule's
+        #expect(ours.forwarded == theirs.forwarded, "forwarded\n ours:    \(ours.forwarded)\n haproxy: \(theirs.forwarded)")
+    }
+
+    /// `\xHH` escapes above 0x7F in configuration strings are bytes, as in HAProxy (json.vtc).
+    @Test(.enabled(if: haproxyInstalled, "haproxy is not installed"))
+    func configurationStringsCarryRawBytes() throws {
+        let config = rulesConfig(#"""
+        http-request set-header json0 "%[str(foo 1/2),json]"
+        http-request set-header json1 "%[str(\xE0),json(utf8)]"
+        http-request set-header json2 "%[str(-\xE0-),json(utf8s)]"
+        http-request set-header hex1 "%[str(\xE0\xff\x41),hex]"
+        http-request set-header hex2 "%[str(é\xC3\xA9),hex]"
+        http-request set-header len1 "%[str(\xE0\xE0),length]"
+        http-request set-header lit1 "x\xC3\xA9y"
+        """#)
+        try RuleDifferential.compare("bytes", config, [.get("/")])
+    }
 }
+

@@ -191,6 +191,52 @@ final class CLIPair {
             #expect(x == y, "'\(input)':\n--- haproxy\n\(x)\n--- ringproxy\n\(y)")
         }
     }
+
+    /// `get var` / `set var` / `experimental-mode` on proc variables the global section set
+    /// (sample_fetches/vars.vtc), and rules that change them between two reads.
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "needs haproxy to compare with"))
+    func processVariablesAnswerAsHAProxyDoes() throws {
+        let pair = try CLIPair(ports: 1) { admin, _, p in
+            """
+            global
+                stats socket \(admin) level admin
+                set-var proc.a int(5)
+                set-var proc.b str("x\\ty")
+                set-var-fmt proc.c "%[var(proc.a)] and %[var(proc.b)]"
+                set-var proc.d bool(true)
+                set-var proc.e ipv4(10.1.2.3)
+            defaults
+                mode http
+                timeout connect 5s
+                timeout client 5s
+                timeout server 5s
+            frontend fe1
+                bind 127.0.0.1:\(p[0])
+                http-request set-var(proc.a) var(proc.a),add(1)
+                http-request return status 200 hdr x-a "%[var(proc.a)] %[var(proc.s)]"
+            """
+        }
+        let commands = [
+            "get var proc.a", "get var proc.b", "get var proc.c", "get var proc.d", "get var proc.e", "get var proc.zz",
+            "get var txn.a", "get var", "set var proc.a int(7)", "experimental-mode", "experimental-mode on; experimental-mode",
+            "experimental-mode on; set var proc.a int(7); get var proc.a",
+            "experimental-mode on; set var proc.s str(updating); set var proc.s fmt %[var(proc.s),regsub(ing,ed)]; get var proc.s",
+            "experimental-mode on; set var proc.a expr int(40); get var proc.a",
+            "experimental-mode on; set var proc.a foo bar", "experimental-mode on; set var proc.a",
+            "experimental-mode on; set var txn.a int(1)", "experimental-mode bogus",
+        ]
+        var differences: [String] = []
+        for c in commands {
+            let (a, b) = try pair.both(c)
+            if a != b { differences.append("'\(c)':\n--- haproxy\n\(a)\n--- ringproxy\n\(b)") }
+        }
+        // The rules see what the CLI set, and the CLI what the rules set.
+        let ours = try RawHTTP.get(port: pair.rpPorts[0], path: "/"), theirs = try RawHTTP.get(port: pair.hapPorts[0], path: "/")
+        #expect(ours.header("x-a") == theirs.header("x-a") && ours.header("x-a") == "41 updated")
+        let (a, b) = try pair.both("get var proc.a")
+        if a != b { differences.append("'get var proc.a' after a request:\n--- haproxy\n\(a)\n--- ringproxy\n\(b)") }
+        #expect(differences.isEmpty, "\(differences.count) commands differ:\n\(differences.joined(separator: "\n"))")
+    }
 }
 
 /// ringproxy alone: commands that act on the workers' connections and limits.

@@ -122,3 +122,88 @@ extension HAProxyAnchor {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+/// Named defaults sections that define TCP/HTTP rules: who may inherit them (reg-test
+/// startup/default_rules.vtc), with HAProxy 2.6.12's messages; each case is checked with
+/// `haproxy -c` where installed.
+@Suite struct ConfigDefaultsRulesTests {
+    static let cases: [(String, String)] = [
+        ("""
+         defaults invalid
+             tcp-response inspect-delay 5s
+             tcp-response content accept
+         defaults from invalid
+             mode tcp
+         """, "a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at t.cfg:1)."),
+        ("""
+         defaults invalid
+             tcp-request inspect-delay 5s
+             tcp-request content accept
+         listen li from invalid
+             mode tcp
+             bind 127.0.0.1:18090
+             server www 127.0.0.1:80
+         """, "a listen section cannot inherit from a defaults section defining TCP/HTTP rules."),
+        ("""
+         defaults invalid
+             tcp-request inspect-delay 5s
+             tcp-request content accept
+         frontend fe from invalid
+             mode tcp
+             bind 127.0.0.1:18091
+             default_backend be
+         backend be from invalid
+             mode tcp
+             server www 127.0.0.1:80
+         """, "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at t.cfg:1)."),
+        ("""
+         defaults invalid
+             tcp-request connection accept
+         backend be from invalid
+             mode tcp
+             server www 127.0.0.1:80
+         """, "a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at t.cfg:1)."),
+        ("""
+         defaults invalid
+             tcp-response inspect-delay 5s
+             tcp-response content accept
+         frontend fe from invalid
+             mode tcp
+             bind 127.0.0.1:18092
+         """, "a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules (defaults section at t.cfg:1)."),
+    ]
+
+    @Test(arguments: 0..<cases.count) func rejected(_ i: Int) throws {
+        let (text, message) = Self.cases[i]
+        let errors = ConfigTestSupport.errors(text)
+        #expect(errors.contains { $0.description.contains(message) }, "\(errors)")
+        if HAProxyAnchor.path != nil {
+            let r = try HAProxyAnchor.check(text)
+            #expect(r.status != 0 && r.output.contains(message), "\(r.output)")
+        }
+    }
+
+    @Test func backendsAndFrontendsFromTheirOwnRuleDefaults() throws {
+        let text = """
+            defaults tcp
+                tcp-response inspect-delay 5s
+                tcp-response content accept
+            backend be from tcp
+                mode http
+                server www 127.0.0.1:80
+            defaults fr
+                mode http
+                http-request set-header x-test1 "%[fe_name]"
+            frontend fe from fr
+                bind 127.0.0.1:18093
+                default_backend be
+            """
+        let c = try #require(ConfigTestSupport.parse(text))
+        #expect(c.proxy(named: "be")?.tcpRules.response.count == 1)
+        #expect(c.proxy(named: "fe")?.rules.httpRequest.count == 1)
+        if HAProxyAnchor.path != nil {
+            let r = try HAProxyAnchor.check(text)
+            #expect(r.status == 0 && !r.output.contains("ALERT"), "\(r.output)")
+        }
+    }
+}

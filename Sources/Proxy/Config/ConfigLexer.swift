@@ -38,7 +38,7 @@ enum ConfigLexer {
         var i = 0
 
         func endWord() {
-            if inWord { result.words.append(String(decoding: word, as: UTF8.self)) }
+            if inWord { result.words.append(ConfigBytes.string(word)) }
             word.removeAll(keepingCapacity: true)
             inWord = false
         }
@@ -167,7 +167,7 @@ enum ConfigLexer {
         var k = 0
         while k < value.count {
             if isBlank(value[k]) {
-                words.append(String(decoding: word, as: UTF8.self))
+                words.append(ConfigBytes.string(word))
                 word.removeAll(keepingCapacity: true)
                 while k < value.count, isBlank(value[k]) { k += 1 }
             } else {

@@ -135,8 +135,16 @@ enum HTTPRuleParser {
             if r.peek == "reason" { r.next(); reason = try r.value("reason") }
             def = .setStatus(n, reason: reason)
         case "set-var", "set-var-fmt", "unset-var":
-            guard let p = param, let v = SampleSyntax.variable(p) else {
+            let parts = (param ?? "").split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+            guard param != nil, var v = SampleSyntax.variable(parts[0]) else {
                 throw line.error("'\(action)' expects a variable name as '\(action)(SCOPE.NAME)' with SCOPE one of proc, sess, txn, req, res")
+            }
+            if parts.count > 1 {
+                if action == "unset-var" { throw line.error("'unset-var' takes no condition, got '\(parts.dropFirst().joined(separator: ","))'") }
+                switch VarConditions.parse(parts.dropFirst()) {
+                case .success(let c): v.conditions = c
+                case .failure(let e): throw line.error("'\(action)': \(e.message)")
+                }
             }
             if set != .request && v.scope == .req { throw line.error("'req.' variables are not available in \(set.rawValue) rules") }
             if action == "unset-var" { def = .unsetVar(v) }

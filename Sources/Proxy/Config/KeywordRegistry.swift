@@ -4,7 +4,7 @@
 public enum KeywordRegistry {
     /// Every keyword, in the order the README lists them.
     public static let keywords: [ConfigKeyword] =
-        (GlobalKeywords.all + ProcessKeywords.all + UnixBindKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + ProxyOptionKeywords.all
+        (GlobalKeywords.all + ProcessVariableKeywords.all + ProcessKeywords.all + UnixBindKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + ProxyOptionKeywords.all
         + LogKeywords.all + BalanceKeywords.all + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + UseServerKeywords.all + StatsKeywords.all
         + RuntimeAPIKeywords.all + HTTPRuleKeywords.all + ExperimentalKeywords.all + OriginalToKeywords.all + AcceptInvalidRequestKeywords.all + HeaderNamePolicyKeywords.all + TCPRuleKeywords.all + TuneKeywords.all + IgnoredKeywords.all)
         .map(PeersKeywords.overlay) + RingKeywords.all + ProgramKeywords.all + CheckKeywords.all + PeersKeywords.all + CompressionKeywords.all + ResolversKeywords.all + ServerTemplateKeyword.all

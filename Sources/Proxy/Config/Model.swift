@@ -59,6 +59,8 @@ public struct GlobalSettings: Sendable {
     public var process = ProcessSettings()
     /// `expose-experimental-directives` (URINormalizerSyntax.swift).
     public var exposeExperimentalDirectives = false
+    /// `set-var`/`set-var-fmt` lines: proc variables set at start (ProcessVariableKeywords).
+    public var processVariables: [ProcessVariableSetting] = []
     public init() {}
 }
 

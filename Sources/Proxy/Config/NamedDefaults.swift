@@ -15,6 +15,9 @@ struct DefaultsSection {
     var previous: SourceLocation? = nil
     var explicitlyReferenced = false
     var implicitlyUsed = false
+    /// Which kinds of proxies inherit from it (DefaultsRuleInheritance).
+    var usedByFrontend = false
+    var usedByBackend = false
 }
 
 /// The section line of a defaults or proxy section: its name and the `from` it names.
@@ -49,6 +52,7 @@ extension ParseState {
                 d.implicitlyUsed = true
                 namedDefaults[name] = d
                 warnIfMixed(name, d, at: location)
+                checkRuleInheritance(name, kind: kind, at: location)
             }
             return (defaults, defaultsServerTemplate)
         }
@@ -66,6 +70,7 @@ extension ParseState {
         d.explicitlyReferenced = true
         namedDefaults[from] = d
         warnIfMixed(from, d, at: location)
+        checkRuleInheritance(from, kind: kind, at: location)
         return (d.proxy, d.serverTemplate)
     }
 

@@ -108,6 +108,8 @@ public struct VariableRef: Equatable, Hashable, Sendable {
     public enum Scope: String, Sendable { case proc, sess, txn, req, res, check }
     public var scope: Scope
     public var name: String
+    /// `set-var(SCOPE.NAME,ifset,...)`: when the value is stored (VariableConditions.swift).
+    public var conditions: VarConditions = []
     public var text: String { scope.rawValue + "." + name }
 }
 

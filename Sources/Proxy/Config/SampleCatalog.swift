@@ -61,6 +61,7 @@ public enum ConverterKind: String, Sendable, CaseIterable {
     case stickTable = "table_*"                // table_<data>(T) and in_table(T); see StickSampleSyntax
     case sha1, sha2, digest, hmac, crc32c, xxh32, xxh64, xxh3, secureMemcmp = "secure_memcmp", be2dec, be2hex
     case jsonQuery = "json_query"
+    case fixIsValid = "fix_is_valid", fixTagValue = "fix_tag_value"   // FIXMessage.swift
 }
 
 /// Where a fetch may be used (HAProxy's SMP_USE_* groups, reduced to what rules need).
@@ -376,7 +377,7 @@ public enum SampleCatalog {
             ("http_date", c(.httpDate, [.integer, .string], 0, .int, .string)),
             ("iif", c(.iif, [.string, .string], 2, .bool, .string)),
             ("add_item", c(.addItem, [.string, .optionalVariable, .string], 2, .string, .string)),
-            ("set-var", c(.setVar, [.variable], 1, .any, .any)),
+            ("set-var", c(.setVar, [.variable, .string, .string, .string, .string], 1, .any, .any)),
             ("unset-var", c(.unsetVar, [.variable], 1, .any, .any)),
             ("capture-req", c(.captureReq, [.integer], 1, .string, .string)),
             ("capture-res", c(.captureRes, [.integer], 1, .string, .string)),
@@ -392,6 +393,8 @@ public enum SampleCatalog {
             ("be2dec", c(.be2dec, [.string, .integer, .integer], 2, .binary, .string)),
             ("be2hex", c(.be2hex, [.string, .integer, .integer], 0, .binary, .string)),
             ("json_query", c(.jsonQuery, [.string, .string], 1, .string, .any)),
+            ("fix_is_valid", c(.fixIsValid, [], 0, .binary, .bool)),
+            ("fix_tag_value", c(.fixTagValue, [.string], 1, .binary, .string)),
         ]
         return Dictionary(list, uniquingKeysWith: { a, _ in a })
     }()

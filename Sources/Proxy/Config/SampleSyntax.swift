@@ -209,6 +209,10 @@ enum SampleSyntax {
     /// Checks specific to some converters.
     static func checkConverter(_ c: ConverterSpec, _ args: [String], line: KeywordLine) throws(ConfigError) {
         switch c.kind {
+        case .fixTagValue:
+            if FIXMessage.tagID(args[0]) == nil { throw line.error("converter 'fix_tag_value': '\(args[0])' is neither a positive tag number nor one of BeginString, BodyLength, MsgType, SenderCompID, TargetCompID, CheckSum") }
+        case .setVar:
+            if case .failure(let e) = VarConditions.parse(args.dropFirst()) { throw line.error("converter 'set-var': \(e.message)") }
         case .and, .or, .xor, .add, .sub, .mul, .div, .mod:
             let a = args[0]
             if Int64(a) == nil && variable(a) == nil {

@@ -95,6 +95,10 @@ extension RuleContext {
         switch f {
         case .length(let response):
             content.mayChange = true
+            // HTTP rules: the message is HTX in HAProxy, and req.len/res.len count its bytes.
+            // (Raw bytes, when a content rule holds them, are what HAProxy counts before HTTP parsing.)
+            if !response && content.request.count == 0 && requestLoaded && phase == .request { return .int(Int64(self.request.htxDataBytes(request: true))) }
+            if response && content.response.count == 0 && responseLoaded && phase == .response { return .int(Int64(self.response.htxDataBytes(request: false))) }
             return .int(Int64((response ? content.response : content.request).count))
         case .payload(let response, let offset, let length):
             let data = response ? content.response : content.request

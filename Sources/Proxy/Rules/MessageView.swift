@@ -25,6 +25,13 @@ public final class MessageView {
         var original: Int32      // index in the head's header table, -1 when added
         var deleted: Bool
         var valueChanged: Bool
+        /// Blanks around a value a rule produced: fetches read the trimmed `value` (as
+        /// HAProxy's http_find_header), the wire gets the value as produced (HAProxy sends
+        /// what the rule built). At most 255 each side (they live in the struct's padding).
+        var blanksBefore: UInt8 = 0
+        var blanksAfter: UInt8 = 0
+        /// The value as it goes on the wire.
+        var wire: Span { Span(source: value.source, lo: value.lo - Int32(blanksBefore), hi: value.hi + Int32(blanksAfter)) }
     }
 
     public static let entryCapacity = 256
@@ -117,8 +124,19 @@ public final class MessageView {
     }
     @inline(__always) func name(_ i: Int) -> UnsafeRawBufferPointer { bytes(entries[i].name) }
     @inline(__always) func value(_ i: Int) -> UnsafeRawBufferPointer { bytes(entries[i].value) }
+    /// The value as sent: with the blanks a rule put around it.
+    @inline(__always) func wireValue(_ i: Int) -> UnsafeRawBufferPointer { bytes(entries[i].wire) }
     @inline(__always) func isLive(_ i: Int) -> Bool { !entries[i].deleted }
     var entryCount: Int { count }
+
+    /// HAProxy's `htx->data` for this head (what `req.len`/`res.len` report in HTTP mode): the
+    /// start line's 20 bytes of bookkeeping and its three parts (the version as 8 bytes),
+    /// each header's name and value, and 1 byte for the end of headers.
+    func htxDataBytes(request: Bool) -> Int {
+        var n = 20 + 8 + 1 + (request ? method.count + uri.count : 3 + reason.count)
+        for i in 0..<count where !entries[i].deleted { n += entries[i].name.count + entries[i].wire.count }
+        return n
+    }
 
     public var methodBytes: UnsafeRawBufferPointer { bytes(method) }
     public var uriBytes: UnsafeRawBufferPointer { bytes(uri) }
@@ -175,13 +193,21 @@ public final class MessageView {
         return UnsafeRawBufferPointer(rebasing: b[l..<h])
     }
 
+    /// Stores a rule-made value with its blanks (up to 255 each side): the span of the
+    /// trimmed value, and how many blanks surround it in the buffer.
+    private func storeValue(_ value: UnsafeRawBufferPointer) -> (Span, UInt8, UInt8)? {
+        let (l, h) = Bytes.trim(value, 0, value.count)
+        let before = min(l, 255), after = min(value.count - h, 255)
+        guard let raw = store(UnsafeRawBufferPointer(rebasing: value[(l - before)..<(h + after)])) else { return nil }
+        return (Span(source: 1, lo: raw.lo + Int32(before), hi: raw.hi - Int32(after)), UInt8(before), UInt8(after))
+    }
+
     @discardableResult
     func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
         guard count < MessageView.entryCapacity else { overflowed = true; return false }
-        let tv = Self.trimmed(value)
-        guard fits(HeadLimits.headerHTX(name: name.count, value: tv.count)) else { return false }
-        guard let n = store(name), let v = store(tv) else { return false }
-        entries[count] = Entry(name: n, value: v, original: -1, deleted: false, valueChanged: false)
+        guard fits(HeadLimits.headerHTX(name: name.count, value: value.count)) else { return false }
+        guard let n = store(name), let (v, before, after) = storeValue(value) else { return false }
+        entries[count] = Entry(name: n, value: v, original: -1, deleted: false, valueChanged: false, blanksBefore: before, blanksAfter: after)
         count += 1
         changed = true
         return true
@@ -189,7 +215,7 @@ public final class MessageView {
 
     func delete(_ i: Int) {
         guard !entries[i].deleted else { return }
-        if rewriteRoom != .max { rewriteRoom += HeadLimits.headerHTX(name: entries[i].name.count, value: entries[i].value.count) }
+        if rewriteRoom != .max { rewriteRoom += HeadLimits.headerHTX(name: entries[i].name.count, value: entries[i].wire.count) }
         entries[i].deleted = true
         changed = true
     }
@@ -205,9 +231,9 @@ public final class MessageView {
 
     @discardableResult
     func setValue(_ i: Int, _ value: UnsafeRawBufferPointer) -> Bool {
-        let tv = Self.trimmed(value)
-        guard fits(tv.count - entries[i].value.count), let v = store(tv) else { return false }
+        guard fits(value.count - entries[i].wire.count), let (v, before, after) = storeValue(value) else { return false }
         entries[i].value = v
+        entries[i].blanksBefore = before; entries[i].blanksAfter = after
         entries[i].valueChanged = true
         changed = true
         return true
@@ -266,10 +292,10 @@ public final class MessageView {
             if e.original >= 0 {
                 let f = h.fields[Int(e.original)]
                 if e.deleted { rw.delete(f.line) }
-                else if e.valueChanged { replace(f.value, with: bytes(e.value), rw) }
+                else if e.valueChanged { replace(f.value, with: bytes(e.wire), rw) }
             } else if !e.deleted {
                 let m = rw.mark
-                rw.put(bytes(e.name)); rw.put(": "); rw.put(bytes(e.value)); rw.put("\r\n")
+                rw.put(bytes(e.name)); rw.put(": "); rw.put(bytes(e.wire)); rw.put("\r\n")
                 rw.edit(at: h.endOfHeaders, cutTo: h.endOfHeaders, from: m)
             }
         }

@@ -53,7 +53,7 @@ public final class ReplyWriter {
             }
             w.lower(v.name(i))
             w.text(": ")
-            w.bytes(value)
+            w.bytes(v.wireValue(i))
             w.text("\r\n")
         }
         if close {

@@ -139,6 +139,7 @@ struct Compiler {
     }
 
     mutating func run(states: ServerStateTable?, workers: Int) throws -> CompiledRules {
+        let initialVariables = try processVariableStart()
         var programs: [ProxyRuleProgram?] = []
         var tables_: [ACLTable] = []
         var dynamic: [[LogFormatProgram?]] = []
@@ -189,6 +190,7 @@ struct Compiler {
                                         backendTunnel: topology.backends.map { config.proxies[$0.proxy].timeouts.tunnel ?? 0 },
                                         frontendServer: topology.frontends.map { config.proxies[$0.proxy].timeouts.server ?? 0 },
                                         frontendTunnel: topology.frontends.map { config.proxies[$0.proxy].timeouts.tunnel ?? 0 }))
+        RuleContext(tables: tables, worker: 0).applyProcessVariables(initialVariables)
         return CompiledRules(configuration: config, tables: tables, acls: tables_, dynamicBackends: dynamic, proxies: programs, files: files, captures: captures,
                              logFormats: logFormats, uniqueIDFormats: uidFormats, uniqueIDHeaders: uidHeaders,
                              headerCaptures: hdrCaptures, responseHeaderCaptures: resCaptures,
@@ -338,7 +340,7 @@ struct Compiler {
         case .rand: return .rand(int(0) ?? 0)
         case .uuid: return .uuid
         case .stopping: return .constant(.bool(false))
-        case .str: return .constant(.string(StaticBytes(Array(a[0].utf8), in: pool).buffer))
+        case .str: return .constant(.string(StaticBytes(ConfigBytes.bytes(a[0]), in: pool).buffer))
         case .bool:
             let v = a[0].lowercased()
             return .constant(.bool(v == "true" || v == "1"))
@@ -466,7 +468,7 @@ struct Compiler {
             guard i < a.count, !a[i].isEmpty, let v = SampleSyntax.variable(a[i]) else { return nil }
             return VarSlot(scope: v.scope, index: variables.slot(v))
         }
-        func bytes(_ i: Int) -> [UInt8] { i < a.count ? Array(a[i].utf8) : [] }
+        func bytes(_ i: Int) -> [UInt8] { i < a.count ? ConfigBytes.bytes(a[i]) : [] }
         switch d.kind {
         case .lower: return .lower
         case .upper: return .upper
@@ -520,12 +522,17 @@ struct Compiler {
             let unit = a.count > 1 ? (a[1] == "ms" ? 1 : (a[1] == "us" ? 2 : 0)) : 0
             return .httpDate(int(0) ?? 0, unit)
         case .iif: return .iif(StaticBytes(bytes(0), in: pool), StaticBytes(bytes(1), in: pool))
-        case .setVar: return .setVar(varSlot(0)!)
+        case .setVar:
+            var v = varSlot(0)!
+            if case .success(let c) = VarConditions.parse(a.dropFirst()) { v.conditions = c }   // checked by the parser
+            return .setVar(v)
         case .unsetVar: return .unsetVar(varSlot(0)!)
         case .captureReq: return .captureReq(Int(int(0) ?? 0))
         case .captureRes: return .captureRes(Int(int(0) ?? 0))
         case .sha1, .sha2, .digest, .hmac, .crc32c, .xxh32, .xxh64, .xxh3, .secureMemcmp, .be2dec, .be2hex:
             return .hashing(try HashConverter.compile(d.kind, a, varSlot))
+        case .fixIsValid: return .fixIsValid
+        case .fixTagValue: return .fixTagValue(FIXMessage.tagID(a[0])!)   // checked by the parser
         case .jsonQuery:
             guard let path = JSONPath(a[0], integer: a.count > 1 && a[1] == "int") else {
                 throw RuleCompileError(description: "converter 'json_query': unsupported JSON path '\(a[0])'")
@@ -557,7 +564,7 @@ struct Compiler {
     mutating func format(_ d: LogFormatDef, _ p: ProxyConfig, http: Bool = true, mandatory: Bool = false) throws -> LogFormatProgram {
         LogFormatProgram(nodes: try d.nodes.map { n in
             switch n {
-            case .literal(let t): return .literal(StaticBytes(Array(t.utf8), in: pool))
+            case .literal(let t): return .literal(StaticBytes(ConfigBytes.bytes(t), in: pool))
             case .field(let f, let o):
                 if f == .frontendIP || f == .frontendPort { usesLocalAddress = true }
                 return .field(f, mandatory ? o.union(.mandatory) : o)
@@ -594,7 +601,7 @@ struct Compiler {
 
     mutating func action(_ d: HTTPRuleDef, _ p: ProxyConfig, _ set: HTTPRuleSet) throws -> RuleAction {
         func lower(_ s: String) -> [UInt8] { Array(s.lowercased().utf8) }
-        func slot(_ v: VariableRef) -> VarSlot { VarSlot(scope: v.scope, index: variables.slot(v)) }
+        func slot(_ v: VariableRef) -> VarSlot { VarSlot(scope: v.scope, index: variables.slot(v), conditions: v.conditions) }
         switch d.action {
         case .allow: return .allow
         case .reject: return .reject

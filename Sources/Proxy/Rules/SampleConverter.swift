@@ -31,6 +31,7 @@ enum Converter {
     case stickTable(Int, StickDatum)
     case hashing(HashConverter)                // HashConverters.swift
     case jsonQuery(JSONPath)                   // JSONQuery.swift
+    case fixIsValid, fixTagValue(Int)          // FIXMessage.swift
 
     /// The type the input is cast to first.
     var input: SampleType {
@@ -44,6 +45,7 @@ enum Converter {
         case .setVar, .unsetVar, .stickTable: return .any
         case .hashing(let h): return h.input
         case .jsonQuery: return .string
+        case .fixIsValid, .fixTagValue: return .binary
         case .map(_, let spec, _):
             switch spec.match { case .ip: return .addr; case .int: return .int; default: return .string }
         }
@@ -232,6 +234,17 @@ extension RuleContext {
             return convertHash(h, &s)
         case .jsonQuery(let path):
             return jsonQuery(path, &s)
+        case .fixIsValid:
+            switch FIXMessage.validate(s.bytes) {
+            case .needMore: content.mayChange = true; return false
+            case let v: s = .bool(v == .valid)
+            }
+        case .fixTagValue(let tag):
+            switch FIXMessage.value(s.bytes, tag: tag) {
+            case .found(let r): s = .string(UnsafeRawBufferPointer(rebasing: s.bytes[r]))
+            case .needMore: content.mayChange = true; return false
+            case .notFound: return false
+            }
         case .captureRes(let i):
             if let sl = slot, i < sl.responseCaptures.count { sl.responseCaptures[i].set(s.bytes) }
         case .map(let view, let spec, let dflt):
@@ -303,8 +316,12 @@ extension RuleContext {
     }
 
     func setVariable(_ v: VarSlot, _ s: Sample) {
-        if v.scope == .proc { tables.processVariables.set(v.index, s); return }
+        if v.scope == .proc { tables.processVariables.set(v.index, s, v.conditions); return }
         guard let sl = slot else { return }
+        if !v.conditions.isEmpty {
+            let cur = sl.vars.values[v.index]
+            if !v.conditions.allow(input: s, exists: cur.set, current: cur.set ? cur : nil) { return }
+        }
         _ = sl.vars.values[v.index].store(s)
     }
 

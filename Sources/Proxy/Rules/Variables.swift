@@ -17,6 +17,7 @@ final class VariableTable {
     private var index: [VariableRef: Int] = [:]
 
     func slot(_ v: VariableRef) -> Int {
+        let v = VariableRef(scope: v.scope, name: v.name)   // conditions belong to the set-var, not the variable
         if let i = index[v] { return i }
         refs.append(v); index[v] = refs.count - 1
         return refs.count - 1
@@ -28,6 +29,8 @@ final class VariableTable {
 struct VarSlot: Equatable {
     let scope: VariableRef.Scope
     let index: Int
+    /// set-var's conditions (empty: always store).
+    var conditions: VarConditions = []
 }
 
 /// One stored value.
@@ -100,7 +103,17 @@ final class ProcessVariables: @unchecked Sendable {
     private let store: VarStore
     init(count: Int) { store = VarStore(count: count) }
 
-    func set(_ i: Int, _ s: Sample) { lock.withLock { _ in _ = store.values[i].store(s) } }
+    func set(_ i: Int, _ s: Sample, _ conditions: VarConditions = []) {
+        lock.withLock { _ in
+            let v = store.values[i]
+            if !conditions.isEmpty && !conditions.allow(input: s, exists: true, current: v.set ? v : nil) { return }
+            _ = store.values[i].store(s)
+        }
+    }
+    /// The value as `get var` prints it (nil: not set).
+    func describe(_ i: Int, _ body: (Sample) -> String) -> String? {
+        lock.withLock { _ -> String? in store.values[i].set ? body(store.values[i].sample) : nil }
+    }
     func unset(_ i: Int) { lock.withLock { _ in store.values[i].set = false } }
     /// Copies the value into `arena` (the lock is not held once the sample is returned).
     func get(_ i: Int, _ arena: SampleArena) -> Sample? {

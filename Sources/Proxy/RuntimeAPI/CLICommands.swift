@@ -203,7 +203,7 @@ public enum CLICommands {
         CLICommand("set table", "set table <table> key <k> [data.* <v>]*", "update or create a table entry's data") { r, s, c in
             c.tableCommand(r, s, action: .set)
         },
-    ] + handover
+    ] + handover + variables
 
     /// Runs one request for a session (what CLISession's executor calls).
     public static func execute(_ r: CLIRequest, _ s: CLISession, _ c: RuntimeControl, commands: [CLICommand] = CLICommands.all) -> CLIReply {

@@ -31,6 +31,8 @@ public final class CLISession {
     /// The master CLI's prompt mode: a command that prints nothing is followed by the prompt
     /// alone, not by an empty line first (HAProxy 2.6's master).
     public var bareSilentPrompt = false
+    /// `experimental-mode on` (CLIVariableCommands): `set var` is allowed.
+    public var experimentalMode = false
 
     private var input: [UInt8] = []
     private var inPayload = false

@@ -82,6 +82,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     let rules: CompiledRules?
     /// The map and ACL pattern files, for the runtime API (`show/add/del/set/clear map|acl`).
     public let patternFiles: PatternReferences
+    /// The proc variables, for the runtime API (`get var`, `set var`).
+    public let processVariables: ProcessVariableAccess
 
     struct Pages {
         let badRequest = ErrorPages.bytes(.badRequest)
@@ -128,6 +130,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let compiled = try RuleCompiler.compile(configuration, topology: topology, states: states, workers: workers, stickTables: stickTables)
         rules = compiled.isActive ? compiled : nil
         patternFiles = compiled.files
+        processVariables = ProcessVariableAccess(rules: compiled, topology: topology, stick: stickTables)
         var ws: [WorkerContext] = []
         for i in 0..<workers {
             let routers = try topology.frontends.map { f in
