@@ -464,6 +464,7 @@ void pp_abort(worker *w, conn *c);              /* no valid header: close, nothi
 int pp_receive(worker *w, conn *c);             /* 1: header consumed, request bytes follow */
 void pp_prepend(worker *w, conn *c);            /* header first in the server's first send */
 void pp_keep_unique_id(conn *c, const uint8_t *id, uint32_t len);  /* for proxy-v2-options unique-id */
+void pp_keep_addrs(conn *c, const struct sockaddr_storage *addrs);  /* a stream's set-src/set-dst for send-proxy */
 
 /* rp_tunnel.c: mode tcp, raw bytes both ways until both sides closed */
 int tunnel_begin(worker *w, conn *c);           /* 1: a tcp listener's connection went to Swift */

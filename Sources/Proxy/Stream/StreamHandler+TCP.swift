@@ -109,6 +109,7 @@ extension StreamHandler {
         call.pointee.redispatch = d.direct ? be.redispatchPersistent : be.redispatchLoadBalanced
         call.pointee.direct = d.direct ? 1 : 0
         call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
+        if let wr = w.rules { proxyHeaderAddresses(call, wr) }
     }
 
     /// The connection is closed without a byte: a content reject is logged (PR), a
@@ -148,7 +149,7 @@ extension StreamHandler {
         ctx.requestIndex = 0
         ctx.requestLine = w.lines.line(slot: slotIndex, length: 0)
         ctx.nowMs = w.nowMs
-        Self.socketAddress(call.pointee.client).map { ctx.clientPort = $0 }
+        loadStreamAddresses(call, ctx, compiled)
         ctx.uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
     }
 
@@ -167,6 +168,6 @@ extension StreamHandler {
         ctx.requestIndex = 0
         ctx.requestLine = w.lines.line(slot: slotIndex, length: 0)
         ctx.nowMs = w.nowMs
-        Self.socketAddress(call.pointee.client).map { ctx.clientPort = $0 }
+        if let compiled = rules { loadStreamAddresses(call, ctx, compiled) }
     }
 }

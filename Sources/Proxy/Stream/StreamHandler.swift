@@ -278,6 +278,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         ContentLengthRewrite.apply(head: head, rewrite: rw)
         TEHeaderRewrite.apply(head: head, rewrite: rw)
         appendForwardingHeaders(call, w, head, rw, fe, be)
+        if let wr = w.rules { proxyHeaderAddresses(call, wr) }
         let serverMode: ConnectionMode = (fe.mode == .close || be.mode == .close) ? .close : .keepAlive
         ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: be.pretendKeepAlive ? .keepAlive : serverMode)
         let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode == .close || be.clientMode == .close ? .close : .keepAlive)
