@@ -69,6 +69,18 @@ extension StreamHandler {
         }
     }
 
+    /// RP_FORWARD to a transparent backend: the client's destination (the rules' when they
+    /// changed it; else the engine takes the PROXY header's or the socket's), on a server
+    /// connection of this client connection's own.
+    func transparentDestination(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext) {
+        call.pointee.transparent = 1
+        call.pointee.reuse = Int32(RP_REUSE_PRIVATE.rawValue)
+        guard let wr = w.rules, wr.context.addressesOverridden, wr.context.local != .none else { return }
+        let out = wr.proxyHeaderAddresses + 1
+        guard AddressOverride.socketAddress(wr.context.local, port: wr.context.localPort, into: &out.pointee) else { return }
+        call.pointee.server_addr = UnsafePointer(out)
+    }
+
     /// RP_FORWARD: the addresses a server's PROXY header carries when a rule changed them.
     func proxyHeaderAddresses(_ call: UnsafeMutablePointer<rp_head_call>, _ wr: WorkerRules) {
         let ctx = wr.context

@@ -110,6 +110,7 @@ extension StreamHandler {
         call.pointee.direct = d.direct ? 1 : 0
         call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
         if let wr = w.rules { proxyHeaderAddresses(call, wr) }
+        if be.transparent && d.server == nil { transparentDestination(call, w) }
     }
 
     /// The connection is closed without a byte: a content reject is logged (PR), a

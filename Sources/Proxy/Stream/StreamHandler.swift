@@ -305,6 +305,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.splice = fe.splice | be.splice
         call.pointee.client_timeout_runs = fe.upgradedFromTCP ? 1 : 0
         call.pointee.reuse = be.reuse.enginePolicy(first: call.pointee.request_index == 0)
+        if be.transparent && d.server == nil { transparentDestination(call, w) }
     }
 
     /// 400 (or 413, 422) for a request that cannot be parsed; the log line says `<BADREQ>`.
