@@ -83,6 +83,7 @@ static void conn_free(worker *w, conn *c) {
     pipe_release(w, &c->pu);
     free(c->local); c->local = NULL;
     free(c->pp_dst); c->pp_dst = NULL;
+    free(c->dst_out); c->dst_out = NULL;
     free(c->pp_in); c->pp_in = NULL;
     free(c->pp_out); c->pp_out = NULL;
     tw_unlink(w, c);

@@ -194,6 +194,7 @@ typedef struct conn {
     uint8_t pp_wait;           /* accept-proxy: the header has not been received yet */
     uint8_t tunnel;            /* mode tcp: raw bytes both ways (rp_tunnel.c) */
     struct sockaddr_storage *pp_dst;   /* the destination it carried (malloc), else NULL */
+    struct sockaddr_storage *dst_out;  /* `option transparent`: where its server connection goes (malloc), else NULL */
     rp_pp_tlvs *pp_in;         /* the v2 TLVs it carried that fetches read (malloc), else NULL */
     struct pp_out *pp_out;     /* proxy-v2-options: the unique id to send, the header (malloc) */
     /* http-reuse (rp_reuse.c) */
@@ -464,6 +465,9 @@ void pp_abort(worker *w, conn *c);              /* no valid header: close, nothi
 int pp_receive(worker *w, conn *c);             /* 1: header consumed, request bytes follow */
 void pp_prepend(worker *w, conn *c);            /* header first in the server's first send */
 void pp_keep_unique_id(conn *c, const uint8_t *id, uint32_t len);  /* for proxy-v2-options unique-id */
+socklen_t transparent_len(const struct sockaddr_storage *a);
+void transparent_target(conn *c, const struct sockaddr_storage *to, int on);  /* rp_transparent.c */
+void pp_keep_addrs(conn *c, const struct sockaddr_storage *addrs);  /* a stream's set-src/set-dst for send-proxy */
 
 /* rp_tunnel.c: mode tcp, raw bytes both ways until both sides closed */
 int tunnel_begin(worker *w, conn *c);           /* 1: a tcp listener's connection went to Swift */

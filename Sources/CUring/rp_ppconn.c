@@ -10,6 +10,8 @@
 
 /* proxy-v2-options: what the next server connection's header carries besides addresses. */
 struct pp_out {
+    int has_addrs;                       /* addrs replace the connection's (set-src/set-dst) */
+    struct sockaddr_storage addrs[2];    /* source, destination (AF_UNSPEC: the connection's) */
     uint32_t unique_id_len;
     uint8_t unique_id[128];
     uint8_t hdr[RP_PP_V2_MAX_BUILD + RP_PP_V2_MAX_TLVS];
@@ -22,6 +24,16 @@ void pp_keep_unique_id(conn *c, const uint8_t *id, uint32_t len) {
     if (len > sizeof c->pp_out->unique_id) len = 0;       /* HAProxy sends none above 128 */
     c->pp_out->unique_id_len = len;
     if (len) memcpy(c->pp_out->unique_id, id, len);
+}
+
+/* The addresses this request's rules gave the stream (set-src/set-dst), for the header of the
+   server connection it opens; NULL: the connection's. */
+void pp_keep_addrs(conn *c, const struct sockaddr_storage *addrs) {
+    if (!addrs) { if (c->pp_out) c->pp_out->has_addrs = 0; return; }
+    if (!c->pp_out && !(c->pp_out = calloc(1, sizeof *c->pp_out))) return;
+    c->pp_out->addrs[0] = addrs[0];
+    c->pp_out->addrs[1] = addrs[1];
+    c->pp_out->has_addrs = 1;
 }
 
 /* A connection that never sent a valid header is closed as HAProxy closes it: no answer, and
@@ -81,13 +93,18 @@ void pp_prepend(worker *w, conn *c) {
         if (getsockname(c->fd[CLI], (struct sockaddr *)&local, &l) < 0) local.ss_family = AF_UNSPEC;
         dst = &local;
     }
+    const struct sockaddr_storage *src = &c->caddr;
+    if (c->pp_out && c->pp_out->has_addrs) {
+        if (c->pp_out->addrs[0].ss_family != AF_UNSPEC) src = &c->pp_out->addrs[0];
+        if (c->pp_out->addrs[1].ss_family != AF_UNSPEC) dst = &c->pp_out->addrs[1];
+    }
     int opts = w->e->servers[c->server].pp_opts;
     uint8_t *out = c->xb->pp;
     uint32_t len;
     if (version == 2 && opts && (c->pp_out || (c->pp_out = calloc(1, sizeof *c->pp_out)))) {
         /* proxy-v2-options: the header and its TLVs, in the connection's own buffer */
         out = c->pp_out->hdr;
-        len = rp_pp_build(2, &c->caddr, dst, out);
+        len = rp_pp_build(2, src, dst, out);
         const rp_pp_tlvs *in = c->pp_in;
         len = rp_pp_add_tlvs(out, len, opts & RP_PP_OPT_CRC32C,
                              (opts & RP_PP_OPT_AUTHORITY) && in ? in->authority : NULL,
@@ -95,7 +112,7 @@ void pp_prepend(worker *w, conn *c) {
                              (opts & RP_PP_OPT_UNIQUE_ID) ? c->pp_out->unique_id : NULL,
                              (opts & RP_PP_OPT_UNIQUE_ID) ? c->pp_out->unique_id_len : 0);
     } else {
-        len = rp_pp_build(version, &c->caddr, dst, out);
+        len = rp_pp_build(version, src, dst, out);
     }
     memmove(rq->iov + 1, rq->iov, (size_t)rq->iovcnt * sizeof *rq->iov);
     rq->iov[0].iov_base = out; rq->iov[0].iov_len = len;

@@ -114,6 +114,8 @@ void request_head(worker *w, conn *c) {
     call->client_timeout_runs = 0;
     call->reuse = RP_REUSE_ANY;
     call->pp_in = c->pp_in; call->pp_unique_id = NULL; call->pp_unique_id_len = 0;
+    call->pp_dst = c->pp_dst; call->pp_addrs = NULL;
+    call->transparent = 0; call->server_addr = NULL;
     w->e->cfg.cb.on_request(w->e->cfg.cb.ctx, call);
     if (call->client_timeout_ms) c->client_to = call->client_timeout_ms;
 
@@ -182,6 +184,8 @@ void request_head(worker *w, conn *c) {
     c->tunnel = (uint8_t)(call->tunnel != 0);
     c->reuse = (uint8_t)call->reuse;
     if (call->pp_unique_id) pp_keep_unique_id(c, call->pp_unique_id, call->pp_unique_id_len);
+    if (call->pp_addrs || c->pp_out) pp_keep_addrs(c, call->pp_addrs);
+    if (call->transparent || c->dst_out) transparent_target(c, call->transparent ? call->server_addr : NULL, call->transparent);
     rq->body = call->body; rq->remain = call->body_len; rp_chunk_init(&rq->chunk); rq->body_done = 0;
     int n = iov_from_call(call, rq->buf, rq->fill, rq->ins, rq->iov);
     if (n < 0) { send_page(w, c, 400, 'P', 'R'); return; }

@@ -39,7 +39,8 @@ void connect_with(worker *w, conn *c, int fd) {
         return;
     }
     /* this worker's copy of the address: `set server addr` changes it on this thread */
-    const struct sockaddr_storage *sa = &w->saddr[c->server];
+    const struct sockaddr_storage *sa = c->dst_out ? c->dst_out : &w->saddr[c->server];
+    socklen_t salen = c->dst_out ? transparent_len(c->dst_out) : w->saddrlen[c->server];
     fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) { send_page(w, c, 503, 'R', 'C'); return; }
     int one = 1;
@@ -49,7 +50,7 @@ void connect_with(worker *w, conn *c, int fd) {
     c->srv_uses = 1;
     COUNT(w, connects);
     struct io_uring_sqe *s = sqe_get(w);
-    io_uring_prep_connect(s, fd, (const struct sockaddr *)sa, w->saddrlen[c->server]);
+    io_uring_prep_connect(s, fd, (const struct sockaddr *)sa, salen);
     io_uring_sqe_set_data64(s, conn_ud(w, c, OP_CONNECT));
     s->flags |= IOSQE_IO_LINK;
     struct io_uring_sqe *t = sqe_get(w);

@@ -218,3 +218,153 @@ import Testing
         #expect(seen.allSatisfy { $0 == seen[0] }, "\(seen)")
     }
 }
+
+/// set-src/set-dst at the connection's, the session's and the stream's level (fc_* against
+/// src/dst), a server's PROXY header after them, the PROXY header's destination as `dst`: the
+/// same configuration and traffic through ringproxy and (where installed) HAProxy 2.6, compared.
+@Suite(.serialized) struct TCPAddressRulesEndToEndTests {
+    /// The x-* headers of an answer, in order, as "name=value".
+    static func marks(_ r: RawHTTP.Response) -> [String] {
+        r.headers.filter { $0.name.lowercased().hasPrefix("x-") }.map { "\($0.name.lowercased())=\($0.value)" }
+    }
+
+    @Test func addressLevelsInHTTP() throws {
+        let fe = freePort(), li = freePort(), inner = freePort()
+        let config = """
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 1s
+            frontend fe
+                bind 127.0.0.1:\(fe)
+                tcp-request connection set-src ipv4(10.0.0.1)
+                tcp-request connection set-dst ipv4(10.0.0.2)
+                tcp-request connection set-src-port int(1111)
+                tcp-request session set-src ipv4(10.1.0.1)
+                tcp-request session set-var(sess.fcsrc) fc_src
+                tcp-request content set-dst-port int(2222)
+                http-request set-src hdr(x-from) if { req.hdr(x-from) -m found }
+                http-after-response set-header x-fc "%[fc_src]:%[fc_src_port] %[fc_dst]:%[fc_dst_port]"
+                http-after-response set-header x-st "%[src]:%[src_port] %[dst]:%[dst_port]"
+                http-after-response set-header x-sess "%[var(sess.fcsrc)]"
+                http-request return status 200
+            listen li
+                bind 127.0.0.1:\(li)
+                tcp-request connection set-src ipv4(10.0.0.1)
+                http-request set-src ipv4(192.168.0.1)
+                http-request set-dst ipv4(192.168.0.2)
+                http-request set-dst-port int(8080)
+                server s 127.0.0.1:\(inner) send-proxy-v2
+            listen inner
+                bind 127.0.0.1:\(inner) accept-proxy
+                # (fc_src here differs: README, "How ringproxy differs", set-src/set-dst)
+                tcp-request connection set-dst ipv4(10.9.0.2)
+                http-after-response set-header x-inner "%[src] %[fc_dst] %[dst]:%[dst_port]"
+                http-request return status 200
+
+            """
+        var runs: [[String]] = []
+        for binary in TCPModeEndToEndTests.binaries() {
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [fe, li, inner])
+            defer { p.stop() }
+            var got: [String] = []
+            let c = try RawHTTP(port: fe)
+            for extra in ["", "X-From: 172.16.0.9\r\n", ""] {
+                try c.send("GET / HTTP/1.1\r\nHost: x\r\n\(extra)\r\n")
+                got += Self.marks(try c.readResponse())
+            }
+            let d = try RawHTTP(port: li)
+            try d.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            got += Self.marks(try d.readResponse())
+            runs.append(got)
+        }
+        // (HAProxy 2.6.12's answers)
+        #expect(runs[0].first == "x-fc=10.0.0.1:1111 10.0.0.2:\(fe)", "ringproxy: \(runs[0])")
+        #expect(runs[0].contains("x-inner=192.168.0.1 10.9.0.2 192.168.0.2:8080"), "ringproxy: \(runs[0])")
+        #expect(runs.allSatisfy { $0 == runs[0] }, "\(runs)")
+    }
+
+    @Test func tcpModeSendProxyCarriesTheRulesAddresses() throws {
+        let origin = try ScriptedTCPOrigin { peer, _ in
+            // the PROXY v1 line, echoed back (the client's bytes end with a blank line)
+            let head = peer.readHead(timeout: .seconds(5)) ?? ""
+            peer.write((head.components(separatedBy: "\r\n").first ?? "") + "\r\n")
+        }
+        defer { origin.stop() }
+        let port = freePort()
+        let config = TCPRulesEndToEndTests.defaults + """
+
+            listen t
+                bind 127.0.0.1:\(port)
+                tcp-request connection set-src ipv4(10.0.0.1)
+                tcp-request connection set-src-port int(1234)
+                tcp-request inspect-delay 1s
+                tcp-request content set-dst ipv4(10.2.0.2)
+                tcp-request content set-dst-port int(443)
+                server s 127.0.0.1:\(origin.port) send-proxy
+
+            """
+        var runs: [String] = []
+        for binary in TCPModeEndToEndTests.binaries() {
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            runs.append(try TCPRulesEndToEndTests.exchange(port, ["hello\r\n\r\n"]))
+        }
+        #expect(runs[0] == "PROXY TCP4 10.0.0.1 10.2.0.2 1234 443\r\n", "ringproxy: \(runs[0])")
+        #expect(runs.allSatisfy { $0 == runs[0] }, "\(runs)")
+    }
+}
+
+/// `option transparent`: a backend without servers connects to the client's destination (here
+/// the listener's own address with `set-dst-port` pointing at an origin); its server connection
+/// is the client connection's own. Through ringproxy and (where installed) HAProxy 2.6, compared.
+@Suite(.serialized) struct TransparentBackendEndToEndTests {
+    @Test func transparentBackendFollowsTheDestination() throws {
+        // each answer names the origin connection (in accept order) and its request number
+        let origin = try ScriptedTCPOrigin { peer, i in
+            var n = 0
+            while peer.readHead(timeout: .seconds(5)) != nil {
+                n += 1
+                let body = "c\(i) r\(n)"
+                peer.write("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            }
+        }
+        defer { origin.stop() }
+        let port = freePort()
+        let config = """
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 1s
+            listen sender
+                bind 127.0.0.1:\(port)
+                option transparent
+                http-request set-dst-port int(\(origin.port))
+
+            """
+        var runs: [[String]] = []
+        for binary in TCPModeEndToEndTests.binaries() {
+            let base = origin.connections
+            let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
+            defer { p.stop() }
+            var got: [String] = []
+            for _ in 0..<2 {
+                let c = try RawHTTP(port: port)
+                for _ in 0..<2 {
+                    try c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    let r = try c.readResponse()
+                    // origin connection numbers relative to this run's first
+                    let body = String(decoding: r.body, as: UTF8.self)
+                    let parts = body.split(separator: " ")
+                    let conn = parts.first.flatMap { Int($0.dropFirst()) }.map { $0 - base } ?? -1
+                    got.append("\(r.status) c\(conn) \(parts.last ?? "")")
+                }
+            }
+            runs.append(got)
+        }
+        #expect(runs[0] == ["200 c0 r1", "200 c0 r2", "200 c1 r1", "200 c1 r2"], "ringproxy: \(runs[0])")
+        #expect(runs.allSatisfy { $0 == runs[0] }, "\(runs)")
+    }
+}

@@ -48,9 +48,14 @@ import Testing
     }
 
     @Test func unsupportedIsAnErrorNamingTheLine() {
-        let e = errors(tcpFrontend("tcp-request content set-dst ipv4(1.2.3.4)"))
+        let e = errors(tcpFrontend("tcp-request content set-mark 1"))
         #expect(e.first?.contains("t.cfg:4") == true)
-        #expect(e.first?.contains("action 'set-dst' in 'tcp-request content' rules is not supported by ringproxy") == true)
+        #expect(e.first?.contains("action 'set-mark' in 'tcp-request content' rules is not supported by ringproxy") == true)
+        // set-src/set-dst(-port) at every request stage (AddressLevels.swift)
+        for stage in ["connection", "session", "content"] {
+            #expect(errors(tcpFrontend("tcp-request \(stage) set-dst ipv4(1.2.3.4)")).isEmpty)
+            #expect(errors(tcpFrontend("tcp-request \(stage) set-src-port int(80)")).isEmpty)
+        }
         #expect(errors(tcpFrontend("tcp-request content rejct")).first?.contains("did you mean 'reject'") == true)
         #expect(errors(tcpFrontend("tcp-request content expect-proxy layer4")).first != nil)   // connection rules only
         #expect(errors(tcpFrontend("tcp-request connection expect-proxy layer4 if { src 10.0.0.1 }")).first?

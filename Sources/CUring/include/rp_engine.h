@@ -110,6 +110,16 @@ typedef struct rp_head_call {
     const rp_pp_tlvs *pp_in;          // in: the TLVs the client's PROXY v2 header carried, or NULL
     const uint8_t *pp_unique_id;      // out, RP_FORWARD: the unique id for a server with
     uint32_t pp_unique_id_len;        //   `proxy-v2-options unique-id` (copied), or NULL
+    const struct sockaddr_storage *pp_dst;   // in: the destination the client's PROXY header named, or NULL
+    const struct sockaddr_storage *pp_addrs; // out, RP_FORWARD: [source, destination] a server's PROXY
+                                      //   header carries instead of the connection's (set-src/set-dst;
+                                      //   AF_UNSPEC: the connection's), copied; or NULL
+    int transparent;                  // out, RP_FORWARD: `option transparent`: connect to the client's
+                                      //   destination (server_addr, else the PROXY header's, else the
+                                      //   socket's) instead of server_out's address; the connection
+                                      //   is this client connection's own (RP_REUSE_PRIVATE)
+    const struct sockaddr_storage *server_addr;  // out, with transparent: the destination the rules
+                                      //   made (set-dst / set-dst-port), copied; or NULL
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.

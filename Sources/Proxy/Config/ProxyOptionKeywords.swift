@@ -21,6 +21,7 @@ enum ProxyOptionKeywords {
         flag("option checkcache", .backendSide, "Refuse cacheable responses that carry a cookie.",
              notApplied: "ringproxy adds 'Cache-Control: private' with 'cookie … nocache' but does not block such responses") { $0.connection.checkCache = $1 },
         flag("option http-buffer-request", .proxies, "Wait for the whole request body (or a full buffer) before the rules run and a server is chosen (req.body fetches, `balance url_param … check_post`).") { $0.connection.bufferRequest = $1 },
+        flag("option transparent", .backendSide, "A backend without servers connects to the address the client connected to (its destination as set-dst / set-dst-port or a PROXY header left it).") { $0.identity.transparent = $1 },
         ConfigKeyword("option http_proxy", .proxies, "option http_proxy", "Forward to the host named in an absolute request URI.", negatable: true) { state, line throws(ConfigError) in
             if line.negated { return }
             throw line.error("'option http_proxy' is not implemented yet in ringproxy (servers are chosen among 'server' lines)")

@@ -35,6 +35,8 @@ public struct ProxyIdentity: Equatable, Sendable {
     public var fullconn: Int? = nil
     /// `dispatch ADDR:PORT`: where requests go when the backend has no balancing algorithm.
     public var dispatch: DispatchAddress? = nil
+    /// `option transparent`: without servers, connect to the client's destination.
+    public var transparent = false
     public init() {}
 }
 

@@ -10,6 +10,7 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case rand, uuid, str, bool, int, ipv4, ipv6, bin, meth, variable = "var", stopping
     // connection and proxies
     case src, srcPort = "src_port", dst, dstPort = "dst_port", soID = "so_id", soName = "so_name"
+    case fcSrc = "fc_src", fcSrcPort = "fc_src_port", fcDst = "fc_dst", fcDstPort = "fc_dst_port"
     case feName = "fe_name", feID = "fe_id", beName = "be_name", beID = "be_id", srvName = "srv_name", srvID = "srv_id"
     case beServerTimeout = "be_server_timeout", beTunnelTimeout = "be_tunnel_timeout"
     case curServerTimeout = "cur_server_timeout", curTunnelTimeout = "cur_tunnel_timeout", feClientTimeout = "fe_client_timeout"
@@ -189,6 +190,10 @@ public enum SampleCatalog {
             ("src_port", f(.srcPort, [], 0, .int, .anywhere)),
             ("dst", f(.dst, [], 0, .addr, .anywhere, .ip)),
             ("dst_port", f(.dstPort, [], 0, .int, .anywhere)),
+            ("fc_src", f(.fcSrc, [], 0, .addr, .anywhere, .ip)),
+            ("fc_src_port", f(.fcSrcPort, [], 0, .int, .anywhere)),
+            ("fc_dst", f(.fcDst, [], 0, .addr, .anywhere, .ip)),
+            ("fc_dst_port", f(.fcDstPort, [], 0, .int, .anywhere)),
             ("so_id", f(.soID, [], 0, .int, .anywhere)),
             ("so_name", f(.soName, [], 0, .string, .anywhere)),
             ("be_server_timeout", f(.beServerTimeout, [], 0, .int, .backend)),

@@ -9,19 +9,22 @@ enum TCPRuleKeywords {
     static let common = ["track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0",
                          "set-var", "set-var-fmt", "unset-var"]
 
+    /// set-src/set-dst at the connection's, the session's or the stream's level (AddressLevels.swift).
+    static let addresses = ["set-src", "set-src-port", "set-dst", "set-dst-port"]
+
     /// The actions each stage accepts (HAProxy 2.6's, minus the ones ringproxy lacks).
     static func actions(_ stage: TCPRuleStage) -> [String] {
         switch stage {
-        case .connection: return ["accept", "reject", "silent-drop", "expect-proxy"] + common
-        case .session: return ["accept", "reject", "silent-drop"] + common
-        case .content: return ["accept", "reject", "silent-drop", "capture"] + common
+        case .connection: return ["accept", "reject", "silent-drop", "expect-proxy"] + common + addresses
+        case .session: return ["accept", "reject", "silent-drop"] + common + addresses
+        case .content: return ["accept", "reject", "silent-drop", "capture"] + common + addresses
         case .response: return ["accept", "reject", "silent-drop", "close", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0",
                                 "set-var", "set-var-fmt", "unset-var"]
         }
     }
 
     /// HAProxy 2.6 actions ringproxy does not run (named in the error).
-    static let unsupported = ["expect-netscaler-cip", "set-src", "set-src-port", "set-dst", "set-dst-port", "set-mark",
+    static let unsupported = ["expect-netscaler-cip", "set-mark",
                               "set-tos", "set-priority-class", "set-priority-offset", "switch-mode", "use-service",
                               "do-resolve", "sc-inc-gpc", "sc-set-gpt", "send-spoe-group", "lua", "set-bandwidth-limit",
                               "attach-srv", "set-fc-mark", "set-fc-tos", "set-nice", "set-log-level", "set-var-fmt"]
@@ -29,9 +32,9 @@ enum TCPRuleKeywords {
     static var all: [ConfigKeyword] {
         [
             rules("tcp-request connection", .connection, .frontendSide,
-                  "Layer-4 rules at accept: accept, reject, silent-drop, expect-proxy layer4, track-sc*, sc-*, set-var."),
+                  "Layer-4 rules at accept: accept, reject, silent-drop, expect-proxy layer4, track-sc*, sc-*, set-var, set-src/set-dst(-port)."),
             rules("tcp-request session", .session, .frontendSide,
-                  "Rules once the session exists (after the PROXY header): accept, reject, track-sc*, sc-*, set-var."),
+                  "Rules once the session exists (after the PROXY header): accept, reject, track-sc*, sc-*, set-var, set-src/set-dst(-port)."),
             rules("tcp-request content", .content, .proxies,
                   "Rules on the request's first bytes (within inspect-delay; HTTP fetches in mode tcp wait for a complete head)."),
             rules("tcp-response content", .response, .backendSide,

@@ -73,5 +73,6 @@ extension RuleContext {
             else { guard local != .none else { return }; localPort = Int(s.int) }
         }
         addressesOverridden = true
+        keepStreamAddresses()
     }
 }

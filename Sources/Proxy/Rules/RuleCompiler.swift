@@ -365,6 +365,10 @@ struct Compiler {
         case .srcPort: return .srcPort
         case .dst: usesLocalAddress = true; return .dst
         case .dstPort: usesLocalAddress = true; return .dstPort
+        case .fcSrc: return .connectionAddress(.src)
+        case .fcSrcPort: return .connectionAddress(.srcPort)
+        case .fcDst: usesLocalAddress = true; return .connectionAddress(.dst)
+        case .fcDstPort: usesLocalAddress = true; return .connectionAddress(.dstPort)
         case .reqBody: usesRequestBody = true; return .requestBody
         case .reqBodyLen: usesRequestBody = true; return .requestBodyLength
         case .reqBodySize: usesRequestBody = true; return .requestBodySize

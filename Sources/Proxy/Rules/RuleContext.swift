@@ -35,6 +35,8 @@ final class SlotRuleState {
     var uniqueID = CaptureSlot(capacity: UniqueIDLimits.length)
     /// set-timeout's overrides for this transaction (StreamTimeouts.swift).
     var timeouts = StreamTimeoutOverrides()
+    /// Addresses a set-src/set-dst rule changed on this connection (AddressLevels.swift).
+    var addresses: AddressLevels? = nil
 
     init(variables: Int) {
         vars = VarStore(count: variables)
@@ -75,6 +77,7 @@ final class SlotRuleState {
         responseCookie = nil
         uniqueID.clear()
         timeouts = StreamTimeoutOverrides()
+        if newConnection { addresses = nil }
     }
 }
 
@@ -200,6 +203,8 @@ public final class RuleContext {
     var strict = true
     /// A set-src/set-dst rule changed `client`/`local` (AddressOverride.swift).
     var addressesOverridden = false
+    /// The connection's addresses (fc_*) when no rule changed them (AddressLevels.swift).
+    var connection = EndpointAddresses()
     /// The log record at log time.
     var logRecord: UnsafePointer<HTTPLogRecord>? = nil
     /// The unique id of the transaction (unique-id-format), in the slot.

@@ -20,6 +20,7 @@ enum Fetch {
     case thread, nbthread
     case variable(VarSlot, Sample?)
     case src, srcPort, dst, dstPort, soID, soName
+    case connectionAddress(ConnectionAddressField)   // fc_src… (AddressLevels.swift)
     case timeout(TimeoutFetch)              // StreamTimeouts.swift
     case feName, feID, beName, beID, srvName, srvID
     case nbsrv(Int)                              // -1: the current backend
@@ -119,6 +120,7 @@ extension RuleContext {
         case .srcPort: return client == .none ? nil : .int(Int64(clientPort))
         case .dst: return address(local)
         case .dstPort: return local == .none ? nil : .int(Int64(localPort))
+        case .connectionAddress(let f): return connectionAddress(f)
         case .soID:
             // the bind line's `id`, or the one HAProxy numbers it with (1 when the listener is unknown)
             return .int(Int64(listener >= 0 && listener < tables.listenerIDs.count ? tables.listenerIDs[listener] : 1))

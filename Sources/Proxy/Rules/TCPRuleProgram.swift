@@ -74,6 +74,7 @@ extension RuleContext {
             case .apply(let a):
                 switch a {
                 case .capture, .setVar, .setVarFormat, .unsetVar, .trackSC, .scIncGPC, .scSetGPT0: _ = applyTCP(a)
+                case .setAddress(let t, let e): overrideAddress(t, e)
                 default: break
                 }
             }

@@ -15,6 +15,9 @@ public struct Topology: Sendable {
         /// `dispatch ADDR:PORT` without `balance`: the engine server requests go to when no
         /// server is chosen (an index after every real server; see `dispatchAddresses`).
         public var dispatch: Int? = nil
+        /// `option transparent` without servers: `dispatch` is a placeholder the engine
+        /// replaces by the client's destination.
+        public var transparent = false
     }
     public struct Server: Sendable {
         public var backend: Int
@@ -45,6 +48,12 @@ public struct Topology: Sendable {
         }
         for b in backends.indices {
             let p = config.proxies[backends[b].proxy]
+            if p.identity.transparent && p.servers.isEmpty && p.identity.dispatch == nil {
+                backends[b].dispatch = servers.count + dispatchAddresses.count
+                backends[b].transparent = true
+                dispatchAddresses.append(DispatchAddress(host: "0.0.0.0", port: 0, location: SourceLocation(file: "", line: 0)))
+                continue
+            }
             guard let d = p.identity.dispatch, !p.balancing.explicit else { continue }
             backends[b].dispatch = servers.count + dispatchAddresses.count
             dispatchAddresses.append(d)

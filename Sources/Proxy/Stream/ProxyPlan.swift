@@ -78,6 +78,8 @@ public final class BackendPlanInfo: @unchecked Sendable {
     /// The engine server of `dispatch ADDR:PORT` (Topology.dispatchAddresses), used when no
     /// server is chosen.
     public var dispatch: Int? = nil
+    /// `option transparent` (the dispatch server stands for the client's destination).
+    public var transparent = false
     /// The client side's mode (`httpclose` closes it; `http-server-close` does not).
     public var clientMode: ConnectionMode = .keepAlive
     /// `option splice-request/response` bits (RP_SPLICE_*).
@@ -206,6 +208,7 @@ enum PlanBuilder {
                 abortOnClose: p.abortOnClose,
                 counterRow: layout.backendRows[p.name] ?? 0)
             info.dispatch = b.dispatch
+            info.transparent = b.transparent
             info.clientMode = p.connectionMode == .close ? .close : .keepAlive
             info.splice = spliceBits(p.connection)
             info.originalTo = try originalTo(p)

@@ -16,6 +16,9 @@ final class WorkerRules {
     let writer = ReplyWriter()
     private var slots: [SlotRuleState?]
     let variableCount: Int
+    /// A server's PROXY header addresses after set-src/set-dst (StreamAddresses.swift).
+    let proxyHeaderAddresses = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: 2)
+    deinit { proxyHeaderAddresses.deallocate() }
 
     init(_ compiled: CompiledRules, worker: Int, slotCount: Int) {
         context = compiled.makeContext(worker: worker)
@@ -56,8 +59,7 @@ extension StreamHandler {
         ctx.requestIndex = Int(call.pointee.request_index)
         ctx.requestLine = w.lines.line(slot: slotIndex, length: slot.requestLineLength)
         ctx.nowMs = w.nowMs
-        Self.socketAddress(call.pointee.client).map { ctx.clientPort = $0 }
-        if compiled.usesLocalAddress, let (a, port) = Self.localAddress(fd: call.pointee.cli_fd) { ctx.local = a; ctx.localPort = port }
+        loadStreamAddresses(call, ctx, compiled)
         if compiled.usesRequestBody, Int(call.pointee.head_len) <= Int(call.pointee.len) {
             // what of the body is in the buffer (all of it when the proxy waited for it)
             let at = Int(call.pointee.head_len)
@@ -210,6 +212,7 @@ extension StreamHandler {
         ctx.backend = bi
         ctx.server = Int(call.pointee.server)
         ctx.slot = wr.existingSlot(slotIndex)
+        restoreStreamAddresses(call, ctx, client: slot.client)
         ctx.content.pp = call.pointee.pp_in
         ctx.requestLine = w.lines.line(slot: slotIndex, length: slot.requestLineLength)
         if let st = ctx.slot {

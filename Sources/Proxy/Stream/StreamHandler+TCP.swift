@@ -110,6 +110,8 @@ extension StreamHandler {
         call.pointee.redispatch = d.direct ? be.redispatchPersistent : be.redispatchLoadBalanced
         call.pointee.direct = d.direct ? 1 : 0
         call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
+        if let wr = w.rules { proxyHeaderAddresses(call, wr) }
+        if be.transparent && d.server == nil { transparentDestination(call, w) }
     }
 
     /// The connection is closed without a byte: a content reject is logged (PR), a
@@ -149,7 +151,7 @@ extension StreamHandler {
         ctx.requestIndex = 0
         ctx.requestLine = w.lines.line(slot: slotIndex, length: 0)
         ctx.nowMs = w.nowMs
-        Self.socketAddress(call.pointee.client).map { ctx.clientPort = $0 }
+        loadStreamAddresses(call, ctx, compiled)
         ctx.uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
     }
 
@@ -168,6 +170,6 @@ extension StreamHandler {
         ctx.requestIndex = 0
         ctx.requestLine = w.lines.line(slot: slotIndex, length: 0)
         ctx.nowMs = w.nowMs
-        Self.socketAddress(call.pointee.client).map { ctx.clientPort = $0 }
+        if let compiled = rules { loadStreamAddresses(call, ctx, compiled) }
     }
 }

@@ -286,6 +286,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         ContentLengthRewrite.apply(head: head, rewrite: rw)
         TEHeaderRewrite.apply(head: head, rewrite: rw)
         appendForwardingHeaders(call, w, head, rw, fe, be)
+        if let wr = w.rules { proxyHeaderAddresses(call, wr) }
         let serverMode: ConnectionMode = (fe.mode == .close || be.mode == .close) ? .close : .keepAlive
         ConnectionPolicy.rewriteRequest(head: head, rewrite: rw, mode: be.pretendKeepAlive ? .keepAlive : serverMode)
         let keep = ConnectionPolicy.clientKeepsAlive(head, mode: fe.clientMode == .close || be.clientMode == .close ? .close : .keepAlive)
@@ -312,6 +313,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.splice = fe.splice | be.splice
         call.pointee.client_timeout_runs = fe.upgradedFromTCP ? 1 : 0
         call.pointee.reuse = be.reuse.enginePolicy(first: call.pointee.request_index == 0)
+        if be.transparent && d.server == nil { transparentDestination(call, w) }
     }
 
     /// 400 (or 413, 422) for a request that cannot be parsed; the log line says `<BADREQ>`.

@@ -16,10 +16,8 @@ extension StreamHandler {
         let ctx = wr.context
         ctx.content.pp = call.pointee.pp_in
         if first && tp.hasAcceptRules {
-            for set in [tp.connection, tp.session] where !set.isEmpty {
-                let v = ctx.runTCP(set, acls: tp.acls, headMissing: false, waiting: false)
-                if v != .accept { return (v, false) }
-            }
+            let v = runAcceptRules(tp, call, ctx)
+            if v != .accept { return (v, false) }
         }
         // The buffer is the engine's: forwardTCP clears it when its call ends (use_backend
         // rules read it too: req.ssl_sni).
@@ -56,9 +54,7 @@ extension StreamHandler {
         var content = false
         // (a backend runs no connection or session rules, even ones its named defaults had)
         if frontend && call.pointee.request_index == 0 && tp.hasAcceptRules {
-            for set in [tp.connection, tp.session] where !set.isEmpty && verdict == .accept {
-                verdict = ctx.runTCP(set, acls: tp.acls, headMissing: false, waiting: false)
-            }
+            verdict = runAcceptRules(tp, call, ctx)
         }
         if verdict == .accept && !tp.content.isEmpty {
             content = true
