@@ -253,7 +253,10 @@ import Testing
             let got = Self.readAll(c.fd, timeout: .seconds(5))
             let elapsed = ContinuousClock.now - start
             let m = side.syslog.waitForMessages(count: 1)
-            let line = m.first.flatMap { $0.range(of: "]: ").map { r in String($0[r.upperBound...]) } }?.trimmingCharacters(in: .whitespacesAndNewlines)
+            var line: String? = nil
+            if let first = m.first, let r = first.range(of: "]: ") {
+                line = String(first[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
             #expect(got.isEmpty, "\(side.name): \(got)")
             #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "\(side.name): closed after \(elapsed)")
             results.append(line ?? "no line \(m)")

@@ -213,7 +213,8 @@ final class CheckRun {
     var socks = SocksState.none
 
     /// Sends the SOCKS4 request and reads the 8-byte reply; a wait while it is under way,
-    /// a failure (HAProxy's connection error texts), or nil once granted.
+    /// a failure (HAProxy's connection error texts, reported as a socket error as 2.6.12
+    /// does for a refused request), or nil once granted.
     func socksHandshake(nowMs: Int64) -> CheckWait? {
         while true {
             switch socks {
@@ -223,7 +224,7 @@ final class CheckRun {
                 if n < 0 {
                     if errno == EINTR { continue }
                     if errno == EAGAIN { return .writable(fd) }
-                    return .done(failure(.l4con, errno: errno, nowMs: nowMs, prefix: Socks4Handshake.Failure.send.rawValue))
+                    return .done(failure(.sockerr, errno: errno, nowMs: nowMs, prefix: Socks4Handshake.Failure.send.rawValue))
                 }
                 socks = sent + n == req.count ? .awaitReply([]) : .send(req, sent: sent + n)
             case .awaitReply(var reply):
@@ -232,12 +233,12 @@ final class CheckRun {
                 if n < 0 {
                     if errno == EINTR { continue }
                     if errno == EAGAIN { return .readable(fd) }
-                    return .done(failure(.l4con, errno: errno, nowMs: nowMs, prefix: Socks4Handshake.Failure.receive.rawValue))
+                    return .done(failure(.sockerr, errno: errno, nowMs: nowMs, prefix: Socks4Handshake.Failure.receive.rawValue))
                 }
-                if n == 0 { return .done(failure(.l4con, errno: 0, nowMs: nowMs, prefix: Socks4Handshake.Failure.aborted.rawValue)) }
+                if n == 0 { return .done(failure(.sockerr, errno: 0, nowMs: nowMs, prefix: Socks4Handshake.Failure.aborted.rawValue)) }
                 reply += buf.prefix(n)
                 if reply.count < Socks4Handshake.replyLength { socks = .awaitReply(reply); continue }
-                if let f = Socks4Handshake.check(reply) { return .done(failure(.l4con, errno: 0, nowMs: nowMs, prefix: f.rawValue)) }
+                if let f = Socks4Handshake.check(reply) { return .done(failure(.sockerr, errno: 0, nowMs: nowMs, prefix: f.rawValue)) }
                 socks = .none
                 return nil
             }
