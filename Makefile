@@ -31,6 +31,10 @@ deps-test: deps
 	@[ -f /usr/include/pcre2.h ] && command -v cc >/dev/null && command -v make >/dev/null || { \
 	  echo "installing libpcre2-dev, gcc and make (VTest, which runs HAProxy's reg-tests, is built with them)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpcre2-dev gcc make >/dev/null; }
+	@command -v openssl >/dev/null && [ -x /usr/sbin/nginx ] || { \
+	  echo "installing openssl and nginx-light (the real TLS and plain-HTTP servers of OpsSSLHelloCheckTests)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openssl nginx-light >/dev/null || \
+	  echo "warning: could not install openssl/nginx-light; OpsSSLHelloCheckTests will be skipped"; }
 
 build: deps
 	$(SWIFT) build -c release --product ringproxy

@@ -186,6 +186,7 @@ typedef struct conn {
     int64_t q_end;             /* when it left the queue without a server (timeout, abort) */
     /* server options (rp_srvopt.c) */
     uint32_t client_fin_to;    /* timeout client-fin, applied once the client half-closed */
+    uint32_t server_fin_to;    /* timeout server-fin, applied once the server side is shut for writes */
     uint8_t splice_bits;       /* RP_SPLICE_*: splice these bodies whatever their size */
     uint8_t lb_assigned;       /* the balancer chose the server: a full queue may pick another */
     uint8_t qfull_moved;       /* already sent elsewhere once because a queue was full */

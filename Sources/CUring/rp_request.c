@@ -109,7 +109,7 @@ void request_head(worker *w, conn *c) {
     call->server_out = -1; call->close_after = 0; call->server_reuse = 0; call->status_hint = 0;
     call->connect_timeout_ms = call->server_timeout_ms = call->client_timeout_ms = 0;
     call->direct = 0;
-    call->lb_assigned = 0; call->client_fin_timeout_ms = 0; call->splice = 0; call->tunnel = 0;
+    call->lb_assigned = 0; call->client_fin_timeout_ms = 0; call->server_fin_timeout_ms = 0; call->splice = 0; call->tunnel = 0;
     call->body_wait = 0; call->client_closed = c->cli_eof && c->body_wait; call->cli_fd = c->fd[CLI];
     call->client_timeout_runs = 0;
     call->reuse = RP_REUSE_ANY;
@@ -180,6 +180,7 @@ void request_head(worker *w, conn *c) {
     c->direct = call->direct != 0;
     c->lb_assigned = (uint8_t)call->lb_assigned; c->qfull_moved = 0;
     c->client_fin_to = call->client_fin_timeout_ms;
+    c->server_fin_to = call->server_fin_timeout_ms;
     c->splice_bits = (uint8_t)call->splice;
     c->tunnel = (uint8_t)(call->tunnel != 0);
     c->reuse = (uint8_t)call->reuse;

@@ -49,6 +49,8 @@ void tunnel_client_eof(worker *w, conn *c, int res) {
     req_phase(c, PH_DONE);
     if (c->client_fin_to) { c->client_to = c->client_fin_to; tunnel_touch(w, c); }   /* timeout client-fin */
     if (c->fd[SRV] >= 0) shutdown(c->fd[SRV], SHUT_WR);
+    /* HAProxy: once the server side is shut for writes, its read timeout is `timeout server-fin` */
+    if (c->server_fin_to) { c->server_to = c->server_fin_to; tunnel_touch(w, c); }
     if (c->h[RESP].phase == PH_DONE) conn_close(w, c);
 }
 

@@ -1,5 +1,5 @@
 // Every kind of health check end to end, side by side with HAProxy 2.6.12: protocol checks
-// (SMTP, Redis, PostgreSQL, MySQL, LDAP, SSL hello), tcp-check rulesets and HTTP checks run
+// (SMTP, Redis, PostgreSQL, MySQL, LDAP, SSL hello, SPOP), tcp-check rulesets and HTTP checks run
 // against scripted servers, with `option log-health-checks`. The first result line of each
 // backend must be HAProxy's, byte for byte (durations and pids blanked), and the HTTP check
 // requests must reach the servers with the same bytes.
@@ -46,6 +46,17 @@ enum CheckScenarios {
               expected: #"Health check for server ldap/srv succeeded, reason: Layer7 check passed, code: 0, info: "Success", check duration: Nms, status: 1/1 UP."#),
         .init(backend: "sslhello", lines: ["option ssl-hello-chk"], script: [.receive(126), S.hex("1603010000")],
               expected: "Health check for server sslhello/srv succeeded, reason: Layer6 check passed, check duration: Nms, status: 1/1 UP."),
+        // checks/spop-check.vtc's four agents: a valid AGENT-HELLO, an empty frame, a fragmented
+        // frame, and version 1.0.
+        .init(backend: "spop", lines: ["option spop-check"],
+              script: [.receive(82), S.hex("00000036" + "65" + "00000001" + "0000" + "0776657273696F6E" + "0803322E30" + "0E6D61782D6672616D652D73697A65" + "03FCF006" + "0C6361706162696C6974696573" + "0800")],
+              expected: #"Health check for server spop/srv succeeded, reason: Layer7 check passed, code: 0, info: "SPOA server is ok", check duration: Nms, status: 1/1 UP."#),
+        .init(backend: "spopempty", lines: ["option spop-check"], script: [.receive(82), S.hex("00000000"), .sleep(milliseconds: 100)],
+              expected: #"Health check for server spopempty/srv failed, reason: Layer7 invalid response, info: "invalid frame received", check duration: Nms, status: 0/1 DOWN."#),
+        .init(backend: "spopfrag", lines: ["option spop-check"], script: [.receive(82), S.hex("0000000765000000000000")],
+              expected: #"Health check for server spopfrag/srv failed, reason: Layer7 invalid response, info: "fragmentation not supported", check duration: Nms, status: 0/1 DOWN."#),
+        .init(backend: "spopv1", lines: ["option spop-check"], script: [.receive(82), S.hex("000000146500000001000007" + "76657273696F6E" + "0803312E30")],
+              expected: #"Health check for server spopv1/srv failed, reason: Layer7 invalid response, info: "unsupported version", check duration: Nms, status: 0/1 DOWN."#),
     ]
 
     static let tcpChecks: [CheckScenario] = [
@@ -457,5 +468,196 @@ struct CheckWorld {
         let theirs = try capture(true)
         #expect(theirs == Self.expected, "captured lines are still HAProxy's: \(theirs.symmetricDifference(Self.expected))")
         #expect(try capture(false) == theirs)
+    }
+}
+
+/// `option ssl-hello-chk` against real servers, side by side with HAProxy 2.6.12: an
+/// `openssl s_server` (it answers the SSLv3 hello with a handshake record or an alert, both
+/// of which HAProxy counts as a TLS server) and a plain-HTTP server (nginx answers a 400:
+/// not a TLS record). The first result line of each backend must be HAProxy's.
+@Suite(.serialized) struct OpsSSLHelloCheckTests {
+    static let openssl = ["/usr/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let nginx = ["/usr/sbin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    struct World {
+        let tls: ProxyProcess
+        let http: ProxyProcess
+        let front = freePort()
+        let tlsPort: UInt16
+        let httpPort: UInt16
+
+        init() throws {
+            let dir = NSTemporaryDirectory() + "ringproxy-sslhello-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let gen = try ProxyProcess.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                            "-subj", "/CN=sslhello.test", "-days", "1", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"],
+                                           binary: OpsSSLHelloCheckTests.openssl!)
+            guard gen.status == 0 else { throw ProxyProcessError(description: "openssl req: \(gen.stderr)") }
+            tlsPort = freePort()
+            tls = try ProxyProcess(arguments: ["s_server", "-accept", "127.0.0.1:\(tlsPort)", "-cert", dir + "/cert.pem",
+                                               "-key", dir + "/key.pem", "-quiet", "-naccept", "1000"],
+                                   binary: OpsSSLHelloCheckTests.openssl!, waitForPorts: [tlsPort])
+            httpPort = freePort()
+            let conf = """
+                daemon off; master_process off; pid \(dir)/nginx.pid; error_log \(dir)/error.log;
+                events { worker_connections 64; }
+                http { access_log off; client_body_temp_path \(dir); proxy_temp_path \(dir); fastcgi_temp_path \(dir);
+                       uwsgi_temp_path \(dir); scgi_temp_path \(dir);
+                       server { listen 127.0.0.1:\(httpPort); location / { return 200 "plain\\n"; } } }
+
+                """
+            try conf.write(toFile: dir + "/nginx.conf", atomically: true, encoding: .utf8)
+            http = try ProxyProcess(arguments: ["-c", dir + "/nginx.conf", "-p", dir, "-e", dir + "/error.log"],
+                                    binary: OpsSSLHelloCheckTests.nginx!, waitForPorts: [httpPort])
+        }
+
+        func stop() { tls.stop(); http.stop() }
+
+        var config: String {
+            """
+            defaults
+                mode tcp
+                timeout connect 1s
+                timeout client 2s
+                timeout server 2s
+                timeout check 1500ms
+                option log-health-checks
+                default-server inter 5s rise 1 fall 1
+            frontend f
+                bind 127.0.0.1:\(front)
+                default_backend tls
+            backend tls
+                option ssl-hello-chk
+                server srv 127.0.0.1:\(tlsPort) check
+            backend http
+                option ssl-hello-chk
+                server srv 127.0.0.1:\(httpPort) check
+
+            """
+        }
+
+        func run(haproxy: Bool) throws -> [String: String] {
+            let p = haproxy ? try HAProxyProcess.start(config: config, waitForPorts: [front])
+                            : try ProxyProcess(config: config, waitForPorts: [front])
+            defer { _ = p.stop() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            var lines: [String: String] = [:]
+            while ContinuousClock.now < deadline {
+                lines = CheckWorld.firstLines(p.stderrText, ["tls", "http"])
+                if lines.count == 2 { break }
+                usleep(20_000)
+            }
+            return lines
+        }
+    }
+
+    static let expected = [
+        "tls": "Health check for server tls/srv succeeded, reason: Layer6 check passed, check duration: Nms, status: 1/1 UP.",
+        "http": "Health check for server http/srv failed, reason: Layer6 invalid response, check duration: Nms, status: 0/1 DOWN.",
+    ]
+
+    @Test(.enabled(if: openssl != nil && nginx != nil, "openssl or nginx is not installed"))
+    func tlsServerPassesPlainHTTPFails() throws {
+        let w = try World()
+        defer { w.stop() }
+        #expect(try w.run(haproxy: false) == Self.expected)
+    }
+
+    @Test(.enabled(if: openssl != nil && nginx != nil && HAProxyProcess.isInstalled, "openssl, nginx or haproxy is not installed"))
+    func sameAsHAProxy() throws {
+        let w = try World()
+        defer { w.stop() }
+        let theirs = try w.run(haproxy: true)
+        let ours = try w.run(haproxy: false)
+        #expect(theirs == Self.expected, "HAProxy's lines changed: \(theirs)")
+        #expect(ours == theirs)
+    }
+}
+
+/// checks/tcp-checks-socks4.vtc reproduced, side by side with HAProxy 2.6.12: `option httpchk`
+/// through a SOCKS4 proxy (`socks4 ADDR:PORT check-via-socks4`). The proxy gets HAProxy's
+/// 16-byte CONNECT request (version 4, command 1, the server's port and address, user id
+/// "HAProxy") then the HTTP check; one that grants it answers 200, one that refuses (0x5B)
+/// makes the check fail. The bytes each proxy received and the first health line must be HAProxy's.
+@Suite(.serialized) struct OpsSocks4CheckTests {
+    typealias S = ScriptedServer
+    struct World {
+        let granting: ScriptedServer
+        let refusing: ScriptedServer
+        let serverPort = freePort()     // never contacted directly: the SOCKS proxy is
+        let front = freePort()
+
+        init() throws {
+            granting = try ScriptedServer([.receive(16), S.hex("005A000000000000"), .receiveHTTPRequest, CheckScenarios.http200])
+            refusing = try ScriptedServer([.receive(16), S.hex("005B000000000000"), .sleep(milliseconds: 200)])
+        }
+        func stop() { granting.stop(); refusing.stop() }
+
+        var config: String {
+            """
+            defaults
+                mode tcp
+                timeout connect 1s
+                timeout client 2s
+                timeout server 2s
+                timeout check 1500ms
+                option log-health-checks
+                default-server inter 5s rise 1 fall 1
+            frontend f
+                bind 127.0.0.1:\(front)
+                default_backend granted
+            backend granted
+                option httpchk
+                server srv 127.0.0.1:\(serverPort) socks4 127.0.0.1:\(granting.port) check-via-socks4 check
+            backend refused
+                option httpchk
+                server srv 127.0.0.1:\(serverPort) socks4 127.0.0.1:\(refusing.port) check-via-socks4 check
+
+            """
+        }
+
+        func run(haproxy: Bool) throws -> (lines: [String: String], granted: [UInt8], refused: [UInt8]) {
+            let p = haproxy ? try HAProxyProcess.start(config: config, waitForPorts: [front])
+                            : try ProxyProcess(config: config, waitForPorts: [front])
+            defer { _ = p.stop() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            var lines: [String: String] = [:]
+            while ContinuousClock.now < deadline {
+                lines = CheckWorld.firstLines(p.stderrText, ["granted", "refused"])
+                if lines.count == 2 { break }
+                usleep(20_000)
+            }
+            let until = ContinuousClock.now + .seconds(3)
+            while ContinuousClock.now < until, granting.connections.count < 1 || refusing.connections.count < 1 { usleep(20_000) }
+            return (lines, granting.connections.last ?? [], refusing.connections.last ?? [])
+        }
+    }
+
+    /// The CONNECT request for 127.0.0.1:port.
+    static func request(_ port: UInt16) -> [UInt8] { [4, 1, UInt8(port >> 8), UInt8(port & 0xff), 127, 0, 0, 1] + Array("HAProxy".utf8) + [0] }
+
+    @Test func checksGoThroughTheSOCKS4Proxy() throws {
+        let w = try World()
+        defer { w.stop() }
+        let got = try w.run(haproxy: false)
+        #expect(got.lines["granted"] == "Health check for server granted/srv succeeded, reason: Layer7 check passed, code: 200, check duration: Nms, status: 1/1 UP.")
+        #expect(got.granted == Self.request(w.serverPort) + Array("OPTIONS / HTTP/1.0\r\n\r\n".utf8), "\(got.granted)")
+        #expect(got.refused == Self.request(w.serverPort))
+        #expect(got.lines["refused"] == #"Health check for server refused/srv failed, reason: Socket error, info: "SOCKS4 Proxy deny the request", check duration: Nms, status: 0/1 DOWN."#, "\(got.lines)")
+    }
+
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
+    func sameAsHAProxy() throws {
+        let w1 = try World()
+        let theirs = try w1.run(haproxy: true)
+        w1.stop()
+        let w2 = try World()
+        defer { w2.stop() }
+        let ours = try w2.run(haproxy: false)
+        // Different ports between the two worlds: compare the requests relative to each.
+        #expect(theirs.granted == Self.request(w1.serverPort) + Array("OPTIONS / HTTP/1.0\r\n\r\n".utf8))
+        #expect(ours.granted == Self.request(w2.serverPort) + Array("OPTIONS / HTTP/1.0\r\n\r\n".utf8))
+        #expect(theirs.refused == Self.request(w1.serverPort) && ours.refused == Self.request(w2.serverPort))
+        #expect(ours.lines == theirs.lines)
     }
 }

@@ -212,6 +212,59 @@ import Testing
         #expect(lines.allSatisfy { $0 == lines[0] }, "\(lines)")
     }
 
+    /// `timeout server-fin`: once the client's end of stream is passed on to the server (its
+    /// side shut for writes), a server that neither answers nor closes is cut after server-fin,
+    /// not `timeout server` (HAProxy 2.6: 300 ms, logged `sD`).
+    @Test func serverFinTimeoutCutsASilentHalfClosedServer() throws {
+        // Reads to the end, then keeps its side open and says nothing (3 s, past the test).
+        let origin = try ScriptedTCPOrigin { peer, _ in
+            var b = [UInt8](repeating: 0, count: 4096)
+            while b.withUnsafeMutableBytes({ recv(peer.fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+            for _ in 0..<60 { usleep(50_000) }
+        }
+        defer { origin.stop() }
+        let twins = try TwinProxies { port, syslogPort in
+            """
+            global
+                log 127.0.0.1:\(syslogPort) local0
+            defaults
+                mode tcp
+                log global
+                timeout client 10s
+                timeout server 10s
+                timeout connect 1s
+                timeout server-fin 300ms
+            frontend f
+                bind 127.0.0.1:\(port)
+                log-format "%ts %B"
+                default_backend b
+            backend b
+                server s 127.0.0.1:\(origin.port)
+
+            """
+        }
+        defer { twins.stop() }
+        var results: [String] = []
+        for side in twins.sides {
+            let c = try RawHTTP(port: side.port)
+            try c.send("hello")
+            shutdown(c.fd, Int32(SHUT_WR))
+            let start = ContinuousClock.now
+            let got = Self.readAll(c.fd, timeout: .seconds(5))
+            let elapsed = ContinuousClock.now - start
+            let m = side.syslog.waitForMessages(count: 1)
+            var line: String? = nil
+            if let first = m.first, let r = first.range(of: "]: ") {
+                line = String(first[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(got.isEmpty, "\(side.name): \(got)")
+            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "\(side.name): closed after \(elapsed)")
+            results.append(line ?? "no line \(m)")
+        }
+        #expect(results[0] == "sD 0", "\(results)")
+        #expect(results.allSatisfy { $0 == results[0] }, "\(results)")
+    }
+
     @Test func httpFrontendCannotUseATCPBackend() throws {
         let text = "frontend f\n mode http\n bind :80\n default_backend b\nbackend b\n mode tcp\n server s 127.0.0.1:1\n"
         let r = try ProxyProcess.run(["-c", "-f", ProxyProcess.writeConfig(text)])

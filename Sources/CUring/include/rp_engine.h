@@ -82,6 +82,7 @@ typedef struct rp_head_call {
     int lb_assigned;                  // RP_FORWARD: the balancer chose the server (a full queue,
                                       // `maxqueue`, sends the request to another one)
     uint32_t client_fin_timeout_ms;   // `timeout client-fin`: client timeout once it half-closed (0 = client)
+    uint32_t server_fin_timeout_ms;   // `timeout server-fin`: server timeout once its side is shut for writes (0 = server)
     int splice;                       // RP_SPLICE_* bits: splice this exchange's request / response
                                       // body whatever its size (`option splice-request/response`);
                                       // 0: only bodies above the engine's threshold

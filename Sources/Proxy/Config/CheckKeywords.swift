@@ -75,6 +75,9 @@ enum CheckKeywords {
         protocolCheck("option ldap-check", .ldap, "option ldap-check", "LDAPv3 checks: an anonymous bind answered with success.") { _, line throws(ConfigError) in
             try line.expectArguments(0...0, "option ldap-check")
         },
+        protocolCheck("option spop-check", .spop, "option spop-check", "SPOP checks: a HAPROXY-HELLO frame answered by a valid AGENT-HELLO.") { _, line throws(ConfigError) in
+            try line.expectArguments(0...0, "option spop-check")
+        },
         ConfigKeyword("http-check", .backendSide,
                       "http-check connect|send|expect|comment|set-var(check.N)|unset-var(check.N)|disable-on-404|send-state …",
                       "HTTP check rules (used with `option httpchk`): requests, expectations, extra connections.") { state, line throws(ConfigError) in

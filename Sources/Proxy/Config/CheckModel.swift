@@ -1,7 +1,7 @@
 // The health-check part of the configuration model, following HAProxy 2.6: a backend runs a
 // layer-4 check, or a ruleset of connect/send/expect rules (`tcp-check`, `http-check`, or one
 // of the protocol checks HAProxy builds from rules: ssl-hello-chk, smtpchk, mysql-check,
-// pgsql-check, redis-check, ldap-check).
+// pgsql-check, redis-check, ldap-check, spop-check).
 
 /// Which check a backend runs (HAProxy's `option …chk` family; the last one wins).
 public enum CheckKind: String, Equatable, Sendable {
@@ -14,6 +14,7 @@ public enum CheckKind: String, Equatable, Sendable {
     case pgsql = "pgsql-check"
     case redis = "redis-check"
     case ldap = "ldap-check"
+    case spop = "spop-check"
 }
 
 /// A backend's checks: the kind, its rulesets and the options of `http-check`.
@@ -70,6 +71,8 @@ public struct CheckConnect: Equatable, Sendable {
     public var hostPort: Int? = nil
     public var sendProxy = false
     public var linger = false
+    /// `via-socks4`: through the server's `socks4` proxy.
+    public var viaSocks4 = false
     /// `default`: use the server's check settings (port, addr, check-send-proxy).
     public var useServerSettings = false
     /// Added by ringproxy in front of a ruleset without a connect (HAProxy's implicit connect).
@@ -149,7 +152,7 @@ public struct CheckHeaderMatch: Equatable, Sendable {
 
 /// Expect functions HAProxy implements in C for its protocol checks.
 public enum CheckCustomExpect: String, Equatable, Sendable {
-    case mysqlInitialHandshake, mysqlOK, ldapBindResponse, agentReply
+    case mysqlInitialHandshake, mysqlOK, ldapBindResponse, agentReply, spopAgentHello
 }
 
 /// A string with `%[EXPR]` parts (HAProxy's log-format, limited to what checks need).

@@ -39,8 +39,7 @@ enum CheckRuleParser {
             case "comment": comment = try value()
             case "ssl", "sni", "alpn":
                 throw line.error("'\(w)' is not supported: ringproxy has no TLS")
-            case "via-socks4":
-                throw line.error("'via-socks4' is not supported")
+            case "via-socks4": c.viaSocks4 = true
             case "proto":
                 let v = try value()
                 guard v == "h1" || (family == .tcp && v == "none") else {

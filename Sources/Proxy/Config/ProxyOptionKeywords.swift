@@ -27,7 +27,7 @@ enum ProxyOptionKeywords {
             throw line.error("'option http_proxy' is not implemented yet in ringproxy (servers are chosen among 'server' lines)")
         },
         ProxyKeywords.timeout("client-fin", .frontendSide, "Inactivity timeout once the client has half-closed (default: timeout client).") { $0.clientFin = $1 },
-        ProxyKeywords.timeout("server-fin", .backendSide, "Inactivity timeout once the server has half-closed (default: timeout server).") { $0.serverFin = $1 },
+        ProxyKeywords.timeout("server-fin", .backendSide, "Server-side inactivity timeout once the connection to the server is half-closed (the client's end passed on; default: timeout server).") { $0.serverFin = $1 },
         ProxyKeywords.timeout("tarpit", .proxies, "How long `http-request tarpit` holds a request (default: timeout connect).") { $0.tarpit = $1 },
         ConfigKeyword("id", [.frontend, .backend, .listen], "id N", "The proxy's number in the statistics (iid).") { state, line throws(ConfigError) in
             try line.expectArguments(1...1, "id N")

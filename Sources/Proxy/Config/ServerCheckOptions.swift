@@ -8,6 +8,8 @@ public struct ServerCheckSettings: Equatable, Sendable {
     public var sendProxy = false
     /// `agent-check` and its settings.
     public var agent = AgentCheckSettings()
+    /// `check-via-socks4`: checks connect through the server's `socks4` proxy.
+    public var viaSocks4 = false
     public init() {}
 }
 
@@ -24,7 +26,7 @@ public struct AgentCheckSettings: Equatable, Sendable {
 
 enum ServerCheckOptions {
     static let names = ["check-send-proxy", "no-check-send-proxy", "no-check", "agent-check", "no-agent-check",
-                        "agent-port", "agent-inter", "agent-addr", "agent-send"]
+                        "agent-port", "agent-inter", "agent-addr", "agent-send", "check-via-socks4"]
 
     /// Applies the option at argument `i`; returns how many arguments it used, nil when it is not one of these.
     static func apply(_ option: String, _ line: KeywordLine, _ i: Int, _ server: inout ServerConfig) throws(ConfigError) -> Int? {
@@ -60,8 +62,7 @@ enum ServerCheckOptions {
             return 2
         case "check-ssl", "check-sni", "check-alpn", "no-check-ssl":
             throw line.error("'\(option)' is not supported: ringproxy has no TLS")
-        case "check-via-socks4":
-            throw line.error("'check-via-socks4' is not supported")
+        case "check-via-socks4": server.checkSettings.viaSocks4 = true; return 1
         case "check-proto":
             let v = try value("a protocol")
             guard v == "h1" else { throw line.error("'check-proto \(v)' is not supported (ringproxy checks speak HTTP/1 only)") }

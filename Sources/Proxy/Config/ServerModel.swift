@@ -54,6 +54,8 @@ public struct ServerOptions: Equatable, Sendable {
     public var template: ServerTemplateOrigin? = nil
     /// A slot reserved at start for a server `add server` may create (DynamicServerSlots).
     public var reservedSlot = false
+    /// `socks4 ADDR:PORT`: the SOCKS4 proxy (Socks4Proxy.swift); used by checks with check-via-socks4.
+    public var socks4: Socks4Proxy? = nil
     public init() {}
 }
 

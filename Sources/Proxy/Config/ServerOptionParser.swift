@@ -37,7 +37,7 @@ enum ServerOptionParser {
     ]
     /// Known to HAProxy, not implemented yet by ringproxy: what is missing.
     static let notYet: [String: String] = [
-        "check-via-socks4": "SOCKS4", "socks4": "SOCKS4", "observe": "traffic observation",
+        "observe": "traffic observation",
         "on-error": "traffic observation", "error-limit": "traffic observation", "namespace": "network namespaces",
         "log-proto": "log servers in ring sections",
     ]
@@ -186,6 +186,9 @@ enum ServerOptionParser {
             server.options.maxReuse = try signedCount()
         case "source":
             server.options.source = try SourceAddress.parse(v, line)
+        case "socks4":
+            server.options.socks4 = try Socks4Proxy.parse(v, line)
+            warnings.append("\(line.location): server option 'socks4 \(v)' is only applied to health checks with 'check-via-socks4': ringproxy's traffic to the server does not go through the SOCKS4 proxy yet")
         case "usesrc":
             throw line.error("'usesrc' (transparent proxying with the client's address) is not implemented yet in ringproxy")
         case "interface":

@@ -31,7 +31,7 @@ enum CheckProgramBuilder {
                 rules.append(CheckRule(.expect(CheckExpect(.httpStatus([200...399]))), index: last.index + 1, location: here))
             }
             return try finish(rules, kind: .http, style: .plain, family: .http, checks: c)
-        case .sslHello, .smtp, .mysql, .pgsql, .redis, .ldap:
+        case .sslHello, .smtp, .mysql, .pgsql, .redis, .ldap, .spop:
             let (rules, vars) = ProtocolCheckRules.rules(for: c, at: here)
             return try finish(rules, kind: c.kind, style: .plain, family: .tcp, checks: c, presetVariables: vars)
         }

@@ -23,6 +23,9 @@ struct CheckContext {
     let serverIsDown: () -> Bool
     /// The PROXY header's version (1 or 2).
     var proxyVersion = 1
+    /// The server's SOCKS4 proxy; the default connect uses it with `check-via-socks4`.
+    var socks4: SocketAddress? = nil
+    var viaSocks4 = false
 }
 
 /// What a run waits for next.
@@ -92,6 +95,7 @@ final class CheckRun {
                     if err != 0 { return .done(failure(.l4con, errno: err, nowMs: nowMs)) }
                     connecting = false
                 }
+                if let wait = socksHandshake(nowMs: nowMs) { return wait }
                 if c.sendProxy || (c.useServerSettings && ctx.sendProxy) {
                     let line = proxyLine()
                     guard line.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == line.count else {
@@ -180,6 +184,14 @@ final class CheckRun {
         }
         let port = c.port ?? c.hostPort ?? ctx.checkPort ?? ctx.serverPort
         target.setPort(port)
+        socks = .none
+        if let proxy = ctx.socks4, c.viaSocks4 || (c.useServerSettings && ctx.viaSocks4) {
+            guard let request = Socks4Handshake.request(to: target) else {
+                return result(.sockerr, info: "SOCKS4 needs an IPv4 destination", nowMs: nowMs)
+            }
+            socks = .send(request, sent: 0)
+            target = proxy
+        }
         let sock = socket(target.family, Int32(Glibc.SOCK_STREAM.rawValue) | Int32(Glibc.SOCK_NONBLOCK.rawValue) | Int32(Glibc.SOCK_CLOEXEC.rawValue), 0)
         guard sock >= 0 else { return failure(.sockerr, errno: errno, nowMs: nowMs) }
         fd = sock
@@ -194,6 +206,43 @@ final class CheckRun {
         // A connect() that fails at once is HAProxy's "General socket error (...)".
         close(sock); fd = -1
         return failure(.l4con, errno: e, nowMs: nowMs, prefix: "General socket error")
+    }
+
+    /// Where the SOCKS4 exchange of the connection stands.
+    enum SocksState { case none, send([UInt8], sent: Int), awaitReply([UInt8]) }
+    var socks = SocksState.none
+
+    /// Sends the SOCKS4 request and reads the 8-byte reply; a wait while it is under way,
+    /// a failure (HAProxy's connection error texts, reported as a socket error as 2.6.12
+    /// does for a refused request), or nil once granted.
+    func socksHandshake(nowMs: Int64) -> CheckWait? {
+        while true {
+            switch socks {
+            case .none: return nil
+            case .send(let req, let sent):
+                let n = req.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN { return .writable(fd) }
+                    return .done(failure(.sockerr, errno: errno, nowMs: nowMs, prefix: Socks4Handshake.Failure.send.rawValue))
+                }
+                socks = sent + n == req.count ? .awaitReply([]) : .send(req, sent: sent + n)
+            case .awaitReply(var reply):
+                var buf = [UInt8](repeating: 0, count: Socks4Handshake.replyLength - reply.count)
+                let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN { return .readable(fd) }
+                    return .done(failure(.sockerr, errno: errno, nowMs: nowMs, prefix: Socks4Handshake.Failure.receive.rawValue))
+                }
+                if n == 0 { return .done(failure(.sockerr, errno: 0, nowMs: nowMs, prefix: Socks4Handshake.Failure.aborted.rawValue)) }
+                reply += buf.prefix(n)
+                if reply.count < Socks4Handshake.replyLength { socks = .awaitReply(reply); continue }
+                if let f = Socks4Handshake.check(reply) { return .done(failure(.sockerr, errno: 0, nowMs: nowMs, prefix: f.rawValue)) }
+                socks = .none
+                return nil
+            }
+        }
     }
 
     /// `PROXY TCP4 <local> <server> <lport> <sport>\r\n` (HAProxy's LOCAL-less v1 line for checks).
@@ -447,6 +496,7 @@ final class CheckRun {
             let first = 4 + Int(input[0]) + Int(input[1]) << 8 + Int(input[2]) << 16
             return mysqlPacket(at: first, e, s, lastRead: lastRead)
         case .ldapBindResponse: return ldapBindResponse(e, s, lastRead: lastRead)
+        case .spopAgentHello: return spopAgentHello(e, s, lastRead: lastRead)
         case .agentReply:
             guard let reply = AgentReply(input) else {
                 return lastRead ? .stop(.checked, "Ignoring incomplete line from agent") : .wait
@@ -478,6 +528,18 @@ final class CheckRun {
     var versionInfo: String? = nil
     /// What the agent answered (agent checks).
     var agentReply: AgentReply? = nil
+
+    /// HAProxy's tcpcheck_spop_expect_agenthello: wait for the whole frame, then decode it.
+    func spopAgentHello(_ e: CompiledExpect, _ s: CheckStep, lastRead: Bool) -> Outcome {
+        let size = input.count >= 4 ? Int(input[0]) << 24 | Int(input[1]) << 16 | Int(input[2]) << 8 | Int(input[3]) : 0
+        if !lastRead && input.count < 4 + size { return .wait }
+        let frame = input.count > 4 ? Array(input[4..<min(input.count, 4 + size)]) : []
+        if let error = SPOPHello.agentHelloError(frame) {
+            return .stop(.l7rsp, errorMessage(e, s, matched: false, info: error))
+        }
+        versionInfo = "SPOA server is ok"
+        return .next
+    }
 
     func ldapBindResponse(_ e: CompiledExpect, _ s: CheckStep, lastRead: Bool) -> Outcome {
         func tooShort() -> Outcome { lastRead ? .stop(.l7rsp, errorMessage(e, s, matched: false, info: nil)) : .wait }

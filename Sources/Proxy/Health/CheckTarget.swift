@@ -24,6 +24,9 @@ public struct CheckTarget: Sendable {
     var proxyVersion = 1
     /// Checks go where the server is (no `addr`): they follow a run-time DNS change.
     var followsServerAddress = false
+    /// The server's `socks4` proxy, and whether its default check connects through it (check-via-socks4).
+    var socks4: SocketAddress? = nil
+    var viaSocks4 = false
 
     /// One target per server with `check` in every backend (a `disabled` one is checked once
     /// it leaves maintenance), and one per server with `agent-check` (agents run during
@@ -50,6 +53,8 @@ public struct CheckTarget: Sendable {
                                     logHealthChecks: proxy.logging.healthChecks)
                 t.proxyVersion = s.options.sendProxyV2 ? 2 : 1
                 t.followsServerAddress = s.checkAddr == nil && s.options.resolution != nil
+                t.socks4 = s.options.socks4.flatMap { SocketAddress(host: $0.host, port: $0.port, family: AF_INET) }
+                t.viaSocks4 = s.checkSettings.viaSocks4
                 out.append(t)
             }
             for s in proxy.servers where s.checkSettings.agent.enabled {

@@ -159,6 +159,7 @@ public final class HealthChecker: @unchecked Sendable {
             serverState: { [unowned self] in self.serverStateHeader(i) },
             serverIsDown: { [unowned self] in !self.table.isUp(t.server) })
         ctx.proxyVersion = t.proxyVersion
+        if !t.isAgent { ctx.socks4 = t.socks4; ctx.viaSocks4 = t.viaSocks4 }
         let run = CheckRun(program: t.program, context: ctx, nowMs: now)
         probes[i].run = run
         let wait = run.advance(nowMs: now)

@@ -119,6 +119,13 @@ enum ProtocolCheckRules {
             add(.expect(CheckExpect(.custom(.ldapBindResponse))))
             return (out, [])
 
+        case .spop:
+            add(.send(.bytes(SPOPHello.healthCheckRequest)))
+            var e = CheckExpect(.custom(.spopAgentHello))
+            e.minRecv = 4
+            add(.expect(e))
+            return (out, [])
+
         case .layer4, .tcpCheck, .http:
             return ([], [])
         }

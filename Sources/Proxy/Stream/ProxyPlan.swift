@@ -56,6 +56,8 @@ public final class BackendPlanInfo: @unchecked Sendable {
     // @unchecked: `dispatch` is set once while the tables are built, then only read.
     //             `proxy` is set once while the plan is built, before it is shared.
     public let name: String
+    /// `timeout server-fin` (0: timeout server goes on once the server side is shut for writes).
+    public var serverFinMs: UInt32 = 0
     /// Index in Configuration.proxies (the rule programs are indexed by it).
     public var proxy = 0
     /// `stats uri` of a backend section (served once the request is routed to it).
@@ -209,6 +211,7 @@ enum PlanBuilder {
                 counterRow: layout.backendRows[p.name] ?? 0)
             info.dispatch = b.dispatch
             info.transparent = b.transparent
+            info.serverFinMs = UInt32(clamping: p.timeouts.serverFin ?? 0)
             info.clientMode = p.connectionMode == .close ? .close : .keepAlive
             info.splice = spliceBits(p.connection)
             info.originalTo = try originalTo(p)

@@ -106,6 +106,7 @@ extension StreamHandler {
         call.pointee.server_timeout_ms = UInt32(clamping: tunnel ?? be.serverTimeout)
         call.pointee.client_timeout_ms = UInt32(clamping: tunnel ?? fe.config.timeouts.client ?? 0)
         call.pointee.queue_timeout_ms = UInt32(clamping: be.queueTimeout)
+        call.pointee.server_fin_timeout_ms = be.serverFinMs
         call.pointee.retries = Int32(be.retries)
         call.pointee.redispatch = d.direct ? be.redispatchPersistent : be.redispatchLoadBalanced
         call.pointee.direct = d.direct ? 1 : 0

@@ -310,6 +310,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.direct = d.direct ? 1 : 0          // a full server queues it on itself
         call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
         call.pointee.client_fin_timeout_ms = fe.clientFinMs
+        call.pointee.server_fin_timeout_ms = be.serverFinMs
         call.pointee.splice = fe.splice | be.splice
         call.pointee.client_timeout_runs = fe.upgradedFromTCP ? 1 : 0
         call.pointee.reuse = be.reuse.enginePolicy(first: call.pointee.request_index == 0)
