@@ -120,14 +120,18 @@ func echoOrigin(body: String = "hello", extraHeaders: String = "") throws -> Scr
         // (by its peers' ports: another test's socket may still be connected to an earlier
         // listener of the same port number, EngineTestSupportTests)
         let mine = { (e: TCPTable.Entry) in e.remote == origin.port && origin.acceptedPeerPorts.contains(e.local) }
-        #expect(eventually { origin.connectionsAccepted == 4 && TCPTable.inodes(mine).count == 4 })
         // the engine's sockets, by inode: its listener, the ends of the clients' connections and
         // its connections to the origin (other suites open and close descriptors meanwhile, in
-        // this process: a count of all of them could not tell the engine's apart)
-        let listener = TCPTable.inodes { $0.local == h.port && $0.remote == 0 }
-        let accepted = TCPTable.inodes { $0.local == h.port && $0.remote != 0 }
-        let toOrigin = TCPTable.inodes(mine)
-        #expect(listener.count == 1 && accepted.count == 4 && toOrigin.count == 4)
+        // this process: a count of all of them could not tell the engine's apart). Read until one
+        // reading has them all: /proc/net/tcp is not a snapshot, and a reading taken while other
+        // suites open and close sockets can skip entries.
+        var listener = Set<UInt64>(), accepted = Set<UInt64>(), toOrigin = Set<UInt64>()
+        #expect(eventually {
+            listener = TCPTable.inodes { $0.local == h.port && $0.remote == 0 }
+            accepted = TCPTable.inodes { $0.local == h.port && $0.remote != 0 }
+            toOrigin = TCPTable.inodes(mine)
+            return origin.connectionsAccepted == 4 && listener.count == 1 && accepted.count == 4 && toOrigin.count == 4
+        }, "listener \(listener.count), accepted \(accepted.count), to the origin \(toOrigin.count)")
         let engine = listener.union(accepted).union(toOrigin)
         #expect(openSocketInodes().isSuperset(of: engine))
         h.stop()
