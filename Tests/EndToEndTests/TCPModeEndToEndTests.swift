@@ -111,15 +111,29 @@ import Testing
         let origins = try (0..<3).map { i in try ScriptedTCPOrigin { peer, _ in peer.write("S\(i)") } }
         defer { origins.forEach { $0.stop() } }
         let port = freePort()
-        let config = Self.defaults + "\nlisten l\n    bind 127.0.0.1:\(port)\n    balance \(algorithm)\n"
+        var t = Array("/tmp/rp-tcpbal-XXXXXX".utf8CString)
+        let dir = String(cString: mkdtemp(&t)!), sock = dir + "/admin.sock"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = "global\n    stats socket \(sock) level admin\n" + Self.defaults
+            + "\nlisten l\n    bind 127.0.0.1:\(port)\n    balance \(algorithm)\n"
             + origins.enumerated().map { "    server s\($0.offset) 127.0.0.1:\($0.element.port)\n" }.joined()
+        // leastconn picks by the connections the proxy still counts: close each one and wait
+        // until the proxy has counted it closed, or the choice depends on how fast it noticed.
+        let backendSessions = { () -> Int? in
+            let csv = try? CLIClient.send("show stat", socket: sock)
+            let row = csv?.split(separator: "\n").first { $0.hasPrefix("l,BACKEND,") }
+            return row.flatMap { Int($0.split(separator: ",", omittingEmptySubsequences: false)[4]) }
+        }
         var seen: [[String]] = []
         for binary in Self.binaries() {
             let p = try ProxyProcess(config: config, binary: binary, waitForPorts: [port])
             defer { p.stop() }
             seen.append(try (0..<6).map { _ in
                 let c = try RawHTTP(port: port)
-                return String(decoding: Self.readAll(c.fd), as: UTF8.self)
+                let answer = String(decoding: Self.readAll(c.fd), as: UTF8.self)
+                c.close()
+                #expect(ProcessProbe.waitUntil { backendSessions() == 0 }, "\(binary): the proxy still counts a session")
+                return answer
             })
         }
         #expect(seen[0].allSatisfy { $0.hasPrefix("S") }, "\(seen[0])")
