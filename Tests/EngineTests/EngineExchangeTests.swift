@@ -113,7 +113,12 @@ func echoOrigin(body: String = "hello", extraHeaders: String = "") throws -> Scr
     @Test func hardStopClosesEverythingAndFreesTheEngine() throws {
         let origin = try ScriptedOrigin { conn, _ in _ = try conn.readHead(); _ = conn.seesClose(within: 30_000) }
         defer { origin.stop() }
-        let h = try EngineHarness(HarnessOptions(servers: [origin.port]))
+        // Timeouts far beyond the test's length: under a loaded parallel run the steps below took
+        // over 5 s, the server timeout expired and the engine closed its sockets between the two
+        // readings of them.
+        var o = HarnessOptions(servers: [origin.port])
+        o.serverTimeoutMs = 60_000; o.clientTimeoutMs = 60_000
+        let h = try EngineHarness(o)
         let clients = try (0..<4).map { _ in try h.client() }
         for c in clients { try c.send("GET / HTTP/1.1\r\n\r\n") }
         // each connected to the origin (which holds them), its request forwarded
