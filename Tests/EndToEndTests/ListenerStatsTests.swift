@@ -56,12 +56,15 @@ import Origins
     }
 
     /// The listener rows of a CSV dump (type 3), bytes left out (the proxies' own pages differ,
-    /// and how much of a refused request counts as received is the engine's; checked apart).
+    /// and how much of a refused request counts as received is the engine's; checked apart), and
+    /// the peak of concurrent sessions (smax) too: whether a closed connection was still counted
+    /// when the next one arrived depends on timing, in either proxy (checked apart).
     static func listenerRows(_ csv: String) -> [String] {
         let bin = StatsCSV.columns.firstIndex(of: "bin")!, bout = StatsCSV.columns.firstIndex(of: "bout")!
+        let smax = StatsCSV.columns.firstIndex(of: "smax")!
         return csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
             .filter { $0.count > 32 && $0[32] == "3" }
-            .map { var r = $0; r[bin] = "B"; r[bout] = "B"; return r.joined(separator: ",") }
+            .map { var r = $0; r[bin] = "B"; r[bout] = "B"; r[smax] = "M"; return r.joined(separator: ",") }
     }
 
     /// A CSV cell of the row `pxname,svname`.
@@ -98,15 +101,17 @@ import Origins
         let csv = try CLIClient.send("show stat", socket: pair.rpSocket)
         let sock1In = Int(Self.cell(csv, "fe", "sock-1", "bin") ?? "") ?? 0, sock1Out = Int(Self.cell(csv, "fe", "sock-1", "bout") ?? "") ?? 0
         #expect(sock1In > 0 && sock1Out > 0 && Self.cell(csv, "fe", "sock-3", "bin") == "0", "\(csv)")
+        // Peaks: one connection at a time on sock-1; sock-3 saw none.
+        #expect(Self.cell(csv, "fe", "sock-1", "smax") == "1" && Self.cell(csv, "fe", "sock-3", "smax") == "0", "\(csv)")
         #expect(Int(Self.cell(csv, "fe", "FRONTEND", "bin") ?? "") ?? 0 > sock1In)
-        let typed = { (t: String) in t.split(separator: "\n").filter { $0.hasPrefix("L.") && !$0.contains(".bout.") && !$0.contains(".bin.") }.map(String.init) }
+        let typed = { (t: String) in t.split(separator: "\n").filter { $0.hasPrefix("L.") && !$0.contains(".bout.") && !$0.contains(".bin.") && !$0.contains(".smax.") }.map(String.init) }
         let (ta, tb) = try pair.both("show stat typed")
         #expect(typed(ta) == typed(tb), "typed:\n--- haproxy\n\(typed(ta).joined(separator: "\n"))\n--- ringproxy\n\(typed(tb).joined(separator: "\n"))")
         // The exporter's listener families, same samples (the scrape itself is one open session
         // on stats/sock-1 on both sides).
         func listenerMetrics(_ port: UInt16) throws -> [String] {
             try RawHTTP.get(port: port, path: "/metrics").bodyText.split(separator: "\n")
-                .filter { $0.hasPrefix("haproxy_listener_") && !$0.hasPrefix("haproxy_listener_bytes_") }.map(String.init)
+                .filter { $0.hasPrefix("haproxy_listener_") && !$0.hasPrefix("haproxy_listener_bytes_") && !$0.hasPrefix("haproxy_listener_max_sessions") }.map(String.init)
         }
         let ma = try listenerMetrics(pair.hapPorts[0]), mb = try listenerMetrics(pair.rpPorts[0])
         #expect(!mb.isEmpty && ma == mb, "--- haproxy\n\(ma.joined(separator: "\n"))\n--- ringproxy\n\(mb.joined(separator: "\n"))")
