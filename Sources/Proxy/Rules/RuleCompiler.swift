@@ -314,11 +314,12 @@ struct Compiler {
     // MARK: expressions
 
     mutating func expr(_ d: SampleExprDef, _ p: ProxyConfig) throws -> SampleExpr {
-        let f = d.fetch == .stickCounter ? try stickFetch(d, p) : ServerFetches.kinds.contains(d.fetch) ? try serverFetch(d, p) : try fetch(d)
+        let f = d.fetch == .stickCounter ? try stickFetch(d, p) : try fetch(d, p)
         return SampleExpr(fetch: f, converters: try d.converters.map { try converter($0) }, output: d.output, text: d.text)
     }
 
-    mutating func fetch(_ d: SampleExprDef) throws -> Fetch {
+    /// `p`: the proxy the expression is written in (server fetches name its servers bare).
+    mutating func fetch(_ d: SampleExprDef, _ p: ProxyConfig) throws -> Fetch {
         let a = d.args
         func str(_ i: Int) -> String? { i < a.count ? a[i] : nil }
         func int(_ i: Int) -> Int64? { str(i).flatMap { Int64($0) } }
@@ -454,7 +455,7 @@ struct Compiler {
         case .uniqueID: return .uniqueID
         case .status: return .status
         case .stickCounter: return try stickFetchWithoutProxy()
-        case .srvSessRate, .srvConn, .srvIsUp: return try serverFetch(d, nil)
+        case .srvSessRate, .srvConn, .srvIsUp: return try serverFetch(d, p)
         case .reqLen, .reqPayload, .reqPayloadLV, .resLen, .resPayload, .resPayloadLV, .waitEnd, .lastRuleFile, .lastRuleLine, .fcPPAuthority, .fcPPUniqueID:
             return .content(try ContentFetch.compile(d.fetch, a))
         }

@@ -4,16 +4,12 @@
 
 enum ServerFetch: Sendable { case sessionRate, connections, isUp }
 
-enum ServerFetches {
-    static let kinds: Set<FetchKind> = [.srvSessRate, .srvConn, .srvIsUp]
-}
-
 extension Compiler {
     /// `p`: the proxy the expression is written in (a bare server name is one of its servers).
-    func serverFetch(_ d: SampleExprDef, _ p: ProxyConfig?) throws -> Fetch {
+    func serverFetch(_ d: SampleExprDef, _ p: ProxyConfig) throws -> Fetch {
         let arg = d.args.first ?? ""
         let parts = arg.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        let backendName = parts.count == 2 ? parts[0] : (p?.isBackend == true ? p!.name : "")
+        let backendName = parts.count == 2 ? parts[0] : (p.isBackend ? p.name : "")
         let serverName = parts.count == 2 ? parts[1] : arg
         guard let b = topology.backendByName[backendName] else {
             throw RuleCompileError(description: "\(d.text): no such backend '\(backendName)' (expected [BACKEND/]SERVER)")
