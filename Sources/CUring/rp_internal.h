@@ -180,7 +180,7 @@ typedef struct conn {
     uint8_t rinspect_final;    /* the response inspection ends now (its delay passed) */
     uint8_t rinspect_eof;      /* the server's end of stream came while its bytes were held */
     uint8_t rinspect_kill;     /* `tcp-response content close`: once the held bytes went, both
-                                  connections end (as HAProxy's, logged `--`) */
+                                  connections end (the server's with a reset; logged `--`) */
     int64_t rinspect_dl;       /* the end of tcp-response inspect-delay (0: not waiting) */
     int srv_draining;          /* exchange over, client kept: waiting for the server ops to end */
     char term0, term1;

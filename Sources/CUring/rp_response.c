@@ -223,7 +223,10 @@ void on_response_sent(worker *w, conn *c, int res) {
         /* a response delimited by the server's close: spliced until its end of stream */
         if (pump_start(w, c, RESP, -1) == 0) return;
     }
-    if (c->tunnel) { tunnel_touch(w, c); srecv_arm(w, c); return; }
+    if (c->tunnel) {
+        if (c->rinspect_kill) { conn_close(w, c); return; }   /* tcp-response `close`: all went */
+        tunnel_touch(w, c); srecv_arm(w, c); return;
+    }
     c->sdl = c->server_to ? w->now + c->server_to : 0;
     c->cdl = 0;
     tw_schedule(w, c);

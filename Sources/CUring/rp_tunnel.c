@@ -68,7 +68,7 @@ void tunnel_server_eof(worker *w, conn *c, int res) {
     rs->body_done = 1;
     rs->phase = PH_DONE;
     shutdown(c->fd[CLI], SHUT_WR);
-    if (c->h[REQ].phase == PH_DONE || c->rinspect_kill) conn_close(w, c);
+    if (c->h[REQ].phase == PH_DONE) conn_close(w, c);
 }
 
 /* Where HTTP would answer with a page (no server, connection failed, queue timeout): a TCP
@@ -130,6 +130,7 @@ static void tunnel_release(worker *w, conn *c) {
         half_send(w, c, RESP);                   /* then a receive: the end of stream again */
         return;
     }
+    if (c->rinspect_kill) { conn_close(w, c); return; }
     if (c->rinspect_eof) { tunnel_server_eof(w, c, 0); return; }
     srecv_arm(w, c);
 }
@@ -171,9 +172,10 @@ void tunnel_inspect(worker *w, conn *c) {
     }
     /* accepted (or no rule could wait longer) */
     if (call->close_after && c->fd[SRV] >= 0) {
-        /* `close`: the server connection is shut both ways; what it sent is still relayed,
-           then the client's is closed too (tunnel_server_eof) */
-        shutdown(c->fd[SRV], SHUT_RDWR);
+        /* `close`: what the server sent is relayed, then both connections end (HAProxy: the
+           server's aborted without lingering, a reset; the client's closed; logged `--`) */
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+        setsockopt(c->fd[SRV], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
         c->rinspect_kill = 1;
     }
     c->rinspect_dl = 0;

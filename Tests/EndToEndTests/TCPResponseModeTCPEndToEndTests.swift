@@ -266,7 +266,7 @@ import Testing
 
     @Test func proxyCountersNeedAProxyOfTheirKind() throws {
         // HAProxy: "proxy 'f' ... has not backend capability"
-        for (fetch, section) in [("be_conn", "frontend f\n    bind 127.0.0.1:0\n    default_backend b"),
+        for (fetch, section) in [("be_conn", "frontend f\n    bind 127.0.0.1:8080\n    default_backend b"),
                                  ("fe_conn", "backend b2\n    server s 127.0.0.1:1")] {
             let config = """
                 defaults
