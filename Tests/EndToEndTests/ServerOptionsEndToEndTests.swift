@@ -495,6 +495,7 @@ final class UnixOrigin: @unchecked Sendable {
         let t = Thread {
             while true {
                 let c = accept(listenFD, nil, nil)
+                if c >= 0 { _ = fcntl(c, F_SETFD, FD_CLOEXEC) }   // not inherited by the proxies tests start
                 if c < 0 { return }
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 var got: [UInt8] = []
