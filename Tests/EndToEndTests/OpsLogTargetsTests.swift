@@ -77,6 +77,7 @@ final class TCPLogCollector: @unchecked Sendable {
             guard poll(&conns, nfds_t(conns.count), 20) > 0 else { continue }
             if conns[0].revents != 0 {
                 let c = accept(fd, nil, nil)
+                if c >= 0 { _ = fcntl(c, F_SETFD, FD_CLOEXEC) }   // not inherited by the proxies tests start
                 if c >= 0 { conns.append(pollfd(fd: c, events: Int16(POLLIN), revents: 0)) }
             }
             for i in conns.indices.dropFirst() where conns[i].revents != 0 {

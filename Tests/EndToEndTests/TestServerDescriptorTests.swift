@@ -40,3 +40,22 @@ func pairsIntact(_ pairs: [(Int32, Int32)]) -> Bool {
         #expect(pairsIntact(pairs))
     }
 }
+
+extension TestServerDescriptorTests {
+    /// ProxyHeaderOrigin shut down, at `stop`, every number it had ever accepted: a connection
+    /// it had closed meanwhile (the proxy went first) had a number another test's client socket
+    /// could hold by then, and that client saw its keep-alive connection closed after an answer
+    /// (RulesRequestTests, FramingHardeningTests under the whole suite's load).
+    @Test func proxyHeaderOriginStopShutsDownOnlyConnectionsStillOpen() throws {
+        let origin = try ProxyHeaderOrigin()
+        let c = try RawHTTP(port: origin.port)
+        try c.send("PROXY TCP4 127.0.0.1 127.0.0.1 1111 2222\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try c.readResponse(timeout: .seconds(5)).status == 200)
+        shutdown(c.fd, Int32(SHUT_WR))
+        _ = try c.readAllUntilClose(timeout: .seconds(5))             // its side is closed now
+        let pairs = socketPairs(32)
+        defer { pairs.forEach { close($0.0); close($0.1) } }
+        origin.stop()
+        #expect(pairsIntact(pairs))
+    }
+}

@@ -18,7 +18,17 @@ final class ProxyHeaderOrigin: Sendable {
 
     let port: UInt16
     private let listenFD: Int32
-    private let state = Mutex<(conns: [Connection], fds: [Int32], stopped: Bool)>(([], [], false))
+    private let state = Mutex<State>(State())
+    private struct State {
+        var conns: [Connection] = []
+        /// The connections still open. A descriptor leaves this set when it is closed, under the
+        /// lock `stop` shuts them down with: tests run in parallel in one process, and a closed
+        /// number may already be another test's socket (shut down, that test's client saw its
+        /// keep-alive connection closed after an answer, by no proxy).
+        var fds: Set<Int32> = []
+        var listenOpen = true
+        var stopped = false
+    }
     private static let reply = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8)
 
     init() throws {
@@ -44,13 +54,12 @@ final class ProxyHeaderOrigin: Sendable {
     deinit { stop() }
 
     func stop() {
-        let fds: [Int32] = state.withLock { s in
-            if s.stopped { return [] }
+        state.withLock { s in
+            if s.stopped { return }
             s.stopped = true
-            return s.fds
+            if s.listenOpen { shutdown(listenFD, Int32(SHUT_RDWR)) }
+            for fd in s.fds { shutdown(fd, Int32(SHUT_RDWR)) }
         }
-        shutdown(listenFD, Int32(SHUT_RDWR))
-        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     var connections: [Connection] { state.withLock { $0.conns } }
@@ -71,14 +80,15 @@ final class ProxyHeaderOrigin: Sendable {
     private func acceptLoop() {
         while true {
             let fd = accept(listenFD, nil, nil)
+            if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }   // not inherited by the proxies tests start
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
-                Glibc.close(listenFD)
+                state.withLock { s in s.listenOpen = false; Glibc.close(listenFD) }
                 return
             }
             let index: Int? = state.withLock { s in
                 if s.stopped { return nil }
-                s.conns.append(Connection()); s.fds.append(fd)
+                s.conns.append(Connection()); s.fds.insert(fd)
                 return s.conns.count - 1
             }
             guard let index else { Glibc.close(fd); continue }
@@ -88,7 +98,7 @@ final class ProxyHeaderOrigin: Sendable {
     }
 
     private func serve(_ fd: Int32, _ index: Int) {
-        defer { Glibc.close(fd) }
+        defer { state.withLock { s in s.fds.remove(fd); Glibc.close(fd) } }
         var pending: [UInt8] = []
         var headerDone = false
         var chunk = [UInt8](repeating: 0, count: 65536)

@@ -65,6 +65,7 @@ final class ScriptedServer: @unchecked Sendable {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, 20) > 0 else { continue }
             let c = accept(fd, nil, nil)
+            if c >= 0 { _ = fcntl(c, F_SETFD, FD_CLOEXEC) }   // not inherited by the proxies tests start
             guard c >= 0 else { continue }
             // One thread per connection: a slow script must not hold the next check.
             let box = Unmanaged.passRetained(ConnectionBox(server: self, fd: c)).toOpaque()

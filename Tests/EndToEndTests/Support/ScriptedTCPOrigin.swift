@@ -92,6 +92,7 @@ final class ScriptedTCPOrigin: @unchecked Sendable {    // fd and counters only,
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, 50) == 1 else { continue }
             let c = accept(fd, nil, nil)
+            if c >= 0 { _ = fcntl(c, F_SETFD, FD_CLOEXEC) }   // not inherited by the proxies tests start
             if c < 0 { continue }
             let i = accepted.wrappingAdd(1, ordering: .relaxed).oldValue
             let script = self.script
