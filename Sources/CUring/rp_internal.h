@@ -171,6 +171,10 @@ typedef struct conn {
     int quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
     int head_begun;            /* the request's first byte is in (its timers start there) */
     int body_wait;             /* the head is in; Swift waits for its body (http-buffer-request) */
+    uint8_t rbody_wait;        /* the response head is in; Swift waits for its body (http-response
+                                  wait-for-body): its bytes stay in the response buffer */
+    uint8_t rbody_eof;         /* the server closed while its response body was awaited */
+    int64_t rbody_dl;          /* when that wait ends (504 sH), 0 before the first wait */
     int cto_runs;              /* client_timeout_runs: the client timeout is not stopped once the
                                   request is read */
     int64_t inspect_dl;        /* mode tcp: the end of tcp-request inspect-delay (0: not inspecting) */

@@ -121,6 +121,11 @@ typedef struct rp_head_call {
                                       //   is this client connection's own (RP_REUSE_PRIVATE)
     const struct sockaddr_storage *server_addr;  // out, with transparent: the destination the rules
                                       //   made (set-dst / set-dst-port), copied; or NULL
+    int server_closed;                // in (response, while its body is awaited): the server sent its
+                                      //   EOF; decide with what is here. Out, with RP_NEED_MORE and
+                                      //   body_wait: the response's body is awaited (http-response
+                                      //   wait-for-body) at most inspect_ms from the first such answer;
+                                      //   `len` then covers the whole response buffer
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.
