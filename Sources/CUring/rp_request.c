@@ -59,7 +59,7 @@ void request_begin(worker *w, conn *c) {
     c->t.start = w->now;
     c->t.accept_rt = 0;
     c->head_begun = 0; c->body_wait = 0; c->cto_runs = 0;
-    c->rbody_wait = 0; c->rbody_eof = 0; c->rbody_dl = 0;
+    c->rbody_wait = 0; c->rbody_eof = 0; c->rbody_dl = 0; c->socks = 0;
     if (c->rkeep < rq->fill) {
         memmove(rq->buf, rq->buf + c->rkeep, rq->fill - c->rkeep);
         rq->fill -= c->rkeep; c->rkeep = 0;
@@ -309,6 +309,7 @@ static void on_request_send_error(worker *w, conn *c) {
 /* Part of the request went to the server. */
 void on_request_sent(worker *w, conn *c, int res) {
     half *rq = &c->h[REQ];
+    if (c->socks) { socks4_sent(w, c, res); return; }
     /* the server closed the pooled connection while this send was in flight: even a send that
        went through must not go on (no response will come); replay on a fresh connection */
     if (c->replay_wait) { if (!server_replay(w, c)) send_page(w, c, 502, 'S', 'H'); return; }

@@ -189,6 +189,7 @@ static void on_response_recv_end(worker *w, conn *c, int res) {
 /* Bytes (or the end) from the server. */
 void on_response_recv(worker *w, conn *c, int res) {
     half *rs = &c->h[RESP];
+    if (c->socks) { socks4_received(w, c, res); return; }
     if (res <= 0) { on_response_recv_end(w, c, res); return; }
     /* the server answered after all (bytes it sent before it closed): the request reached it,
        so it must not be replayed when the send completes */

@@ -49,8 +49,8 @@ private struct BodyWaitRun {
     static let answerOK: [ScriptedServer.Step] = [.receiveHTTPRequest, ScriptedServer.text("HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")]
 
     static var scenarios: [(String, BodyWaitScenario)] {
-        let get = "GET / HTTP/1.1\r\nHost: test.local\r\n\r\n"
-        func post(_ path: String) -> String { "POST \(path) HTTP/1.1\r\nHost: test.local\r\nContent-Length: 1001\r\n\r\n" }
+        let get = "GET / HTTP/1.1\r\nHost: test.local\r\nConnection: close\r\n\r\n"
+        func post(_ path: String) -> String { "POST \(path) HTTP/1.1\r\nHost: test.local\r\nContent-Length: 1001\r\nConnection: close\r\n\r\n" }
         let body1000 = String(repeating: piece, count: 10)
         return [
             // the whole body comes late: the rules see all of it
@@ -97,8 +97,8 @@ private struct BodyWaitRun {
             try c.send(bytes)
             if pause > 0 { usleep(UInt32(pause) * 1000) }     // shapes the traffic (a slow client)
         }
-        // Every scenario ends with the proxy closing the client connection (Connection: close
-        // from the server, or an error page): all the client sees, byte for byte.
+        // Every scenario ends with the proxy closing the client connection (Connection: close:
+        // the client asked for it, error pages close): all the client sees, byte for byte.
         let answer = String(decoding: try c.readAllUntilClose(timeout: .seconds(5)), as: UTF8.self)
         out.answers.append(Self.normalizedAnswer(answer))
         out.logs = syslog.waitForMessages(count: 1, timeout: .seconds(5)).map(RuleDifferential.normalizedLog)

@@ -214,6 +214,9 @@ typedef struct rp_server_cfg {
     int send_proxy;                   // 1 / 2: a PROXY header v1 / v2 first on each new connection
                                       // (such connections are never pooled)
     int pp_opts;                      // RP_PP_OPT_* bits: the v2 TLVs to add (proxy-v2-options)
+    int socks4;                       // new connections go through the SOCKS4 proxy socks4_addr
+    struct sockaddr_storage socks4_addr;  // (IPv4; rp_socks4.c); the server's address must be IPv4
+    socklen_t socks4_addrlen;
 } rp_server_cfg;
 
 /// `proxy-v2-options` that need no TLS: the TLVs a v2 header carries (rp_ppconn.c).
