@@ -33,10 +33,9 @@ void response_head(worker *w, conn *c) {
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE && call->body_wait) {
         /* http-response wait-for-body: keep reading into the buffer, nothing goes to the
-           client; the first wait sets the deadline (a 504, sH, as HAProxy) */
+           client; the first wait sets the deadline (a 504, logged sR as HAProxy does) */
         if (call->head_too_big || c->rbody_eof) { send_page(w, c, 502, 'P', 'H'); return; }
         c->rbody_wait = 1;
-        if (!c->t.resp) c->t.resp = w->now;             /* the head is in (HAProxy's Tr) */
         if (!c->rbody_dl) {
             c->rbody_dl = w->now + (call->inspect_ms ? call->inspect_ms : 1);
             if (!c->sdl || c->sdl > c->rbody_dl) c->sdl = c->rbody_dl;

@@ -10,12 +10,14 @@ private let haproxyInstalled = HAProxyProcess.isInstalled
 
 /// One scenario: what the server plays, what the client sends (pieces, with pauses between
 /// them that shape the traffic), and how the client reads the answer.
-private struct BodyWaitScenario {
+struct BodyWaitScenario {
     var server: [ScriptedServer.Step]
     var client: [(bytes: String, pauseMs: Int)]
+    /// Connections the server gets (none when the proxy answers by itself first).
+    var serverConnections = 1
 }
 
-private struct BodyWaitRun {
+struct BodyWaitRun {
     var answers: [String] = []
     var received: [[String]] = []
     var logs: [String] = []
@@ -65,7 +67,8 @@ private struct BodyWaitRun {
             ("response until close", BodyWaitScenario(server: [.receiveHTTPRequest,
                 ScriptedServer.text("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello "), .sleep(milliseconds: 30),
                 ScriptedServer.text("world")], client: [(get, 0)])),
-            // a chunked body in two chunks, the second late; a deny on its content
+            // a chunked body in two chunks, the second late; a deny on its content (http-response
+            // deny answers 502)
             ("response chunked deny", BodyWaitScenario(server: [.receiveHTTPRequest,
                 ScriptedServer.text("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n"),
                 .sleep(milliseconds: 30), ScriptedServer.text("9\r\nforbidden\r\n0\r\n\r\n")], client: [(get, 0)])),
@@ -73,7 +76,7 @@ private struct BodyWaitRun {
             ("request whole", BodyWaitScenario(server: answerOK, client: [(post("/a"), 20), (body1000, 20), ("1", 0)])),
             ("request at-least", BodyWaitScenario(server: answerOK, client: [(post("/b"), 20), (body1000, 150), ("1", 0)])),
             // request: the body does not come within T: 408, cR
-            ("request timeout", BodyWaitScenario(server: answerOK, client: [(post("/a") + body1000, 0)])),
+            ("request timeout", BodyWaitScenario(server: answerOK, client: [(post("/a") + body1000, 0)], serverConnections: 0)),
             // request: no rule applies (/c): forwarded without waiting
             ("request no rule", BodyWaitScenario(server: answerOK, client: [(post("/c") + body1000, 100), ("1", 0)])),
         ]
@@ -102,6 +105,9 @@ private struct BodyWaitRun {
         let answer = String(decoding: try c.readAllUntilClose(timeout: .seconds(5)), as: UTF8.self)
         out.answers.append(Self.normalizedAnswer(answer))
         out.logs = syslog.waitForMessages(count: 1, timeout: .seconds(5)).map(RuleDifferential.normalizedLog)
+        // the server records a connection once its script ended (it may end after the proxy answered)
+        let until = ContinuousClock.now + .seconds(3)
+        while ContinuousClock.now < until, server.connections.count < s.serverConnections { usleep(10_000) }
         // what the server received, its head normalised (HAProxy writes header names in lower case)
         out.received = server.connections.map { b in
             let t = String(decoding: b, as: UTF8.self)
@@ -109,6 +115,14 @@ private struct BodyWaitRun {
             return [RuleDifferential.normalizedHead(String(t[..<r.lowerBound])), String(t[r.upperBound...])]
         }
         return out
+    }
+
+    /// The answer with its header lines sorted (the status line first, the body after).
+    static func headerLinesSorted(_ a: String) -> String {
+        guard let r = a.range(of: "\r\n\r\n") else { return a }
+        var lines = a[..<r.lowerBound].components(separatedBy: "\r\n")
+        let first = lines.removeFirst()
+        return ([first] + lines.sorted()).joined(separator: "\r\n") + "\r\n\r\n" + String(a[r.upperBound...])
     }
 
     /// The answer with its head's header names in lower case (HAProxy's HTX), the body as is.
@@ -122,7 +136,11 @@ private struct BodyWaitRun {
         let (name, s) = Self.scenarios[i]
         let ours = try Self.run(s, haproxy: false)
         let theirs = try Self.run(s, haproxy: true)
-        #expect(ours.answers == theirs.answers, "\(name) answer\n ours:    \(ours.answers.debugDescription)\n haproxy: \(theirs.answers.debugDescription)")
+        // The 408 after T is the engine's page, whose headers are in the order of HAProxy's
+        // head-timeout 408 (README): compared with its header lines in any order.
+        let (oa, ta) = name == "request timeout" ? (ours.answers.map(Self.headerLinesSorted), theirs.answers.map(Self.headerLinesSorted))
+                                                 : (ours.answers, theirs.answers)
+        #expect(oa == ta, "\(name) answer\n ours:    \(ours.answers.debugDescription)\n haproxy: \(theirs.answers.debugDescription)")
         #expect(ours.received == theirs.received, "\(name) received\n ours:    \(ours.received)\n haproxy: \(theirs.received)")
         #expect(ours.logs == theirs.logs, "\(name) logs\n ours:    \(ours.logs)\n haproxy: \(theirs.logs)")
         // the scenario is what it says (a test that could pass with nothing working fails here)
@@ -130,9 +148,9 @@ private struct BodyWaitRun {
         switch name {
         case "response whole": #expect(a.contains("x-res-len: 1001\r\n"))
         case "response at-least": #expect(a.contains("x-res-len: 1000\r\n"))
-        case "response timeout": #expect(a.hasPrefix("HTTP/1.1 504 ")); #expect(ours.logs.first?.contains(" sH") == true)
+        case "response timeout": #expect(a.hasPrefix("HTTP/1.1 504 ")); #expect(ours.logs.first?.contains(" sR--") == true)
         case "response until close": #expect(a.contains("x-res-len: 11\r\n"))
-        case "response chunked deny": #expect(a.hasPrefix("HTTP/1.1 403 "))
+        case "response chunked deny": #expect(a.hasPrefix("HTTP/1.1 502 ")); #expect(ours.logs.first?.contains(" PH--") == true)
         case "request whole": #expect(ours.received.first?.first?.contains("x-req-len: 1001") == true)
         case "request at-least": #expect(ours.received.first?.first?.contains("x-req-len: 1000") == true)
         case "request timeout": #expect(a.hasPrefix("HTTP/1.1 408 "))

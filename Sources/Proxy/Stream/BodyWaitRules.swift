@@ -4,7 +4,7 @@
 // earlier rule runs twice: each wait-for-body rule's condition is evaluated on the message as
 // received, and the message waits while one whose condition holds is not satisfied (its body
 // whole, N bytes of it in, the buffer full, or the peer gone). The first such rule's T bounds
-// the wait: then a request gets a 408 (cR), a response is replaced by a 504 (sH).
+// the wait: then a request gets a 408 (cR), a response is replaced by a 504 (logged sR, as HAProxy).
 // Only configurations with such a rule pay for any of this (FrontendPlan.bodyWaitProxies,
 // responseBodyWait flags).
 
