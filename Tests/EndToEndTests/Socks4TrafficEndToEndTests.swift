@@ -64,6 +64,21 @@ import Testing
         #expect(ours.logs == theirs.logs, "ours: \(ours.logs)\nhaproxy: \(theirs.logs)")
     }
 
+    /// A SOCKS4 proxy that never answers: `timeout connect` covers the handshake (sC), retried.
+    static let silent: [S.Step] = [.receive(16), .sleep(milliseconds: 800)]
+
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
+    func handshakeTimeoutAsHAProxy() throws {
+        let theirs = try Self.run(Self.silent, retries: 1, connections: 2, haproxy: true)
+        let ours = try Self.run(Self.silent, retries: 1, connections: 2, haproxy: false)
+        #expect(ours.answer.hasPrefix("HTTP/1.1 503 "), "\(ours.answer)")
+        #expect(ours.logs.first?.contains(" sC--") == true, "\(ours.logs)")
+        #expect(ours.received.count == 2 && ours.received.allSatisfy { $0 == Self.connectRequest }, "\(ours.received)")
+        #expect(ours.answer == theirs.answer, "ours: \(ours.answer.debugDescription)\nhaproxy: \(theirs.answer.debugDescription)")
+        #expect(ours.received == theirs.received, "ours: \(ours.received)\nhaproxy: \(theirs.received)")
+        #expect(ours.logs == theirs.logs, "ours: \(ours.logs)\nhaproxy: \(theirs.logs)")
+    }
+
     @Test(.enabled(if: HAProxyProcess.isInstalled, "haproxy is not installed"))
     func refusedAsHAProxy() throws {
         let theirs = try Self.run(Self.refusing, retries: 1, connections: 2, haproxy: true)
