@@ -171,6 +171,14 @@ typedef struct conn {
     int quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
     int head_begun;            /* the request's first byte is in (its timers start there) */
     int body_wait;             /* the head is in; Swift waits for its body (http-buffer-request) */
+    uint8_t rbody_wait;        /* the response head is in; Swift waits for its body (http-response
+                                  wait-for-body): its bytes stay in the response buffer */
+    uint8_t socks;             /* SOCKS4 handshake on the new server connection: 1 sending, 2 reading */
+    uint8_t socks_done;        /* bytes of the request sent / of the reply read */
+    uint8_t socks_timedout;    /* the connect timeout passed during it */
+    uint8_t socks_io[16];      /* the request, then the reply */
+    uint8_t rbody_eof;         /* the server closed while its response body was awaited */
+    int64_t rbody_dl;          /* when that wait ends (504 sH), 0 before the first wait */
     int cto_runs;              /* client_timeout_runs: the client timeout is not stopped once the
                                   request is read */
     int64_t inspect_dl;        /* mode tcp: the end of tcp-request inspect-delay (0: not inspecting) */
@@ -387,6 +395,12 @@ void connect_start(worker *w, conn *c);
 void on_connect(worker *w, conn *c, int res);
 int server_replay(worker *w, conn *c);
 void connect_with(worker *w, conn *c, int fd);  /* on idle connection fd (>= 0), or a new one */
+void connect_failed(worker *w, conn *c, int err);
+/* rp_socks4.c: `socks4 ADDR:PORT` on the way to a server */
+void socks4_begin(worker *w, conn *c);
+void socks4_sent(worker *w, conn *c, int res);
+void socks4_received(worker *w, conn *c, int res);
+void socks4_timeout(worker *w, conn *c);
 #define REUSE_PARKED (-2)                        /* reuse_take: another worker's is on its way */
 
 /* rp_pool.c */

@@ -59,6 +59,7 @@ void request_begin(worker *w, conn *c) {
     c->t.start = w->now;
     c->t.accept_rt = 0;
     c->head_begun = 0; c->body_wait = 0; c->cto_runs = 0;
+    c->rbody_wait = 0; c->rbody_eof = 0; c->rbody_dl = 0; c->socks = 0;
     if (c->rkeep < rq->fill) {
         memmove(rq->buf, rq->buf + c->rkeep, rq->fill - c->rkeep);
         rq->fill -= c->rkeep; c->rkeep = 0;
@@ -111,6 +112,7 @@ void request_head(worker *w, conn *c) {
     call->direct = 0;
     call->lb_assigned = 0; call->client_fin_timeout_ms = 0; call->server_fin_timeout_ms = 0; call->splice = 0; call->tunnel = 0;
     call->body_wait = 0; call->client_closed = c->cli_eof && c->body_wait; call->cli_fd = c->fd[CLI];
+    call->server_closed = 0;
     call->client_timeout_runs = 0;
     call->reuse = RP_REUSE_ANY;
     call->pp_in = c->pp_in; call->pp_unique_id = NULL; call->pp_unique_id_len = 0;
@@ -309,6 +311,7 @@ static void on_request_send_error(worker *w, conn *c) {
 /* Part of the request went to the server. */
 void on_request_sent(worker *w, conn *c, int res) {
     half *rq = &c->h[REQ];
+    if (c->socks) { socks4_sent(w, c, res); return; }
     /* the server closed the pooled connection while this send was in flight: even a send that
        went through must not go on (no response will come); replay on a fresh connection */
     if (c->replay_wait) { if (!server_replay(w, c)) send_page(w, c, 502, 'S', 'H'); return; }

@@ -18,6 +18,12 @@ void response_head(worker *w, conn *c) {
     call->len = rs->fill < BUFSZ ? rs->fill : BUFSZ;
     call->client = &c->caddr; call->request_index = c->req_index; call->server = c->server;
     call->head_too_big = rs->fill >= BUFSZ;
+    if (c->rbody_wait) {
+        /* its body is awaited: Swift sees all of the buffer; "too big" means the buffer is full */
+        call->len = rs->fill;
+        call->head_too_big = rs->fill >= RSBUFSZ;
+    }
+    call->server_closed = c->rbody_eof;
     /* a soft stop asks for `Connection: close` on every response still to come */
     call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = c->close_after || w->stopping;
     call->server_reuse = c->server_reuse; call->resp = NULL; call->tunnel = 0;
@@ -26,8 +32,21 @@ void response_head(worker *w, conn *c) {
     call->client_timeout_ms = call->server_timeout_ms = 0;
     call->res_inspect = 0; call->tunnel_inspect = 0;
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
+    if (call->verdict == RP_NEED_MORE && call->body_wait) {
+        /* http-response wait-for-body: keep reading into the buffer, nothing goes to the
+           client; the first wait sets the deadline (a 504, logged sR as HAProxy does) */
+        if (call->head_too_big || c->rbody_eof) { send_page(w, c, 502, 'P', 'H'); return; }
+        c->rbody_wait = 1;
+        if (!c->rbody_dl) {
+            c->rbody_dl = w->now + (call->inspect_ms ? call->inspect_ms : 1);
+            if (!c->sdl || c->sdl > c->rbody_dl) c->sdl = c->rbody_dl;
+            tw_schedule(w, c);
+        }
+        srecv_arm(w, c);
+        return;
+    }
     if (call->verdict == RP_NEED_MORE) {
-        if (call->head_too_big) { send_page(w, c, 502, 'P', 'H'); return; }
+        if (call->head_too_big || c->rbody_wait) { send_page(w, c, 502, 'P', 'H'); return; }
         srecv_arm(w, c);
         return;
     }
@@ -147,6 +166,12 @@ static void on_response_recv_end(worker *w, conn *c, int res) {
     half *rs = &c->h[RESP];
     if (res == -EINTR || res == -EAGAIN) { srecv_arm(w, c); return; }
     if (c->tunnel && rs->phase == PH_BODY) { tunnel_server_eof(w, c, res); return; }
+    if (rs->phase == PH_HEAD && c->rbody_wait && !c->rbody_eof) {
+        /* the server ended while its body was awaited: the rules decide with what is here */
+        c->rbody_eof = 1; c->server_close = 1;
+        response_head(w, c);
+        return;
+    }
     if (rs->phase == PH_HEAD) {
         if (server_replay(w, c)) return;
         if (c->status < 0 && !rs->send) { send_page(w, c, 502, 'S', 'H'); return; }
@@ -164,6 +189,7 @@ static void on_response_recv_end(worker *w, conn *c, int res) {
 /* Bytes (or the end) from the server. */
 void on_response_recv(worker *w, conn *c, int res) {
     half *rs = &c->h[RESP];
+    if (c->socks) { socks4_received(w, c, res); return; }
     if (c->res_inspect) { tunnel_inspect_recv(w, c, res); return; }   /* mode tcp: bytes held */
     if (res <= 0) { on_response_recv_end(w, c, res); return; }
     /* the server answered after all (bytes it sent before it closed): the request reached it,

@@ -41,6 +41,10 @@ void connect_with(worker *w, conn *c, int fd) {
     /* this worker's copy of the address: `set server addr` changes it on this thread */
     const struct sockaddr_storage *sa = c->dst_out ? c->dst_out : &w->saddr[c->server];
     socklen_t salen = c->dst_out ? transparent_len(c->dst_out) : w->saddrlen[c->server];
+    c->socks = 0;
+    if (!c->dst_out && e->servers[c->server].socks4) {   /* through its SOCKS4 proxy (rp_socks4.c) */
+        sa = &e->servers[c->server].socks4_addr; salen = e->servers[c->server].socks4_addrlen;
+    }
     fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) { send_page(w, c, 503, 'R', 'C'); return; }
     int one = 1;
@@ -79,7 +83,7 @@ int server_replay(worker *w, conn *c) {
 }
 
 /* A connection attempt failed: retry, redispatch, or answer 503. */
-static void connect_failed(worker *w, conn *c, int err) {
+void connect_failed(worker *w, conn *c, int err) {
     if (c->fd[SRV] >= 0) { close(c->fd[SRV]); c->fd[SRV] = -1; }
     if (c->abort_on_close && c->cli_eof) { c->term0 = 'C'; c->term1 = 'C'; conn_close(w, c); return; }
     if (c->retries_left <= 0) {
@@ -107,6 +111,7 @@ static void connect_failed(worker *w, conn *c, int err) {
 
 void on_connect(worker *w, conn *c, int res) {
     if (res < 0) { connect_failed(w, c, res); return; }
+    if (!c->dst_out && w->e->servers[c->server].socks4) { socks4_begin(w, c); return; }
     c->t.connected = w->now;
     request_send_head(w, c);
 }

@@ -51,9 +51,11 @@ static void conn_timeout(worker *w, conn *c) {
     if (c->tunnel && (rph == PH_BODY || rph == PH_DONE)) { tunnel_timeout(w, c); return; }
     if (c->sdl && c->sdl <= now) {
         c->sdl = 0;
+        if (c->socks) { socks4_timeout(w, c); return; }          /* connect timeout in the handshake */
         if (rph == PH_WAIT_RETRY) { req_phase(c, PH_CONNECT); connect_start(w, c); return; }
         if (rph == PH_QUEUED) { queue_remove(w, c); send_page(w, c, 503, 's', 'Q'); return; }
-        if (c->h[RESP].phase == PH_HEAD) { send_page(w, c, 504, 's', 'H'); return; }
+        /* (a response body awaited by wait-for-body: HAProxy logs sR, Tr unset) */
+        if (c->h[RESP].phase == PH_HEAD) { send_page(w, c, 504, 's', c->rbody_wait ? 'R' : 'H'); return; }
         c->term0 = 's'; c->term1 = 'D'; conn_close(w, c); return;
     }
     if (c->cdl && c->cdl <= now) {

@@ -47,7 +47,10 @@ import Testing
             .contains("'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'") == true)
         #expect(errors(frontendConfig("http-request normalize-uri bogus", extra: "global\n    expose-experimental-directives")).first?
             .contains("unknown normalizer 'bogus'") == true)
-        #expect(errors(frontendConfig("http-request wait-for-body time 1s if { path /x }")).first?.contains("with a condition is not supported") == true)
+        #expect(errors(frontendConfig("http-request wait-for-body time 1s if { path /x }")).isEmpty)
+        #expect(errors(frontendConfig("http-response wait-for-body time 1s at-least 1k if { status eq 200 }\nhttp-response set-header x-l %[res.body_len]")).isEmpty)
+        #expect(errors(frontendConfig("http-after-response wait-for-body time 1s")).isEmpty == false)
+        #expect(errors(frontendConfig("http-request set-header x %[res.body_len]")).isEmpty == false)
         #expect(errors(frontendConfig("http-request wait-for-body at-least 10")).first?.contains("expects 'time <time>'") == true)
         #expect(errors(frontendConfig("http-request set-src hdr(x)\nhttp-request wait-for-body time 2s at-least 1k")).isEmpty)
     }

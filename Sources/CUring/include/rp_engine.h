@@ -130,6 +130,11 @@ typedef struct rp_head_call {
                                       //   from the first such answer), RP_FORWARD (relay them;
                                       //   close_after: the server connection is closed: `close`),
                                       //   RP_DROP / RP_DROP_QUIET (both sides closed, PD)
+    int server_closed;                // in (response, while its body is awaited): the server sent its
+                                      //   EOF; decide with what is here. Out, with RP_NEED_MORE and
+                                      //   body_wait: the response's body is awaited (http-response
+                                      //   wait-for-body) at most inspect_ms from the first such answer;
+                                      //   `len` then covers the whole response buffer
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.
@@ -218,6 +223,9 @@ typedef struct rp_server_cfg {
     int send_proxy;                   // 1 / 2: a PROXY header v1 / v2 first on each new connection
                                       // (such connections are never pooled)
     int pp_opts;                      // RP_PP_OPT_* bits: the v2 TLVs to add (proxy-v2-options)
+    int socks4;                       // new connections go through the SOCKS4 proxy socks4_addr
+    struct sockaddr_storage socks4_addr;  // (IPv4; rp_socks4.c); the server's address must be IPv4
+    socklen_t socks4_addrlen;
 } rp_server_cfg;
 
 /// `proxy-v2-options` that need no TLS: the TLVs a v2 header carries (rp_ppconn.c).

@@ -46,7 +46,7 @@ enum HTTPRuleKeywords {
         "track-sc2": "Track stick counter 2: KEY (a sample) in the proxy's stick-table or `table T`.",
         "sc-inc-gpc0": "Add 1 to gpc0 (and gpc0_rate) of tracked counter N: sc-inc-gpc0(N).",
         "sc-inc-gpc1": "Add 1 to gpc1 (and gpc1_rate) of tracked counter N: sc-inc-gpc1(N).",
-        "wait-for-body": "time T [at-least N]: wait for the request body (all of it, N bytes, or a full buffer) before the rules; 408 after T. Without a condition.",
+        "wait-for-body": "time T [at-least N]: wait for the body (all of it, N bytes, or a full buffer) before the rules run; after T a request gets a 408, a response is replaced by a 504. Its condition is evaluated before the other rules.",
         "normalize-uri": "Normalize the URI: path-strip-dot, path-strip-dotdot [full], path-merge-slashes, percent-decode-unreserved [strict], percent-to-uppercase [strict], query-sort-by-name, fragment-strip, fragment-encode (experimental).",
         "set-src": "Use an address (a sample) as the client's source address for this request (src, X-Forwarded-For).",
         "set-src-port": "Use a port (a sample) as the client's source port for this request.",

@@ -19,7 +19,7 @@ enum HTTPRuleParser {
     static let responseActions = ["allow", "deny", "return", "redirect", "set-header", "add-header", "del-header",
         "replace-header", "replace-value", "set-status", "set-var", "set-var-fmt", "unset-var", "set-log-level",
         "capture", "strict-mode", "add-acl", "del-acl", "set-map", "del-map",
-        "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0"]
+        "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0", "wait-for-body"]
     static let afterResponseActions = ["allow", "set-header", "add-header", "del-header", "replace-header",
         "replace-value", "set-status", "set-var", "set-var-fmt", "unset-var", "capture", "strict-mode"]
 
@@ -211,7 +211,7 @@ enum HTTPRuleParser {
             case "del-map": def = .delMap(file: file, key: key)
             default: def = .setMap(file: file, key: key, value: try LogFormatSyntax.parse(try r.value("value format"), context: ctx, line: line, state: &state))
             }
-        case "wait-for-body" where set == .request:
+        case "wait-for-body" where set != .afterResponse:
             def = try WaitForBodySyntax.parse(&r)
         case "normalize-uri" where set == .request:
             def = .normalizeURI(try URINormalizer.parse(&r, state: state))
@@ -230,9 +230,6 @@ enum HTTPRuleParser {
                 throw line.error("unexpected '\(w)' after the '\(action)' action; expected 'if COND' or 'unless COND'")
             }
             condition = try ConditionParser.parse(line, from: r.index, state: &state, context: ctx)
-        }
-        if case .waitForBody = def, condition != nil {
-            throw line.error("'wait-for-body' with a condition is not supported by ringproxy: the body is awaited before the rules run (remove the condition)")
         }
         return HTTPRuleDef(action: def, condition: condition, location: line.location)
     }

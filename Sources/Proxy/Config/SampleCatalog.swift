@@ -45,6 +45,7 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case stickCounter = "sc_*"
     // layer-6 contents (BufferFetch.swift): the bytes of the request / response buffer
     case reqLen = "req.len", reqPayload = "req.payload", reqPayloadLV = "req.payload_lv"
+    case resBody = "res.body", resBodyLen = "res.body_len", resBodySize = "res.body_size"
     case resLen = "res.len", resPayload = "res.payload", resPayloadLV = "res.payload_lv"
     case waitEnd = "wait_end"
     // the last rule that ended a rule set (HAProxy 2.6's last_rule_file / last_rule_line)
@@ -312,6 +313,9 @@ public enum SampleCatalog {
             ("req.payload_lv", f(.reqPayloadLV, [.integer, .integer, .string], 2, .binary, .requestContent)),
             ("payload_lv", f(.reqPayloadLV, [.integer, .integer, .string], 2, .binary, .requestContent)),
             ("res.len", f(.resLen, [], 0, .int, .responseContent)),
+            ("res.body", f(.resBody, [], 0, .binary, .responseHeaders)),
+            ("res.body_len", f(.resBodyLen, [], 0, .int, .responseHeaders)),
+            ("res.body_size", f(.resBodySize, [], 0, .int, .responseHeaders)),
             ("res.payload", f(.resPayload, [.integer, .integer], 2, .binary, .responseContent)),
             ("res.payload_lv", f(.resPayloadLV, [.integer, .integer, .string], 2, .binary, .responseContent)),
             ("wait_end", f(.waitEnd, [], 0, .bool, .anywhere)),

@@ -188,7 +188,6 @@ enum ServerOptionParser {
             server.options.source = try SourceAddress.parse(v, line)
         case "socks4":
             server.options.socks4 = try Socks4Proxy.parse(v, line)
-            warnings.append("\(line.location): server option 'socks4 \(v)' is only applied to health checks with 'check-via-socks4': ringproxy's traffic to the server does not go through the SOCKS4 proxy yet")
         case "usesrc":
             throw line.error("'usesrc' (transparent proxying with the client's address) is not implemented yet in ringproxy")
         case "interface":

@@ -1,6 +1,6 @@
 // `socks4 ADDR:PORT` on a server line (HAProxy 2.6): connections to the server go through a
-// SOCKS4 proxy. ringproxy applies it to health checks with `check-via-socks4`; traffic does not
-// use it yet (a warning says so at load).
+// SOCKS4 proxy: traffic (the engine's CUring/rp_socks4.c) and, with `check-via-socks4`, health
+// checks.
 
 /// The SOCKS4 proxy of a server.
 public struct Socks4Proxy: Equatable, Sendable {

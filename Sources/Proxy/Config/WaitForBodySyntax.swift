@@ -1,7 +1,8 @@
-// `http-request wait-for-body time T [at-least N]` (HAProxy 2.6): the request body is awaited
-// until it is whole, N bytes of it are in, or the buffer is full; after T the client gets a
-// 408. ringproxy waits before the frontend's rules (as for `option http-buffer-request`), so
-// the rule may have no condition (RequestBodyWait.swift).
+// `http-request|http-response wait-for-body time T [at-least N] [if|unless COND]` (HAProxy
+// 2.6): the message's body is awaited until it is whole, N bytes of it are in, or the buffer
+// is full; after T a request gets a 408, a response is replaced by a 504. ringproxy waits
+// before the rules run, for the wait-for-body rules whose conditions hold then
+// (BodyWaitRules.swift).
 
 enum WaitForBodySyntax {
     static func parse(_ r: inout ArgCursor) throws(ConfigError) -> HTTPActionDef {

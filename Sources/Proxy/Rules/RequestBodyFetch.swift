@@ -1,8 +1,9 @@
-// The request body fetches (req.body, req.body_len, req.body_size, req.body_param): what of
-// the body is in the buffer when the rules run, as HAProxy sees it with
-// `option http-buffer-request` (without it, nothing: the stream layer hands over no body and
-// the fetches find none, as HAProxy's do before any body byte is analysed). A chunked body is
-// read without its framing (HAProxy's HTX holds only the data), copied into the arena.
+// The body fetches (req.body, req.body_len, req.body_size, req.body_param; res.body,
+// res.body_len, res.body_size): what of the body is in the buffer when the rules run, as
+// HAProxy sees it with `option http-buffer-request` or `wait-for-body` (without them,
+// nothing: the stream layer hands over no body and the fetches find none, as HAProxy's do
+// before any body byte is analysed). A chunked body is read without its framing (HAProxy's
+// HTX holds only the data), copied into the arena.
 
 import CUring
 
@@ -19,19 +20,28 @@ struct RequestBodyBytes {
 
 extension RuleContext {
     func bodySample(_ f: Fetch) -> Sample? {
-        guard requestLoaded, phase == .request, body.available, let data = bodyData() else { return nil }
+        let b: RequestBodyBytes
         switch f {
-        case .requestBody: return .binary(data)
-        case .requestBodyLength: return .int(Int64(data.count))
+        case .responseBody, .responseBodyLength, .responseBodySize:
+            guard responseLoaded, phase == .response else { return nil }
+            b = responseBody
+        default:
+            guard requestLoaded, phase == .request else { return nil }
+            b = body
+        }
+        guard b.available, let data = bodyData(b) else { return nil }
+        switch f {
+        case .requestBody, .responseBody: return .binary(data)
+        case .requestBodyLength, .responseBodyLength: return .int(Int64(data.count))
         default:
             // HAProxy: the announced length (Content-Length), else what is there.
-            return .int(body.declaredLength >= 0 ? body.declaredLength : Int64(data.count))
+            return .int(b.declaredLength >= 0 ? b.declaredLength : Int64(data.count))
         }
     }
 
     /// The body's data: the bytes themselves, or for a chunked body its chunks' data joined in
     /// the arena (what has arrived of it).
-    func bodyData() -> UnsafeRawBufferPointer? {
+    func bodyData(_ body: RequestBodyBytes) -> UnsafeRawBufferPointer? {
         if !body.chunked {
             let n = body.declaredLength >= 0 ? min(body.raw.count, Int(clamping: body.declaredLength)) : body.raw.count
             return UnsafeRawBufferPointer(rebasing: body.raw[0..<n])
@@ -47,7 +57,7 @@ extension RuleContext {
 
     /// `req.body_param([NAME])` (2.6 takes no case flag): the body read as `a=1&b=2` (HAProxy's smp_fetch_body_param).
     func bodyParamValue(_ name: [UInt8], _ ignoreCase: Bool, _ c: inout FetchCursor) -> Sample? {
-        guard !c.done, requestLoaded, phase == .request, body.available, let u = bodyData() else { c.done = true; return nil }
+        guard !c.done, requestLoaded, phase == .request, body.available, let u = bodyData(body) else { c.done = true; return nil }
         var pos = c.offset
         while pos < u.count {
             var end = pos

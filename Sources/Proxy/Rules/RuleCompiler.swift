@@ -373,6 +373,9 @@ struct Compiler {
         case .reqBody: usesRequestBody = true; return .requestBody
         case .reqBodyLen: usesRequestBody = true; return .requestBodyLength
         case .reqBodySize: usesRequestBody = true; return .requestBodySize
+        case .resBody: return .responseBody
+        case .resBodyLen: return .responseBodyLength
+        case .resBodySize: return .responseBodySize
         case .reqBodyParam:
             usesRequestBody = true
             return .requestBodyParam(name: Array((str(0) ?? "").utf8), caseInsensitive: str(1) == "i")
@@ -652,7 +655,7 @@ struct Compiler {
         case .scIncGPC(let gpc, let n): usesStick = true; return .scIncGPC(gpc: gpc, counter: n)
         case .scSetGPT0(let n, let e): usesStick = true; return .scSetGPT0(counter: n, try expr(e, p))
         case .normalizeURI(let n): return .normalizeURI(n)
-        case .waitForBody: return .allowNothing
+        case .waitForBody(let ms, let n): return .waitForBody(ms: ms, atLeast: n)
         case .setAddress(let t, let e):
             if t == .dst || t == .dstPort { usesLocalAddress = true }
             return .setAddress(t, try expr(e, p))

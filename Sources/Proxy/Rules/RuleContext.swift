@@ -211,6 +211,8 @@ public final class RuleContext {
     var uniqueID = UnsafeRawBufferPointer(start: nil, count: 0)
     /// What of the request body is in the buffer (RequestBodyFetch.swift).
     var body = RequestBodyBytes()
+    /// What of the response body is in the buffer, when a wait-for-body applied to it.
+    var responseBody = RequestBodyBytes()
     /// The worker's outbox to the peers thread, and which stick tables are shared (counter
     /// changes of those are sent to peers: StickCounterSync.swift).
     var stickUpdates: StickUpdateQueue? = nil

@@ -30,8 +30,9 @@ enum RuleAction {
     case scIncGPC(gpc: Int, counter: Int)
     case scSetGPT0(counter: Int, SampleExpr)
     case normalizeURI(URINormalizer)
-    /// A rule whose work was done before the rules ran (wait-for-body: RequestBodyWait).
-    case allowNothing
+    /// `wait-for-body time T at-least N`: its wait happens before the rules run (BodyWaitRules.swift);
+    /// in the rule set it does nothing.
+    case waitForBody(ms: Int, atLeast: Int)
     case setAddress(AddressOverride.Target, SampleExpr)
 }
 

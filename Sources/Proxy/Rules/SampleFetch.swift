@@ -43,6 +43,8 @@ enum Fetch {
     case stick(StickQuery)
     /// req.body, req.body_len, req.body_size, req.body_param (RequestBodyFetch.swift).
     case requestBody, requestBodyLength, requestBodySize
+    /// res.body, res.body_len, res.body_size (RequestBodyFetch.swift).
+    case responseBody, responseBodyLength, responseBodySize
     case requestBodyParam(name: [UInt8], caseInsensitive: Bool)
     /// req.ssl_*: the TLS ClientHello in the stream's first bytes (TLSClientHelloFetch.swift).
     case tlsHello(TLSHelloField)
@@ -130,7 +132,8 @@ extension RuleContext {
             // the bind line's `name` (none: no sample, as HAProxy's smp_fetch_so_name)
             guard listener >= 0 && listener < tables.listenerNameBytes.count, let n = tables.listenerNameBytes[listener] else { return nil }
             return stringConstant(n)
-        case .requestBody, .requestBodyLength, .requestBodySize: return bodySample(f)
+        case .requestBody, .requestBodyLength, .requestBodySize,
+             .responseBody, .responseBodyLength, .responseBodySize: return bodySample(f)
         case .tlsHello(let field): return tlsHelloSample(field)
         case .content(let cf): return contentSample(cf)
         case .feName: return stringConstant(tables.frontendNameBytes[frontend])

@@ -233,6 +233,13 @@ package final class Engine: @unchecked Sendable {
         c.sock_opts = opts
         c.send_proxy = Int32(s.sendProxy)
         c.pp_opts = Int32(s.proxyV2Options)
+        if let p = s.socks4 {
+            // SOCKS4 names an IPv4 destination only; HAProxy refuses anything else at connect time
+            guard let (sa, slen) = makeSockaddr(host: p.host, port: p.port), Int32(sa.ss_family) == AF_INET else {
+                throw EngineError(description: "invalid SOCKS4 proxy address '\(p.host):\(p.port)' (an IPv4 address is needed)")
+            }
+            c.socks4 = 1; c.socks4_addr = sa; c.socks4_addrlen = slen
+        }
         return c
     }
 

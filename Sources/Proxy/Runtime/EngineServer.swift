@@ -32,6 +32,8 @@ public struct EngineServer: Equatable, Sendable {
     public var sendProxy = 0
     /// RP_PP_OPT_* bits (proxy-v2-options).
     public var proxyV2Options = 0
+    /// `socks4 ADDR:PORT`: new connections go through this SOCKS4 proxy (rp_socks4.c).
+    public var socks4: Socks4Proxy? = nil
     public init(host: String, port: Int) { self.host = host; self.port = port }
 }
 
@@ -72,7 +74,8 @@ public enum EngineServerTable {
             e.sendProxy = c.options.sendProxyVersion
             e.proxyV2Options = c.options.proxyV2Options.engineBits
             e.source = c.options.source ?? proxy.connection.source
-            if c.options.socket != nil { e.keepAlive = false; e.tfo = false; e.userTimeoutMs = nil; e.source = nil }
+            e.socks4 = c.options.socks4
+            if c.options.socket != nil { e.keepAlive = false; e.tfo = false; e.userTimeoutMs = nil; e.source = nil; e.socks4 = nil }
             out.append(e)
         }
         for d in topology.dispatchAddresses {

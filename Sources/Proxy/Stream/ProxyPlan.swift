@@ -32,9 +32,13 @@ public final class FrontendPlan: @unchecked Sendable {
     public var tcp = false
     /// `option http-buffer-request` applies to its requests (RequestBodyWait).
     public var waitsForBody = false
-    /// `http-request wait-for-body time T at-least N`: T (0: the head's timeout) and N.
-    public var bodyWaitMs: UInt32 = 0
-    public var bodyWaitAtLeast = 0
+    /// `option http-buffer-request` applies (in it or a backend it can reach).
+    public var buffersRequest = false
+    /// The proxies (configuration indexes: the frontend, then the backends it can reach) with
+    /// `http-request wait-for-body` rules (BodyWaitRules.swift).
+    public var bodyWaitProxies: [Int] = []
+    /// The frontend has `http-response wait-for-body` rules.
+    public var responseBodyWait = false
     /// A `mode tcp` frontend whose backend is HTTP (HAProxy upgrades the stream): its client
     /// timeout keeps running while the response is awaited.
     public var upgradedFromTCP = false
@@ -62,6 +66,8 @@ public final class BackendPlanInfo: @unchecked Sendable {
     public var proxy = 0
     /// `stats uri` of a backend section (served once the request is routed to it).
     public var statsURI: [UInt8]? = nil
+    /// The backend has `http-response wait-for-body` rules.
+    public var responseBodyWait = false
     public let plan: BackendPlan
     public let servers: Range<Int>          // global server indexes (= ServerStateTable slots)
     public let serverNames: [String]
@@ -172,10 +178,9 @@ enum PlanBuilder {
             plan.proxy = f.proxy
             plan.tcp = config.relaysTCP(frontend: p)
             plan.waitsForBody = RequestBodyWait.frontendWaits(config, topo, frontend: p, ownBackend: f.ownBackend)
-            if let wfb = RequestBodyWait.waitForBodyRule(config, topo, frontend: p, ownBackend: f.ownBackend) {
-                plan.bodyWaitMs = UInt32(clamping: wfb.ms)
-                plan.bodyWaitAtLeast = wfb.atLeast
-            }
+            plan.buffersRequest = RequestBodyWait.reaches(config, topo, frontend: p, ownBackend: f.ownBackend) { $0.connection.bufferRequest }
+            plan.bodyWaitProxies = RequestBodyWait.waitForBodyProxies(config, topo, frontend: f.proxy, ownBackend: f.ownBackend)
+            plan.responseBodyWait = BodyWaitRules.any(p.rules.httpResponse)
             plan.upgradedFromTCP = p.mode == .tcp && !plan.tcp
             return plan
         }
@@ -230,6 +235,7 @@ enum PlanBuilder {
             info.reuse = HTTPReuse(keyword: p.httpReuse)
             info.proxy = b.proxy
             info.statsURI = p.stats.enabled && p.kind == .backend ? Array(p.stats.uri.utf8) : nil
+            info.responseBodyWait = BodyWaitRules.any(p.rules.httpResponse)
             return info
         }
     }

@@ -26,8 +26,7 @@ enum RequestBodyWait {
     /// (default_backend, its own, or any use_backend target). HAProxy waits in the backend
     /// for a backend's option, after the frontend's rules; ringproxy waits before them.
     static func frontendWaits(_ config: Configuration, _ topo: Topology, frontend p: ProxyConfig, ownBackend: Int?) -> Bool {
-        reaches(config, topo, frontend: p, ownBackend: ownBackend) { $0.connection.bufferRequest }
-            || waitForBodyRule(config, topo, frontend: p, ownBackend: ownBackend) != nil
+        reaches(config, topo, frontend: p, ownBackend: ownBackend) { $0.connection.bufferRequest || BodyWaitRules.any($0.rules.httpRequest) }
     }
 
     /// Whether the frontend or a backend it can route to satisfies `test`.
@@ -46,17 +45,20 @@ enum RequestBodyWait {
         return p.useBackends.contains { named($0.backend) }
     }
 
-    /// `http-request wait-for-body time T [at-least N]` in the frontend or a backend it can
-    /// reach: the shortest time and the smallest size among them.
-    static func waitForBodyRule(_ config: Configuration, _ topo: Topology, frontend p: ProxyConfig, ownBackend: Int?) -> (ms: Int, atLeast: Int)? {
-        var found: (ms: Int, atLeast: Int)? = nil
-        _ = reaches(config, topo, frontend: p, ownBackend: ownBackend) { px in
-            for r in px.rules.httpRequest {
-                if case .waitForBody(let ms, let n) = r.action {
-                    found = found.map { (min($0.ms, ms), min($0.atLeast, n)) } ?? (ms, n)
-                }
-            }
-            return false
+    /// The proxies with `http-request wait-for-body` rules among the frontend (configuration
+    /// index `fp`) and the backends it can reach, the frontend first (configuration indexes).
+    static func waitForBodyProxies(_ config: Configuration, _ topo: Topology, frontend fp: Int, ownBackend: Int?) -> [Int] {
+        let p = config.proxies[fp]
+        var found: [Int] = []
+        func add(_ i: Int) { if BodyWaitRules.any(config.proxies[i].rules.httpRequest) && !found.contains(i) { found.append(i) } }
+        add(fp)
+        if let own = ownBackend { add(topo.backends[own].proxy) }
+        func named(_ name: String?) { if let name, let bi = topo.backendByName[name] { add(topo.backends[bi].proxy) } }
+        named(p.defaultBackend)
+        if p.useBackends.contains(where: { $0.dynamic != nil }) {
+            for i in config.proxies.indices where config.proxies[i].kind == .backend { add(i) }
+        } else {
+            for u in p.useBackends { named(u.backend) }
         }
         return found
     }
@@ -69,9 +71,12 @@ extension StreamHandler {
         let body = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
         guard fe.waitsForBody, call.pointee.client_closed == 0,
               RequestBodyWait.mustWait(head, body: body, bufferFull: call.pointee.head_too_big != 0) else { return false }
-        // wait-for-body at-least N: enough of it is here
-        if fe.bodyWaitAtLeast > 0 && body.count >= fe.bodyWaitAtLeast { return false }
-        call.pointee.inspect_ms = fe.bodyWaitMs
+        // a wait-for-body rule that applies bounds the wait; http-buffer-request alone waits
+        // for the head's timeout
+        var ms = 0
+        if !fe.bodyWaitProxies.isEmpty, let t = requestBodyWait(call, w, slotIndex, fe, head, body: body) { ms = t }
+        else if !fe.buffersRequest { return false }
+        call.pointee.inspect_ms = UInt32(clamping: ms)
         var slot = StreamSlot()
         slot.frontend = call.pointee.frontend
         slot.waitingBody = true

@@ -194,27 +194,9 @@ extension StreamHandler {
         let ctx = wr.context
         let compiled = rules!
         let slot = w.slots[slotIndex]
-        let fi = Int(slot.frontend)
-        guard fi >= 0 else { return .proceed }
-        let fe = frontends[fi]
+        guard let (fp, bp) = loadResponseContext(call, w, wr, slotIndex, head) else { return .proceed }
+        let fe = frontends[Int(slot.frontend)]
         let bi = Int(slot.backend)
-        let bp = bi >= 0 ? compiled.proxies[backends[bi].proxy] : nil
-        let fp = compiled.proxies[fe.proxy]
-        ctx.arena.reset()
-        ctx.formatArena.reset()
-        ctx.response.load(response: head)
-        ctx.response.limitRewrites(headHTX: head.htxBytes, bufferedBody: head.bodyBytesHeld(received: Int(call.pointee.len)), head.limits)
-        ctx.responseLoaded = true
-        ctx.requestLoaded = false
-        ctx.phase = .response
-        ctx.frontend = fi
-        ctx.listener = Int(call.pointee.listener)
-        ctx.backend = bi
-        ctx.server = Int(call.pointee.server)
-        ctx.slot = wr.existingSlot(slotIndex)
-        restoreStreamAddresses(call, ctx, client: slot.client)
-        ctx.content.pp = call.pointee.pp_in
-        ctx.requestLine = w.lines.line(slot: slotIndex, length: slot.requestLineLength)
         if let st = ctx.slot {
             for c in compiled.responseHeaderCaptures[fe.proxy] {
                 var last: UnsafeRawBufferPointer? = nil
@@ -248,6 +230,46 @@ extension StreamHandler {
             return .answered
         }
         return .proceed
+    }
+
+    /// Loads the rule context with a response head (and, when a wait-for-body rule may apply
+    /// to it, what of its body is in the buffer); the frontend's and the backend's rule
+    /// programs, or nil when the exchange has no frontend.
+    func loadResponseContext(_ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext, _ wr: WorkerRules,
+                             _ slotIndex: Int, _ head: ResponseHead) -> (ProxyRuleProgram?, ProxyRuleProgram?)? {
+        let ctx = wr.context
+        let compiled = rules!
+        let slot = w.slots[slotIndex]
+        let fi = Int(slot.frontend)
+        guard fi >= 0 else { return nil }
+        let fe = frontends[fi]
+        let bi = Int(slot.backend)
+        let bp = bi >= 0 ? compiled.proxies[backends[bi].proxy] : nil
+        let fp = compiled.proxies[fe.proxy]
+        ctx.arena.reset()
+        ctx.formatArena.reset()
+        ctx.response.load(response: head)
+        ctx.response.limitRewrites(headHTX: head.htxBytes, bufferedBody: head.bodyBytesHeld(received: Int(call.pointee.len)), head.limits)
+        ctx.responseLoaded = true
+        ctx.requestLoaded = false
+        ctx.phase = .response
+        ctx.frontend = fi
+        ctx.listener = Int(call.pointee.listener)
+        ctx.backend = bi
+        ctx.server = Int(call.pointee.server)
+        ctx.slot = wr.existingSlot(slotIndex)
+        restoreStreamAddresses(call, ctx, client: slot.client)
+        ctx.content.pp = call.pointee.pp_in
+        ctx.requestLine = w.lines.line(slot: slotIndex, length: slot.requestLineLength)
+        ctx.responseBody = RequestBodyBytes()
+        if fe.responseBodyWait || (bi >= 0 && backends[bi].responseBodyWait), head.headLength <= Int(call.pointee.len) {
+            let at = head.headLength
+            ctx.responseBody.raw = UnsafeRawBufferPointer(start: call.pointee.buf + at, count: Int(call.pointee.len) - at)
+            ctx.responseBody.chunked = head.framing == .chunked
+            if case .contentLength(let n) = head.framing { ctx.responseBody.declaredLength = n }
+            ctx.responseBody.available = true
+        }
+        return (fp, bp)
     }
 
     /// A response rule answered instead of the server (http-response deny, return, redirect).

@@ -504,6 +504,10 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         // the connection becomes a tunnel (rp_tunnel.c): a 101, or a 2xx to a CONNECT
         let upgraded = head.status == 101 || (w.slots[slotIndex].isConnect && head.status / 100 == 2)
         if upgraded { closeAfter = true; serverReuse = false }
+        // http-response wait-for-body (a tunnel's response has no body to wait for)
+        let sfi = Int(w.slots[slotIndex].frontend)
+        if let wr = w.rules, !upgraded, (sfi >= 0 && frontends[sfi].responseBodyWait) || (bi >= 0 && backends[bi].responseBodyWait),
+           awaitResponseBody(call, w, wr, slotIndex, head) { return }
         if let wr = w.rules, responseRules(call, w, wr, slotIndex, head, rw) == .answered { return }
         if call.pointee.server_reuse == 0 { serverReuse = false }   // tcp-response content close
         if bi >= 0 {
