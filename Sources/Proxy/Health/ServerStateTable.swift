@@ -27,6 +27,8 @@ public final class ServerStateTable: Sendable {
         public var tracked: Int? = nil
         /// Waits for its first DNS answer: starts in maintenance (resolution), HAProxy's RMAINT.
         public var resolutionPending = false
+        /// `agent-check` with an `agent-port`.
+        public var agent = false
     }
 
     public struct BackendInfo: Sendable {
@@ -79,6 +81,8 @@ public final class ServerStateTable: Sendable {
     public let startMs: Int64
     /// Per server: the servers that track it (`track`), and who is told of state changes.
     let trackers: [[Int]]
+    /// Tracking links `add server … track` made at run time (ServerTracking.swift).
+    let trackLinks = Mutex(TrackLinks())
     let observer = Mutex<ServerStateObserver?>(nil)
     /// Wall clock minus monotonic clock at start: ages are counted in whole wall-clock
     /// seconds, as HAProxy's `now.tv_sec - last_change` does.
@@ -105,6 +109,7 @@ public final class ServerStateTable: Sendable {
                                           backup: s.backup, checked: s.check, disabled: s.disabled,
                                           rise: s.rise, fall: s.fall, weight: s.weight))
                 servers[servers.count - 1].resolutionPending = s.options.unresolved && !s.disabled
+                servers[servers.count - 1].agent = s.checkSettings.agent.enabled && s.checkSettings.agent.port != nil
             }
             // Hashes (map-based or consistent) keep their map or ring as built: like
             // static-rr, they accept only 0% and 100% at run time in ringproxy.
@@ -130,6 +135,8 @@ public final class ServerStateTable: Sendable {
             // Start UP with health = rise (spec §7.2), or in maintenance when `disabled`
             // (HAProxy sets both the config and the forced flags then).
             var st = ServerStatus(rise: s.rise, fall: s.fall, weight: s.weight, checked: s.checked)
+            st.agentConfigured = s.agent
+            st.agentEnabled = s.agent
             if s.disabled {
                 st.admin = [.configMaint, .forcedMaint]; st.op = .stopped
                 st.checkHealth = 0; st.checkPaused = true
@@ -266,24 +273,29 @@ public final class ServerStateTable: Sendable {
         let info = servers[server]
         let w = word(server)
         let admin = Self.admin(w)
+        // HAProxy names the server a tracker inherited its maintenance from.
+        if admin.contains(.inheritedMaint) && !admin.contains(.resolutionMaint), let via = tracked(server) {
+            return "MAINT (via \(servers[via].proxyName)/\(name(via)))"
+        }
         if admin.inMaintenance { return "MAINT" }
         // A tracking server shows the check of the server at the end of its chain (HAProxy's `ref`).
         let ref = trackedEnd(server)
         let rw = ref == server ? w : word(ref)
         let checkEnabled = rw & Self.checkEnabledBit != 0
         let health = Int((rw >> Self.healthShift) & 0xff)
-        let maxHealth = servers[ref].rise + servers[ref].fall - 1
+        let (rise, fall) = riseFall(ref)
+        let maxHealth = rise + fall - 1
         switch Self.op(w) {
         case .running, .starting:
             let goingDown = checkEnabled && health < maxHealth
-            if admin.contains(.forcedDrain) { return goingDown ? "DRAIN \(health - servers[ref].rise + 1)/\(servers[ref].fall)" : "DRAIN" }
+            if admin.contains(.forcedDrain) { return goingDown ? "DRAIN \(health - rise + 1)/\(fall)" : "DRAIN" }
             if !checkEnabled { return "no check" }
-            return goingDown ? "UP \(health - servers[ref].rise + 1)/\(servers[ref].fall)" : "UP"
+            return goingDown ? "UP \(health - rise + 1)/\(fall)" : "UP"
         case .stopping:
             if !checkEnabled || health == maxHealth { return "NOLB" }
-            return "NOLB \(health - servers[ref].rise + 1)/\(servers[ref].fall)"
+            return "NOLB \(health - rise + 1)/\(fall)"
         case .stopped:
-            if checkEnabled && health > 0 { return "DOWN \(health)/\(servers[ref].rise)" }
+            if checkEnabled && health > 0 { return "DOWN \(health)/\(rise)" }
             return "DOWN"
         }
     }
@@ -385,6 +397,20 @@ public final class ServerStateTable: Sendable {
 
     public func setAgentMaxconn(_ server: Int, _ value: Int) {
         slots[server].agentMaxconn.store(value, ordering: .relaxed)
+    }
+
+    /// False once `disable agent` stopped the server's agent (or it has none).
+    public func agentEnabled(_ server: Int) -> Bool { control.withLock { $0.statuses[server].agentEnabled } }
+
+    /// `enable|disable agent`; false when the server has no agent.
+    @discardableResult
+    public func setAgentEnabled(server: Int, _ on: Bool, nowMs: Int64 = MonotonicClock.nowMs()) -> Bool {
+        withControl(nowMs: nowMs) { st in
+            guard st.statuses[server].agentConfigured else { return false }
+            st.statuses[server].agentEnabled = on
+            st.touch(server)
+            return true
+        }
     }
 
     /// True while checks of this server are paused (maintenance) or disabled (`disable health`).

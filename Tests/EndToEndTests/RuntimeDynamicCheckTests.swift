@@ -1,0 +1,189 @@
+// `add server … check` and `add server … track` side by side with HAProxy 2.6: the same
+// commands on the same configuration give the same answers (errors, `show servers state`,
+// `show stat` with its check columns) and the same log lines (the checks of a dynamic server
+// start disabled and run after `enable health`; trackers follow the tracked server into and
+// out of maintenance; `del server` removes the checks and refuses a tracked server).
+import Foundation
+import Testing
+import Proxy
+import Origins
+import CBench
+import CUring
+
+@Suite(.serialized) struct RuntimeDynamicCheckTests {
+    /// p[0] front, p[1] origin, p[2] syslog, p[3] a port nothing listens on.
+    static let template: @Sendable (String, String, [UInt16]) -> String = { admin, user, p in
+        """
+        global
+            maxconn 1000
+            stats socket \(admin) level admin
+            stats socket \(user) level user
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+        frontend fe
+            bind 127.0.0.1:\(p[0])
+            default_backend be
+        backend be
+            balance roundrobin
+            option log-health-checks
+            option httpchk GET /
+            log 127.0.0.1:\(p[2]) daemon
+            server srv 127.0.0.1:\(p[1]) check inter 100ms
+            server nochk 127.0.0.1:\(p[1])
+        backend other
+            balance roundrobin
+            server o 127.0.0.1:\(p[1]) check inter 100ms
+        """
+    }
+
+    /// One proxy of the pair: its socket, its ports, its origin and its log.
+    struct Side {
+        let socket: String
+        let ports: [UInt16]
+        let syslog: SyslogCollector
+        func cli(_ c: String) -> String { (try? CLIClient.send(c, socket: socket)) ?? "<no answer>" }
+        /// A server's `show stat` check_status (`backend,server`).
+        func checkStatus(_ server: String) -> String {
+            let line = cli("show stat").split(separator: "\n").first { $0.hasPrefix(server + ",") } ?? ""
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            return cells.count > 36 ? String(cells[36]) : ""
+        }
+        func count(_ text: String) -> Int { log.filter { $0.contains(text) }.count }
+        /// Log lines without the syslog header's date and process (`<29>Server be/s …`).
+        var log: [String] {
+            syslog.messages.map { m in
+                var t = m.trimmingCharacters(in: .newlines)
+                t = t.replacingOccurrences(of: #"^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d \S+\[\d+\]: "#, with: "<$1>", options: .regularExpression)
+                t = t.replacingOccurrences(of: #"check duration: \d+ms"#, with: "check duration: Nms", options: .regularExpression)
+                for (i, p) in ports.enumerated() { t = t.replacingOccurrences(of: String(p), with: "PORT\(i)") }
+                return t
+            }
+        }
+        func logContains(_ text: String) -> Bool { log.contains { $0.contains(text) } }
+    }
+
+    /// The pair's answer normalisation, and a check's duration (one side may take 1 ms more).
+    static func normalize(_ pair: CLIPair, _ text: String, ports: [UInt16]) -> String {
+        pair.normalize(text, ports: ports, socket: pair.dir).split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            var cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard cells.count > 100 else { return String(line) }
+            if !cells[38].isEmpty { cells[38] = "DUR" }
+            return cells.joined(separator: ",")
+        }.joined(separator: "\n")
+    }
+
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "needs haproxy to compare with"))
+    func checksAndTrackingOfDynamicServersAsHAProxy() throws {
+        let pair = try CLIPair(ports: 4, Self.template)
+        let hapOrigin = try AppServer(name: "h", port: pair.hapPorts[1], behaviour: .echo)
+        let rpOrigin = try AppServer(name: "r", port: pair.rpPorts[1], behaviour: .echo)
+        let hapLog = try SyslogCollector(port: pair.hapPorts[2]), rpLog = try SyslogCollector(port: pair.rpPorts[2])
+        defer { hapOrigin.stop(); rpOrigin.stop(); hapLog.stop(); rpLog.stop() }
+        let hap = Side(socket: pair.hapSocket, ports: pair.hapPorts, syslog: hapLog)
+        let rp = Side(socket: pair.rpSocket, ports: pair.rpPorts, syslog: rpLog)
+        // The configured servers' first checks passed on both; the log is compared from here.
+        #expect(ProcessProbe.waitUntil {
+            [hap, rp].allSatisfy { $0.checkStatus("be,srv") == "L7OK" && $0.checkStatus("other,o") == "L4OK" }
+        })
+        let hapLogStart = hap.log.count, rpLogStart = rp.log.count
+
+        var differences: [String] = []
+        /// Each command on both sides, `PORTn` replaced by the side's port n; the answers compared.
+        func run(_ commands: [String]) {
+            for c in commands {
+                func on(_ side: Side) -> String {
+                    var command = c
+                    for (i, p) in side.ports.enumerated() { command = command.replacingOccurrences(of: "PORT\(i)", with: String(p)) }
+                    return Self.normalize(pair, side.cli(command), ports: side.ports)
+                }
+                let a = on(hap), b = on(rp)
+                if a != b { differences.append("'\(c)':\n--- haproxy\n\(a)\n--- ringproxy\n\(b)") }
+            }
+        }
+
+        // Creation: errors of `check`/`track`, then the new servers as listed.
+        run(["add server be/t0 127.0.0.1:PORT1 check track be/srv", "add server be/t0 127.0.0.1:PORT1 track be/nochk",
+             "add server be/t0 127.0.0.1:PORT1 track nob/srv", "add server be/t0 127.0.0.1:PORT1 track be/nosuch",
+             "add server be/t0 127.0.0.1:PORT1 track fe/srv",
+             "add server be/c1 127.0.0.1:PORT1 check inter 100ms rise 1 fall 1",
+             "add server be/c2 127.0.0.1:PORT1 check inter 100ms rise 2 fall 3 port PORT3 addr 127.0.0.1",
+             "add server be/t0 127.0.0.1:PORT1 track be/c1", "add server be/t1 127.0.0.1:PORT1 track be/srv",
+             "add server be/t2 127.0.0.1:PORT1 track srv", "add server be/t3 127.0.0.1:PORT1 track other/o",
+             "show servers state be", "show stat", "enable health be/nochk", "enable health be/t1", "del server be/srv",
+             "del server other/o"])
+
+        // c1: its check runs once enabled, and passes.
+        run(["enable server be/c1", "show servers state be", "show stat", "enable health be/c1"])
+        #expect(ProcessProbe.waitUntil { hap.logContains("Health check for server be/c1 succeeded") && rp.logContains("Health check for server be/c1 succeeded") },
+                "\(hap.log)\n\(rp.log)")
+        run(["show servers state be", "show stat"])
+
+        // Trackers follow srv into maintenance and out of it; a tracker may be deleted, srv not.
+        run(["enable server be/t1", "enable server be/t2", "disable server be/t2", "disable server be/srv", "show stat",
+             "show servers state be", "del server be/srv", "del server be/t1", "enable server be/srv"])
+        // Out of maintenance, srv is checked at once (its log line comes then).
+        let checked = "Health check for server be/srv succeeded"
+        let before = (hap.count(checked), rp.count(checked))
+        #expect(ProcessProbe.waitUntil { hap.count(checked) > before.0 && rp.count(checked) > before.1 }, "\(hap.log)\n\(rp.log)")
+        run(["enable server be/t2", "show stat"])
+
+        // c2: enabled in maintenance, its check fails once out of it; deletion once in maintenance.
+        run(["enable health be/c2", "show servers state be", "enable server be/c2"])
+        #expect(ProcessProbe.waitUntil { hap.logContains("Server be/c2 is DOWN") && rp.logContains("Server be/c2 is DOWN") },
+                "\(hap.log)\n\(rp.log)")
+        run(["show servers state be", "show stat", "del server be/c1", "disable server be/c1", "del server be/c1",
+             "disable server be/c2", "del server be/c2", "show servers state be", "show stat",
+             "add server be/c1 127.0.0.1:PORT1 check", "show servers state be"])
+
+        // The log, line for line.
+        let hapLog = Array(hap.log.dropFirst(hapLogStart)), rpLog = Array(rp.log.dropFirst(rpLogStart))
+        if hapLog != rpLog { differences.append("log:\n--- haproxy\n\(hapLog.joined(separator: "\n"))\n--- ringproxy\n\(rpLog.joined(separator: "\n"))") }
+        #expect(differences.isEmpty, "\(differences.count) differ:\n\(differences.joined(separator: "\n"))")
+    }
+
+    /// `add server … agent-check`: the agent starts disabled; `enable agent` runs it and its
+    /// `ready up` takes the server out of maintenance; `disable agent` then `disable server`
+    /// let it be deleted (cli_add_check_server.vtc's s3, with the listings and the log).
+    @Test(.enabled(if: HAProxyProcess.isInstalled, "needs haproxy to compare with"))
+    func agentOfADynamicServerAsHAProxy() throws {
+        let agent = try ScriptedServer([.receive(5), ScriptedServer.text("ready up\n")])
+        defer { agent.stop() }
+        let pair = try CLIPair(ports: 4, Self.template)
+        let hapOrigin = try AppServer(name: "h", port: pair.hapPorts[1], behaviour: .echo)
+        let rpOrigin = try AppServer(name: "r", port: pair.rpPorts[1], behaviour: .echo)
+        let hapLog = try SyslogCollector(port: pair.hapPorts[2]), rpLog = try SyslogCollector(port: pair.rpPorts[2])
+        defer { hapOrigin.stop(); rpOrigin.stop(); hapLog.stop(); rpLog.stop() }
+        let hap = Side(socket: pair.hapSocket, ports: pair.hapPorts, syslog: hapLog)
+        let rp = Side(socket: pair.rpSocket, ports: pair.rpPorts, syslog: rpLog)
+        #expect(ProcessProbe.waitUntil {
+            [hap, rp].allSatisfy { $0.checkStatus("be,srv") == "L7OK" && $0.checkStatus("other,o") == "L4OK" }
+        })
+        let hapLogStart = hap.log.count, rpLogStart = rp.log.count
+        var differences: [String] = []
+        func run(_ commands: [String]) {
+            for c in commands {
+                func on(_ side: Side) -> String {
+                    var command = c.replacingOccurrences(of: "AGENT", with: String(agent.port))
+                    for (i, p) in side.ports.enumerated() { command = command.replacingOccurrences(of: "PORT\(i)", with: String(p)) }
+                    return Self.normalize(pair, side.cli(command), ports: side.ports)
+                }
+                let a = on(hap), b = on(rp)
+                if a != b { differences.append("'\(c)':\n--- haproxy\n\(a)\n--- ringproxy\n\(b)") }
+            }
+        }
+        run(["add server be/a1 127.0.0.1:PORT1 agent-check", "enable agent be/srv", "disable agent be/srv",
+             "add server be/a1 127.0.0.1:PORT1 agent-check agent-port AGENT agent-inter 100ms agent-send hello",
+             "add server be/a2 127.0.0.1:PORT1 agent-check agent-addr 127.0.0.1 agent-port AGENT",
+             "show servers state be", "enable agent be/a1"])
+        #expect(ProcessProbe.waitUntil { hap.logContains("Agent check for server be/a1 succeeded") && rp.logContains("Agent check for server be/a1 succeeded") },
+                "\(hap.log)\n\(rp.log)")
+        run(["show servers state be", "disable agent be/a1", "show servers state be", "disable server be/a1",
+             "del server be/a1", "del server be/a2", "show servers state be"])
+        let hapLines = Array(hap.log.dropFirst(hapLogStart)), rpLines = Array(rp.log.dropFirst(rpLogStart))
+        if hapLines != rpLines { differences.append("log:\n--- haproxy\n\(hapLines.joined(separator: "\n"))\n--- ringproxy\n\(rpLines.joined(separator: "\n"))") }
+        #expect(differences.isEmpty, "\(differences.count) differ:\n\(differences.joined(separator: "\n"))")
+    }
+}
