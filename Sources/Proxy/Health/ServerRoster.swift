@@ -130,11 +130,10 @@ extension ServerStateTable {
         return (servers[slot].rise, servers[slot].fall)
     }
 
-    /// Whether the stats show a server's check columns (check_status, check_rise, ...):
-    /// configured servers as before; a dynamic one while its check is enabled and not paused
-    /// (HAProxy's CHK_ST_ENABLED without CHK_ST_PAUSED; entering maintenance pauses it).
+    /// Whether the stats show a server's check columns (check_status, check_rise, ...): while
+    /// its check is enabled and not paused (HAProxy's CHK_ST_ENABLED without CHK_ST_PAUSED;
+    /// entering maintenance pauses it, `disable health` disables it).
     public func showsCheckColumns(_ slot: Int) -> Bool {
-        guard roster.reserved[slot] else { return servers[slot].checked && !servers[slot].disabled }
         let st = status(slot)
         return st.checkConfigured && st.checkEnabled && !st.checkPaused
     }

@@ -44,6 +44,7 @@ public final class ServerStateTable: Sendable {
     static let opMask: UInt64 = 0x3                  // bits 0-1: ServerOpState
     static let adminShift: UInt64 = 2                // bits 2-9: ServerAdminFlags
     static let checkEnabledBit: UInt64 = 1 << 10     // CHK_ST_ENABLED of the health check
+    static let checkPausedBit: UInt64 = 1 << 11      // CHK_ST_PAUSED (maintenance)
     static let healthShift: UInt64 = 16              // bits 16-23: check health
     static let statusShift: UInt64 = 24              // bits 24-31: CheckStatus of the last check
     static let weightShift: UInt64 = 32              // bits 32-47: user weight
@@ -159,6 +160,7 @@ public final class ServerStateTable: Sendable {
         var w = UInt64(s.op.rawValue) & opMask
         w |= UInt64(s.admin.rawValue) << adminShift
         if s.checkEnabled { w |= checkEnabledBit }
+        if s.checkPaused { w |= checkPausedBit }
         w |= UInt64(s.checkHealth & 0xff) << healthShift
         w |= UInt64(s.lastStatus.rawValue) << statusShift
         w |= UInt64(s.userWeight & 0xffff) << weightShift
@@ -414,9 +416,13 @@ public final class ServerStateTable: Sendable {
     }
 
     /// True while checks of this server are paused (maintenance) or disabled (`disable health`).
+    /// A dynamic server's check follows HAProxy's flags exactly: one enabled while the server
+    /// was already in maintenance is not paused, and runs.
     public func checksPaused(_ server: Int) -> Bool {
         let w = word(server)
-        return Self.admin(w).inMaintenance || w & Self.checkEnabledBit == 0
+        if w & Self.checkEnabledBit == 0 { return true }
+        if roster.reserved[server] { return w & Self.checkPausedBit != 0 }
+        return Self.admin(w).inMaintenance
     }
 
     /// Runs `change` on the writers' state under the lock, then publishes every server it

@@ -38,8 +38,9 @@ extension RuntimeControl {
         let checkPort = s.checkPort ?? 0
         let checkAddr = s.checkAddr ?? "-"
         let names = resolutionNames(slot)
+        // HAProxy's `addr` and `port` set the agent's address and port too.
         let agent = s.checkSettings.agent
-        let agentAddr = agent.enabled ? agent.host ?? "-" : "-", agentPort = agent.enabled ? agent.port ?? 0 : 0
+        let agentAddr = agent.host ?? s.checkAddr ?? "-", agentPort = agent.port ?? s.checkPort ?? 0
         return "\(proxyID(b.name)) \(b.name) \(sid) \(states.name(slot)) \(AddressParser.isIP(addr.host) || s.options.socket != nil ? addr.host : "-") "
             + "\(st.op.rawValue) \(st.admin.rawValue) \(st.userWeight) \(st.initialWeight) \(v.lastChangeSeconds) "
             + "\(st.lastStatus.haproxyCode) \(st.lastStatus.haproxyResult) \(st.checkHealth) \(st.checkStateFlags) \(st.agentStateFlags) "
