@@ -165,8 +165,8 @@ import CUring
              "add server be/c1 127.0.0.1:PORT1 check", "show servers state be"])
 
         // The log, line for line.
-        let hapLog = Array(hap.log.dropFirst(hapLogStart)), rpLog = Array(rp.log.dropFirst(rpLogStart))
-        if hapLog != rpLog { differences.append("log:\n--- haproxy\n\(hapLog.joined(separator: "\n"))\n--- ringproxy\n\(rpLog.joined(separator: "\n"))") }
+        let hapLines = Array(hap.log.dropFirst(hapLogStart)), rpLines = Array(rp.log.dropFirst(rpLogStart))
+        if hapLines != rpLines { differences.append("log:\n--- haproxy\n\(hapLines.joined(separator: "\n"))\n--- ringproxy\n\(rpLines.joined(separator: "\n"))") }
         #expect(differences.isEmpty, "\(differences.count) differ:\n\(differences.joined(separator: "\n"))")
     }
 

@@ -272,7 +272,6 @@ public final class ServerStateTable: Sendable {
     /// The stats `status` word as HAProxy 2.6 prints it: `UP`, `UP 1/3`, `DOWN`, `DOWN 2/3`,
     /// `NOLB`, `DRAIN`, `MAINT`, `no check`.
     public func statusWord(_ server: Int) -> String {
-        let info = servers[server]
         let w = word(server)
         let admin = Self.admin(w)
         // HAProxy names the server a tracker inherited its maintenance from.
