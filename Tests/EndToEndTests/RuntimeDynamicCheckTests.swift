@@ -11,8 +11,10 @@ import CBench
 import CUring
 
 @Suite(.serialized) struct RuntimeDynamicCheckTests {
-    /// p[0] front, p[1] origin, p[2] syslog, p[3] a port nothing listens on.
-    static let template: @Sendable (String, String, [UInt16]) -> String = { admin, user, p in
+    /// p[0] front, p[2] syslog, p[3] a port nothing listens on; one origin for both proxies,
+    /// listening before they start (so that no check fails). Checks every 100 ms, each given
+    /// 2 s (a loaded machine must not fail one).
+    static func template(origin: UInt16) -> @Sendable (String, String, [UInt16]) -> String { { admin, user, p in
         """
         global
             maxconn 1000
@@ -20,7 +22,8 @@ import CUring
             stats socket \(user) level user
         defaults
             mode http
-            timeout connect 1s
+            timeout connect 2s
+            timeout check 2s
             timeout client 5s
             timeout server 5s
         frontend fe
@@ -31,13 +34,13 @@ import CUring
             option log-health-checks
             option httpchk GET /
             log 127.0.0.1:\(p[2]) daemon
-            server srv 127.0.0.1:\(p[1]) check inter 100ms
-            server nochk 127.0.0.1:\(p[1])
+            server srv 127.0.0.1:\(origin) check inter 100ms
+            server nochk 127.0.0.1:\(origin)
         backend other
             balance roundrobin
-            server o 127.0.0.1:\(p[1]) check inter 100ms
+            server o 127.0.0.1:\(origin) check inter 100ms
         """
-    }
+    } }
 
     /// One proxy of the pair: its socket, its ports, its origin and its log.
     struct Side {
@@ -93,11 +96,11 @@ import CUring
 
     @Test(.enabled(if: HAProxyProcess.isInstalled, "needs haproxy to compare with"))
     func checksAndTrackingOfDynamicServersAsHAProxy() throws {
-        let pair = try CLIPair(ports: 4, Self.template)
-        let hapOrigin = try AppServer(name: "h", port: pair.hapPorts[1], behaviour: .echo)
-        let rpOrigin = try AppServer(name: "r", port: pair.rpPorts[1], behaviour: .echo)
+        let origin = try AppServer(name: "o", port: 0, behaviour: .echo)
+        defer { origin.stop() }
+        let pair = try CLIPair(ports: 4, Self.template(origin: origin.port))
         let hapLog = try SyslogCollector(port: pair.hapPorts[2]), rpLog = try SyslogCollector(port: pair.rpPorts[2])
-        defer { hapOrigin.stop(); rpOrigin.stop(); hapLog.stop(); rpLog.stop() }
+        defer { hapLog.stop(); rpLog.stop() }
         let hap = Side(socket: pair.hapSocket, ports: pair.hapPorts, syslog: hapLog)
         let rp = Side(socket: pair.rpSocket, ports: pair.rpPorts, syslog: rpLog)
         // The configured servers' first checks passed on both; the log is compared from here.
@@ -107,11 +110,12 @@ import CUring
         let hapLogStart = hap.log.count, rpLogStart = rp.log.count
 
         var differences: [String] = []
-        /// Each command on both sides, `PORTn` replaced by the side's port n; the answers compared.
+        /// Each command on both sides, `PORTn` replaced by the side's port n and ORIGIN by the
+        /// origin's; the answers compared.
         func run(_ commands: [String]) {
             for c in commands {
                 func on(_ side: Side) -> String {
-                    var command = c
+                    var command = c.replacingOccurrences(of: "ORIGIN", with: String(origin.port))
                     for (i, p) in side.ports.enumerated() { command = command.replacingOccurrences(of: "PORT\(i)", with: String(p)) }
                     var answer = side.cli(command)
                     // A listing taken while HAProxy runs a check shows it in progress: take another.
@@ -127,13 +131,13 @@ import CUring
         }
 
         // Creation: errors of `check`/`track`, then the new servers as listed.
-        run(["add server be/t0 127.0.0.1:PORT1 check track be/srv", "add server be/t0 127.0.0.1:PORT1 track be/nochk",
-             "add server be/t0 127.0.0.1:PORT1 track nob/srv", "add server be/t0 127.0.0.1:PORT1 track be/nosuch",
-             "add server be/t0 127.0.0.1:PORT1 track fe/srv",
-             "add server be/c1 127.0.0.1:PORT1 check inter 100ms rise 1 fall 1",
-             "add server be/c2 127.0.0.1:PORT1 check inter 100ms rise 2 fall 3 port PORT3 addr 127.0.0.1",
-             "add server be/t0 127.0.0.1:PORT1 track be/c1", "add server be/t1 127.0.0.1:PORT1 track be/srv",
-             "add server be/t2 127.0.0.1:PORT1 track srv", "add server be/t3 127.0.0.1:PORT1 track other/o",
+        run(["add server be/t0 127.0.0.1:ORIGIN check track be/srv", "add server be/t0 127.0.0.1:ORIGIN track be/nochk",
+             "add server be/t0 127.0.0.1:ORIGIN track nob/srv", "add server be/t0 127.0.0.1:ORIGIN track be/nosuch",
+             "add server be/t0 127.0.0.1:ORIGIN track fe/srv",
+             "add server be/c1 127.0.0.1:ORIGIN check inter 100ms rise 1 fall 1",
+             "add server be/c2 127.0.0.1:ORIGIN check inter 100ms rise 2 fall 3 port PORT3 addr 127.0.0.1",
+             "add server be/t0 127.0.0.1:ORIGIN track be/c1", "add server be/t1 127.0.0.1:ORIGIN track be/srv",
+             "add server be/t2 127.0.0.1:ORIGIN track srv", "add server be/t3 127.0.0.1:ORIGIN track other/o",
              "show servers state be", "show stat", "enable health be/nochk", "enable health be/t1", "del server be/srv",
              "del server other/o"])
 
@@ -162,7 +166,7 @@ import CUring
                 "\(hap.log)\n\(rp.log)")
         run(["show servers state be", "show stat", "del server be/c1", "disable server be/c1", "del server be/c1",
              "disable server be/c2", "del server be/c2", "show servers state be", "show stat",
-             "add server be/c1 127.0.0.1:PORT1 check", "show servers state be"])
+             "add server be/c1 127.0.0.1:ORIGIN check", "show servers state be"])
 
         // The log, line for line.
         let hapLines = Array(hap.log.dropFirst(hapLogStart)), rpLines = Array(rp.log.dropFirst(rpLogStart))
@@ -177,11 +181,11 @@ import CUring
     func agentOfADynamicServerAsHAProxy() throws {
         let agent = try ScriptedServer([.receive(5), ScriptedServer.text("ready up\n")])
         defer { agent.stop() }
-        let pair = try CLIPair(ports: 4, Self.template)
-        let hapOrigin = try AppServer(name: "h", port: pair.hapPorts[1], behaviour: .echo)
-        let rpOrigin = try AppServer(name: "r", port: pair.rpPorts[1], behaviour: .echo)
+        let origin = try AppServer(name: "o", port: 0, behaviour: .echo)
+        defer { origin.stop() }
+        let pair = try CLIPair(ports: 4, Self.template(origin: origin.port))
         let hapLog = try SyslogCollector(port: pair.hapPorts[2]), rpLog = try SyslogCollector(port: pair.rpPorts[2])
-        defer { hapOrigin.stop(); rpOrigin.stop(); hapLog.stop(); rpLog.stop() }
+        defer { hapLog.stop(); rpLog.stop() }
         let hap = Side(socket: pair.hapSocket, ports: pair.hapPorts, syslog: hapLog)
         let rp = Side(socket: pair.rpSocket, ports: pair.rpPorts, syslog: rpLog)
         #expect(ProcessProbe.waitUntil {
@@ -193,6 +197,7 @@ import CUring
             for c in commands {
                 func on(_ side: Side) -> String {
                     var command = c.replacingOccurrences(of: "AGENT", with: String(agent.port))
+                        .replacingOccurrences(of: "ORIGIN", with: String(origin.port))
                     for (i, p) in side.ports.enumerated() { command = command.replacingOccurrences(of: "PORT\(i)", with: String(p)) }
                     var answer = side.cli(command)
                     // A listing taken while HAProxy runs a check shows it in progress: take another.
@@ -206,9 +211,9 @@ import CUring
                 if a != b { differences.append("'\(c)':\n--- haproxy\n\(a)\n--- ringproxy\n\(b)") }
             }
         }
-        run(["add server be/a1 127.0.0.1:PORT1 agent-check", "enable agent be/srv", "disable agent be/srv",
-             "add server be/a1 127.0.0.1:PORT1 agent-check agent-port AGENT agent-inter 100ms agent-send hello",
-             "add server be/a2 127.0.0.1:PORT1 agent-check agent-addr 127.0.0.1 agent-port AGENT",
+        run(["add server be/a1 127.0.0.1:ORIGIN agent-check", "enable agent be/srv", "disable agent be/srv",
+             "add server be/a1 127.0.0.1:ORIGIN agent-check agent-port AGENT agent-inter 100ms agent-send hello",
+             "add server be/a2 127.0.0.1:ORIGIN agent-check agent-addr 127.0.0.1 agent-port AGENT",
              "show servers state be", "enable agent be/a1"])
         #expect(ProcessProbe.waitUntil { hap.logContains("Agent check for server be/a1 succeeded") && rp.logContains("Agent check for server be/a1 succeeded") },
                 "\(hap.log)\n\(rp.log)")
