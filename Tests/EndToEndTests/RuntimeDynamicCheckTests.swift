@@ -149,7 +149,10 @@ import CUring
 
         // Trackers follow srv into maintenance and out of it; a tracker may be deleted, srv not.
         run(["enable server be/t1", "enable server be/t2", "disable server be/t2", "disable server be/srv", "show stat",
-             "show servers state be", "del server be/srv", "del server be/t1", "enable server be/srv"])
+             "show servers state be", "del server be/srv", "del server be/t1",
+             // Added while srv is in maintenance: it stays DOWN when srv comes back (HAProxy).
+             "add server be/t4 127.0.0.1:ORIGIN track be/srv", "enable server be/t4", "show servers state be",
+             "enable server be/srv"])
         // Out of maintenance, srv is checked at once (its log line comes then).
         let checked = "Health check for server be/srv succeeded"
         let before = (hap.count(checked), rp.count(checked))

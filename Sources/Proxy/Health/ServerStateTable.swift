@@ -286,17 +286,20 @@ public final class ServerStateTable: Sendable {
         let health = Int((rw >> Self.healthShift) & 0xff)
         let (rise, fall) = riseFall(ref)
         let maxHealth = rise + fall - 1
+        // The counts follow the state of the server whose check it is (HAProxy's `ref`), the
+        // word the server's own state: a tracker left DOWN shows `DOWN 3/3` of an UP check.
+        let counts = Self.op(rw) != .stopped ? "\(health - rise + 1)/\(fall)" : "\(health)/\(rise)"
         switch Self.op(w) {
         case .running, .starting:
             let goingDown = checkEnabled && health < maxHealth
-            if admin.contains(.forcedDrain) { return goingDown ? "DRAIN \(health - rise + 1)/\(fall)" : "DRAIN" }
+            if admin.contains(.forcedDrain) { return goingDown ? "DRAIN \(counts)" : "DRAIN" }
             if !checkEnabled { return "no check" }
-            return goingDown ? "UP \(health - rise + 1)/\(fall)" : "UP"
+            return goingDown ? "UP \(counts)" : "UP"
         case .stopping:
             if !checkEnabled || health == maxHealth { return "NOLB" }
-            return "NOLB \(health - rise + 1)/\(fall)"
+            return "NOLB \(counts)"
         case .stopped:
-            if checkEnabled && health > 0 { return "DOWN \(health)/\(rise)" }
+            if checkEnabled && health > 0 { return "DOWN \(counts)" }
             return "DOWN"
         }
     }

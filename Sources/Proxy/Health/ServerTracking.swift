@@ -68,7 +68,13 @@ extension ServerStateTable {
     /// walks `trackers`), each message counted after the tracker's own change.
     func propagateTracking(_ st: inout ServerStateControl.State, before: [ServerStatus], events: inout [HealthEvent]) {
         guard hasTracking else { return }
-        var queue = st.touched.sorted().filter { (before[$0].op == .stopped) != (st.statuses[$0].op == .stopped) }
+        // Entering or leaving maintenance reaches the trackers as an inherited maintenance
+        // (ServerStateControl), not as a state: HAProxy leaves a tracker added during the
+        // tracked server's maintenance DOWN when that ends.
+        var queue = st.touched.sorted().filter {
+            (before[$0].op == .stopped) != (st.statuses[$0].op == .stopped)
+                && before[$0].admin.inMaintenance == st.statuses[$0].admin.inMaintenance
+        }
         var i = 0
         while i < queue.count {
             let s = queue[i]
