@@ -33,5 +33,10 @@ enum TuneKeywords {
             try line.expectArguments(1...1, "tune.http.maxhdr N")
             state.config.global.tune.maxHeaders = try line.integer(0, "tune.http.maxhdr", in: 1...32767)
         },
+        ConfigKeyword("tune.dynamic-servers", .global, "tune.dynamic-servers N",
+                      "ringproxy only (HAProxy has no such limit): servers `add server` can create per backend, whose slots are reserved at start. 0..\(DynamicServerSlots.largest), default \(DynamicServerSlots.perBackend); each costs the balancers one skipped slot per pick.") { state, line throws(ConfigError) in
+            try line.expectArguments(1...1, "tune.dynamic-servers N")
+            state.config.global.tune.dynamicServers = try line.integer(0, "tune.dynamic-servers", in: 0...DynamicServerSlots.largest)
+        },
     ]
 }

@@ -8,6 +8,8 @@ public struct TuneSettings: Equatable, Sendable {
     public var maxRewrite: Int? = nil
     /// `tune.http.maxhdr` (default 101): header lines per head, the start line included.
     public var maxHeaders: Int? = nil
+    /// `tune.dynamic-servers` (ringproxy only): vacant slots per backend for `add server`.
+    public var dynamicServers: Int? = nil
     public init() {}
 
     /// The head limits these settings give (HAProxy's defaults where unset).

@@ -18,6 +18,11 @@ public final class HealthChecker: @unchecked Sendable {
     let resolvedAddresses = Mutex<[Int: (host: String, port: Int)]>([:])
     let onEvent: @Sendable (HealthEvent) -> Void
     let stopping = Atomic<Bool>(false)
+    /// Between start() and stop(): only the checker thread touches `probes` then.
+    let running = Atomic<Bool>(false)
+    /// Probes added and removed at run time (HealthChecker+DynamicProbes.swift).
+    let probeMailbox = Mutex(ProbeMailbox())
+    let appliedChanges = Atomic<Int>(0)
     var probes: [Probe]
     var thread: ControlThread? = nil
     /// `node` of the X-Haproxy-Server-State header (HAProxy: the host name by default).
@@ -36,14 +41,16 @@ public final class HealthChecker: @unchecked Sendable {
         self.table = table
         self.onEvent = onEvent
         self.node = LogKeywords.machineHostname()
-        self.probes = targets.map { t in
-            let info = table.servers[t.server]
-            // HAProxy's agent counter: rise 1, fall 1 (DEF_AGENT_RISETIME/FALLTIME).
-            return Probe(target: t, machine: t.isAgent ? HealthStateMachine(rise: 1, fall: 1) : HealthStateMachine(rise: info.rise, fall: info.fall))
-        }
+        self.probes = targets.map { Self.probe($0, table) }
         for (i, p) in probes.enumerated() {
             if p.target.isAgent { agentProbe[p.target.server] = i } else { healthProbe[p.target.server] = i }
         }
+    }
+
+    static func probe(_ t: CheckTarget, _ table: ServerStateTable) -> Probe {
+        let (rise, fall) = table.riseFall(t.server)
+        // HAProxy's agent counter: rise 1, fall 1 (DEF_AGENT_RISETIME/FALLTIME).
+        return Probe(target: t, machine: t.isAgent ? HealthStateMachine(rise: 1, fall: 1) : HealthStateMachine(rise: rise, fall: fall))
     }
 
     /// Probe index of each server's health check and agent check.
@@ -53,19 +60,21 @@ public final class HealthChecker: @unchecked Sendable {
     /// The server's operational state: its health check's, unless its agent said it is down
     /// (HAProxy's check_notify_*: both must agree for UP).
     func effectiveState(_ slot: Int) -> HealthStateMachine.State {
-        if let a = agentProbe[slot], probes[a].machine.state == .stopped { return .stopped }
+        if let a = agentProbe[slot], probes[a].machine.state == .stopped, table.agentEnabled(slot) { return .stopped }
         guard let h = healthProbe[slot] else { return .running }
         return probes[h].machine.state
     }
 
     public func start() throws {
         guard thread == nil else { return }
-        thread = try ControlThread(name: "checks") { self.run() }
+        running.store(true, ordering: .releasing)
+        do { thread = try ControlThread(name: "checks") { self.run() } } catch { running.store(false, ordering: .releasing); throw error }
     }
 
     public func stop() {
         stopping.store(true, ordering: .relaxed)
         thread?.join(); thread = nil
+        running.store(false, ordering: .releasing)
     }
 
     // MARK: the loop
@@ -81,6 +90,8 @@ public final class HealthChecker: @unchecked Sendable {
         var lastStatus: CheckStatus = .none
         /// Generation of the armed poll (a completion for an older one is stale).
         var generation: UInt32 = 0
+        /// Its server was deleted (`del server`): the entry waits to be reused.
+        var removed = false
         var armed = false
         var armedFD: Int32 = -1
     }
@@ -117,8 +128,9 @@ public final class HealthChecker: @unchecked Sendable {
         var results = [Int32](repeating: 0, count: 64)
         while !stopping.load(ordering: .relaxed) {
             var now = MonotonicClock.nowMs()
+            applyProbeChanges(now: now)
             var sleep = Self.maxSleepMs
-            for i in probes.indices {
+            for i in probes.indices where !probes[i].removed {
                 if probes[i].run == nil && now >= probes[i].nextDueMs { begin(i, now: now) }
                 if let r = probes[i].run, now >= probes[i].timerMs {
                     if now >= r.expireMs { finish(i, r.expired(nowMs: now), now: now) } else { probes[i].timerMs = r.expireMs }
@@ -131,7 +143,7 @@ public final class HealthChecker: @unchecked Sendable {
             now = MonotonicClock.nowMs()
             for k in 0..<n {
                 let i = Int(tags[k] >> 32) - 1
-                guard i >= 0, i < probes.count, probes[i].armed, tags[k] == tag(i), results[k] >= 0 else { continue }
+                guard i >= 0, i < probes.count, !probes[i].removed, probes[i].armed, tags[k] == tag(i), results[k] >= 0 else { continue }
                 probes[i].armed = false
                 if let r = probes[i].run { handle(i, r.advance(nowMs: now), now: now) }
             }
@@ -143,7 +155,7 @@ public final class HealthChecker: @unchecked Sendable {
         let t = probes[i].target
         // Maintenance or `disable health` pause the health check; an agent keeps running
         // (its `ready` ends a maintenance).
-        if !t.isAgent && table.checksPaused(t.server) {
+        if t.isAgent ? !table.agentEnabled(t.server) : table.checksPaused(t.server) {
             probes[i].nextDueMs = now + Int64(t.intervals.inter)
             return
         }
@@ -213,9 +225,10 @@ public final class HealthChecker: @unchecked Sendable {
         probes[i].lastStatus = result.status
         let t = probes[i].target
         if t.logHealthChecks && (statusChanged || report) && !result.status.neutral {
-            let message = HealthMessages.check(backend: info.proxyName, server: info.name, backup: info.backup, agent: isAgent,
+            let name = table.name(slot)
+            let message = HealthMessages.check(backend: info.proxyName, server: name, backup: info.backup, agent: isAgent,
                                                result: result, status: checkStatusText(probes[i].machine))
-            onEvent(HealthEvent(backend: info.proxyName, server: info.name, level: HealthMessages.checkLevel, message: message))
+            onEvent(HealthEvent(backend: info.proxyName, server: name, level: HealthMessages.checkLevel, message: message))
         }
         if let change, let transition = Self.transition(from: change.from.machineState, to: change.to.machineState) {
             reportTransition(slot, transition, t.logHealthChecks ? nil : result,
@@ -242,8 +255,9 @@ public final class HealthChecker: @unchecked Sendable {
             // A weight change re-evaluates the server, which HAProxy reports so while drained.
             if table.status(slot).admin.contains(.forcedDrain) {
                 let info = table.servers[slot]
-                onEvent(HealthEvent(backend: info.proxyName, server: info.name, level: HealthMessages.upLevel,
-                                    message: "\(info.backup ? "Backup " : "")Server \(info.proxyName)/\(info.name) remains in forced drain mode."))
+                let name = table.name(slot)
+                onEvent(HealthEvent(backend: info.proxyName, server: name, level: HealthMessages.upLevel,
+                                    message: "\(info.backup ? "Backup " : "")Server \(info.proxyName)/\(name) remains in forced drain mode."))
             }
             for e in events { onEvent(e) }
         }
@@ -269,21 +283,22 @@ public final class HealthChecker: @unchecked Sendable {
     /// its last usable server.
     func reportTransition(_ slot: Int, _ transition: HealthTransition, _ result: CheckResult?, wasStopping: Bool, hadServers: Bool) {
         let info = table.servers[slot]
+        let name = table.name(slot)
         let counts = table.upCounts(backend: info.backendIndex)
         switch transition {
         case .wentDown:
             // HAProxy does not alert for a server that was already stopping.
-            onEvent(HealthEvent(backend: info.proxyName, server: info.name, level: wasStopping ? HealthMessages.upLevel : HealthMessages.downLevel,
-                                message: HealthMessages.down(backend: info.proxyName, server: info.name, backup: info.backup, result: result,
+            onEvent(HealthEvent(backend: info.proxyName, server: name, level: wasStopping ? HealthMessages.upLevel : HealthMessages.downLevel,
+                                message: HealthMessages.down(backend: info.proxyName, server: name, backup: info.backup, result: result,
                                                              activeLeft: counts.active, backupLeft: counts.backup,
                                                              sessionsActive: load(slot).current)))
         case .wentUp:
-            onEvent(HealthEvent(backend: info.proxyName, server: info.name, level: HealthMessages.upLevel,
-                                message: HealthMessages.up(backend: info.proxyName, server: info.name, backup: info.backup, result: result,
+            onEvent(HealthEvent(backend: info.proxyName, server: name, level: HealthMessages.upLevel,
+                                message: HealthMessages.up(backend: info.proxyName, server: name, backup: info.backup, result: result,
                                                            activeOnline: counts.active, backupOnline: counts.backup)))
         case .wentStopping:
-            onEvent(HealthEvent(backend: info.proxyName, server: info.name, level: HealthMessages.upLevel,
-                                message: HealthMessages.stopping(backend: info.proxyName, server: info.name, backup: info.backup, result: result,
+            onEvent(HealthEvent(backend: info.proxyName, server: name, level: HealthMessages.upLevel,
+                                message: HealthMessages.stopping(backend: info.proxyName, server: name, backup: info.backup, result: result,
                                                                  activeOnline: counts.active, backupOnline: counts.backup)))
         }
         if transition != .wentUp && hadServers && counts.active + counts.backup == 0 {

@@ -108,18 +108,37 @@ extension ServerStateTable {
     /// Puts a new server in a vacant slot: in forced maintenance, stopped, checks not
     /// configured, its weight, and a fresh last-change date (HAProxy's state for a server
     /// `add server` created).
+    /// With `check`, the check is configured but disabled, its health 0 (HAProxy's dynamic
+    /// servers: `enable health` starts it); the checker loads that health before its first result.
     func occupy(_ slot: Int, _ member: ServerRoster.Member, nowMs: Int64 = MonotonicClock.nowMs()) {
         roster.fill(slot, member)
-        reset(slot, weight: member.config.weight, nowMs: nowMs)
+        let c = member.config
+        reset(slot, weight: c.weight, rise: c.rise, fall: c.fall, checked: c.check,
+              agent: c.checkSettings.agent.enabled && c.checkSettings.agent.port != nil, nowMs: nowMs)
     }
 
     /// Takes a server out: its slot is back in maintenance and unlisted.
     func vacate(_ slot: Int, nowMs: Int64 = MonotonicClock.nowMs()) {
         roster.remove(slot)
-        reset(slot, weight: servers[slot].weight, nowMs: nowMs)
+        unlink(tracker: slot)
+        reset(slot, weight: servers[slot].weight, rise: servers[slot].rise, fall: servers[slot].fall, checked: false, nowMs: nowMs)
     }
 
-    private func reset(_ slot: Int, weight: Int, nowMs: Int64) {
+    /// A server's rise and fall: a dynamic server's own, else the configured ones.
+    public func riseFall(_ slot: Int) -> (rise: Int, fall: Int) {
+        if let c = roster.member(slot)?.config { return (max(1, c.rise), max(1, c.fall)) }
+        return (servers[slot].rise, servers[slot].fall)
+    }
+
+    /// Whether the stats show a server's check columns (check_status, check_rise, ...): while
+    /// its check is enabled and not paused (HAProxy's CHK_ST_ENABLED without CHK_ST_PAUSED;
+    /// entering maintenance pauses it, `disable health` disables it).
+    public func showsCheckColumns(_ slot: Int) -> Bool {
+        let st = status(slot)
+        return st.checkConfigured && st.checkEnabled && !st.checkPaused
+    }
+
+    private func reset(_ slot: Int, weight: Int, rise: Int, fall: Int, checked: Bool, agent: Bool = false, nowMs: Int64) {
         let s = slots[slot]
         s.checkFailures.store(0, ordering: .relaxed)
         s.downTransitions.store(0, ordering: .relaxed)
@@ -129,12 +148,15 @@ extension ServerStateTable {
         s.agentMaxconn.store(-1, ordering: .relaxed)
         checkInfos.withLock { $0[slot] = "" }
         withControl(nowMs: nowMs) { st in
-            var status = ServerStatus(rise: servers[slot].rise, fall: servers[slot].fall, weight: weight, checked: false)
+            var status = ServerStatus(rise: rise, fall: fall, weight: weight, checked: checked)
             status.admin = [.forcedMaint]
             status.op = .stopped
             status.checkHealth = 0
+            status.checkEnabled = false
+            status.agentConfigured = agent
+            status.agentEnabled = false
             st.statuses[slot] = status
-            st.healthOverride[slot] = false
+            st.healthOverride[slot] = checked
             st.touch(slot)
         }
         s.lastChangeMs.store(nowMs, ordering: .relaxed)

@@ -1,7 +1,8 @@
 // The writers of server state: HAProxy 2.6's transitions (server.c srv_update_status,
 // srv_set_admin_flag, srv_set_running/stopping/stopped) and their log messages, byte for byte,
-// applied under the state table's lock. Tracking (`track`) and slow start are not
-// implemented in ringproxy, so their branches are absent.
+// applied under the state table's lock. Trackers (`track`) inherit maintenance and drain
+// here; their UP/DOWN changes follow in ServerTracking.swift. Slow start is not implemented
+// in ringproxy, so its branches are absent.
 
 public enum ServerStateControl {
     /// What the writers hold under the lock.
@@ -149,7 +150,7 @@ extension ServerStateTable {
 
     func prefix(_ i: Int) -> String {
         let info = servers[i]
-        return "\(info.backup ? "Backup " : "")Server \(info.proxyName)/\(info.name)"
+        return "\(info.backup ? "Backup " : "")Server \(info.proxyName)/\(name(i))"
     }
 
     /// `. A active and B backup servers left|online.[ Running on backup.] ...`
@@ -196,14 +197,36 @@ extension ServerStateTable {
         if prev.active + prev.backup > 0 && now.active + now.backup == 0 { backendDown(&st, b) }
     }
 
+    /// HAProxy's srv_set_admin_flag: the trackers inherit a maintenance or a drain that is new
+    /// to the server (not when it already had the other flag of the kind).
     func setAdminFlag(_ st: inout ServerStateControl.State, _ i: Int, _ flag: ServerAdminFlags, _ sessions: SessionCounter) {
         guard !st.statuses[i].admin.contains(flag) else { return }
-        update(&st, i, nextAdmin: st.statuses[i].admin.union(flag), sessions)
+        let before = st.statuses[i].admin
+        update(&st, i, nextAdmin: before.union(flag), sessions)
+        guard let (kind, inherited) = Self.inheritance(flag), before.intersection(kind).isEmpty else { return }
+        for t in trackersOf(i) { setAdminFlag(&st, t, inherited, sessions) }
     }
 
+    /// HAProxy's srv_clr_admin_flag: the trackers lose the inherited flag once the server is
+    /// out of that maintenance or drain altogether.
     func clearAdminFlag(_ st: inout ServerStateControl.State, _ i: Int, _ flag: ServerAdminFlags, _ sessions: SessionCounter) {
         guard st.statuses[i].admin.contains(flag) else { return }
         update(&st, i, nextAdmin: st.statuses[i].admin.subtracting(flag), sessions)
+        guard let (kind, inherited) = Self.inheritance(flag), st.statuses[i].admin.intersection(kind).isEmpty else { return }
+        for t in trackersOf(i) { clearAdminFlag(&st, t, inherited, sessions) }
+    }
+
+    /// The kind of a flag (maintenance or drain) and what trackers inherit of it.
+    static func inheritance(_ flag: ServerAdminFlags) -> (ServerAdminFlags, ServerAdminFlags)? {
+        if !flag.intersection(.maintenance).isEmpty { return (.maintenance, .inheritedMaint) }
+        if !flag.intersection(.drain).isEmpty { return (.drain, .inheritedDrain) }
+        return nil
+    }
+
+    /// ` via b/s` of a tracker's messages.
+    func via(_ i: Int) -> String {
+        guard let t = tracked(i) else { return "" }
+        return " via \(servers[t].proxyName)/\(name(t))"
     }
 
     /// The administrative half of srv_update_status.
@@ -230,8 +253,10 @@ extension ServerStateTable {
                 st.statuses[i].checkHealth = 0
                 st.statuses[i].admin = next
                 st.setOp(i, .stopped)
+                // A maintenance inherited from the tracked server names it.
+                let cause = next.contains(.forcedMaint) ? "" : via(i)
                 event(&st, i, wasStopping ? ServerStateControl.notice : ServerStateControl.alert,
-                      prefix(i) + " is going DOWN for maintenance" + countsText(st, i, stopped: true, sessions: sessions(i)))
+                      prefix(i) + " is going DOWN for maintenance" + cause + countsText(st, i, stopped: true, sessions: sessions(i)))
                 if serverCountDropped() { backendDown(&st, b) }
             }
             return
@@ -242,13 +267,19 @@ extension ServerStateTable {
                 st.statuses[i].checkHealth = st.statuses[i].rise     // start OK, check at once
                 st.healthOverride[i] = true
             }
-            if !st.statuses[i].checkEnabled || st.statuses[i].checkHealth >= st.statuses[i].rise {
+            if let t = tracked(i) {
+                // A tracker takes the state of the server it tracks.
+                let theirs = st.statuses[t].op
+                if theirs != .stopped { st.statuses[i].op = theirs == .stopping ? .stopping : .running }
+            } else if !st.statuses[i].checkEnabled || st.statuses[i].checkHealth >= st.statuses[i].rise {
                 st.statuses[i].op = .running
             }
             st.statuses[i].admin = next
+            let now = "\(st.statuses[i].op == .stopped ? "DOWN" : "UP")/\(next.draining ? "DRAIN" : "READY")"
             if cur.contains(.forcedMaint) && !next.contains(.forcedMaint) {
-                event(&st, i, ServerStateControl.notice,
-                      prefix(i) + " is \(st.statuses[i].op == .stopped ? "DOWN" : "UP")/\(next.draining ? "DRAIN" : "READY") (leaving forced maintenance)")
+                event(&st, i, ServerStateControl.notice, prefix(i) + " is \(now) (leaving forced maintenance)")
+            } else if cur.contains(.inheritedMaint) && !next.contains(.inheritedMaint) {
+                event(&st, i, ServerStateControl.notice, prefix(i) + " is \(now) (leaving maintenance)")
             }
             if serverCountDropped() { backendDown(&st, b) }
             // The drain half below compares with the admin state before the change.
@@ -256,8 +287,13 @@ extension ServerStateTable {
             return
         }
         if next.inMaintenance {
-            // Remaining in maintenance: nothing to report for a drain change.
+            // Remaining in maintenance: one of its causes went (nothing to report for a drain change).
             st.statuses[i].admin = next
+            if cur.contains(.forcedMaint) && !next.contains(.forcedMaint) {
+                event(&st, i, ServerStateControl.notice, prefix(i) + " is leaving forced maintenance but remains in maintenance" + via(i))
+            } else if cur.contains(.inheritedMaint) && !next.contains(.inheritedMaint) {
+                event(&st, i, ServerStateControl.notice, prefix(i) + " remains in forced maintenance")
+            }
             return
         }
         drainHalf(&st, i, cur: cur, next: next, prev: prev)

@@ -27,6 +27,8 @@ public final class ServerStateTable: Sendable {
         public var tracked: Int? = nil
         /// Waits for its first DNS answer: starts in maintenance (resolution), HAProxy's RMAINT.
         public var resolutionPending = false
+        /// `agent-check` with an `agent-port`.
+        public var agent = false
     }
 
     public struct BackendInfo: Sendable {
@@ -42,6 +44,7 @@ public final class ServerStateTable: Sendable {
     static let opMask: UInt64 = 0x3                  // bits 0-1: ServerOpState
     static let adminShift: UInt64 = 2                // bits 2-9: ServerAdminFlags
     static let checkEnabledBit: UInt64 = 1 << 10     // CHK_ST_ENABLED of the health check
+    static let checkPausedBit: UInt64 = 1 << 11      // CHK_ST_PAUSED (maintenance)
     static let healthShift: UInt64 = 16              // bits 16-23: check health
     static let statusShift: UInt64 = 24              // bits 24-31: CheckStatus of the last check
     static let weightShift: UInt64 = 32              // bits 32-47: user weight
@@ -79,6 +82,8 @@ public final class ServerStateTable: Sendable {
     public let startMs: Int64
     /// Per server: the servers that track it (`track`), and who is told of state changes.
     let trackers: [[Int]]
+    /// Tracking links `add server … track` made at run time (ServerTracking.swift).
+    let trackLinks = Mutex(TrackLinks())
     let observer = Mutex<ServerStateObserver?>(nil)
     /// Wall clock minus monotonic clock at start: ages are counted in whole wall-clock
     /// seconds, as HAProxy's `now.tv_sec - last_change` does.
@@ -105,6 +110,7 @@ public final class ServerStateTable: Sendable {
                                           backup: s.backup, checked: s.check, disabled: s.disabled,
                                           rise: s.rise, fall: s.fall, weight: s.weight))
                 servers[servers.count - 1].resolutionPending = s.options.unresolved && !s.disabled
+                servers[servers.count - 1].agent = s.checkSettings.agent.enabled && s.checkSettings.agent.port != nil
             }
             // Hashes (map-based or consistent) keep their map or ring as built: like
             // static-rr, they accept only 0% and 100% at run time in ringproxy.
@@ -130,6 +136,8 @@ public final class ServerStateTable: Sendable {
             // Start UP with health = rise (spec §7.2), or in maintenance when `disabled`
             // (HAProxy sets both the config and the forced flags then).
             var st = ServerStatus(rise: s.rise, fall: s.fall, weight: s.weight, checked: s.checked)
+            st.agentConfigured = s.agent
+            st.agentEnabled = s.agent
             if s.disabled {
                 st.admin = [.configMaint, .forcedMaint]; st.op = .stopped
                 st.checkHealth = 0; st.checkPaused = true
@@ -152,6 +160,7 @@ public final class ServerStateTable: Sendable {
         var w = UInt64(s.op.rawValue) & opMask
         w |= UInt64(s.admin.rawValue) << adminShift
         if s.checkEnabled { w |= checkEnabledBit }
+        if s.checkPaused { w |= checkPausedBit }
         w |= UInt64(s.checkHealth & 0xff) << healthShift
         w |= UInt64(s.lastStatus.rawValue) << statusShift
         w |= UInt64(s.userWeight & 0xffff) << weightShift
@@ -263,27 +272,34 @@ public final class ServerStateTable: Sendable {
     /// The stats `status` word as HAProxy 2.6 prints it: `UP`, `UP 1/3`, `DOWN`, `DOWN 2/3`,
     /// `NOLB`, `DRAIN`, `MAINT`, `no check`.
     public func statusWord(_ server: Int) -> String {
-        let info = servers[server]
         let w = word(server)
         let admin = Self.admin(w)
+        // HAProxy names the server a tracker inherited its maintenance from.
+        if admin.contains(.inheritedMaint) && !admin.contains(.resolutionMaint), let via = tracked(server) {
+            return "MAINT (via \(servers[via].proxyName)/\(name(via)))"
+        }
         if admin.inMaintenance { return "MAINT" }
         // A tracking server shows the check of the server at the end of its chain (HAProxy's `ref`).
         let ref = trackedEnd(server)
         let rw = ref == server ? w : word(ref)
         let checkEnabled = rw & Self.checkEnabledBit != 0
         let health = Int((rw >> Self.healthShift) & 0xff)
-        let maxHealth = servers[ref].rise + servers[ref].fall - 1
+        let (rise, fall) = riseFall(ref)
+        let maxHealth = rise + fall - 1
+        // The counts follow the state of the server whose check it is (HAProxy's `ref`), the
+        // word the server's own state: a tracker left DOWN shows `DOWN 3/3` of an UP check.
+        let counts = Self.op(rw) != .stopped ? "\(health - rise + 1)/\(fall)" : "\(health)/\(rise)"
         switch Self.op(w) {
         case .running, .starting:
             let goingDown = checkEnabled && health < maxHealth
-            if admin.contains(.forcedDrain) { return goingDown ? "DRAIN \(health - servers[ref].rise + 1)/\(servers[ref].fall)" : "DRAIN" }
+            if admin.contains(.forcedDrain) { return goingDown ? "DRAIN \(counts)" : "DRAIN" }
             if !checkEnabled { return "no check" }
-            return goingDown ? "UP \(health - servers[ref].rise + 1)/\(servers[ref].fall)" : "UP"
+            return goingDown ? "UP \(counts)" : "UP"
         case .stopping:
             if !checkEnabled || health == maxHealth { return "NOLB" }
-            return "NOLB \(health - servers[ref].rise + 1)/\(servers[ref].fall)"
+            return "NOLB \(counts)"
         case .stopped:
-            if checkEnabled && health > 0 { return "DOWN \(health)/\(servers[ref].rise)" }
+            if checkEnabled && health > 0 { return "DOWN \(counts)" }
             return "DOWN"
         }
     }
@@ -387,10 +403,28 @@ public final class ServerStateTable: Sendable {
         slots[server].agentMaxconn.store(value, ordering: .relaxed)
     }
 
+    /// False once `disable agent` stopped the server's agent (or it has none).
+    public func agentEnabled(_ server: Int) -> Bool { control.withLock { $0.statuses[server].agentEnabled } }
+
+    /// `enable|disable agent`; false when the server has no agent.
+    @discardableResult
+    public func setAgentEnabled(server: Int, _ on: Bool, nowMs: Int64 = MonotonicClock.nowMs()) -> Bool {
+        withControl(nowMs: nowMs) { st in
+            guard st.statuses[server].agentConfigured else { return false }
+            st.statuses[server].agentEnabled = on
+            st.touch(server)
+            return true
+        }
+    }
+
     /// True while checks of this server are paused (maintenance) or disabled (`disable health`).
+    /// A dynamic server's check follows HAProxy's flags exactly: one enabled while the server
+    /// was already in maintenance is not paused, and runs.
     public func checksPaused(_ server: Int) -> Bool {
         let w = word(server)
-        return Self.admin(w).inMaintenance || w & Self.checkEnabledBit == 0
+        if w & Self.checkEnabledBit == 0 { return true }
+        if roster.reserved[server] { return w & Self.checkPausedBit != 0 }
+        return Self.admin(w).inMaintenance
     }
 
     /// Runs `change` on the writers' state under the lock, then publishes every server it

@@ -49,6 +49,10 @@ public struct ServerStatus: Equatable, Sendable {
     public var userWeight: Int
     public let initialWeight: Int
     public var lastStatus: CheckStatus = .none
+    /// `agent-check` with an agent port (the agent's CHK_ST_CONFIGURED).
+    public var agentConfigured = false
+    /// The agent runs: configured and not `disable agent` (a dynamic server's starts disabled).
+    public var agentEnabled = false
 
     public init(rise: Int, fall: Int, weight: Int, checked: Bool) {
         self.rise = max(1, rise); self.fall = max(1, fall)
@@ -73,6 +77,9 @@ public struct ServerStatus: Equatable, Sendable {
     public var checkStateFlags: Int {
         (checkConfigured ? 0x2 : 0) | (checkEnabled ? 0x4 : 0) | (checkPaused ? 0x8 : 0)
     }
+
+    /// `srv_agent_state`: CHK_ST_CONFIGURED|CHK_ST_AGENT, and CHK_ST_ENABLED (maintenance does not pause agents).
+    public var agentStateFlags: Int { agentConfigured ? 0x12 | (agentEnabled ? 0x4 : 0) : 0 }
 }
 
 extension CheckStatus {

@@ -6,9 +6,17 @@
 // lock, nothing more per request); listings skip it (ServerRoster).
 
 public enum DynamicServerSlots {
-    /// Vacant slots reserved per backend. HAProxy has no such limit; ringproxy's tables are
-    /// fixed-size, and each reserved slot costs the balancers one skipped entry per pick.
+    /// Vacant slots reserved per backend unless `tune.dynamic-servers` says otherwise.
+    /// HAProxy has no such limit; ringproxy's tables are fixed-size, and each reserved slot
+    /// costs the balancers one skipped entry per pick.
     public static let perBackend = 8
+    /// The most `tune.dynamic-servers` accepts.
+    public static let largest = 4096
+
+    /// The slots a configuration reserves per backend.
+    public static func count(_ configuration: Configuration) -> Int {
+        configuration.global.tune.dynamicServers ?? perBackend
+    }
 
     /// The name of reserved slot `n` of a backend: it cannot be written in a configuration
     /// nor typed on the CLI (a control character), so it never matches a lookup.
@@ -33,7 +41,7 @@ public enum DynamicServerSlots {
             guard acceptsDynamicServers(p), p.identity.dispatch == nil || p.balancing.explicit else { continue }
             // A `listen` without servers is routed as having none (Router, relaysTCP): leave it so.
             if p.kind == .listen && p.servers.isEmpty { continue }
-            for n in 0..<perBackend {
+            for n in 0..<count(configuration) {
                 var s = ServerConfig(name: placeholderName(n), host: "0.0.0.0", port: 0,
                                      location: SourceLocation(file: "<dynamic>", line: 0))
                 s.disabled = true

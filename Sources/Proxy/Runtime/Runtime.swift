@@ -125,7 +125,8 @@ public final class RunningProxy: @unchecked Sendable {
             : nil
         if let p = peers { handler.peersSnapshot = { p.snapshot() } }
         let targets = CheckTarget.targets(configuration: configuration, table: states)
-        checker = targets.isEmpty ? nil
+        // Reserved slots may get checked servers at run time (`add server … check`).
+        checker = targets.isEmpty && !states.roster.reserved.contains(true) ? nil
             : HealthChecker(table: states, targets: targets, onEvent: HealthEventLogger(targets: logTargets, toStderr: foreground).callAsFunction)
         if let checker {
             // scur, the backend's connections not queued, the server's queue (HAProxy's
@@ -149,6 +150,7 @@ public final class RunningProxy: @unchecked Sendable {
         control = RuntimeControl(configuration: configuration, handler: handler, engine: engine, mailbox: mailbox,
                                  listenerFrontends: listeners.map(\.frontend),
                                  logEvent: { e in apiLoggerLock.lock(); apiLogger(e); apiLoggerLock.unlock() })
+        control.checker = checker
         handler.statsAdjust = { [control] m in control.decorate(&m) }
         checker?.agentMaxconnChanged = { [control] slot, v in control.applyServerMaxconn(slot, v) }
         handler.statsForm = { [control] body in control.applyStatsForm(body) }

@@ -13,6 +13,12 @@ extension RuntimeControl {
     ]
     /// Options HAProxy accepts on a dynamic server that ringproxy applies at run time.
     static let dynamicOptionsApplied: Set<String> = ["weight", "maxconn", "disabled", "enabled", "proto"]
+    /// Check and tracking options, read as on a `server` line (ServerOptionParser).
+    static let dynamicCheckOptions: Set<String> = [
+        "check", "no-check", "inter", "fastinter", "downinter", "rise", "fall", "port", "addr",
+        "check-send-proxy", "no-check-send-proxy", "track",
+        "agent-check", "no-agent-check", "agent-port", "agent-inter", "agent-addr", "agent-send",
+    ]
 
     /// `b/s` → (backend name, server name), or nil when either part is missing.
     static func splitServerPath(_ text: String) -> (String, String)? {
@@ -57,6 +63,14 @@ extension RuntimeControl {
             let takesValue = ServerOptionParser.withValue.contains(option)
             let value = r[i + 1]
             if takesValue && value.isEmpty { return .error("'\(option)' expects \(ServerOptionParser.expected(option)) as an argument.\n") }
+            if Self.dynamicCheckOptions.contains(option) {
+                let line = KeywordLine(words: r.words, argumentStart: 0, keyword: "server", location: SourceLocation(file: "<cli>", line: 0))
+                var warnings: [String] = []
+                do { try ServerOptionParser.applyOne(option, takesValue ? value : nil, at: i + 1, line, &server, hasTLS: false, &warnings) }
+                catch { return .error(error.message + "\n") }
+                i += takesValue ? 2 : 1
+                continue
+            }
             guard Self.dynamicOptionsApplied.contains(option) else {
                 return .error("'\(option)' option is not supported yet on a dynamic server by ringproxy.\n")
             }
@@ -80,11 +94,29 @@ extension RuntimeControl {
         }
         // HAProxy: h2 needs an HTTP backend.
         if http2 && proxy.mode != .http { return .error("MUX protocol is not usable for server.\n") }
+        // HAProxy's _srv_parse_finalize, then srv_apply_track.
+        if server.check && server.options.track != nil { return .error("unable to enable checks and tracking at the same time!\n") }
+        if server.checkSettings.agent.enabled && server.checkSettings.agent.port == nil {
+            return .error("server \(sname) does not have agent port. Agent check has been disabled.\n")
+        }
+        var tracked: Int? = nil
+        if let track = server.options.track {
+            switch trackTarget(track, of: proxy) {
+            case .success(let t): tracked = t
+            case .failure(let e): return e.reply
+            }
+        }
+        let checks: [CheckTarget]
+        do { checks = try CheckTarget.targets(dynamic: server, proxy: proxy, slot: 0) }
+        catch { return .error("\(error)\n") }
+        if server.checkSettings.agent.enabled && !checks.contains(where: \.isAgent) {
+            return .error("ringproxy does not resolve host names at run time yet: give the agent address as an IP address.\n")
+        }
         if states.listedServers(backend: b).contains(where: { states.name($0) == sname }) {
             return .error("Already exists a server with the same name in backend.\n")
         }
         guard let slot = states.backends[b].servers.first(where: { states.roster.reserved[$0] && !states.roster.isListed($0) }) else {
-            return .error("ringproxy has no room left for a dynamic server in backend '\(bname)' (\(DynamicServerSlots.perBackend) are reserved at start per backend when a stats socket exists).\n")
+            return .error("ringproxy has no room left for a dynamic server in backend '\(bname)': \(DynamicServerSlots.count(configuration)) are reserved at start per backend when a stats socket exists (global 'tune.dynamic-servers N' sets how many).\n")
         }
         guard let (ss, len) = makeSockaddr(host: server.options.socket?.description ?? server.host, port: server.port == 0 ? 80 : server.port) else {
             return .error("Invalid address '\(address)'.\n")
@@ -102,6 +134,15 @@ extension RuntimeControl {
         if let m = server.maxconn, m > 0 { applyServerMaxconn(slot, m) }
         states.occupy(slot, ServerRoster.Member(name: sname, config: server, http2: http2))
         if server.disabled { states.markConfigDisabled(slot) }
+        if let tracked { states.link(tracker: slot, to: tracked) }
+        // Registered with the checker, disabled until `enable health` (HAProxy's dynamic servers).
+        if !checks.isEmpty {
+            guard let checker else {
+                states.vacate(slot)
+                return .error("ringproxy has no health checker running: checks cannot be added.\n")
+            }
+            checker.register(checks.map { var t = $0; t.server = slot; return t })
+        }
         return .message("New server registered.\n")
     }
 
@@ -159,6 +200,8 @@ extension RuntimeControl {
         if sessions(ofServer: slot) > 0 || (engine?.serverActive(slot) ?? 0) > 0 || queued > 0 {
             return .error("Server still has connections attached to it, cannot remove it.\n")
         }
+        // HAProxy's check_purge: the checks stop before the slot can be reused.
+        checker?.unregister(server: slot)
         states.vacate(slot)
         serverAddresses.withLock { $0[slot] = nil }
         if serverMaxconn.withLock({ $0.removeValue(forKey: slot) }) != nil { engine?.setServerMaxconn(slot, 0) }
@@ -176,9 +219,32 @@ extension RuntimeControl {
     /// HAProxy's SRV_F_NON_PURGEABLE: a server that tracks or is tracked, or that a rule, an
     /// ACL or a sample fetch names (`srv_sess_rate(b/s)`, `use-server s`).
     func isReferenced(_ slot: Int, backend: String, server: String) -> Bool {
-        if states.roster.reserved[slot] { return false }       // dynamic: nothing in the configuration names it
-        if states.servers[slot].tracked != nil || !states.trackers[slot].isEmpty { return true }
+        if states.roster.reserved[slot] { return false }       // dynamic: nothing names it (it cannot be tracked)
+        if states.servers[slot].tracked != nil || !states.trackers[slot].isEmpty || states.wasTrackedAtRunTime(slot) { return true }
         return ServerReferences.names(configuration, backend: backend, server: server)
+    }
+
+    /// HAProxy's srv_apply_track for a server of `proxy`: the slot of the server to track.
+    func trackTarget(_ track: TrackedServer, of proxy: ProxyConfig) -> Result<Int, CLIError> {
+        let bname = track.backend ?? proxy.name
+        guard let tp = configuration.proxies.first(where: { $0.isBackend && $0.name == bname }),
+              let b = states.backendIndex(named: bname) else {
+            return .failure(.message("unable to find required proxy '\(bname)' for tracking.\n"))
+        }
+        guard let t = states.listedServers(backend: b).first(where: { states.name($0) == track.server }) else {
+            return .failure(.message("unable to find required server '\(track.server)' for tracking.\n"))
+        }
+        let path = "\(bname)/\(track.server)"
+        // A dynamic server may be deleted: HAProxy keeps the chains to configured servers.
+        if states.roster.reserved[t] { return .failure(.message("unable to use \(path) for tracking as it is a dynamic server.\n")) }
+        let c = serverConfig(t)
+        if !c.check && !c.checkSettings.agent.enabled && c.options.track == nil {
+            return .failure(.message("unable to use \(path) for tracking as it does not have any check nor agent enabled.\n"))
+        }
+        if tp.name != proxy.name && tp.checks.disableOn404 != proxy.checks.disableOn404 {
+            return .failure(.message("unable to use \(path) for tracking: disable-on-404 option inconsistency.\n"))
+        }
+        return .success(t)
     }
 
     /// `enable server` / `set server state ready` on a server ringproxy cannot serve.

@@ -38,10 +38,13 @@ extension RuntimeControl {
         let checkPort = s.checkPort ?? 0
         let checkAddr = s.checkAddr ?? "-"
         let names = resolutionNames(slot)
+        // HAProxy's `addr` and `port` set the agent's address and port too.
+        let agent = s.checkSettings.agent
+        let agentAddr = agent.host ?? s.checkAddr ?? "-", agentPort = agent.port ?? s.checkPort ?? 0
         return "\(proxyID(b.name)) \(b.name) \(sid) \(states.name(slot)) \(AddressParser.isIP(addr.host) || s.options.socket != nil ? addr.host : "-") "
             + "\(st.op.rawValue) \(st.admin.rawValue) \(st.userWeight) \(st.initialWeight) \(v.lastChangeSeconds) "
-            + "\(st.lastStatus.haproxyCode) \(st.lastStatus.haproxyResult) \(st.checkHealth) \(st.checkStateFlags) 0 "
-            + "0 0 \(names.fqdn) \(addr.port) \(names.srvRecord) 0 \(checkPort) \(checkAddr) - 0"
+            + "\(st.lastStatus.haproxyCode) \(st.lastStatus.haproxyResult) \(st.checkHealth) \(st.checkStateFlags) \(st.agentStateFlags) "
+            + "0 0 \(names.fqdn) \(addr.port) \(names.srvRecord) 0 \(checkPort) \(checkAddr) \(agentAddr) \(agentPort)"
     }
 
     func showServersState(_ backend: String) -> CLIReply {
@@ -129,9 +132,12 @@ extension RuntimeControl {
     func setAgentChecks(_ arg: String, enabled: Bool) -> CLIReply {
         switch findServer(arg) {
         case .failure(let e): return e.reply
-        case .success:
-            // ringproxy has no agent checks yet: none is ever configured.
-            return enabled ? .error("Agent was not configured on this server, cannot enable.\n") : .none
+        case .success(let (_, slot)):
+            // HAProxy's `disable agent` says nothing on a server without an agent.
+            if !states.setAgentEnabled(server: slot, enabled) && enabled {
+                return .error("Agent was not configured on this server, cannot enable.\n")
+            }
+            return .none
         }
     }
 

@@ -52,6 +52,9 @@ public final class RuntimeControl: @unchecked Sendable {
     public let serverAddresses = Mutex<[Int: String]>([:])
     /// Host names the resolver thread found for SRV slots (slot → target), for `show servers state`.
     public let resolvedNames = Mutex<[Int: String]>([:])
+    /// The health checker, which `add server … check` and `del server` add probes to and
+    /// remove them from (set by the runtime at start, before the runtime API runs).
+    public var checker: HealthChecker? = nil
 
     package init(configuration: Configuration, handler: StreamHandler, engine: Engine?, mailbox: WorkerMailbox?,
                 listenerFrontends: [Int] = [], logEvent: @escaping @Sendable (HealthEvent) -> Void = { _ in }) {

@@ -233,17 +233,24 @@ public enum StatsCSV {
         r["lastchg"] = "\(v.lastChangeSeconds)"
         r["iid"] = "\(m.proxyID(p.name))"; r["sid"] = "\(ObjectIDs.servers(p)[sid - 1])"; r["type"] = "2"
         r["lbtot"] = "\(c[row, .lbtot])"
+        if let t = m.states.tracked(slot) { r["tracked"] = "\(m.states.servers[t].proxyName)/\(m.states.name(t))" }
         r["cli_abrt"] = "\(c[row, .cliAbrt])"; r["srv_abrt"] = "\(c[row, .srvAbrt])"
         r["lastsess"] = lastSession(m, c, row: row)
-        if info.checked && !info.disabled {
+        // A dynamic server's check counters show while its check is enabled, its results
+        // while it is not paused either (HAProxy's CHK_ST_ENABLED / CHK_ST_PAUSED).
+        let dynamic = m.states.roster.reserved[slot]
+        if dynamic ? v.checkEnabled : info.checked && !info.disabled {
             r["chkfail"] = "\(v.checkFailures)"; r["chkdown"] = "\(v.downTransitions)"
             r["downtime"] = "\(v.downtimeSeconds)"
+        }
+        if m.states.showsCheckColumns(slot) {
+            let (rise, fall) = m.states.riseFall(slot)
             r["check_status"] = v.lastCheck.code
             if v.lastCheck.hasCode { r["check_code"] = "\(v.checkCode)" }
             if v.lastCheck != .none { r["check_duration"] = "\(max(0, v.checkDurationMs))" }
             r["check_desc"] = v.lastCheck.description
             r["last_chk"] = m.states.lastCheckInfo(slot)
-            r["check_rise"] = "\(info.rise)"; r["check_fall"] = "\(info.fall)"; r["check_health"] = "\(v.health)"
+            r["check_rise"] = "\(rise)"; r["check_fall"] = "\(fall)"; r["check_health"] = "\(v.health)"
         }
         if p.mode == .http {
             httpResponses(&r, c, row: row)

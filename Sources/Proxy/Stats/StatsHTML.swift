@@ -199,12 +199,12 @@ public enum StatsHTML {
         let kind = info.backup ? "backup" : "active"
         let cls: String
         if v.maintenance { cls = "maintain" }
-        else if !info.checked { cls = "no_check" }
+        else if !(info.checked || m.states.roster.member(slot)?.config.check == true) { cls = "no_check" }
         else if word == "UP" { cls = "\(kind)_up" }
         else if word == "DOWN" { cls = "\(kind)_down" }
         else if v.up { cls = "\(kind)_going_down" }
         else { cls = "\(kind)_going_up" }
-        let checked = info.checked && !info.disabled
+        let checked = m.states.showsCheckColumns(slot)
         var lastChk = ""
         if checked && v.lastCheck != .none {
             lastChk = "\(v.lastCheck.code)\(v.lastCheck.hasCode ? "/\(v.checkCode)" : "") in \(max(0, v.checkDurationMs))ms"

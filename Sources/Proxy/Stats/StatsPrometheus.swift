@@ -147,7 +147,7 @@ public enum StatsPrometheus {
         }
     }
 
-    static func checked(_ slot: Int, _ m: StatsModel) -> Bool { m.states.servers[slot].checked && !m.states.servers[slot].disabled }
+    static func checked(_ slot: Int, _ m: StatsModel) -> Bool { m.states.showsCheckColumns(slot) }
 
     /// A server's state as the exporter names it.
     static func serverState(_ slot: Int, _ m: StatsModel) -> String {
