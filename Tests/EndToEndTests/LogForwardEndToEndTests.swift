@@ -59,7 +59,7 @@ struct LogForwardWorld {
     /// The messages relayed: (what is sent, whether its level passes the `err` logger).
     static let messages: [String] = [
         "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 1234 ID47 [exampleSDID@32473 iut=\"3\" eventSource=\"Application\"] An application event",
-        "<34>1 2003-10-11T22:14:15.003000+02:00 host app - - - a message with nil pid, msgid and sd",
+        "<34>1 2003-10-11T22:14:15.00300+02:00 host app - - - a message with nil pid, msgid and sd",
         "<13>1 - - - - - - all nil",
         "<11>1 2003-08-24T05:14:15-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the do-nuts.",
         "<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed for lonvick on /dev/pts/8",
@@ -157,7 +157,7 @@ func blankRelayDates(_ s: String) -> String {
             "An application event\n",
             // len 80: the element that does not fit (the structured data) and all after it are dropped.
             "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 1234 ID47 \n",
-            "<34>1 2003-10-11T22:14:15.003000+02:00 host app - - - a message with nil pid, msgid and sd\n",
+            "<34>1 2003-10-11T22:14:15.00300+02:00 host app - - - a message with nil pid, msgid and sd\n",
         ], "\(c.udp.prefix(11))")
         let total = LogForwardWorld.messages.map(LogForwardWorld.udpCount).reduce(0, +)
         #expect(c.udp.count == total * 2 + LogForwardWorld.messages.enumerated().filter { $0.element.hasPrefix("<") }.map { LogForwardWorld.udpCount($0.element) }.reduce(0, +))

@@ -102,8 +102,8 @@ import Glibc
 
     @Test func streamFraming() {
         func next(_ s: String) -> SyslogStreamFraming.Next { Array(s.utf8).withUnsafeBytes { SyslogStreamFraming.next($0) } }
-        #expect(next("<13>a line\r\nrest") == .message(0..<9, consumed: 11))
-        #expect(next("<13>a line\n") == .message(0..<9, consumed: 10))
+        #expect(next("<13>a line\r\nrest") == .message(0..<10, consumed: 12))
+        #expect(next("<13>a line\n") == .message(0..<10, consumed: 11))
         #expect(next("<13>no end yet") == .needMore)
         #expect(next("12 <13>counted<13>") == .message(3..<15, consumed: 15))
         #expect(next("12 <13>coun") == .needMore)
