@@ -175,6 +175,13 @@ typedef struct conn {
                                   request is read */
     int64_t inspect_dl;        /* mode tcp: the end of tcp-request inspect-delay (0: not inspecting) */
     uint8_t inspect_final;     /* mode tcp: the inspection ends now (delay passed, client closed) */
+    uint8_t res_inspect;       /* mode tcp, tcp-response rules: 1 the server's bytes are held while
+                                  they decide; 2 accepted, a cancelled receive still to complete */
+    uint8_t rinspect_final;    /* the response inspection ends now (its delay passed) */
+    uint8_t rinspect_eof;      /* the server's end of stream came while its bytes were held */
+    uint8_t rinspect_kill;     /* `tcp-response content close`: once the held bytes went, both
+                                  connections end (the server's with a reset; logged `--`) */
+    int64_t rinspect_dl;       /* the end of tcp-response inspect-delay (0: not waiting) */
     int srv_draining;          /* exchange over, client kept: waiting for the server ops to end */
     char term0, term1;
     int logged;
@@ -479,6 +486,8 @@ void tunnel_server_eof(worker *w, conn *c, int res);
 void tunnel_fail(worker *w, conn *c, char t0, char t1);   /* instead of an error page */
 void tunnel_timeout(worker *w, conn *c);
 void tunnel_upgrade(worker *w, conn *c);        /* a 101 is forwarded: the rest is a tunnel */
+void tunnel_inspect(worker *w, conn *c);        /* tcp-response rules on the held server bytes */
+void tunnel_inspect_recv(worker *w, conn *c, int res);   /* a server receive while they are held */
 
 /* rp_control.c */
 int control_init(worker *w);                    /* wake eventfd and server address copies */

@@ -116,6 +116,7 @@ void request_head(worker *w, conn *c) {
     call->pp_in = c->pp_in; call->pp_unique_id = NULL; call->pp_unique_id_len = 0;
     call->pp_dst = c->pp_dst; call->pp_addrs = NULL;
     call->transparent = 0; call->server_addr = NULL;
+    call->res_inspect = 0; call->tunnel_inspect = 0;
     w->e->cfg.cb.on_request(w->e->cfg.cb.ctx, call);
     if (call->client_timeout_ms) c->client_to = call->client_timeout_ms;
 
@@ -183,6 +184,7 @@ void request_head(worker *w, conn *c) {
     c->server_fin_to = call->server_fin_timeout_ms;
     c->splice_bits = (uint8_t)call->splice;
     c->tunnel = (uint8_t)(call->tunnel != 0);
+    c->res_inspect = (uint8_t)(c->tunnel && call->res_inspect);
     c->reuse = (uint8_t)call->reuse;
     if (call->pp_unique_id) pp_keep_unique_id(c, call->pp_unique_id, call->pp_unique_id_len);
     if (call->pp_addrs || c->pp_out) pp_keep_addrs(c, call->pp_addrs);

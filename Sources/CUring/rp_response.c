@@ -24,6 +24,7 @@ void response_head(worker *w, conn *c) {
     call->body_wait = 0; call->client_closed = 0; call->cli_fd = c->fd[CLI];
     call->pp_in = c->pp_in; call->pp_unique_id = NULL; call->pp_unique_id_len = 0;
     call->client_timeout_ms = call->server_timeout_ms = 0;
+    call->res_inspect = 0; call->tunnel_inspect = 0;
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE) {
         if (call->head_too_big) { send_page(w, c, 502, 'P', 'H'); return; }
@@ -163,6 +164,7 @@ static void on_response_recv_end(worker *w, conn *c, int res) {
 /* Bytes (or the end) from the server. */
 void on_response_recv(worker *w, conn *c, int res) {
     half *rs = &c->h[RESP];
+    if (c->res_inspect) { tunnel_inspect_recv(w, c, res); return; }   /* mode tcp: bytes held */
     if (res <= 0) { on_response_recv_end(w, c, res); return; }
     /* the server answered after all (bytes it sent before it closed): the request reached it,
        so it must not be replayed when the send completes */
@@ -221,7 +223,10 @@ void on_response_sent(worker *w, conn *c, int res) {
         /* a response delimited by the server's close: spliced until its end of stream */
         if (pump_start(w, c, RESP, -1) == 0) return;
     }
-    if (c->tunnel) { tunnel_touch(w, c); srecv_arm(w, c); return; }
+    if (c->tunnel) {
+        if (c->rinspect_kill) { conn_close(w, c); return; }   /* tcp-response `close`: all went */
+        tunnel_touch(w, c); srecv_arm(w, c); return;
+    }
     c->sdl = c->server_to ? w->now + c->server_to : 0;
     c->cdl = 0;
     tw_schedule(w, c);

@@ -6,6 +6,7 @@
 static int64_t conn_deadline(const conn *c) {
     int64_t d = c->cdl;
     if (c->sdl && (!d || c->sdl < d)) d = c->sdl;
+    if (c->rinspect_dl && (!d || c->rinspect_dl < d)) d = c->rinspect_dl;
     return d;
 }
 
@@ -42,6 +43,11 @@ static void conn_timeout(worker *w, conn *c) {
     int64_t now = w->now;
     COUNT(w, timeouts);
     int rph = c->h[REQ].phase;
+    if (c->rinspect_dl && c->rinspect_dl <= now) {        /* tcp-response inspect-delay over */
+        c->rinspect_dl = 0; c->rinspect_final = 1;
+        tunnel_inspect(w, c);
+        return;
+    }
     if (c->tunnel && (rph == PH_BODY || rph == PH_DONE)) { tunnel_timeout(w, c); return; }
     if (c->sdl && c->sdl <= now) {
         c->sdl = 0;

@@ -4,6 +4,8 @@
 // "until close" on its half, and an end of stream on one side is passed on as a half-close
 // (shutdown SHUT_WR) to the other. Nothing here knows what the bytes mean.
 #include "rp_internal.h"
+#include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -29,9 +31,12 @@ void tunnel_start(worker *w, conn *c) {
     half *rq = &c->h[REQ], *rs = &c->h[RESP];
     c->t.connected = c->t.connected ? c->t.connected : w->now;
     req_phase(c, PH_BODY);
-    rs->phase = PH_BODY; rs->body = RP_BODY_CLOSE; rs->body_done = 0; rs->fill = 0;
+    rs->phase = c->res_inspect ? PH_HEAD : PH_BODY; rs->body = RP_BODY_CLOSE; rs->body_done = 0; rs->fill = 0;
     tunnel_touch(w, c);
-    srecv_arm(w, c);
+    if (c->res_inspect) {
+        tunnel_inspect(w, c);                    /* HAProxy runs the rules once connected */
+        if (c->state != C_ACTIVE) return;        /* rejected */
+    } else srecv_arm(w, c);
     if (w->e->servers[c->server].send_proxy && !c->pooled_server) pp_prepend(w, c);
     if (rq->iovcnt > 0) { half_send(w, c, REQ); return; }
     rq->fill = 0; c->rkeep = 0;
@@ -104,4 +109,93 @@ void tunnel_upgrade(worker *w, conn *c) {
     }
     rq->fill = 0; c->rkeep = 0;
     crecv_arm(w, c);
+}
+
+/* ---------- tcp-response content rules (mode tcp) ----------
+   The server's first bytes are held in the response buffer (its phase stays HEAD) and shown to
+   Swift once connected, on each receive, at the server's end of stream and when the inspect
+   delay passes, until the rules decide: then they are relayed (and the relay goes on), or both
+   connections are closed. The request direction relays meanwhile, as HAProxy's. */
+
+/* The held bytes go to the client; the response direction relays from then on. */
+static void tunnel_release(worker *w, conn *c) {
+    half *rs = &c->h[RESP];
+    RP_ASSERT(!rs->recv && !rs->send);
+    c->res_inspect = 0; c->rinspect_dl = 0;
+    rs->phase = PH_BODY;
+    tunnel_touch(w, c);
+    if (rs->fill) {
+        rs->iov[0].iov_base = rs->buf; rs->iov[0].iov_len = rs->fill; rs->iovcnt = 1;
+        rs->fill = 0;
+        half_send(w, c, RESP);                   /* then a receive: the end of stream again */
+        return;
+    }
+    if (c->rinspect_kill) { conn_close(w, c); return; }
+    if (c->rinspect_eof) { tunnel_server_eof(w, c, 0); return; }
+    srecv_arm(w, c);
+}
+
+void tunnel_inspect(worker *w, conn *c) {
+    half *rs = &c->h[RESP];
+    if (c->res_inspect != 1) return;
+    rp_head_call *call = &w->call;
+    memset(call, 0, offsetof(rp_head_call, iov));
+    call->worker = w->id; call->slot = conn_slot(w, c);
+    call->frontend = c->frontend; call->listener = c->listener; call->buf = rs->buf;
+    call->len = rs->fill < BUFSZ ? rs->fill : BUFSZ;
+    call->client = &c->caddr; call->request_index = c->req_index; call->server = c->server;
+    call->inspect_again = c->rinspect_dl != 0 || c->rinspect_final;
+    /* the delay passed, the server closed, or the buffer is full: no more bytes to wait for */
+    call->inspect_final = c->rinspect_final || c->rinspect_eof || rs->fill >= BUFSZ;
+    call->verdict = RP_NEED_MORE; call->iovcnt = 0; call->close_after = 0; call->server_reuse = 0;
+    call->resp = NULL; call->tunnel = 0; call->body_wait = 0; call->client_closed = 0;
+    call->cli_fd = c->fd[CLI]; call->pp_in = c->pp_in; call->pp_unique_id = NULL; call->pp_unique_id_len = 0;
+    call->client_timeout_ms = call->server_timeout_ms = 0;
+    call->res_inspect = 0; call->tunnel_inspect = 1;
+    w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
+    if (call->verdict == RP_DROP || call->verdict == RP_DROP_QUIET) {
+        /* tcp-response content reject: both connections closed, nothing relayed (PD); the
+           held bytes count in %B as HAProxy's (bytes read from the server) */
+        c->term0 = 'P'; c->term1 = 'D'; c->status = -1;
+        c->bytes_out += rs->fill;
+        if (call->verdict == RP_DROP_QUIET) c->logged = 1;
+        conn_close(w, c);
+        return;
+    }
+    if (call->verdict == RP_NEED_MORE && !call->inspect_final) {
+        if (!c->rinspect_dl) {
+            c->rinspect_dl = w->now + (call->inspect_ms ? call->inspect_ms : 1);
+            tw_schedule(w, c);
+        }
+        if (!rs->recv && !c->rinspect_eof) srecv_arm(w, c);
+        return;
+    }
+    /* accepted (or no rule could wait longer) */
+    if (call->close_after && c->fd[SRV] >= 0) {
+        /* `close`: what the server sent is relayed, then both connections end (HAProxy: the
+           server's aborted without lingering, a reset; the client's closed; logged `--`) */
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+        setsockopt(c->fd[SRV], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        c->rinspect_kill = 1;
+    }
+    c->rinspect_dl = 0;
+    if (rs->recv) {
+        /* a receive is in flight after the held bytes: they go once it has completed */
+        c->res_inspect = 2;
+        cancel_ud(w, conn_ud(w, c, OP_RECV_RESP));
+        return;
+    }
+    tunnel_release(w, c);
+}
+
+void tunnel_inspect_recv(worker *w, conn *c, int res) {
+    half *rs = &c->h[RESP];
+    if (res > 0) { rs->fill += (uint32_t)res; RP_ASSERT(rs->fill <= RSBUFSZ); }
+    else if (res == 0) c->rinspect_eof = 1;
+    else if (res != -ECANCELED && res != -EINTR && res != -EAGAIN) {
+        c->term0 = 'S'; c->term1 = 'D'; conn_close(w, c); return;
+    }
+    if (c->res_inspect == 2) { tunnel_release(w, c); return; }
+    if (res < 0) { srecv_arm(w, c); return; }
+    tunnel_inspect(w, c);
 }

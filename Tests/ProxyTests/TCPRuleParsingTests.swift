@@ -136,9 +136,12 @@ import Testing
         #expect(RuleCompiler.check(c!) == nil)
     }
 
-    @Test func responseRulesInModeTCPAreAnError() {
-        let (_, errors) = parsed(backend("tcp", "tcp-response inspect-delay 1s\ntcp-response content reject"))
-        #expect(errors.count == 1 && errors[0].contains("t.cfg:6") && errors[0].contains("mode tcp"), "\(errors)")
+    @Test func responseRulesInModeTCPAreKept() {
+        // they hold the server's first bytes (TCPResponseModeTCPEndToEndTests)
+        let (c, errors) = parsed(backend("tcp", "tcp-response inspect-delay 1s\ntcp-response content reject"))
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(c?.proxies.last?.tcpRules.response.count == 1)
+        #expect(c?.proxies.last?.tcpRules.responseInspectDelay == 1000)
     }
 
     @Test func responseRulesWithoutDelayAreKept() throws {

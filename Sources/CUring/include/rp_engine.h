@@ -121,6 +121,15 @@ typedef struct rp_head_call {
                                       //   is this client connection's own (RP_REUSE_PRIVATE)
     const struct sockaddr_storage *server_addr;  // out, with transparent: the destination the rules
                                       //   made (set-dst / set-dst-port), copied; or NULL
+    int res_inspect;                  // out, RP_FORWARD with tunnel: the backend has tcp-response
+                                      //   content rules: the server's bytes are held (not relayed)
+                                      //   and shown to on_response until it decides (rp_tunnel.c)
+    int tunnel_inspect;               // in (response): `buf` holds the server's first bytes of a
+                                      //   mode tcp connection (no head), inspect_again / inspect_final
+                                      //   as for a request. Out: RP_NEED_MORE (inspect_ms: the delay,
+                                      //   from the first such answer), RP_FORWARD (relay them;
+                                      //   close_after: the server connection is closed: `close`),
+                                      //   RP_DROP / RP_DROP_QUIET (both sides closed, PD)
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.

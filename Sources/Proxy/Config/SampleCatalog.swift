@@ -15,6 +15,8 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case beServerTimeout = "be_server_timeout", beTunnelTimeout = "be_tunnel_timeout"
     case curServerTimeout = "cur_server_timeout", curTunnelTimeout = "cur_tunnel_timeout", feClientTimeout = "fe_client_timeout"
     case srvSessRate = "srv_sess_rate", srvConn = "srv_conn", srvIsUp = "srv_is_up"   // ServerFetches.swift
+    case feConn = "fe_conn", feSessRate = "fe_sess_rate", feReqRate = "fe_req_rate"   // ProxyCounterFetches.swift
+    case beConn = "be_conn", beSessRate = "be_sess_rate"
     case nbsrv, sslFC = "ssl_fc", sslCUsed = "ssl_c_used", sslFCHasSNI = "ssl_fc_has_sni", sslFCSNI = "ssl_fc_sni"
     // request
     case method, path, pathq, query, url, base, baseq, base32, url32, urlIP = "url_ip", urlPort = "url_port"
@@ -212,6 +214,11 @@ public enum SampleCatalog {
             ("srv_sess_rate", f(.srvSessRate, [.server], 1, .int, .anywhere)),
             ("srv_conn", f(.srvConn, [.server], 1, .int, .anywhere)),
             ("srv_is_up", f(.srvIsUp, [.server], 1, .bool, .anywhere)),
+            ("fe_conn", f(.feConn, [.string], 0, .int, .anywhere)),
+            ("fe_sess_rate", f(.feSessRate, [.string], 0, .int, .anywhere)),
+            ("fe_req_rate", f(.feReqRate, [.string], 0, .int, .anywhere)),
+            ("be_conn", f(.beConn, [.backend], 0, .int, .anywhere)),
+            ("be_sess_rate", f(.beSessRate, [.backend], 0, .int, .anywhere)),
             ("ssl_fc", f(.sslFC, [], 0, .bool, .anywhere)),
             ("ssl_c_used", f(.sslCUsed, [], 0, .bool, .anywhere)),
             ("ssl_fc_has_sni", f(.sslFCHasSNI, [], 0, .bool, .anywhere)),

@@ -38,7 +38,7 @@ enum TCPRuleKeywords {
             rules("tcp-request content", .content, .proxies,
                   "Rules on the request's first bytes (within inspect-delay; HTTP fetches in mode tcp wait for a complete head)."),
             rules("tcp-response content", .response, .backendSide,
-                  "Rules on the server's response before http-response rules (mode http): accept, reject, close, set-var, sc-*."),
+                  "Rules on the server's first bytes (mode tcp, within inspect-delay) or its response before http-response rules (mode http): accept, reject, close, set-var, sc-*."),
             ConfigKeyword("tcp-request inspect-delay", .proxies, "tcp-request inspect-delay TIME",
                           "How long tcp-request content rules may wait for the data they need.") { state, line throws(ConfigError) in
                 try line.expectArguments(1...1, "tcp-request inspect-delay TIME")
@@ -122,13 +122,6 @@ enum TCPRuleKeywords {
     /// Once every section is read: an unconditional `expect-proxy layer4` that every
     /// connection reaches makes the proxy's listeners expect a PROXY header (as accept-proxy).
     static func endOfConfiguration(_ state: inout ParseState) {
-        for p in state.config.proxies where p.mode == .tcp && p.kind != .frontend {
-            // the relay of a TCP stream does not stop for the server's first bytes yet
-            if let r = p.tcpRules.response.first, (p.tcpRules.responseInspectDelay ?? 0) > 0 {
-                state.errors.append(ConfigError(r.location, "tcp-response content",
-                    "'tcp-response content' rules in a 'mode tcp' \(p.kind.rawValue) ('\(p.name)') are not supported by ringproxy yet (mode http only)"))
-            }
-        }
         for i in state.config.proxies.indices {
             let rules = state.config.proxies[i].tcpRules.connection
             guard let k = rules.firstIndex(where: { $0.action == .expectProxy }) else { continue }

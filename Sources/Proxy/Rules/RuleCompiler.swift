@@ -456,6 +456,7 @@ struct Compiler {
         case .status: return .status
         case .stickCounter: return try stickFetchWithoutProxy()
         case .srvSessRate, .srvConn, .srvIsUp: return try serverFetch(d, p)
+        case .feConn, .feSessRate, .feReqRate, .beConn, .beSessRate: return try proxyCounterFetch(d, p)
         case .reqLen, .reqPayload, .reqPayloadLV, .resLen, .resPayload, .resPayloadLV, .waitEnd, .lastRuleFile, .lastRuleLine, .fcPPAuthority, .fcPPUniqueID:
             return .content(try ContentFetch.compile(d.fetch, a))
         }

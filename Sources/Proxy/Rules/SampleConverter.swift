@@ -236,22 +236,28 @@ extension RuleContext {
         case .jsonQuery(let path):
             return jsonQuery(path, &s)
         case .fixIsValid:
+            // as HAProxy's: the verdict on the bytes so far is final unless it says "more data"
+            // (a payload that may still grow does not make an invalid message wait)
+            content.mayChange = false
             switch FIXMessage.validate(s.bytes) {
             case .needMore: content.mayChange = true; return false
             case let v: s = .bool(v == .valid)
             }
         case .fixTagValue(let tag):
+            content.mayChange = false
             switch FIXMessage.value(s.bytes, tag: tag) {
             case .found(let r): s = .string(UnsafeRawBufferPointer(rebasing: s.bytes[r]))
             case .needMore: content.mayChange = true; return false
             case .notFound: return false
             }
         case .mqttIsValid:
+            content.mayChange = false          // as fix_is_valid: final unless "more data"
             switch MQTTPacket.validate(s.bytes) {
             case .needMore: content.mayChange = true; return false
             case let v: s = .bool(v == .valid)
             }
         case .mqttFieldValue(let type, let field):
+            content.mayChange = false
             switch MQTTPacket.value(s.bytes, type: type, field: field) {
             case .found(.bytes(let r)): s = .string(UnsafeRawBufferPointer(rebasing: s.bytes[r]))
             case .found(.number(let n)):

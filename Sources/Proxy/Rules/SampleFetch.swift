@@ -25,6 +25,7 @@ enum Fetch {
     case feName, feID, beName, beID, srvName, srvID
     case nbsrv(Int)                              // -1: the current backend
     case server(ServerFetch, Int)                // srv_sess_rate & co of a server (global index; ServerFetches.swift)
+    case proxyCounter(ProxyCounterFetch, Int)    // fe_conn & co of a frontend/backend counter row (ProxyCounterFetches.swift)
     case method, path, pathq, query, url, base(withQuery: Bool), base32, url32, urlIP, urlPort
     case urlParam(name: [UInt8], delim: UInt8, int: Bool)
     /// hdr/req.hdr/res.hdr (full: fhdr); name nil: every header.
@@ -147,6 +148,7 @@ extension RuleContext {
             guard server >= 0, backend >= 0 else { return nil }
             return .int(Int64(server - tables.serverBase[backend] + 1))
         case .server(let f, let g): return serverSample(f, g)
+        case .proxyCounter(let f, let row): return proxyCounterSample(f, row)
         case .nbsrv(let b):
             let be = b >= 0 ? b : backend
             guard be >= 0, let st = tables.states else { return nil }

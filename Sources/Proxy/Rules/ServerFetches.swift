@@ -46,16 +46,28 @@ final class WorkerCountersReader: @unchecked Sendable {
     /// Sessions started on the server during the last complete second.
     func sessionRate(server: Int) -> Int64 {
         guard let layout = workers.first?.layout else { return 0 }
-        let row = layout.serverRow(server), now = UInt64(WallClock.nowMs() / 1000)
-        var n: UInt64 = 0
-        for w in workers { n &+= CountersSnapshot.lastSecond(w, row, now, .rateSecond, .rateCount, .ratePrevious) }
-        return Int64(clamping: n)
+        return rate(row: layout.serverRow(server), request: false)
     }
 
     /// The server's current sessions.
     func current(server: Int) -> Int64 {
         guard let layout = workers.first?.layout else { return 0 }
-        let row = layout.serverRow(server)
+        return current(row: layout.serverRow(server))
+    }
+
+    /// Sessions (or HTTP requests) counted on a row during the last complete second.
+    func rate(row: Int, request: Bool) -> Int64 {
+        let now = UInt64(WallClock.nowMs() / 1000)
+        var n: UInt64 = 0
+        for w in workers {
+            n &+= request ? CountersSnapshot.lastSecond(w, row, now, .reqRateSecond, .reqRateCount, .reqRatePrevious)
+                          : CountersSnapshot.lastSecond(w, row, now, .rateSecond, .rateCount, .ratePrevious)
+        }
+        return Int64(clamping: n)
+    }
+
+    /// A row's current sessions.
+    func current(row: Int) -> Int64 {
         var n: UInt64 = 0
         for w in workers { n &+= w.get(row, .scur) }
         return Int64(clamping: n)

@@ -40,10 +40,13 @@ final class TCPRuleProgram {
     let inspectDelayMs: Int
     /// Some content rule reads the HTTP request (mode tcp: wait for a complete head).
     let contentReadsHTTP: Bool
+    /// `tcp-response inspect-delay` (ms; 0: the response rules run once, on what is there).
+    let responseInspectDelayMs: Int
     init(acls: [CompiledACL], connection: [TCPCompiledRule], session: [TCPCompiledRule], content: [TCPCompiledRule],
-         response: [TCPCompiledRule], inspectDelayMs: Int, contentReadsHTTP: Bool) {
+         response: [TCPCompiledRule], inspectDelayMs: Int, contentReadsHTTP: Bool, responseInspectDelayMs: Int = 0) {
         self.acls = acls; self.connection = connection; self.session = session; self.content = content
         self.response = response; self.inspectDelayMs = inspectDelayMs; self.contentReadsHTTP = contentReadsHTTP
+        self.responseInspectDelayMs = responseInspectDelayMs
     }
     /// Rules that run at accept (connection, then session: ringproxy has no step between them).
     var hasAcceptRules: Bool { !connection.isEmpty || !session.isEmpty }
@@ -129,9 +132,9 @@ extension Compiler {
         }
         return TCPRuleProgram(acls: table.acls, connection: try compile(t.connection), session: try compile(t.session),
                               content: try compile(t.content),
-                              // HAProxy 2.6 installs the response analyser only with a delay
                               response: try compile(t.response),
-                              inspectDelayMs: t.inspectDelay ?? 0, contentReadsHTTP: TCPRuleUsage.readsHTTP(t.content, p))
+                              inspectDelayMs: t.inspectDelay ?? 0, contentReadsHTTP: TCPRuleUsage.readsHTTP(t.content, p),
+                              responseInspectDelayMs: t.responseInspectDelay ?? 0)
     }
 }
 

@@ -111,6 +111,8 @@ extension StreamHandler {
         call.pointee.redispatch = d.direct ? be.redispatchPersistent : be.redispatchLoadBalanced
         call.pointee.direct = d.direct ? 1 : 0
         call.pointee.lb_assigned = d.server != nil && !d.direct ? 1 : 0
+        // the backend's tcp-response content rules see the server's first bytes before they go
+        if let tp = rules?.tcp[be.proxy], !tp.response.isEmpty { call.pointee.res_inspect = 1 }
         if let wr = w.rules { proxyHeaderAddresses(call, wr) }
         if be.transparent && d.server == nil { transparentDestination(call, w) }
     }

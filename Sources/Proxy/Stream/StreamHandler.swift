@@ -463,6 +463,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let w = workers[Int(call.pointee.worker)]
         let slotIndex = Int(call.pointee.slot)
         guard slotIndex < w.slotCount else { return }
+        if call.pointee.tunnel_inspect != 0 { tcpResponseInspection(call, w, slotIndex); return }   // mode tcp
         let head = w.response
         head.reset()
         let bytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
