@@ -65,7 +65,7 @@ public enum ConfigParser {
     static let sectionHeaders: Set<String> = Set(ConfigSection.allCases.map(\.rawValue))
     /// HAProxy sections that ringproxy does not implement: an error, then their lines are skipped.
     static let unsupportedSections: Set<String> = [
-        "mailers", "cache", "log-forward",
+        "mailers", "cache",
         "dynamic-update", "namespace_list", "crt-store", "traces",
     ]
 
@@ -201,6 +201,7 @@ public enum ConfigParser {
         if section == .ring { return RingKeywords.open(words, at: location, state: &state) }
         if section == .program { return ProgramKeywords.open(words, at: location, state: &state) }
         if section == .resolvers { return ResolversKeywords.open(words, at: location, state: &state) }
+        if section == .logForward { return LogForwardKeywords.open(words, at: location, state: &state) }
         if section == .peers { PeersKeywords.openSection(words, at: location, state: &state); return }
         guard let kind = section.proxyKind else {
             if section != .global { RuleSections.open(section, words, at: location, state: &state); return }
@@ -245,7 +246,7 @@ public enum ConfigParser {
         guard let section = state.section, !state.skippingSection else { return }
         state.section = nil
         switch section {
-        case .global, .ring, .userlist, .httpErrors, .resolvers: return
+        case .global, .ring, .userlist, .httpErrors, .resolvers, .logForward: return
         case .program: ProgramKeywords.close(&state)
         case .peers: PeersKeywords.closeSection(&state)
         case .defaults:
@@ -315,6 +316,7 @@ public enum ConfigParser {
         ProxyChecks.endOfConfiguration(&state)
         state.config.preprocessor.environment = state.environment
         RingKeywords.checkReferences(&state)
+        LogForwardKeywords.endOfConfiguration(&state)
         CheckKeywords.endOfConfiguration(&state)
         PeersChecks.endOfConfiguration(&state)
         ResolversKeywords.checkReferences(&state)

@@ -29,6 +29,8 @@ public struct Configuration: Sendable {
     public var programs: [ProgramConfig] = []
     /// `resolvers` sections (ResolversModel.swift).
     public var resolvers: [ResolversConfig] = []
+    /// `log-forward` sections (LogForwardModel.swift): syslog relays.
+    public var logForwards: [LogForwardConfig] = []
     public init() {}
     public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
 }

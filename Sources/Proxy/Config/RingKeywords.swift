@@ -23,7 +23,7 @@ enum RingKeywords {
     /// Every `log ring@NAME` must name a ring section (they may come after the log line).
     static func checkReferences(_ state: inout ParseState) {
         let names = Set(state.config.rings.map(\.name))
-        let loggers = state.config.global.loggers + state.config.proxies.flatMap(\.loggers)
+        let loggers = state.config.global.loggers + state.config.proxies.flatMap(\.loggers) + state.config.logForwards.flatMap(\.loggers)
         for l in loggers {
             guard case .ring(let name) = l.address, !names.contains(name) else { continue }
             var message = "no ring named '\(name)'"

@@ -66,6 +66,7 @@ public enum ConverterKind: String, Sendable, CaseIterable {
     case sha1, sha2, digest, hmac, crc32c, xxh32, xxh64, xxh3, secureMemcmp = "secure_memcmp", be2dec, be2hex
     case jsonQuery = "json_query"
     case fixIsValid = "fix_is_valid", fixTagValue = "fix_tag_value"   // FIXMessage.swift
+    case mqttIsValid = "mqtt_is_valid", mqttFieldValue = "mqtt_field_value"   // MQTTPacket.swift
 }
 
 /// Where a fetch may be used (HAProxy's SMP_USE_* groups, reduced to what rules need).
@@ -411,6 +412,8 @@ public enum SampleCatalog {
             ("json_query", c(.jsonQuery, [.string, .string], 1, .string, .any)),
             ("fix_is_valid", c(.fixIsValid, [], 0, .binary, .bool)),
             ("fix_tag_value", c(.fixTagValue, [.string], 1, .binary, .string)),
+            ("mqtt_is_valid", c(.mqttIsValid, [], 0, .binary, .bool)),
+            ("mqtt_field_value", c(.mqttFieldValue, [.string, .string], 2, .binary, .string)),
         ]
         return Dictionary(list, uniquingKeysWith: { a, _ in a })
     }()

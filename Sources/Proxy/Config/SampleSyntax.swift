@@ -211,6 +211,11 @@ enum SampleSyntax {
         switch c.kind {
         case .fixTagValue:
             if FIXMessage.tagID(args[0]) == nil { throw line.error("converter 'fix_tag_value': '\(args[0])' is neither a positive tag number nor one of BeginString, BodyLength, MsgType, SenderCompID, TargetCompID, CheckSum") }
+        case .mqttFieldValue:
+            guard let type = MQTTPacket.typeID(args[0]) else { throw line.error("converter 'mqtt_field_value': Unknown MQTT type '\(args[0])'") }
+            if MQTTPacket.field(args[1], type: type) == nil {
+                throw line.error("converter 'mqtt_field_value': Unknown MQTT field name '\(args[1])' for packet type '\(args[0])'")
+            }
         case .setVar:
             if case .failure(let e) = VarConditions.parse(args.dropFirst()) { throw line.error("converter 'set-var': \(e.message)") }
         case .and, .or, .xor, .add, .sub, .mul, .div, .mod:

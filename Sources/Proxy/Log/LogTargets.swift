@@ -7,7 +7,8 @@ public struct LogTarget: Equatable, Sendable {
     public var facility: Int
     public var maxLevel: Int
     public var minLevel: Int
-    /// Never `.unspecified`: decided at resolution from `log-send-hostname`.
+    /// Never `.unspecified` for a proxy's logger: decided at resolution from `log-send-hostname`.
+    /// A log-forward section's keeps `.unspecified`: each relayed message's fields decide.
     public var format: LogFormat = .local
     public var maxLength: Int = SyslogFrame.maxLength
     public var sampler: LogSampler? = nil
@@ -71,6 +72,8 @@ public struct LogTargets: Sendable {
     /// Loggers of each proxy, by proxy name.
     public private(set) var byProxy: [String: ProxyLog] = [:]
     public private(set) var global: [LogTarget] = []
+    /// Loggers of each `log-forward` section, by name (formats as declared).
+    public private(set) var byLogForward: [String: [LogTarget]] = [:]
     /// The global tag (`log-tag`, default the program name).
     public var tag: String
     public let hostname: String?
@@ -103,6 +106,17 @@ public struct LogTargets: Sendable {
             }
             byProxy[p.name] = log
         }
+        for f in configuration.logForwards {
+            var list: [LogTarget] = []
+            for l in f.loggers {
+                if l.isGlobal {
+                    list += configuration.global.loggers.filter { !$0.isGlobal }.map { target($0, configuration, relayed: true) }
+                } else {
+                    list.append(target(l, configuration, relayed: true))
+                }
+            }
+            byLogForward[f.name] = list
+        }
     }
 
     public func loggers(of proxy: String) -> [LogTarget] { byProxy[proxy]?.loggers ?? [] }
@@ -115,12 +129,13 @@ public struct LogTargets: Sendable {
     /// The longest line any logger sends (sizes the workers' buffers).
     public var longestLine: Int {
         max(SyslogFrame.maxLength, byProxy.values.flatMap(\.loggers).map(\.maxLength).max() ?? 0,
-            global.map(\.maxLength).max() ?? 0, rings.map(\.maxLength).max() ?? 0)
+            global.map(\.maxLength).max() ?? 0, rings.map(\.maxLength).max() ?? 0,
+            byLogForward.values.flatMap { $0 }.map(\.maxLength).max() ?? 0)
     }
 
-    mutating func target(_ l: LoggerConfig, _ c: Configuration) -> LogTarget {
+    mutating func target(_ l: LoggerConfig, _ c: Configuration, relayed: Bool = false) -> LogTarget {
         LogTarget(destination: destination(l.address), facility: l.facility, maxLevel: l.maxLevel, minLevel: l.minLevel,
-                  format: SyslogFrame.effective(l.format, hostname: hostname), maxLength: l.maxLength,
+                  format: relayed ? l.format : SyslogFrame.effective(l.format, hostname: hostname), maxLength: l.maxLength,
                   sampler: l.sample.map(LogSampler.init))
     }
 

@@ -542,6 +542,10 @@ struct Compiler {
             return .hashing(try HashConverter.compile(d.kind, a, varSlot))
         case .fixIsValid: return .fixIsValid
         case .fixTagValue: return .fixTagValue(FIXMessage.tagID(a[0])!)   // checked by the parser
+        case .mqttIsValid: return .mqttIsValid
+        case .mqttFieldValue:
+            let type = MQTTPacket.typeID(a[0])!                                 // checked by the parser
+            return .mqttFieldValue(type: type, MQTTPacket.field(a[1], type: type)!)
         case .jsonQuery:
             guard let path = JSONPath(a[0], integer: a.count > 1 && a[1] == "int") else {
                 throw RuleCompileError(description: "converter 'json_query': unsupported JSON path '\(a[0])'")

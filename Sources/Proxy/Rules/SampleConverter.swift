@@ -32,6 +32,7 @@ enum Converter {
     case hashing(HashConverter)                // HashConverters.swift
     case jsonQuery(JSONPath)                   // JSONQuery.swift
     case fixIsValid, fixTagValue(Int)          // FIXMessage.swift
+    case mqttIsValid, mqttFieldValue(type: Int, MQTTPacket.Field)   // MQTTPacket.swift
 
     /// The type the input is cast to first.
     var input: SampleType {
@@ -45,7 +46,7 @@ enum Converter {
         case .setVar, .unsetVar, .stickTable: return .any
         case .hashing(let h): return h.input
         case .jsonQuery: return .string
-        case .fixIsValid, .fixTagValue: return .binary
+        case .fixIsValid, .fixTagValue, .mqttIsValid, .mqttFieldValue: return .binary
         case .map(_, let spec, _):
             switch spec.match { case .ip: return .addr; case .int: return .int; default: return .string }
         }
@@ -246,6 +247,24 @@ extension RuleContext {
             content.mayChange = false
             switch FIXMessage.value(s.bytes, tag: tag) {
             case .found(let r): s = .string(UnsafeRawBufferPointer(rebasing: s.bytes[r]))
+            case .needMore: content.mayChange = true; return false
+            case .notFound: return false
+            }
+        case .mqttIsValid:
+            content.mayChange = false          // as fix_is_valid: final unless "more data"
+            switch MQTTPacket.validate(s.bytes) {
+            case .needMore: content.mayChange = true; return false
+            case let v: s = .bool(v == .valid)
+            }
+        case .mqttFieldValue(let type, let field):
+            content.mayChange = false
+            switch MQTTPacket.value(s.bytes, type: type, field: field) {
+            case .found(.bytes(let r)): s = .string(UnsafeRawBufferPointer(rebasing: s.bytes[r]))
+            case .found(.number(let n)):
+                var w = ArenaWriter(arena)
+                w.decimal(Int64(n))
+                guard let b = w.finish(arena) else { return false }
+                s = .string(b)
             case .needMore: content.mayChange = true; return false
             case .notFound: return false
             }

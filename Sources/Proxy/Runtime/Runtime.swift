@@ -61,6 +61,8 @@ public final class RunningProxy: @unchecked Sendable {
     /// Run-time DNS of servers with `resolvers` (nil when none has).
     let resolver: DNSResolverThread?
     let logForwarders: [LogRingForwarder]
+    /// `log-forward` sections: syslog relays, each on its own control thread.
+    let logRelays: [LogForwardRelay]
     /// The peers thread (nil without `peers` sections).
     public let peers: PeersRuntime?
 
@@ -93,6 +95,7 @@ public final class RunningProxy: @unchecked Sendable {
         if let bad = logTargets.unresolved.first { throw EngineError(description: "log target '\(bad)' cannot be resolved") }
         if let bad = CheckTarget.problems(configuration: configuration).first { throw EngineError(description: bad) }
         logForwarders = logTargets.rings.flatMap { r in r.servers.map { LogRingForwarder(ring: r, server: $0) } }
+        logRelays = try configuration.logForwards.map { try LogForwardRelay($0, targets: logTargets) }
         handler = try StreamHandler(configuration: configuration, topology: topology, workers: workers,
                                     slotsPerWorker: slots, states: states, logTargets: logTargets)
         var settings = EngineSettings()
@@ -152,6 +155,7 @@ public final class RunningProxy: @unchecked Sendable {
                                  logEvent: { e in apiLoggerLock.lock(); apiLogger(e); apiLoggerLock.unlock() })
         control.checker = checker
         handler.statsAdjust = { [control] m in control.decorate(&m) }
+        control.logRelays.withLock { [logRelays] in $0 = logRelays }
         checker?.agentMaxconnChanged = { [control] slot, v in control.applyServerMaxconn(slot, v) }
         handler.statsForm = { [control] body in control.applyStatsForm(body) }
         // What `_getsocks` hands over: every listening socket, with its bind's interface.
@@ -183,6 +187,7 @@ public final class RunningProxy: @unchecked Sendable {
         try checker?.start()
         try apiServer.start(always: alwaysServeCLI)
         for f in logForwarders { try f.start() }
+        for r in logRelays { try r.start() }
         try peers?.start()
         try resolver?.start()
     }
@@ -213,6 +218,7 @@ public final class RunningProxy: @unchecked Sendable {
         if soft { peers?.waitForHandOver(timeoutMs: 10_000) }
         peers?.stop()
         apiServer.stop()
+        for r in logRelays { r.stop() }
         for f in logForwarders { f.stop() }
         handler.engine = nil
         // The handler's callbacks into the runtime API hold `control`, which holds the handler:

@@ -24,6 +24,7 @@ extension RuntimeControl {
             connRate += Int(c.rate(row)); connRateMax = max(connRateMax, Int(c[row, .rateMax]))
         }
         let cli = cliConnections.load(ordering: .relaxed)
+        let receivedLogs = logRelays.withLock { $0.reduce(0) { $0 + $1.received.load(ordering: .relaxed) } }
         cumConns += cli; cumReq += cli
         let up = Int(max(0, nowWallMs - startWallMs) / 1000)
         var rl = rlimit()
@@ -40,7 +41,7 @@ extension RuntimeControl {
             "Uptime": .str(Self.uptimeText(up)), "Uptime_sec": .u32(up),
             "Memmax_MB": .u32(0), "PoolAlloc_MB": .u32(0), "PoolUsed_MB": .u32(0), "PoolFailed": .u32(0),
             "Ulimit-n": .u32(ulimit), "Maxsock": .u32(ulimit), "Maxconn": .u32(s.maxconn), "Hard_maxconn": .u32(configuration.global.maxconn ?? 4096),
-            "CurrConns": .u32(current), "CumConns": .u32(cumConns), "CumReq": .u32(cumReq),
+            "CurrConns": .u32(current), "CumConns": .u32(cumConns), "CumReq": .u32(cumReq), "CumRecvLogs": .u32(receivedLogs),
             "ConnRate": .u32(connRate), "ConnRateLimit": .u32(s.connectionRateLimit), "MaxConnRate": .u32(connRateMax),
             "SslRateLimit": .u32(s.sslRateLimit), "CompressBpsRateLim": .u32(s.compressionRateLimit),
             "SessRate": .u32(connRate), "SessRateLimit": .u32(s.sessionRateLimit), "MaxSessRate": .u32(connRateMax),

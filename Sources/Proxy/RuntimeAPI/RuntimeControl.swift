@@ -45,6 +45,8 @@ public final class RuntimeControl: @unchecked Sendable {
     public let settings: Mutex<Settings>
     /// Runtime API connections accepted (HAProxy counts them in CumConns and CumReq).
     public let cliConnections = Atomic<Int>(0)
+    /// The `log-forward` relays, whose received messages `show info` counts (CumRecvLogs).
+    public let logRelays = Mutex<[LogForwardRelay]>([])
     /// The listening CLI sockets as `show cli sockets` names them (`unix@/run/h.sock`), with
     /// their level; filled by the runtime API server once bound.
     public let cliSocketNames = Mutex<[(String, CLILevel)]>([])
