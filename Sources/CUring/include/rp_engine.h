@@ -121,6 +121,9 @@ typedef struct rp_head_call {
                                       //   is this client connection's own (RP_REUSE_PRIVATE)
     const struct sockaddr_storage *server_addr;  // out, with transparent: the destination the rules
                                       //   made (set-dst / set-dst-port), copied; or NULL
+    uint32_t capture_max;             // out, RP_FORWARD of a response: copy the body as forwarded
+                                      //   (framing included, at most this many bytes, never spliced)
+                                      //   and hand it to on_done (http-response cache-store); 0: no copy
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.
@@ -146,6 +149,8 @@ typedef struct rp_done_info {
     int cli_fd;                       // the client socket, still open (-1 when gone)
     uint64_t spliced_req;             // request body bytes moved client -> server by splice(2)
     uint64_t spliced_resp;            // response body bytes moved server -> client by splice(2)
+    const uint8_t *capture;           // the response body copied as asked by capture_max, when it
+    uint32_t capture_len;             //   was complete and fitted; NULL otherwise (valid during on_done)
 } rp_done_info;
 
 typedef struct rp_callbacks {

@@ -1,4 +1,4 @@
-// The five section kinds of the dialect, and sets of them (where a keyword is allowed).
+// The section kinds of the dialect, and sets of them (where a keyword is allowed).
 
 /// The sections of a configuration file.
 public enum ConfigSection: String, Sendable, CaseIterable {
@@ -11,10 +11,12 @@ public enum ConfigSection: String, Sendable, CaseIterable {
     case program
     /// `resolvers NAME`: name servers for run-time DNS (ResolversKeywords).
     case resolvers
+    /// `cache NAME`: an HTTP cache (CacheKeywords).
+    case cache
 
     var proxyKind: ProxyKind? {
         switch self {
-        case .global, .peers, .userlist, .httpErrors, .program, .resolvers: nil
+        case .global, .peers, .userlist, .httpErrors, .program, .resolvers, .cache: nil
         case .defaults: .defaults
         case .frontend: .frontend
         case .backend: .backend
@@ -39,6 +41,7 @@ public struct SectionSet: OptionSet, Sendable {
     public static let httpErrors = SectionSet(rawValue: 256)
     public static let program = SectionSet(rawValue: 512)
     public static let resolvers = SectionSet(rawValue: 1024)
+    public static let cache = SectionSet(rawValue: 2048)
     /// Every proxy section, defaults included.
     public static let proxies: SectionSet = [.defaults, .frontend, .backend, .listen]
     /// Where frontend-side keywords go.
@@ -59,6 +62,7 @@ public struct SectionSet: OptionSet, Sendable {
         case .httpErrors: self = .httpErrors
         case .program: self = .program
         case .resolvers: self = .resolvers
+        case .cache: self = .cache
         }
     }
 

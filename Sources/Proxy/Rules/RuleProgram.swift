@@ -33,6 +33,8 @@ enum RuleAction {
     /// A rule whose work was done before the rules ran (wait-for-body: RequestBodyWait).
     case allowNothing
     case setAddress(AddressOverride.Target, SampleExpr)
+    /// http-request cache-use / http-response cache-store: the cache's index (CacheRuleActions).
+    case cacheUse(Int), cacheStore(Int)
 }
 
 struct CompiledRule {

@@ -225,6 +225,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let be = backends[bi]
         slot.backend = Int32(bi)
         if let wr = w.rules, backendRequestRules(call, w, wr, slotIndex, &slot, fe, be, head) == .answered { return }
+        if let wr = w.rules, !wr.context.caches.isEmpty, serveCacheHit(call, w, wr, slotIndex, &slot, fe, be, head) { return }
         if let s = be.statsURI, be.proxy != fe.proxy, serveStats(call, w, slotIndex, &slot, fe, head, uri: s, config: configuration.proxies[be.proxy], proxy: be.proxy, bytes) { return }
         if call.pointee.client_closed != 0 {
             // the client left while its body was awaited: no server is chosen (the engine ends
@@ -525,6 +526,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.status_hint = Int32(w.rules?.context.responseLoaded == true ? w.rules!.context.response.status : head.status)
         call.pointee.close_after = closeAfter ? 1 : 0
         call.pointee.server_reuse = serverReuse ? 1 : 0
+        if let wr = w.rules, !wr.context.caches.isEmpty, !upgraded { armCacheCapture(call, wr, slotIndex, head) }
         if upgraded {
             call.pointee.body = Int32(RP_BODY_CLOSE.rawValue); call.pointee.tunnel = 1
             // `timeout tunnel` replaces both sides' timeouts once the tunnel is established
@@ -564,6 +566,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         guard slotIndex < w.slotCount, info.frontend >= 0, Int(info.frontend) < frontends.count else { return }
         let slot = w.slots[slotIndex]
         w.slots[slotIndex].active = false
+        if let wr = w.rules, !wr.context.caches.isEmpty { finishCacheStore(info, wr, slotIndex) }
         let fe = frontends[Int(info.frontend)]
         let status = Int(info.status)
 
