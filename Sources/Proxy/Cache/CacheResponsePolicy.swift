@@ -1,4 +1,4 @@
-// Whether `http-response cache-store` keeps a response, and for how long, as HAProxy 2.6's
+// Whether `http-response cache-store` keeps a response, and for how long, as HAProxy 2.6.12's
 // http_action_store_cache, http_check_response_for_cacheability and http_calc_maxage decide.
 // Pure: the caller extracts the headers (Cache-Control values one per comma-separated element).
 
@@ -39,7 +39,8 @@ enum CacheResponsePolicy {
             return .skip
         }
         guard hasKey, r.status == 200, !r.hasVary else { return .skip }
-        guard let f = flags(requestFlags, r), f.cacheable && f.cookieOK && !f.ignore else { return .skip }
+        // A request's no-cache only skips the lookup: its response is stored (2.6.12, 879debee).
+        guard let f = flags(requestFlags, r), f.cacheable && f.cookieOK else { return .skip }
         let (effective, explicit) = maxAge(r, cacheMaxAge: cacheMaxAge, now: now)
         var age = 0
         if let text = r.age {
@@ -68,7 +69,7 @@ enum CacheResponsePolicy {
         }
         if !fresh { fresh = r.expires != nil }
         // RFC 7234 §3: neither an expiration time nor a validator: not stored.
-        if !fresh && !r.hasETag && !r.hasLastModified { f.ignore = true }
+        if !fresh && !r.hasETag && !r.hasLastModified { f.cacheable = false }
         return f
     }
 
