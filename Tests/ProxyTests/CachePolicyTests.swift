@@ -118,20 +118,25 @@ import Testing
     @Test func storeIsAnLRUBoundedByBytes() {
         let size = entry("a", body: 1000).size
         var s = CacheStore(capacity: size * 3)
-        for k in ["a", "b", "c"] { #expect(s.insert(entry(k, body: 1000))) }
-        #expect(s.count == 3 && s.used == size * 3)
-        #expect(s.lookup("a", now: Self.now) != nil)                 // a is now the most recent: b goes first
-        #expect(s.insert(entry("d", body: 1000)))
-        #expect(s.lookup("b", now: Self.now) == nil && s.lookup("a", now: Self.now) != nil && s.count == 3)
-        #expect(!s.insert(entry("huge", body: size * 4)))
+        var stored: [Bool] = []
+        for k in ["a", "b", "c"] { stored.append(s.insert(entry(k, body: 1000))) }
+        #expect(stored == [true, true, true] && s.count == 3 && s.used == size * 3)
+        let a = s.lookup("a", now: Self.now)                    // a is now the most recent: b goes first
+        let d = s.insert(entry("d", body: 1000))
+        let b = s.lookup("b", now: Self.now), a2 = s.lookup("a", now: Self.now)
+        #expect(a != nil && d && b == nil && a2 != nil && s.count == 3)
+        let huge = s.insert(entry("huge", body: size * 4))
+        #expect(!huge)
         s.remove("a")
         #expect(s.count == 2 && s.used == size * 2)
         // an expired entry is dropped when looked up
-        #expect(s.insert(entry("old", body: 10, expire: Self.now)))
-        #expect(s.lookup("old", now: Self.now) == nil && s.count == 2)
+        let old = s.insert(entry("old", body: 10, expire: Self.now))
+        let oldFound = s.lookup("old", now: Self.now)
+        #expect(old && oldFound == nil && s.count == 2)
         // storing under a key replaces the entry
-        #expect(s.insert(entry("c", body: 500)))
-        #expect(s.lookup("c", now: Self.now)?.body.count == 500 && s.used == size + entry("c", body: 500).size)
+        let c = s.insert(entry("c", body: 500))
+        let c2 = s.lookup("c", now: Self.now)
+        #expect(c && c2?.body.count == 500 && s.used == size + entry("c", body: 500).size)
     }
 
     @Test func cacheRefusesObjectsOverItsLimit() {
@@ -188,5 +193,20 @@ import Testing
             let errors = ConfigTestSupport.errors(text)
             #expect(errors.contains { $0.description.contains(needle) }, "\(needle): \(errors)")
         }
+    }
+}
+
+extension CachePolicyTests {
+    @Test func showCacheListsFreshEntries() {
+        var c = CacheConfig(name: "my_cache", location: SourceLocation(file: "t", line: 1))
+        c.totalMaxSize = 1 << 20
+        let cache = HTTPCache(config: c)
+        _ = cache.insert(entry("https://h/a", body: 100))
+        _ = cache.insert(entry("https://h/gone", body: 100, expire: Self.now - 1))
+        let lines = CacheListing.text([cache], now: Self.now).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.contains(": my_cache (shctx:0x") == true, "\(lines)")
+        #expect(lines.count > 1 && lines[1].contains(" hash:\(CacheListing.hash("https://h/a")) vary:0x") && lines[1].hasSuffix(", refcount:0, expire:60"), "\(lines)")
+        #expect(lines.first?.hasSuffix("available blocks:1023)") == true, "\(lines)")
     }
 }

@@ -82,6 +82,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     let rules: CompiledRules?
     /// The map and ACL pattern files, for the runtime API (`show/add/del/set/clear map|acl`).
     public let patternFiles: PatternReferences
+    /// The `cache` sections' stores, for the runtime API (`show cache`).
+    let caches: [HTTPCache]
     /// The proc variables, for the runtime API (`get var`, `set var`).
     public let processVariables: ProcessVariableAccess
 
@@ -129,6 +131,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
         let compiled = try RuleCompiler.compile(configuration, topology: topology, states: states, workers: workers, stickTables: stickTables)
         rules = compiled.isActive ? compiled : nil
+        caches = compiled.caches
         patternFiles = compiled.files
         processVariables = ProcessVariableAccess(rules: compiled, topology: topology, stick: stickTables)
         var ws: [WorkerContext] = []
