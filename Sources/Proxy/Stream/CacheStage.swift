@@ -47,6 +47,7 @@ extension StreamHandler {
         }
         afterResponseRules(wr, fe: fp, be: bp)
         st.localStatus = v.status
+        st.termination = (UInt8(ascii: "L"), UInt8(ascii: "R"))     // HAProxy logs a hit LR--
         let mode: ConnectionMode = fe.clientMode == .close || be.clientMode == .close ? .close : .keepAlive
         let clientClose = !ConnectionPolicy.clientKeepsAlive(head, mode: mode)
         let sendsBody = !(head.isHead || notModified || v.status == 304 || v.status == 204)
@@ -97,6 +98,12 @@ extension StreamHandler {
             body = Array(bytes)
         }
         compiled.caches[p.cache].insert(CacheEntry(head: p.head, body: body))
+    }
+
+    /// HAProxy logs a hit as served by its cache applet: server `<CACHE>`, Tw/Tc/Tr 0.
+    func cacheHitLog(_ r: inout HTTPLogRecord) {
+        r.server = "<CACHE>"
+        r.tw = 0; r.tc = 0; r.tr = 0
     }
 
     static let notModifiedReason = Array("Not Modified".utf8)

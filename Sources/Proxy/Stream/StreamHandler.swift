@@ -642,6 +642,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let routed = slot.active && !slot.badRequest && (slot.backend >= 0 || ruleState?.localReply == true)
         r.tR = routed ? Int(info.tq) : -1
         r.tw = Int(info.tw); r.tc = Int(info.tc); r.tr = Int(info.tr); r.ta = Int(info.tt)
+        if slot.active, info.server < 0, ruleState?.cache.hit != nil { cacheHitLog(&r) }
         r.status = status
         r.bytesOut = Int(info.bytes_out)
         let redirected = slot.active && slot.redirectServer >= 0      // HAProxy logs a server redirect `LC`
