@@ -1,6 +1,7 @@
-// One stored response: the head as it was when `http-response cache-store` ran (Age,
-// Content-Length and Transfer-Encoding left out: a hit is framed with a Content-Length and
-// gets its own Age), the body's data, and what freshness and conditional requests need.
+// One stored response: the head as it was when `http-response cache-store` ran (Age and
+// Transfer-Encoding left out: a hit is framed with a Content-Length, appended when the server
+// sent chunks, and gets its own Age), the body's data, and what freshness and conditional
+// requests need.
 // Immutable once stored: workers share it without a lock.
 
 struct CacheEntryHead: Sendable {

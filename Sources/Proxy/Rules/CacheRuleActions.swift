@@ -78,7 +78,8 @@ extension RuleContext {
             var contentLength: Int? = nil
             for k in 0..<v.entryCount where v.isLive(k) {
                 if v.nameIs(k, Self.lower("content-length")) {
-                    contentLength = Int(String(decoding: v.value(k), as: UTF8.self).trimmedOfBlanks()); continue
+                    // kept in its place (a hit's bytes are HAProxy's); a chunked one gets it appended
+                    contentLength = Int(String(decoding: v.value(k), as: UTF8.self).trimmedOfBlanks())
                 }
                 if v.nameIs(k, Self.lower("transfer-encoding")) || v.nameIs(k, Self.lower("age")) { continue }
                 headers.append(CacheHeader(name: Array(v.name(k)), value: Array(v.wireValue(k))))

@@ -25,7 +25,7 @@ extension StreamHandler {
         for h in e.head.headers where ok {
             ok = h.name.withUnsafeBytes { n in h.value.withUnsafeBytes { v.append(name: n, value: $0) } }
         }
-        if ok && (!notModified || e.head.contentLength) {
+        if ok && !e.head.contentLength && !notModified {
             ok = Self.bytes("content-length").withUnsafeBytes { n in Array(String(e.body.count).utf8).withUnsafeBytes { v.append(name: n, value: $0) } }
         }
         if ok { ok = Self.bytes("age").withUnsafeBytes { n in Array(String(e.age(now: now)).utf8).withUnsafeBytes { v.append(name: n, value: $0) } } }
