@@ -82,6 +82,7 @@ static void conn_free(worker *w, conn *c) {
     if (c->own_fd >= 0) { close(c->own_fd); c->own_fd = -1; }
     pipe_release(w, &c->pu);
     free(c->local); c->local = NULL;
+    capture_end(c);
     free(c->pp_dst); c->pp_dst = NULL;
     free(c->dst_out); c->dst_out = NULL;
     free(c->pp_in); c->pp_in = NULL;
@@ -182,6 +183,8 @@ void log_done(worker *w, conn *c) {
     d.request_index = c->req_index;
     d.cli_fd = c->fd[CLI];
     d.spliced_req = c->spliced[REQ]; d.spliced_resp = c->spliced[RESP];
+    d.capture = NULL; d.capture_len = 0;
+    if (c->cap && c->h[RESP].body_done) capture_result(c, &d.capture, &d.capture_len);
     if (w->e->cfg.cb.on_done) w->e->cfg.cb.on_done(w->e->cfg.cb.ctx, &d);
 }
 

@@ -150,6 +150,7 @@ typedef struct conn {
     struct __kernel_timespec cts;                    /* connect timeout, read at submission */
     /* response extras */
     uint8_t *local;            /* a local answer being sent (malloc) */
+    struct rp_capture *cap;    /* the response body being copied for Swift (rp_capture.c), or NULL */
     int local_then_close;
     /* other ops in flight */
     uint8_t sconn, ltmo;       /* a connect; linked timeouts not yet completed (an earlier
@@ -360,6 +361,11 @@ void send_page(worker *w, conn *c, int code, char t0, char t1);
 int client_may_stay(const worker *w, const conn *c);
 int request_bytes_left(const worker *w, const conn *c);  /* bytes of a next request already received */
 void log_done(worker *w, conn *c);
+/* rp_capture.c: a copy of a response body as it is forwarded (http-response cache-store) */
+void capture_begin(conn *c, uint32_t max);
+void capture_add(conn *c, const uint8_t *p, size_t n);
+int capture_result(const conn *c, const uint8_t **p, uint32_t *len);
+void capture_end(conn *c);
 
 /* rp_half.c */
 void half_send(worker *w, conn *c, int d);

@@ -31,6 +31,7 @@ void response_head(worker *w, conn *c) {
     call->pp_in = c->pp_in; call->pp_unique_id = NULL; call->pp_unique_id_len = 0;
     call->client_timeout_ms = call->server_timeout_ms = 0;
     call->res_inspect = 0; call->tunnel_inspect = 0;
+    call->capture_max = 0;
     w->e->cfg.cb.on_response(w->e->cfg.cb.ctx, call);
     if (call->verdict == RP_NEED_MORE && call->body_wait) {
         /* http-response wait-for-body: keep reading into the buffer, nothing goes to the
@@ -95,6 +96,7 @@ void response_head(worker *w, conn *c) {
        PH, Tr not set); once the head is out, a break cuts both connections (SD) */
     if (err) { c->server_reuse = 0; send_page(w, c, 502, 'P', 'H'); return; }
     if (!c->t.resp) c->t.resp = w->now;
+    if (call->capture_max && !call->tunnel) { capture_begin(c, call->capture_max); capture_add(c, rs->buf + off, used); }
     c->status = call->status_hint;
     if (call->close_after) c->close_after = 1;
     if (!call->server_reuse) c->server_reuse = 0;
@@ -131,6 +133,7 @@ void exchange_done(worker *w, conn *c) {
     int reuse = c->server_reuse && !c->server_close && rs->body_done && rq->phase == PH_DONE && sfd >= 0
                 && rs->fill == 0 && !sops;
     log_done(w, c);
+    capture_end(c);
     srv_release(w, c);
     /* a soft stop closes only what the response announced (response_head) or what is idle */
     int keep = !c->close_after && rq->phase == PH_DONE && (!c->cli_eof || request_bytes_left(w, c));
@@ -204,6 +207,7 @@ void on_response_recv(worker *w, conn *c, int res) {
         size_t used = half_body_take(rs, rs->buf, rs->fill, &err);
         if (err) { c->term0 = 'S'; c->term1 = 'D'; conn_close(w, c); return; }
         if (used < rs->fill) c->server_close = 1;
+        if (c->cap) capture_add(c, rs->buf, used);
         if (rs->body_done) rs->phase = PH_DONE;
         rs->iov[0].iov_base = rs->buf; rs->iov[0].iov_len = used; rs->iovcnt = used ? 1 : 0;
         rs->fill = 0;
@@ -243,9 +247,10 @@ void on_response_sent(worker *w, conn *c, int res) {
     if (rs->body_done) { exchange_done(w, c); return; }
     int splice_th = w->e->cfg.splice_threshold;
     if (splice_th > 0 && (c->splice_bits & RP_SPLICE_RESPONSE)) splice_th = 1;   /* option splice-response */
+    if (c->cap) splice_th = 0;                                     /* a body being copied is not spliced */
     if (rs->body == RP_BODY_LENGTH && splice_th > 0 && rs->remain >= splice_th) {
         if (pump_start(w, c, RESP, rs->remain) == 0) return;
-    } else if (rs->body == RP_BODY_CLOSE && (c->splice_bits & RP_SPLICE_RESPONSE) && !c->tunnel) {
+    } else if (rs->body == RP_BODY_CLOSE && (c->splice_bits & RP_SPLICE_RESPONSE) && !c->tunnel && !c->cap) {
         /* a response delimited by the server's close: spliced until its end of stream */
         if (pump_start(w, c, RESP, -1) == 0) return;
     }

@@ -262,6 +262,7 @@ void worker_free(worker *w) {
                 if (c->fd[SRV] >= 0) close(c->fd[SRV]);
                 if (c->pu.pipe[0] >= 0) { close(c->pu.pipe[0]); close(c->pu.pipe[1]); }
                 free(c->local);
+                capture_end(c);
                 if (c->ms.pend && c->ms.pend != c->ms.inl) free(c->ms.pend);
                 if (c->xb) munmap(c->xb, sizeof(xbuf));
             }

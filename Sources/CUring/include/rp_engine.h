@@ -135,6 +135,9 @@ typedef struct rp_head_call {
                                       //   body_wait: the response's body is awaited (http-response
                                       //   wait-for-body) at most inspect_ms from the first such answer;
                                       //   `len` then covers the whole response buffer
+    uint32_t capture_max;             // out, RP_FORWARD of a response: copy the body as forwarded
+                                      //   (framing included, at most this many bytes, never spliced)
+                                      //   and hand it to on_done (http-response cache-store); 0: no copy
 } rp_head_call;
 
 /// What happened to one exchange, for logs and counters.
@@ -160,6 +163,8 @@ typedef struct rp_done_info {
     int cli_fd;                       // the client socket, still open (-1 when gone)
     uint64_t spliced_req;             // request body bytes moved client -> server by splice(2)
     uint64_t spliced_resp;            // response body bytes moved server -> client by splice(2)
+    const uint8_t *capture;           // the response body copied as asked by capture_max, when it
+    uint32_t capture_len;             //   was complete and fitted; NULL otherwise (valid during on_done)
 } rp_done_info;
 
 typedef struct rp_callbacks {

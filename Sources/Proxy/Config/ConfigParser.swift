@@ -65,7 +65,7 @@ public enum ConfigParser {
     static let sectionHeaders: Set<String> = Set(ConfigSection.allCases.map(\.rawValue))
     /// HAProxy sections that ringproxy does not implement: an error, then their lines are skipped.
     static let unsupportedSections: Set<String> = [
-        "mailers", "cache",
+        "mailers",
         "dynamic-update", "namespace_list", "crt-store", "traces",
     ]
 
@@ -202,6 +202,7 @@ public enum ConfigParser {
         if section == .program { return ProgramKeywords.open(words, at: location, state: &state) }
         if section == .resolvers { return ResolversKeywords.open(words, at: location, state: &state) }
         if section == .logForward { return LogForwardKeywords.open(words, at: location, state: &state) }
+        if section == .cache { return CacheKeywords.open(words, at: location, state: &state) }
         if section == .peers { PeersKeywords.openSection(words, at: location, state: &state); return }
         guard let kind = section.proxyKind else {
             if section != .global { RuleSections.open(section, words, at: location, state: &state); return }
@@ -247,6 +248,7 @@ public enum ConfigParser {
         state.section = nil
         switch section {
         case .global, .ring, .userlist, .httpErrors, .resolvers, .logForward: return
+        case .cache: CacheKeywords.close(&state)
         case .program: ProgramKeywords.close(&state)
         case .peers: PeersKeywords.closeSection(&state)
         case .defaults:
@@ -320,6 +322,7 @@ public enum ConfigParser {
         CheckKeywords.endOfConfiguration(&state)
         PeersChecks.endOfConfiguration(&state)
         ResolversKeywords.checkReferences(&state)
+        CacheKeywords.checkReferences(&state)
         RuleSections.compileCheck(&state)
         if !state.errors.isEmpty { throw ConfigErrors(errors: state.errors, warnings: state.config.warnings) }
         return state.config

@@ -1,4 +1,4 @@
-// The five section kinds of the dialect, and sets of them (where a keyword is allowed).
+// The section kinds of the dialect, and sets of them (where a keyword is allowed).
 
 /// The sections of a configuration file.
 public enum ConfigSection: String, Sendable, CaseIterable {
@@ -13,10 +13,12 @@ public enum ConfigSection: String, Sendable, CaseIterable {
     case resolvers
     /// `log-forward NAME`: a syslog relay (LogForwardKeywords).
     case logForward = "log-forward"
+    /// `cache NAME`: an HTTP cache (CacheKeywords).
+    case cache
 
     var proxyKind: ProxyKind? {
         switch self {
-        case .global, .peers, .userlist, .httpErrors, .program, .resolvers, .logForward: nil
+        case .global, .peers, .userlist, .httpErrors, .program, .resolvers, .logForward, .cache: nil
         case .defaults: .defaults
         case .frontend: .frontend
         case .backend: .backend
@@ -42,6 +44,7 @@ public struct SectionSet: OptionSet, Sendable {
     public static let program = SectionSet(rawValue: 512)
     public static let resolvers = SectionSet(rawValue: 1024)
     public static let logForward = SectionSet(rawValue: 2048)
+    public static let cache = SectionSet(rawValue: 4096)
     /// Every proxy section, defaults included.
     public static let proxies: SectionSet = [.defaults, .frontend, .backend, .listen]
     /// Where frontend-side keywords go.
@@ -63,6 +66,7 @@ public struct SectionSet: OptionSet, Sendable {
         case .program: self = .program
         case .resolvers: self = .resolvers
         case .logForward: self = .logForward
+        case .cache: self = .cache
         }
     }
 

@@ -52,6 +52,8 @@ enum HTTPRuleKeywords {
         "set-src-port": "Use a port (a sample) as the client's source port for this request.",
         "set-dst": "Use an address (a sample) as the destination address for this request (dst, X-Original-To).",
         "set-dst-port": "Use a port (a sample) as the destination port for this request.",
+        "cache-use": "NAME: answer from this cache when it holds a fresh copy of the response (cache section).",
+        "cache-store": "NAME: store the response in this cache when it may be cached (cache section).",
         "sc-set-gpt0": "Set gpt0 of tracked counter N to an integer or a sample: sc-set-gpt0(N) VALUE.",
     ]
 

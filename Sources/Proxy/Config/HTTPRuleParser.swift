@@ -15,11 +15,11 @@ enum HTTPRuleParser {
         "replace-path", "replace-pathq", "replace-uri", "set-var", "set-var-fmt", "unset-var", "set-log-level", "capture",
         "use-service", "strict-mode", "early-hint", "add-acl", "del-acl", "set-map", "del-map",
         "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0",
-        "normalize-uri", "set-src", "set-src-port", "set-dst", "set-dst-port", "wait-for-body"]
+        "normalize-uri", "set-src", "set-src-port", "set-dst", "set-dst-port", "wait-for-body", "cache-use"]
     static let responseActions = ["allow", "deny", "return", "redirect", "set-header", "add-header", "del-header",
         "replace-header", "replace-value", "set-status", "set-var", "set-var-fmt", "unset-var", "set-log-level",
         "capture", "strict-mode", "add-acl", "del-acl", "set-map", "del-map",
-        "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0", "wait-for-body"]
+        "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0", "wait-for-body", "cache-store"]
     static let afterResponseActions = ["allow", "set-header", "add-header", "del-header", "replace-header",
         "replace-value", "set-status", "set-var", "set-var-fmt", "unset-var", "capture", "strict-mode"]
 
@@ -211,6 +211,10 @@ enum HTTPRuleParser {
             case "del-map": def = .delMap(file: file, key: key)
             default: def = .setMap(file: file, key: key, value: try LogFormatSyntax.parse(try r.value("value format"), context: ctx, line: line, state: &state))
             }
+        case "cache-use" where set == .request, "cache-store" where set == .response:
+            guard let name = r.peek, name != "if", name != "unless" else { throw line.error("expects a cache name") }
+            r.next()
+            def = action == "cache-use" ? .cacheUse(name) : .cacheStore(name)
         case "wait-for-body" where set != .afterResponse:
             def = try WaitForBodySyntax.parse(&r)
         case "normalize-uri" where set == .request:

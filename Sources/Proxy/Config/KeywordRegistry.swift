@@ -7,7 +7,7 @@ public enum KeywordRegistry {
         (GlobalKeywords.all + ProcessVariableKeywords.all + ProcessKeywords.all + UnixBindKeywords.all + CPUMapKeywords.all + EnvironmentKeywords.all + ProxyKeywords.all + BindKeywords.all + OptionKeywords.all + ProxyOptionKeywords.all
         + LogKeywords.all + BalanceKeywords.all + ServerKeywords.all + PersistenceKeywords.all + RoutingKeywords.all + UseServerKeywords.all + StatsKeywords.all
         + RuntimeAPIKeywords.all + HTTPRuleKeywords.all + ExperimentalKeywords.all + OriginalToKeywords.all + AcceptInvalidRequestKeywords.all + HeaderNamePolicyKeywords.all + TCPRuleKeywords.all + TuneKeywords.all + IgnoredKeywords.all)
-        .map(PeersKeywords.overlay) + RingKeywords.all + ProgramKeywords.all + CheckKeywords.all + PeersKeywords.all + CompressionKeywords.all + ResolversKeywords.all + ServerTemplateKeyword.all + LogForwardKeywords.all
+        .map(PeersKeywords.overlay) + RingKeywords.all + ProgramKeywords.all + CheckKeywords.all + PeersKeywords.all + CompressionKeywords.all + ResolversKeywords.all + CacheKeywords.all + ServerTemplateKeyword.all + LogForwardKeywords.all
 
     static let byName: [String: ConfigKeyword] = Dictionary(keywords.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     /// A name may have one entry per section kind (`server` in a backend and in a ring).

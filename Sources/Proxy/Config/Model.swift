@@ -31,6 +31,8 @@ public struct Configuration: Sendable {
     public var resolvers: [ResolversConfig] = []
     /// `log-forward` sections (LogForwardModel.swift): syslog relays.
     public var logForwards: [LogForwardConfig] = []
+    /// `cache` sections (CacheModel.swift).
+    public var caches: [CacheConfig] = []
     public init() {}
     public func proxy(named name: String) -> ProxyConfig? { proxies.first { $0.name == name } }
 }
@@ -359,6 +361,8 @@ public struct ProxyConfig: Sendable {
     public var compression = CompressionSettings()
     /// http-request/-response rules, captures, errorfiles, log-format (added by the rules engine).
     public var rules = ProxyRules()
+    /// `filter cache NAME` lines (the caches must exist; CacheKeywords).
+    public var cacheFilters: [(name: String, location: SourceLocation)] = []
     /// tcp-request / tcp-response rules and inspect delays (TCPRulesModel.swift).
     public var tcpRules = TCPRuleSets()
     /// `option originalto [except NET] [header NAME]` (OriginalToKeywords.swift).

@@ -214,6 +214,9 @@ public enum HTTPActionDef: Equatable, Sendable {
     case setAddress(AddressOverride.Target, SampleExprDef)
     /// `wait-for-body time T [at-least N]` (WaitForBodySyntax.swift).
     case waitForBody(timeMs: Int, atLeast: Int)
+    /// http-request cache-use NAME / http-response cache-store NAME (Cache/).
+    case cacheUse(String)
+    case cacheStore(String)
 }
 
 public enum HTTPRuleSet: String, Sendable { case request = "http-request", response = "http-response", afterResponse = "http-after-response" }

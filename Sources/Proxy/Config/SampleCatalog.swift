@@ -41,6 +41,7 @@ public enum FetchKind: String, Sendable, CaseIterable {
     case resHdrIP = "res.hdr_ip", resHdrVal = "res.hdr_val", resHdrNames = "res.hdr_names"
     case resCook = "res.cook", resCookCnt = "res.cook_cnt", resCookVal = "res.cook_val", resVer = "res.ver"
     case captureResHdr = "capture.res.hdr", captureResVer = "capture.res.ver"
+    case resCacheHit = "res.cache_hit", resCacheName = "res.cache_name"
     // stick counters: sc_*, scN_*, src_* (StickSampleSyntax; the name says which)
     case stickCounter = "sc_*"
     // layer-6 contents (BufferFetch.swift): the bytes of the request / response buffer
@@ -304,6 +305,8 @@ public enum SampleCatalog {
             ("res.cook_val", f(.resCookVal, [.string], 0, .int, .responseHeaders)),
             ("scook_val", f(.resCookVal, [.string], 0, .int, .responseHeaders)),
             ("res.ver", f(.resVer, [], 0, .string, .responseHeaders)),
+            ("res.cache_hit", f(.resCacheHit, [], 0, .bool, .responseHeaders)),
+            ("res.cache_name", f(.resCacheName, [], 0, .string, .responseHeaders)),
             ("resp_ver", f(.resVer, [], 0, .string, .responseHeaders)),
             ("capture.res.hdr", f(.captureResHdr, [.integer], 1, .string, .responsePermanent)),
             ("capture.res.ver", f(.captureResVer, [], 0, .string, .requestPermanent)),

@@ -7,7 +7,7 @@ enum UnsupportedKeywords {
         "rspadd", "rsprep", "rspdel", "rspirep", "rspidel", "reqallow", "reqdeny", "reqtarpit",
         "rate-limit", "http-check",
         "tcp-check", "force-persist", "ignore-persist", "persist", "server-template",
-        "disabled", "enabled", "filter", "email-alert", "external-check",
+        "disabled", "enabled", "email-alert", "external-check",
         "monitor", "monitor-net", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
         "nbcores", "lua-load", "h1-case-adjust",
     ]

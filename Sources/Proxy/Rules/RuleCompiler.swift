@@ -45,6 +45,8 @@ public final class CompiledRules: @unchecked Sendable {
     let usesLocalAddress: Bool
     /// Some fetch reads the request body (the stream layer hands the buffered bytes over then).
     let usesRequestBody: Bool
+    /// The `cache` sections' stores, shared by every worker (Cache/HTTPCache.swift).
+    public let caches: [HTTPCache]
 
     init(configuration: Configuration, tables: RuleTables, acls: [ACLTable], dynamicBackends: [[LogFormatProgram?]], proxies: [ProxyRuleProgram?], files: PatternReferences, captures: [CaptureLayout],
          logFormats: [LogFormatProgram?], uniqueIDFormats: [LogFormatProgram?], uniqueIDHeaders: [StaticBytes?],
@@ -56,6 +58,7 @@ public final class CompiledRules: @unchecked Sendable {
         self.tables = tables; self.proxies = proxies; self.files = files; self.captures = captures
         self.logFormats = logFormats; self.uniqueIDFormats = uniqueIDFormats; self.uniqueIDHeaders = uniqueIDHeaders
         self.headerCaptures = headerCaptures; self.responseHeaderCaptures = responseHeaderCaptures
+        caches = configuration.caches.map { HTTPCache(config: $0) }
         isActive = proxies.contains { $0 != nil } || dynamicBackends.contains { $0.contains { $0 != nil } } || logFormats.contains { $0 != nil } || captures.contains { !$0.request.isEmpty || !$0.response.isEmpty }
             || uniqueIDFormats.contains { $0 != nil } || tcp.contains { $0 != nil }
         needsSlotState = isActive
@@ -67,6 +70,7 @@ public final class CompiledRules: @unchecked Sendable {
         let frontends = configuration.proxies.indices.filter { configuration.proxies[$0].isFrontend }
         c.uniqueIDFormats = frontends.map { uniqueIDFormats[$0] }
         c.uniqueIDHeaders = frontends.map { uniqueIDHeaders[$0] }
+        c.caches = caches
         return c
     }
 }
@@ -435,6 +439,8 @@ struct Compiler {
         case .cookie: return .cookie(.current, name: str(0).flatMap { $0.isEmpty ? nil : Array($0.utf8) }, kind: .text)
         case .reqVer: return .version(.request)
         case .resVer: return .version(.response)
+        case .resCacheHit: return .cacheHit
+        case .resCacheName: return .cacheName
         case .httpAuth, .httpAuthGroup:
             guard let l = userlistIndex[a[0]] else { throw RuleCompileError(description: "unknown userlist '\(a[0])' in '\(d.text)'") }
             return d.fetch == .httpAuth ? .httpAuth(l) : .httpAuthGroup(l)
@@ -660,6 +666,12 @@ struct Compiler {
         case .scSetGPT0(let n, let e): usesStick = true; return .scSetGPT0(counter: n, try expr(e, p))
         case .normalizeURI(let n): return .normalizeURI(n)
         case .waitForBody(let ms, let n): return .waitForBody(ms: ms, atLeast: n)
+        case .cacheUse(let n), .cacheStore(let n):
+            guard let i = config.caches.firstIndex(where: { $0.name == n }) else {
+                throw RuleCompileError(description: "\(d.location): unable to find the cache '\(n)'")
+            }
+            if case .cacheUse = d.action { return .cacheUse(i) }
+            return .cacheStore(i)
         case .setAddress(let t, let e):
             if t == .dst || t == .dstPort { usesLocalAddress = true }
             return .setAddress(t, try expr(e, p))

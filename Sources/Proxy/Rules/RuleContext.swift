@@ -37,6 +37,8 @@ final class SlotRuleState {
     var timeouts = StreamTimeoutOverrides()
     /// Addresses a set-src/set-dst rule changed on this connection (AddressLevels.swift).
     var addresses: AddressLevels? = nil
+    /// What cache-use and cache-store decided for this transaction (CacheRuleActions).
+    var cache = CacheTransaction()
 
     init(variables: Int) {
         vars = VarStore(count: variables)
@@ -77,6 +79,7 @@ final class SlotRuleState {
         responseCookie = nil
         uniqueID.clear()
         timeouts = StreamTimeoutOverrides()
+        cache = CacheTransaction()
         if newConnection { addresses = nil }
     }
 }
@@ -217,6 +220,8 @@ public final class RuleContext {
     /// changes of those are sent to peers: StickCounterSync.swift).
     var stickUpdates: StickUpdateQueue? = nil
     var sharedStickTables: [Bool] = []
+    /// The `cache` sections' stores (cache-use, cache-store; CacheRuleActions).
+    var caches: [HTTPCache] = []
     /// The buffers content rules read (req.len, req.payload…: BufferFetch.swift).
     var content = ContentBytes()
 

@@ -34,6 +34,8 @@ enum RuleAction {
     /// in the rule set it does nothing.
     case waitForBody(ms: Int, atLeast: Int)
     case setAddress(AddressOverride.Target, SampleExpr)
+    /// http-request cache-use / http-response cache-store: the cache's index (CacheRuleActions).
+    case cacheUse(Int), cacheStore(Int)
 }
 
 struct CompiledRule {

@@ -46,6 +46,8 @@ extension RuleContext {
                 return .reply(.auth(realm.count > 0 ? realm : program.realm))
             case .useService: ruleEnded(r.origin); return .service
             case .strictMode(let on): strict = on
+            case .cacheUse(let i): cacheUse(i)
+            case .cacheStore(let i): cacheStore(i)
             case .normalizeURI(let n):
                 switch normalizeURI(n) {
                 case .done: break

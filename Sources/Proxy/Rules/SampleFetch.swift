@@ -40,6 +40,8 @@ enum Fetch {
     case captureReqHdr(Int), captureResHdr(Int), captureReqMethod, captureReqURI, captureReqVer, captureResVer
     case uniqueID
     case status
+    /// res.cache_hit, res.cache_name (CacheRuleActions).
+    case cacheHit, cacheName
     case stick(StickQuery)
     /// req.body, req.body_len, req.body_size, req.body_param (RequestBodyFetch.swift).
     case requestBody, requestBodyLength, requestBodySize
@@ -289,6 +291,11 @@ extension RuleContext {
         case .status:
             if phase == .response, responseLoaded { return .int(Int64(response.status)) }
             return status >= 0 ? .int(Int64(status)) : nil
+        case .cacheHit:
+            return .bool(slot?.cache.hit != nil)
+        case .cacheName:
+            guard let st = slot, st.cache.hit != nil, st.cache.hitCache >= 0 else { return nil }
+            return .string(caches[st.cache.hitCache].nameBytes)
         default:
             return nil
         }

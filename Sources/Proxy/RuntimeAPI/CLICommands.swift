@@ -164,6 +164,10 @@ public enum CLICommands {
         CLICommand("show activity", "show activity", "show per-thread activity stats (for support/developers)") { _, _, c in
             c.showActivity()
         },
+        CLICommand("show cache", "show cache", "show cache status") { _, s, c in
+            guard allowed(s, .admin) else { return .permissionDenied }
+            return .dump(CacheListing.text(c.handler.caches, now: WallClock.nowMs() / 1000))
+        },
         CLICommand("show pools", "show pools", "report information about the memory pools usage") { _, _, _ in
             .dump("Dumping pools usage. Use SIGQUIT to flush them.\nTotal: 0 pools, 0 bytes allocated, 0 used (~0 by thread caches).\n")
         },

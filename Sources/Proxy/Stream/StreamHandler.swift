@@ -82,6 +82,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
     let rules: CompiledRules?
     /// The map and ACL pattern files, for the runtime API (`show/add/del/set/clear map|acl`).
     public let patternFiles: PatternReferences
+    /// The `cache` sections' stores, for the runtime API (`show cache`).
+    let caches: [HTTPCache]
     /// The proc variables, for the runtime API (`get var`, `set var`).
     public let processVariables: ProcessVariableAccess
 
@@ -129,6 +131,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
         let compiled = try RuleCompiler.compile(configuration, topology: topology, states: states, workers: workers, stickTables: stickTables)
         rules = compiled.isActive ? compiled : nil
+        caches = compiled.caches
         patternFiles = compiled.files
         processVariables = ProcessVariableAccess(rules: compiled, topology: topology, stick: stickTables)
         var ws: [WorkerContext] = []
@@ -225,6 +228,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let be = backends[bi]
         slot.backend = Int32(bi)
         if let wr = w.rules, backendRequestRules(call, w, wr, slotIndex, &slot, fe, be, head) == .answered { return }
+        if let wr = w.rules, !wr.context.caches.isEmpty, serveCacheHit(call, w, wr, slotIndex, &slot, fe, be, head) { return }
         if let s = be.statsURI, be.proxy != fe.proxy, serveStats(call, w, slotIndex, &slot, fe, head, uri: s, config: configuration.proxies[be.proxy], proxy: be.proxy, bytes) { return }
         if call.pointee.client_closed != 0 {
             // the client left while its body was awaited: no server is chosen (the engine ends
@@ -530,6 +534,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         call.pointee.status_hint = Int32(w.rules?.context.responseLoaded == true ? w.rules!.context.response.status : head.status)
         call.pointee.close_after = closeAfter ? 1 : 0
         call.pointee.server_reuse = serverReuse ? 1 : 0
+        if let wr = w.rules, !wr.context.caches.isEmpty, !upgraded { armCacheCapture(call, wr, slotIndex, head) }
         if upgraded {
             call.pointee.body = Int32(RP_BODY_CLOSE.rawValue); call.pointee.tunnel = 1
             // `timeout tunnel` replaces both sides' timeouts once the tunnel is established
@@ -569,6 +574,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         guard slotIndex < w.slotCount, info.frontend >= 0, Int(info.frontend) < frontends.count else { return }
         let slot = w.slots[slotIndex]
         w.slots[slotIndex].active = false
+        if let wr = w.rules, !wr.context.caches.isEmpty { finishCacheStore(info, wr, slotIndex) }
         let fe = frontends[Int(info.frontend)]
         let status = Int(info.status)
 
@@ -641,6 +647,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         let routed = slot.active && !slot.badRequest && (slot.backend >= 0 || ruleState?.localReply == true)
         r.tR = routed ? Int(info.tq) : -1
         r.tw = Int(info.tw); r.tc = Int(info.tc); r.tr = Int(info.tr); r.ta = Int(info.tt)
+        if slot.active, info.server < 0, ruleState?.cache.hit != nil { cacheHitLog(&r) }
         r.status = status
         r.bytesOut = Int(info.bytes_out)
         let redirected = slot.active && slot.redirectServer >= 0      // HAProxy logs a server redirect `LC`
