@@ -11,8 +11,10 @@ import CBench
 import CUring
 
 @Suite(.serialized) struct RuntimeAgentCommandsTests {
-    /// p[0] front, p[2] syslog, p[3] a port nothing listens on. `ag` has an agent only.
-    static func template(origin: UInt16, agent: UInt16) -> @Sendable (String, String, [UInt16]) -> String { { admin, user, p in
+    /// p[0] front, p[3] a port nothing listens on (p[2] unused); `syslog` (HAProxy's, ringproxy's) chosen by
+    /// the admin socket's name, so that the collectors listen before the proxies start and
+    /// miss none of their first lines. `ag` has an agent only.
+    static func template(origin: UInt16, agent: UInt16, syslog: (hap: UInt16, rp: UInt16)) -> @Sendable (String, String, [UInt16]) -> String { { admin, user, p in
         """
         global
             maxconn 1000
@@ -30,7 +32,7 @@ import CUring
         backend be
             balance roundrobin
             option log-health-checks
-            log 127.0.0.1:\(p[2]) daemon
+            log 127.0.0.1:\(admin.hasSuffix("/hap.sock") ? syslog.hap : syslog.rp) daemon
             server srv 127.0.0.1:\(origin) check inter 100ms
             server nochk 127.0.0.1:\(origin)
             server ag 127.0.0.1:\(origin) agent-check agent-port \(agent) agent-inter 200ms
@@ -44,9 +46,9 @@ import CUring
         defer { agent.stop() }
         let origin = try AppServer(name: "o", port: 0, behaviour: .echo)
         defer { origin.stop() }
-        let pair = try CLIPair(ports: 4, Self.template(origin: origin.port, agent: agent.port))
-        let hapLog = try SyslogCollector(port: pair.hapPorts[2]), rpLog = try SyslogCollector(port: pair.rpPorts[2])
+        let hapLog = try SyslogCollector(), rpLog = try SyslogCollector()
         defer { hapLog.stop(); rpLog.stop() }
+        let pair = try CLIPair(ports: 4, Self.template(origin: origin.port, agent: agent.port, syslog: (hapLog.port, rpLog.port)))
         typealias Side = RuntimeDynamicCheckTests.Side
         let hap = Side(socket: pair.hapSocket, ports: pair.hapPorts, syslog: hapLog)
         let rp = Side(socket: pair.rpSocket, ports: pair.rpPorts, syslog: rpLog)
