@@ -3,12 +3,13 @@ import Glibc
 /// Everything the checker needs to probe one server, resolved at start-up.
 public struct CheckTarget: Sendable {
     public var server: Int                  // slot in ServerStateTable
-    let program: CheckProgram
+    // program, address and serverPort of an agent change with `set server agent-addr|agent-port|agent-send`.
+    var program: CheckProgram
     /// Where checks connect by default: the server's address, or its `addr`.
-    let address: SocketAddress
+    var address: SocketAddress
     /// The server's own address and port (the X-Haproxy-Server-State header names them).
     let serverAddress: String
-    let serverPort: Int
+    var serverPort: Int
     let checkPort: Int?
     let sendProxy: Bool
     let backendName: String

@@ -9,6 +9,10 @@ extension HealthChecker {
     enum ProbeChange: Sendable {
         case add(CheckTarget)
         case remove(server: Int)
+        /// `set server B/S agent up|down`: the agent's counter is full or 0.
+        case agentHealth(server: Int, up: Bool)
+        /// `set server B/S agent-addr|agent-port|agent-send`: what the agent's next checks use.
+        case agentTarget(server: Int, address: SocketAddress, port: Int, send: String)
     }
 
     /// Changes waiting for the checker thread, and how many it has applied in all.
@@ -29,6 +33,17 @@ extension HealthChecker {
         // The thread applies changes at least every maxSleepMs; give up after a few seconds
         // (a stopped thread applied them in post()).
         for _ in 0..<4000 where appliedChanges.load(ordering: .acquiring) < ticket { usleep(1000) }
+    }
+
+    /// Sets the agent's counter of `server` as `set server agent up|down` does (from its next turn).
+    public func setAgentHealth(server: Int, up: Bool) {
+        _ = post([.agentHealth(server: server, up: up)])
+    }
+
+    /// The agent of `server` connects to `address` (agent port `port`) and sends `send` from its
+    /// next check on; a check in flight finishes with what it had.
+    public func retargetAgent(server: Int, address: SocketAddress, port: Int, send: String) {
+        _ = post([.agentTarget(server: server, address: address, port: port, send: send)])
     }
 
     /// Queues changes; returns the count the thread must have applied to have seen them.
@@ -74,6 +89,14 @@ extension HealthChecker {
                 }
                 healthProbe[server] = nil
                 agentProbe[server] = nil
+            case .agentHealth(let server, let up):
+                if let i = agentProbe[server] { probes[i].machine.setAgentHealth(up: up) }
+            case .agentTarget(let server, let address, let port, let send):
+                if let i = agentProbe[server] {
+                    probes[i].target.address = address
+                    probes[i].target.serverPort = port
+                    probes[i].target.program = CheckTarget.agentProgram(send: send)
+                }
             }
         }
         appliedChanges.add(changes.count, ordering: .releasing)

@@ -141,6 +141,8 @@ public final class HealthChecker: @unchecked Sendable {
             let n = Int(rp_pollring_wait(ring, Int32(max(0, sleep)), &tags, &results, Int32(tags.count)))
             guard n > 0 else { continue }
             now = MonotonicClock.nowMs()
+            // Changes posted during the wait (an agent forced down) apply before the results.
+            applyProbeChanges(now: now)
             for k in 0..<n {
                 let i = Int(tags[k] >> 32) - 1
                 guard i >= 0, i < probes.count, !probes[i].removed, probes[i].armed, tags[k] == tag(i), results[k] >= 0 else { continue }

@@ -91,6 +91,20 @@ extension ServerStateTable {
         }
     }
 
+    /// `set server B/S agent up|down`: the server comes UP or goes DOWN "changed from CLI" as
+    /// HAProxy's srv_set_running/stopped; the check's counter is left alone (the checker sets
+    /// the agent's, HealthChecker.setAgentHealth).
+    @discardableResult
+    public func applyAgent(up: Bool, server: Int, nowMs: Int64 = MonotonicClock.nowMs(),
+                           sessions: SessionCounter = { _ in 0 }) -> [HealthEvent] {
+        withControl(nowMs: nowMs) { st in
+            st.events = []
+            setOp(&st, server, up ? .running : .stopped, reason: "changed from CLI", sessions)
+            st.touch(server)
+            return st.events
+        }
+    }
+
     /// `set server B/S weight W[%]` / `set weight`: nil, or HAProxy's error text.
     public func setWeight(server: Int, _ text: String, nowMs: Int64 = MonotonicClock.nowMs()) -> (error: String?, events: [HealthEvent]) {
         guard !text.isEmpty else { return ("Require <weight> or <weight%>.\n", []) }

@@ -204,6 +204,7 @@ extension RuntimeControl {
         checker?.unregister(server: slot)
         states.vacate(slot)
         serverAddresses.withLock { $0[slot] = nil }
+        agentOverrides.withLock { $0[slot] = nil }
         if serverMaxconn.withLock({ $0.removeValue(forKey: slot) }) != nil { engine?.setServerMaxconn(slot, 0) }
         // Idle connections to it are closed (setting the address drops the slot's idle pool)
         // and the workers forget its name.

@@ -40,7 +40,9 @@ extension RuntimeControl {
         let names = resolutionNames(slot)
         // HAProxy's `addr` and `port` set the agent's address and port too.
         let agent = s.checkSettings.agent
-        let agentAddr = agent.host ?? s.checkAddr ?? "-", agentPort = agent.port ?? s.checkPort ?? 0
+        let changed = agentOverrides.withLock { $0[slot] }
+        let agentAddr = changed?.host ?? agent.host ?? s.checkAddr ?? "-"
+        let agentPort = changed?.port ?? agent.port ?? s.checkPort ?? 0
         return "\(proxyID(b.name)) \(b.name) \(sid) \(states.name(slot)) \(AddressParser.isIP(addr.host) || s.options.socket != nil ? addr.host : "-") "
             + "\(st.op.rawValue) \(st.admin.rawValue) \(st.userWeight) \(st.initialWeight) \(v.lastChangeSeconds) "
             + "\(st.lastStatus.haproxyCode) \(st.lastStatus.haproxyResult) \(st.checkHealth) \(st.checkStateFlags) \(st.agentStateFlags) "
@@ -172,14 +174,8 @@ extension RuntimeControl {
             default: return .error("'set server <srv> health' expects 'up', 'stopping', or 'down'.\n")
             }
             return .none
-        case "agent", "agent-send":
-            return .error("agent checks are not enabled on this server.\n")
-        case "agent-addr":
-            if r[4].isEmpty { return .error("set server <b>/<s> agent-addr requires an address and optionally a port.\n") }
-            return .error("agent checks are not enabled on this server.\n")
-        case "agent-port":
-            if r[4].isEmpty { return .error("set server <b>/<s> agent-port requires a port.\n") }
-            return .error("agent checks are not enabled on this server.\n")
+        case "agent", "agent-send", "agent-addr", "agent-port":
+            return setServerAgent(slot, r)
         case "addr":
             if r[4].isEmpty { return .error("set server <b>/<s> addr requires an address and optionally a port.\n") }
             return setServerAddress(slot, r[4], port: r[5] == "port" ? r[6] : nil)

@@ -52,6 +52,8 @@ public final class RuntimeControl: @unchecked Sendable {
     public let cliSocketNames = Mutex<[(String, CLILevel)]>([])
     /// Server addresses changed by `set server addr` (slot → "ip:port"), for the stats dumps.
     public let serverAddresses = Mutex<[Int: String]>([:])
+    /// Agent settings changed by `set server agent-addr|agent-port|agent-send` (slot → changes).
+    public let agentOverrides = Mutex<[Int: AgentSettingsOverride]>([:])
     /// Host names the resolver thread found for SRV slots (slot → target), for `show servers state`.
     public let resolvedNames = Mutex<[Int: String]>([:])
     /// The health checker, which `add server … check` and `del server` add probes to and
