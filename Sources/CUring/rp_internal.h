@@ -145,13 +145,13 @@ typedef struct conn {
     /* request extras */
     uint32_t rkeep;            /* start of the bytes kept for the next request */
     struct iovec *iov0; int iovcnt0;                 /* the first request send, to replay it */
-    int replayable;            /* the whole request went in the first send */
+    uint8_t replayable;        /* the whole request went in the first send */
     uint8_t replay_wait;      /* a replay waits for the dead connection's other op to complete */
     struct __kernel_timespec cts;                    /* connect timeout, read at submission */
     /* response extras */
     uint8_t *local;            /* a local answer being sent (malloc) */
     struct rp_capture *cap;    /* the response body being copied for Swift (rp_capture.c), or NULL */
-    int local_then_close;
+    uint8_t local_then_close;
     /* other ops in flight */
     uint8_t sconn, ltmo;       /* a connect; linked timeouts not yet completed (an earlier
                                   attempt's may complete after its connect) */
@@ -162,16 +162,17 @@ typedef struct conn {
     struct { int64_t when; struct conn *next, *prev; int linked; } tw;
     /* the exchange */
     uint32_t req_index;
-    int close_after, server_reuse, server_close, cli_eof, pooled_server;
-    int retries_left, retries_done, redispatch, redispatched, abort_on_close;
+    int retries_left, retries_done;
+    uint8_t close_after, server_reuse, server_close, cli_eof, pooled_server;   /* flags: bytes, the slot stays small */
+    uint8_t redispatch, redispatched, abort_on_close;
     uint32_t connect_to, server_to, client_to, queue_to;
     struct { int64_t accept_rt, start, head, conn_first, conn_start, connected, resp; } t;
     int status;
     uint64_t bytes_in, bytes_out;
     uint64_t spliced[2];       /* body bytes read by the splice pump, per direction (h1 stats) */
-    int quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
-    int head_begun;            /* the request's first byte is in (its timers start there) */
-    int body_wait;             /* the head is in; Swift waits for its body (http-buffer-request) */
+    uint8_t quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
+    uint8_t head_begun;            /* the request's first byte is in (its timers start there) */
+    uint8_t body_wait;             /* the head is in; Swift waits for its body (http-buffer-request) */
     uint8_t rbody_wait;        /* the response head is in; Swift waits for its body (http-response
                                   wait-for-body): its bytes stay in the response buffer */
     uint8_t socks;             /* SOCKS4 handshake on the new server connection: 1 sending, 2 reading */
@@ -179,10 +180,8 @@ typedef struct conn {
     uint8_t socks_timedout;    /* the connect timeout passed during it */
     uint8_t socks_io[16];      /* the request, then the reply */
     uint8_t rbody_eof;         /* the server closed while its response body was awaited */
-    int64_t rbody_dl;          /* when that wait ends (504 sH), 0 before the first wait */
-    int cto_runs;              /* client_timeout_runs: the client timeout is not stopped once the
+    uint8_t cto_runs;              /* client_timeout_runs: the client timeout is not stopped once the
                                   request is read */
-    int64_t inspect_dl;        /* mode tcp: the end of tcp-request inspect-delay (0: not inspecting) */
     uint8_t inspect_final;     /* mode tcp: the inspection ends now (delay passed, client closed) */
     uint8_t res_inspect;       /* mode tcp, tcp-response rules: 1 the server's bytes are held while
                                   they decide; 2 accepted, a cancelled receive still to complete */
@@ -190,13 +189,15 @@ typedef struct conn {
     uint8_t rinspect_eof;      /* the server's end of stream came while its bytes were held */
     uint8_t rinspect_kill;     /* `tcp-response content close`: once the held bytes went, both
                                   connections end (the server's with a reset; logged `--`) */
+    int64_t rbody_dl;          /* when that wait ends (504 sH), 0 before the first wait */
+    int64_t inspect_dl;        /* mode tcp: the end of tcp-request inspect-delay (0: not inspecting) */
     int64_t rinspect_dl;       /* the end of tcp-response inspect-delay (0: not waiting) */
-    int srv_draining;          /* exchange over, client kept: waiting for the server ops to end */
+    uint8_t srv_draining;      /* exchange over, client kept: waiting for the server ops to end */
+    uint8_t logged;
     char term0, term1;
-    int logged;
     pump pu;
     msrecv ms;
-    int holds_slot;            /* counted in the server's active requests (server maxconn) */
+    uint8_t holds_slot;        /* counted in the server's active requests (server maxconn) */
     uint8_t direct;            /* persistent: queued on its server, not in the backend's queue */
     uint8_t was_queued;        /* waited in a queue (Tw; <NOSRV> when it never left it) */
     int64_t q_end;             /* when it left the queue without a server (timeout, abort) */
