@@ -80,5 +80,6 @@ func makeBalancer(_ algorithm: BalanceAlgorithm, hashType: HashType, balanced s:
     case .header(let name): return HeaderHashBalancer(servers: s, hashType: hashType, header: name, domainOnly: options.headerDomainOnly)
     case .random(let draws): return RandomBalancer(servers: s, draws: draws)
     case .first: return FirstAvailableBalancer(servers: s)
+    case .rdpCookie(let name): return RDPCookieBalancer(servers: s, hashType: hashType, cookie: name)
     }
 }

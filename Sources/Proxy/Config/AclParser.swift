@@ -191,6 +191,7 @@ enum AclParser {
         case "HTTP_URL_ABS": return def(.url, .url, "url", [], .regex, ["^[^/:]*://"], output: .string)
         case "HTTP_URL_SLASH": return def(.url, .url, "url", [], .beginning, ["/"], output: .string)
         case "HTTP_URL_STAR": return def(.url, .url, "url", [], .exact, ["*"], output: .string)
+        case "RDP_COOKIE": return def(.expression, .reqRDPCookieCnt, "req.rdp_cookie_cnt", [], .int, ["1:"], output: .int)
         case "WAIT_END": return def(.expression, .waitEnd, "wait_end", [], .bool, [], output: .bool)
         case "HTTP_CONTENT": return def(.expression, .reqHdrVal, "req.hdr_val", ["content-length"], .int, ["1:"], output: .int)
         default: return nil

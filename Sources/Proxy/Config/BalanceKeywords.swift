@@ -1,11 +1,11 @@
 // `balance` and `hash-type`: how a backend picks a server when persistence does not.
 
 enum BalanceKeywords {
-    static let algorithms = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "url_param", "hdr(NAME)", "random"]
+    static let algorithms = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "url_param", "hdr(NAME)", "random", "rdp-cookie"]
 
     static let all: [ConfigKeyword] = [
         ConfigKeyword("balance", .backendSide,
-                      "balance roundrobin|static-rr|leastconn|first|source|random[(N)]|uri [len N] [depth N] [whole] [path-only]|url_param NAME [check_post]|hdr(NAME) [use_domain_only]",
+                      "balance roundrobin|static-rr|leastconn|first|source|random[(N)]|uri [len N] [depth N] [whole] [path-only]|url_param NAME [check_post]|hdr(NAME) [use_domain_only]|rdp-cookie[(NAME)]",
                       "Load-balancing algorithm (default roundrobin).") { state, line throws(ConfigError) in
             // `balance` alone means roundrobin, as in HAProxy.
             let name = line.argument(0) ?? "roundrobin"
@@ -56,7 +56,11 @@ enum BalanceKeywords {
                         options.headerDomainOnly = true
                     }
                 } else if name.hasPrefix("rdp-cookie") {
-                    throw line.error("'balance rdp-cookie' is not implemented yet in ringproxy (it needs TCP mode with payload inspection)")
+                    // HAProxy: the cookie defaults to mstshash; "rdp-cookie(" needs a name and ")"
+                    guard let cookie = cookieName(name, prefix: "rdp-cookie", default: "mstshash") else {
+                        throw line.error("rdp-cookie : missing cookie name.")
+                    }
+                    algorithm = .rdpCookie(cookie)
                 } else if name == "hash" {
                     throw line.error("algorithm '\(name)' is not implemented yet in ringproxy; expected one of \(algorithms.joined(separator: ", "))")
                 } else {
@@ -77,6 +81,16 @@ enum BalanceKeywords {
             state.proxy.hashType = HashType(rawValue: try line.oneOf(0, "hash type", ["map-based", "consistent"]))!
         },
     ]
+
+    /// `rdp-cookie` → the default, `rdp-cookie(NAME)` → NAME (what follows ")" is ignored, as
+    /// in HAProxy); nil for an empty name, a missing ")" or another suffix.
+    static func cookieName(_ word: String, prefix: String, default name: String) -> String? {
+        let rest = word.dropFirst(prefix.count)
+        if rest.isEmpty { return name }
+        guard rest.hasPrefix("("), let close = rest.firstIndex(of: ")") else { return nil }
+        let n = rest[rest.index(after: rest.startIndex)..<close]
+        return n.isEmpty ? nil : String(n)
+    }
 
     /// `random`, `random(N)`: the number of draws (HAProxy: default 2, at least 1).
     static func draws(_ name: String, _ line: KeywordLine) throws(ConfigError) -> Int {

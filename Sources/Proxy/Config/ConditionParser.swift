@@ -4,7 +4,7 @@
 enum ConditionParser {
     static let predefinedNames = ["TRUE", "FALSE", "LOCALHOST", "METH_GET", "METH_HEAD", "METH_POST", "METH_PUT",
                                   "METH_DELETE", "METH_OPTIONS", "METH_TRACE", "METH_CONNECT", "HTTP", "HTTP_1.0",
-                                  "HTTP_1.1", "HTTP_2.0", "HTTP_URL_ABS", "HTTP_URL_SLASH", "HTTP_URL_STAR", "HTTP_CONTENT", "WAIT_END"]
+                                  "HTTP_1.1", "HTTP_2.0", "HTTP_URL_ABS", "HTTP_URL_SLASH", "HTTP_URL_STAR", "HTTP_CONTENT", "WAIT_END", "RDP_COOKIE"]
 
     /// Parses the condition starting at argument `start` (which is `if` or `unless`) to the end of the line.
     /// ACLs must be declared earlier in the same section, as in HAProxy.

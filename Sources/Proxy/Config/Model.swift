@@ -117,6 +117,9 @@ public enum BalanceAlgorithm: Equatable, Sendable {
     case random(draws: Int)
     /// `balance first`: the first server by id with a free slot below its maxconn.
     case first
+    /// `balance rdp-cookie[(NAME)]`: hash of the RDP cookie NAME (default mstshash) in the
+    /// stream's first bytes (mode tcp).
+    case rdpCookie(String)
 }
 
 public enum HashType: String, Equatable, Sendable { case mapBased = "map-based", consistent }
@@ -330,6 +333,8 @@ public struct ProxyConfig: Sendable {
     public var loggers: [LoggerConfig] = []
     public var balance: BalanceAlgorithm = .roundRobin
     public var hashType: HashType = .mapBased
+    /// `persist rdp-cookie[(NAME)]`: the RDP cookie (default msts) naming the server's address.
+    public var rdpPersistCookie: String? = nil
     public var cookie: CookieConfig? = nil
     public var appSession: AppSessionConfig? = nil
     public var stickTable: StickTableConfig? = nil

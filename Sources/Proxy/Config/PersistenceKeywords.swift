@@ -5,6 +5,17 @@ enum PersistenceKeywords {
                                 "httponly", "secure", "domain", "maxidle", "maxlife", "attr"]
 
     static let all: [ConfigKeyword] = [
+        ConfigKeyword("persist", .backendSide, "persist rdp-cookie[(NAME)]",
+                      "mode tcp: send an RDP client whose cookie NAME (default msts) names a server's address and port to that server.") { state, line throws(ConfigError) in
+            // HAProxy's own messages
+            guard let method = line.argument(0) else { throw line.error("missing persist method.") }
+            guard method.hasPrefix("rdp-cookie") else { throw line.error("'persist' only supports 'rdp-cookie'.") }
+            guard let name = BalanceKeywords.cookieName(method, prefix: "rdp-cookie", default: "msts") else {
+                throw line.error("'persist rdp-cookie(name)' requires an rdp cookie name.")
+            }
+            try line.expectArguments(1...1, "persist rdp-cookie[(NAME)]")
+            state.proxy.rdpPersistCookie = name
+        },
         ConfigKeyword("cookie", .backendSide,
                       "cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain D]* [maxidle T] [maxlife T] [attr A]",
                       "Cookie-based persistence; no mode = passive (the server sets the cookie).") { state, line throws(ConfigError) in

@@ -33,6 +33,7 @@ public enum FetchKind: String, Sendable, CaseIterable {
     // the request buffer of a TCP stream (a TLS ClientHello: TLSClientHello.swift)
     case reqSSLSNI = "req.ssl_sni", reqSSLHelloType = "req.ssl_hello_type", reqSSLVer = "req.ssl_ver"
     case reqSSLALPN = "req.ssl_alpn", reqSSLECExt = "req.ssl_ec_ext", reqSSLSTExt = "req.ssl_st_ext"
+    case reqRDPCookie = "req.rdp_cookie", reqRDPCookieCnt = "req.rdp_cookie_cnt"   // RDPCookie.swift
     case captureReqHdr = "capture.req.hdr", captureReqMethod = "capture.req.method"
     case captureReqURI = "capture.req.uri", captureReqVer = "capture.req.ver"
     case uniqueID = "unique-id"
@@ -274,6 +275,10 @@ public enum SampleCatalog {
             ("req.ssl_alpn", f(.reqSSLALPN, [], 0, .string, .requestBuffer)),
             ("req.ssl_ec_ext", f(.reqSSLECExt, [], 0, .bool, .requestBuffer)),
             ("req.ssl_st_ext", f(.reqSSLSTExt, [], 0, .int, .requestBuffer)),
+            ("req.rdp_cookie", f(.reqRDPCookie, [.string], 0, .string, .requestBuffer)),
+            ("rdp_cookie", f(.reqRDPCookie, [.string], 0, .string, .requestBuffer)),
+            ("req.rdp_cookie_cnt", f(.reqRDPCookieCnt, [.string], 0, .int, .requestBuffer)),
+            ("rdp_cookie_cnt", f(.reqRDPCookieCnt, [.string], 0, .int, .requestBuffer)),
             ("http_auth", f(.httpAuth, [.userlist], 1, .bool, .requestHeaders)),
             ("http_auth_group", f(.httpAuthGroup, [.userlist], 1, .string, .requestHeaders)),
             ("http_auth_type", f(.httpAuthType, [], 0, .string, .requestHeaders)),

@@ -6,7 +6,7 @@ enum UnsupportedKeywords {
         "reqadd", "reqrep", "reqdel", "reqirep", "reqidel",
         "rspadd", "rsprep", "rspdel", "rspirep", "rspidel", "reqallow", "reqdeny", "reqtarpit",
         "rate-limit", "http-check",
-        "tcp-check", "force-persist", "ignore-persist", "persist", "server-template",
+        "tcp-check", "force-persist", "ignore-persist", "server-template",
         "disabled", "enabled", "email-alert", "external-check",
         "monitor", "monitor-net", "max-keep-alive-queue", "maxconnrate", "maxsessrate",
         "nbcores", "lua-load", "h1-case-adjust",

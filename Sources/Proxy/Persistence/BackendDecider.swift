@@ -16,6 +16,8 @@ public final class BackendPlan: Sendable {
     public let cookie: CookieConfig?
     /// `option persist`.
     public let persist: Bool
+    /// `persist rdp-cookie` (mode tcp; the stream layer asks it before deciding).
+    public let rdpPersistence: RDPCookiePersistence?
     /// Servers with `non-stick`: never stored in the session (stick) table.
     public let nonStick: [Bool]
     /// HAProxy prints the two cookie characters only when some cookie option is set
@@ -45,6 +47,9 @@ public final class BackendPlan: Sendable {
         sharesTable = session != nil && tables?.info.peersSection != nil
         cookie = backend.cookie
         persist = backend.connection.persist
+        rdpPersistence = backend.rdpPersistCookie.map {
+            RDPCookiePersistence(cookie: $0, servers: backend.servers, persist: backend.connection.persist)
+        }
         nonStick = backend.servers.map(\.options.nonStick)
         if let c = backend.cookie {
             logsCookieChars = c.mode != .passive || c.indirect || c.nocache || c.postonly || c.preserve || c.httponly || c.secure

@@ -455,6 +455,8 @@ struct Compiler {
         case .reqSSLALPN: return .tlsHello(.alpn)
         case .reqSSLECExt: return .tlsHello(.supportedGroups)
         case .reqSSLSTExt: return .tlsHello(.sessionTicket)
+        case .reqRDPCookie, .reqRDPCookieCnt:
+            return .rdpCookie(name: str(0).flatMap { $0.isEmpty ? nil : Array($0.utf8) }, count: d.fetch == .reqRDPCookieCnt)
         case .captureReqHdr: return .captureReqHdr(Int(int(0) ?? 0))
         case .captureResHdr: return .captureResHdr(Int(int(0) ?? 0))
         case .captureReqMethod: return .captureReqMethod

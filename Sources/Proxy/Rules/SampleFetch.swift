@@ -50,6 +50,8 @@ enum Fetch {
     case requestBodyParam(name: [UInt8], caseInsensitive: Bool)
     /// req.ssl_*: the TLS ClientHello in the stream's first bytes (TLSClientHelloFetch.swift).
     case tlsHello(TLSHelloField)
+    /// req.rdp_cookie([NAME]), req.rdp_cookie_cnt([NAME]) (RDPCookieFetch.swift).
+    case rdpCookie(name: [UInt8]?, count: Bool)
     /// req.len, req.payload*, res.*, wait_end, last_rule_* (BufferFetch.swift).
     case content(ContentFetch)
 }
@@ -137,6 +139,7 @@ extension RuleContext {
         case .requestBody, .requestBodyLength, .requestBodySize,
              .responseBody, .responseBodyLength, .responseBodySize: return bodySample(f)
         case .tlsHello(let field): return tlsHelloSample(field)
+        case .rdpCookie(let name, let count): return rdpCookieSample(name: name, count: count)
         case .content(let cf): return contentSample(cf)
         case .feName: return stringConstant(tables.frontendNameBytes[frontend])
         case .feID: return .int(Int64(tables.frontendIDs[frontend]))

@@ -28,7 +28,7 @@ public enum DynamicServerSlots {
         switch proxy.balance {
         case .roundRobin, .leastConn, .first, .random: return true
         case .staticRoundRobin: return false
-        case .source, .uri, .urlParam, .header: return proxy.hashType == .consistent
+        case .source, .uri, .urlParam, .header, .rdpCookie: return proxy.hashType == .consistent
         }
     }
 

@@ -127,6 +127,7 @@ public enum StatsCSV {
         case .header: return "hdr"
         case .random: return "unknown"      // HAProxy 2.6's name table lacks random
         case .first: return "first"
+        case .rdpCookie: return "rdp-cookie"
         }
     }
 

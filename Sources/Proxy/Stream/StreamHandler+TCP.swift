@@ -76,10 +76,18 @@ extension StreamHandler {
         }
         let head = w.request                       // empty: no HTTP here (cookies find nothing)
         head.reset()
+        // what the client has sent so far, for `balance rdp-cookie` (valid during this call)
+        let firstBytes = UnsafeRawBufferPointer(start: call.pointee.buf, count: Int(call.pointee.len))
+        head.bufferedBody = firstBytes
+        defer { head.bufferedBody = UnsafeRawBufferPointer(start: nil, count: 0) }
         let rw = w.requestRewrite
         rw.reset()
         let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
-        let useServer = w.serverSwitches[bi]?.select(w.rules?.context, request: head, client: slot.client, states: bstates)
+        var useServer = w.serverSwitches[bi]?.select(w.rules?.context, request: head, client: slot.client, states: bstates)
+        // `persist rdp-cookie`: after use-server, before stick rules and the balancer (HAProxy's order)
+        if useServer == nil, let rdp = w.deciders[bi].plan.rdpPersistence {
+            useServer = rdp.server(in: firstBytes, states: bstates)
+        }
         let d = w.deciders[bi].decideRequest(head: head, client: slot.client, states: bstates,
                                              rewrite: rw, now: w.nowMs, useServer: useServer)
         slot.decision = d
