@@ -18,13 +18,12 @@ enum ProxyOptionKeywords {
         flag("option contstats", .frontendSide, "Update traffic counters while a transfer runs.",
              notApplied: "ringproxy's byte counters move when a request or response ends") { $0.connection.continuousStats = $1 },
         flag("option socket-stats", .frontendSide, "One statistics line per listener (stats page, CSV, `show stat`, Prometheus `haproxy_listener_*`).") { $0.connection.socketStats = $1 },
-        flag("option checkcache", .backendSide, "Refuse cacheable responses that carry a cookie.",
-             notApplied: "ringproxy adds 'Cache-Control: private' with 'cookie … nocache' but does not block such responses") { $0.connection.checkCache = $1 },
+        flag("option checkcache", .backendSide, "Block a cacheable response that carries a Set-Cookie (answered with HAProxy's error page of its status, logged PH).") { $0.connection.checkCache = $1 },
         flag("option http-buffer-request", .proxies, "Wait for the whole request body (or a full buffer) before the rules run and a server is chosen (req.body fetches, `balance url_param … check_post`).") { $0.connection.bufferRequest = $1 },
         flag("option transparent", .backendSide, "A backend without servers connects to the address the client connected to (its destination as set-dst / set-dst-port or a PROXY header left it).") { $0.identity.transparent = $1 },
-        ConfigKeyword("option http_proxy", .proxies, "option http_proxy", "Forward to the host named in an absolute request URI.", negatable: true) { state, line throws(ConfigError) in
-            if line.negated { return }
-            throw line.error("'option http_proxy' is not implemented yet in ringproxy (servers are chosen among 'server' lines)")
+        // HAProxy 2.6 refuses it, negated or not, with this message (checked with 2.6.12).
+        ConfigKeyword("option http_proxy", .proxies, "option http_proxy", "Removed in HAProxy 2.5: a configuration error, as in HAProxy 2.6 (use http-request set-dst / set-uri).", negatable: true) { state, line throws(ConfigError) in
+            throw line.error("option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired.")
         },
         ProxyKeywords.timeout("client-fin", .frontendSide, "Inactivity timeout once the client has half-closed (default: timeout client).") { $0.clientFin = $1 },
         ProxyKeywords.timeout("server-fin", .backendSide, "Server-side inactivity timeout once the connection to the server is half-closed (the client's end passed on; default: timeout server).") { $0.serverFin = $1 },

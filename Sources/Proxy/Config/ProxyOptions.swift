@@ -18,7 +18,7 @@ public struct ConnectionOptions: Equatable, Sendable {
     public var pretendKeepAlive = false
     /// `option persist`: a cookie-persistent client keeps going to its DOWN server.
     public var persist = false
-    /// `option contstats`, `option socket-stats`, `option checkcache` (read, see the keywords).
+    /// `option contstats`, `option socket-stats` (read, see the keywords), `option checkcache`.
     public var continuousStats = false
     public var socketStats = false
     public var checkCache = false

@@ -62,6 +62,10 @@ extension RuleContext {
             var r = errorPage(400, fe: fe, be: be)
             r.term = (UInt8(ascii: "P"), phaseChar)
             return r
+        case .cacheableCookie(let status):
+            var r = errorPage(status, fe: fe, be: be)
+            r.term = (UInt8(ascii: "P"), phaseChar)
+            return r
         }
     }
 

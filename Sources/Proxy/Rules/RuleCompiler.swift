@@ -219,6 +219,7 @@ struct Compiler {
         let hasRules = !r.httpRequest.isEmpty || !r.httpResponse.isEmpty || !r.httpAfterResponse.isEmpty
             || !r.redirects.isEmpty || !r.statsRules.isEmpty || !r.errorPages.isEmpty || !r.errorReplies.isEmpty
             || r.headerNamePolicy != .preserve
+            || p.connection.checkCache      // its check reads the response view (CheckCacheStage.swift)
         guard hasRules else { return nil }
         let acls = table.acls
         func cond(_ c: Condition?, _ loc: SourceLocation) throws -> CompiledCondition? {

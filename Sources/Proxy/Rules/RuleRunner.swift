@@ -24,6 +24,9 @@ enum LocalReplyKind {
     case internalError
     /// A request a rule found malformed (normalize-uri … strict).
     case badRequest
+    /// `option checkcache` blocked a response of this status: HAProxy 2.6.12 sends its error
+    /// page for that status (the 500 page when it has none), logged PH with the status.
+    case cacheableCookie(status: Int)
 }
 
 extension RuleContext {

@@ -88,6 +88,9 @@ public final class BackendPlanInfo: @unchecked Sendable {
     public var dispatch: Int? = nil
     /// `option transparent` (the dispatch server stands for the client's destination).
     public var transparent = false
+    /// `option checkcache` (CheckCacheStage.swift), and the backend's loggers for its alert.
+    public var checkCache = false
+    var checkCacheLog: ProxyLog? = nil
     /// The client side's mode (`httpclose` closes it; `http-server-close` does not).
     public var clientMode: ConnectionMode = .keepAlive
     /// `option splice-request/response` bits (RP_SPLICE_*).
@@ -187,7 +190,7 @@ enum PlanBuilder {
     }
 
     static func backends(_ config: Configuration, _ topo: Topology, _ layout: CounterLayout,
-                         _ tables: StickTableSet? = nil) throws -> [BackendPlanInfo] {
+                         _ tables: StickTableSet? = nil, _ logs: LogTargets? = nil) throws -> [BackendPlanInfo] {
         try topo.backends.map { b in
             let p = config.proxies[b.proxy]
             var xff: ForwardedFor? = nil
@@ -216,6 +219,8 @@ enum PlanBuilder {
                 counterRow: layout.backendRows[p.name] ?? 0)
             info.dispatch = b.dispatch
             info.transparent = b.transparent
+            info.checkCache = p.connection.checkCache
+            if p.connection.checkCache { info.checkCacheLog = logs?.log(of: p.name) }
             info.serverFinMs = UInt32(clamping: p.timeouts.serverFin ?? 0)
             info.clientMode = p.connectionMode == .close ? .close : .keepAlive
             info.splice = spliceBits(p.connection)

@@ -273,7 +273,7 @@ extension StreamHandler {
     }
 
     /// A response rule answered instead of the server (http-response deny, return, redirect).
-    private func replaceResponse(_ kind: LocalReplyKind, _ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext,
+    func replaceResponse(_ kind: LocalReplyKind, _ call: UnsafeMutablePointer<rp_head_call>, _ w: WorkerContext,
                                  _ wr: WorkerRules, _ slotIndex: Int, _ slot: inout StreamSlot, _ fe: FrontendPlan,
                                  fp: ProxyRuleProgram?, bp: ProxyRuleProgram?) {
         let ctx = wr.context

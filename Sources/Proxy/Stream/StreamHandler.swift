@@ -119,7 +119,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         frontends = try PlanBuilder.frontends(configuration, topology, layout, logTargets)
         stickTables = StickTableSet(configuration: configuration)
         stickUpdates = stickTables.hasSharedTables ? StickUpdateQueues(workers: workers) : nil
-        backends = try PlanBuilder.backends(configuration, topology, layout, stickTables)
+        backends = try PlanBuilder.backends(configuration, topology, layout, stickTables, logTargets)
         serverOfSlot = topology.servers.map(\.indexInBackend)
         backendOfServer = topology.servers.map(\.backend)
         pages = Pages()
@@ -227,6 +227,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
         let be = backends[bi]
         slot.backend = Int32(bi)
+        if be.checkCache { slot.cacheMethod = CacheMethod(String(decoding: head.slice(head.method), as: UTF8.self)) }
         if let wr = w.rules, backendRequestRules(call, w, wr, slotIndex, &slot, fe, be, head) == .answered { return }
         if let wr = w.rules, !wr.context.caches.isEmpty, serveCacheHit(call, w, wr, slotIndex, &slot, fe, be, head) { return }
         if let s = be.statsURI, be.proxy != fe.proxy, serveStats(call, w, slotIndex, &slot, fe, head, uri: s, config: configuration.proxies[be.proxy], proxy: be.proxy, bytes) { return }
@@ -519,6 +520,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             let bstates = BackendServerStates(table: states, base: be.servers.lowerBound)
             w.slots[slotIndex].responseCookieChar = w.deciders[bi].decideResponse(
                 w.slots[slotIndex].decision, response: head, rewrite: rw, states: bstates, now: w.nowMs)
+            if be.checkCache, let wr = w.rules, blockCacheableCookie(call, w, wr, slotIndex, head) { return }
         }
         ContentLengthRewrite.apply(head: head, rewrite: rw)
         ConnectionPolicy.rewriteResponse(head: head, rewrite: rw, clientKeepsAlive: !closeAfter,

@@ -29,6 +29,8 @@ struct StreamSlot {
     var waitingBody = false
     /// The request is a CONNECT: a 2xx answer turns the connection into a tunnel.
     var isConnect = false
+    /// The request's method as `option checkcache` sees it (set only for such backends).
+    var cacheMethod: CacheMethod = .unsafe
 }
 
 /// Per worker storage for the request lines the log prints (they must outlive the head buffer
