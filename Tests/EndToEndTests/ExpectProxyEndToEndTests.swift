@@ -55,17 +55,23 @@ import Origins
             let p = try ProxyProcess(config: config(port, origin.port, syslog.port, rules), binary: binary, waitForPorts: [port])
             defer { p.stop() }
             var seen: [String] = []
-            for (source, bytes, path) in exchanges {
+            for (k, (source, bytes, path)) in exchanges.enumerated() {
                 syslog.clear()
-                origin.clear()
                 let c = try RawHTTP(port: port, source: source)
                 try c.send(bytes + Array("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
                 let r = try c.readResponse()
-                seen.append("\(r.status) xff=\(ProxyProtocolEndToEndTests.forwardedFor(origin)) log=\(logText(syslog))")
+                seen.append("\(r.status) xff=\(forwardedFor(origin, k)) log=\(logText(syslog))")
             }
             out.append(seen)
         }
         return out
+    }
+
+    /// The X-Forwarded-For of the origin's connection k (each exchange is a connection).
+    static func forwardedFor(_ origin: RecordingOrigin, _ k: Int) -> String {
+        let got = origin.wait { $0.count > k && StrictFraming.headEnd($0[k]) != nil }
+        guard got.count > k, let end = StrictFraming.headEnd(got[k]) else { return "no request" }
+        return StrictFraming.headers(Array(got[k][..<end])).first { $0.name == "x-forwarded-for" }?.value ?? "none"
     }
 
     static let v1 = Array("PROXY TCP4 192.0.2.7 198.51.100.1 40000 8080\r\n".utf8)
