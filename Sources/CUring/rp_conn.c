@@ -165,6 +165,7 @@ void log_done(worker *w, conn *c) {
     d.worker = w->id; d.slot = conn_slot(w, c); d.frontend = c->frontend; d.listener = c->listener;
     d.server = c->server; d.status = c->status;
     d.bytes_in = c->bytes_in; d.bytes_out = c->bytes_out;
+    d.bytes_in_reported = c->rep_in; d.bytes_out_reported = c->rep_out;
     int64_t end = w->now;
     d.t_accept_us = c->t.accept_rt ? c->t.accept_rt : rp_realtime_us() - (end - c->t.start) * 1000;
     d.tq = c->t.head ? (int32_t)(c->t.head - c->t.start) : -1;

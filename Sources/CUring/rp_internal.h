@@ -169,6 +169,7 @@ typedef struct conn {
     struct { int64_t accept_rt, start, head, conn_first, conn_start, connected, resp; } t;
     int status;
     uint64_t bytes_in, bytes_out;
+    uint64_t rep_in, rep_out;  /* option contstats: what on_progress reported of them */
     uint64_t spliced[2];       /* body bytes read by the splice pump, per direction (h1 stats) */
     uint8_t quiet_out;             /* the answer's bytes are not counted (a 400 after the client's EOF) */
     uint8_t head_begun;            /* the request's first byte is in (its timers start there) */
@@ -320,6 +321,11 @@ struct rp_engine {
 /* ---------- small helpers ---------- */
 
 static inline uint32_t conn_slot(const worker *w, const conn *c) { return (uint32_t)(c - w->conns); }
+void stats_progress(worker *w, conn *c);
+/* option contstats: report the bytes moved so far (one test for the other listeners). */
+static inline void contstats_tick(worker *w, conn *c) {
+    if (w->e->listeners[c->listener].contstats) stats_progress(w, c);
+}
 static inline uint64_t conn_ud(const worker *w, const conn *c, int op) { return ud_encode(op, c->gen, conn_slot(w, c)); }
 
 static inline struct io_uring_sqe *sqe_get(worker *w) {

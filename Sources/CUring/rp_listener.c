@@ -113,12 +113,15 @@ void on_accept(worker *w, int li, int res, uint32_t flags) {
     getpeername(res, (struct sockaddr *)&c->caddr, &sl);
     c->client_to = w->e->listeners[li].client_timeout_ms;
     c->req_index = 0;
-    c->pp_wait = (uint8_t)(w->e->listeners[li].accept_proxy != 0);
+    const rp_callbacks *cb = &w->e->cfg.cb;
+    int ap = w->e->listeners[li].accept_proxy;
+    if (ap == RP_PROXY_IF)                       /* the connection rules decide, on addresses only */
+        ap = cb->on_expect_proxy && cb->on_expect_proxy(cb->ctx, w->id, c->frontend, li, res, &c->caddr);
+    c->pp_wait = (uint8_t)(ap != 0);
     w->active++; w->lactive[li]++;
     atomic_fetch_add(&w->e->active, 1);
     rate_counted(w);
     if (!rate_allows(w)) w->rate_blocked = 1;
-    const rp_callbacks *cb = &w->e->cfg.cb;
     if (cb->on_connection) cb->on_connection(cb->ctx, w->id, c->frontend, li, 1);
     /* maxconn: stop accepting when full; excess clients wait in the kernel's backlog */
     if (!below_limits(w, li) && w->accepting[li]) cancel_ud(w, ud_encode(OP_ACCEPT, 0, (uint32_t)li));

@@ -47,7 +47,7 @@ void request_begin(worker *w, conn *c) {
     req_phase(c, PH_HEAD);
     c->h[RESP].phase = PH_IDLE;
     memset(&c->t, 0, sizeof c->t);
-    c->status = -1; c->bytes_in = c->bytes_out = 0; c->spliced[REQ] = c->spliced[RESP] = 0; c->quiet_out = 0; c->term0 = c->term1 = '-';
+    c->status = -1; c->bytes_in = c->bytes_out = 0; c->rep_in = c->rep_out = 0; c->spliced[REQ] = c->spliced[RESP] = 0; c->quiet_out = 0; c->term0 = c->term1 = '-';
     c->retries_done = 0; c->redispatched = 0; c->logged = 0;
     c->was_queued = 0; c->direct = 0; c->q_end = 0;
     c->server_reuse = 0; c->server_close = 0;

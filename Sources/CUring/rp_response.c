@@ -229,7 +229,7 @@ void on_response_sent(worker *w, conn *c, int res) {
         if (c->term0 == '-') { c->term0 = 'C'; c->term1 = 'D'; }   /* an error page keeps its cause */
         conn_close(w, c); return;
     }
-    if (!c->quiet_out) c->bytes_out += (uint64_t)res;
+    if (!c->quiet_out) { c->bytes_out += (uint64_t)res; contstats_tick(w, c); }
     rs->iovcnt = iov_advance(rs->iov, rs->iovcnt, (size_t)res);
     if (rs->iovcnt > 0) { half_send(w, c, RESP); return; }
     if (c->local) {

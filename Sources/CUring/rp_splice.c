@@ -70,7 +70,7 @@ void pump_run(worker *w, conn *c) {
             ssize_t n = splice(p->pipe[0], NULL, p->dst, NULL, (size_t)p->in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
                 p->in_pipe -= n; progressed = 1;
-                if (p->dir == RESP) c->bytes_out += (uint64_t)n;
+                if (p->dir == RESP) { c->bytes_out += (uint64_t)n; contstats_tick(w, c); }
             } else if (n < 0 && errno != EAGAIN) { pump_fail(w, c, dst_side); return; }
         }
         if (p->to_read != 0 && p->in_pipe < PUMP_CHUNK) {

@@ -58,8 +58,6 @@ import Testing
         }
         #expect(errors(tcpFrontend("tcp-request content rejct")).first?.contains("did you mean 'reject'") == true)
         #expect(errors(tcpFrontend("tcp-request content expect-proxy layer4")).first != nil)   // connection rules only
-        #expect(errors(tcpFrontend("tcp-request connection expect-proxy layer4 if { src 10.0.0.1 }")).first?
-            .contains("a conditional 'expect-proxy layer4' is not supported by ringproxy") == true)
         #expect(errors(tcpFrontend("tcp-request content reject foo")).first?.contains("unexpected 'foo'") == true)
         #expect(errors("defaults\n    tcp-request content reject\n").first?.contains("not allowed in anonymous 'defaults' section") == true)
         #expect(errors(tcpFrontend("tcp-request frobnicate reject")).first != nil)
@@ -71,6 +69,16 @@ import Testing
         #expect(c.proxies[0].binds.allSatisfy { $0.options.acceptProxy })
         #expect(errors(tcpFrontend("tcp-request connection reject if { src 10.0.0.1 }\ntcp-request connection expect-proxy layer4")).first?
             .contains("after a rule that may end the rule set") == true)
+    }
+
+    @Test func conditionalExpectProxyMakesTheListenersAsk() throws {
+        let c = try parse(tcpFrontend("tcp-request connection expect-proxy layer4 if { src 10.0.0.1 }"))
+        #expect(c.proxies[0].binds.allSatisfy { $0.options.expectProxyIf && !$0.options.acceptProxy })
+        let u = try parse(tcpFrontend("tcp-request connection expect-proxy layer4 unless { src 10.0.0.1 }\ntcp-request connection expect-proxy layer4"))
+        #expect(u.proxies[0].binds.allSatisfy { $0.options.acceptProxy })
+        #expect(errors(tcpFrontend("tcp-request connection accept if { src 10.0.0.2 }\ntcp-request connection expect-proxy layer4 if { src 10.0.0.1 }")).first?
+            .contains("after a rule that may end the rule set") == true)
+        #expect(errors(tcpFrontend("tcp-request connection expect-proxy layer4 if { src 10.0.0.1 } foo")).first != nil)
     }
 
     @Test func useBackendInModeTCP() throws {

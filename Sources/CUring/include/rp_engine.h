@@ -163,6 +163,8 @@ typedef struct rp_done_info {
     int cli_fd;                       // the client socket, still open (-1 when gone)
     uint64_t spliced_req;             // request body bytes moved client -> server by splice(2)
     uint64_t spliced_resp;            // response body bytes moved server -> client by splice(2)
+    uint64_t bytes_in_reported;       // of bytes_in/bytes_out, what on_progress already reported
+    uint64_t bytes_out_reported;      //   (option contstats; the counters add the rest)
     const uint8_t *capture;           // the response body copied as asked by capture_max, when it
     uint32_t capture_len;             //   was complete and fitted; NULL otherwise (valid during on_done)
 } rp_done_info;
@@ -184,6 +186,14 @@ typedef struct rp_callbacks {
     /// `worker` (HAProxy's frontend sessions are connections). Optional. A close comes after
     /// the last on_done.
     void (*on_connection)(void *ctx, int worker, int frontend, int listener, int opened);
+    /// A listener with accept_proxy == RP_PROXY_IF accepted `fd` from `client`: 1 when a PROXY
+    /// header must precede its bytes (`tcp-request connection expect-proxy layer4 if COND`).
+    /// `option contstats`: bytes of the exchange in `slot` moved since the last report (or its
+    /// start), for the counters of its frontend, listener, backend and `server` (-1: none).
+    void (*on_progress)(void *ctx, int worker, uint32_t slot, int frontend, int listener, int server,
+                        uint64_t bytes_in, uint64_t bytes_out);
+    int (*on_expect_proxy)(void *ctx, int worker, int frontend, int listener, int fd,
+                           const struct sockaddr_storage *client);
 } rp_callbacks;
 
 typedef struct rp_listener_cfg {
@@ -200,10 +210,16 @@ typedef struct rp_listener_cfg {
     int sock_opts;                    // RP_SRV_KEEPALIVE (option clitcpka), RP_SRV_NOLINGER: set on
                                       // the listening socket, accepted sockets inherit them
     int accept_proxy;                 // `accept-proxy`: a PROXY header (v1/v2) precedes the first
-                                      // request; its source becomes the client address
+                                      // request; its source becomes the client address.
+                                      // RP_PROXY_IF: on_expect_proxy decides per connection
+    int contstats;                    // `option contstats`: on_progress reports the byte counts
+                                      // during a transfer, not only at on_done
     int tcp_mode;                     // mode tcp: on_request is called at once on accept (after
                                       // the PROXY header, if any), with no byte, for a tunnel
 } rp_listener_cfg;
+
+/* rp_listener_cfg.accept_proxy: never, always, or as on_expect_proxy says at accept. */
+enum { RP_PROXY_NEVER = 0, RP_PROXY_ALWAYS = 1, RP_PROXY_IF = 2 };
 
 /* Socket options of connections to a server (rp_server_cfg.sock_opts). */
 enum { RP_SRV_KEEPALIVE = 1, RP_SRV_NOLINGER = 2, RP_SRV_TFO = 4, RP_SRV_SOURCE = 8, RP_SRV_USER_TIMEOUT = 16 };

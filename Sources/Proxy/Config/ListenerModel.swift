@@ -53,6 +53,9 @@ public struct BindOptions: Equatable, Sendable {
     public var gid: UInt32? = nil
     /// `accept-proxy`: a PROXY protocol header (v1 or v2) precedes each connection's bytes.
     public var acceptProxy = false
+    /// A conditional `tcp-request connection expect-proxy layer4` of the frontend: whether a
+    /// PROXY header comes first is decided per connection, at accept.
+    public var expectProxyIf = false
     public init() {}
 
     /// True when the socket must be opened once by the control plane (options the engine's

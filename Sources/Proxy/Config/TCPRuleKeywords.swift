@@ -113,24 +113,28 @@ enum TCPRuleKeywords {
             }
             condition = try ConditionParser.parse(line, from: next, state: &state, context: ctx)
         }
-        if case .expectProxy = def, condition != nil {
-            throw line.error("a conditional 'expect-proxy layer4' is not supported by ringproxy (use it without a condition, or 'accept-proxy' on the bind line)")
-        }
         return TCPRuleDef(stage: stage, action: def, condition: condition, location: line.location)
     }
 
     /// Once every section is read: an unconditional `expect-proxy layer4` that every
-    /// connection reaches makes the proxy's listeners expect a PROXY header (as accept-proxy).
+    /// connection reaches makes the proxy's listeners expect a PROXY header (as accept-proxy);
+    /// a conditional one makes them ask the connection rules at accept (on the socket's
+    /// addresses, before any byte). Either way no rule that may end the set may come first:
+    /// ringproxy runs the connection rules again on the first request, after the header.
     static func endOfConfiguration(_ state: inout ParseState) {
         for i in state.config.proxies.indices {
             let rules = state.config.proxies[i].tcpRules.connection
-            guard let k = rules.firstIndex(where: { $0.action == .expectProxy }) else { continue }
+            guard let k = rules.lastIndex(where: { $0.action == .expectProxy }) else { continue }
             if let blocking = rules[..<k].first(where: { $0.action != .expectProxy && !isBookkeeping($0.action) }) {
                 state.errors.append(ConfigError(rules[k].location, "tcp-request connection",
                     "'expect-proxy layer4' after a rule that may end the rule set (line \(blocking.location.line)) is not supported by ringproxy"))
                 continue
             }
-            for b in state.config.proxies[i].binds.indices { state.config.proxies[i].binds[b].options.acceptProxy = true }
+            let always = rules.contains { $0.action == .expectProxy && $0.condition == nil }
+            for b in state.config.proxies[i].binds.indices {
+                if always { state.config.proxies[i].binds[b].options.acceptProxy = true }
+                else { state.config.proxies[i].binds[b].options.expectProxyIf = true }
+            }
         }
     }
 

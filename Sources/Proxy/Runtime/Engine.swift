@@ -15,6 +15,10 @@ package protocol HeadHandler: AnyObject {
     func onDone(_ info: UnsafePointer<rp_done_info>)
     func onTurn(worker: Int)
     func onConnection(worker: Int, frontend: Int, listener: Int, opened: Bool)
+    /// A connection accepted by a listener with `expectProxyIf`: must a PROXY header come first?
+    /// `option contstats`: bytes moved during an exchange (added to the counters at once).
+    func onProgress(worker: Int, slot: Int, frontend: Int, listener: Int, server: Int, bytesIn: UInt64, bytesOut: UInt64)
+    func expectsProxyHeader(worker: Int, frontend: Int, listener: Int, fd: Int32, client: UnsafePointer<sockaddr_storage>) -> Bool
 }
 
 package struct EngineError: Error, CustomStringConvertible {
@@ -64,6 +68,10 @@ package struct EngineListener {
     package var noLinger = false
     /// `accept-proxy` on the bind.
     package var acceptProxy = false
+    /// A conditional `tcp-request connection expect-proxy layer4`: the rules decide at accept.
+    package var expectProxyIf = false
+    /// `option contstats` of the frontend.
+    package var contstats = false
     /// The frontend is `mode tcp`: the engine asks for a server as soon as it accepts.
     package var tcpMode = false
     /// An already listening socket (fd@N, a UNIX socket, one taken over from the previous
@@ -110,6 +118,17 @@ private func cbConnection(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ fr
     let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     h.onConnection(worker: Int(worker), frontend: Int(frontend), listener: Int(listener), opened: opened != 0)
 }
+private func cbExpectProxy(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ frontend: Int32, _ listener: Int32,
+                           _ fd: Int32, _ client: UnsafePointer<sockaddr_storage>?) -> Int32 {
+    let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
+    return h.expectsProxyHeader(worker: Int(worker), frontend: Int(frontend), listener: Int(listener), fd: fd, client: client!) ? 1 : 0
+}
+private func cbProgress(_ ctx: UnsafeMutableRawPointer?, _ worker: Int32, _ slot: UInt32, _ frontend: Int32, _ listener: Int32,
+                        _ server: Int32, _ bytesIn: UInt64, _ bytesOut: UInt64) {
+    let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
+    h.onProgress(worker: Int(worker), slot: Int(slot), frontend: Int(frontend), listener: Int(listener), server: Int(server),
+                 bytesIn: bytesIn, bytesOut: bytesOut)
+}
 private func cbDone(_ ctx: UnsafeMutableRawPointer?, _ info: UnsafePointer<rp_done_info>?) {
     let h = Unmanaged<HandlerBox>.fromOpaque(ctx!).takeUnretainedValue().handler
     h.onDone(info!)
@@ -148,8 +167,9 @@ package final class Engine: @unchecked Sendable {
             c.client_timeout_ms = l.clientTimeoutMs; c.http_request_timeout_ms = l.httpRequestTimeoutMs
             c.keepalive_timeout_ms = l.keepAliveTimeoutMs
             c.sock_opts = (l.keepAlive ? Int32(RP_SRV_KEEPALIVE) : 0) | (l.noLinger ? Int32(RP_SRV_NOLINGER) : 0)
-            c.accept_proxy = l.acceptProxy ? 1 : 0
+            c.accept_proxy = Int32(l.acceptProxy ? RP_PROXY_ALWAYS : l.expectProxyIf ? RP_PROXY_IF : RP_PROXY_NEVER)
             c.tcp_mode = l.tcpMode ? 1 : 0
+            c.contstats = l.contstats ? 1 : 0
             ls.append(c)
         }
         let ss = try servers.map(Self.serverConfig)
@@ -173,6 +193,8 @@ package final class Engine: @unchecked Sendable {
         cfg.cb.on_done = cbDone
         cfg.cb.on_turn = cbTurn
         cfg.cb.on_connection = cbConnection
+        cfg.cb.on_expect_proxy = cbExpectProxy
+        cfg.cb.on_progress = cbProgress
         var errbuf = [CChar](repeating: 0, count: 512)
         var out: OpaquePointer? = nil
         let p = self.pages, npages = Int(RP_PAGES.rawValue)

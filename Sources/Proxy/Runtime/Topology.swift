@@ -82,6 +82,8 @@ public struct Topology: Sendable {
                 l.httpRequestTimeoutMs = UInt32(clamping: p.timeouts.httpRequest ?? 0)
                 l.keepAliveTimeoutMs = UInt32(clamping: p.timeouts.httpKeepAlive ?? 0)
                 l.acceptProxy = b.options.acceptProxy
+                l.expectProxyIf = b.options.expectProxyIf
+                l.contstats = p.connection.continuousStats
                 l.tcpMode = config.relaysTCP(frontend: p)
                 if case .tcp = b.address {
                     l.keepAlive = p.connection.clientKeepAlive

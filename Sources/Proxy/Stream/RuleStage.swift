@@ -16,6 +16,8 @@ final class WorkerRules {
     let writer = ReplyWriter()
     private var slots: [SlotRuleState?]
     let variableCount: Int
+    /// The empty stream state a condition at accept sees (ExpectProxyDecision.swift).
+    lazy var acceptSlot = SlotRuleState(variables: variableCount)
     /// A server's PROXY header addresses after set-src/set-dst (StreamAddresses.swift).
     let proxyHeaderAddresses = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: 2)
     deinit { proxyHeaderAddresses.deallocate() }

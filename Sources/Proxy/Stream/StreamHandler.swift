@@ -582,10 +582,12 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
 
         // Counters.
         let c = w.counters
-        c.add(fe.counterRow, .bin, info.bytes_in)
-        c.add(fe.counterRow, .bout, info.bytes_out)
+        // (option contstats: on_progress counted some bytes already)
+        let bytesIn = info.bytes_in &- info.bytes_in_reported, bytesOut = info.bytes_out &- info.bytes_out_reported
+        c.add(fe.counterRow, .bin, bytesIn)
+        c.add(fe.counterRow, .bout, bytesOut)
         let lrow = listenerRow(Int(info.listener))
-        if lrow >= 0 { c.add(lrow, .bin, info.bytes_in); c.add(lrow, .bout, info.bytes_out) }
+        if lrow >= 0 { c.add(lrow, .bin, bytesIn); c.add(lrow, .bout, bytesOut) }
         let spliced = info.spliced_req | info.spliced_resp != 0
         if spliced { c.add(fe.counterRow, .h1SplicedIn, info.spliced_req); c.add(fe.counterRow, .h1SplicedOut, info.spliced_resp) }
         if status > 0 { c.response(fe.counterRow, status: status) }
@@ -603,8 +605,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
             backendName = be.name
             c.sessionEnded(be.counterRow)
             if info.tc >= 0 && info.tr >= 0 { c.exchangeTimes(be.counterRow, queue: info.tw, connect: info.tc, response: info.tr, total: info.tt) }
-            c.add(be.counterRow, .bin, info.bytes_in)
-            c.add(be.counterRow, .bout, info.bytes_out)
+            c.add(be.counterRow, .bin, bytesIn)
+            c.add(be.counterRow, .bout, bytesOut)
             if spliced { c.add(be.counterRow, .h1SplicedIn, info.spliced_resp); c.add(be.counterRow, .h1SplicedOut, info.spliced_req) }
             if status > 0 { c.response(be.counterRow, status: status) }
             let server = info.server >= 0 ? Int(info.server) : Int(slot.redirectServer)
@@ -619,8 +621,8 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
                     : w.dynamicServerNames[global] ?? be.serverNames[serverOfSlot[global]]
                 if slot.serverCounted { c.sessionEnded(row) }
                 if info.tc >= 0 && info.tr >= 0 { c.exchangeTimes(row, queue: info.tw, connect: info.tc, response: info.tr, total: info.tt) }
-                c.add(row, .bin, info.bytes_in)
-                c.add(row, .bout, info.bytes_out)
+                c.add(row, .bin, bytesIn)
+                c.add(row, .bout, bytesOut)
                 if status > 0 { c.response(row, status: status) }
                 if info.term.1 == CChar(UInt8(ascii: "C")) { c.add(row, .econ); c.add(be.counterRow, .econ) }
                 if info.retries > 0 { c.add(row, .wretr, UInt64(info.retries)); c.add(be.counterRow, .wretr, UInt64(info.retries)) }
