@@ -1,7 +1,8 @@
 // `source ADDR usesrc client|clientip|ADDR[:PORT]`: a new server connection leaves from a
 // foreign address, the client's or a fixed one. The socket gets IP_TRANSPARENT
-// (IPV6_TRANSPARENT), which needs CAP_NET_ADMIN, and is bound before connecting; a bind that
-// fails fails the attempt (retried at once, then 503 SC) with HAProxy's alert. Such
+// (IPV6_TRANSPARENT; it needs CAP_NET_ADMIN or CAP_NET_RAW, else IP_FREEBIND as HAProxy) and
+// is bound before connecting; a bind that fails fails the attempt (retried at once, then
+// 503 SC) with HAProxy's alert. Such
 // connections stay with the client connection that opened them (rp_reuse.c): HAProxy keys
 // idle connections by source, ringproxy never lends them to another client.
 #include "rp_internal.h"
@@ -13,14 +14,20 @@
 #ifndef IP_TRANSPARENT
 #define IP_TRANSPARENT 19
 #endif
+#ifndef IP_FREEBIND
+#define IP_FREEBIND 15
+#endif
 #ifndef IPV6_TRANSPARENT
 #define IPV6_TRANSPARENT 75
 #endif
 
+/* As HAProxy: IP_TRANSPARENT (IPV6_TRANSPARENT) first, else IP_FREEBIND, which needs no
+   privilege (a local address, as on loopback, then binds without CAP_NET_ADMIN). */
 static int make_foreign(int fd, int family) {
     int one = 1;
     int r = family == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &one, sizeof one)
                                : setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof one);
+    if (r < 0) r = setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
     return r < 0 ? -errno : 0;
 }
 

@@ -150,7 +150,7 @@ import Testing
     }
 
     /// HAProxy's start-up warning for options needing full privileges: not root (or, in
-    /// ringproxy, root without CAP_NET_ADMIN) with a `usesrc` somewhere; nothing otherwise.
+    /// ringproxy, root without CAP_NET_ADMIN and CAP_NET_RAW) with a `usesrc` somewhere; nothing otherwise.
     @Test func usesrcPrivilegesWarning() throws {
         let u = try #require(ConfigTestSupport.parse(ConfigTestSupport.backend(" server s 127.0.0.1:80 source 0.0.0.0 usesrc clientip")))
         let plain = try #require(ConfigTestSupport.parse(ConfigTestSupport.backend(" source 127.0.0.3\n server s 127.0.0.1:80")))
@@ -158,6 +158,7 @@ import Testing
         #expect(UseSourcePrivileges.startupWarning(u, program: "haproxy", uid: 1000, effective: 0) == text)
         #expect(UseSourcePrivileges.startupWarning(u, program: "haproxy", uid: 0, effective: 0) == text)
         #expect(UseSourcePrivileges.startupWarning(u, program: "haproxy", uid: 0, effective: 1 << 12) == nil)
+        #expect(UseSourcePrivileges.startupWarning(u, program: "haproxy", uid: 0, effective: 1 << 13) == nil)
         #expect(UseSourcePrivileges.startupWarning(plain, program: "haproxy", uid: 1000, effective: 0) == nil)
         #expect(UseSourceAlert.line(backend: "be").hasSuffix(" : Cannot bind to tproxy source address before connect() for backend be. Aborting.\n"))
     }

@@ -1,4 +1,4 @@
-// `usesrc` needs CAP_NET_ADMIN (IP_TRANSPARENT): HAProxy's start-up warning when the process
+// `usesrc` needs CAP_NET_ADMIN or CAP_NET_RAW (IP_TRANSPARENT): HAProxy's start-up warning when the process
 // may lack it, and its alert when a server connection cannot be bound to the foreign address.
 
 #if canImport(Glibc)
@@ -14,14 +14,16 @@ enum UseSourceAlert {
 }
 
 enum UseSourcePrivileges {
-    static let capNetAdmin = 12
+    /// IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW (Linux).
+    static let capNetAdmin = 12, capNetRaw = 13
 
     /// HAProxy warns when an option needing full privileges (here `usesrc`) is set and the
-    /// process is not root; ringproxy also warns when root lacks CAP_NET_ADMIN.
+    /// process is not root; ringproxy also warns when root lacks CAP_NET_ADMIN and CAP_NET_RAW.
     static func startupWarning(_ configuration: Configuration, program: String, uid: uid_t = getuid(),
                                effective: UInt64? = effectiveCapabilities()) -> String? {
         guard usesForeignSources(configuration) else { return nil }
-        let capable = effective.map { $0 & (1 << UInt64(capNetAdmin)) != 0 } ?? (uid == 0)
+        let needed: UInt64 = 1 << UInt64(capNetAdmin) | 1 << UInt64(capNetRaw)
+        let capable = effective.map { $0 & needed != 0 } ?? (uid == 0)
         guard uid != 0 || !capable else { return nil }
         return "[\(program).main()] Some options which require full privileges might not work well."
     }
