@@ -84,6 +84,7 @@ import Testing
         var out: [String: [String]] = [:]
         for side in twins.sides {
             var seen: [String] = []
+            let base = origin.connections          // both sides share the origin: count from here
             let a = try RawHTTP(port: side.port, source: "127.0.0.2")
             let b = try RawHTTP(port: side.port, source: "127.0.0.3")
             for (client, name) in [(a, "a"), (b, "b"), (a, "a"), (b, "b")] {
@@ -92,7 +93,7 @@ import Testing
                 let peer = r.header("X-Peer") ?? "?"
                 let host = peer.split(separator: ":").first.map(String.init) ?? "?"
                 let ownPort = peer.hasSuffix(":\(localPort(client.fd))")
-                seen.append("\(name) \(host) own-port=\(ownPort) conn=\(r.header("X-Conn") ?? "?")")
+                seen.append("\(name) \(host) own-port=\(ownPort) conn=\(r.header("X-Conn").flatMap { Int($0) }.map { $0 - base } ?? -1)")
             }
             a.close(); b.close()
             for l in frontendLogs(side, count: 4) {
