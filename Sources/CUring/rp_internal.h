@@ -450,6 +450,13 @@ int srvopt_may_pool(worker *w, const conn *c);      /* pool-max-conn */
 void srvopt_idle_count(worker *w, int server, int delta);
 int srvopt_purge_ms(const rp_engine *e, int server);
 void srvopt_queue_rejected(worker *w, conn *c);     /* queue_enter said 2 */
+/* rp_usesrc.c */
+#define RP_ERR_USESRC (-100000)                  /* connect_failed: the foreign bind failed */
+int usesrc_bind(worker *w, const conn *c, int fd);   /* 0, or < 0 (alert written) */
+static inline int usesrc_private(const worker *w, const conn *c) {
+    return c->reuse == RP_REUSE_PRIVATE || w->e->servers[c->server].usesrc;
+}
+
 static inline int srvopt_pool_ok(worker *w, const conn *c) {
     const rp_server_cfg *sv = &w->e->servers[c->server];
     return !sv->idle_max || srvopt_may_pool(w, c);

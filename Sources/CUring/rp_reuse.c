@@ -13,12 +13,13 @@ int reuse_take(worker *w, conn *c) {
     if (c->own_fd >= 0) {
         int fd = c->own_fd;
         c->own_fd = -1;
-        if (c->own_server == c->server && c->reuse == RP_REUSE_PRIVATE) { c->srv_uses = c->own_uses; return fd; }
+        if (c->own_server == c->server && usesrc_private(w, c)) { c->srv_uses = c->own_uses; return fd; }
         close(fd);                               /* this request goes to another server */
     }
     uint32_t min_uses;
+    if (usesrc_private(w, c)) return -1;        /* its own connection only (`never`, `usesrc`) */
     switch (c->reuse) {
-    case RP_REUSE_NEW: case RP_REUSE_PRIVATE: return -1;
+    case RP_REUSE_NEW: return -1;
     case RP_REUSE_PROVEN: min_uses = 2; break;
     default: min_uses = 0; break;
     }
@@ -31,7 +32,7 @@ int reuse_take(worker *w, conn *c) {
 /* c's exchange is over and its server connection sfd may serve again: 1 when kept (in the
    worker's pool, or by the client connection), 0 when the caller must close it. */
 int reuse_keep(worker *w, conn *c, int sfd) {
-    if (c->reuse == RP_REUSE_PRIVATE) {
+    if (usesrc_private(w, c)) {
         RP_ASSERT(c->own_fd < 0);                /* reuse_take took it for this exchange */
         c->own_fd = sfd; c->own_server = c->server; c->own_uses = c->srv_uses;
         return 1;

@@ -50,6 +50,7 @@ void connect_with(worker *w, conn *c, int fd) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (e->servers[c->server].sock_opts && srvopt_socket(w, c->server, fd) < 0) { close(fd); send_page(w, c, 503, 'R', 'C'); return; }
+    if (e->servers[c->server].usesrc && usesrc_bind(w, c, fd) < 0) { close(fd); connect_failed(w, c, RP_ERR_USESRC); return; }
     c->fd[SRV] = fd;
     c->srv_uses = 1;
     COUNT(w, connects);
@@ -101,7 +102,8 @@ void connect_failed(worker *w, conn *c, int err) {
         int ns = cb->on_redispatch(cb->ctx, w->id, conn_slot(w, c), old, c->h[REQ].buf, c->h[REQ].fill);
         if (ns >= 0) { c->server = ns; c->redispatched = 1; if (c->redispatch == 2) c->redispatch = 1; }
     }
-    if (c->server != old || err == -ETIME || err == -ECANCELED) { connect_start(w, c); return; }
+    /* HAProxy retries a failed bind (usesrc) at once too: no turn-around pause */
+    if (c->server != old || err == -ETIME || err == -ECANCELED || err == RP_ERR_USESRC) { connect_start(w, c); return; }
     /* an immediate failure on the same server: HAProxy's turn-around pause */
     uint32_t pause = c->connect_to < 1000 ? c->connect_to : 1000;
     req_phase(c, PH_WAIT_RETRY);

@@ -135,12 +135,32 @@ import Testing
         let b = try #require(backend(" source 127.0.0.3\n server s 127.0.0.1:80\n server t 127.0.0.1:80 source 0.0.0.0:1024"))
         #expect(b.connection.source == SourceAddress(host: "127.0.0.3"))
         #expect(b.servers[1].options.source == SourceAddress(host: "0.0.0.0", ports: 1024...1024))
-        // usesrc: read, with a warning naming what is not done (no transparent proxying)
-        let u = try #require(ConfigTestSupport.parse(ConfigTestSupport.backend(" source 127.0.0.3 usesrc clientip\n server s 127.0.0.1:80")))
-        #expect(u.proxy(named: "b")?.connection.source == SourceAddress(host: "127.0.0.3"))
-        #expect(u.warnings.count == 1 && u.warnings[0].contains("'source … usesrc clientip' is read but not applied") && u.warnings[0].contains("leave from '127.0.0.3'"))
+        // usesrc: a foreign source, as a proxy keyword and as a server option, no warning
+        let u = try #require(ConfigTestSupport.parse(ConfigTestSupport.backend(" source 127.0.0.3 usesrc clientip\n server s 127.0.0.1:80\n server t 127.0.0.1:80 source 0.0.0.0 usesrc 10.1.2.3:99\n server v 127.0.0.1:80 source 0.0.0.0 usesrc client")))
+        var expected = SourceAddress(host: "127.0.0.3"); expected.usesrc = .clientIP
+        #expect(u.proxy(named: "b")?.connection.source == expected)
+        #expect(u.proxy(named: "b")?.servers[1].options.source?.usesrc == .address(host: "10.1.2.3", port: 99))
+        #expect(u.proxy(named: "b")?.servers[2].options.source?.usesrc == .client)
+        #expect(u.warnings.isEmpty)
+        #expect(ConfigTestSupport.errors(ConfigTestSupport.backend(" source 0.0.0.0 usesrc hdr_ip(x-forwarded-for)\n server s 127.0.0.1:80")).first?.message.contains("not implemented yet") == true)
+        #expect(ConfigTestSupport.errors(ConfigTestSupport.backend(" source 0.0.0.0 usesrc nowhere\n server s 127.0.0.1:80")).first?.message.contains("invalid 'usesrc' argument 'nowhere'") == true)
+        #expect(ConfigTestSupport.errors(ConfigTestSupport.backend(" server s 127.0.0.1:80 usesrc client")).first?.message.contains("requires a 'source'") == true)
         #expect(ConfigTestSupport.errors(ConfigTestSupport.backend(" source 127.0.0.3 usesrc\n server s 127.0.0.1:80")).first?.message.contains("missing address after 'usesrc'") == true)
         #expect(ConfigTestSupport.errors(ConfigTestSupport.backend(" source 127.0.0.3 usesrc client x\n server s 127.0.0.1:80")).first?.message.contains("unexpected argument 'x'") == true)
+    }
+
+    /// HAProxy's start-up warning for options needing full privileges: not root (or, in
+    /// ringproxy, root without CAP_NET_ADMIN and CAP_NET_RAW) with a `usesrc` somewhere; nothing otherwise.
+    @Test func usesrcPrivilegesWarning() throws {
+        let u = try #require(ConfigTestSupport.parse(ConfigTestSupport.backend(" server s 127.0.0.1:80 source 0.0.0.0 usesrc clientip")))
+        let plain = try #require(ConfigTestSupport.parse(ConfigTestSupport.backend(" source 127.0.0.3\n server s 127.0.0.1:80")))
+        let text = "[haproxy.main()] Some options which require full privileges might not work well."
+        #expect(UseSourcePrivileges.startupWarning(u, program: "haproxy", uid: 1000, effective: 0) == text)
+        #expect(UseSourcePrivileges.startupWarning(u, program: "haproxy", uid: 0, effective: 0) == text)
+        #expect(UseSourcePrivileges.startupWarning(u, program: "haproxy", uid: 0, effective: 1 << 12) == nil)
+        #expect(UseSourcePrivileges.startupWarning(u, program: "haproxy", uid: 0, effective: 1 << 13) == nil)
+        #expect(UseSourcePrivileges.startupWarning(plain, program: "haproxy", uid: 1000, effective: 0) == nil)
+        #expect(UseSourceAlert.line(backend: "be").hasSuffix(" : Cannot bind to tproxy source address before connect() for backend be. Aborting.\n"))
     }
 
     @Test func initAddrPolicy() {

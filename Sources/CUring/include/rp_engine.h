@@ -247,7 +247,15 @@ typedef struct rp_server_cfg {
     int socks4;                       // new connections go through the SOCKS4 proxy socks4_addr
     struct sockaddr_storage socks4_addr;  // (IPv4; rp_socks4.c); the server's address must be IPv4
     socklen_t socks4_addrlen;
+    int usesrc;                       // RP_USESRC_*: `source … usesrc`: bound to a foreign address
+                                      // (IP_TRANSPARENT) before connecting; such connections are
+                                      // private to their client connection (rp_usesrc.c)
+    struct sockaddr_storage usesrc_addr;  // RP_USESRC_ADDR: that address (port 0: any)
+    const char *usesrc_alert;         // written to stderr when the bind fails (HAProxy's alert)
 } rp_server_cfg;
+
+/// `usesrc client` (client's address and port), `clientip` (its address), `ADDR[:PORT]`.
+enum { RP_USESRC_CLIENT = 1, RP_USESRC_CLIENTIP = 2, RP_USESRC_ADDR = 3 };
 
 /// `proxy-v2-options` that need no TLS: the TLVs a v2 header carries (rp_ppconn.c).
 enum { RP_PP_OPT_CRC32C = 1, RP_PP_OPT_AUTHORITY = 2, RP_PP_OPT_UNIQUE_ID = 4 };

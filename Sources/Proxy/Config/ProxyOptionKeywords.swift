@@ -44,9 +44,10 @@ enum ProxyOptionKeywords {
             try line.expectArguments(1...1, "fullconn N")
             state.proxy.identity.fullconn = try line.integer(0, "fullconn", in: 0...10_000_000)
         },
-        ConfigKeyword("source", [.defaults, .backend, .listen], "source ADDR[:PORT[-PORT]]",
-                      "The source address (and port or port range) of connections to the servers.") { state, line throws(ConfigError) in
+        ConfigKeyword("source", [.defaults, .backend, .listen], "source ADDR[:PORT[-PORT]] [usesrc client|clientip|ADDR[:PORT]]",
+                      "The source address (and port or port range) of connections to the servers; with `usesrc`, a foreign one (IP_TRANSPARENT).") { state, line throws(ConfigError) in
             guard let text = line.argument(0) else { throw line.error("missing address; expected 'source ADDR[:PORT[-PORT]]'") }
+            var source = try SourceAddress.parse(text, line)
             if let extra = line.argument(1) {
                 guard extra == "usesrc" else {
                     throw line.error(extra == "interface" ? "'source … interface' (binding server connections to a device) is not implemented yet in ringproxy"
@@ -54,9 +55,9 @@ enum ProxyOptionKeywords {
                 }
                 guard let what = line.argument(2) else { throw line.error("missing address after 'usesrc'; expected 'usesrc client|clientip|hdr_ip(NAME)|ADDR[:PORT]'") }
                 if let more = line.argument(3) { throw line.error("unexpected argument '\(more)' after 'usesrc \(what)'") }
-                state.warn(line.location, "'source … usesrc \(what)' is read but not applied: ringproxy does not proxy transparently (IP_TRANSPARENT), so connections to the servers leave from '\(text)', not from the client's address")
+                source.usesrc = try UseSource.parse(what, line)
             }
-            state.proxy.connection.source = try SourceAddress.parse(text, line)
+            state.proxy.connection.source = source
         },
         ConfigKeyword("dispatch", [.backend, .listen], "dispatch ADDR:PORT",
                       "The address requests go to when the backend balances nothing (no `balance`): HAProxy's dispatch mode.") { state, line throws(ConfigError) in

@@ -70,8 +70,9 @@ public struct TrackedServer: Equatable, Sendable {
 public struct SourceAddress: Equatable, Sendable {
     public var host: String
     public var ports: ClosedRange<Int>? = nil
-    /// `usesrc`: transparent proxying (not supported: an error).
-    public var usesrc: String? = nil
+    /// `usesrc`: connections leave from a foreign address (IP_TRANSPARENT), which replaces
+    /// `host`/`ports` as HAProxy does when the kernel allows it.
+    public var usesrc: UseSource? = nil
     public var interface: String? = nil
     public init(host: String, ports: ClosedRange<Int>? = nil) { self.host = host; self.ports = ports }
 }
@@ -92,5 +93,38 @@ extension SourceAddress {
             if low > 0 { source.ports = low...((parts.count > 1 ? parts[1] : nil) ?? low) }
         }
         return source
+    }
+}
+
+/// `usesrc client|clientip|ADDR[:PORT]`: the foreign address server connections leave from.
+public enum UseSource: Equatable, Sendable {
+    /// The client's address and port.
+    case client
+    /// The client's address, any port.
+    case clientIP
+    /// A fixed address (port 0: any).
+    case address(host: String, port: Int)
+
+    /// The `usesrc` argument; `hdr_ip(...)` is refused with a clear error (not implemented).
+    static func parse(_ text: String, _ line: KeywordLine) throws(ConfigError) -> UseSource {
+        switch text {
+        case "client": return .client
+        case "clientip": return .clientIP
+        default: break
+        }
+        if text.hasPrefix("hdr_ip(") {
+            throw line.error("'usesrc \(text)' (the source address taken from a request header) is not implemented yet in ringproxy; 'usesrc client', 'clientip' and 'ADDR[:PORT]' are")
+        }
+        let (host, port) = AddressParser.split(text)
+        let h = AddressParser.normalizedIPv4(host) ?? host
+        guard AddressParser.isIP(h) else {
+            throw line.error("invalid 'usesrc' argument '\(text)'; expected 'usesrc client|clientip|ADDR[:PORT]'")
+        }
+        var p = 0
+        if let port, !port.isEmpty {
+            guard let v = Int(port), (0...65535).contains(v) else { throw line.error("invalid port in 'usesrc \(text)'") }
+            p = v
+        }
+        return .address(host: h, port: p)
     }
 }

@@ -189,7 +189,9 @@ enum ServerOptionParser {
         case "socks4":
             server.options.socks4 = try Socks4Proxy.parse(v, line)
         case "usesrc":
-            throw line.error("'usesrc' (transparent proxying with the client's address) is not implemented yet in ringproxy")
+            // HAProxy: `usesrc` only after a `source` on the same line
+            guard server.options.source != nil else { throw line.error("'usesrc' requires a 'source' address before it on the 'server' line") }
+            server.options.source?.usesrc = try UseSource.parse(v, line)
         case "interface":
             throw line.error("server option 'interface' (binding server connections to a device) is not implemented yet in ringproxy")
         case "non-stick":

@@ -104,6 +104,10 @@ extension CommandLine {
             printError("[ALERT] Some warnings were found and 'zero-warning' is set. Aborting.")
             return 1
         }
+        // HAProxy's check comes after the configuration's (zero-warning does not count it)
+        if let w = UseSourcePrivileges.startupWarning(configuration, program: CommandLine.arguments.first ?? "ringproxy") {
+            configuration.warnings.append(w)
+        }
         if options.quiet { configuration.warnings.removeAll() }
         if (options.masterWorker || configuration.global.reload.masterWorker) && MasterChannel.workerEnd == nil {
             // The master: it prints the warnings once; its workers read the same files.

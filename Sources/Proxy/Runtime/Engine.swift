@@ -241,7 +241,20 @@ package final class Engine: @unchecked Sendable {
         if s.noLinger { opts |= Int32(RP_SRV_NOLINGER) }
         if s.tfo { opts |= Int32(RP_SRV_TFO) }
         if let t = s.userTimeoutMs { opts |= Int32(RP_SRV_USER_TIMEOUT); c.user_timeout_ms = UInt32(clamping: t) }
-        if let src = s.source {
+        if let src = s.source, let use = src.usesrc {
+            // HAProxy binds only the foreign address (its `source` address is the fallback of
+            // systems without transparent proxying, where the connection fails anyway)
+            switch use {
+            case .client: c.usesrc = Int32(RP_USESRC_CLIENT)
+            case .clientIP: c.usesrc = Int32(RP_USESRC_CLIENTIP)
+            case .address(let host, let port):
+                guard let (sa, _) = makeSockaddr(host: host, port: port), Int32(sa.ss_family) == Int32(a.ss_family) else {
+                    throw EngineError(description: "'usesrc \(host)' is not an address of the server's address family ('\(s.host)')")
+                }
+                c.usesrc = Int32(RP_USESRC_ADDR); c.usesrc_addr = sa
+            }
+            c.usesrc_alert = UnsafePointer(strdup(UseSourceAlert.line(backend: s.backendName)))   // lives as long as the process
+        } else if let src = s.source {
             guard let (sa, slen) = makeSockaddr(host: src.host, port: 0) else {
                 throw EngineError(description: "invalid source address '\(src.host)'")
             }

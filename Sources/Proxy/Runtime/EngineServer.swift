@@ -28,6 +28,8 @@ public struct EngineServer: Equatable, Sendable {
     public var tfo = false
     public var userTimeoutMs: Int? = nil  // tcp-ut
     public var source: SourceAddress? = nil
+    /// Its backend's name (HAProxy's alert when a `usesrc` bind fails names it).
+    public var backendName = ""
     /// `send-proxy` (1) / `send-proxy-v2` (2): PROXY header version on new connections, 0 = none.
     public var sendProxy = 0
     /// RP_PP_OPT_* bits (proxy-v2-options).
@@ -74,6 +76,7 @@ public enum EngineServerTable {
             e.sendProxy = c.options.sendProxyVersion
             e.proxyV2Options = c.options.proxyV2Options.engineBits
             e.source = c.options.source ?? proxy.connection.source
+            e.backendName = proxy.name
             e.socks4 = c.options.socks4
             if c.options.socket != nil { e.keepAlive = false; e.tfo = false; e.userTimeoutMs = nil; e.source = nil; e.socks4 = nil }
             out.append(e)

@@ -51,12 +51,15 @@ final class RawHTTP {
     private(set) var lastError: Int32?
 
     /// Connects (blocking, bounded by `timeout`).
-    init(port: UInt16, host: String = "127.0.0.1", source: String? = nil, timeout: Duration = .seconds(5)) throws {
+    /// `reuseAddress`: SO_REUSEADDR on the client socket (a proxy may then bind the same
+    /// source address and port, as `usesrc client` does).
+    init(port: UInt16, host: String = "127.0.0.1", source: String? = nil, reuseAddress: Bool = false, timeout: Duration = .seconds(5)) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError("socket: errno \(errno)") }
         do {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            if reuseAddress { setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) }
             if let source {
                 var local = try Self.address(source, port: 0)
                 let r = withUnsafePointer(to: &local) {
