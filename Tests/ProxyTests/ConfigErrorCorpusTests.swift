@@ -57,7 +57,7 @@ import Testing
     @Test func errorDescriptionFormat() {
         let errors = ConfigTestSupport.errors("defaults\nbackend b\n balance rondrobin\n")
         #expect(errors.map(\.description) == [
-            "t.cfg:3: 'balance': unknown algorithm 'rondrobin'; expected one of roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr, random (did you mean 'roundrobin'?)"])
+            "t.cfg:3: 'balance': unknown algorithm 'rondrobin'; expected one of roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr, random, rdp-cookie (did you mean 'roundrobin'?)"])
     }
 
     @Test func serverCookieWithoutBackendCookieIsAWarning() throws {
