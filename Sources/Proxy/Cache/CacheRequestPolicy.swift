@@ -10,13 +10,14 @@ enum CacheMethod: Equatable, Sendable {
     /// Anything else (POST, PUT, DELETE...): a success invalidates the stored entry (RFC 7234 §4.4).
     case unsafe
 
-    init(_ method: String) {
-        switch method {
-        case "GET": self = .get
-        case "HEAD": self = .head
-        case "OPTIONS", "TRACE": self = .safe
-        default: self = .unsafe
-        }
+    init(_ method: String) { self.init(bytes: method.utf8) }
+
+    /// From the request line's bytes: no String is made on the request path.
+    init<Bytes: Sequence>(bytes method: Bytes) where Bytes.Element == UInt8 {
+        if method.elementsEqual("GET".utf8) { self = .get }
+        else if method.elementsEqual("HEAD".utf8) { self = .head }
+        else if method.elementsEqual("OPTIONS".utf8) || method.elementsEqual("TRACE".utf8) { self = .safe }
+        else { self = .unsafe }
     }
 }
 

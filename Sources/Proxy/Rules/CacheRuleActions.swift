@@ -32,7 +32,7 @@ extension RuleContext {
     func cacheUse(_ i: Int) {
         guard let st = slot, phase == .request, requestLoaded, i < caches.count else { return }
         let v = request
-        let method = CacheMethod(String(decoding: v.methodBytes, as: UTF8.self))
+        let method = CacheMethod(bytes: v.methodBytes)
         st.cache.method = method
         st.cache.http11 = v.versionMinor == 1
         st.cache.flags = CacheRequestPolicy.flags(method: method, http11: v.versionMinor == 1,

@@ -227,7 +227,7 @@ public final class StreamHandler: HeadHandler, @unchecked Sendable {
         }
         let be = backends[bi]
         slot.backend = Int32(bi)
-        if be.checkCache { slot.cacheMethod = CacheMethod(String(decoding: head.slice(head.method), as: UTF8.self)) }
+        if be.checkCache { slot.cacheMethod = CacheMethod(bytes: head.slice(head.method)) }
         if let wr = w.rules, backendRequestRules(call, w, wr, slotIndex, &slot, fe, be, head) == .answered { return }
         if let wr = w.rules, !wr.context.caches.isEmpty, serveCacheHit(call, w, wr, slotIndex, &slot, fe, be, head) { return }
         if let s = be.statsURI, be.proxy != fe.proxy, serveStats(call, w, slotIndex, &slot, fe, head, uri: s, config: configuration.proxies[be.proxy], proxy: be.proxy, bytes) { return }
